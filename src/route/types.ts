@@ -1,0 +1,77 @@
+// The one language every layer speaks. Decoders produce these, the reconciler consumes them;
+// nothing here knows about sockets, FPM wire formats or VPP messages.
+
+export type Family = 4 | 6;
+
+/** Route types as zebra expresses them (netlink rtm_type; protobuf route_type mapped onto these). */
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'unspec';
+
+export interface Nexthop {
+  /** Gateway address in canonical text form ("10.0.2.2", "2001:db8::1"), or null for interface-only. */
+  gateway: string | null;
+  /** Linux ifindex of the output interface, or null when zebra gave none. */
+  ifindex: number | null;
+  /** The real weight (1 for an ordinary path), whatever convention the sending module used. */
+  weight: number;
+  /** MPLS out-labels, outermost first. */
+  labels: number[];
+}
+
+export interface Route {
+  family: Family;
+  /** Table as the frame says it: netlink table id (254 = main), protobuf vrf_id (0 = default). */
+  table: number;
+  /** Canonical prefix text, network address masked: "8.8.8.8/32", "2001:db8::/32", "0.0.0.0/0". */
+  prefix: string;
+  type: RouteType;
+  /** Protocol name: netlink names FRR gives rtm_protocol values ("kernel", "static", "bgp", "zebra"…), protobuf qpb names lower-cased. */
+  protocol: string;
+  metric: number;
+  /** Nexthop group id the route referred to (RTA_NH_ID), or null when next hops were inline. */
+  nhg: number | null;
+  /** Complete next-hop set; a referenced group is already resolved. Empty for blackhole/unreachable/prohibit and deletions. */
+  nexthops: Nexthop[];
+}
+
+export interface RouteEventAdd extends Route {
+  kind: 'route';
+  op: 'add';
+}
+
+export interface RouteEventDel extends Route {
+  kind: 'route';
+  op: 'del';
+}
+
+export type RouteEventRoute = RouteEventAdd | RouteEventDel;
+
+export interface NexthopGroupEvent {
+  kind: 'nexthop-group';
+  op: 'add' | 'del';
+  id: number;
+  /** Members of a group (ids with their real weights), when the group is a group of other ids. */
+  group?: { id: number; weight: number }[];
+  /** The single next hop this id stands for, when it is not a group. */
+  nexthop?: Nexthop;
+  blackhole?: boolean;
+}
+
+export interface SkippedEvent {
+  kind: 'skipped';
+  /** The message kind, e.g. "RTM_NEWNEIGH", "AF_MPLS RTM_NEWROUTE", "protobuf UNKNOWN_MSG". */
+  what: string;
+}
+
+export interface ErrorEvent {
+  kind: 'error';
+  /** Byte offset in the stream (session) where the bad frame or message starts. */
+  offset: number;
+  reason: string;
+}
+
+export type RouteEvent = RouteEventRoute | NexthopGroupEvent | SkippedEvent | ErrorEvent;
+
+/** Key of a route in a table: the same prefix in two tables is two routes. */
+export function routeKey(table: number, prefix: string): string {
+  return `${table}|${prefix}`;
+}
