@@ -1,0 +1,82 @@
+// Every setting fibmgr has, in one table: the CLI flags, the FIBMGR_* environment variables,
+// the config-file keys, the defaults and the --help text are all derived from it, so that a
+// new setting is one entry here and nothing else.
+
+export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'list';
+
+export interface OptionDef {
+  /** camelCase key: the config-file key and the property of Config. */
+  key: keyof Config;
+  /** Long flag without dashes, e.g. "fpm-port". Env is FIBMGR_ + upper snake of this. */
+  flag: string;
+  kind: OptionKind;
+  /** Placeholder shown in --help, e.g. "PORT". */
+  arg?: string;
+  description: string;
+  default: Config[keyof Config];
+  /** Validates and normalises one value; throws Error with a message naming what is wrong. */
+  check?: (value: unknown) => unknown;
+}
+
+export interface Config {
+  fpmHost: string;
+  fpmPort: number;
+  fpmWeights: 'auto' | 'kernel' | 'legacy';
+  vppSock: string;
+  dryRun: boolean;
+  logLevel: string;
+  interfaceMap: string[];
+  tableMap: string[];
+  installConnected: boolean;
+  resyncGrace: number;
+  flushOnExit: boolean;
+  metricsAddr: string;
+  vppWindow: number;
+  vppTimeout: number;
+  maxBacklog: number;
+}
+
+function port(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`must be a port number 1-65535, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function positiveInt(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function positiveNumber(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function oneOf<T extends string>(...allowed: T[]) {
+  return (v: unknown): T => {
+    if (typeof v !== 'string' || !allowed.includes(v as T)) throw new Error(`must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    return v as T;
+  };
+}
+
+export const OPTIONS: OptionDef[] = [
+  { key: 'fpmHost', flag: 'fpm-host', kind: 'string', arg: 'ADDR', default: '127.0.0.1', description: 'address to listen on for zebra\'s FPM connection' },
+  { key: 'fpmPort', flag: 'fpm-port', kind: 'int', arg: 'PORT', default: 2620, check: port, description: 'TCP port for zebra\'s FPM connection (FRR\'s default is 2620)' },
+  { key: 'fpmWeights', flag: 'fpm-weights', kind: 'string', arg: 'MODE', default: 'auto', check: oneOf('auto', 'kernel', 'legacy'), description: 'how netlink next-hop weights are written: kernel (dplane_fpm_nl, weight-1), legacy (zebra_fpm, weight as-is), auto (tell per session)' },
+  { key: 'vppSock', flag: 'vpp-sock', kind: 'string', arg: 'PATH', default: '/run/vpp/api.sock', description: 'VPP binary API unix socket' },
+  { key: 'dryRun', flag: 'dry-run', kind: 'bool', default: false, description: 'no VPP: log every request that would be sent' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', check: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), description: 'log level' },
+  { key: 'interfaceMap', flag: 'interface-map', kind: 'list', arg: 'LINUX=VPP', default: [], description: 'map a Linux interface name to a VPP interface name (repeatable)' },
+  { key: 'tableMap', flag: 'table-map', kind: 'list', arg: 'ZEBRA=VPP', default: [], description: 'map a zebra table id to a VPP table id (repeatable); 254 maps to 0 unless told otherwise' },
+  { key: 'installConnected', flag: 'install-connected', kind: 'bool', default: false, description: 'also install connected routes (VPP has its own interface routes)' },
+  { key: 'resyncGrace', flag: 'resync-grace', kind: 'number', arg: 'SECONDS', default: 3, check: positiveNumber, description: 'quiet period that ends zebra\'s replay after a (re)connect; stale routes are swept then' },
+  { key: 'flushOnExit', flag: 'flush-on-exit', kind: 'bool', default: false, description: 'remove fibmgr\'s routes from VPP on SIGTERM/SIGINT' },
+  { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', description: 'HTTP address for /metrics, /healthz, /readyz, /state ("off" disables)' },
+  { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 1024, check: positiveInt, description: 'VPP API requests in flight at once' },
+  { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
+  { key: 'maxBacklog', flag: 'max-backlog', kind: 'int', arg: 'N', default: 200000, check: positiveInt, description: 'pending route changes before fibmgr stops reading FPM until VPP catches up' },
+];
+
+export const DEFAULTS: Config = Object.fromEntries(OPTIONS.map((o) => [o.key, o.default])) as unknown as Config;
