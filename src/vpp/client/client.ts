@@ -1,0 +1,625 @@
+// The VPP binary API client: one unix-socket session at a time, requests pipelined up to a
+// window and matched to replies by context, dumps closed by control_ping, events and keepalives,
+// per-request timeouts, and reconnect with backoff after a lost session.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { FrameReader, frame } from '../transport/frame.js';
+import { BatchWriter } from '../transport/writer.js';
+import {
+  MEMCLNT,
+  SOCKCLNT_CREATE_REPLY_ID,
+  decodeSockclntCreateReply,
+  encodeSockclntCreate,
+  keyName,
+} from './handshake.js';
+import {
+  VppCrcMismatchError,
+  VppDisconnectedError,
+  VppProtocolError,
+  VppRetvalError,
+  VppTimeoutError,
+  VppUnavailableError,
+  type CrcMismatch,
+} from './errors.js';
+import { nullLogger, type MessageDef, type VppLogger } from './types.js';
+
+export interface VppClientOptions {
+  socketPath: string;
+  /** Every generated definition (src/vpp/gen `messages`): replies, details and events are found here by name. */
+  messages: Record<string, MessageDef>;
+  /** Requests the owner cannot work without: a CRC VPP does not offer fails connect(). */
+  required?: MessageDef[];
+  /** Requests the owner can do without: see has(). */
+  optional?: MessageDef[];
+  /** Requests in flight at once; more are queued. */
+  window?: number;
+  timeoutMs?: number;
+  /** Backoff between reconnect attempts after a lost session; false: do not reconnect. */
+  reconnect?: { minMs: number; maxMs: number } | false;
+  /** Our name in VPP's client list. */
+  clientName?: string;
+  logger?: VppLogger;
+}
+
+export interface ConnectedInfo {
+  reconnect: boolean;
+  clientIndex: number;
+  messageCount: number;
+}
+
+const K_NONE = 0;
+const K_REPLY = 1;
+const K_DETAILS = 2;
+const K_PING_REPLY = 3;
+const K_EVENT = 4;
+const K_KEEPALIVE = 5;
+const K_DELETE_REPLY = 6;
+const K_OTHER = 7; // offered by VPP, nothing we expect
+
+const S_FREE = 0;
+const S_REQUEST = 1;
+const S_DUMP = 2;
+
+interface Queued {
+  kind: number;
+  def: MessageDef;
+  fields: any;
+  resolve: (v: any) => void;
+  reject: (e: Error) => void;
+}
+
+type Resolver = (v: any) => void;
+type Rejecter = (e: Error) => void;
+
+export declare interface VppClient {
+  on(ev: 'connected', fn: (info: ConnectedInfo) => void): this;
+  on(ev: 'disconnected', fn: (info: { reason: string }) => void): this;
+  on(ev: 'event', fn: (name: string, msg: any) => void): this;
+  on(ev: 'reconnect_failed', fn: (err: Error) => void): this;
+}
+
+export class VppClient extends EventEmitter {
+  readonly window: number;
+  readonly timeoutMs: number;
+  private readonly opts: VppClientOptions;
+  private readonly log: VppLogger;
+
+  private socket: net.Socket | null = null;
+  private ready = false;
+  private closing = false;
+  private everConnected = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectAttempt = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly writer = new BatchWriter(null);
+  private readonly reader: FrameReader;
+  private onHandshake: ((buf: Buffer, s: number, e: number) => void) | null = null;
+
+  // Session state, rebuilt by every handshake.
+  private clientIndex = 0;
+  private table = new Map<string, number>();
+  private idByKey = new Map<string, number>();
+  private kindById = new Uint8Array(65536);
+  private defById: (MessageDef | undefined)[] = [];
+  private pingId = 0;
+  private keepaliveReplyId = 0;
+  private deleteId = 0;
+  private deleteWaiter: (() => void) | null = null;
+
+  // Pending requests: a ring of slots indexed by context & mask, so that the hot path allocates
+  // nothing per request beyond the caller's promise.
+  private readonly mask: number;
+  private readonly sCtx: Float64Array;
+  private readonly sState: Uint8Array;
+  private readonly sReplyId: Uint16Array;
+  private readonly sSent: Float64Array;
+  private readonly sDef: (MessageDef | undefined)[];
+  private readonly sFields: unknown[];
+  private readonly sResolve: (Resolver | undefined)[];
+  private readonly sReject: (Rejecter | undefined)[];
+  private readonly sDetails: (unknown[] | undefined)[];
+  private nextContext = 1;
+  private inflight = 0;
+  private queue: Queued[] = [];
+  private queueHead = 0;
+
+  constructor(opts: VppClientOptions) {
+    super();
+    this.opts = opts;
+    this.window = Math.max(1, opts.window ?? 1024);
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.log = opts.logger ?? nullLogger;
+    let cap = 1024;
+    while (cap < this.window * 4) cap *= 2;
+    this.mask = cap - 1;
+    this.sCtx = new Float64Array(cap);
+    this.sState = new Uint8Array(cap);
+    this.sReplyId = new Uint16Array(cap);
+    this.sSent = new Float64Array(cap);
+    this.sDef = new Array(cap);
+    this.sFields = new Array(cap);
+    this.sResolve = new Array(cap);
+    this.sReject = new Array(cap);
+    this.sDetails = new Array(cap);
+    this.reader = new FrameReader((b, s, e) => this.onPayload(b, s, e));
+    for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
+      if (!this.companion(def)) throw new Error(`no reply or details definition for ${def.name} in messages`);
+    }
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** VPP's client index for this session (opaque). */
+  get index(): number {
+    return this.clientIndex;
+  }
+
+  /** Requests sent and not yet answered, and requests waiting for window space. */
+  get pending(): { inflight: number; queued: number } {
+    return { inflight: this.inflight, queued: this.queue.length - this.queueHead };
+  }
+
+  /** The id VPP assigned to a message in this session, or undefined. */
+  msgId(def: MessageDef | string): number | undefined {
+    return this.idByKey.get(typeof def === 'string' ? def : def.key);
+  }
+
+  /** Whether VPP offers this message (and its reply) with our CRC. */
+  has(def: MessageDef): boolean {
+    const c = this.companion(def);
+    return this.idByKey.has(def.key) && !!c && this.idByKey.has(c.key);
+  }
+
+  async connect(): Promise<ConnectedInfo> {
+    this.closing = false;
+    const info = await this.openSession(false);
+    return info;
+  }
+
+  /** One request, one reply. Rejects with VppRetvalError on a negative retval. */
+  request<Req = any, Rep = any>(def: MessageDef<Req>, fields: Partial<Req>): Promise<Rep> {
+    return new Promise<Rep>((resolve, reject) => this.submit(S_REQUEST, def, fields, resolve, reject));
+  }
+
+  /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
+  dump<Req = any, Det = any>(def: MessageDef<Req>, fields: Partial<Req>): Promise<Det[]> {
+    return new Promise<Det[]>((resolve, reject) => this.submit(S_DUMP, def, fields, resolve, reject));
+  }
+
+  /** Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const sock = this.socket;
+    if (!sock) return;
+    if (this.ready && this.deleteId) {
+      const done = new Promise<void>((res) => {
+        this.deleteWaiter = res;
+        setTimeout(res, 1000).unref();
+      });
+      const at = this.writer.reserve(14);
+      const b = this.writer.buffer;
+      b.writeUInt16BE(this.deleteId, at);
+      b.writeUInt32BE(this.clientIndex >>> 0, at + 2);
+      b.writeUInt32BE(0, at + 6);
+      b.writeUInt32BE(this.clientIndex >>> 0, at + 10);
+      this.writer.flush();
+      await done;
+      this.deleteWaiter = null;
+    }
+    this.ready = false;
+    this.failAll('client closed');
+    await new Promise<void>((res) => {
+      if (sock.destroyed) return res();
+      sock.once('close', () => res());
+      sock.end();
+      setTimeout(() => sock.destroy(), 200).unref();
+    });
+  }
+
+  // --- session ---------------------------------------------------------------------------------
+
+  private openSession(reconnect: boolean): Promise<ConnectedInfo> {
+    return new Promise<ConnectedInfo>((resolve, reject) => {
+      const sock = net.createConnection(this.opts.socketPath);
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        this.onHandshake = null;
+        sock.destroy();
+        reject(err);
+      };
+      this.reader.reset();
+      this.socket = sock;
+      sock.setNoDelay?.(true);
+      const hsTimer = setTimeout(() => fail(new VppProtocolError(`no handshake reply from VPP within ${this.timeoutMs} ms`)), this.timeoutMs);
+      hsTimer.unref();
+      this.onHandshake = (buf, s, e) => {
+        this.onHandshake = null;
+        clearTimeout(hsTimer);
+        try {
+          const reply = decodeSockclntCreateReply(buf, s, e);
+          if (reply.response !== 0) throw new VppProtocolError(`sockclnt_create refused: response ${reply.response}`);
+          this.installTable(reply.index, reply.table);
+        } catch (err) {
+          fail(err as Error);
+          return;
+        }
+        settled = true;
+        this.ready = true;
+        this.everConnected = true;
+        this.reconnectAttempt = 0;
+        this.writer.setSink(sock);
+        this.startSweep();
+        const info: ConnectedInfo = { reconnect, clientIndex: this.clientIndex, messageCount: this.table.size };
+        this.log.info({ socket: this.opts.socketPath, clientIndex: this.clientIndex, messages: this.table.size, reconnect }, 'vpp connected');
+        resolve(info);
+        this.emit('connected', info);
+      };
+      sock.on('connect', () => {
+        sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'fibmgr')));
+      });
+      sock.on('data', (chunk: Buffer) => {
+        try {
+          this.reader.push(chunk);
+        } catch (err) {
+          this.protocolFailure(sock, (err as Error).message);
+        }
+      });
+      sock.on('error', (err) => {
+        if (!settled) fail(err);
+        else this.log.warn({ err: err.message }, 'vpp socket error');
+      });
+      sock.on('close', () => {
+        clearTimeout(hsTimer);
+        if (!settled) {
+          fail(new VppDisconnectedError('sockclnt_create', 'VPP closed the socket during the handshake'));
+          return;
+        }
+        if (this.socket === sock) this.onSessionLost('socket closed');
+      });
+    });
+  }
+
+  /** Resolves ids by name_crc for everything we know; refuses a required message VPP lacks. */
+  private installTable(index: number, table: Map<string, number>): void {
+    const mismatches: CrcMismatch[] = [];
+    const check = (def: MessageDef) => {
+      if (table.has(def.key)) return;
+      const offered: string[] = [];
+      for (const k of table.keys()) if (keyName(k) === def.name) offered.push(k);
+      mismatches.push({ name: def.name, ours: def.crc, offered });
+    };
+    for (const def of this.opts.required ?? []) {
+      check(def);
+      check(this.companion(def)!);
+    }
+    if (mismatches.length) throw new VppCrcMismatchError(mismatches);
+
+    this.clientIndex = index;
+    this.table = table;
+    this.idByKey = new Map();
+    this.kindById = new Uint8Array(65536);
+    this.defById = [];
+    for (const [key, id] of table) this.kindById[id] = K_OTHER;
+    for (const def of Object.values(this.opts.messages)) {
+      const id = table.get(def.key);
+      if (id === undefined) continue;
+      this.idByKey.set(def.key, id);
+      this.defById[id] = def;
+      if (def.name.endsWith('_reply')) this.kindById[id] = K_REPLY;
+      else if (def.name.endsWith('_details')) this.kindById[id] = K_DETAILS;
+      else if (def.name.endsWith('_event')) this.kindById[id] = K_EVENT;
+    }
+    for (const key of Object.values(MEMCLNT)) {
+      const id = table.get(key);
+      if (id !== undefined) this.idByKey.set(key, id);
+    }
+    const need = (key: string) => {
+      const id = table.get(key);
+      if (id === undefined) throw new VppCrcMismatchError([{ name: keyName(key), ours: key.slice(-8), offered: [...table.keys()].filter((k) => keyName(k) === keyName(key)) }]);
+      return id;
+    };
+    this.pingId = need(MEMCLNT.control_ping);
+    this.kindById[need(MEMCLNT.control_ping_reply)] = K_PING_REPLY;
+    this.deleteId = need(MEMCLNT.sockclnt_delete);
+    this.kindById[need(MEMCLNT.sockclnt_delete_reply)] = K_DELETE_REPLY;
+    const ka = table.get(MEMCLNT.memclnt_keepalive);
+    this.keepaliveReplyId = table.get(MEMCLNT.memclnt_keepalive_reply) ?? 0;
+    if (ka !== undefined && this.keepaliveReplyId) this.kindById[ka] = K_KEEPALIVE;
+    this.kindById[SOCKCLNT_CREATE_REPLY_ID] = K_OTHER;
+    for (const def of this.opts.optional ?? []) {
+      if (!this.has(def)) this.log.info({ message: def.key }, 'vpp does not offer optional message');
+    }
+  }
+
+  private onSessionLost(reason: string): void {
+    const wasReady = this.ready;
+    this.ready = false;
+    this.socket = null;
+    this.writer.setSink(null);
+    this.stopSweep();
+    this.failAll(reason);
+    if (this.deleteWaiter) this.deleteWaiter();
+    if (this.closing) return;
+    if (wasReady) {
+      this.log.warn({ socket: this.opts.socketPath, reason }, 'vpp session lost');
+      this.emit('disconnected', { reason });
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const rc = this.opts.reconnect ?? { minMs: 100, maxMs: 10_000 };
+    if (rc === false || this.closing || !this.everConnected || this.reconnectTimer) return;
+    const base = Math.min(rc.maxMs, rc.minMs * 2 ** Math.min(this.reconnectAttempt, 30));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.reconnectAttempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.closing) return;
+      this.openSession(true).catch((err: Error) => {
+        this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
+        this.emit('reconnect_failed', err);
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  private protocolFailure(sock: net.Socket, reason: string): void {
+    this.log.error({ socket: this.opts.socketPath, reason }, 'vpp protocol error, resetting the session');
+    this.reader.reset();
+    if (this.socket === sock) this.onSessionLost(`protocol error: ${reason}`);
+    sock.destroy();
+  }
+
+  // --- requests --------------------------------------------------------------------------------
+
+  private companion(def: MessageDef): MessageDef | undefined {
+    const m = this.opts.messages;
+    if (def.name.endsWith('_dump')) return m[def.name.slice(0, -5) + '_details'];
+    return m[def.name + '_reply'];
+  }
+
+  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter): void {
+    if (!this.ready) {
+      reject(new VppDisconnectedError(def.name, this.closing ? 'client closed' : 'not connected'));
+      return;
+    }
+    if (this.inflight >= this.window || this.queueHead < this.queue.length) {
+      this.queue.push({ kind, def, fields, resolve, reject });
+      return;
+    }
+    this.send(kind, def, fields, resolve, reject);
+  }
+
+  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter): void {
+    const id = this.idByKey.get(def.key);
+    const comp = this.companion(def);
+    const compId = comp ? this.idByKey.get(comp.key) : undefined;
+    if (id === undefined || compId === undefined) {
+      reject(new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`));
+      return;
+    }
+    let ctx = this.nextContext;
+    let slot = ctx & this.mask;
+    while (this.sState[slot] !== S_FREE) {
+      ctx = ctx >= 0xffff_ffff ? 1 : ctx + 1;
+      slot = ctx & this.mask;
+    }
+    this.nextContext = ctx >= 0xffff_ffff ? 1 : ctx + 1;
+    const msg = { ...fields, client_index: this.clientIndex, context: ctx };
+    let size: number;
+    try {
+      size = def.size(msg);
+      const at = this.writer.reserve(size);
+      try {
+        def.encodeInto(this.writer.buffer, at, id, msg);
+      } catch (err) {
+        this.writer.unreserve(size);
+        throw err;
+      }
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    if (kind === S_DUMP) {
+      const at = this.writer.reserve(10);
+      const b = this.writer.buffer;
+      b.writeUInt16BE(this.pingId, at);
+      b.writeUInt32BE(this.clientIndex >>> 0, at + 2);
+      b.writeUInt32BE(ctx, at + 6);
+      this.sDetails[slot] = [];
+    }
+    this.sCtx[slot] = ctx;
+    this.sState[slot] = kind;
+    this.sReplyId[slot] = compId;
+    this.sSent[slot] = Date.now();
+    this.sDef[slot] = def;
+    this.sFields[slot] = fields;
+    this.sResolve[slot] = resolve;
+    this.sReject[slot] = reject;
+    this.inflight++;
+  }
+
+  private release(slot: number): void {
+    this.sState[slot] = S_FREE;
+    this.sDef[slot] = undefined;
+    this.sFields[slot] = undefined;
+    this.sResolve[slot] = undefined;
+    this.sReject[slot] = undefined;
+    this.sDetails[slot] = undefined;
+    this.inflight--;
+  }
+
+  private drain(): void {
+    const q = this.queue;
+    while (this.inflight < this.window && this.queueHead < q.length && this.ready) {
+      const item = q[this.queueHead]!;
+      q[this.queueHead++] = undefined as unknown as Queued;
+      this.send(item.kind, item.def, item.fields, item.resolve, item.reject);
+    }
+    if (this.queueHead === q.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 4096 && this.queueHead * 2 > q.length) {
+      this.queue = q.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private failAll(reason: string): void {
+    for (let slot = 0; slot <= this.mask; slot++) {
+      if (this.sState[slot] === S_FREE) continue;
+      const rej = this.sReject[slot]!;
+      const name = this.sDef[slot]!.name;
+      this.release(slot);
+      rej(new VppDisconnectedError(name, reason));
+    }
+    const q = this.queue;
+    for (let i = this.queueHead; i < q.length; i++) q[i]!.reject(new VppDisconnectedError(q[i]!.def.name, reason));
+    this.queue = [];
+    this.queueHead = 0;
+    this.inflight = 0;
+  }
+
+  // --- timeouts --------------------------------------------------------------------------------
+
+  private startSweep(): void {
+    this.stopSweep();
+    const every = Math.max(5, Math.min(1000, Math.floor(this.timeoutMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  private sweep(): void {
+    if (this.inflight === 0) return;
+    const limit = Date.now() - this.timeoutMs;
+    let freed = false;
+    for (let slot = 0; slot <= this.mask; slot++) {
+      if (this.sState[slot] === S_FREE || this.sSent[slot]! > limit) continue;
+      const rej = this.sReject[slot]!;
+      const def = this.sDef[slot]!;
+      const fields = this.sFields[slot];
+      this.log.warn({ message: def.name, context: this.sCtx[slot], timeoutMs: this.timeoutMs }, 'vpp request timed out');
+      this.release(slot);
+      rej(new VppTimeoutError(def.name, this.timeoutMs, fields));
+      freed = true;
+    }
+    if (freed) this.drain();
+  }
+
+  // --- incoming --------------------------------------------------------------------------------
+
+  private onPayload(buf: Buffer, s: number, e: number): void {
+    if (this.onHandshake) {
+      this.onHandshake(buf, s, e);
+      return;
+    }
+    const sock = this.socket;
+    if (!sock) return;
+    if (e - s < 2) return this.protocolFailure(sock, `frame of ${e - s} bytes has no message id`);
+    const id = buf.readUInt16BE(s);
+    const kind = this.kindById[id]!;
+    if (kind === K_REPLY || kind === K_DETAILS || kind === K_PING_REPLY) {
+      if (e - s < 6) return this.protocolFailure(sock, `message id ${id} truncated at ${e - s} bytes`);
+      const ctx = buf.readUInt32BE(s + 2);
+      const slot = ctx & this.mask;
+      const state = this.sState[slot];
+      if (state === S_FREE || this.sCtx[slot] !== ctx) {
+        // A reply to a request that already timed out.
+        this.log.debug({ msgId: id, context: ctx }, 'vpp reply for no pending request');
+        return;
+      }
+      if (state === S_DUMP) {
+        if (kind === K_PING_REPLY) {
+          const res = this.sResolve[slot]!;
+          const details = this.sDetails[slot]!;
+          this.release(slot);
+          res(details);
+          this.drain();
+          return;
+        }
+        if (id !== this.sReplyId[slot]) return this.unexpected(sock, id, ctx);
+        try {
+          this.sDetails[slot]!.push(this.defById[id]!.decode(buf, s, e));
+        } catch (err) {
+          return this.protocolFailure(sock, `cannot decode ${this.defById[id]!.name}: ${(err as Error).message}`);
+        }
+        return;
+      }
+      if (id !== this.sReplyId[slot]) return this.unexpected(sock, id, ctx);
+      if (e - s < 10) return this.protocolFailure(sock, `${this.defById[id]?.name ?? id} truncated at ${e - s} bytes`);
+      const rv = buf.readInt32BE(s + 6);
+      const def = this.sDef[slot]!;
+      if (rv < 0) {
+        const rej = this.sReject[slot]!;
+        const fields = this.sFields[slot];
+        this.release(slot);
+        rej(new VppRetvalError(def.name, rv, fields));
+        this.drain();
+        return;
+      }
+      let reply: unknown;
+      try {
+        reply = this.defById[id]!.decode(buf, s, e);
+      } catch (err) {
+        return this.protocolFailure(sock, `cannot decode ${this.defById[id]!.name}: ${(err as Error).message}`);
+      }
+      const res = this.sResolve[slot]!;
+      this.release(slot);
+      res(reply);
+      this.drain();
+      return;
+    }
+    switch (kind) {
+      case K_EVENT: {
+        const def = this.defById[id]!;
+        let msg: unknown;
+        try {
+          msg = def.decode(buf, s, e);
+        } catch (err) {
+          return this.protocolFailure(sock, `cannot decode ${def.name}: ${(err as Error).message}`);
+        }
+        this.emit('event', def.name, msg);
+        return;
+      }
+      case K_KEEPALIVE: {
+        // Request layout: id, client_index, context.
+        const ctx = e - s >= 10 ? buf.readUInt32BE(s + 6) : 0;
+        const at = this.writer.reserve(10);
+        const b = this.writer.buffer;
+        b.writeUInt16BE(this.keepaliveReplyId, at);
+        b.writeUInt32BE(ctx, at + 2);
+        b.writeInt32BE(0, at + 6);
+        this.log.debug({ context: ctx }, 'vpp keepalive answered');
+        return;
+      }
+      case K_DELETE_REPLY:
+        this.deleteWaiter?.();
+        return;
+      case K_OTHER:
+        this.log.warn({ msgId: id }, 'vpp sent a message the client does not handle; dropped');
+        return;
+      default:
+        return this.protocolFailure(sock, `message id ${id} is not in VPP's message table`);
+    }
+  }
+
+  private unexpected(sock: net.Socket, id: number, ctx: number): void {
+    const slot = ctx & this.mask;
+    this.protocolFailure(
+      sock,
+      `got ${this.defById[id]?.name ?? `id ${id}`} for context ${ctx}, which awaits the reply to ${this.sDef[slot]?.name}`,
+    );
+  }
+}
