@@ -1,0 +1,212 @@
+// The simulator's FIB: tables per address family, entries per prefix, and per entry one path
+// set per FIB source; the source with the lowest priority number is the one forwarding (as VPP).
+// Paths are kept as their 167 wire bytes, so that reads give back exactly what was written.
+
+export const PATH_SIZE = 167;
+export const SRC_INTERFACE = 4;
+export const SRC_API = 8;
+export const SRC_CLI = 9;
+
+export interface FibSource {
+  id: number;
+  priority: number;
+  name: string;
+}
+
+// Built-in sources of the recorded build, in id order (fib-source.json).
+const BUILTIN: [number, string][] = [
+  [255, 'invalid'], [0, 'special'], [1, 'classify'], [2, 'proxy'], [3, 'interface'], [16, 'SR'],
+  [32, 'BIER'], [48, '6RD'], [128, 'API'], [129, 'CLI'], [144, 'LISP'], [160, 'MAP'], [176, 'DHCP'],
+  [192, 'IPv6-proxy-nd'], [193, 'IPv6-nd'], [208, 'adjacency'], [224, 'mpls'], [240, 'attached_export'],
+  [251, 'recursive-resolution'], [252, 'urpf-exempt'], [253, 'default-route'], [254, 'interpose'], [16, 'path-mtu'],
+];
+
+export function builtinSources(): FibSource[] {
+  return BUILTIN.map(([priority, name], id) => ({ id, priority, name }));
+}
+
+export interface FibEntry {
+  isIp6: boolean;
+  /** 16 bytes; IPv4 in the first 4 */
+  addr: Buffer;
+  len: number;
+  statsIndex: number;
+  /** source id → paths (167-byte buffers) */
+  sources: Map<number, Buffer[]>;
+}
+
+export interface FibTable {
+  tableId: number;
+  isIp6: boolean;
+  name: string;
+  entries: Map<string, FibEntry>;
+  /** keys of API-source entries marked by ip_table_replace_begin */
+  stale: Set<string> | null;
+}
+
+export function prefixKey(isIp6: boolean, addr: Buffer, addrOff: number, len: number): string {
+  if (!isIp6) return `${addr.readUInt32BE(addrOff)}/${len}`;
+  return `${addr.toString('hex', addrOff, addrOff + 16)}/${len}`;
+}
+
+/** "10.0.0.0/8" or "2001:db8::/32" → af, 16 address bytes, length. */
+export function parsePrefix(text: string): { isIp6: boolean; addr: Buffer; len: number } {
+  const [a, l] = text.split('/') as [string, string | undefined];
+  const addr = Buffer.alloc(16);
+  if (!a.includes(':')) {
+    const parts = a.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) throw new Error(`bad IPv4 prefix ${text}`);
+    parts.forEach((p, i) => (addr[i] = p));
+    return { isIp6: false, addr, len: l === undefined ? 32 : Number(l) };
+  }
+  const [head, tail] = a.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  if (groups.length !== 8) throw new Error(`bad IPv6 prefix ${text}`);
+  groups.forEach((g, i) => addr.writeUInt16BE(parseInt(g, 16), i * 2));
+  return { isIp6: true, addr, len: l === undefined ? 128 : Number(l) };
+}
+
+export function formatPrefix(e: { isIp6: boolean; addr: Buffer; len: number }): string {
+  if (!e.isIp6) return `${e.addr[0]}.${e.addr[1]}.${e.addr[2]}.${e.addr[3]}/${e.len}`;
+  const g: string[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(e.addr.readUInt16BE(i).toString(16));
+  return `${g.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}/${e.len}`;
+}
+
+export class SimFib {
+  readonly tables = new Map<string, FibTable>();
+  sources: FibSource[] = builtinSources();
+  /** Routes left behind when their table was deleted (VPP keeps them alive, see README). */
+  orphans = 0;
+  private nextStats = 1;
+
+  constructor() {
+    this.reset();
+  }
+
+  reset(): void {
+    this.tables.clear();
+    this.sources = builtinSources();
+    this.orphans = 0;
+    this.nextStats = 1;
+    this.addTable(false, 0, 'ipv4-VRF:0');
+    this.addTable(true, 0, 'ipv6-VRF:0');
+  }
+
+  table(isIp6: boolean, tableId: number): FibTable | undefined {
+    return this.tables.get(`${isIp6 ? 6 : 4}:${tableId >>> 0}`);
+  }
+
+  addTable(isIp6: boolean, tableId: number, name: string): FibTable {
+    const have = this.table(isIp6, tableId);
+    if (have) return have;
+    const t: FibTable = {
+      tableId,
+      isIp6,
+      name: name || `${isIp6 ? 'ipv6' : 'ipv4'}-VRF:${tableId}`,
+      entries: new Map(),
+      stale: null,
+    };
+    this.tables.set(`${isIp6 ? 6 : 4}:${tableId >>> 0}`, t);
+    return t;
+  }
+
+  deleteTable(isIp6: boolean, tableId: number): void {
+    if (tableId === 0) return;
+    const t = this.table(isIp6, tableId);
+    if (!t) return;
+    this.orphans += t.entries.size;
+    this.tables.delete(`${isIp6 ? 6 : 4}:${tableId >>> 0}`);
+  }
+
+  addSource(priority: number, name: string): FibSource {
+    const src = { id: this.sources.length, priority, name };
+    this.sources.push(src);
+    return src;
+  }
+
+  source(id: number): FibSource | undefined {
+    return this.sources[id];
+  }
+
+  /** The forwarding source of an entry: lowest priority number, then lowest id. */
+  best(e: FibEntry): number {
+    let bestId = -1;
+    let bestPrio = 1e9;
+    for (const id of e.sources.keys()) {
+      const p = this.sources[id]?.priority ?? 1e6;
+      if (p < bestPrio || (p === bestPrio && id < bestId)) {
+        bestPrio = p;
+        bestId = id;
+      }
+    }
+    return bestId;
+  }
+
+  entry(t: FibTable, key: string, isIp6: boolean, addr: Buffer, addrOff: number, len: number): FibEntry {
+    let e = t.entries.get(key);
+    if (!e) {
+      e = { isIp6, addr: Buffer.from(addr.subarray(addrOff, addrOff + 16)), len, statsIndex: this.nextStats++, sources: new Map() };
+      t.entries.set(key, e);
+    }
+    return e;
+  }
+
+  /** Test helper: the entry for "table, prefix" (IPv4 or IPv6 by the text). */
+  get(tableId: number, prefix: string): FibEntry | undefined {
+    const p = parsePrefix(prefix);
+    return this.table(p.isIp6, tableId)?.entries.get(prefixKey(p.isIp6, p.addr, 0, p.len));
+  }
+
+  /** Test helper: installs a route as another client would (CLI source by default). */
+  add(tableId: number, prefix: string, paths: Buffer[], src = SRC_CLI): FibEntry {
+    const p = parsePrefix(prefix);
+    const t = this.table(p.isIp6, tableId) ?? this.addTable(p.isIp6, tableId, '');
+    const e = this.entry(t, prefixKey(p.isIp6, p.addr, 0, p.len), p.isIp6, p.addr, 0, p.len);
+    e.sources.set(src, paths.map((b) => Buffer.from(b)));
+    return e;
+  }
+
+  /** Number of entries that a source contributes to, over all tables. */
+  countBySource(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const t of this.tables.values())
+      for (const e of t.entries.values()) for (const s of e.sources.keys()) out.set(s, (out.get(s) ?? 0) + 1);
+    return out;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const t of this.tables.values()) n += t.entries.size;
+    return n;
+  }
+}
+
+/** A path in wire form, for tests and the sim's own entries. */
+export function makePath(p: {
+  swIfIndex?: number;
+  tableId?: number;
+  weight?: number;
+  preference?: number;
+  type?: number;
+  flags?: number;
+  proto?: number;
+  nh?: string;
+  labels?: number[];
+}): Buffer {
+  const b = Buffer.alloc(PATH_SIZE);
+  b.writeUInt32BE((p.swIfIndex ?? 0xffffffff) >>> 0, 0);
+  b.writeUInt32BE(p.tableId ?? 0, 4);
+  b[12] = p.weight ?? 1;
+  b[13] = p.preference ?? 0;
+  b.writeUInt32BE(p.type ?? 0, 14);
+  b.writeUInt32BE(p.flags ?? 0, 18);
+  b.writeUInt32BE(p.proto ?? (p.nh?.includes(':') ? 1 : 0), 22);
+  if (p.nh) parsePrefix(p.nh).addr.copy(b, 26);
+  const labels = p.labels ?? [];
+  b[54] = labels.length;
+  labels.forEach((l, i) => b.writeUInt32BE(l, 55 + i * 7 + 1));
+  return b;
+}
