@@ -198,7 +198,7 @@ export class VppClient extends EventEmitter {
     if (this.ready && this.deleteId) {
       const done = new Promise<void>((res) => {
         this.deleteWaiter = res;
-        setTimeout(res, 1000).unref();
+        setTimeout(res, Math.min(1000, this.timeoutMs)).unref();
       });
       const at = this.writer.reserve(14);
       const b = this.writer.buffer;

@@ -1,0 +1,289 @@
+import { test, describe, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  VppClient,
+  VppSim,
+  VppCrcMismatchError,
+  VppDisconnectedError,
+  VppRetvalError,
+  VppTimeoutError,
+  recordedMessageTable,
+  makePath,
+  type VppClientOptions,
+} from '../../src/vpp/index.js';
+import { encodeSockclntCreateReply } from '../../src/vpp/client/handshake.js';
+import { frame } from '../../src/vpp/transport/frame.js';
+import * as d from './client-defs.js';
+
+let n = 0;
+const sockPath = () => join(tmpdir(), `fibmgr-client-${process.pid}-${n++}.sock`);
+const loop0 = { swIfIndex: 1, name: 'loop0', flags: 3, mac: '02:fe:00:00:00:01', mtu: 9000 };
+
+function clientFor(sim: VppSim, path: string, extra: Partial<VppClientOptions> = {}): VppClient {
+  return new VppClient({
+    socketPath: path,
+    messages: d.messages,
+    required: [d.ip_route_add_del, d.ip_table_add_del, d.ip_route_dump],
+    optional: [d.want_interface_events, d.sw_interface_set_flags, d.show_version],
+    reconnect: { minMs: 10, maxMs: 50 },
+    ...extra,
+  });
+}
+
+describe('VppClient against the simulator', () => {
+  let sim: VppSim;
+  let path: string;
+  let client: VppClient;
+  beforeEach(async () => {
+    await client?.close();
+    await sim?.stop();
+    path = sockPath();
+    sim = await new VppSim({ socketPath: path, interfaces: [loop0] }).start();
+    client = clientFor(sim, path);
+  });
+  after(async () => {
+    await client?.close();
+    await sim?.stop();
+  });
+
+  test('handshake resolves ids from the recorded table', async () => {
+    const info = await client.connect();
+    assert.equal(info.reconnect, false);
+    assert.equal(info.messageCount, 855);
+    assert.equal(info.clientIndex, 0x80000001);
+    assert.equal(client.msgId(d.ip_route_add_del), 396);
+    assert.equal(client.msgId(d.ip_route_dump), 400);
+    assert.equal(client.has(d.want_interface_events), true);
+    const v = await client.request(d.show_version, {});
+    assert.equal(v.retval, 0);
+    assert.match(v.version, /^26\.10/);
+    const ping = await client.request(d.control_ping, {});
+    assert.equal(ping.client_index, 0x80000001);
+    assert.equal(ping.vpe_pid, sim.vpePid);
+  });
+
+  test('pipelining: thousands in flight, replies matched by context, window respected', async () => {
+    const c = clientFor(sim, path, { window: 256 });
+    await c.connect();
+    const N = 5000;
+    const ps: Promise<any>[] = [];
+    for (let i = 0; i < N; i++) ps.push(c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`)));
+    assert.equal(c.pending.inflight, 256);
+    assert.equal(c.pending.queued, N - 256);
+    const replies = await Promise.all(ps);
+    assert.equal(replies.length, N);
+    // Each reply is the one for its own route: stats indexes are allocated in request order.
+    const stats = replies.map((r) => r.stats_index);
+    assert.deepEqual(stats, [...stats].sort((a, b) => a - b));
+    assert.equal(new Set(stats).size, N);
+    assert.equal(sim.fib.table(false, 0)!.entries.size, N);
+    assert.equal(sim.count('ip_route_add_del'), N);
+    assert.equal(sim.fib.get(0, '10.19.135.0/24')!.sources.get(8)!.length, 1);
+    assert.deepEqual(c.pending, { inflight: 0, queued: 0 });
+    await c.close();
+  });
+
+  test('dump assembly: details collected until the control_ping reply', async () => {
+    await client.connect();
+    const N = 300;
+    await Promise.all(Array.from({ length: N }, (_, i) => client.request(d.ip_route_add_del, d.route(`172.${16 + (i >> 8)}.${i & 255}.0/24`)))));
+    await client.request(d.ip_table_add_del, { is_add: true, table: { table_id: 7, is_ip6: false } });
+    await client.request(d.ip_route_add_del, d.route('8.8.8.8/32', '192.0.2.9', 7));
+    const [main, seven, missing] = await Promise.all([
+      client.dump(d.ip_route_dump, { table: { table_id: 0, is_ip6: false } }),
+      client.dump(d.ip_route_dump, { table: { table_id: 7, is_ip6: false } }),
+      client.dump(d.ip_route_dump, { table: { table_id: 99, is_ip6: false } }),
+    ]);
+    assert.equal(main.length, N);
+    assert.ok(main.some((x: any) => x.route.prefix === '172.17.43.0/24'));
+    assert.deepEqual(seven.map((x: any) => x.route.prefix), ['8.8.8.8/32']);
+    assert.equal(seven[0].route.paths[0].nh4, '192.0.2.9');
+    assert.deepEqual(missing, []);
+  });
+
+  test('events are delivered and keepalives answered', async () => {
+    await client.connect();
+    await client.request(d.want_interface_events, { enable_disable: 1, pid: 4242 });
+    const got = once(client, 'event');
+    await client.request(d.sw_interface_set_flags, { sw_if_index: 1, flags: 0 });
+    const [name, msg] = await got;
+    assert.equal(name, 'sw_interface_event');
+    assert.deepEqual(msg, { pid: 4242, sw_if_index: 1, flags: 0, deleted: false });
+    sim.keepalive();
+    for (let i = 0; i < 50 && sim.count('memclnt_keepalive_reply') === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(sim.count('memclnt_keepalive_reply'), 1);
+  });
+
+  test('per-request timeout', async () => {
+    const c = clientFor(sim, path, { timeoutMs: 80 });
+    await c.connect();
+    sim.silent.add('ip_route_add_del');
+    const t0 = Date.now();
+    await assert.rejects(c.request(d.ip_route_add_del, d.route('10.1.0.0/16')), (e: any) => {
+      assert.ok(e instanceof VppTimeoutError);
+      assert.equal(e.messageName, 'ip_route_add_del');
+      return true;
+    });
+    assert.ok(Date.now() - t0 >= 80);
+    sim.silent.clear();
+    sim.delayMs = 400;
+    await assert.rejects(c.request(d.ip_route_add_del, d.route('10.2.0.0/16')), VppTimeoutError);
+    sim.delayMs = 0;
+    // The late reply is ignored and the session keeps working.
+    await new Promise((r) => setTimeout(r, 450));
+    const ok = await c.request(d.ip_route_add_del, d.route('10.3.0.0/16'));
+    assert.equal(ok.retval, 0);
+    await c.close();
+  });
+
+  test('reconnect after a dropped connection fails in-flight requests and reports connected', async () => {
+    await client.connect();
+    const events: string[] = [];
+    client.on('disconnected', () => events.push('disconnected'));
+    const reconnected = once(client, 'connected');
+    sim.delayMs = 200;
+    const inflight = Array.from({ length: 100 }, (_, i) => client.request(d.ip_route_add_del, d.route(`10.9.${i}.0/24`)));
+    await new Promise((r) => setTimeout(r, 20));
+    sim.dropConnections();
+    const results = await Promise.allSettled(inflight);
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof VppDisconnectedError));
+    assert.match((results[0] as PromiseRejectedResult).reason.message, /ip_route_add_del: VPP session lost/);
+    sim.delayMs = 0;
+    const [info] = await reconnected;
+    assert.equal(info.reconnect, true);
+    assert.deepEqual(events, ['disconnected']);
+    const r = await client.request(d.ip_route_add_del, d.route('10.10.0.0/16'));
+    assert.equal(r.retval, 0);
+  });
+
+  test('reconnect after a restart with other message ids re-resolves them', async () => {
+    await client.connect();
+    await client.request(d.ip_route_add_del, d.route('10.20.0.0/16'));
+    const before = client.msgId(d.ip_route_add_del);
+    const reconnected = once(client, 'connected');
+    sim.restartEmpty(VppSim.shuffledTable(recordedMessageTable(), 101));
+    await reconnected;
+    assert.notEqual(client.msgId(d.ip_route_add_del), before);
+    assert.equal(client.msgId(d.ip_route_add_del), sim.msgId('ip_route_add_del_b8ecfe0d'));
+    assert.equal(sim.fib.get(0, '10.20.0.0/16'), undefined);
+    const r = await client.request(d.ip_route_add_del, d.route('10.21.0.0/16'));
+    assert.equal(r.retval, 0);
+    assert.ok(sim.fib.get(0, '10.21.0.0/16'));
+  });
+
+  test('CRC mismatch names the message, our CRC and what VPP offers', async () => {
+    sim.setCrc('ip_route_add_del', '5a6c1b2e');
+    await assert.rejects(client.connect(), (e: any) => {
+      assert.ok(e instanceof VppCrcMismatchError);
+      assert.match(e.message, /ip_route_add_del: ours b8ecfe0d, VPP offers ip_route_add_del_5a6c1b2e/);
+      assert.deepEqual(e.mismatches, [{ name: 'ip_route_add_del', ours: 'b8ecfe0d', offered: ['ip_route_add_del_5a6c1b2e'] }]);
+      return true;
+    });
+    const t = recordedMessageTable();
+    t.delete('ip_table_add_del_0ffdaec0');
+    sim.restartEmpty(t);
+    await assert.rejects(clientFor(sim, path).connect(), /ip_table_add_del: ours 0ffdaec0, VPP offers not offered at all/);
+  });
+
+  test('an optional message VPP lacks is reported, not fatal', async () => {
+    const t = recordedMessageTable();
+    t.delete('want_interface_events_476f5a08');
+    sim.restartEmpty(t);
+    await client.connect();
+    assert.equal(client.has(d.want_interface_events), false);
+    assert.equal(client.has(d.ip_route_add_del), true);
+    await assert.rejects(client.request(d.want_interface_events, { enable_disable: 1, pid: 1 }), /not offered/);
+  });
+
+  test('negative retvals become typed, named errors carrying the request', async () => {
+    await client.connect();
+    const req = d.route('10.0.0.0/8', '192.0.2.2', 200);
+    await assert.rejects(client.request(d.ip_route_add_del, req), (e: any) => {
+      assert.ok(e instanceof VppRetvalError);
+      assert.equal(e.messageName, 'ip_route_add_del');
+      assert.equal(e.retval, -3);
+      assert.equal(e.retvalName, 'NO_SUCH_FIB');
+      assert.equal(e.request, req);
+      assert.equal(e.message, 'ip_route_add_del: VPP returned -3 (NO_SUCH_FIB)');
+      return true;
+    });
+    sim.reject = (name, payload) => (name === 'ip_route_add_del' && payload[37] === 32 ? -54 : undefined);
+    await assert.rejects(client.request(d.ip_route_add_del, d.route('1.2.3.4/32')), /-54 \(NO_MATCHING_INTERFACE\)/);
+    assert.equal((await client.request(d.ip_route_add_del, d.route('1.2.3.0/24'))).retval, 0);
+  });
+
+  test('a value the encoder refuses never reaches the socket', async () => {
+    await client.connect();
+    const bad = d.route('10.0.0.0/8');
+    bad.route.paths[0]!.type = 42;
+    await assert.rejects(client.request(d.ip_route_add_del, bad), RangeError);
+    assert.equal((await client.request(d.ip_route_add_del, d.route('10.0.0.0/8'))).retval, 0);
+    assert.equal(sim.count('ip_route_add_del'), 1);
+    assert.equal(sim.fib.get(0, '10.0.0.0/8')!.sources.get(8)![0]!.readUInt32BE(14), 0);
+  });
+
+  test('close() sends sockclnt_delete and later requests fail', async () => {
+    await client.connect();
+    await client.close();
+    assert.equal(sim.count('sockclnt_delete'), 1);
+    await assert.rejects(client.request(d.control_ping, {}), VppDisconnectedError);
+  });
+
+  test('requests from another client index get no reply (as VPP)', async () => {
+    await client.connect();
+    const other = clientFor(sim, path, { timeoutMs: 100 });
+    await other.connect();
+    assert.equal(other.index, 0x80000002);
+    (other as any).clientIndex = client.index + 77;
+    await assert.rejects(other.request(d.control_ping, {}), VppTimeoutError);
+    await other.close();
+  });
+});
+
+describe('VppClient with a misbehaving peer', () => {
+  async function fakeVpp(after: (sock: net.Socket) => void): Promise<{ path: string; server: net.Server }> {
+    const path = sockPath();
+    const server = net.createServer((sock) => {
+      sock.once('data', () => {
+        sock.write(frame(encodeSockclntCreateReply(0, 0x80000001, recordedMessageTable())));
+        sock.once('data', () => after(sock));
+      });
+    });
+    await new Promise<void>((r) => server.listen(path, () => r()));
+    return { path, server };
+  }
+
+  for (const [what, bytes] of [
+    ['an id outside the message table', Buffer.from([0xff, 0xf0, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['a truncated reply', Buffer.from([0x01, 0x8e, 0, 0, 0, 1])],
+    ['a reply with the wrong id for its context', Buffer.from([0x00, 0x18, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
+  ] as const) {
+    test(`${what} resets the session without a crash`, async () => {
+      const { path, server } = await fakeVpp((sock) => sock.write(frame(bytes)));
+      const logs: string[] = [];
+      const log = { debug() {}, info() {}, warn() {}, error: (o: any, m?: string) => logs.push(`${m}: ${o.reason}`) };
+      const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], reconnect: false, logger: log });
+      await c.connect();
+      const lost = once(c, 'disconnected');
+      await assert.rejects(c.request(d.ip_route_add_del, d.route('10.0.0.0/8')), (e: any) => e instanceof VppDisconnectedError && /protocol error/.test(e.message));
+      await lost;
+      assert.equal(logs.length, 1);
+      assert.match(logs[0]!, /protocol error/);
+      await c.close();
+      server.close();
+    });
+  }
+
+  test('a handshake that never comes fails connect()', async () => {
+    const path = sockPath();
+    const server = net.createServer(() => {});
+    await new Promise<void>((r) => server.listen(path, () => r()));
+    const c = new VppClient({ socketPath: path, messages: d.messages, timeoutMs: 100, reconnect: false });
+    await assert.rejects(c.connect(), /no handshake reply/);
+    server.close();
+  });
+});
