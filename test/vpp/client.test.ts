@@ -90,7 +90,7 @@ describe('VppClient against the simulator', () => {
   test('dump assembly: details collected until the control_ping reply', async () => {
     await client.connect();
     const N = 300;
-    await Promise.all(Array.from({ length: N }, (_, i) => client.request(d.ip_route_add_del, d.route(`172.${16 + (i >> 8)}.${i & 255}.0/24`)))));
+    await Promise.all(Array.from({ length: N }, (_, i) => client.request(d.ip_route_add_del, d.route(`172.${16 + (i >> 8)}.${i & 255}.0/24`))));
     await client.request(d.ip_table_add_del, { is_add: true, table: { table_id: 7, is_ip6: false } });
     await client.request(d.ip_route_add_del, d.route('8.8.8.8/32', '192.0.2.9', 7));
     const [main, seven, missing] = await Promise.all([
