@@ -99,6 +99,8 @@ export class VppClient extends EventEmitter {
   private clientIndex = 0;
   private table = new Map<string, number>();
   private idByKey = new Map<string, number>();
+  /** [request id, reply/details id] per definition object, this session (-1: not offered) */
+  private idsByDef = new Map<MessageDef, [number, number]>();
   private kindById = new Uint8Array(65536);
   private defById: (MessageDef | undefined)[] = [];
   private pingId = 0;
@@ -303,6 +305,7 @@ export class VppClient extends EventEmitter {
     this.clientIndex = index;
     this.table = table;
     this.idByKey = new Map();
+    this.idsByDef = new Map();
     this.kindById = new Uint8Array(65536);
     this.defById = [];
     for (const [key, id] of table) this.kindById[id] = K_OTHER;
@@ -398,10 +401,15 @@ export class VppClient extends EventEmitter {
   }
 
   private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter): void {
-    const id = this.idByKey.get(def.key);
-    const comp = this.companion(def);
-    const compId = comp ? this.idByKey.get(comp.key) : undefined;
-    if (id === undefined || compId === undefined) {
+    let ids = this.idsByDef.get(def);
+    if (!ids) {
+      const comp = this.companion(def);
+      ids = [this.idByKey.get(def.key) ?? -1, comp ? this.idByKey.get(comp.key) ?? -1 : -1];
+      this.idsByDef.set(def, ids);
+    }
+    const id = ids[0];
+    const compId = ids[1];
+    if (id < 0 || compId < 0) {
       reject(new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`));
       return;
     }
@@ -412,7 +420,15 @@ export class VppClient extends EventEmitter {
       slot = ctx & this.mask;
     }
     this.nextContext = ctx >= 0xffff_ffff ? 1 : ctx + 1;
-    const msg = { ...fields, client_index: this.clientIndex, context: ctx };
+    // The session's own fields go into the caller's object (no copy per request on the fast
+    // path); a frozen object gets a copy.
+    let msg = fields;
+    try {
+      msg.client_index = this.clientIndex;
+      msg.context = ctx;
+    } catch {
+      msg = { ...fields, client_index: this.clientIndex, context: ctx };
+    }
     let size: number;
     try {
       size = def.size(msg);

@@ -31,7 +31,7 @@ export interface FibEntry {
   addr: Buffer;
   len: number;
   statsIndex: number;
-  /** source id → paths (167-byte buffers) */
+  /** source id → paths (167-byte buffers). Arrays may be shared between entries: replace, never mutate. */
   sources: Map<number, Buffer[]>;
 }
 
@@ -39,13 +39,14 @@ export interface FibTable {
   tableId: number;
   isIp6: boolean;
   name: string;
-  entries: Map<string, FibEntry>;
+  entries: Map<number | string, FibEntry>;
   /** keys of API-source entries marked by ip_table_replace_begin */
-  stale: Set<string> | null;
+  stale: Set<number | string> | null;
 }
 
-export function prefixKey(isIp6: boolean, addr: Buffer, addrOff: number, len: number): string {
-  if (!isIp6) return `${addr.readUInt32BE(addrOff)}/${len}`;
+/** Map key of a prefix: a number for IPv4 (cheap on the hot path), a string for IPv6. */
+export function prefixKey(isIp6: boolean, addr: Buffer, addrOff: number, len: number): number | string {
+  if (!isIp6) return addr.readUInt32BE(addrOff) * 64 + len;
   return `${addr.toString('hex', addrOff, addrOff + 16)}/${len}`;
 }
 
@@ -145,7 +146,7 @@ export class SimFib {
     return bestId;
   }
 
-  entry(t: FibTable, key: string, isIp6: boolean, addr: Buffer, addrOff: number, len: number): FibEntry {
+  entry(t: FibTable, key: number | string, isIp6: boolean, addr: Buffer, addrOff: number, len: number): FibEntry {
     let e = t.entries.get(key);
     if (!e) {
       e = { isIp6, addr: Buffer.from(addr.subarray(addrOff, addrOff + 16)), len, statsIndex: this.nextStats++, sources: new Map() };

@@ -486,45 +486,38 @@ export class VppSim {
     let src = v2 ? b[s + 39]! : SRC_API;
     if (src === 0) src = SRC_API;
     const pathsAt = s + (v2 ? 40 : 39);
-    const fail = (rv: number) => {
-      const [o, at] = this.put(c, replyKey, 14, ctx);
-      o.writeInt32BE(rv, at + 6);
-    };
-    if (e - pathsAt < n * PATH_SIZE) return fail(RETVAL.INVALID_VALUE);
-    if (af > 1 || len > (af ? 128 : 32)) return fail(RETVAL.INVALID_VALUE);
+    if (e - pathsAt < n * PATH_SIZE || af > 1 || len > (af ? 128 : 32)) return this.routeReply(c, replyKey, ctx, RETVAL.INVALID_VALUE, 0);
     const isIp6 = af === 1;
     const t = this.fib.table(isIp6, tableId);
-    if (!t) return fail(RETVAL.NO_SUCH_FIB);
-    const paths: Buffer[] = [];
+    if (!t) return this.routeReply(c, replyKey, ctx, RETVAL.NO_SUCH_FIB, 0);
     for (let i = 0; i < n; i++) {
       const p = pathsAt + i * PATH_SIZE;
       const type = b.readUInt32BE(p + 14);
       const proto = b.readUInt32BE(p + 22);
       // Out-of-enum values are refused; UDP_ENCAP without an encap object crashed the real VPP
       // (README, hazard-udpencap), the simulator refuses it instead.
-      if (type > 10 || type === 3 || proto > 4) return fail(RETVAL.INVALID_VALUE);
+      if (type > 10 || type === 3 || proto > 4) return this.routeReply(c, replyKey, ctx, RETVAL.INVALID_VALUE, 0);
       const sw = b.readUInt32BE(p);
-      if (type === 0 && sw !== 0xffffffff && !this.interfaces.has(sw)) return fail(RETVAL.NO_MATCHING_INTERFACE);
-      paths.push(Buffer.from(b.subarray(p, p + PATH_SIZE)));
+      if (type === 0 && sw !== 0xffffffff && !this.interfaces.has(sw)) return this.routeReply(c, replyKey, ctx, RETVAL.NO_MATCHING_INTERFACE, 0);
     }
+    let paths: Buffer[];
     if (src >= this.fib.sources.length) {
       // An unallocated source: VPP answered 0 and installed a drop (hazard-src.json).
-      paths.length = 0;
       const drop = Buffer.alloc(PATH_SIZE);
       drop.writeUInt32BE(0xffffffff, 0);
       drop[12] = 1;
       drop.writeUInt32BE(2, 14);
       drop.writeUInt32BE(isIp6 ? 1 : 0, 22);
-      paths.push(drop);
-    }
+      paths = [drop];
+    } else paths = this.internPaths(b, pathsAt, n);
     const key = prefixKey(isIp6, b, s + 21, len);
     let stats = 0xffffffff;
     if (isAdd) {
-      if (n === 0) return fail(-52); // NO_PATHS_IN_ROUTE
+      if (n === 0) return this.routeReply(c, replyKey, ctx, -52, 0); // NO_PATHS_IN_ROUTE
       const en = this.fib.entry(t, key, isIp6, b, s + 21, len);
       const have = en.sources.get(src);
       if (!multipath || !have) en.sources.set(src, paths);
-      else for (const p of paths) if (!have.some((h) => h.equals(p))) have.push(p);
+      else en.sources.set(src, [...have, ...paths.filter((p) => !have.some((h) => h.equals(p)))]);
       if (src === SRC_API) t.stale?.delete(key);
       stats = en.statsIndex;
     } else {
@@ -539,8 +532,28 @@ export class VppSim {
         if (en.sources.size === 0) t.entries.delete(key);
       }
     }
-    const [o, at] = this.put(c, replyKey, 14, ctx);
-    o.writeUInt32BE(stats, at + 10);
+    this.routeReply(c, replyKey, ctx, 0, stats);
+  }
+
+  private routeReply(c: Conn, key: string, ctx: number, rv: number, stats: number): void {
+    const [o, at] = this.put(c, key, 14, ctx);
+    o.writeInt32BE(rv, at + 6);
+    o.writeUInt32BE(stats >>> 0, at + 10);
+  }
+
+  // Routes programmed in bulk mostly share their path set: keep one copy of the last one seen.
+  private lastPaths: Buffer[] = [];
+  private lastPathBytes: Buffer = Buffer.alloc(0);
+
+  private internPaths(b: Buffer, at: number, n: number): Buffer[] {
+    const end = at + n * PATH_SIZE;
+    if (this.lastPathBytes.length === end - at && this.lastPathBytes.compare(b, at, end) === 0) return this.lastPaths;
+    const bytes = Buffer.from(b.subarray(at, end));
+    const paths: Buffer[] = [];
+    for (let i = 0; i < n; i++) paths.push(bytes.subarray(i * PATH_SIZE, (i + 1) * PATH_SIZE));
+    this.lastPathBytes = bytes;
+    this.lastPaths = paths;
+    return paths;
   }
 
   private lookup(c: Conn, b: Buffer, s: number, ctx: number, v2: boolean): void {

@@ -5,8 +5,10 @@ export const HEADER_SIZE = 16;
 export const MAX_PAYLOAD = 64 * 1024 * 1024;
 
 export function writeHeader(buf: Buffer, off: number, payloadLen: number): void {
-  buf.fill(0, off, off + HEADER_SIZE);
+  buf.writeUInt32BE(0, off);
+  buf.writeUInt32BE(0, off + 4);
   buf.writeUInt32BE(payloadLen, off + 8);
+  buf.writeUInt32BE(0, off + 12);
 }
 
 /** One frame as a header and its payload, for tests and rare messages. */

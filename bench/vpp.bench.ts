@@ -1,0 +1,112 @@
+// ip_route_add_del through the client into the simulator (in a child process, so that the CPU
+// split is visible): 1,000,000 IPv4 /32 routes pipelined, and fewer one at a time.
+// Run: npm run bench:vpp   (VPP_BENCH_N, VPP_BENCH_SERIAL_N to change the counts)
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VppClient, type MessageDef } from '../src/vpp/index.js';
+
+const N = Number(process.env.VPP_BENCH_N ?? 1_000_000);
+const SERIAL_N = Number(process.env.VPP_BENCH_SERIAL_N ?? 20_000);
+const WINDOW = 1024;
+
+async function loadDefs(): Promise<{ messages: Record<string, MessageDef>; add: MessageDef; codec: string }> {
+  const gen = fileURLToPath(new URL('../src/vpp/gen/index.ts', import.meta.url));
+  if (existsSync(gen)) {
+    const m = (await import('../src/vpp/gen/index.js' as string)) as { messages: Record<string, MessageDef> };
+    return { messages: m.messages, add: m.messages.ip_route_add_del!, codec: 'generated (src/vpp/gen)' };
+  }
+  const m = await import('../test/vpp/client-defs.js');
+  return { messages: m.messages, add: m.ip_route_add_del, codec: 'hand-written test defs (no src/vpp/gen yet)' };
+}
+
+function usage(child: ChildProcess): Promise<{ cpu: NodeJS.CpuUsage; rss: number; routes: number }> {
+  child.send('usage');
+  return once(child, 'message').then(([m]) => m as any);
+}
+
+const path = join(tmpdir(), `fibmgr-vpp-bench-${process.pid}.sock`);
+const child = fork(fileURLToPath(new URL('../src/vpp/sim/main.ts', import.meta.url)), [path], {
+  execArgv: ['--import', 'tsx', ...(process.env.VPP_BENCH_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+  stdio: 'inherit',
+});
+await once(child, 'message');
+const { messages, add, codec } = await loadDefs();
+
+function routeFor(i: number, isAdd: boolean): any {
+  const a = 0x0a000000 + i;
+  return {
+    is_add: isAdd,
+    is_multipath: false,
+    route: {
+      table_id: 0,
+      prefix: `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`,
+      n_paths: 1,
+      paths: isAdd ? [pathTemplate] : [],
+    },
+  };
+}
+// The generated codec wants every fib_path field; the hand defs ignore the extras.
+const pathTemplate = {
+  sw_if_index: 1, table_id: 0, rpf_id: 0, weight: 1, preference: 0, type: 0, flags: 0, proto: 0,
+  nh: { address: { ip4: '192.0.2.2' }, via_label: 0, obj_id: 0, classify_table_index: 0 },
+  n_labels: 0, label_stack: Array.from({ length: 16 }, () => ({ is_uniform: 0, label: 0, ttl: 0, exp: 0 })),
+};
+
+interface Row { run: string; n: number; seconds: number; rate: number; clientCpu: string; simCpu: string; simShare: string; rss: string }
+const rows: Row[] = [];
+
+async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean): Promise<void> {
+  const client = new VppClient({ socketPath: path, messages, required: [add], window, timeoutMs: 60_000 });
+  await client.connect();
+  const sim0 = await usage(child);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  if (serial) {
+    for (let i = 0; i < n; i++) await client.request(add, routeFor(i, isAdd));
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      let sent = 0;
+      let done = 0;
+      const cap = window * 4;
+      const onDone = () => {
+        if (++done === n) resolve();
+        else if (sent - done < cap / 2) pump();
+      };
+      const pump = () => {
+        while (sent < n && sent - done < cap) client.request(add, routeFor(sent++, isAdd)).then(onDone, reject);
+      };
+      pump();
+    });
+  }
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const sim1 = await usage(child);
+  const simCpu = (sim1.cpu.user + sim1.cpu.system - sim0.cpu.user - sim0.cpu.system) / 1e6;
+  const clientCpu = (cpu.user + cpu.system) / 1e6;
+  rows.push({
+    run: name,
+    n,
+    seconds: Number(secs.toFixed(2)),
+    rate: Math.round(n / secs),
+    clientCpu: `${clientCpu.toFixed(2)} s`,
+    simCpu: `${simCpu.toFixed(2)} s`,
+    simShare: `${((100 * simCpu) / (simCpu + clientCpu)).toFixed(0)}%`,
+    rss: `${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+  });
+  if (isAdd && sim1.routes < n) throw new Error(`simulator holds ${sim1.routes} routes after ${n} adds`);
+  await client.close();
+}
+
+await run(`add, pipelined (window ${WINDOW})`, N, WINDOW, true, false);
+await run(`delete, pipelined (window ${WINDOW})`, N, WINDOW, false, false);
+await run('add, one at a time', SERIAL_N, 1, true, true);
+child.send('stop');
+
+console.log(`codec: ${codec}; simulator in a child process; client peak RSS is the process's maxRSS so far`);
+console.log('| run | routes | seconds | requests/s | client CPU | sim CPU | sim share of CPU | client peak RSS |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.run} | ${r.n} | ${r.seconds} | ${r.rate} | ${r.clientCpu} | ${r.simCpu} | ${r.simShare} | ${r.rss} |`);
