@@ -17,6 +17,8 @@ export interface SimInterface {
   mac?: string;
   mtu?: number;
   devType?: string;
+  /** af u8, 16-byte address, prefix length u8 each (address_with_prefix on the wire) */
+  addresses?: Buffer[];
 }
 
 export interface VppSimOptions {
@@ -228,6 +230,8 @@ export class VppSim {
   private errorReply(c: Conn, h: HandlerDef, ctx: number, rv: number): void {
     const [b, at] = this.put(c, h.reply, h.errSize, ctx);
     b.writeInt32BE(rv, at + 6);
+    // VPP reports no counter (~0) in a failed route change.
+    if (h.reply.endsWith('_reply_1992deab')) b.writeUInt32BE(0xffffffff, at + 10);
   }
 
   private simple(c: Conn, key: string, ctx: number, rv = 0): void {
@@ -304,7 +308,9 @@ export class VppSim {
       ip_table_dump_51077d14: {
         reply: 'ip_table_details_c79fca0f', min: 10, errSize: 75,
         fn: (c, _b, _s, _e, ctx) => {
-          for (const t of fib.tables.values()) {
+          // VPP lists the IPv4 tables, then the IPv6 ones, each in creation order.
+          const all = [...fib.tables.values()];
+          for (const t of [...all.filter((x) => !x.isIp6), ...all.filter((x) => x.isIp6)]) {
             const [o, at] = this.put(c, 'ip_table_details_c79fca0f', 75, ctx);
             o.writeUInt32BE(t.tableId, at + 6);
             o[at + 10] = t.isIp6 ? 1 : 0;
@@ -449,8 +455,32 @@ export class VppSim {
       sw_interface_add_del_address_5463d73b: {
         reply: `sw_interface_add_del_address_reply_${GEN}`, min: 34, errSize: 10,
         fn: (c, b, s, _e, ctx) => {
-          const rv = this.interfaces.has(b.readUInt32BE(s + 10)) ? 0 : RETVAL.INVALID_SW_IF_INDEX;
-          this.simple(c, `sw_interface_add_del_address_reply_${GEN}`, ctx, rv);
+          const i = this.interfaces.get(b.readUInt32BE(s + 10));
+          if (!i) return this.simple(c, `sw_interface_add_del_address_reply_${GEN}`, ctx, RETVAL.INVALID_SW_IF_INDEX);
+          const addr = Buffer.from(b.subarray(s + 16, s + 34)); // af, 16-byte union, len
+          const list = (i.addresses ??= []);
+          if (b[s + 15]) list.length = 0;
+          else if (b[s + 14]) {
+            if (!list.some((a) => a.equals(addr))) list.push(addr);
+          } else {
+            const k = list.findIndex((a) => a.equals(addr));
+            if (k < 0) return this.simple(c, `sw_interface_add_del_address_reply_${GEN}`, ctx, -60); // ADDRESS_NOT_FOUND_FOR_INTERFACE
+            list.splice(k, 1);
+          }
+          this.simple(c, `sw_interface_add_del_address_reply_${GEN}`, ctx);
+        },
+      },
+      ip_address_dump_2d033de4: {
+        reply: 'ip_address_details_ee29b797', min: 15, errSize: 28,
+        fn: (c, b, s, _e, ctx) => {
+          const i = this.interfaces.get(b.readUInt32BE(s + 10));
+          const af = b[s + 14] ? 1 : 0;
+          for (const a of i?.addresses ?? []) {
+            if (a[0] !== af) continue;
+            const [o, at] = this.put(c, 'ip_address_details_ee29b797', 28, ctx);
+            o.writeUInt32BE(i!.swIfIndex, at + 6);
+            a.copy(o, at + 10);
+          }
         },
       },
       mpls_table_add_del_57817512: {
@@ -486,19 +516,19 @@ export class VppSim {
     let src = v2 ? b[s + 39]! : SRC_API;
     if (src === 0) src = SRC_API;
     const pathsAt = s + (v2 ? 40 : 39);
-    if (e - pathsAt < n * PATH_SIZE || af > 1 || len > (af ? 128 : 32)) return this.routeReply(c, replyKey, ctx, RETVAL.INVALID_VALUE, 0);
+    if (e - pathsAt < n * PATH_SIZE || af > 1 || len > (af ? 128 : 32)) return this.routeReply(c, replyKey, ctx, RETVAL.INVALID_VALUE, 0xffffffff);
     const isIp6 = af === 1;
     const t = this.fib.table(isIp6, tableId);
-    if (!t) return this.routeReply(c, replyKey, ctx, RETVAL.NO_SUCH_FIB, 0);
+    if (!t) return this.routeReply(c, replyKey, ctx, RETVAL.NO_SUCH_FIB, 0xffffffff);
     for (let i = 0; i < n; i++) {
       const p = pathsAt + i * PATH_SIZE;
       const type = b.readUInt32BE(p + 14);
       const proto = b.readUInt32BE(p + 22);
       // Out-of-enum values are refused; UDP_ENCAP without an encap object crashed the real VPP
       // (README, hazard-udpencap), the simulator refuses it instead.
-      if (type > 10 || type === 3 || proto > 4) return this.routeReply(c, replyKey, ctx, RETVAL.INVALID_VALUE, 0);
+      if (type > 10 || type === 3 || proto > 4) return this.routeReply(c, replyKey, ctx, RETVAL.INVALID_VALUE, 0xffffffff);
       const sw = b.readUInt32BE(p);
-      if (type === 0 && sw !== 0xffffffff && !this.interfaces.has(sw)) return this.routeReply(c, replyKey, ctx, RETVAL.NO_MATCHING_INTERFACE, 0);
+      if (type === 0 && sw !== 0xffffffff && !this.interfaces.has(sw)) return this.routeReply(c, replyKey, ctx, RETVAL.NO_MATCHING_INTERFACE, 0xffffffff);
     }
     let paths: Buffer[];
     if (src >= this.fib.sources.length) {
@@ -513,7 +543,7 @@ export class VppSim {
     const key = prefixKey(isIp6, b, s + 21, len);
     let stats = 0xffffffff;
     if (isAdd) {
-      if (n === 0) return this.routeReply(c, replyKey, ctx, -52, 0); // NO_PATHS_IN_ROUTE
+      if (n === 0) return this.routeReply(c, replyKey, ctx, -52, 0xffffffff); // NO_PATHS_IN_ROUTE
       const en = this.fib.entry(t, key, isIp6, b, s + 21, len);
       const have = en.sources.get(src);
       if (!multipath || !have) en.sources.set(src, paths);
