@@ -11,7 +11,7 @@ import { VppClient, type MessageDef } from '../src/vpp/index.js';
 
 const N = Number(process.env.VPP_BENCH_N ?? 1_000_000);
 const SERIAL_N = Number(process.env.VPP_BENCH_SERIAL_N ?? 20_000);
-const WINDOW = 1024;
+const WINDOW = Number(process.env.VPP_BENCH_WINDOW ?? 1024);
 
 async function loadDefs(): Promise<{ messages: Record<string, MessageDef>; add: MessageDef; codec: string }> {
   const gen = fileURLToPath(new URL('../src/vpp/gen/index.ts', import.meta.url));

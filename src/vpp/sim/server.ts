@@ -221,7 +221,7 @@ export class VppSim {
   private put(c: Conn, key: string, size: number, ctx: number): [Buffer, number] {
     const at = c.out.reserve(size);
     const b = c.out.buffer;
-    b.fill(0, at, at + size);
+    b.fill(0, at + 6, at + size);
     b.writeUInt16BE(this.idOf.get(key) ?? 0, at);
     b.writeUInt32BE(ctx >>> 0, at + 2);
     return [b, at];
@@ -249,6 +249,7 @@ export class VppSim {
       this.nameById[id] = key.replace(/_[0-9a-f]{8}$/, '');
       this.idOf.set(key, id);
     }
+    this.routeReplyId = this.idOf.get(this.routeReplyKey) ?? 0;
     const defs = this.handlers();
     for (const [key, def] of Object.entries(defs)) {
       const id = this.table.get(key);
@@ -566,10 +567,15 @@ export class VppSim {
   }
 
   private routeReply(c: Conn, key: string, ctx: number, rv: number, stats: number): void {
-    const [o, at] = this.put(c, key, 14, ctx);
+    const at = c.out.reserve(14);
+    const o = c.out.buffer;
+    o.writeUInt16BE(key === this.routeReplyKey ? this.routeReplyId : this.idOf.get(key) ?? 0, at);
+    o.writeUInt32BE(ctx >>> 0, at + 2);
     o.writeInt32BE(rv, at + 6);
     o.writeUInt32BE(stats >>> 0, at + 10);
   }
+  private readonly routeReplyKey = 'ip_route_add_del_reply_1992deab';
+  private routeReplyId = 0;
 
   // Routes programmed in bulk mostly share their path set: keep one copy of the last one seen.
   private lastPaths: Buffer[] = [];
