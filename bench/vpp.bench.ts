@@ -59,7 +59,7 @@ const pathTemplate = {
 interface Row { run: string; n: number; seconds: number; rate: number; clientCpu: string; simCpu: string; simShare: string; rss: string }
 const rows: Row[] = [];
 
-async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean): Promise<void> {
+async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean, callbacks = false): Promise<void> {
   const client = new VppClient({ socketPath: path, messages, required: [add], window, timeoutMs: 60_000 });
   await client.connect();
   const sim0 = await usage(child);
@@ -76,8 +76,10 @@ async function run(name: string, n: number, window: number, isAdd: boolean, seri
         if (++done === n) resolve();
         else if (sent - done < cap / 2) pump();
       };
+      const cb = (err: Error | null) => (err ? reject(err) : onDone());
       const pump = () => {
-        while (sent < n && sent - done < cap) client.request(add, routeFor(sent++, isAdd)).then(onDone, reject);
+        if (callbacks) while (sent < n && sent - done < cap) client.requestCb(add, routeFor(sent++, isAdd), cb);
+        else while (sent < n && sent - done < cap) client.request(add, routeFor(sent++, isAdd)).then(onDone, reject);
       };
       pump();
     });
@@ -101,8 +103,10 @@ async function run(name: string, n: number, window: number, isAdd: boolean, seri
   await client.close();
 }
 
-await run(`add, pipelined (window ${WINDOW})`, N, WINDOW, true, false);
-await run(`delete, pipelined (window ${WINDOW})`, N, WINDOW, false, false);
+await run(`add, pipelined (window ${WINDOW}), request()`, N, WINDOW, true, false);
+await run(`delete, pipelined (window ${WINDOW}), request()`, N, WINDOW, false, false);
+await run(`add, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, true, false, true);
+await run(`delete, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, false, false, true);
 await run('add, one at a time', SERIAL_N, 1, true, true);
 child.send('stop');
 

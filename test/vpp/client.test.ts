@@ -226,6 +226,26 @@ describe('VppClient against the simulator', () => {
     assert.equal(sim.fib.get(0, '10.0.0.0/8')!.sources.get(8)![0]!.readUInt32BE(14), 0);
   });
 
+  test('requestCb: callbacks instead of promises, same matching and errors', async () => {
+    await client.connect();
+    const call = (req: any) => new Promise<[Error | null, any]>((res) => client.requestCb(d.ip_route_add_del, req, (e, r) => res([e, r])));
+    const [[e1, r1], [e2, r2], [e3]] = await Promise.all([
+      call(d.route('10.70.0.0/16')),
+      call(d.route('10.71.0.0/16')),
+      call(d.route('10.72.0.0/16', '192.0.2.2', 200)),
+    ]);
+    assert.equal(e1, null);
+    assert.equal(e2, null);
+    assert.equal(r2.stats_index, r1.stats_index + 1);
+    assert.ok(e3 instanceof VppRetvalError && e3.retval === -3);
+    sim.silent.add('ip_route_add_del');
+    const pending = call(d.route('10.73.0.0/16'));
+    await new Promise((r) => setTimeout(r, 10));
+    sim.dropConnections();
+    const [e4] = await pending;
+    assert.ok(e4 instanceof VppDisconnectedError);
+  });
+
   test('close() sends sockclnt_delete and later requests fail', async () => {
     await client.connect();
     await client.close();
