@@ -107,12 +107,14 @@ export const ip_route_add_del = def<RouteAddDel>(
     b.writeUInt32BE(m.route.table_id, o + 12);
     writePrefix(b, o + 20, m.route.prefix);
     b[o + 38] = m.route.paths.length;
-    m.route.paths.forEach((x, i) => {
+    const paths = m.route.paths;
+    for (let i = 0; i < paths.length; i++) {
+      const x = paths[i]!;
       if (x.type !== undefined && (x.type < 0 || x.type > 10)) throw new RangeError(`fib_path_type ${x.type} out of enum`);
       let bytes = pathCache.get(x);
       if (!bytes) pathCache.set(x, (bytes = toPath(x)));
       bytes.copy(b, o + 39 + i * 167);
-    });
+    }
   },
   () => { throw new Error('not needed'); },
 );

@@ -414,7 +414,6 @@ export class VppClient extends EventEmitter {
   }
 
   private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined): void {
-    const failNow = (err: Error) => (reject ? reject(err) : resolve(err));
     let ids = this.idsByDef.get(def);
     if (!ids) {
       const comp = this.companion(def);
@@ -424,7 +423,7 @@ export class VppClient extends EventEmitter {
     const id = ids[0];
     const compId = ids[1];
     if (id < 0 || compId < 0) {
-      failNow(new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`));
+      this.failEarly(resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`));
       return;
     }
     let ctx = this.nextContext;
@@ -454,7 +453,7 @@ export class VppClient extends EventEmitter {
         throw err;
       }
     } catch (err) {
-      failNow(err as Error);
+      this.failEarly(resolve, reject, err as Error);
       return;
     }
     if (kind === S_DUMP) {
@@ -484,6 +483,12 @@ export class VppClient extends EventEmitter {
     this.sReject[slot] = undefined;
     this.sDetails[slot] = undefined;
     this.inflight--;
+  }
+
+  // A method, not a closure in send(): no allocation per request.
+  private failEarly(resolve: Resolver, reject: Rejecter | undefined, err: Error): void {
+    if (reject) reject(err);
+    else resolve(err);
   }
 
   /** Frees a slot and hands its caller the error. */
