@@ -64,15 +64,44 @@ export class SourceSet {
   }
 }
 
-export interface FibEntry {
-  isIp6: boolean;
+/**
+ * One prefix in one table. It is its own SourceSet (`sources` returns itself) and keeps an IPv4
+ * address as a number: a route costs one object besides its Map slot.
+ */
+export class FibEntry extends SourceSet {
+  private readonly v4: number;
+  private readonly v6: Buffer | undefined;
+  constructor(
+    readonly isIp6: boolean,
+    addr: Buffer,
+    addrOff: number,
+    readonly len: number,
+    readonly statsIndex: number,
+  ) {
+    super();
+    this.v4 = isIp6 ? 0 : addr.readUInt32BE(addrOff);
+    this.v6 = isIp6 ? Buffer.from(addr.subarray(addrOff, addrOff + 16)) : undefined;
+  }
+  get sources(): SourceSet {
+    return this;
+  }
   /** 16 bytes; IPv4 in the first 4 */
-  addr: Buffer;
-  len: number;
-  statsIndex: number;
-  /** source id → paths (167-byte buffers). Arrays may be shared between entries: replace, never mutate. */
-  sources: SourceSet;
+  get addr(): Buffer {
+    if (this.v6) return this.v6;
+    const b = Buffer.alloc(16);
+    b.writeUInt32BE(this.v4, 0);
+    return b;
+  }
+  /** Writes the address union (16 bytes, zero-filled past IPv4) at off. */
+  writeAddr(buf: Buffer, off: number): void {
+    if (this.v6) this.v6.copy(buf, off);
+    else {
+      buf.writeUInt32BE(this.v4, off);
+      buf.fill(0, off + 4, off + 16);
+    }
+  }
 }
+
 
 export interface FibTable {
   tableId: number;
@@ -197,7 +226,7 @@ export class SimFib {
   entry(t: FibTable, key: number | string, isIp6: boolean, addr: Buffer, addrOff: number, len: number): FibEntry {
     let e = t.entries.get(key);
     if (!e) {
-      e = { isIp6, addr: Buffer.from(addr.subarray(addrOff, addrOff + 16)), len, statsIndex: this.nextStats++, sources: new SourceSet() };
+      e = new FibEntry(isIp6, addr, addrOff, len, this.nextStats++);
       t.entries.set(key, e);
     }
     return e;

@@ -621,7 +621,7 @@ export class VppSim {
     o.writeUInt32BE(t.tableId, r);
     o.writeUInt32BE(en.statsIndex, r + 4);
     o[r + 8] = en.isIp6 ? 1 : 0;
-    en.addr.copy(o, r + 9, 0, en.isIp6 ? 16 : 4);
+    en.writeAddr(o, r + 9);
     o[r + 25] = en.len;
     o[r + 26] = paths.length;
     if (v2src >= 0) o[r + 27] = v2src;
