@@ -14,7 +14,7 @@ function def<T>(
     name,
     crc,
     key: `${name}_${crc}`,
-    size: (m) => size(m),
+    size,
     encodeInto(buf, off, id, m) {
       const n = size(m);
       buf.fill(0, off, off + n);
@@ -120,7 +120,7 @@ export const ip_route_add_del = def<RouteAddDel>(
 );
 export const ip_route_add_del_reply = def<Reply & { stats_index: number }>(
   'ip_route_add_del_reply', '1992deab', () => 14, () => {},
-  (b, s) => ({ ...replyHead(b, s), stats_index: b.readUInt32BE(s + 10) }),
+  (b, s) => ({ context: b.readUInt32BE(s + 2), retval: b.readInt32BE(s + 6), stats_index: b.readUInt32BE(s + 10) }),
 );
 export interface TableReq extends Req {
   table: { table_id: number; is_ip6: boolean; name?: string };
