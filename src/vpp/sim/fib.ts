@@ -107,9 +107,65 @@ export interface FibTable {
   tableId: number;
   isIp6: boolean;
   name: string;
-  entries: Map<number | string, FibEntry>;
+  entries: PrefixMap<FibEntry>;
   /** keys of API-source entries marked by ip_table_replace_begin */
   stale: Set<number | string> | null;
+}
+
+/**
+ * A Map from prefixKey() to V. IPv4 keys are split by prefix length into Maps keyed by the
+ * address as an int32, which V8 keeps as small integers: one Map keyed by u32·64+len (a heap
+ * number) made inserting 1M routes about twice as slow.
+ */
+export class PrefixMap<V> {
+  private readonly v4: (Map<number, V> | undefined)[] = [];
+  private readonly other = new Map<string, V>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+  get(key: number | string): V | undefined {
+    if (typeof key === 'string') return this.other.get(key);
+    const len = key % 64;
+    return this.v4[len]?.get(((key - len) / 64) | 0);
+  }
+  has(key: number | string): boolean {
+    return this.get(key) !== undefined;
+  }
+  set(key: number | string, v: V): this {
+    if (typeof key === 'string') {
+      if (!this.other.has(key)) this.count++;
+      this.other.set(key, v);
+      return this;
+    }
+    const len = key % 64;
+    const m = (this.v4[len] ??= new Map());
+    const a = ((key - len) / 64) | 0;
+    if (!m.has(a)) this.count++;
+    m.set(a, v);
+    return this;
+  }
+  delete(key: number | string): boolean {
+    let done: boolean;
+    if (typeof key === 'string') done = this.other.delete(key);
+    else {
+      const len = key % 64;
+      done = this.v4[len]?.delete(((key - len) / 64) | 0) ?? false;
+    }
+    if (done) this.count--;
+    return done;
+  }
+  *[Symbol.iterator](): IterableIterator<[number | string, V]> {
+    for (let len = 0; len < this.v4.length; len++) {
+      const m = this.v4[len];
+      if (m) for (const [a, v] of m) yield [(a >>> 0) * 64 + len, v];
+    }
+    yield* this.other;
+  }
+  *values(): IterableIterator<V> {
+    for (const [, v] of this) yield v;
+  }
 }
 
 /** Map key of a prefix: a number for IPv4 (cheap on the hot path), a string for IPv6. */
@@ -183,7 +239,7 @@ export class SimFib {
       tableId,
       isIp6,
       name: name || `${isIp6 ? 'ipv6' : 'ipv4'}-VRF:${tableId}`,
-      entries: new Map(),
+      entries: new PrefixMap(),
       stale: null,
     };
     this.tables.set(`${isIp6 ? 6 : 4}:${tableId >>> 0}`, t);
