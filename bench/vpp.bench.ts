@@ -59,7 +59,7 @@ const pathTemplate = {
 interface Row { run: string; n: number; seconds: number; rate: number; clientCpu: string; simCpu: string; simShare: string; rss: string }
 const rows: Row[] = [];
 
-async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean, callbacks = false): Promise<void> {
+async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean, api: 'promise' | 'cb' | 'ack' = 'promise'): Promise<void> {
   const client = new VppClient({ socketPath: path, messages, required: [add], window, timeoutMs: 60_000 });
   await client.connect();
   const sim0 = await usage(child);
@@ -78,7 +78,8 @@ async function run(name: string, n: number, window: number, isAdd: boolean, seri
       };
       const cb = (err: Error | null) => (err ? reject(err) : onDone());
       const pump = () => {
-        if (callbacks) while (sent < n && sent - done < cap) client.requestCb(add, routeFor(sent++, isAdd), cb);
+        if (api === 'ack') while (sent < n && sent - done < cap) client.requestAck(add, routeFor(sent++, isAdd), cb);
+        else if (api === 'cb') while (sent < n && sent - done < cap) client.requestCb(add, routeFor(sent++, isAdd), cb);
         else while (sent < n && sent - done < cap) client.request(add, routeFor(sent++, isAdd)).then(onDone, reject);
       };
       pump();
@@ -105,8 +106,10 @@ async function run(name: string, n: number, window: number, isAdd: boolean, seri
 
 await run(`add, pipelined (window ${WINDOW}), request()`, N, WINDOW, true, false);
 await run(`delete, pipelined (window ${WINDOW}), request()`, N, WINDOW, false, false);
-await run(`add, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, true, false, true);
-await run(`delete, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, false, false, true);
+await run(`add, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, true, false, 'cb');
+await run(`delete, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, false, false, 'cb');
+await run(`add, pipelined (window ${WINDOW}), requestAck()`, N, WINDOW, true, false, 'ack');
+await run(`delete, pipelined (window ${WINDOW}), requestAck()`, N, WINDOW, false, false, 'ack');
 await run('add, one at a time', SERIAL_N, 1, true, true);
 child.send('stop');
 

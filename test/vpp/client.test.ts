@@ -226,7 +226,7 @@ describe('VppClient against the simulator', () => {
     assert.equal(sim.fib.get(0, '10.0.0.0/8')!.sources.get(8)![0]!.readUInt32BE(14), 0);
   });
 
-  test('requestCb: callbacks instead of promises, same matching and errors', async () => {
+  test('requestCb and requestAck: callbacks instead of promises, same matching and errors', async () => {
     await client.connect();
     const call = (req: any) => new Promise<[Error | null, any]>((res) => client.requestCb(d.ip_route_add_del, req, (e, r) => res([e, r])));
     const [[e1, r1], [e2, r2], [e3]] = await Promise.all([
@@ -238,6 +238,13 @@ describe('VppClient against the simulator', () => {
     assert.equal(e2, null);
     assert.equal(r2.stats_index, r1.stats_index + 1);
     assert.ok(e3 instanceof VppRetvalError && e3.retval === -3);
+    const acks = await Promise.all(['10.74.0.0/16', '10.75.0.0/16@200'].map((p) => new Promise<[Error | null, number]>((res) => {
+      const [pfx, table] = p.split('@') as [string, string | undefined];
+      client.requestAck(d.ip_route_add_del, d.route(pfx, '192.0.2.2', Number(table ?? 0)), (e, ...rest) => res([e, rest.length]));
+    })));
+    assert.deepEqual(acks[0], [null, 0], 'an ack carries no reply');
+    assert.ok(acks[1]![0] instanceof VppRetvalError);
+    assert.ok(sim.fib.get(0, '10.74.0.0/16'));
     sim.silent.add('ip_route_add_del');
     const pending = call(d.route('10.73.0.0/16'));
     await new Promise((r) => setTimeout(r, 10));

@@ -60,6 +60,7 @@ const S_FREE = 0;
 const S_REQUEST = 1;
 const S_DUMP = 2;
 const S_CALLBACK = 3; // a request whose completion calls sResolve as a node-style callback
+const S_ACK = 4; // S_CALLBACK without decoding the reply: only its retval matters
 
 interface Queued {
   kind: number;
@@ -194,6 +195,14 @@ export class VppClient extends EventEmitter {
    */
   requestCb<Req = any, Rep = any>(def: MessageDef<Req>, fields: Partial<Req>, cb: ReplyCallback<Rep>): void {
     this.submit(S_CALLBACK, def, fields, cb, undefined);
+  }
+
+  /**
+   * requestCb() for callers that need only success or failure: the reply is never decoded
+   * (its id, context and retval are read in place), and cb gets (null) or (error).
+   */
+  requestAck<Req = any>(def: MessageDef<Req>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
+    this.submit(S_ACK, def, fields, cb, undefined);
   }
 
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
@@ -493,7 +502,7 @@ export class VppClient extends EventEmitter {
 
   /** Frees a slot and hands its caller the error. */
   private failSlot(slot: number, err: Error): void {
-    const cb = this.state(slot) === S_CALLBACK;
+    const cb = this.state(slot) >= S_CALLBACK;
     const res = this.sResolve[slot]!;
     const rej = this.sReject[slot];
     this.release(slot);
@@ -611,6 +620,13 @@ export class VppClient extends EventEmitter {
       const def = this.sDef[slot]!;
       if (rv < 0) {
         this.failSlot(slot, new VppRetvalError(def.name, rv, this.sFields[slot]));
+        this.drain();
+        return;
+      }
+      if (state === S_ACK) {
+        const res = this.sResolve[slot]!;
+        this.release(slot);
+        res(null);
         this.drain();
         return;
       }
