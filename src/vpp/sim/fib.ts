@@ -134,16 +134,19 @@ export class PrefixMap<V> {
     return this.get(key) !== undefined;
   }
   set(key: number | string, v: V): this {
+    let m: Map<number | string, V>;
+    let k: number | string;
     if (typeof key === 'string') {
-      if (!this.other.has(key)) this.count++;
-      this.other.set(key, v);
-      return this;
+      m = this.other as Map<number | string, V>;
+      k = key;
+    } else {
+      const len = key % 64;
+      m = (this.v4[len] ??= new Map()) as Map<number | string, V>;
+      k = ((key - len) / 64) | 0;
     }
-    const len = key % 64;
-    const m = (this.v4[len] ??= new Map());
-    const a = ((key - len) / 64) | 0;
-    if (!m.has(a)) this.count++;
-    m.set(a, v);
+    const before = m.size;
+    m.set(k, v);
+    this.count += m.size - before;
     return this;
   }
   delete(key: number | string): boolean {
