@@ -607,6 +607,8 @@ export class VppClient extends EventEmitter {
           return;
         }
         if (id !== this.sReplyId[slot]) return this.unexpected(sock, id, ctx);
+        // A long dump is alive while details keep coming: its timeout counts from the last one.
+        this.sSent[slot] = Date.now();
         try {
           this.sDetails[slot]!.push(this.defById[id]!.decode(buf, s, e));
         } catch (err) {
