@@ -1,5 +1,6 @@
 // The simulator's FIB rules, driven with raw frames (layouts as in ../shared/vpp/README.md).
 import { test, describe, before, after } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -177,6 +178,40 @@ describe('VppSim FIB rules', () => {
     assert.equal(sim.fib.get(0, '10.51.0.0/16'), undefined);
     assert.ok(sim.fib.get(0, '10.52.0.0/16'));
     assert.ok(sim.fib.get(0, '10.45.0.0/16'), 'the CLI route is not touched');
+  });
+
+  test('garbage requests with real message ids never break the simulator', async () => {
+    const gpath = join(tmpdir(), `fibmgr-sim-garbage-${process.pid}.sock`);
+    const g = await new VppSim({ socketPath: gpath, interfaces: [{ swIfIndex: 1, name: 'loop0' }] }).start();
+    try {
+      const handled = ['ip_route_add_del_b8ecfe0d', 'ip_route_add_del_v2_521ef330', 'ip_table_add_del_0ffdaec0', 'ip_route_dump_b9d2e09e',
+        'ip_route_v2_dump_d16f72e6', 'ip_route_lookup_710d6471', 'ip_route_lookup_v2_710d6471', 'fib_source_add_b3ac2aec',
+        'sw_interface_dump_aa610c27', 'sw_interface_set_flags_f5aec1b8', 'sw_interface_add_del_address_5463d73b',
+        'ip_address_dump_2d033de4', 'create_loopback_instance_d36a3ee2', 'ip_table_replace_begin_b9d2e09e',
+        'ip_table_replace_end_b9d2e09e', 'ip_table_flush_b9d2e09e', 'mpls_route_add_del_8e1d1e07', 'want_interface_events_476f5a08'];
+      // Mostly messages the simulator handles, some it does not.
+      const ids = [...handled.map((k) => g.msgId(k)!), ...handled.map((k) => g.msgId(k)!), ...[...g.messageTable.values()].slice(0, 18)];
+      const runs = Math.min(2000, Number(process.env.FIBMGR_FUZZ_RUNS ?? 300));
+      const samples = fc.sample(fc.tuple(fc.constantFrom(...ids), fc.boolean(), fc.uint8Array({ maxLength: 400 }), fc.nat()), runs);
+      const conn = await Raw.open(g, gpath);
+      for (const [id, ours, body, cut] of samples) {
+        const p = Buffer.alloc(10 + body.length);
+        p.writeUInt16BE(id, 0);
+        p.writeUInt32BE(ours ? conn.index : 7, 2);
+        Buffer.from(body).copy(p, 10);
+        if (!conn.sock.destroyed) conn.sock.write(frame(p.subarray(0, 2 + (cut % (p.length - 1)))));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      conn.sock.destroy();
+      assert.deepEqual(g.errors, []);
+      // A new session still works.
+      const fresh = await Raw.open(g, gpath);
+      const reply = await fresh.call('control_ping_51077d14', Buffer.alloc(0));
+      assert.equal(reply.readUInt16BE(0), g.msgId('control_ping_reply_f6b0b8ca'));
+      fresh.sock.destroy();
+    } finally {
+      await g.stop();
+    }
   });
 
   test('faults: reject by predicate, request counters, restart empty', async () => {

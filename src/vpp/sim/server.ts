@@ -70,6 +70,8 @@ export class VppSim {
   /** Never answer these message names (for timeout tests). */
   readonly silent = new Set<string>();
   vpePid: number;
+  /** Requests that made a handler throw (each dropped without a reply); tests expect none. */
+  readonly errors: string[] = [];
 
   private table: Map<string, number>;
   private nameById: string[] = [];
@@ -176,7 +178,14 @@ export class VppSim {
       }),
     };
     this.conns.add(c);
-    const reader = new FrameReader((b, s, e) => this.onRequest(c, b, s, e));
+    const reader = new FrameReader((b, s, e) => {
+      try {
+        this.onRequest(c, b, s, e);
+      } catch (err) {
+        // A request the handlers did not foresee: dropped, as VPP drops what it cannot parse.
+        this.errors.push(`${this.nameById[b.readUInt16BE(s)] ?? 'unknown'}: ${(err as Error).message}`);
+      }
+    });
     sock.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);
