@@ -57,3 +57,44 @@ test('BatchWriter joins the frames of one tick into one write', async () => {
   new FrameReader((b, s) => got.push(b.readUInt32BE(s))).push(writes[0]!);
   assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => i));
 });
+
+test('the messages the client writes itself match the recorded bytes', async () => {
+  const { readFileSync } = await import('node:fs');
+  const net = await import('node:net');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { VppClient, recordedMessageTable } = await import('../../src/vpp/index.js');
+  const { encodeSockclntCreate, encodeSockclntCreateReply } = await import('../../src/vpp/client/handshake.js');
+  const t = JSON.parse(readFileSync(new URL('../../../shared/vpp/transcripts/connect.json', import.meta.url), 'utf8'));
+  const hex = (name: string) => t.frames.find((f: any) => f.msg.startsWith(name)).hex as string;
+  // sockclnt_create: vpp_papi's context 124 and the recorded name give the recorded frame.
+  assert.equal(frame(encodeSockclntCreate(124, 'rec-connect')).toString('hex'), hex('sockclnt_create_455fb9c4'));
+  // The recorded handshake reply decodes to the recorded table, which re-encodes to the same bytes.
+  const reply = encodeSockclntCreateReply(124, 0x80000001, recordedMessageTable());
+  assert.equal(reply.toString('hex'), hex('sockclnt_create_reply').slice(32));
+
+  // sockclnt_delete as close() writes it, with the recorded context put in.
+  const path = join(tmpdir(), `fibmgr-wire-${process.pid}.sock`);
+  const seen: Buffer[] = [];
+  const server = net.createServer((sock) => {
+    const r = new FrameReader((b, s, e) => {
+      const p = Buffer.from(b.subarray(s, e));
+      seen.push(p);
+      if (p.readUInt16BE(0) === 15) sock.write(frame(encodeSockclntCreateReply(p.readUInt32BE(2), 0x80000001, recordedMessageTable())));
+      if (p.readUInt16BE(0) === 17) {
+        const rep = Buffer.from('0012000000000000000001', 'hex').subarray(0, 10);
+        p.copy(rep, 2, 6, 10);
+        sock.end(frame(rep));
+      }
+    });
+    sock.on('data', (c: Buffer) => r.push(c));
+  });
+  await new Promise<void>((res) => server.listen(path, () => res()));
+  const c = new VppClient({ socketPath: path, messages: {}, reconnect: false });
+  await c.connect();
+  await c.close();
+  server.close();
+  const del = seen.find((p) => p.readUInt16BE(0) === 17)!;
+  del.writeUInt32BE(2, 6); // the recorded session's context
+  assert.equal(frame(del).toString('hex'), hex('sockclnt_delete_8ac76db6'));
+});
