@@ -1,6 +1,20 @@
 // vpp: a standalone client library for VPP's binary API over its unix socket, plus a simulator
 // that speaks the same protocol. Knows nothing of FPM or fibmgr's routes.
-export { VppClient, type VppClientOptions, type ConnectedInfo } from './client/client.js';
+//
+//   const vpp = new VppClient({ socketPath: '/run/vpp/api.sock', messages,      // generated defs
+//     required: [messages.ip_route_add_del], optional: [messages.ip_route_add_del_v2], logger });
+//   vpp.on('connected', ({ reconnect }) => { if (reconnect) resync(); });   // ids re-resolved
+//   vpp.on('disconnected', ({ reason }) => ...);   // every in-flight request already failed
+//   vpp.on('event', (name, msg) => ...);           // sw_interface_event etc.
+//   await vpp.connect();                           // VppCrcMismatchError if VPP differs
+//   const r = await vpp.request(messages.ip_route_add_del, { is_add: true, ... });
+//   const d = await vpp.dump(messages.ip_route_dump, { table: { table_id: 0, ... } });
+//   vpp.requestAck(def, fields, (err) => ...);     // bulk path: no promise, no reply decode
+//   await vpp.close();                             // sockclnt_delete
+//
+// Errors: VppRetvalError (negative retval, named from vnet/error.h), VppTimeoutError,
+// VppDisconnectedError, VppUnavailableError (message not offered), VppProtocolError.
+export { VppClient, type VppClientOptions, type ConnectedInfo, type ReplyCallback } from './client/client.js';
 export {
   VppError,
   VppRetvalError,
