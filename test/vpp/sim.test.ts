@@ -221,8 +221,10 @@ describe('VppSim FIB rules', () => {
     assert.equal(r.readUInt32BE(10), 0xffffffff);
     sim.reject = null;
     const before = sim.count('ip_route_add_del');
+    const dels = sim.routeOps.del;
     await raw.call(ADD, routeBody({ add: false, prefix: '10.60.0.0/24' }));
     assert.equal(sim.count('ip_route_add_del'), before + 1);
+    assert.equal(sim.routeOps.del, dels + 1);
     const closed = new Promise((res) => raw.sock.once('close', res));
     sim.restartEmpty();
     await closed;

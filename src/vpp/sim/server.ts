@@ -70,6 +70,8 @@ export class VppSim {
   /** Never answer these message names (for timeout tests). */
   readonly silent = new Set<string>();
   vpePid: number;
+  /** ip_route_add_del(_v2) requests by kind, whatever their outcome (tests count deletes). */
+  readonly routeOps = { add: 0, del: 0 };
   /** Requests that made a handler throw (each dropped without a reply); tests expect none. */
   readonly errors: string[] = [];
 
@@ -127,6 +129,7 @@ export class VppSim {
     this.dropConnections();
     this.fib.reset();
     this.counts.clear();
+    this.routeOps.add = this.routeOps.del = 0;
     this.resetInterfaces();
     if (messageTable) {
       this.table = messageTable;
@@ -518,6 +521,8 @@ export class VppSim {
   private routeAddDel(c: Conn, b: Buffer, s: number, e: number, ctx: number, v2: boolean): void {
     const replyKey = v2 ? 'ip_route_add_del_v2_reply_1992deab' : 'ip_route_add_del_reply_1992deab';
     const isAdd = b[s + 10] !== 0;
+    if (isAdd) this.routeOps.add++;
+    else this.routeOps.del++;
     const multipath = b[s + 11] !== 0;
     const tableId = b.readUInt32BE(s + 12);
     const af = b[s + 20]!;
