@@ -70,7 +70,7 @@ export class VppSim {
   /** Never answer these message names (for timeout tests). */
   readonly silent = new Set<string>();
   vpePid: number;
-  /** ip_route_add_del(_v2) requests by kind, whatever their outcome (tests count deletes). */
+  /** ip_route_add_del(_v2) requests by kind that got past `reject` (tests count deletes). */
   readonly routeOps = { add: 0, del: 0 };
   /** Requests that made a handler throw (each dropped without a reply); tests expect none. */
   readonly errors: string[] = [];
