@@ -17,7 +17,15 @@ async function loadDefs(): Promise<{ messages: Record<string, MessageDef>; add: 
   const gen = fileURLToPath(new URL('../src/vpp/gen/index.ts', import.meta.url));
   if (existsSync(gen)) {
     const m = (await import('../src/vpp/gen/index.js' as string)) as { messages: Record<string, MessageDef> };
-    return { messages: m.messages, add: m.messages.ip_route_add_del!, codec: 'generated (src/vpp/gen)' };
+    const add = m.messages.ip_route_add_del!;
+    try {
+      // The field shape below is a guess at the generated types; say so if it is wrong.
+      const probe = { ...routeFor(0, true), client_index: 0, context: 0 };
+      add.encodeInto(Buffer.alloc(add.size(probe)), 0, 1, probe);
+      return { messages: m.messages, add, codec: 'generated (src/vpp/gen)' };
+    } catch (err) {
+      console.error(`the generated ip_route_add_del refused the bench's fields (${(err as Error).message}); using the test defs`);
+    }
   }
   const m = await import('../test/vpp/client-defs.js');
   return { messages: m.messages, add: m.ip_route_add_del, codec: 'hand-written test defs (no src/vpp/gen yet)' };
@@ -34,7 +42,6 @@ const child = fork(fileURLToPath(new URL('../src/vpp/sim/main.ts', import.meta.u
   stdio: 'inherit',
 });
 await once(child, 'message');
-const { messages, add, codec } = await loadDefs();
 
 function routeFor(i: number, isAdd: boolean): any {
   const a = 0x0a000000 + i;
@@ -55,6 +62,8 @@ const pathTemplate = {
   nh: { address: { ip4: '192.0.2.2' }, via_label: 0, obj_id: 0, classify_table_index: 0 },
   n_labels: 0, label_stack: Array.from({ length: 16 }, () => ({ is_uniform: 0, label: 0, ttl: 0, exp: 0 })),
 };
+
+const { messages, add, codec } = await loadDefs();
 
 interface Row { run: string; n: number; seconds: number; rate: number; clientCpu: string; simCpu: string; simShare: string; rss: string }
 const rows: Row[] = [];
