@@ -1,0 +1,189 @@
+// The FPM listener: accepts zebra's TCP connection, runs each session's bytes through a fresh
+// decoder and hands the events to the RouteSink. One session at a time: zebra only ever keeps one
+// connection, so a new one means zebra restarted or reconnected and the old one is dead.
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import type { RouteSink } from '../route/sink.js';
+import type { ErrorEvent, RouteEvent } from '../route/types.js';
+
+/** What the server needs of a decoder (FpmSessionDecoder): one per session, fed every chunk. */
+export interface SessionDecoder {
+  push(chunk: Buffer): RouteEvent[];
+  readonly fatal: ErrorEvent | null;
+  readonly stats: { frames: number; routes: number; nexthopGroups: number; errors: number };
+}
+
+export interface FpmServerOptions {
+  host: string;
+  port: number;
+  /** A fresh decoder for each session, e.g. `() => new FpmSessionDecoder({ weights })`. */
+  decoder: () => SessionDecoder;
+  sink: RouteSink;
+  logger: Logger;
+}
+
+export type SessionState = 'none' | 'up' | 'paused';
+
+export interface FpmSessionInfo {
+  id: number;
+  peer: string;
+  state: Exclude<SessionState, 'none'>;
+  bytes: number;
+  frames: number;
+  routes: number;
+  nexthopGroups: number;
+  errors: number;
+  since: Date;
+}
+
+export interface FpmServerStats {
+  state: SessionState;
+  session: FpmSessionInfo | null;
+  /** Sessions accepted since start (the count of zebra (re)connects). */
+  sessionsTotal: number;
+  /** Sessions we closed because their byte stream was broken. */
+  sessionsFailed: number;
+  bytesTotal: number;
+  routesTotal: number;
+}
+
+interface Session {
+  id: number;
+  socket: Socket;
+  peer: string;
+  decoder: SessionDecoder;
+  bytes: number;
+  since: Date;
+  paused: boolean;
+  ended: boolean;
+}
+
+export class FpmServer {
+  private readonly server: Server;
+  private current: Session | null = null;
+  private nextId = 1;
+  private sessionsFailed = 0;
+  private bytesTotal = 0;
+  private routesTotal = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: FpmServerOptions) {
+    this.log = opts.logger.child({ component: 'fpm' });
+    this.server = createServer({ noDelay: true }, (s) => this.accept(s));
+    // One drain callback for the server's lifetime; it resumes whichever session is current.
+    opts.sink.onDrain(() => this.resume());
+  }
+
+  listen(): Promise<{ port: number; host: string }> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      this.server.once('error', onError);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (e) => this.log.error({ err: e }, 'fpm listener error'));
+        const a = this.server.address() as AddressInfo;
+        this.log.info({ host: a.address, port: a.port }, 'listening for zebra FPM');
+        resolve({ port: a.port, host: a.address });
+      });
+    });
+  }
+
+  /** Stops accepting and ends the current session. */
+  close(): Promise<void> {
+    if (this.current) this.endSession(this.current, 'server closing');
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Drops the current session (zebra reconnects and replays its table). */
+  dropSession(reason = 'dropped by request'): boolean {
+    if (!this.current) return false;
+    this.endSession(this.current, reason);
+    return true;
+  }
+
+  get stats(): FpmServerStats {
+    const s = this.current;
+    return {
+      state: s ? (s.paused ? 'paused' : 'up') : 'none',
+      session: s ? this.info(s) : null,
+      sessionsTotal: this.nextId - 1,
+      sessionsFailed: this.sessionsFailed,
+      bytesTotal: this.bytesTotal,
+      routesTotal: this.routesTotal,
+    };
+  }
+
+  private info(s: Session): FpmSessionInfo {
+    const st = s.decoder.stats;
+    return {
+      id: s.id, peer: s.peer, state: s.paused ? 'paused' : 'up', bytes: s.bytes,
+      frames: st.frames, routes: st.routes, nexthopGroups: st.nexthopGroups, errors: st.errors, since: s.since,
+    };
+  }
+
+  private accept(socket: Socket): void {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const old = this.current;
+    if (old) {
+      this.log.warn({ session: old.id, peer: old.peer, newPeer: peer }, 'fpm session replaced by a new connection');
+      this.endSession(old, `replaced by ${peer}`);
+    }
+    const s: Session = {
+      id: this.nextId++, socket, peer,
+      decoder: this.opts.decoder(),
+      bytes: 0, since: new Date(), paused: false, ended: false,
+    };
+    this.current = s;
+    socket.setKeepAlive(true, 10_000);
+    this.log.info({ session: s.id, peer }, 'fpm session up');
+    this.opts.sink.sessionStart(s.id);
+    socket.on('data', (chunk: Buffer) => this.onData(s, chunk));
+    socket.on('end', () => this.endSession(s, 'closed by peer'));
+    socket.on('close', () => this.endSession(s, 'connection closed'));
+    socket.on('error', (e) => this.endSession(s, `socket error: ${e.message}`));
+    if (this.opts.sink.congested) this.pause(s);
+  }
+
+  private onData(s: Session, chunk: Buffer): void {
+    if (s.ended) return;
+    s.bytes += chunk.length;
+    this.bytesTotal += chunk.length;
+    const before = s.decoder.stats.routes;
+    const events: RouteEvent[] = s.decoder.push(chunk);
+    this.routesTotal += s.decoder.stats.routes - before;
+    if (events.length) this.opts.sink.apply(s.id, events);
+    const bad = s.decoder.fatal ?? events.find((e) => e.kind === 'error');
+    if (bad && bad.kind === 'error') {
+      this.sessionsFailed++;
+      this.log.error({ session: s.id, peer: s.peer, offset: bad.offset, reason: bad.reason }, 'bad FPM input: closing the session');
+      this.endSession(s, `bad input at offset ${bad.offset}: ${bad.reason}`);
+      return;
+    }
+    if (this.opts.sink.congested) this.pause(s);
+  }
+
+  private pause(s: Session): void {
+    if (s.paused || s.ended) return;
+    s.paused = true;
+    s.socket.pause();
+    this.log.debug({ session: s.id }, 'sink congested: fpm reading paused');
+  }
+
+  private resume(): void {
+    const s = this.current;
+    if (!s || !s.paused || s.ended || this.opts.sink.congested) return;
+    s.paused = false;
+    s.socket.resume();
+    this.log.debug({ session: s.id }, 'sink drained: fpm reading resumed');
+  }
+
+  private endSession(s: Session, reason: string): void {
+    if (s.ended) return;
+    s.ended = true;
+    if (this.current === s) this.current = null;
+    s.socket.destroy();
+    const st = s.decoder.stats;
+    this.log.info({ session: s.id, peer: s.peer, reason, bytes: s.bytes, frames: st.frames, routes: st.routes, nexthopGroups: st.nexthopGroups, errors: st.errors }, 'fpm session down');
+    this.opts.sink.sessionEnd(s.id, reason);
+  }
+}
