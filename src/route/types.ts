@@ -54,6 +54,10 @@ export interface NexthopGroupEvent {
   /** The single next hop this id stands for, when it is not a group. */
   nexthop?: Nexthop;
   blackhole?: boolean;
+  /** The group's complete next-hop set, as routes naming this id get it (absent while a member is unknown). */
+  resolved?: Nexthop[];
+  /** True when an existing id was redefined, or a group containing a redefined member changed: routes using it change too. */
+  replaced?: boolean;
 }
 
 export interface SkippedEvent {
