@@ -1,0 +1,61 @@
+// Reading rtattr lists in place (host byte order: zebra's netlink is the kernel's, little-endian here).
+import { DecodeError } from '../decode-error.js';
+import { formatIPv4, formatIPv6 } from '../../route/prefix.js';
+import { LWTUNNEL_ENCAP_MPLS, MPLS_IPTUNNEL_DST, NLA_TYPE_MASK } from './constants.js';
+
+export function u16(buf: Buffer, p: number): number {
+  return buf[p] | (buf[p + 1] << 8);
+}
+
+export function u32(buf: Buffer, p: number): number {
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x1000000;
+}
+
+/** Header of the attribute at p, checked against end; returns its length (header included). */
+export function attrLength(buf: Buffer, p: number, end: number, what: string): number {
+  if (end - p < 4) throw new DecodeError(`${what}: ${end - p} trailing bytes, too short for an attribute header`);
+  const len = u16(buf, p);
+  if (len < 4) throw new DecodeError(`${what}: attribute type ${u16(buf, p + 2) & NLA_TYPE_MASK} has length ${len} < 4`);
+  if (p + len > end) {
+    throw new DecodeError(`${what}: attribute type ${u16(buf, p + 2) & NLA_TYPE_MASK} (length ${len}) overruns its container by ${p + len - end} bytes`);
+  }
+  return len;
+}
+
+export function attrU32(buf: Buffer, p: number, len: number, name: string): number {
+  if (len < 8) throw new DecodeError(`${name} payload ${len - 4} bytes, want 4`);
+  return u32(buf, p + 4);
+}
+
+/** A gateway-like address payload whose length names its family (4 or 16 bytes). */
+export function attrAddress(buf: Buffer, p: number, len: number, family: 4 | 6, name: string): string {
+  const n = len - 4;
+  if (family === 4) {
+    if (n !== 4) throw new DecodeError(`${name} payload ${n} bytes, want 4 for IPv4`);
+    return formatIPv4(buf, p + 4);
+  }
+  if (n !== 16) throw new DecodeError(`${name} payload ${n} bytes, want 16 for IPv6`);
+  return formatIPv6(buf, p + 4);
+}
+
+export const NO_LABELS: number[] = Object.freeze([]) as unknown as number[];
+
+/**
+ * MPLS out-labels of an encap (payload of RTA_ENCAP / NHA_ENCAP at [start, end)). Label stack
+ * entries are network byte order {label:20, tc:3, bos:1, ttl:8}; only the labels matter.
+ */
+export function mplsLabels(buf: Buffer, encapType: number, start: number, end: number): number[] {
+  if (encapType !== LWTUNNEL_ENCAP_MPLS) throw new DecodeError(`unsupported next-hop encapsulation type ${encapType}`);
+  let labels: number[] = NO_LABELS;
+  for (let p = start; p < end; ) {
+    const len = attrLength(buf, p, end, 'MPLS encap');
+    if ((u16(buf, p + 2) & NLA_TYPE_MASK) === MPLS_IPTUNNEL_DST) {
+      const n = len - 4;
+      if (n % 4 !== 0) throw new DecodeError(`MPLS_IPTUNNEL_DST payload ${n} bytes, not a whole number of label entries`);
+      labels = [];
+      for (let q = p + 4; q < p + len; q += 4) labels.push(buf.readUInt32BE(q) >>> 12);
+    }
+    p += (len + 3) & ~3;
+  }
+  return labels;
+}

@@ -1,0 +1,73 @@
+// RTM_NEWNEXTHOP / RTM_DELNEXTHOP → a nexthop-object definition (one next hop, a blackhole, or a
+// group of other ids). NHA_GROUP weights are the kernel's struct nexthop_grp (weight − 1) in
+// both FRR modules, so they are converted here, whatever the session's route convention.
+import { DecodeError } from '../decode-error.js';
+import type { Nexthop } from '../../route/types.js';
+import {
+  AF_INET, AF_INET6, NHA_BLACKHOLE, NHA_ENCAP, NHA_ENCAP_TYPE, NHA_GATEWAY, NHA_GROUP, NHA_ID, NHA_OIF, NHMSG_LEN,
+  NLA_TYPE_MASK, RTM_DELNEXTHOP, messageName,
+} from './constants.js';
+import { NO_LABELS, attrAddress, attrLength, attrU32, mplsLabels, u16, u32 } from './attributes.js';
+
+export interface NexthopDef {
+  op: 'add' | 'del';
+  id: number;
+  /** Members with their real weights, for a group. */
+  group: { id: number; weight: number }[] | null;
+  /** The one next hop, for a plain nexthop object. */
+  nexthop: Nexthop | null;
+  blackhole: boolean;
+}
+
+export function decodeNexthop(buf: Buffer, start: number, end: number, msgType: number): NexthopDef {
+  const name = messageName(msgType);
+  if (end - start < NHMSG_LEN) throw new DecodeError(`${name}: ${end - start} bytes, too short for nhmsg`);
+  const afam = buf[start];
+  let id = -1, oif = 0, gateway: string | null = null, blackhole = false;
+  let group: { id: number; weight: number }[] | null = null;
+  let encapType = 0, encapStart = -1, encapEnd = -1;
+  for (let p = start + NHMSG_LEN; p < end; ) {
+    const len = attrLength(buf, p, end, name);
+    switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
+      case NHA_ID: id = attrU32(buf, p, len, 'NHA_ID'); break;
+      case NHA_OIF: oif = attrU32(buf, p, len, 'NHA_OIF'); break;
+      case NHA_BLACKHOLE: blackhole = true; break;
+      case NHA_GATEWAY: {
+        // The family of the gateway is the nhmsg's; AF_UNSPEC can only be told apart by length.
+        const fam = afam === AF_INET ? 4 : afam === AF_INET6 ? 6 : len - 4 === 4 ? 4 : 6;
+        gateway = attrAddress(buf, p, len, fam, 'NHA_GATEWAY');
+        break;
+      }
+      case NHA_GROUP: {
+        const n = len - 4;
+        if (n === 0 || n % 8 !== 0) throw new DecodeError(`NHA_GROUP payload ${n} bytes, not a non-empty list of 8-byte entries`);
+        group = [];
+        for (let q = p + 4; q < p + len; q += 8) group.push({ id: u32(buf, q), weight: buf[q + 4] + 1 });
+        break;
+      }
+      case NHA_ENCAP_TYPE:
+        if (len < 6) throw new DecodeError(`NHA_ENCAP_TYPE payload ${len - 4} bytes, want 2`);
+        encapType = u16(buf, p + 4);
+        break;
+      case NHA_ENCAP: encapStart = p + 4; encapEnd = p + len; break;
+    }
+    p += (len + 3) & ~3;
+  }
+  if (id < 0) throw new DecodeError(`${name} without NHA_ID`);
+  if (id === 0) throw new DecodeError(`${name} with NHA_ID 0`);
+  const del = msgType === RTM_DELNEXTHOP;
+  if (del) return { op: 'del', id, group: null, nexthop: null, blackhole: false };
+  if (group) {
+    for (const m of group) if (m.id === id) throw new DecodeError(`nexthop group ${id} lists itself as a member`);
+    return { op: 'add', id, group, nexthop: null, blackhole: false };
+  }
+  if (blackhole) return { op: 'add', id, group: null, nexthop: null, blackhole: true };
+  if (gateway === null && oif === 0) throw new DecodeError(`${name} ${id}: no gateway, interface, group or blackhole`);
+  let labels = NO_LABELS;
+  if (encapStart >= 0) {
+    if (encapType === 0) throw new DecodeError('NHA_ENCAP without NHA_ENCAP_TYPE');
+    labels = mplsLabels(buf, encapType, encapStart, encapEnd);
+  }
+  const nexthop: Nexthop = Object.freeze({ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels });
+  return { op: 'add', id, group: null, nexthop, blackhole: false };
+}

@@ -1,0 +1,151 @@
+// RTM_NEWROUTE / RTM_DELROUTE → a route event. Inline next hops come back with their weights
+// already converted by the caller's convention (see weights.ts); a route naming a nexthop group
+// (RTA_NH_ID) comes back with no next hops and `nhg` set, for the session to resolve.
+import { DecodeError } from '../decode-error.js';
+import { formatIPv4, formatIPv6 } from '../../route/prefix.js';
+import type { Nexthop, RouteEventRoute, RouteType, SkippedEvent } from '../../route/types.js';
+import {
+  AF_INET, AF_INET6, NLA_TYPE_MASK, RTA_DST, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID,
+  RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTA_VIA, RTMSG_LEN, RTM_DELROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST,
+  RTN_UNREACHABLE, RTN_UNSPEC, RTNH_LEN, familyName, messageName, protocolName,
+} from './constants.js';
+import { NO_LABELS, attrAddress, attrLength, attrU32, mplsLabels, u16, u32 } from './attributes.js';
+
+/** rtnh_hops → real weight. */
+export type WeightConverter = (hops: number) => number;
+
+const ROUTE_TYPES: (RouteType | undefined)[] = [];
+ROUTE_TYPES[RTN_UNSPEC] = 'unspec';
+ROUTE_TYPES[RTN_UNICAST] = 'unicast';
+ROUTE_TYPES[RTN_BLACKHOLE] = 'blackhole';
+ROUTE_TYPES[RTN_UNREACHABLE] = 'unreachable';
+ROUTE_TYPES[RTN_PROHIBIT] = 'prohibit';
+
+const scratch = Buffer.alloc(16);
+
+/** Canonical prefix text; host bits beyond len are cleared (on a copy) if a sender left any. */
+function prefixText(buf: Buffer, p: number, fam: 4 | 6, len: number): string {
+  const bytes = fam === 4 ? 4 : 16;
+  let dirty = false;
+  for (let i = len >> 3; i < bytes; i++) {
+    const keep = i === len >> 3 ? (0xff << (8 - (len & 7))) & 0xff : 0;
+    if (buf[p + i] & ~keep & 0xff) { dirty = true; break; }
+  }
+  if (dirty) {
+    buf.copy(scratch, 0, p, p + bytes);
+    for (let i = len >> 3; i < bytes; i++) scratch[i] &= i === len >> 3 ? (0xff << (8 - (len & 7))) & 0xff : 0;
+    buf = scratch;
+    p = 0;
+  }
+  return fam === 4 ? `${formatIPv4(buf, p)}/${len}` : `${formatIPv6(buf, p)}/${len}`;
+}
+
+const ZERO = Buffer.alloc(16);
+
+/**
+ * Decodes the rtmsg and attributes at [start, end) (after the nlmsghdr). Returns a skipped event
+ * for families and route types fibmgr has no use for; throws DecodeError on malformed input.
+ */
+export function decodeRoute(
+  buf: Buffer, start: number, end: number, msgType: number, weight: WeightConverter,
+): RouteEventRoute | SkippedEvent {
+  if (end - start < RTMSG_LEN) throw new DecodeError(`${messageName(msgType)}: ${end - start} bytes, too short for rtmsg`);
+  const afam = buf[start];
+  if (afam !== AF_INET && afam !== AF_INET6) return { kind: 'skipped', what: `${familyName(afam)} ${messageName(msgType)}` };
+  const fam: 4 | 6 = afam === AF_INET ? 4 : 6;
+  const dstLen = buf[start + 1];
+  if (dstLen > (fam === 4 ? 32 : 128)) throw new DecodeError(`prefix length ${dstLen} too long for IPv${fam}`);
+  const rtmType = buf[start + 7];
+  const type = ROUTE_TYPES[rtmType];
+  if (type === undefined) return { kind: 'skipped', what: `${messageName(msgType)} rtm_type ${rtmType}` };
+  const del = msgType === RTM_DELROUTE;
+
+  let table = buf[start + 4];
+  let dst = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
+  let mpStart = -1, mpEnd = -1, encapType = 0, encapStart = -1, encapEnd = -1;
+  const addrLen = fam === 4 ? 4 : 16;
+  for (let p = start + RTMSG_LEN; p < end; ) {
+    const len = attrLength(buf, p, end, messageName(msgType));
+    switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
+      case RTA_DST:
+        if (len - 4 !== addrLen) throw new DecodeError(`RTA_DST payload ${len - 4} bytes, want ${addrLen} for IPv${fam}`);
+        dst = p + 4;
+        break;
+      case RTA_OIF: oif = attrU32(buf, p, len, 'RTA_OIF'); break;
+      case RTA_GATEWAY: gateway = attrAddress(buf, p, len, fam, 'RTA_GATEWAY'); break;
+      case RTA_VIA: gateway = via(buf, p, len); break;
+      case RTA_PRIORITY: metric = attrU32(buf, p, len, 'RTA_PRIORITY'); break;
+      case RTA_TABLE: table = attrU32(buf, p, len, 'RTA_TABLE'); break;
+      case RTA_NH_ID: nhId = attrU32(buf, p, len, 'RTA_NH_ID'); break;
+      case RTA_MULTIPATH: mpStart = p + 4; mpEnd = p + len; break;
+      case RTA_ENCAP_TYPE:
+        if (len < 6) throw new DecodeError(`RTA_ENCAP_TYPE payload ${len - 4} bytes, want 2`);
+        encapType = u16(buf, p + 4);
+        break;
+      case RTA_ENCAP: encapStart = p + 4; encapEnd = p + len; break;
+    }
+    p += (len + 3) & ~3;
+  }
+  if (dst < 0) {
+    if (dstLen !== 0) throw new DecodeError(`prefix length ${dstLen} without RTA_DST`);
+  }
+  const prefix = prefixText(dst < 0 ? ZERO : buf, dst < 0 ? 0 : dst, fam, dstLen);
+
+  let nexthops: Nexthop[] = NO_LABELS as unknown as Nexthop[];
+  if (!del && type === 'unicast' && nhId === null) {
+    if (mpStart >= 0) nexthops = multipath(buf, mpStart, mpEnd, fam, weight);
+    else if (gateway !== null || oif !== 0) {
+      const labels = encapStart >= 0 ? encap(buf, encapType, encapStart, encapEnd) : NO_LABELS;
+      nexthops = [{ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels }];
+    }
+  }
+  return {
+    kind: 'route', op: del ? 'del' : 'add', family: fam, table, prefix, type,
+    protocol: protocolName(buf[start + 5]), metric, nhg: nhId, nexthops,
+  };
+}
+
+function encap(buf: Buffer, type: number, start: number, end: number): number[] {
+  if (type === 0) throw new DecodeError('RTA_ENCAP without RTA_ENCAP_TYPE');
+  return mplsLabels(buf, type, start, end);
+}
+
+/** RTA_VIA: {family u16, address}, used for an IPv4 route through an IPv6 next hop. */
+function via(buf: Buffer, p: number, len: number): string {
+  if (len < 6) throw new DecodeError(`RTA_VIA payload ${len - 4} bytes, too short`);
+  const f = u16(buf, p + 4);
+  const n = len - 6;
+  if (f === AF_INET && n === 4) return formatIPv4(buf, p + 6);
+  if (f === AF_INET6 && n === 16) return formatIPv6(buf, p + 6);
+  throw new DecodeError(`RTA_VIA with family ${f} and ${n} address bytes`);
+}
+
+function multipath(buf: Buffer, start: number, end: number, fam: 4 | 6, weight: WeightConverter): Nexthop[] {
+  const out: Nexthop[] = [];
+  for (let q = start; q < end; ) {
+    if (end - q < RTNH_LEN) throw new DecodeError(`RTA_MULTIPATH: ${end - q} trailing bytes, too short for rtnexthop`);
+    const len = u16(buf, q);
+    if (len < RTNH_LEN) throw new DecodeError(`RTA_MULTIPATH: rtnexthop length ${len} < ${RTNH_LEN}`);
+    if (q + len > end) throw new DecodeError(`RTA_MULTIPATH: rtnexthop (length ${len}) overruns RTA_MULTIPATH by ${q + len - end} bytes`);
+    const hops = buf[q + 3];
+    const ifindex = u32(buf, q + 4);
+    let gateway: string | null = null, encapType = 0, encapStart = -1, encapEnd = -1;
+    for (let p = q + RTNH_LEN; p < q + len; ) {
+      const alen = attrLength(buf, p, q + len, 'rtnexthop');
+      switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
+        case RTA_GATEWAY: gateway = attrAddress(buf, p, alen, fam, 'RTA_GATEWAY'); break;
+        case RTA_VIA: gateway = via(buf, p, alen); break;
+        case RTA_ENCAP_TYPE:
+          if (alen < 6) throw new DecodeError(`RTA_ENCAP_TYPE payload ${alen - 4} bytes, want 2`);
+          encapType = u16(buf, p + 4);
+          break;
+        case RTA_ENCAP: encapStart = p + 4; encapEnd = p + alen; break;
+      }
+      p += (alen + 3) & ~3;
+    }
+    const labels = encapStart >= 0 ? encap(buf, encapType, encapStart, encapEnd) : NO_LABELS;
+    out.push({ gateway, ifindex: ifindex === 0 ? null : ifindex, weight: weight(hops), labels });
+    q += (len + 3) & ~3;
+  }
+  return out;
+}

@@ -1,0 +1,245 @@
+// One FPM session's byte stream → route events, in stream order. Owns the per-session state a
+// stream needs: the partial frame, the nexthop groups zebra defined, the routes waiting for a
+// group that has not arrived yet, and which rtnh_hops convention the sender uses.
+import type { ErrorEvent, Nexthop, RouteEvent, RouteEventAdd, RouteEventRoute, SkippedEvent } from '../route/types.js';
+import { routeKey } from '../route/types.js';
+import { DecodeError } from './decode-error.js';
+import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_MSG_PROTOBUF, FrameReader } from './frame.js';
+import { NexthopGroupTable } from './nexthop-groups.js';
+import { u16, u32 } from './netlink/attributes.js';
+import {
+  NLMSG_HDRLEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTMSG_LEN, messageName,
+} from './netlink/constants.js';
+import { decodeNexthop } from './netlink/nexthop.js';
+import { decodeRoute } from './netlink/route.js';
+import { WeightConvention, type WeightMode } from './netlink/weights.js';
+import { decodeProtobufRoute } from './protobuf/route.js';
+
+export type { WeightMode } from './netlink/weights.js';
+
+export interface FpmSessionDecoderOptions {
+  weights?: WeightMode;
+  /** Routes that may wait for their nexthop group at once; one more is an error event. */
+  maxPendingRoutes?: number;
+  /** Nexthop ids a session may define. */
+  maxNexthopGroups?: number;
+}
+
+export interface FpmDecoderStats {
+  frames: number;
+  /** Route events emitted (adds and deletions). */
+  routes: number;
+  nexthopGroups: number;
+  skipped: Record<string, number>;
+  errors: number;
+}
+
+interface Held {
+  route: RouteEventAdd;
+  key: string;
+  offset: number;
+}
+
+export class FpmSessionDecoder {
+  fatal: ErrorEvent | null = null;
+  readonly stats: FpmDecoderStats = { frames: 0, routes: 0, nexthopGroups: 0, skipped: {}, errors: 0 };
+  private bytes = 0;
+  private readonly reader = new FrameReader();
+  private readonly weights: WeightConvention;
+  private readonly groups: NexthopGroupTable;
+  private readonly maxPending: number;
+  /** group id → routes waiting for it, by route key. */
+  private readonly pending = new Map<number, Map<string, Held>>();
+  /** route key → the group id it waits for. */
+  private readonly pendingByKey = new Map<string, number>();
+  private out: RouteEvent[] = [];
+
+  constructor(opts: FpmSessionDecoderOptions = {}) {
+    this.weights = new WeightConvention(opts.weights ?? 'auto');
+    this.groups = new NexthopGroupTable(opts.maxNexthopGroups ?? 1_000_000);
+    this.maxPending = opts.maxPendingRoutes ?? 1_000_000;
+  }
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.bytes;
+  }
+
+  /** The rtnh_hops convention in force (forced, or what 'auto' concluded so far). */
+  get weightConvention(): 'kernel' | 'legacy' {
+    return this.weights.current;
+  }
+
+  /** Routes waiting for a nexthop group. */
+  get pendingRoutes(): number {
+    return this.pendingByKey.size;
+  }
+
+  /** Bytes as read from the socket (any split). Returns the events completed by them, in stream order. */
+  push(chunk: Buffer): RouteEvent[] {
+    if (this.fatal) return [];
+    const out: RouteEvent[] = (this.out = []);
+    this.bytes += chunk.length;
+    this.reader.push(chunk, this.onFrame);
+    if (this.reader.fatal) {
+      this.fatal = { kind: 'error', offset: this.reader.fatal.offset, reason: this.reader.fatal.reason };
+      this.stats.errors++;
+      out.push(this.fatal);
+    }
+    this.out = [];
+    return out;
+  }
+
+  /**
+   * The stream ended (a file's end, not a live session's): an error for a frame cut short and for
+   * every route still waiting for its nexthop group.
+   */
+  end(): RouteEvent[] {
+    const out: RouteEvent[] = [];
+    if (this.fatal) return out;
+    if (this.reader.pending > 0) {
+      out.push(this.error(this.reader.offset, `stream ends inside a frame (${this.reader.pending} bytes of it)`));
+    }
+    for (const [id, held] of this.pending) {
+      for (const h of held.values()) {
+        out.push(this.error(h.offset, `route ${h.route.prefix} table ${h.route.table} waits for nexthop group ${id}, which never resolved`));
+      }
+    }
+    this.pending.clear();
+    this.pendingByKey.clear();
+    return out;
+  }
+
+  private error(offset: number, reason: string): ErrorEvent {
+    this.stats.errors++;
+    return { kind: 'error', offset, reason };
+  }
+
+  private readonly onFrame = (type: number, buf: Buffer, start: number, end: number, at: number): void => {
+    this.stats.frames++;
+    if (type === FPM_MSG_NETLINK) this.netlinkFrame(buf, start, end, at);
+    else if (type === FPM_MSG_PROTOBUF) {
+      this.guard(at, () => this.route(decodeProtobufRoute(buf, start, end), at));
+    } else this.out.push(this.error(at, `unknown FPM message type ${type}`));
+  };
+
+  /** Runs one message's decoding; whatever goes wrong becomes an error event for that message. */
+  private guard(offset: number, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      const reason = e instanceof DecodeError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`;
+      this.out.push(this.error(offset, reason));
+    }
+  }
+
+  private netlinkFrame(buf: Buffer, start: number, end: number, at: number): void {
+    // Stream offset of body byte p: the frame's offset plus the header.
+    const base = at + FPM_HEADER_LEN - start;
+    for (let p = start; p < end; ) {
+      if (end - p < NLMSG_HDRLEN) {
+        this.out.push(this.error(base + p, `${end - p} trailing bytes in a netlink frame, too short for a message header`));
+        return;
+      }
+      const len = u32(buf, p);
+      if (len < NLMSG_HDRLEN || len > end - p) {
+        this.out.push(this.error(base + p, `netlink message length ${len} does not fit the ${end - p} bytes left in its frame`));
+        return;
+      }
+      const type = u16(buf, p + 4);
+      const s = p + NLMSG_HDRLEN, e = p + len, off = base + p;
+      if (type === RTM_NEWROUTE || type === RTM_DELROUTE) {
+        this.guard(off, () => {
+          if (e - s >= RTMSG_LEN) this.weights.routeProtocol(buf[s + 5]);
+          const r = decodeRoute(buf, s, e, type, this.weights.convert);
+          if (r.kind === 'route' && r.nhg !== null) this.weights.routeNexthopId();
+          this.route(r, off);
+        });
+      } else if (type === RTM_NEWNEXTHOP || type === RTM_DELNEXTHOP) {
+        this.guard(off, () => {
+          this.weights.nexthopMessage();
+          this.nexthop(decodeNexthop(buf, s, e, type), off);
+        });
+      } else this.skip(messageName(type));
+      p += (len + 3) & ~3;
+    }
+  }
+
+  private skip(what: string): void {
+    this.stats.skipped[what] = (this.stats.skipped[what] ?? 0) + 1;
+    const ev: SkippedEvent = { kind: 'skipped', what };
+    this.out.push(ev);
+  }
+
+  private route(r: RouteEventRoute | SkippedEvent, offset: number): void {
+    if (r.kind === 'skipped') {
+      this.skip(r.what);
+      return;
+    }
+    if (this.pendingByKey.size > 0) this.unhold(routeKey(r.table, r.prefix));
+    if (r.op === 'add' && r.nhg !== null) {
+      const set = this.groups.resolved(r.nhg);
+      if (set === undefined || set === null) {
+        this.hold(r, offset);
+        return;
+      }
+      this.withGroup(r, set);
+    }
+    this.stats.routes++;
+    this.out.push(r);
+  }
+
+  private withGroup(r: RouteEventAdd, set: readonly Nexthop[]): void {
+    // A unicast route through a blackhole nexthop object is a blackhole route.
+    if (set.length === 0 && r.type === 'unicast' && this.groups.isBlackhole(r.nhg!)) r.type = 'blackhole';
+    r.nexthops = r.type === 'unicast' ? (set as Nexthop[]) : [];
+  }
+
+  private hold(r: RouteEventAdd, offset: number): void {
+    if (this.pendingByKey.size >= this.maxPending) {
+      this.out.push(this.error(offset, `route ${r.prefix} table ${r.table}: more than ${this.maxPending} routes wait for nexthop groups`));
+      return;
+    }
+    const key = routeKey(r.table, r.prefix);
+    let m = this.pending.get(r.nhg!);
+    if (!m) this.pending.set(r.nhg!, (m = new Map()));
+    m.set(key, { route: r, key, offset });
+    this.pendingByKey.set(key, r.nhg!);
+  }
+
+  /** A newer message for the same route supersedes one still waiting. */
+  private unhold(key: string): void {
+    const id = this.pendingByKey.get(key);
+    if (id === undefined) return;
+    this.pendingByKey.delete(key);
+    const m = this.pending.get(id)!;
+    m.delete(key);
+    if (m.size === 0) this.pending.delete(id);
+  }
+
+  private nexthop(def: ReturnType<typeof decodeNexthop>, offset: number): void {
+    const r = this.groups.apply(def);
+    if (r === null) {
+      this.out.push(this.error(offset, `nexthop ${def.id}: the session already defines the maximum number of nexthop ids`));
+      return;
+    }
+    for (const ev of r.events) {
+      this.stats.nexthopGroups++;
+      this.out.push(ev);
+      if (ev.resolved) this.release(ev.id, ev.resolved);
+    }
+    for (const id of r.resolvable) this.release(id, this.groups.resolved(id)!);
+  }
+
+  private release(id: number, set: readonly Nexthop[]): void {
+    const m = this.pending.get(id);
+    if (!m) return;
+    this.pending.delete(id);
+    for (const h of m.values()) {
+      this.pendingByKey.delete(h.key);
+      this.withGroup(h.route, set);
+      this.stats.routes++;
+      this.out.push(h.route);
+    }
+  }
+}
