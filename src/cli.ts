@@ -29,10 +29,12 @@ function buildProgram(): Command {
     .command('decode')
     .description('decode a captured FPM byte stream: one JSON object per line on stdout, a summary on stderr')
     .argument('<file>', 'FPM frames concatenated, as zebra sent them')
-    .addOption(new Option('--fpm-weights <MODE>', 'netlink weight convention: auto, kernel, legacy').default('auto'))
-    .action(async (file: string, opts: { fpmWeights: 'auto' | 'kernel' | 'legacy' }) => {
+    .addOption(new Option('--fpm-weights <MODE>', 'netlink weight convention: auto, kernel, legacy (default: auto)'))
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      // The top-level program has --fpm-weights too and takes the flag wherever it is written.
+      const mode = (cmd.optsWithGlobals() as { fpmWeights?: string }).fpmWeights ?? 'auto';
       const { runDecode } = await import('./cli/decode.js');
-      process.exitCode = await runDecode(file, { fpmWeights: opts.fpmWeights });
+      process.exitCode = await runDecode(file, { fpmWeights: mode as 'auto' | 'kernel' | 'legacy' });
     });
 
   return program;
