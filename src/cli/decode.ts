@@ -17,6 +17,10 @@ export function eventLine(e: RouteEvent): string {
 }
 
 export async function runDecode(file: string, opts: { fpmWeights: WeightMode }): Promise<number> {
+  if (!['auto', 'kernel', 'legacy'].includes(opts.fpmWeights)) {
+    process.stderr.write(`fibmgr decode: --fpm-weights must be auto, kernel or legacy, not ${JSON.stringify(opts.fpmWeights)}\n`);
+    return 2;
+  }
   let data: Buffer;
   try {
     data = await readFile(file);
