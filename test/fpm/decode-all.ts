@@ -15,6 +15,6 @@ export function decodeAll(data: Buffer, opts: FpmSessionDecoderOptions = {}, cut
 }
 
 /** Route and group events without the extra group keys, as plain JSON values. */
-export function plain(e: RouteEvent): unknown {
+export function plain(e: unknown): unknown {
   return JSON.parse(JSON.stringify(e));
 }
