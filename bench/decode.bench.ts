@@ -20,7 +20,7 @@ class Writer {
   u8(v: number): void { this.buf[this.p++] = v; }
   u16(v: number): void { this.buf.writeUInt16LE(v, this.p); this.p += 2; }
   u32(v: number): void { this.buf.writeUInt32LE(v >>> 0, this.p); this.p += 4; }
-  bytes(b: Uint8Array): void { this.buf.set(b, this.p); this.p += b.length; }
+  bytes(b: ArrayLike<number>): void { this.buf.set(b, this.p); this.p += b.length; }
   /** Starts an FPM frame holding one netlink message; returns a closer. */
   frame(type: number): () => void {
     const start = this.p;
