@@ -41,7 +41,7 @@ interface Held {
 }
 
 export class FpmSessionDecoder {
-  fatal: ErrorEvent | null = null;
+  private broken: ErrorEvent | null = null;
   readonly stats: FpmDecoderStats = { frames: 0, routes: 0, nexthopGroups: 0, skipped: {}, errors: 0 };
   private bytes = 0;
   private readonly reader = new FrameReader();
@@ -58,6 +58,11 @@ export class FpmSessionDecoder {
     this.weights = new WeightConvention(opts.weights ?? 'auto');
     this.groups = new NexthopGroupTable(opts.maxNexthopGroups ?? 1_000_000);
     this.maxPending = opts.maxPendingRoutes ?? 1_000_000;
+  }
+
+  /** Non-null once the framing is broken beyond recovery (bad version, length < 4): the session must be closed. */
+  get fatal(): ErrorEvent | null {
+    return this.broken;
   }
 
   /** Bytes consumed so far. */
@@ -77,14 +82,14 @@ export class FpmSessionDecoder {
 
   /** Bytes as read from the socket (any split). Returns the events completed by them, in stream order. */
   push(chunk: Buffer): RouteEvent[] {
-    if (this.fatal) return [];
+    if (this.broken) return [];
     const out: RouteEvent[] = (this.out = []);
     this.bytes += chunk.length;
     this.reader.push(chunk, this.onFrame);
     if (this.reader.fatal) {
-      this.fatal = { kind: 'error', offset: this.reader.fatal.offset, reason: this.reader.fatal.reason };
+      this.broken = { kind: 'error', offset: this.reader.fatal.offset, reason: this.reader.fatal.reason };
       this.stats.errors++;
-      out.push(this.fatal);
+      out.push(this.broken);
     }
     this.out = [];
     return out;
@@ -96,7 +101,7 @@ export class FpmSessionDecoder {
    */
   end(): RouteEvent[] {
     const out: RouteEvent[] = [];
-    if (this.fatal) return out;
+    if (this.broken) return out;
     if (this.reader.pending > 0) {
       out.push(this.error(this.reader.offset, `stream ends inside a frame (${this.reader.pending} bytes of it)`));
     }
@@ -128,7 +133,8 @@ export class FpmSessionDecoder {
     try {
       fn();
     } catch (e) {
-      const reason = e instanceof DecodeError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`;
+      // Anything but a DecodeError is a bug of ours; it still only costs this message.
+      const reason = e instanceof DecodeError ? e.message : `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
       this.out.push(this.error(offset, reason));
     }
   }
