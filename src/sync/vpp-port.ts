@@ -1,0 +1,63 @@
+// What the reconciler needs from VPP, in fibmgr's terms: the reconciler codes against this port
+// alone, so it tests against a fake; src/sync/vpp-adapter.ts implements it over the VPP client
+// and the generated codec; the dry-run port logs what would be sent.
+import type { Family } from '../route/types.js';
+
+/** One VPP path, as fibmgr programs it (translated from a zebra next hop). */
+export interface VppPath {
+  kind: 'normal' | 'drop' | 'icmp-unreach' | 'icmp-prohibit';
+  /** Next-hop protocol family (of the gateway, or of the route when there is none). */
+  proto: Family;
+  /** Gateway address text, or null (interface-only or special paths). */
+  gateway: string | null;
+  /** VPP sw_if_index, or SW_IF_INDEX_NONE (~0) for a recursive gateway. */
+  swIfIndex: number;
+  weight: number;
+  /** MPLS out-labels, outermost first. */
+  labels: number[];
+}
+
+export const SW_IF_INDEX_NONE = 0xffffffff;
+
+/** One route as VPP should hold it: VPP table id, prefix text, complete path set. */
+export interface VppRouteSpec {
+  family: Family;
+  /** VPP table id (after --table-map; zebra's main table is 0). */
+  table: number;
+  prefix: string;
+  paths: VppPath[];
+}
+
+/** How fibmgr owns its routes in this VPP session. */
+export interface Ownership {
+  /** 'source': our own FIB source via the _v2 messages; 'api': the plain API source (v1). */
+  mode: 'source' | 'api';
+  /** The FIB source id VPP gave "fibmgr" (mode 'source'), else undefined. */
+  sourceId?: number;
+}
+
+export type Done = (err: Error | null) => void;
+
+export interface VppPort {
+  /** True while requests can be sent. */
+  readonly connected: boolean;
+  /**
+   * Called by the reconciler after every (re)connect before anything else: finds or creates
+   * the FIB source, and returns what VPP holds from us (empty after a real VPP restart; in
+   * 'api' mode nothing can be told apart from other clients' routes, so nothing is returned).
+   */
+  prepare(): Promise<{ ownership: Ownership; installed: VppRouteSpec[] }>;
+  /** Creates a VPP table (idempotent on VPP's side). */
+  ensureTable(family: Family, table: number): Promise<void>;
+  /** Installs or replaces (is_multipath=0) a route. Pipelined: many may be in flight. */
+  replace(route: VppRouteSpec, done: Done): void;
+  /** Deletes one of our routes. */
+  remove(family: Family, table: number, prefix: string, done: Done): void;
+  /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
+  interfaceFor(linuxIfindex: number): number | undefined;
+  /** Requests sent and not answered yet (for backpressure and shutdown). */
+  readonly inflight: number;
+  /** The reconciler subscribes: fired after a reconnect (VPP restarted or socket lost and regained). */
+  onReconnect(cb: () => void): void;
+  onDisconnect(cb: (reason: string) => void): void;
+}

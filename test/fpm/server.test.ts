@@ -1,0 +1,176 @@
+// The FPM server over real TCP sockets on an ephemeral port: chunking, session replacement,
+// bad input closing only its session, and backpressure through the sink.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { FpmServer } from '../../src/fpm/server.js';
+import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
+import { createLogger } from '../../src/log.js';
+import type { RouteSink } from '../../src/route/sink.js';
+import type { RouteEvent } from '../../src/route/types.js';
+
+const FIXTURES = new URL('../../../shared/fixtures/fpm/', import.meta.url);
+const fixture = (name: string): Buffer => readFileSync(new URL(`${name}.bin`, FIXTURES));
+
+class RecordingSink implements RouteSink {
+  congested = false;
+  readonly log: string[] = [];
+  readonly events = new Map<number, RouteEvent[]>();
+  applies = 0;
+  private drain: (() => void)[] = [];
+  /** Called after each apply; a test can flip `congested` here. */
+  onApply: (() => void) | null = null;
+  sessionStart(id: number): void { this.log.push(`start ${id}`); this.events.set(id, []); }
+  sessionEnd(id: number, reason: string): void { this.log.push(`end ${id} ${reason}`); }
+  apply(id: number, events: RouteEvent[]): void {
+    this.applies++;
+    this.events.get(id)!.push(...events);
+    this.onApply?.();
+  }
+  onDrain(cb: () => void): void { this.drain.push(cb); }
+  release(): void { this.congested = false; for (const cb of this.drain) cb(); }
+}
+
+const servers: FpmServer[] = [];
+after(async () => { for (const s of servers) await s.close(); });
+
+async function setup(): Promise<{ server: FpmServer; sink: RecordingSink; port: number }> {
+  const sink = new RecordingSink();
+  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink, logger: createLogger('silent') });
+  servers.push(server);
+  const { port } = await server.listen();
+  return { server, sink, port };
+}
+
+async function dial(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  s.setNoDelay(true);
+  s.on('error', () => undefined); // the server hanging up on us (reset) is what some tests expect
+  await once(s, 'connect');
+  return s;
+}
+
+async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+// events.once would reject on the reset that precedes the close
+const closed = (s: Socket): Promise<void> => new Promise((r) => s.once('close', () => r()));
+const decodeWhole = (b: Buffer): RouteEvent[] => new FpmSessionDecoder({ weights: 'auto' }).push(b);
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
+
+async function writeInChunks(s: Socket, data: Buffer, sizes: number[]): Promise<void> {
+  let off = 0;
+  for (let i = 0; off < data.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    s.write(data.subarray(off, off + n));
+    off += n;
+    await tick(); // let each piece arrive as its own read as often as not
+  }
+}
+
+test('a fixture fed in odd chunk sizes yields exactly the events of decoding it whole', async () => {
+  const { server, sink, port } = await setup();
+  for (const name of ['static-changes', 'legacy-fpm', 'static-table100']) {
+    const data = fixture(name);
+    const want = decodeWhole(data);
+    assert.ok(want.filter((e) => e.kind === 'route').length > 5, `${name} has routes`);
+    const s = await dial(port);
+    await until('session start', () => server.stats.state === 'up');
+    const id = server.stats.session!.id;
+    await writeInChunks(s, data, [1, 3, 7, 13, 64, 2, 250]);
+    await until(`${name} events`, () => (sink.events.get(id)?.length ?? 0) >= want.length);
+    assert.deepEqual(sink.events.get(id), want, name);
+    assert.ok(sink.applies > 1, 'several reads');
+    assert.equal(server.stats.session!.bytes, data.length);
+    assert.equal(server.stats.session!.routes, want.filter((e) => e.kind === 'route').length);
+    s.end();
+    await until('session end', () => server.stats.state === 'none');
+    assert.match(sink.log.at(-1)!, new RegExp(`^end ${id} `));
+  }
+  assert.equal(server.stats.sessionsTotal, 3);
+});
+
+test('a new connection replaces the current session', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('static-nhg');
+  const a = await dial(port);
+  a.write(data.subarray(0, 200));
+  await until('A up', () => sink.log.includes('start 1'));
+  const aClosed = closed(a);
+  const b = await dial(port);
+  await until('B up', () => sink.log.includes('start 2'));
+  await aClosed; // the server hung up on A
+  assert.ok(sink.log.some((l) => /^end 1 replaced by 127\.0\.0\.1:\d+$/.test(l)), sink.log.join('\n'));
+  assert.deepEqual(sink.log.slice(0, 3).map((l) => l.split(' ').slice(0, 2).join(' ')), ['start 1', 'end 1', 'start 2']);
+  b.write(data);
+  const want = decodeWhole(data);
+  await until('B events', () => (sink.events.get(2)?.length ?? 0) >= want.length);
+  assert.deepEqual(sink.events.get(2), want);
+  assert.equal(server.stats.session!.id, 2);
+  b.destroy();
+});
+
+test('a bad frame closes only that session; the next connection works', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('static-nhg');
+  const good = decodeWhole(data);
+  const a = await dial(port);
+  const aClosed = closed(a);
+  // a complete good stream, then a header whose length is shorter than the header itself
+  a.write(Buffer.concat([data, Buffer.from([1, 1, 0, 2, 0, 0, 0, 0])]));
+  await aClosed;
+  await until('session 1 end', () => sink.log.some((l) => l.startsWith('end 1 bad input at offset ')));
+  assert.match(sink.log.find((l) => l.startsWith('end 1'))!, new RegExp(`offset ${data.length}\\b`));
+  assert.deepEqual(sink.events.get(1)!.filter((e) => e.kind !== 'error'), good, 'everything before the bad frame was delivered');
+  assert.equal(server.stats.sessionsFailed, 1);
+  assert.equal(server.stats.state, 'none');
+
+  const b = await dial(port);
+  b.write(data);
+  await until('session 2 events', () => (sink.events.get(2)?.length ?? 0) >= good.length);
+  assert.deepEqual(sink.events.get(2), good);
+  b.destroy();
+});
+
+test('while the sink is congested the socket is not read; after drain nothing is lost', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('kernel-1k');
+  const want = decodeWhole(data);
+  const s = await dial(port);
+  await until('up', () => server.stats.state === 'up');
+  sink.onApply = () => { sink.congested = true; }; // congested as soon as anything arrives
+  s.write(data.subarray(0, 1000));
+  await until('first apply', () => sink.applies === 1);
+  await until('paused', () => server.stats.state === 'paused');
+  const bytesAtPause = server.stats.session!.bytes;
+  s.write(data.subarray(1000));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sink.applies, 1, 'no reads while congested');
+  assert.equal(server.stats.session!.bytes, bytesAtPause, 'no bytes consumed while congested');
+
+  sink.onApply = null;
+  sink.release();
+  await until('all events', () => sink.events.get(1)!.length >= want.length);
+  assert.deepEqual(sink.events.get(1), want);
+  assert.equal(server.stats.state, 'up');
+  assert.equal(server.stats.session!.bytes, data.length);
+  s.destroy();
+});
+
+test('close() ends the session and stops listening', async () => {
+  const { server, sink, port } = await setup();
+  const s = await dial(port);
+  const gone = closed(s);
+  await until('up', () => sink.log.includes('start 1'));
+  await server.close();
+  await gone;
+  assert.ok(sink.log.includes('end 1 server closing'));
+  await assert.rejects(dial(port));
+});
