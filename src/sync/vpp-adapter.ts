@@ -1,0 +1,204 @@
+// The VPP port over the binary API client: ownership (our own FIB source when VPP offers the
+// _v2 route messages, else the API source), tables, interface mapping and route programming.
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { Family } from '../route/types.js';
+import type { MessageDef, VppClient } from '../vpp/index.js';
+import { deleteFields, routeFields, specFromDetails } from './vpp-fields.js';
+import type { Done, Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
+
+export const SOURCE_NAME = 'fibmgr';
+/** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
+export const SOURCE_PRIORITY = 100;
+
+/** The messages the adapter speaks, by name (the generated `messages` object satisfies this). */
+export type AdapterMessages = Record<string, MessageDef>;
+
+export const REQUIRED = [
+  'ip_route_add_del', 'ip_route_dump', 'ip_table_add_del', 'ip_table_dump', 'sw_interface_dump', 'control_ping',
+] as const;
+export const OPTIONAL = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump', 'lcp_itf_pair_get'] as const;
+
+export interface InterfaceMapEntry {
+  /** Linux side: an interface name, or an ifindex given as a number. */
+  linux: string | number;
+  /** VPP side: an interface name, or a sw_if_index given as a number. */
+  vpp: string | number;
+}
+
+/** "LINUX=VPP" entries; either side may be a number (ifindex / sw_if_index). */
+export function parseInterfaceMap(entries: readonly string[]): InterfaceMapEntry[] {
+  return entries.map((e) => {
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(e.trim());
+    if (!m) throw new Error(`bad interface map entry ${JSON.stringify(e)}: expected LINUXNAME=VPPNAME`);
+    const side = (s: string) => (/^\d+$/.test(s) ? Number(s) : s);
+    return { linux: side(m[1]!), vpp: side(m[2]!) };
+  });
+}
+
+export interface VppAdapterOptions {
+  client: VppClient;
+  messages: AdapterMessages;
+  interfaceMap?: InterfaceMapEntry[];
+  logger: Logger;
+  /** Linux name → ifindex (default: /sys/class/net/NAME/ifindex of fibmgr's own namespace). */
+  linuxIfindex?: (name: string) => number | undefined;
+}
+
+function sysIfindex(name: string): number | undefined {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+export class VppAdapter implements VppPort {
+  private readonly c: VppClient;
+  private readonly m: AdapterMessages;
+  private readonly log: Logger;
+  private readonly opts: VppAdapterOptions;
+  private ownership: Ownership = { mode: 'api' };
+  private tables = new Set<string>();
+  private ifmap = new Map<number, number>();
+  private reconnectCbs: (() => void)[] = [];
+  private disconnectCbs: ((reason: string) => void)[] = [];
+  private sent = 0;
+  private answered = 0;
+
+  constructor(opts: VppAdapterOptions) {
+    this.opts = opts;
+    this.c = opts.client;
+    this.m = opts.messages;
+    this.log = opts.logger.child({ component: 'vpp' });
+    this.c.on('connected', (info) => {
+      this.tables.clear();
+      if (info.reconnect) for (const cb of this.reconnectCbs) cb();
+    });
+    this.c.on('disconnected', ({ reason }) => {
+      for (const cb of this.disconnectCbs) cb(reason);
+    });
+  }
+
+  get connected(): boolean {
+    return this.c.connected;
+  }
+
+  get inflight(): number {
+    return this.sent - this.answered;
+  }
+
+  get mode(): Ownership {
+    return this.ownership;
+  }
+
+  onReconnect(cb: () => void): void {
+    this.reconnectCbs.push(cb);
+  }
+
+  onDisconnect(cb: (reason: string) => void): void {
+    this.disconnectCbs.push(cb);
+  }
+
+  private def(name: string): MessageDef {
+    const d = this.m[name];
+    if (!d) throw new Error(`no definition for VPP message ${name}`);
+    return d;
+  }
+
+  private offers(name: string): boolean {
+    const d = this.m[name];
+    return !!d && this.c.has(d);
+  }
+
+  async prepare(): Promise<{ ownership: Ownership; installed: VppRouteSpec[] }> {
+    this.tables.clear();
+    this.ownership = await this.findSource();
+    await this.loadInterfaces();
+    const installed = this.ownership.mode === 'source' ? await this.dumpOurs(this.ownership.sourceId!) : [];
+    this.log.info({ ownership: this.ownership.mode, source: this.ownership.sourceId, installed: installed.length, mappedInterfaces: this.ifmap.size }, 'VPP session prepared');
+    return { ownership: this.ownership, installed };
+  }
+
+  private async findSource(): Promise<Ownership> {
+    const can = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump'].every((n) => this.offers(n));
+    if (!can) {
+      this.log.warn({}, 'VPP lacks fib_source_add / ip_route_add_del_v2 / ip_route_v2_dump: using the API source (routes of other API clients cannot be told apart; nothing is adopted at start)');
+      return { mode: 'api' };
+    }
+    // fib_source_add hands out a new id on every call, even for a known name: look first.
+    const sources = await this.c.dump<any, any>(this.def('fib_source_dump'), {});
+    const mine = sources.map((d) => d.src).find((s) => s?.name === SOURCE_NAME);
+    if (mine) return { mode: 'source', sourceId: Number(mine.id) };
+    const r = await this.c.request<any, any>(this.def('fib_source_add'), { src: { priority: SOURCE_PRIORITY, name: SOURCE_NAME } });
+    this.log.info({ source: r.id, priority: SOURCE_PRIORITY }, 'allocated FIB source fibmgr');
+    return { mode: 'source', sourceId: Number(r.id) };
+  }
+
+  private async loadInterfaces(): Promise<void> {
+    this.ifmap.clear();
+    const entries = this.opts.interfaceMap ?? [];
+    const linkIfindex = this.opts.linuxIfindex ?? sysIfindex;
+    const byName = new Map<string, number>();
+    if (entries.some((e) => typeof e.vpp === 'string')) {
+      const details = await this.c.dump<any, any>(this.def('sw_interface_dump'), { sw_if_index: 0xffffffff, name_filter_valid: false, name_filter: '' });
+      for (const d of details) byName.set(String(d.interface_name), Number(d.sw_if_index));
+    }
+    for (const e of entries) {
+      const ifindex = typeof e.linux === 'number' ? e.linux : linkIfindex(e.linux);
+      const sw = typeof e.vpp === 'number' ? e.vpp : byName.get(e.vpp);
+      if (ifindex === undefined) this.log.warn({ linux: e.linux, vpp: e.vpp }, 'interface map: no such Linux interface');
+      else if (sw === undefined) this.log.warn({ linux: e.linux, vpp: e.vpp }, 'interface map: no such VPP interface');
+      else this.ifmap.set(ifindex, sw);
+    }
+  }
+
+  private async dumpOurs(src: number): Promise<VppRouteSpec[]> {
+    const out: VppRouteSpec[] = [];
+    const tables = await this.c.dump<any, any>(this.def('ip_table_dump'), {});
+    for (const t of tables) {
+      const table = t.table;
+      const details = await this.c.dump<any, any>(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } });
+      for (const d of details) {
+        const spec = specFromDetails(d.route);
+        if (spec) out.push(spec);
+        else this.log.warn({ table: table.table_id, prefix: d.route.prefix }, 'a route of our source has a path fibmgr never installs: left alone');
+      }
+      this.tables.add(`${table.is_ip6 ? 6 : 4}|${table.table_id}`);
+    }
+    return out;
+  }
+
+  async ensureTable(family: Family, table: number): Promise<void> {
+    const key = `${family}|${table}`;
+    if (table === 0 || this.tables.has(key)) return;
+    await this.c.request(this.def('ip_table_add_del'), { is_add: true, table: { table_id: table, is_ip6: family === 6, name: '' } });
+    this.tables.add(key);
+    this.log.info({ family, table }, 'created VPP table');
+  }
+
+  replace(route: VppRouteSpec, done: Done): void {
+    const v2 = this.ownership.mode === 'source';
+    const fields = { is_add: true, is_multipath: false, route: routeFields(route, v2 ? this.ownership.sourceId : undefined) };
+    this.send(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del', fields, done);
+  }
+
+  remove(family: Family, table: number, prefix: string, done: Done): void {
+    void family;
+    const v2 = this.ownership.mode === 'source';
+    const fields = { is_add: false, is_multipath: false, route: deleteFields(table, prefix, v2 ? this.ownership.sourceId : undefined) };
+    this.send(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del', fields, done);
+  }
+
+  private send(name: string, fields: unknown, done: Done): void {
+    this.sent++;
+    this.c.requestAck(this.def(name), fields as any, (err) => {
+      this.answered++;
+      done(err);
+    });
+  }
+
+  interfaceFor(linuxIfindex: number): number | undefined {
+    return this.ifmap.get(linuxIfindex);
+  }
+}

@@ -1,0 +1,111 @@
+// Route specs ↔ the fields of VPP's route messages (the generated codec's shape: field names as
+// in ip.api.json / fib_types.api.json, addresses and prefixes as text). Pure, so that what
+// fibmgr installs and what it reads back from a dump compare without a socket.
+import type { Family } from '../route/types.js';
+import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from './vpp-port.js';
+
+// fib_path_type and fib_path_nh_proto values from fib_types.api.json: only these four path
+// types are ever sent (UDP_ENCAP without an object crashed the recorded VPP).
+export const PATH_TYPE = { normal: 0, drop: 2, 'icmp-unreach': 5, 'icmp-prohibit': 6 } as const;
+const KIND_OF_TYPE = new Map<number, VppPath['kind']>(Object.entries(PATH_TYPE).map(([k, v]) => [v, k as VppPath['kind']]));
+const NH_PROTO_IP4 = 0;
+const NH_PROTO_IP6 = 1;
+/** The TTL VPP's own clients give out-labels (the recorded MPLS routes carry 64). */
+const LABEL_TTL = 64;
+
+export interface LabelFields { is_uniform: boolean; label: number; ttl: number; exp: number }
+
+export interface PathFields {
+  sw_if_index: number;
+  table_id: number;
+  rpf_id: number;
+  weight: number;
+  preference: number;
+  type: number;
+  flags: number;
+  proto: number;
+  nh: { address: { ip4?: string; ip6?: string }; via_label: number; obj_id: number; classify_table_index: number };
+  n_labels: number;
+  label_stack: LabelFields[];
+}
+
+export interface RouteFields {
+  table_id: number;
+  stats_index: number;
+  prefix: string;
+  n_paths: number;
+  src?: number;
+  paths: PathFields[];
+}
+
+export function pathFields(p: VppPath): PathFields {
+  const address = p.gateway === null ? {} : p.proto === 6 ? { ip6: p.gateway } : { ip4: p.gateway };
+  return {
+    sw_if_index: p.swIfIndex >>> 0,
+    table_id: 0,
+    rpf_id: 0,
+    weight: p.weight,
+    preference: 0,
+    type: PATH_TYPE[p.kind],
+    flags: 0,
+    proto: p.proto === 6 ? NH_PROTO_IP6 : NH_PROTO_IP4,
+    nh: { address, via_label: 0, obj_id: 0, classify_table_index: 0 },
+    n_labels: p.labels.length,
+    label_stack: p.labels.map((label) => ({ is_uniform: false, label, ttl: LABEL_TTL, exp: 0 })),
+  };
+}
+
+/** The `route` of ip_route_add_del(_v2) for an add/replace (src only for _v2). */
+export function routeFields(spec: VppRouteSpec, src?: number): RouteFields {
+  const paths = spec.paths.map(pathFields);
+  const r: RouteFields = { table_id: spec.table, stats_index: 0, prefix: spec.prefix, n_paths: paths.length, paths };
+  if (src !== undefined) r.src = src;
+  return r;
+}
+
+/** The `route` of a delete: prefix and table only. */
+export function deleteFields(table: number, prefix: string, src?: number): RouteFields {
+  const r: RouteFields = { table_id: table, stats_index: 0, prefix, n_paths: 0, paths: [] };
+  if (src !== undefined) r.src = src;
+  return r;
+}
+
+function isZeroAddress(a: string | undefined): boolean {
+  return a === undefined || a === '0.0.0.0' || a === '::';
+}
+
+/**
+ * A dumped route (ip_route_details / ip_route_v2_details `route`) as a spec, or null when it
+ * holds a path fibmgr never installs (it is then not ours to judge, and is left alone).
+ */
+export function specFromDetails(route: { table_id: number; prefix: string; paths: any[] }): VppRouteSpec | null {
+  const family: Family = route.prefix.includes(':') ? 6 : 4;
+  const paths: VppPath[] = [];
+  for (const p of route.paths) {
+    const kind = KIND_OF_TYPE.get(Number(p.type));
+    if (!kind) return null;
+    const proto: Family = Number(p.proto) === NH_PROTO_IP6 ? 6 : Number(p.proto) === NH_PROTO_IP4 ? 4 : family;
+    const addr = proto === 6 ? p.nh?.address?.ip6 : p.nh?.address?.ip4;
+    const n = Math.min(Number(p.n_labels ?? 0), p.label_stack?.length ?? 0);
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) labels.push(Number(p.label_stack[i].label));
+    paths.push({
+      kind,
+      proto,
+      gateway: kind === 'normal' && !isZeroAddress(addr) ? String(addr) : null,
+      swIfIndex: Number(p.sw_if_index) >>> 0,
+      weight: Number(p.weight),
+      labels,
+    });
+  }
+  return { family, table: route.table_id, prefix: route.prefix, paths };
+}
+
+/** A canonical text of a path set: equal sets (in any order) give equal text. */
+export function pathsKey(paths: readonly VppPath[]): string {
+  const parts = paths.map((p) => {
+    const sw = p.swIfIndex === SW_IF_INDEX_NONE ? '*' : String(p.swIfIndex);
+    return `${p.kind}/${p.proto}/${p.gateway ?? '-'}/${sw}/${p.weight}/${p.labels.join('.')}`;
+  });
+  return parts.sort().join(' ');
+}
