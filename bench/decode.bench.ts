@@ -5,80 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
 import { FpmMessage } from '../src/fpm/protobuf/schema.js';
+import { Writer, netlinkNhg } from './lib/fpm-stream.js';
 
 const SCALE = Number(process.env.DECODE_BENCH_SCALE ?? 1);
 const CHUNK = 64 * 1024;
 
 interface Case { name: string; routes: number; build: (n: number) => Buffer }
-
-// --- netlink, written straight into one buffer (the test builder is too slow for 1M routes) ---
-
-class Writer {
-  buf: Buffer;
-  p = 0;
-  constructor(size: number) { this.buf = Buffer.alloc(size); }
-  u8(v: number): void { this.buf[this.p++] = v; }
-  u16(v: number): void { this.buf.writeUInt16LE(v, this.p); this.p += 2; }
-  u32(v: number): void { this.buf.writeUInt32LE(v >>> 0, this.p); this.p += 4; }
-  bytes(b: ArrayLike<number>): void { this.buf.set(b, this.p); this.p += b.length; }
-  /** Starts an FPM frame holding one netlink message; returns a closer. */
-  frame(type: number): () => void {
-    const start = this.p;
-    this.buf[start] = 1;
-    this.buf[start + 1] = 1;
-    this.p += 4;
-    const nl = this.p;
-    this.u32(0); this.u16(type); this.u16(0x500); this.u32(0); this.u32(0);
-    return () => {
-      this.p = (this.p + 3) & ~3;
-      this.buf.writeUInt32LE(this.p - nl, nl);
-      this.buf.writeUInt16BE(this.p - start, start + 2);
-    };
-  }
-  attr(type: number, payload: () => void): void {
-    const a = this.p;
-    this.p += 4;
-    payload();
-    this.buf.writeUInt16LE(this.p - a, a);
-    this.buf.writeUInt16LE(type, a + 2);
-    this.p = (this.p + 3) & ~3;
-  }
-}
-
-const GROUPS = 64;
-
-/** dplane_fpm_nl with nexthop groups (Debian's default): singles, then 2-way groups, then routes naming them. */
-function netlinkNhg(n: number, family: 4 | 6): Buffer {
-  const w = new Writer(64 * 1024 + n * (family === 4 ? 64 : 80) + GROUPS * 200);
-  for (let i = 0; i < GROUPS; i++) {
-    const end = w.frame(104);
-    w.u8(family === 4 ? 2 : 10); w.u8(0); w.u8(196); w.u8(0); w.u32(0);
-    w.attr(1, () => w.u32(1 + i));
-    w.attr(5, () => w.u32(3 + (i & 1)));
-    w.attr(6, () => (family === 4 ? w.bytes([10, 0, i >> 8, i & 255]) : w.bytes([0x20, 1, 0xd, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, i >> 8, i & 255])));
-    end();
-  }
-  for (let i = 0; i < GROUPS; i++) {
-    const end = w.frame(104);
-    w.u8(0); w.u8(0); w.u8(196); w.u8(0); w.u32(0);
-    w.attr(1, () => w.u32(1000 + i));
-    w.attr(2, () => { w.u32(1 + i); w.u32(0); w.u32(1 + ((i + 1) % GROUPS)); w.u32(0); });
-    end();
-  }
-  for (let i = 0; i < n; i++) {
-    const end = w.frame(24);
-    w.u8(family === 4 ? 2 : 10); w.u8(family === 4 ? 32 : 64); w.u8(0); w.u8(0);
-    w.u8(254); w.u8(186); w.u8(0); w.u8(1); w.u32(0);
-    w.attr(15, () => w.u32(254));
-    w.attr(1, () => (family === 4
-      ? w.bytes([11 + (i >>> 24), (i >>> 16) & 255, (i >>> 8) & 255, i & 255])
-      : w.bytes([0x20, 1, 0xd, 0xb8, (i >>> 24) & 255, (i >>> 16) & 255, (i >>> 8) & 255, i & 255, 0, 0, 0, 0, 0, 0, 0, 0])));
-    w.attr(6, () => w.u32(20));
-    w.attr(30, () => w.u32(1000 + (i % GROUPS)));
-    end();
-  }
-  return w.buf.subarray(0, w.p);
-}
 
 /** `no fpm use-next-hop-groups`: each route carries a 2-way RTA_MULTIPATH. */
 function netlinkInline(n: number): Buffer {
