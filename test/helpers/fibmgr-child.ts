@@ -34,9 +34,10 @@ export interface FibmgrChild {
   stop(): Promise<number | null>;
 }
 
-export async function startFibmgr(lab: Lab, extraArgs: string[] = []): Promise<FibmgrChild> {
+/** `opts.dryRun` false: programs VPP (pass `--vpp-sock`); the log then has no route event lines. */
+export async function startFibmgr(lab: Lab, extraArgs: string[] = [], opts: { dryRun?: boolean } = {}): Promise<FibmgrChild> {
   const proc = lab.spawn(
-    [process.execPath, '--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--dry-run', '--log-level', 'debug',
+    [process.execPath, '--import', 'tsx', join(REPO, 'src', 'cli.ts'), ...(opts.dryRun === false ? [] : ['--dry-run']), '--log-level', 'debug',
       '--fpm-host', '127.0.0.1', '--fpm-port', String(lab.fpmPort), '--metrics-addr', 'off', ...extraArgs],
     { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
   );
