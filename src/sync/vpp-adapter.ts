@@ -151,6 +151,16 @@ export class VppAdapter implements VppPort {
       else if (sw === undefined) this.log.warn({ linux: e.linux, vpp: e.vpp }, 'interface map: no such VPP interface');
       else this.ifmap.set(ifindex, sw);
     }
+    // linux-cp: each pair's host tap (what zebra's next hops name, by Linux ifindex) stands for
+    // a VPP interface. An explicit --interface-map entry wins over a pair.
+    if (this.offers('lcp_itf_pair_get')) {
+      const pairs = await this.c.dump<any, any>(this.def('lcp_itf_pair_get'), { cursor: 0 });
+      for (const p of pairs) {
+        const ifindex = Number(p.vif_index);
+        if (!this.ifmap.has(ifindex)) this.ifmap.set(ifindex, Number(p.phy_sw_if_index));
+      }
+      this.log.info({ pairs: pairs.map((p) => ({ host: p.host_if_name, ifindex: p.vif_index, swIfIndex: p.phy_sw_if_index, netns: p.netns })) }, 'linux-cp interface pairs');
+    }
   }
 
   private async dumpOurs(src: number): Promise<VppRouteSpec[]> {

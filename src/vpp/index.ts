@@ -27,5 +27,5 @@ export {
 } from './client/errors.js';
 export type { MessageDef, VppLogger } from './client/types.js';
 export { retvalName, retval, RETVAL } from './errors.js';
-export { VppSim, recordedMessageTable, type VppSimOptions, type SimInterface, type RejectFn } from './sim/server.js';
+export { VppSim, recordedMessageTable, type VppSimOptions, type SimInterface, type SimLcpPair, type RejectFn } from './sim/server.js';
 export { SimFib, makePath, parsePrefix, formatPrefix, SRC_API, SRC_CLI, type FibEntry, type FibSource } from './sim/fib.js';

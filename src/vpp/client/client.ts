@@ -405,6 +405,8 @@ export class VppClient extends EventEmitter {
   private companion(def: MessageDef): MessageDef | undefined {
     const m = this.opts.messages;
     if (def.name.endsWith('_dump')) return m[def.name.slice(0, -5) + '_details'];
+    // "_get" streams (lcp_itf_pair_get → lcp_itf_pair_details, then a reply) are read with dump().
+    if (def.name.endsWith('_get') && m[def.name.slice(0, -4) + '_details']) return m[def.name.slice(0, -4) + '_details'];
     return m[def.name + '_reply'];
   }
 
@@ -606,7 +608,18 @@ export class VppClient extends EventEmitter {
           this.drain();
           return;
         }
-        if (id !== this.sReplyId[slot]) return this.unexpected(sock, id, ctx);
+        if (id !== this.sReplyId[slot]) {
+          // A "_get" stream (lcp_itf_pair_get) ends its details with its own reply before our ping.
+          if (kind === K_REPLY && this.defById[id]?.name === `${this.sDef[slot]!.name}_reply`) {
+            const rv = e - s >= 10 ? buf.readInt32BE(s + 6) : 0;
+            if (rv < 0) {
+              this.failSlot(slot, new VppRetvalError(this.sDef[slot]!.name, rv, this.sFields[slot]));
+              this.drain();
+            }
+            return;
+          }
+          return this.unexpected(sock, id, ctx);
+        }
         // A long dump is alive while details keep coming: its timeout counts from the last one.
         this.sSent[slot] = Date.now();
         try {

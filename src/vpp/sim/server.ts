@@ -21,6 +21,15 @@ export interface SimInterface {
   addresses?: Buffer[];
 }
 
+export interface SimLcpPair {
+  phySwIfIndex: number;
+  hostSwIfIndex: number;
+  /** The Linux ifindex of the host tap: what zebra's next hops name. */
+  vifIndex: number;
+  hostIfName: string;
+  netns?: string;
+}
+
 export interface VppSimOptions {
   socketPath: string;
   /** name_crc → id; default: the table recorded from the real VPP (855 messages). */
@@ -62,6 +71,8 @@ export function recordedMessageTable(): Map<string, number> {
 export class VppSim {
   readonly fib = new SimFib();
   readonly interfaces = new Map<number, SimInterface>();
+  /** linux-cp interface pairs that lcp_itf_pair_get lists (the plugin is in the recorded table). */
+  readonly lcpPairs: SimLcpPair[] = [];
   /** Requests seen, by message name (handled, rejected or dropped). */
   readonly counts = new Map<string, number>();
   /** Fault injection. */
@@ -499,6 +510,22 @@ export class VppSim {
       mpls_table_add_del_57817512: {
         reply: `mpls_table_add_del_reply_${GEN}`, min: 79, errSize: 10,
         fn: (c, _b, _s, _e, ctx) => this.simple(c, `mpls_table_add_del_reply_${GEN}`, ctx),
+      },
+      // linux-cp: a stream of pair details closed by the reply (cursor ~0: nothing more).
+      lcp_itf_pair_get_f75ba505: {
+        reply: 'lcp_itf_pair_get_reply_53b48f5d', min: 14, errSize: 14,
+        fn: (c, _b, _s, _e, ctx) => {
+          for (const p of this.lcpPairs) {
+            const [o, at] = this.put(c, 'lcp_itf_pair_details_8b5481af', 67, ctx);
+            o.writeUInt32BE(p.phySwIfIndex, at + 6);
+            o.writeUInt32BE(p.hostSwIfIndex, at + 10);
+            o.writeUInt32BE(p.vifIndex, at + 14);
+            o.write(p.hostIfName.slice(0, 15), at + 18, 'latin1');
+            o.write((p.netns ?? '').slice(0, 31), at + 35, 'latin1');
+          }
+          const [o, at] = this.put(c, 'lcp_itf_pair_get_reply_53b48f5d', 14, ctx);
+          o.writeUInt32BE(0xffffffff, at + 10);
+        },
       },
       mpls_route_add_del_8e1d1e07: {
         reply: 'mpls_route_add_del_reply_1992deab', min: 24, errSize: 14,
