@@ -185,7 +185,7 @@ export class VppClient extends EventEmitter {
   }
 
   /** One request, one reply. Rejects with VppRetvalError on a negative retval. */
-  request<Req = any, Rep = any>(def: MessageDef<Req>, fields: Partial<Req>): Promise<Rep> {
+  request<Req = any, Rep = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Rep> {
     return new Promise<Rep>((resolve, reject) => this.submit(S_REQUEST, def, fields, resolve, reject));
   }
 
@@ -193,7 +193,7 @@ export class VppClient extends EventEmitter {
    * request() without a promise: for the sync layer's bulk path, where a promise and its
    * microtask per route are a measurable share of the cost (bench/vpp.bench.ts).
    */
-  requestCb<Req = any, Rep = any>(def: MessageDef<Req>, fields: Partial<Req>, cb: ReplyCallback<Rep>): void {
+  requestCb<Req = any, Rep = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: ReplyCallback<Rep>): void {
     this.submit(S_CALLBACK, def, fields, cb, undefined);
   }
 
@@ -201,12 +201,12 @@ export class VppClient extends EventEmitter {
    * requestCb() for callers that need only success or failure: the reply is never decoded
    * (its id, context and retval are read in place), and cb gets (null) or (error).
    */
-  requestAck<Req = any>(def: MessageDef<Req>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
+  requestAck<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
     this.submit(S_ACK, def, fields, cb, undefined);
   }
 
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
-  dump<Req = any, Det = any>(def: MessageDef<Req>, fields: Partial<Req>): Promise<Det[]> {
+  dump<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Det[]> {
     return new Promise<Det[]>((resolve, reject) => this.submit(S_DUMP, def, fields, resolve, reject));
   }
 

@@ -1,6 +1,6 @@
 // The shape of a generated message definition (src/vpp/gen). The client only relies on this,
 // so that it stays usable with any codec that keeps the contract.
-export interface MessageDef<T = any> {
+export interface MessageDef<T = any, O = T> {
   /** e.g. "ip_route_add_del" */
   name: string;
   /** 8 hex digits, no 0x */
@@ -12,7 +12,7 @@ export interface MessageDef<T = any> {
   /** Writes the payload (message id first) at off; returns the end offset or the byte count. */
   encodeInto(buf: Buffer, off: number, msgId: number, msg: T): number;
   encode(msgId: number, msg: T): Buffer;
-  decode(buf: Buffer, off?: number, end?: number): T;
+  decode(buf: Buffer, off?: number, end?: number): O;
 }
 
 /** Minimal structured logger (pino-compatible). */
