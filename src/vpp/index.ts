@@ -29,3 +29,5 @@ export type { MessageDef, VppLogger } from './client/types.js';
 export { retvalName, retval, RETVAL } from './errors.js';
 export { VppSim, recordedMessageTable, type VppSimOptions, type SimInterface, type SimLcpPair, type RejectFn } from './sim/server.js';
 export { SimFib, makePath, parsePrefix, formatPrefix, SRC_API, SRC_CLI, type FibEntry, type FibSource } from './sim/fib.js';
+export { VppEncodeError, VppDecodeError } from './codec/runtime.js';
+// The generated definitions: import { messages, ip_route_add_del, ... } from 'src/vpp/gen/index.js'.
