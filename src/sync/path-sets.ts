@@ -1,0 +1,40 @@
+// Path sets shared by every route that uses them: a full table has a million routes and a few
+// hundred distinct next-hop sets, so a route holds a reference, not its own paths — that is most
+// of what keeps the desired table near 100 bytes a route — and "unchanged" is one comparison.
+import { pathsKey } from './vpp-fields.js';
+import type { VppPath } from './vpp-port.js';
+
+export interface PathSet {
+  readonly key: string;
+  readonly paths: readonly VppPath[];
+  /** How many route slots (wanted or installed) hold it; freed at zero. */
+  refs: number;
+}
+
+export class PathSets {
+  private readonly byKey = new Map<string, PathSet>();
+
+  /** The shared set equal to these paths (in any order). Take a reference with ref(). */
+  intern(paths: readonly VppPath[]): PathSet {
+    const key = pathsKey(paths);
+    let s = this.byKey.get(key);
+    if (!s) {
+      s = { key, paths, refs: 0 };
+      this.byKey.set(key, s);
+    }
+    return s;
+  }
+
+  ref(s: PathSet | null): PathSet | null {
+    if (s) s.refs++;
+    return s;
+  }
+
+  unref(s: PathSet | null): void {
+    if (s && --s.refs <= 0) this.byKey.delete(s.key);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}

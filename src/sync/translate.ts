@@ -1,0 +1,98 @@
+// A zebra route → the VPP route fibmgr wants (table id, prefix, path set), or the reason it is
+// not installed. Pure: the interface lookup is passed in.
+import type { Family, Nexthop, Route, RouteType } from '../route/types.js';
+import { SW_IF_INDEX_NONE, type VppPath } from './vpp-port.js';
+
+/** Zebra's main table: 254 in netlink (RT_TABLE_MAIN), VRF 0 in protobuf. Both are VPP's 0. */
+export const ZEBRA_MAIN = 254;
+
+export interface TranslateOptions {
+  /** zebra table id → VPP table id (--table-map); wins over the main-table rule. */
+  tableMap: ReadonlyMap<number, number>;
+  installConnected: boolean;
+  /** Linux ifindex → VPP sw_if_index, undefined when unmapped. */
+  interfaceFor(linuxIfindex: number): number | undefined;
+}
+
+export type SkipReason = 'connected' | 'unmappable-nexthop' | 'no-nexthops';
+
+export type Translated =
+  | { ok: true; table: number; paths: VppPath[]; dropped: number }
+  | { ok: false; table: number; reason: SkipReason; detail?: string };
+
+export function vppTable(zebraTable: number, tableMap: ReadonlyMap<number, number>): number {
+  const mapped = tableMap.get(zebraTable);
+  if (mapped !== undefined) return mapped;
+  return zebraTable === ZEBRA_MAIN || zebraTable === 0 ? 0 : zebraTable;
+}
+
+/** "ZEBRA=VPP" entries → map; throws naming the bad entry. */
+export function parseTableMap(entries: readonly string[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const e of entries) {
+    const m = /^\s*(\d+)\s*=\s*(\d+)\s*$/.exec(e);
+    const z = m ? Number(m[1]) : NaN;
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || z > 0xffffffff || v > 0xffffffff) throw new Error(`bad table map entry ${JSON.stringify(e)}: expected ZEBRA=VPP with table ids 0-4294967295`);
+    if (out.has(z)) throw new Error(`table map: zebra table ${z} is mapped twice`);
+    out.set(z, v);
+  }
+  return out;
+}
+
+/**
+ * Connected routes (an interface's own subnet): protobuf says so; netlink gives protocol
+ * "kernel" for them and for routes learned from the kernel alike, and only the next hops tell
+ * them apart: a connected route has interfaces and no gateway.
+ */
+export function isConnected(r: Route): boolean {
+  if (r.protocol === 'connected') return true;
+  if (r.protocol !== 'kernel' || r.type !== 'unicast' || r.nexthops.length === 0) return false;
+  return r.nexthops.every((n) => n.gateway === null && n.ifindex !== null);
+}
+
+const KIND_OF_TYPE = { blackhole: 'drop', unreachable: 'icmp-unreach', prohibit: 'icmp-prohibit' } as const;
+
+export function translate(r: Route, o: TranslateOptions): Translated {
+  const table = vppTable(r.table, o.tableMap);
+  if (!o.installConnected && isConnected(r)) return { ok: false, table, reason: 'connected' };
+  return { table, ...translatePaths(r.family, r.type, r.nexthops, o) };
+}
+
+/** A next-hop set (a route's, or a nexthop group's after it changed) → VPP paths. */
+export function translatePaths(
+  family: Family,
+  type: RouteType,
+  nexthops: readonly Nexthop[],
+  o: Pick<TranslateOptions, 'interfaceFor'>,
+): { ok: true; paths: VppPath[]; dropped: number } | { ok: false; reason: SkipReason; detail?: string } {
+  const special = KIND_OF_TYPE[type as keyof typeof KIND_OF_TYPE];
+  if (special) {
+    return { ok: true, paths: [{ kind: special, proto: family, gateway: null, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] }], dropped: 0 };
+  }
+  if (nexthops.length === 0) return { ok: false, reason: 'no-nexthops' };
+  const paths: VppPath[] = [];
+  let dropped = 0;
+  const unmapped: number[] = [];
+  for (const n of nexthops) {
+    const sw = n.ifindex === null ? undefined : o.interfaceFor(n.ifindex);
+    if (n.gateway === null && sw === undefined) {
+      // An interface VPP does not know: installing it recursive or on a guessed interface would
+      // forward somewhere zebra never said.
+      dropped++;
+      if (n.ifindex !== null) unmapped.push(n.ifindex);
+      continue;
+    }
+    const proto: Family = n.gateway === null ? family : n.gateway.includes(':') ? 6 : 4;
+    paths.push({
+      kind: 'normal',
+      proto,
+      gateway: n.gateway,
+      swIfIndex: sw ?? SW_IF_INDEX_NONE,
+      weight: Math.min(255, Math.max(1, n.weight)),
+      labels: n.labels,
+    });
+  }
+  if (paths.length === 0) return { ok: false, reason: 'unmappable-nexthop', detail: `no VPP interface for Linux ifindex ${unmapped.join(', ') || '(none)'}` };
+  return { ok: true, paths, dropped };
+}

@@ -1,0 +1,361 @@
+// The reconciler against a fake VPP port: translation, coalescing, resync, adoption, VPP
+// reconnects, errors and retries, backpressure, nexthop-group changes, shutdown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
+import { pathsKey } from '../../src/sync/vpp-fields.js';
+import { SW_IF_INDEX_NONE, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath } from '../../src/sync/vpp-port.js';
+import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
+
+interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
+
+class FakePort implements VppPort {
+  connected = true;
+  inflight = 0;
+  /** "table|prefix" → pathsKey */
+  readonly fib = new Map<string, string>();
+  readonly ops: Op[] = [];
+  readonly tables: string[] = [];
+  /** ifindex → sw_if_index */
+  readonly ifmap = new Map<number, number>([[2, 5]]);
+  installed: VppRouteSpec[] = [];
+  ownership: Ownership = { mode: 'source', sourceId: 23 };
+  failWith: ((op: Op) => Error | null) | null = null;
+  /** When set, completions wait until release() (backpressure tests). */
+  hold = false;
+  private held: (() => void)[] = [];
+  private reconnectCbs: (() => void)[] = [];
+  private disconnectCbs: ((r: string) => void)[] = [];
+
+  async prepare() {
+    return { ownership: this.ownership, installed: this.installed };
+  }
+  async ensureTable(family: Family, table: number) {
+    this.tables.push(`${family}|${table}`);
+  }
+  replace(route: VppRouteSpec, done: Done): void {
+    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths) }, done);
+  }
+  remove(_family: Family, table: number, prefix: string, done: Done): void {
+    this.finish({ op: 'remove', key: `${table}|${prefix}` }, done);
+  }
+  private finish(op: Op, done: Done): void {
+    this.ops.push(op);
+    this.inflight++;
+    const run = () => {
+      this.inflight--;
+      const err = this.failWith?.(op) ?? null;
+      if (!err) {
+        if (op.op === 'replace') this.fib.set(op.key, op.paths!);
+        else this.fib.delete(op.key);
+      }
+      done(err);
+    };
+    if (this.hold) this.held.push(run);
+    else setImmediate(run);
+  }
+  release(n = Infinity): number {
+    const batch = this.held.splice(0, n);
+    for (const r of batch) r();
+    return batch.length;
+  }
+  interfaceFor(i: number) {
+    return this.ifmap.get(i);
+  }
+  onReconnect(cb: () => void) {
+    this.reconnectCbs.push(cb);
+  }
+  onDisconnect(cb: (r: string) => void) {
+    this.disconnectCbs.push(cb);
+  }
+  reconnect() {
+    for (const cb of this.reconnectCbs) cb();
+  }
+  disconnect() {
+    this.connected = false;
+    for (const cb of this.disconnectCbs) cb('test');
+  }
+  count(op: Op['op']) {
+    return this.ops.filter((o) => o.op === op).length;
+  }
+}
+
+const quiet = pino({ level: 'silent' });
+
+function make(port: FakePort, o: Partial<ReconcilerOptions> = {}) {
+  return new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 60, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 20, retryMinMs: 10, ...o });
+}
+
+const nh = (gateway: string | null, ifindex: number | null = 3, weight = 1, labels: number[] = []): Nexthop => ({ gateway, ifindex, weight, labels });
+function route(op: 'add' | 'del', prefix: string, nexthops: Nexthop[] = [], o: { table?: number; type?: RouteType; protocol?: string; nhg?: number | null } = {}): RouteEventRoute {
+  return {
+    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix, type: o.type ?? 'unicast',
+    protocol: o.protocol ?? 'static', metric: 0, nhg: o.nhg ?? null, nexthops: op === 'del' ? [] : nexthops,
+  } as RouteEventRoute;
+}
+const path = (p: Partial<VppPath>): VppPath => ({ kind: 'normal', proto: 4, gateway: null, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [], ...p });
+const pk = (...paths: Partial<VppPath>[]) => pathsKey(paths.map(path));
+
+async function settle(r: Reconciler): Promise<void> {
+  await r.idle();
+}
+
+test('every kind of route reaches VPP with the right table and paths', async () => {
+  const port = new FakePort();
+  const r = make(port, { tableMap: new Map([[200, 7]]) });
+  await r.start();
+  r.sessionStart(1);
+  const events: RouteEvent[] = [
+    route('add', '10.1.0.0/16', [nh('10.0.2.2')]), // recursive: ifindex 3 is not mapped
+    route('add', '10.2.0.0/16', [nh('10.0.2.2', 2)]), // attached: ifindex 2 is sw 5
+    route('add', '10.3.0.0/16', [nh(null, 2)]), // interface-only, mapped
+    route('add', '10.4.0.0/16', [nh(null, 9)]), // interface-only, unmapped: not installed
+    route('add', '10.5.0.0/16', [nh('10.0.2.2', 3, 3), nh('10.0.3.3', 3, 1)]), // weighted ECMP
+    route('add', '10.6.0.0/16', [nh('10.0.2.2', 3, 1, [100, 200])]), // labels
+    route('add', '10.7.0.0/16', [], { type: 'blackhole' }),
+    route('add', '10.8.0.0/16', [], { type: 'unreachable' }),
+    route('add', '10.9.0.0/16', [], { type: 'prohibit' }),
+    route('add', '2001:db8::/32', [nh('fe80::1', 2)]),
+    route('add', '10.10.0.0/16', [nh('10.0.2.2')], { table: 100 }),
+    route('add', '10.11.0.0/16', [nh('10.0.2.2')], { table: 200 }),
+    route('add', '192.0.2.0/24', [nh(null, 2)], { protocol: 'kernel' }), // connected: skipped
+    route('add', '0.0.0.0/0', [nh('192.0.2.1', 2)], { protocol: 'kernel' }), // kernel route with a gateway: installed
+  ];
+  r.apply(1, events);
+  await new Promise((res) => setTimeout(res, 100));
+  await settle(r);
+  assert.deepEqual(Object.fromEntries([...port.fib].sort()), Object.fromEntries([
+    ['0|10.1.0.0/16', pk({ gateway: '10.0.2.2' })],
+    ['0|10.2.0.0/16', pk({ gateway: '10.0.2.2', swIfIndex: 5 })],
+    ['0|10.3.0.0/16', pk({ swIfIndex: 5 })],
+    ['0|10.5.0.0/16', pk({ gateway: '10.0.2.2', weight: 3 }, { gateway: '10.0.3.3' })],
+    ['0|10.6.0.0/16', pk({ gateway: '10.0.2.2', labels: [100, 200] })],
+    ['0|10.7.0.0/16', pk({ kind: 'drop' })],
+    ['0|10.8.0.0/16', pk({ kind: 'icmp-unreach' })],
+    ['0|10.9.0.0/16', pk({ kind: 'icmp-prohibit' })],
+    ['0|2001:db8::/32', pk({ gateway: 'fe80::1', swIfIndex: 5, proto: 6 })],
+    ['100|10.10.0.0/16', pk({ gateway: '10.0.2.2' })],
+    ['7|10.11.0.0/16', pk({ gateway: '10.0.2.2' })],
+    ['0|0.0.0.0/0', pk({ gateway: '192.0.2.1', swIfIndex: 5 })],
+  ].sort()));
+  assert.deepEqual(port.tables.sort(), ['4|100', '4|7']);
+  const s = r.state();
+  assert.equal(s.counters.skipped['unmappable-nexthop'], 1);
+  assert.equal(s.counters.skipped.connected, 1);
+  assert.equal(s.installed, 12);
+  assert.equal(s.desired, 12);
+  assert.ok(s.pathSets <= 12);
+});
+
+test('--install-connected installs connected routes on their interface', async () => {
+  const port = new FakePort();
+  const r = make(port, { installConnected: true });
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '192.0.2.0/24', [nh(null, 2)], { protocol: 'kernel' })]);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.equal(port.fib.get('0|192.0.2.0/24'), pk({ swIfIndex: 5 }));
+});
+
+test('a change sent as delete + add (even in two reads) is one replacing write, never a delete', async () => {
+  const port = new FakePort();
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')])]);
+  await new Promise((res) => setTimeout(res, 100));
+  port.ops.length = 0;
+  r.apply(1, [route('del', '10.1.0.0/16')]);
+  await new Promise((res) => setImmediate(res));
+  await new Promise((res) => setImmediate(res));
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.9.9')])]);
+  // and in one read
+  r.apply(1, [route('del', '10.1.0.0/16'), route('add', '10.1.0.0/16', [nh('10.0.8.8')])]);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.equal(port.count('remove'), 0);
+  assert.equal(port.fib.get('0|10.1.0.0/16'), pk({ gateway: '10.0.8.8' }));
+  assert.ok(port.count('replace') >= 1 && port.count('replace') <= 2);
+});
+
+test('add then delete before programming writes nothing; a re-add of the same paths writes nothing', async () => {
+  const port = new FakePort();
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('del', '10.1.0.0/16')]);
+  await new Promise((res) => setTimeout(res, 80));
+  assert.equal(port.ops.length, 0);
+  r.apply(1, [route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  await new Promise((res) => setTimeout(res, 50));
+  r.apply(1, [route('del', '10.2.0.0/16'), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  await new Promise((res) => setTimeout(res, 80));
+  assert.deepEqual(port.ops.map((o) => o.op), ['replace']);
+  assert.equal(r.state().routes, 1, 'the deleted route left no entry behind');
+});
+
+test('zebra reconnect: an unchanged replay writes nothing; what is not replayed is swept; untouched tables are kept', async () => {
+  const port = new FakePort();
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  const table = [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')]), route('add', '10.3.0.0/16', [nh('10.0.2.2')], { table: 100 })];
+  r.apply(1, table);
+  await new Promise((res) => setTimeout(res, 150));
+  await settle(r);
+  assert.equal(port.fib.size, 3);
+  port.ops.length = 0;
+  r.sessionEnd(1, 'cut');
+  r.sessionStart(2);
+  assert.equal(r.state().resyncing, true);
+  r.apply(2, [table[0]!]); // 10.2/16 is gone from zebra; table 100 is not replayed
+  await settle(r);
+  assert.deepEqual(port.ops, [{ op: 'remove', key: '0|10.2.0.0/16' }]);
+  assert.deepEqual([...port.fib.keys()].sort(), ['0|10.1.0.0/16', '100|10.3.0.0/16']);
+  const last = r.state().lastResync!;
+  assert.equal(last.refreshed, 1);
+  assert.equal(last.swept, 1);
+  assert.equal(last.kept, 1);
+  assert.equal(last.writes, 0, 'the replay itself wrote nothing');
+});
+
+test('deletes zebra sends during its replay apply at once; a session that ends mid-replay sweeps nothing', async () => {
+  const port = new FakePort();
+  const r = make(port, { resyncGraceMs: 200 });
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  await settle(r);
+  r.sessionStart(2);
+  r.apply(2, [route('del', '10.1.0.0/16')]);
+  await new Promise((res) => setTimeout(res, 80));
+  assert.equal(port.fib.has('0|10.1.0.0/16'), false, 'deleted before the grace ended');
+  r.sessionEnd(2, 'cut');
+  await new Promise((res) => setTimeout(res, 250));
+  assert.equal(port.fib.has('0|10.2.0.0/16'), true, 'not swept by an aborted replay');
+});
+
+test('fibmgr start adopts VPP routes of our source: no writes for what zebra confirms, the rest swept', async () => {
+  const port = new FakePort();
+  const spec = (prefix: string, gw: string): VppRouteSpec => ({ family: 4, table: 0, prefix, paths: [path({ gateway: gw })] });
+  port.installed = [spec('10.1.0.0/16', '10.0.2.2'), spec('10.2.0.0/16', '10.0.2.2'), spec('10.3.0.0/16', '10.0.2.2')];
+  for (const s of port.installed) port.fib.set(`0|${s.prefix}`, pathsKey(s.paths));
+  const r = make(port);
+  await r.start();
+  assert.equal(r.state().installed, 3);
+  await new Promise((res) => setTimeout(res, 50));
+  assert.equal(port.ops.length, 0, 'nothing written before zebra speaks');
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.7.7')])]);
+  await settle(r);
+  assert.deepEqual(port.ops, [{ op: 'replace', key: '0|10.2.0.0/16', paths: pk({ gateway: '10.0.7.7' }) }, { op: 'remove', key: '0|10.3.0.0/16' }]);
+});
+
+test('VPP restart: everything is replayed into the empty VPP; a reconnect to a VPP that kept our routes writes only the difference', async () => {
+  const port = new FakePort();
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')], { table: 100 })]);
+  await settle(r);
+  port.disconnect();
+  r.apply(1, [route('add', '10.3.0.0/16', [nh('10.0.2.2')])]); // arrives while VPP is away
+  await new Promise((res) => setTimeout(res, 30));
+  port.fib.clear();
+  port.ops.length = 0;
+  port.tables.length = 0;
+  port.installed = [];
+  port.connected = true;
+  port.reconnect();
+  await settle(r);
+  assert.deepEqual([...port.fib.keys()].sort(), ['0|10.1.0.0/16', '0|10.3.0.0/16', '100|10.2.0.0/16']);
+  assert.deepEqual(port.tables, ['4|100'], 'tables re-created');
+  // socket lost, VPP kept everything
+  port.ops.length = 0;
+  port.installed = [...port.fib].map(([k]) => {
+    const [t, p] = k.split('|');
+    return { family: 4, table: Number(t), prefix: p!, paths: [path({ gateway: '10.0.2.2' })] } as VppRouteSpec;
+  });
+  port.reconnect();
+  await settle(r);
+  assert.equal(port.ops.length, 0);
+});
+
+test('a VPP error on one route is retried with backoff and never blocks the others', async () => {
+  const port = new FakePort();
+  let failures = 3;
+  port.failWith = (op) => (op.key === '0|10.1.0.0/16' && failures-- > 0 ? Object.assign(new Error('VPP returned -7'), { name: 'VppRetvalError' }) : null);
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  await new Promise((res) => setTimeout(res, 30));
+  assert.equal(port.fib.has('0|10.2.0.0/16'), true, 'the other route went in');
+  assert.equal(port.fib.has('0|10.1.0.0/16'), false);
+  await settle(r);
+  assert.equal(port.fib.has('0|10.1.0.0/16'), true, 'retried until VPP took it');
+  const s = r.state();
+  assert.equal(s.counters.errors, 3);
+  assert.equal(s.counters.retries, 3);
+  assert.equal(s.lastErrors[0]!.route, '0 10.1.0.0/16');
+});
+
+test('backpressure: past maxBacklog the sink is congested until the backlog drains; nothing is dropped', async () => {
+  const port = new FakePort();
+  port.hold = true;
+  const r = make(port, { maxBacklog: 100, window: 50 });
+  await r.start();
+  r.sessionStart(1);
+  const events: RouteEvent[] = [];
+  for (let i = 0; i < 300; i++) events.push(route('add', `10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  r.apply(1, events);
+  assert.equal(r.congested, true);
+  let drained = 0;
+  r.onDrain(() => drained++);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(port.inflight, 50, 'window respected');
+  port.hold = false;
+  while (port.release() > 0) await new Promise((res) => setImmediate(res));
+  await settle(r);
+  assert.equal(drained, 1);
+  assert.equal(r.congested, false);
+  assert.equal(port.fib.size, 300);
+});
+
+test('a nexthop group that changes re-resolves the routes that use it', async () => {
+  const port = new FakePort();
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [
+    route('add', '10.1.0.0/16', [nh('10.0.2.2')], { nhg: 7 }),
+    route('add', '10.2.0.0/16', [nh('10.0.2.2')], { nhg: 7 }),
+    route('add', '10.3.0.0/16', [nh('10.0.2.2')], { nhg: 8 }),
+  ]);
+  await settle(r);
+  r.apply(1, [{ kind: 'nexthop-group', op: 'add', id: 7, replaced: true, resolved: [nh('10.0.5.5'), nh('10.0.6.6')] }]);
+  await settle(r);
+  assert.equal(port.fib.get('0|10.1.0.0/16'), pk({ gateway: '10.0.5.5' }, { gateway: '10.0.6.6' }));
+  assert.equal(port.fib.get('0|10.2.0.0/16'), pk({ gateway: '10.0.5.5' }, { gateway: '10.0.6.6' }));
+  assert.equal(port.fib.get('0|10.3.0.0/16'), pk({ gateway: '10.0.2.2' }));
+  assert.equal(r.state().counters.nhgReresolved, 2);
+});
+
+test('stop leaves routes in VPP; stop with flush removes ours', async () => {
+  const port = new FakePort();
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  await settle(r);
+  await r.stop();
+  assert.equal(port.fib.size, 2);
+  const port2 = new FakePort();
+  const r2 = make(port2);
+  await r2.start();
+  r2.sessionStart(1);
+  r2.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')])]);
+  await settle(r2);
+  await r2.stop({ flush: true });
+  assert.equal(port2.fib.size, 0);
+});
