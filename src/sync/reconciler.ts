@@ -13,7 +13,8 @@ import type { Logger } from '../log.js';
 import type { RouteSink } from '../route/sink.js';
 import type { Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { PathSets, type PathSet } from './path-sets.js';
-import { translate, translatePaths, type SkipReason } from './translate.js';
+import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
+import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export { parseTableMap } from './translate.js';
@@ -35,27 +36,10 @@ export interface ReconcilerOptions {
   retryMaxMs?: number;
 }
 
-interface Entry {
-  /** What zebra wants here (null: nothing). */
-  want: PathSet | null;
-  /** What VPP holds here from fibmgr, as far as fibmgr knows. */
-  have: PathSet | null;
-  /** The set in flight to VPP (null: a delete), undefined when nothing is. */
-  sending: PathSet | null | undefined;
-  /** The resync generation that last confirmed this route (0: adopted from VPP at start). */
-  gen: number;
-  /** The nexthop group the route refers to (0: none), so a changed group re-resolves it. */
-  nhg: number;
-  /** Failed writes in a row. */
-  tries: number;
-}
-
 interface Resync {
   session: number;
   gen: number;
   startedAt: number;
-  /** "family|table" of every table the replay touched. */
-  seen: Set<string>;
   writesAtStart: number;
   timer: NodeJS.Timeout | null;
 }
@@ -91,29 +75,36 @@ export interface ReconcilerState {
   lastErrors: { route: string; error: string; at: string }[];
 }
 
-const keyOf = (table: number, prefix: string) => `${table}|${prefix}`;
-const familyOfKey = (key: string): Family => (key.includes(':') ? 6 : 4);
-function splitKey(key: string): { table: number; prefix: string } {
-  const bar = key.indexOf('|');
-  return { table: Number(key.slice(0, bar)), prefix: key.slice(bar + 1) };
-}
+/** A translation cached per next-hop array (a nexthop group's routes all share one). */
+type Cached = PathSet | SkipReason;
 
 export class Reconciler implements RouteSink {
   private readonly port: VppPort;
   private readonly opts: Required<Omit<ReconcilerOptions, 'logger' | 'tableMap'>> & Pick<ReconcilerOptions, 'tableMap'>;
   private readonly log: Logger;
   private readonly sets = new PathSets();
-  private readonly entries = new Map<string, Entry>();
-  /** Keys whose wanted set differs from VPP's, in arrival order. */
-  private readonly adds = new Set<string>();
-  /** Keys to delete → when (held for a following add). */
-  private readonly dels = new Map<string, number>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
-  private readonly tablesReady = new Set<string>();
-  /** "family|table" → keys waiting for that table to be created. */
-  private readonly tableWaiters = new Map<string, Set<string>>();
-  private parked = 0;
+  private readonly routes = new RouteTable();
+  /**
+   * Routes whose wanted set differs from VPP's, in arrival order: a FIFO array; an entry taken
+   * off the queue just loses its Q_ADD bit and its slot is skipped (no search, no hash).
+   */
+  private addQ: (Entry | undefined)[] = [];
+  private addHead = 0;
+  private addCount = 0;
+  /** Routes to delete → when (held for a following add of the same prefix); insertion = due order. */
+  private readonly dels = new Map<Entry, number>();
+  /** A live iterator over `dels` (a fresh one per pump would rescan the holes of taken entries). */
+  private delIter: IterableIterator<[Entry, number]> | null = null;
+  private delPeek: [Entry, number] | null = null;
+  /** Writes in flight. */
   private inflight = 0;
+  private readonly retryTimers = new Map<Entry, NodeJS.Timeout>();
+  private readonly tries = new Map<Entry, number>();
+  /** Tables being created → routes waiting for them. */
+  private readonly tableWaiters = new Map<TableInfo, Set<Entry>>();
+  /** Translations by next-hop array; dropped when the interface map may have changed. */
+  private cache = new WeakMap<object, Cached>();
+  private parked = 0;
   private desired = 0;
   private installed = 0;
   private gen = 0;
@@ -140,6 +131,7 @@ export class Reconciler implements RouteSink {
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0,
   };
   private readonly pumpBound = () => this.pump();
+  private readonly lookupIf = { interfaceFor: (i: number) => this.port.interfaceFor(i) };
 
   constructor(port: VppPort, opts: ReconcilerOptions) {
     this.port = port;
@@ -174,7 +166,7 @@ export class Reconciler implements RouteSink {
     this.gen++;
     this.counters.resyncs++;
     this.unmappableLogged = 0;
-    this.resync = { session: sessionId, gen: this.gen, startedAt: Date.now(), seen: new Set(), writesAtStart: this.writes, timer: null };
+    this.resync = { session: sessionId, gen: this.gen, startedAt: Date.now(), writesAtStart: this.writes, timer: null };
     this.armGrace();
     this.log.info({ session: sessionId, routes: this.desired, graceMs: this.opts.resyncGraceMs }, 'zebra session up: resync started, routes not replayed are removed after a quiet period');
   }
@@ -189,7 +181,8 @@ export class Reconciler implements RouteSink {
   }
 
   apply(sessionId: number, events: RouteEvent[]): void {
-    for (const ev of events) {
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       if (ev.kind === 'route') this.onRoute(ev);
       else if (ev.kind === 'nexthop-group' && ev.op === 'add' && ev.replaced && ev.resolved) this.onGroupChange(ev);
     }
@@ -212,28 +205,48 @@ export class Reconciler implements RouteSink {
   // --- events → wanted state -----------------------------------------------------------------
 
   private onRoute(ev: RouteEventRoute): void {
-    const t = translate(ev, { tableMap: this.opts.tableMap, installConnected: this.opts.installConnected, interfaceFor: (i) => this.port.interfaceFor(i) });
-    const key = keyOf(t.table, ev.prefix);
-    this.resync?.seen.add(`${ev.family}|${t.table}`);
+    const table = vppTable(ev.table, this.opts.tableMap);
+    const e = this.routes.lookup(ev.family, table, ev.prefix, ev.op === 'add');
+    if (this.resync) (e?.slot.info ?? this.routes.tableInfo(ev.family, table)).seenGen = this.resync.gen;
+    if (!e) return; // a delete of a route fibmgr does not have
     if (ev.op === 'del') {
-      this.setWant(key, null, 0);
+      this.setWant(e, null, 0, true);
       return;
     }
-    if (!t.ok) {
-      this.counters.skipped[t.reason]++;
-      if (t.reason === 'unmappable-nexthop' || t.reason === 'no-nexthops') {
-        const fields = { route: `${t.table} ${ev.prefix}`, zebraTable: ev.table, reason: t.reason, detail: t.detail, nexthops: ev.nexthops };
+    const t = this.translate(ev);
+    if (typeof t === 'string') {
+      this.counters.skipped[t]++;
+      if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
+        const fields = { route: `${table} ${ev.prefix}`, zebraTable: ev.table, reason: t, nexthops: ev.nexthops };
         if (this.unmappableLogged++ < 200) this.log.warn(fields, 'route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)');
         else this.log.debug(fields, 'route not installed');
       }
-      this.setWant(key, null, 0);
+      this.setWant(e, null, 0, true);
       return;
     }
-    if (t.dropped > 0) {
-      this.counters.partialPaths++;
-      this.log.warn({ route: `${t.table} ${ev.prefix}`, dropped: t.dropped, kept: t.paths.length }, 'route installed without its unmapped interface-only next hops');
+    this.setWant(e, t, ev.nhg ?? 0, true);
+  }
+
+  /** A route's path set (shared), or why it is not installed. Cached per next-hop array. */
+  private translate(ev: RouteEventRoute): Cached {
+    if (!this.opts.installConnected && isConnected(ev)) return 'connected';
+    const cacheable = ev.nhg !== null && ev.type === 'unicast' && ev.nexthops.length > 0;
+    if (cacheable) {
+      const hit = this.cache.get(ev.nexthops);
+      if (hit !== undefined) return hit;
     }
-    this.setWant(key, this.sets.intern(t.paths), ev.nhg ?? 0);
+    const t = translatePaths(ev.family, ev.type, ev.nexthops, this.lookupIf);
+    let out: Cached;
+    if (!t.ok) out = t.reason;
+    else {
+      if (t.dropped > 0) {
+        this.counters.partialPaths++;
+        this.log.warn({ route: ev.prefix, table: ev.table, dropped: t.dropped, kept: t.paths.length }, 'route installed without its unmapped interface-only next hops');
+      }
+      out = this.sets.intern(t.paths);
+    }
+    if (cacheable) this.cache.set(ev.nexthops, out);
+    return out;
   }
 
   /** A group's members changed: zebra does not resend the routes using it, so re-resolve them. */
@@ -246,12 +259,12 @@ export class Reconciler implements RouteSink {
     const groups = new Map(this.pendingNhg);
     this.pendingNhg.clear();
     let n = 0;
-    for (const [key, e] of this.entries) {
+    for (const e of this.routes) {
       if (e.nhg === 0 || e.want === null) continue;
       const g = groups.get(e.nhg);
       if (!g) continue;
-      const t = translatePaths(familyOfKey(key), g.blackhole ? 'blackhole' : 'unicast', g.resolved ?? [], { interfaceFor: (i) => this.port.interfaceFor(i) });
-      this.setWant(key, t.ok ? this.sets.intern(t.paths) : null, t.ok ? e.nhg : 0, false);
+      const t = translatePaths(e.slot.info.family, g.blackhole ? 'blackhole' : 'unicast', g.resolved ?? [], this.lookupIf);
+      this.setWant(e, t.ok ? this.sets.intern(t.paths) : null, t.ok ? e.nhg : 0, false);
       n++;
     }
     this.counters.nhgReresolved += n;
@@ -259,45 +272,49 @@ export class Reconciler implements RouteSink {
     this.kick();
   }
 
-  private setWant(key: string, ps: PathSet | null, nhg: number, confirm = true): void {
-    let e = this.entries.get(key);
-    if (!e) {
-      if (ps === null) return;
-      e = { want: null, have: null, sending: undefined, gen: this.gen, nhg: 0, tries: 0 };
-      this.entries.set(key, e);
-    }
+  private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean): void {
     if (confirm) e.gen = this.gen;
     e.nhg = nhg;
-    if (e.want === ps) return;
+    if (e.want === ps) {
+      if (ps === null && e.have === null && (e.q & Q_SENDING) === 0) this.routes.delete(e);
+      return;
+    }
     this.sets.ref(ps);
     this.sets.unref(e.want);
     if (e.want === null) this.desired++;
     if (ps === null) this.desired--;
     e.want = ps;
-    const retry = this.retryTimers.get(key);
-    if (retry) {
+    if (e.q & Q_RETRY) {
       // a new wish replaces the one that kept failing
-      clearTimeout(retry);
-      this.retryTimers.delete(key);
-      e.tries = 0;
+      clearTimeout(this.retryTimers.get(e));
+      this.retryTimers.delete(e);
+      this.tries.delete(e);
+      e.q &= ~Q_RETRY;
     }
-    this.schedule(key, e);
+    this.schedule(e);
   }
 
-  private schedule(key: string, e: Entry): void {
-    if (e.sending !== undefined || this.retryTimers.has(key)) return; // completion / retry re-checks
+  private schedule(e: Entry): void {
+    const q = e.q;
+    if (q & (Q_SENDING | Q_RETRY)) return; // completion / retry re-checks
     if (e.want === e.have) {
-      this.adds.delete(key);
-      this.dels.delete(key);
-      if (e.want === null) this.entries.delete(key);
+      if (q & Q_ADD) this.addCount--;
+      if (q & Q_DEL) this.dels.delete(e);
+      e.q = 0;
+      if (e.want === null) this.routes.delete(e);
       return;
     }
     if (e.want === null) {
-      this.adds.delete(key);
-      if (!this.dels.has(key)) this.dels.set(key, Date.now() + this.opts.deleteHoldMs);
+      if (q & Q_ADD) this.addCount--;
+      if ((q & Q_DEL) === 0) this.dels.set(e, Date.now() + this.opts.deleteHoldMs);
+      e.q = Q_DEL;
     } else {
-      this.dels.delete(key);
-      this.adds.add(key);
+      if (q & Q_DEL) this.dels.delete(e);
+      if ((q & Q_ADD) === 0) {
+        this.addQ.push(e);
+        this.addCount++;
+      }
+      e.q = Q_ADD;
     }
   }
 
@@ -312,22 +329,33 @@ export class Reconciler implements RouteSink {
   private pump(): void {
     this.pumpScheduled = false;
     if (this.vppReady && this.port.connected && !this.stopping) {
-      for (const key of this.adds) {
-        if (this.inflight >= this.opts.window) break;
-        this.adds.delete(key);
-        const e = this.entries.get(key);
-        if (!e || e.sending !== undefined || e.want === null || e.want === e.have) continue;
-        const { table, prefix } = splitKey(key);
-        const family = familyOfKey(key);
-        if (table !== 0 && !this.tablesReady.has(`${family}|${table}`)) {
-          this.waitForTable(family, table, key);
+      const window = this.opts.window;
+      const q = this.addQ;
+      while (this.addHead < q.length && this.inflight < window) {
+        const e = q[this.addHead]!;
+        q[this.addHead++] = undefined;
+        if ((e.q & Q_ADD) === 0) continue; // taken off the queue since
+        e.q &= ~Q_ADD;
+        this.addCount--;
+        if (e.want === null || e.want === e.have || e.q & Q_SENDING) continue;
+        const info = e.slot.info;
+        if (info.table !== 0 && !info.ready) {
+          this.waitForTable(info, e);
           continue;
         }
-        this.send(key, e, { family, table, prefix, paths: e.want.paths as VppRouteSpec['paths'] });
+        this.send(e, e.want);
+      }
+      if (this.addHead === q.length) {
+        this.addQ = [];
+        this.addHead = 0;
+      } else if (this.addHead > 4096 && this.addHead * 2 > q.length) {
+        this.addQ = q.slice(this.addHead);
+        this.addHead = 0;
       }
       const now = Date.now();
-      for (const [key, due] of this.dels) {
-        if (this.inflight >= this.opts.window) break;
+      for (let d = this.peekDel(); d !== null; d = this.peekDel()) {
+        const [e, due] = d;
+        if (this.inflight >= window) break;
         if (due > now) {
           if (!this.delTimer) {
             this.delTimer = setTimeout(() => {
@@ -337,34 +365,58 @@ export class Reconciler implements RouteSink {
           }
           break;
         }
-        this.dels.delete(key);
-        const e = this.entries.get(key);
-        if (!e || e.sending !== undefined || e.want !== null || e.have === null) continue;
-        this.send(key, e, null);
+        this.delPeek = null;
+        this.dels.delete(e);
+        e.q &= ~Q_DEL;
+        if (e.want !== null || e.have === null || e.q & Q_SENDING) continue;
+        this.send(e, null);
       }
     }
     this.checkDrain();
   }
 
-  private send(key: string, e: Entry, spec: VppRouteSpec | null): void {
-    e.sending = spec ? e.want : null;
-    this.inflight++;
-    this.writes++;
-    const done = (err: Error | null) => this.complete(key, e, err);
-    if (spec) {
-      this.counters.replaces++;
-      this.port.replace(spec, done);
-    } else {
-      this.counters.removes++;
-      const { table, prefix } = splitKey(key);
-      this.port.remove(familyOfKey(key), table, prefix, done);
+  /** The oldest pending delete, still current (an entry re-queued since has a later record). */
+  private peekDel(): [Entry, number] | null {
+    for (;;) {
+      if (this.delPeek) {
+        const [e, due] = this.delPeek;
+        if (this.dels.get(e) === due) return this.delPeek;
+        this.delPeek = null;
+      }
+      if (this.dels.size === 0) {
+        this.delIter = null;
+        return null;
+      }
+      this.delIter ??= this.dels.entries();
+      const r = this.delIter.next();
+      if (r.done) {
+        this.delIter = null; // drained; new deletes get a new iterator
+        if (this.dels.size === 0) return null;
+        continue;
+      }
+      this.delPeek = r.value;
     }
   }
 
-  private complete(key: string, e: Entry, err: Error | null): void {
+  private send(e: Entry, ps: PathSet | null): void {
+    e.q |= Q_SENDING;
+    this.inflight++;
+    this.writes++;
+    const done = (err: Error | null) => this.complete(e, ps, err);
+    const info = e.slot.info;
+    const prefix = this.routes.prefixOf(e);
+    if (ps) {
+      this.counters.replaces++;
+      this.port.replace({ family: info.family, table: info.table, prefix, paths: ps.paths as VppRouteSpec['paths'] }, done);
+    } else {
+      this.counters.removes++;
+      this.port.remove(info.family, info.table, prefix, done);
+    }
+  }
+
+  private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
-    const sent = e.sending ?? null;
-    e.sending = undefined;
+    e.q &= ~Q_SENDING;
     if (!err) {
       if (e.have !== sent) {
         this.sets.ref(sent);
@@ -373,7 +425,7 @@ export class Reconciler implements RouteSink {
         if (sent === null) this.installed--;
         e.have = sent;
       }
-      e.tries = 0;
+      this.tries.delete(e);
     } else if (err.name === 'VppDisconnectedError' || !this.port.connected || !this.vppReady || this.stopping) {
       // Lost with the VPP session: the diff after the reconnect redoes it. Not rescheduled here,
       // so that a session going down cannot spin the pump.
@@ -381,45 +433,47 @@ export class Reconciler implements RouteSink {
       return;
     } else {
       // VPP refused this one route: log it with the route, retry later, let the rest go on.
-      e.tries++;
+      const tries = (this.tries.get(e) ?? 0) + 1;
+      this.tries.set(e, tries);
       this.counters.errors++;
-      const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(e.tries - 1, 20));
-      const route = key.replace('|', ' ');
-      this.log.warn({ route, op: sent ? 'replace' : 'delete', paths: sent?.key, err: err.message, attempt: e.tries, retryInMs: delay }, 'VPP refused a route write: retrying');
+      const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(tries - 1, 20));
+      const route = `${e.slot.info.table} ${this.routes.prefixOf(e)}`;
+      this.log.warn({ route, op: sent ? 'replace' : 'delete', paths: sent?.key, err: err.message, attempt: tries, retryInMs: delay }, 'VPP refused a route write: retrying');
       this.lastErrors.push({ route, error: err.message, at: new Date().toISOString() });
       if (this.lastErrors.length > 20) this.lastErrors.shift();
-      this.retryTimers.set(key, setTimeout(() => {
-        this.retryTimers.delete(key);
+      e.q |= Q_RETRY;
+      this.retryTimers.set(e, setTimeout(() => {
+        this.retryTimers.delete(e);
+        e.q &= ~Q_RETRY;
         this.counters.retries++;
-        if (this.entries.get(key) === e) this.schedule(key, e);
+        this.schedule(e);
         this.kick();
       }, delay));
     }
-    if (this.entries.get(key) === e) this.schedule(key, e);
+    this.schedule(e);
     this.kick();
   }
 
-  private waitForTable(family: Family, table: number, key: string): void {
-    const tk = `${family}|${table}`;
-    let waiting = this.tableWaiters.get(tk);
+  private waitForTable(info: TableInfo, e: Entry): void {
+    let waiting = this.tableWaiters.get(info);
     if (waiting) {
-      if (!waiting.has(key)) this.parked++;
-      waiting.add(key);
+      if (!waiting.has(e)) this.parked++;
+      waiting.add(e);
       return;
     }
-    waiting = new Set([key]);
+    waiting = new Set([e]);
     this.parked++;
-    this.tableWaiters.set(tk, waiting);
+    this.tableWaiters.set(info, waiting);
     const attempt = (n: number) => {
-      this.port.ensureTable(family, table).then(
+      this.port.ensureTable(info.family, info.table).then(
         () => {
-          this.tablesReady.add(tk);
-          this.releaseTable(tk);
+          info.ready = true;
+          this.releaseTable(info);
         },
         (err: Error) => {
-          if (!this.vppReady || !this.port.connected) return this.releaseTable(tk); // redone after the reconnect
+          if (!this.vppReady || !this.port.connected) return this.releaseTable(info); // redone after the reconnect
           const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(n, 20));
-          this.log.warn({ family, table, err: err.message, retryInMs: delay }, 'could not create VPP table: retrying');
+          this.log.warn({ family: info.family, table: info.table, err: err.message, retryInMs: delay }, 'could not create VPP table: retrying');
           setTimeout(() => attempt(n + 1), delay);
         },
       );
@@ -427,15 +481,12 @@ export class Reconciler implements RouteSink {
     attempt(0);
   }
 
-  private releaseTable(tk: string): void {
-    const waiting = this.tableWaiters.get(tk);
-    this.tableWaiters.delete(tk);
+  private releaseTable(info: TableInfo): void {
+    const waiting = this.tableWaiters.get(info);
+    this.tableWaiters.delete(info);
     if (!waiting) return;
     this.parked -= waiting.size;
-    for (const key of waiting) {
-      const e = this.entries.get(key);
-      if (e) this.schedule(key, e);
-    }
+    for (const e of waiting) this.schedule(e);
     this.kick();
   }
 
@@ -471,15 +522,17 @@ export class Reconciler implements RouteSink {
   /** VPP's routes of our source become the installed state; the diff against zebra's follows. */
   private adopt(ownership: Ownership, installed: VppRouteSpec[], initial: boolean): void {
     this.ownership = ownership;
-    this.tablesReady.clear();
-    for (const [tk] of this.tableWaiters) this.releaseTable(tk);
-    for (const [key, t] of this.retryTimers) {
+    this.cache = new WeakMap(); // the interface map may have changed
+    for (const info of this.routes.allTables()) info.ready = false;
+    for (const [info] of this.tableWaiters) this.releaseTable(info);
+    for (const [e, t] of this.retryTimers) {
       clearTimeout(t);
-      this.retryTimers.delete(key);
+      e.q &= ~Q_RETRY;
     }
+    this.retryTimers.clear();
+    this.tries.clear();
     let kept = 0;
-    for (const e of this.entries.values()) {
-      e.tries = 0;
+    for (const e of this.routes) {
       // With the API source nothing of ours can be dumped: a route zebra deleted meanwhile is
       // still deleted (VPP answers 0 if it is already gone); everything wanted is rewritten.
       if (ownership.mode === 'api' && e.want === null && e.have !== null) {
@@ -492,31 +545,26 @@ export class Reconciler implements RouteSink {
     this.installed = kept;
     let adopted = 0;
     for (const spec of installed) {
-      const key = keyOf(spec.table, spec.prefix);
-      let e = this.entries.get(key);
-      if (!e) {
-        e = { want: null, have: null, sending: undefined, gen: 0, nhg: 0, tries: 0 };
-        this.entries.set(key, e);
-        // At start fibmgr does not know zebra's table yet: keep VPP's routes until zebra's first
-        // replay confirms or sweeps them. After a VPP reconnect zebra's table is known.
-        if (initial) adopted++;
-      }
+      const e = this.routes.lookup(spec.family, spec.table, spec.prefix, true);
       const ps = this.sets.ref(this.sets.intern(spec.paths))!;
+      if (e.have === null) this.installed++;
+      else this.sets.unref(e.have);
       e.have = ps;
-      this.installed++;
+      // At start fibmgr does not know zebra's table yet: keep VPP's routes until zebra's first
+      // replay confirms or sweeps them. After a VPP reconnect zebra's table is known.
       if (initial && e.want === null && e.gen === 0) {
         this.sets.ref(ps);
         e.want = ps;
         this.desired++;
+        adopted++;
       }
-      if (spec.table !== 0) this.tablesReady.add(`${spec.family}|${spec.table}`);
+      if (spec.table !== 0) e.slot.info.ready = true;
     }
-    this.adds.clear();
-    this.dels.clear();
+    this.clearQueues();
     let toWrite = 0;
-    for (const [key, e] of this.entries) {
+    for (const e of this.routes) {
       if (e.want !== e.have) toWrite++;
-      this.schedule(key, e);
+      this.schedule(e);
     }
     this.vppReady = true;
     this.log.info({ ownership: ownership.mode, source: ownership.sourceId, installed: installed.length, adopted, desired: this.desired, toWrite }, initial ? 'VPP ready: adopted our routes' : 'VPP back: diffing zebra\'s table against VPP\'s');
@@ -539,45 +587,54 @@ export class Reconciler implements RouteSink {
     if (this.paused) return this.armGrace();
     this.resync = null;
     let refreshed = 0;
-    let swept = 0;
     let kept = 0;
     const untouched = new Set<string>();
-    const stale: string[] = [];
-    for (const [key, e] of this.entries) {
+    const stale: Entry[] = [];
+    for (const e of this.routes) {
       if (e.want === null) continue;
       if (e.gen >= r.gen) {
         refreshed++;
         continue;
       }
-      const { table } = splitKey(key);
-      const tk = `${familyOfKey(key)}|${table}`;
-      if (!r.seen.has(tk)) {
+      if (e.slot.info.seenGen !== r.gen) {
         kept++;
-        untouched.add(tk);
+        untouched.add(e.slot.info.key);
         continue;
       }
-      stale.push(key);
+      stale.push(e);
     }
-    for (const key of stale) {
-      this.setWant(key, null, 0, false);
-      swept++;
-    }
+    for (const e of stale) this.setWant(e, null, 0, false);
+    const swept = stale.length;
     this.counters.swept += swept;
     this.counters.keptUntouched += kept;
-    const durationMs = Date.now() - r.startedAt - this.opts.resyncGraceMs;
+    const durationMs = Math.max(0, Date.now() - r.startedAt - this.opts.resyncGraceMs);
     const writes = this.writes - r.writesAtStart;
     this.lastResync = { session: r.session, durationMs, refreshed, swept, kept, writes };
-    this.log.info({ session: r.session, refreshed, swept, kept, writes, durationMs: Math.max(0, durationMs), graceMs: this.opts.resyncGraceMs }, 'resync done');
+    this.log.info({ session: r.session, refreshed, swept, kept, writes, durationMs, graceMs: this.opts.resyncGraceMs }, 'resync done');
     if (kept > 0) {
       this.log.warn({ session: r.session, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
     }
     this.kick();
   }
 
+  private clearQueues(): void {
+    for (let i = this.addHead; i < this.addQ.length; i++) {
+      const e = this.addQ[i];
+      if (e) e.q &= ~Q_ADD;
+    }
+    this.addQ = [];
+    this.addHead = 0;
+    this.addCount = 0;
+    for (const e of this.dels.keys()) e.q &= ~Q_DEL;
+    this.dels.clear();
+    this.delIter = null;
+    this.delPeek = null;
+  }
+
   // --- backpressure, state, shutdown -----------------------------------------------------------
 
   get backlog(): number {
-    return this.adds.size + this.dels.size + this.parked + this.inflight;
+    return this.addCount + this.dels.size + this.parked + this.inflight;
   }
 
   private checkDrain(): void {
@@ -610,7 +667,7 @@ export class Reconciler implements RouteSink {
       resyncing: this.resync !== null,
       vppReady: this.vppReady,
       ownership: this.ownership,
-      routes: this.entries.size,
+      routes: this.routes.size,
       desired: this.desired,
       installed: this.installed,
       backlog: this.backlog,
@@ -626,13 +683,11 @@ export class Reconciler implements RouteSink {
 
   /** Routes per VPP table and family: wanted and installed (for /state and metrics). */
   perTable(): { family: Family; table: number; desired: number; installed: number }[] {
-    const m = new Map<string, { family: Family; table: number; desired: number; installed: number }>();
-    for (const [key, e] of this.entries) {
-      const family = familyOfKey(key);
-      const { table } = splitKey(key);
-      const tk = `${family}|${table}`;
-      let row = m.get(tk);
-      if (!row) m.set(tk, (row = { family, table, desired: 0, installed: 0 }));
+    const m = new Map<TableInfo, { family: Family; table: number; desired: number; installed: number }>();
+    for (const e of this.routes) {
+      const info = e.slot.info;
+      let row = m.get(info);
+      if (!row) m.set(info, (row = { family: info.family, table: info.table, desired: 0, installed: 0 }));
       if (e.want) row.desired++;
       if (e.have) row.installed++;
     }
@@ -647,11 +702,13 @@ export class Reconciler implements RouteSink {
     this.stopping = true;
     if (this.resync?.timer) clearTimeout(this.resync.timer);
     this.resync = null;
-    for (const t of this.retryTimers.values()) clearTimeout(t);
+    for (const [e, t] of this.retryTimers) {
+      clearTimeout(t);
+      e.q &= ~Q_RETRY;
+    }
     this.retryTimers.clear();
     if (this.delTimer) clearTimeout(this.delTimer);
-    this.adds.clear();
-    this.dels.clear();
+    this.clearQueues();
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     const settle = async () => {
       while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -659,12 +716,12 @@ export class Reconciler implements RouteSink {
     await settle();
     if (opts.flush && this.vppReady && this.port.connected) {
       let n = 0;
-      for (const [key, e] of this.entries) {
-        if (e.have === null || e.sending !== undefined) continue;
+      for (const e of [...this.routes]) {
+        if (e.have === null || e.q & Q_SENDING) continue;
         this.sets.unref(e.want);
         if (e.want) this.desired--;
         e.want = null;
-        this.send(key, e, null);
+        this.send(e, null);
         n++;
         while (this.inflight >= this.opts.window && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
       }

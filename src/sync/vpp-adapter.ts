@@ -4,8 +4,11 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Family } from '../route/types.js';
 import type { MessageDef, VppClient } from '../vpp/index.js';
-import { deleteFields, routeFields, specFromDetails } from './vpp-fields.js';
-import type { Done, Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
+import { pathFields, specFromDetails } from './vpp-fields.js';
+import { routeRequestDef, type RouteRequest } from './route-request.js';
+
+const EMPTY = Buffer.alloc(0);
+import type { Done, Ownership, VppPath, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -187,22 +190,44 @@ export class VppAdapter implements VppPort {
     this.log.info({ family, table }, 'created VPP table');
   }
 
+  /**
+   * Encoded paths per path array: the reconciler shares one array among all routes with the
+   * same next hops, so paths are encoded (by the generated codec, with its checks) once per set.
+   */
+  private pathCache = new WeakMap<readonly VppPath[], Buffer>();
+  private fast: Record<string, ReturnType<typeof routeRequestDef>> = {};
+
+  private fastDef(name: 'ip_route_add_del' | 'ip_route_add_del_v2') {
+    return (this.fast[name] ??= routeRequestDef(this.def(name)));
+  }
+
   replace(route: VppRouteSpec, done: Done): void {
     const v2 = this.ownership.mode === 'source';
-    const fields = { is_add: true, is_multipath: false, route: routeFields(route, v2 ? this.ownership.sourceId : undefined) };
-    this.send(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del', fields, done);
+    const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
+    let paths = this.pathCache.get(route.paths);
+    if (!paths) {
+      try {
+        paths = def.pathBytes(route.paths.map(pathFields));
+      } catch (err) {
+        queueMicrotask(() => done(err as Error));
+        return;
+      }
+      this.pathCache.set(route.paths, paths);
+    }
+    const fields: RouteRequest = { is_add: true, table: route.table, prefix: route.prefix, src: this.ownership.sourceId ?? 0, paths };
+    this.sendFast(def, fields, done);
   }
 
   remove(family: Family, table: number, prefix: string, done: Done): void {
     void family;
     const v2 = this.ownership.mode === 'source';
-    const fields = { is_add: false, is_multipath: false, route: deleteFields(table, prefix, v2 ? this.ownership.sourceId : undefined) };
-    this.send(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del', fields, done);
+    const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
+    this.sendFast(def, { is_add: false, table, prefix, src: this.ownership.sourceId ?? 0, paths: EMPTY }, done);
   }
 
-  private send(name: string, fields: unknown, done: Done): void {
+  private sendFast(def: MessageDef<RouteRequest, unknown>, fields: RouteRequest, done: Done): void {
     this.sent++;
-    this.c.requestAck(this.def(name), fields as any, (err) => {
+    this.c.requestAck(def, fields, (err) => {
       this.answered++;
       done(err);
     });

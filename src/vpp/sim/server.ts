@@ -619,17 +619,30 @@ export class VppSim {
   private routeReplyId = 0;
 
   // Routes programmed in bulk mostly share their path set: keep one copy of the last one seen.
-  private lastPaths: Buffer[] = [];
-  private lastPathBytes: Buffer = Buffer.alloc(0);
+  /**
+   * Path sets by content: a full table uses a few hundred distinct sets, so routes share their
+   * path buffers (keyed by a hash of the bytes, compared in full on a hit). Bounded: past the
+   * limit a set is simply not remembered.
+   */
+  private readonly pathSets = new Map<number, { bytes: Buffer; paths: Buffer[] }[]>();
+  private pathSetCount = 0;
 
   private internPaths(b: Buffer, at: number, n: number): Buffer[] {
     const end = at + n * PATH_SIZE;
-    if (this.lastPathBytes.length === end - at && this.lastPathBytes.compare(b, at, end) === 0) return this.lastPaths;
+    let h = 0x811c9dc5 ^ n;
+    let i = at;
+    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ b.readInt32LE(i), 16777619);
+    for (; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
+    const bucket = this.pathSets.get(h);
+    if (bucket) for (const c of bucket) if (c.bytes.length === end - at && c.bytes.compare(b, at, end) === 0) return c.paths;
     const bytes = Buffer.from(b.subarray(at, end));
     const paths: Buffer[] = [];
-    for (let i = 0; i < n; i++) paths.push(bytes.subarray(i * PATH_SIZE, (i + 1) * PATH_SIZE));
-    this.lastPathBytes = bytes;
-    this.lastPaths = paths;
+    for (let k = 0; k < n; k++) paths.push(bytes.subarray(k * PATH_SIZE, (k + 1) * PATH_SIZE));
+    if (this.pathSetCount < 100_000) {
+      this.pathSetCount++;
+      if (bucket) bucket.push({ bytes, paths });
+      else this.pathSets.set(h, [{ bytes, paths }]);
+    }
     return paths;
   }
 

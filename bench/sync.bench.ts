@@ -1,0 +1,124 @@
+// End to end: a synthetic 1,000,000 IPv4 + 200,000 IPv6 FPM stream from a local sender (its own
+// process, standing in for zebra) → fibmgr's pipeline in this process (FPM server, decoder,
+// reconciler, VPP client) → the VPP simulator (its own process). Three phases: the first sync,
+// an unchanged resync (the sender reconnects and replays the same table: zero route writes
+// expected), and a VPP restart (the simulator restarts empty: everything is replayed).
+// Run: npm run bench:sync   (SYNC_BENCH_V4 / SYNC_BENCH_V6 change the counts)
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../src/log.js';
+import { FpmServer } from '../src/fpm/server.js';
+import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
+import { VppClient } from '../src/vpp/index.js';
+import { messages } from '../src/vpp/gen/index.js';
+import { Reconciler } from '../src/sync/reconciler.js';
+import { VppAdapter, REQUIRED, OPTIONAL } from '../src/sync/vpp-adapter.js';
+
+const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
+const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
+const TOTAL = V4 + V6;
+const GRACE_MS = Number(process.env.SYNC_BENCH_GRACE_MS ?? 1000);
+
+// Run from source (tsx) or compiled (node dist/bench/sync.bench.js): the children follow suit.
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const tsxArgs = { execArgv: ext === '.ts' ? ['--import', 'tsx'] : [], stdio: ['inherit', 'inherit', 'inherit', 'ipc'] as any };
+const sockPath = join(tmpdir(), `fibmgr-sync-bench-${process.pid}.sock`);
+// SYNC_BENCH_SIM_ARGS: extra node flags for the simulator (e.g. --cpu-prof)
+const simArgs = { ...tsxArgs, execArgv: [...tsxArgs.execArgv, ...(process.env.SYNC_BENCH_SIM_ARGS?.split(' ').filter(Boolean) ?? [])] };
+const sim = fork(fileURLToPath(new URL(`../src/vpp/sim/main${ext}`, import.meta.url)), [sockPath], simArgs);
+const sender = fork(fileURLToPath(new URL(`./lib/fpm-sender${ext}`, import.meta.url)), [String(V4), String(V6)], tsxArgs);
+
+function ask<T>(child: ChildProcess, msg: unknown, match: (m: any) => boolean): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: any) => {
+      if (!match(m)) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    if (msg !== undefined) child.send(msg as any);
+  });
+}
+const simOps = () => ask<{ ops: { add: number; del: number }; routes: number }>(sim, 'ops', (m) => m && typeof m === 'object' && 'ops' in m);
+const simUsage = () => ask<{ cpu: NodeJS.CpuUsage; rss: number }>(sim, 'usage', (m) => m && typeof m === 'object' && 'cpu' in m);
+
+await Promise.all([ask(sim, undefined, (m) => m === 'ready'), ask<{ ready: number }>(sender, undefined, (m) => m && typeof m === 'object' && 'ready' in m)]);
+
+const log = createLogger(process.env.SYNC_BENCH_LOG ?? 'warn');
+const rssBase = process.memoryUsage().rss;
+const client = new VppClient({
+  socketPath: sockPath,
+  messages: messages as any,
+  required: REQUIRED.map((n) => (messages as any)[n]),
+  optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean),
+  window: 1024,
+  reconnect: { minMs: 50, maxMs: 1000 },
+  logger: log,
+});
+await client.connect();
+const port = new VppAdapter({ client, messages: messages as any, logger: log });
+const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE_MS, maxBacklog: 200_000, logger: log });
+await rec.start();
+const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log });
+const { port: fpmPort } = await server.listen();
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Row { phase: string; routes: number; seconds: number; 'routes/s': number; 'fibmgr CPU s': number; 'routes per fibmgr CPU s': number; 'route writes': number; 'route deletes': number; 'peak RSS MB': number; 'B/route (RSS growth)': number; 'sim CPU s': number }
+const rows: Row[] = [];
+async function phase(name: string, start: () => void, done: () => Promise<boolean>): Promise<void> {
+  const before = (await simOps()).ops;
+  const cpu0 = (await simUsage()).cpu;
+  const own0 = process.cpuUsage();
+  const t0 = performance.now();
+  start();
+  await until(name, done);
+  const s = (performance.now() - t0) / 1000;
+  const own = process.cpuUsage(own0);
+  const ownS = (own.user + own.system) / 1e6;
+  const after = (await simOps()).ops;
+  const cpu1 = (await simUsage()).cpu;
+  const writes = after.add - before.add + after.del - before.del;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  rows.push({
+    phase: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': Math.round(TOTAL / s),
+    'fibmgr CPU s': +ownS.toFixed(2), 'routes per fibmgr CPU s': Math.round(TOTAL / ownS), 'route writes': writes,
+    'route deletes': after.del - before.del, 'peak RSS MB': Math.round(peak / 1e6),
+    'B/route (RSS growth)': Math.round((peak - rssBase) / TOTAL),
+    'sim CPU s': +((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e6).toFixed(2),
+  });
+}
+
+const allInstalled = async () => (await simOps()).routes >= TOTAL;
+
+await phase('first sync (connect + full table)', () => sender.send({ send: fpmPort }), async () => (await allInstalled()) && rec.state().backlog === 0);
+await rec.idle();
+
+// zebra reconnects and replays the same table: the time until the stale sweep is decided,
+// which includes the quiet period that marks the end of the replay.
+await phase(`unchanged resync (incl. ${GRACE_MS} ms grace)`, () => {
+  sender.send('close');
+  sender.send({ send: fpmPort });
+}, async () => { await new Promise((r) => setTimeout(r, 200)); await rec.idle(); return true; });
+
+await phase('VPP restart (replay everything)', () => sim.send('restart'), async () => (await allInstalled()) && rec.state().backlog === 0);
+await rec.idle();
+
+console.table(rows);
+console.log(`routes: ${V4} IPv4 + ${V6} IPv6; RSS before the pipeline ${Math.round(rssBase / 1e6)} MB; targets: ≥300,000 routes/s, ≤300 B/route (≤360 MB at 1.2M), unchanged resync 0 writes`);
+sender.send('exit');
+await rec.stop({ flush: false });
+await server.close();
+await client.close();
+sim.send('stop');
+await once(sim, 'exit');
+process.exit(0);
