@@ -171,10 +171,15 @@ export class PrefixMap<V> {
   }
 }
 
+const KEY6 = Buffer.alloc(17);
+
 /** Map key of a prefix: a number for IPv4 (cheap on the hot path), a string for IPv6. */
 export function prefixKey(isIp6: boolean, addr: Buffer, addrOff: number, len: number): number | string {
   if (!isIp6) return addr.readUInt32BE(addrOff) * 64 + len;
-  return `${addr.toString('hex', addrOff, addrOff + 16)}/${len}`;
+  // 17 latin1 characters (address, length) in one flat string: cheap to hash
+  addr.copy(KEY6, 0, addrOff, addrOff + 16);
+  KEY6[16] = len;
+  return KEY6.toString('latin1');
 }
 
 /** "10.0.0.0/8" or "2001:db8::/32" → af, 16 address bytes, length. */

@@ -629,10 +629,17 @@ export class VppSim {
 
   private internPaths(b: Buffer, at: number, n: number): Buffer[] {
     const end = at + n * PATH_SIZE;
+    // hash the fields that tell paths apart (sw_if_index, weight, type, next hop, first label);
+    // a hit is confirmed by comparing every byte
     let h = 0x811c9dc5 ^ n;
-    let i = at;
-    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ b.readInt32LE(i), 16777619);
-    for (; i < end; i++) h = Math.imul(h ^ b[i]!, 16777619);
+    for (let p = at; p < end; p += PATH_SIZE) {
+      h = Math.imul(h ^ b.readInt32LE(p), 16777619);
+      h = Math.imul(h ^ b[p + 12]!, 16777619);
+      h = Math.imul(h ^ b[p + 17]!, 16777619);
+      h = Math.imul(h ^ b.readInt32LE(p + 26), 16777619);
+      h = Math.imul(h ^ b.readInt32LE(p + 38), 16777619);
+      h = Math.imul(h ^ b.readInt32LE(p + 56), 16777619);
+    }
     const bucket = this.pathSets.get(h);
     if (bucket) for (const c of bucket) if (c.bytes.length === end - at && c.bytes.compare(b, at, end) === 0) return c.paths;
     const bytes = Buffer.from(b.subarray(at, end));
