@@ -2,7 +2,7 @@
 // Entry point: flags → Config → the daemon, or one of the subcommands.
 import { Command, Option } from 'commander';
 import { OPTIONS, type Config } from './config/options.js';
-import { loadConfig, ConfigError, envName } from './config/load.js';
+import { loadConfig, ConfigError, envName, CONFIG_ENV } from './config/load.js';
 
 function buildProgram(): Command {
   const program = new Command('fibmgr')
@@ -19,8 +19,10 @@ function buildProgram(): Command {
     program.addOption(opt);
   }
 
-  program.action(async (opts: Partial<Record<keyof Config, unknown>>) => {
-    const config = loadConfig(opts);
+  program.addOption(new Option('--config <FILE>', `settings file, YAML or JSON, keyed by flag name (default: none; env ${CONFIG_ENV}); flags beat environment, which beats the file`));
+
+  program.action(async (opts: Partial<Record<keyof Config, unknown>> & { config?: string }) => {
+    const config = loadConfig(opts, process.env, opts.config);
     const { runDaemon } = await import('./daemon.js');
     await runDaemon(config);
   });
@@ -35,6 +37,19 @@ function buildProgram(): Command {
       const mode = (cmd.optsWithGlobals() as { fpmWeights?: string }).fpmWeights ?? 'auto';
       const { runDecode } = await import('./cli/decode.js');
       process.exitCode = await runDecode(file, { fpmWeights: mode as 'auto' | 'kernel' | 'legacy' });
+    });
+
+  program
+    .command('status')
+    .description('ask a running fibmgr (its --metrics-addr HTTP server) for its state and print it; exit 0 when it is ready, 3 when it answers but is not ready, 1 when it does not answer')
+    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
+    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .addOption(new Option('--json', 'print the /state document as it is'))
+    .action(async (_opts: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean };
+      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const { runStatus } = await import('./cli/status.js');
+      process.exitCode = await runStatus(config.metricsAddr, { json: !!o.json });
     });
 
   return program;

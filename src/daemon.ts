@@ -14,6 +14,15 @@ import type { VppPort } from './sync/vpp-port.js';
 import { VppClient, VppCrcMismatchError, type MessageDef } from './vpp/index.js';
 import { messages } from './vpp/gen/index.js';
 import { readFileSync } from 'node:fs';
+import { parseListenAddr } from './config/options.js';
+import { countingSink, newEventCounts } from './ops/event-counts.js';
+import { VppLink } from './ops/vpp-link.js';
+import { createMetrics } from './ops/metrics.js';
+import { OpsServer } from './ops/http-server.js';
+import { SystemdNotifier } from './ops/systemd-notify.js';
+import type { OpsSources } from './ops/sources.js';
+import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
+import type { FpmServerStats } from './fpm/server.js';
 
 function linuxIfindex(name: string): number | undefined {
   try {
@@ -65,40 +74,103 @@ export async function runDaemon(config: Config): Promise<void> {
       timeoutMs: config.vppTimeout * 1000,
       logger: log.child({ component: 'vpp-client' }),
     });
-    try {
-      await Promise.race([connectVpp(client, config, log, () => stopping), stopSignal.then(() => { throw new Error('stopped before VPP was reachable'); })]);
-    } catch (err) {
-      log.fatal({ vppSock: config.vppSock, err: (err as Error).message }, 'cannot use VPP');
-      await new Promise<void>((resolve) => log.flush(() => resolve()));
-      process.exit(1);
-    }
     port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, linuxIfindex });
   }
+  const vppLink = new VppLink(client, config.dryRun ? null : config.vppSock);
+  const events = newEventCounts();
 
-  const sync = new Reconciler(port, {
+  // The ops surface comes up first, so that /healthz and /readyz answer while VPP is awaited.
+  let sync: ReconcilerT | null = null;
+  let server: FpmServer | null = null;
+  const sources: OpsSources = {
+    startedAt: new Date(),
+    fpm: { get stats(): FpmServerStats { return server ? server.stats : NO_FPM; } },
+    events,
+    sync: {
+      state: () => sync!.state(),
+      perTable: () => sync!.perTable(),
+    },
+    vpp: vppLink,
+  };
+  const metrics = createMetrics(sources);
+  sync = new Reconciler(port, {
     tableMap,
     installConnected: config.installConnected,
     resyncGraceMs: config.resyncGrace * 1000,
     maxBacklog: config.maxBacklog,
     logger: log,
+    onResyncDone: (r) => metrics.resyncDone(r),
   });
+  let ops: OpsServer | null = null;
+  const listenAt = parseListenAddr(config.metricsAddr);
+  if (listenAt) {
+    ops = new OpsServer({ ...listenAt, sources, metrics, logger: log });
+    try {
+      await ops.listen();
+    } catch (err) {
+      log.fatal({ metricsAddr: config.metricsAddr, err: (err as Error).message }, 'cannot listen for metrics and health (--metrics-addr; "off" disables it)');
+      await exitAfterFlush(log, 1);
+    }
+  }
+  const notifier = SystemdNotifier.fromEnv({ logger: log });
+
+  if (client) {
+    try {
+      await Promise.race([connectVpp(client, config, log, () => stopping), stopSignal.then(() => { throw new Error('stopped before VPP was reachable'); })]);
+    } catch (err) {
+      log.fatal({ vppSock: config.vppSock, err: (err as Error).message }, 'cannot use VPP');
+      await exitAfterFlush(log, 1);
+    }
+  }
+
   await sync.start();
-  const server = new FpmServer({
+  server = new FpmServer({
     host: config.fpmHost,
     port: config.fpmPort,
     decoder: () => new FpmSessionDecoder({ weights: config.fpmWeights }),
     // In a dry run every route event is logged too, beside the requests it leads to.
-    sink: config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync,
+    sink: countingSink(config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync, events),
     logger: log,
   });
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    log.fatal({ fpmHost: config.fpmHost, fpmPort: config.fpmPort, err: (err as Error).message }, 'cannot listen for zebra\'s FPM connection');
+    await exitAfterFlush(log, 1);
+  }
+
+  if (notifier) {
+    await notifier.ready(statusLine(sources));
+    notifier.startWatchdog();
+    const statusTimer = setInterval(() => void notifier.status(statusLine(sources)), 5_000);
+    statusTimer.unref();
+  }
 
   const signal = await stopSignal;
   log.info({ signal, flushOnExit: config.flushOnExit }, 'stopping: no new FPM sessions, finishing requests in flight');
+  await notifier?.stopping(config.flushOnExit ? 'stopping: removing our routes from VPP' : 'stopping: VPP keeps its routes');
   await server.close();
   await sync.stop({ flush: config.flushOnExit });
   await client?.close();
+  await ops?.close();
   log.info({ fpm: server.stats, sync: sync.state() }, 'stopped');
+  await exitAfterFlush(log, 0);
+}
+
+const NO_FPM: FpmServerStats = { state: 'none', session: null, sessionsTotal: 0, sessionsFailed: 0, bytesTotal: 0, framesTotal: 0, routesTotal: 0 };
+
+async function exitAfterFlush(log: Logger, code: number): Promise<never> {
   await new Promise<void>((resolve) => log.flush(() => resolve()));
-  process.exit(0);
+  process.exit(code);
+}
+
+/** One line for `systemctl status`. */
+function statusLine(src: OpsSources): string {
+  const s = src.sync.state();
+  const fpm = src.fpm.stats;
+  const v = src.vpp.state();
+  const zebra = fpm.session ? `zebra session ${fpm.session.id} up` : 'waiting for zebra';
+  const vpp = v.mode === 'dry-run' ? 'dry run' : v.connected ? 'VPP connected' : 'VPP lost';
+  const work = s.resyncing ? 'resyncing' : s.backlog > 0 ? `${s.backlog} pending` : 'in sync';
+  return `${zebra}; ${vpp}; ${s.desired} routes, ${s.installed} installed; ${work}`;
 }

@@ -1,6 +1,9 @@
 // Every setting fibmgr has, in one table: the CLI flags, the FIBMGR_* environment variables,
 // the config-file keys, the defaults and the --help text are all derived from it, so that a
 // new setting is one entry here and nothing else.
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { parseTableMap } from '../sync/translate.js';
+import { parseInterfaceMap } from '../sync/vpp-adapter.js';
 
 export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -61,19 +64,67 @@ function oneOf<T extends string>(...allowed: T[]) {
   };
 }
 
+function listOf(parse: (entries: string[]) => unknown) {
+  return (v: unknown): string[] => {
+    const entries = v as string[];
+    parse(entries);
+    return entries;
+  };
+}
+
+/** "off", "HOST:PORT" or "[IPV6]:PORT". */
+export function parseListenAddr(v: string): { host: string; port: number } | null {
+  if (v === 'off') return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d+)$/.exec(v);
+  if (!m) throw new Error('must be HOST:PORT, [IPV6]:PORT or off');
+  return { host: (m[1] ?? m[2])!, port: port(m[3]) };
+}
+
+function listenAddr(v: unknown): string {
+  parseListenAddr(String(v));
+  return String(v);
+}
+
+/**
+ * The VPP socket may not exist yet (VPP starts after fibmgr, or is restarting: fibmgr waits for
+ * it), but a path that cannot ever be VPP's socket is a configuration error.
+ */
+function socketPath(v: unknown): string {
+  const p = String(v);
+  if (!p.startsWith('/')) throw new Error('must be an absolute path');
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = statSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new Error(`a parent of it is not a directory`);
+    if (code === 'EACCES') throw new Error(`not readable: permission denied`);
+    if (code !== 'ENOENT') throw new Error((e as Error).message);
+  }
+  if (st) {
+    if (!st.isSocket()) throw new Error(`exists but is not a unix socket`);
+    try {
+      accessSync(p, fsConstants.R_OK | fsConstants.W_OK);
+    } catch {
+      throw new Error('not readable and writable by this user (VPP usually gives its socket to the vpp group)');
+    }
+  }
+  return p;
+}
+
 export const OPTIONS: OptionDef[] = [
   { key: 'fpmHost', flag: 'fpm-host', kind: 'string', arg: 'ADDR', default: '127.0.0.1', description: 'address to listen on for zebra\'s FPM connection' },
   { key: 'fpmPort', flag: 'fpm-port', kind: 'int', arg: 'PORT', default: 2620, check: port, description: 'TCP port for zebra\'s FPM connection (FRR\'s default is 2620)' },
   { key: 'fpmWeights', flag: 'fpm-weights', kind: 'string', arg: 'MODE', default: 'auto', check: oneOf('auto', 'kernel', 'legacy'), description: 'how netlink next-hop weights are written: kernel (dplane_fpm_nl, weight-1), legacy (zebra_fpm, weight as-is), auto (tell per session)' },
-  { key: 'vppSock', flag: 'vpp-sock', kind: 'string', arg: 'PATH', default: '/run/vpp/api.sock', description: 'VPP binary API unix socket' },
+  { key: 'vppSock', flag: 'vpp-sock', kind: 'string', arg: 'PATH', default: '/run/vpp/api.sock', check: socketPath, description: 'VPP binary API unix socket' },
   { key: 'dryRun', flag: 'dry-run', kind: 'bool', default: false, description: 'no VPP: log every request that would be sent' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', check: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), description: 'log level' },
-  { key: 'interfaceMap', flag: 'interface-map', kind: 'list', arg: 'LINUX=VPP', default: [], description: 'map a Linux interface name to a VPP interface name (repeatable)' },
-  { key: 'tableMap', flag: 'table-map', kind: 'list', arg: 'ZEBRA=VPP', default: [], description: 'map a zebra table id to a VPP table id (repeatable); 254 maps to 0 unless told otherwise' },
+  { key: 'interfaceMap', flag: 'interface-map', kind: 'list', arg: 'LINUX=VPP', default: [], check: listOf(parseInterfaceMap), description: 'map a Linux interface name to a VPP interface name (repeatable)' },
+  { key: 'tableMap', flag: 'table-map', kind: 'list', arg: 'ZEBRA=VPP', default: [], check: listOf(parseTableMap), description: 'map a zebra table id to a VPP table id (repeatable); 254 maps to 0 unless told otherwise' },
   { key: 'installConnected', flag: 'install-connected', kind: 'bool', default: false, description: 'also install connected routes (VPP has its own interface routes)' },
   { key: 'resyncGrace', flag: 'resync-grace', kind: 'number', arg: 'SECONDS', default: 3, check: positiveNumber, description: 'quiet period that ends zebra\'s replay after a (re)connect; stale routes are swept then' },
   { key: 'flushOnExit', flag: 'flush-on-exit', kind: 'bool', default: false, description: 'remove fibmgr\'s routes from VPP on SIGTERM/SIGINT' },
-  { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', description: 'HTTP address for /metrics, /healthz, /readyz, /state ("off" disables)' },
+  { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state ("off" disables)' },
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 1024, check: positiveInt, description: 'VPP API requests in flight at once' },
   { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
   { key: 'maxBacklog', flag: 'max-backlog', kind: 'int', arg: 'N', default: 200000, check: positiveInt, description: 'pending route changes before fibmgr stops reading FPM until VPP catches up' },

@@ -44,6 +44,7 @@ export interface FpmServerStats {
   /** Sessions we closed because their byte stream was broken. */
   sessionsFailed: number;
   bytesTotal: number;
+  framesTotal: number;
   routesTotal: number;
 }
 
@@ -65,6 +66,7 @@ export class FpmServer {
   private sessionsFailed = 0;
   private bytesTotal = 0;
   private routesTotal = 0;
+  private framesTotal = 0;
   private readonly log: Logger;
 
   constructor(private readonly opts: FpmServerOptions) {
@@ -109,6 +111,7 @@ export class FpmServer {
       sessionsTotal: this.nextId - 1,
       sessionsFailed: this.sessionsFailed,
       bytesTotal: this.bytesTotal,
+      framesTotal: this.framesTotal,
       routesTotal: this.routesTotal,
     };
   }
@@ -148,9 +151,12 @@ export class FpmServer {
     if (s.ended) return;
     s.bytes += chunk.length;
     this.bytesTotal += chunk.length;
-    const before = s.decoder.stats.routes;
+    const st = s.decoder.stats;
+    const routes0 = st.routes;
+    const frames0 = st.frames;
     const events: RouteEvent[] = s.decoder.push(chunk);
-    this.routesTotal += s.decoder.stats.routes - before;
+    this.routesTotal += st.routes - routes0;
+    this.framesTotal += st.frames - frames0;
     if (events.length) this.opts.sink.apply(s.id, events);
     const bad = s.decoder.fatal ?? events.find((e) => e.kind === 'error');
     if (bad && bad.kind === 'error') {

@@ -34,6 +34,8 @@ export interface ReconcilerOptions {
   /** Retry backoff after a VPP error on a route (default 200 ms doubling to 30 s). */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Told when a resync ends (for metrics). */
+  onResyncDone?: (r: NonNullable<ReconcilerState['lastResync']>) => void;
 }
 
 interface Resync {
@@ -80,7 +82,7 @@ type Cached = PathSet | SkipReason;
 
 export class Reconciler implements RouteSink {
   private readonly port: VppPort;
-  private readonly opts: Required<Omit<ReconcilerOptions, 'logger' | 'tableMap'>> & Pick<ReconcilerOptions, 'tableMap'>;
+  private readonly opts: Required<Omit<ReconcilerOptions, 'logger' | 'tableMap' | 'onResyncDone'>> & Pick<ReconcilerOptions, 'tableMap' | 'onResyncDone'>;
   private readonly log: Logger;
   private readonly sets = new PathSets();
   private readonly routes = new RouteTable();
@@ -145,6 +147,7 @@ export class Reconciler implements RouteSink {
       deleteHoldMs: opts.deleteHoldMs ?? 50,
       retryMinMs: opts.retryMinMs ?? 200,
       retryMaxMs: opts.retryMaxMs ?? 30_000,
+      onResyncDone: opts.onResyncDone,
     };
     port.onReconnect(() => void this.prepareVpp(false));
     port.onDisconnect((reason) => {
@@ -611,6 +614,7 @@ export class Reconciler implements RouteSink {
     const writes = this.writes - r.writesAtStart;
     this.lastResync = { session: r.session, durationMs, refreshed, swept, kept, writes };
     this.log.info({ session: r.session, refreshed, swept, kept, writes, durationMs, graceMs: this.opts.resyncGraceMs }, 'resync done');
+    this.opts.onResyncDone?.(this.lastResync);
     if (kept > 0) {
       this.log.warn({ session: r.session, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
     }

@@ -26,6 +26,7 @@ export {
   type CrcMismatch,
 } from './client/errors.js';
 export type { MessageDef, VppLogger } from './client/types.js';
+export { LATENCY_BUCKETS, type RequestStat } from './client/request-stats.js';
 export { retvalName, retval, RETVAL } from './errors.js';
 export { VppSim, recordedMessageTable, type VppSimOptions, type SimInterface, type SimLcpPair, type RejectFn } from './sim/server.js';
 export { SimFib, makePath, parsePrefix, formatPrefix, SRC_API, SRC_CLI, type FibEntry, type FibSource } from './sim/fib.js';

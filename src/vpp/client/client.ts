@@ -22,6 +22,7 @@ import {
   type CrcMismatch,
 } from './errors.js';
 import { nullLogger, type MessageDef, type VppLogger } from './types.js';
+import { newRequestStat, record, resultOf, type RequestStat } from './request-stats.js';
 
 export interface VppClientOptions {
   socketPath: string;
@@ -119,6 +120,8 @@ export class VppClient extends EventEmitter {
   private readonly sState: Uint8Array;
   private readonly sReplyId: Uint16Array;
   private readonly sSent: Float64Array;
+  /** performance.now() at send, for the latency histogram (sSent moves on with a dump's details). */
+  private readonly sStart: Float64Array;
   private readonly sDef: (MessageDef | undefined)[];
   private readonly sFields: unknown[];
   private readonly sResolve: (Resolver | undefined)[];
@@ -128,6 +131,7 @@ export class VppClient extends EventEmitter {
   private inflight = 0;
   private queue: Queued[] = [];
   private queueHead = 0;
+  private readonly stats = new Map<string, RequestStat>();
 
   constructor(opts: VppClientOptions) {
     super();
@@ -142,6 +146,7 @@ export class VppClient extends EventEmitter {
     this.sState = new Uint8Array(cap);
     this.sReplyId = new Uint16Array(cap);
     this.sSent = new Float64Array(cap);
+    this.sStart = new Float64Array(cap);
     this.sDef = new Array(cap);
     this.sFields = new Array(cap);
     this.sResolve = new Array(cap);
@@ -479,6 +484,7 @@ export class VppClient extends EventEmitter {
     this.sState[slot] = kind;
     this.sReplyId[slot] = compId;
     this.sSent[slot] = Date.now();
+    this.sStart[slot] = performance.now();
     this.sDef[slot] = def;
     this.sFields[slot] = fields;
     this.sResolve[slot] = resolve;
@@ -486,7 +492,16 @@ export class VppClient extends EventEmitter {
     this.inflight++;
   }
 
-  private release(slot: number): void {
+  /** Completed requests by message name: results and latency (see request-stats.ts). */
+  requestStats(): ReadonlyMap<string, RequestStat> {
+    return this.stats;
+  }
+
+  private release(slot: number, result = 'ok'): void {
+    const def = this.sDef[slot]!;
+    let st = this.stats.get(def.name);
+    if (!st) this.stats.set(def.name, (st = newRequestStat()));
+    record(st, result, (performance.now() - this.sStart[slot]!) / 1000);
     this.sState[slot] = S_FREE;
     this.sDef[slot] = undefined;
     this.sFields[slot] = undefined;
@@ -507,7 +522,7 @@ export class VppClient extends EventEmitter {
     const cb = this.state(slot) >= S_CALLBACK;
     const res = this.sResolve[slot]!;
     const rej = this.sReject[slot];
-    this.release(slot);
+    this.release(slot, resultOf(err));
     if (cb) res(err);
     else rej!(err);
   }

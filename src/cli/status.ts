@@ -1,0 +1,81 @@
+// `fibmgr status`: GET /state from a running fibmgr and print it for a human.
+import { request } from 'node:http';
+import { parseListenAddr } from '../config/options.js';
+import type { StateDoc } from '../ops/state.js';
+
+export function fetchState(addr: string, timeoutMs = 5000): Promise<StateDoc> {
+  const at = parseListenAddr(addr);
+  if (!at) return Promise.reject(new Error('the metrics server is off (--metrics-addr off): nothing to ask'));
+  // A wildcard listen address is reached through loopback.
+  const host = at.host === '0.0.0.0' ? '127.0.0.1' : at.host === '::' ? '::1' : at.host;
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port: at.port, path: '/state', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`http://${addr}/state answered ${res.statusCode}`));
+        try {
+          resolve(JSON.parse(body) as StateDoc);
+        } catch (e) {
+          reject(new Error(`http://${addr}/state did not answer JSON: ${(e as Error).message}`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+function duration(s: number): string {
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d ? `${d}d${h}h` : h ? `${h}h${m}m` : m ? `${m}m${s % 60}s` : `${s}s`;
+}
+
+/** The human form: a few labelled lines, then the per-table counts and the last errors. */
+export function formatState(st: StateDoc): string {
+  const out: string[] = [];
+  out.push(`fibmgr pid ${st.pid}, up ${duration(st.uptimeSeconds)}: ${st.readiness.ready ? 'ready' : `NOT READY (${st.readiness.reason})`}`);
+  const f = st.fpm;
+  const sess = f.session
+    ? `session ${f.session.id} from ${f.session.peer} ${f.state === 'paused' ? 'up (reading paused: backlog full)' : 'up'} since ${f.session.since}, ${n(f.session.routes)} routes received`
+    : 'no session (waiting for zebra to connect)';
+  out.push(`zebra:   ${sess}; ${n(f.sessionsAccepted)} sessions accepted, ${n(f.sessionsFailed)} closed for bad input, ${n(f.events.errors)} decode errors`);
+  const v = st.vpp;
+  const vpp = v.mode === 'dry-run'
+    ? 'dry run (no VPP)'
+    : `${v.connected ? 'connected' : 'NOT CONNECTED'} at ${v.socket}; ${v.ownership ?? 'ownership not known yet'}; ${n(v.reconnects)} reconnects` +
+      (v.lastDisconnect ? `; last lost ${v.lastDisconnect.at}: ${v.lastDisconnect.reason}` : '');
+  out.push(`vpp:     ${vpp}`);
+  const s = st.sync;
+  out.push(`routes:  ${n(s.desired)} desired, ${n(s.installed)} installed; backlog ${n(s.backlog)} (${n(s.inflight)} in flight), ${n(s.retrying)} retrying${s.resyncing ? '; resync in progress' : ''}`);
+  const lr = s.lastResync as { session: number; durationMs: number; refreshed: number; swept: number; kept: number; writes: number } | null;
+  if (lr) out.push(`resync:  last with session ${lr.session}: ${n(lr.refreshed)} refreshed, ${n(lr.swept)} swept, ${n(lr.kept)} kept, ${n(lr.writes)} writes, ${(lr.durationMs / 1000).toFixed(1)} s`);
+  if (st.tables.length) {
+    out.push('tables:');
+    out.push(`  ${'family'.padEnd(7)}${'table'.padStart(10)}${'desired'.padStart(12)}${'installed'.padStart(12)}`);
+    for (const t of st.tables) out.push(`  ${`ipv${t.family}`.padEnd(7)}${String(t.table).padStart(10)}${n(t.desired).padStart(12)}${n(t.installed).padStart(12)}`);
+  }
+  if (st.lastErrors.length) {
+    out.push('last errors:');
+    for (const e of st.lastErrors.slice(-10)) out.push(`  ${e.at}  ${e.route}: ${e.error}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export async function runStatus(addr: string, opts: { json?: boolean } = {}): Promise<number> {
+  let st: StateDoc;
+  try {
+    st = await fetchState(addr);
+  } catch (e) {
+    process.stderr.write(`fibmgr status: cannot reach fibmgr at ${addr}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(opts.json ? JSON.stringify(st, null, 2) + '\n' : formatState(st));
+  return st.readiness.ready ? 0 : 3;
+}

@@ -1,0 +1,84 @@
+// The operator's HTTP endpoint on --metrics-addr: /metrics (Prometheus), /healthz (the process
+// answers), /readyz (VPP's FIB is zebra's: 200, else 503 with the reason), /state (JSON).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import type { Metrics } from './metrics.js';
+import type { OpsSources } from './sources.js';
+import { buildState, readinessOf } from './state.js';
+
+export interface OpsServerOptions {
+  host: string;
+  port: number;
+  sources: OpsSources;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export class OpsServer {
+  private readonly server: Server;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: OpsServerOptions) {
+    this.log = opts.logger.child({ component: 'http' });
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => {
+        this.log.error({ url: req.url, err: err.message }, 'http handler failed');
+        if (!res.headersSent) send(res, 500, 'text/plain', `internal error: ${err.message}\n`);
+        else res.destroy();
+      });
+    });
+    // A scraper that never reads must not hold sockets forever.
+    this.server.requestTimeout = 10_000;
+    this.server.headersTimeout = 5_000;
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address() as AddressInfo;
+        this.log.info({ address: `${addr.address}:${addr.port}` }, 'http: /metrics /healthz /readyz /state');
+        resolve(addr);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(res, 405, 'text/plain', 'method not allowed\n');
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/metrics': {
+        const body = await this.opts.metrics.registry.metrics();
+        return send(res, 200, this.opts.metrics.registry.contentType, body);
+      }
+      case '/healthz':
+        return send(res, 200, 'text/plain', 'ok\n');
+      case '/readyz': {
+        const r = readinessOf(this.opts.sources);
+        return send(res, r.ready ? 200 : 503, 'text/plain', `${r.reason}\n`);
+      }
+      case '/state':
+        return send(res, 200, 'application/json', JSON.stringify(buildState(this.opts.sources), null, 2) + '\n');
+      default:
+        return send(res, 404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, /state\n');
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

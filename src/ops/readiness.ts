@@ -1,0 +1,27 @@
+// When fibmgr is ready: VPP is connected and prepared, and nothing is pending (no resync under
+// way, no backlog): VPP's FIB is zebra's as last told. A pure function, so /readyz, `fibmgr
+// status` and the tests agree on it.
+
+export interface ReadinessInput {
+  vppConnected: boolean;
+  /** The reconciler has found its FIB source and diffed VPP's routes after the last handshake. */
+  vppPrepared: boolean;
+  resyncing: boolean;
+  backlog: number;
+  retrying: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not, in a sentence; "ready" when ready. */
+  reason: string;
+}
+
+export function readiness(s: ReadinessInput): Readiness {
+  if (!s.vppConnected) return { ready: false, reason: 'VPP is not connected' };
+  if (!s.vppPrepared) return { ready: false, reason: 'VPP connected; FIB source and installed routes are being read' };
+  if (s.resyncing) return { ready: false, reason: 'resync with zebra in progress (waiting for the end of its replay)' };
+  if (s.backlog > 0) return { ready: false, reason: `${s.backlog} route changes pending` };
+  if (s.retrying > 0) return { ready: false, reason: `${s.retrying} routes failed in VPP and are being retried` };
+  return { ready: true, reason: 'ready' };
+}

@@ -1,0 +1,20 @@
+// Everything the ops surface (metrics, /state, /readyz, systemd status) reads, as one object the
+// daemon assembles. Read-only views: ops never drives the pipeline.
+import type { FpmServerStats } from '../fpm/server.js';
+import type { Family } from '../route/types.js';
+import type { ReconcilerState } from '../sync/reconciler.js';
+import type { EventCounts } from './event-counts.js';
+import type { VppLink } from './vpp-link.js';
+
+export interface SyncView {
+  state(): ReconcilerState;
+  perTable(): { family: Family; table: number; desired: number; installed: number }[];
+}
+
+export interface OpsSources {
+  startedAt: Date;
+  fpm: { readonly stats: FpmServerStats };
+  events: EventCounts;
+  sync: SyncView;
+  vpp: VppLink;
+}

@@ -1,0 +1,81 @@
+// The /state document: what an operator asks first (is zebra connected, is VPP, how many routes
+// per table, what is pending, what failed last), as plain JSON.
+import { readiness, type Readiness } from './readiness.js';
+import type { OpsSources } from './sources.js';
+import type { VppLinkState } from './vpp-link.js';
+
+export interface StateDoc {
+  pid: number;
+  startedAt: string;
+  uptimeSeconds: number;
+  readiness: Readiness;
+  fpm: {
+    state: 'none' | 'up' | 'paused';
+    session: { id: number; peer: string; since: string; frames: number; routes: number; nexthopGroups: number; errors: number } | null;
+    sessionsAccepted: number;
+    sessionsFailed: number;
+    frames: number;
+    events: { routeAdd: number; routeDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number> };
+  };
+  vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
+  sync: {
+    resyncing: boolean;
+    routes: number;
+    desired: number;
+    installed: number;
+    backlog: number;
+    inflight: number;
+    retrying: number;
+    congested: boolean;
+    pathSets: number;
+    counters: Record<string, unknown>;
+    lastResync: unknown;
+  };
+  tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
+  lastErrors: { route: string; error: string; at: string }[];
+}
+
+export function readinessOf(src: OpsSources): Readiness {
+  const s = src.sync.state();
+  const v = src.vpp.state();
+  return readiness({ vppConnected: v.connected, vppPrepared: s.vppReady, resyncing: s.resyncing, backlog: s.backlog, retrying: s.retrying });
+}
+
+export function buildState(src: OpsSources, now = Date.now()): StateDoc {
+  const fpm = src.fpm.stats;
+  const s = src.sync.state();
+  const v = src.vpp.state();
+  const requests: Record<string, Record<string, number>> = {};
+  for (const [name, st] of src.vpp.requestStats()) requests[name] = { ...st.results };
+  const sess = fpm.session;
+  return {
+    pid: process.pid,
+    startedAt: src.startedAt.toISOString(),
+    uptimeSeconds: Math.round((now - src.startedAt.getTime()) / 1000),
+    readiness: readiness({ vppConnected: v.connected, vppPrepared: s.vppReady, resyncing: s.resyncing, backlog: s.backlog, retrying: s.retrying }),
+    fpm: {
+      state: fpm.state,
+      session: sess && {
+        id: sess.id, peer: sess.peer, since: sess.since.toISOString(),
+        frames: sess.frames, routes: sess.routes, nexthopGroups: sess.nexthopGroups, errors: sess.errors,
+      },
+      sessionsAccepted: fpm.sessionsTotal,
+      sessionsFailed: fpm.sessionsFailed,
+      frames: fpm.framesTotal,
+      events: { ...src.events, skipped: Object.fromEntries(src.events.skipped) },
+    },
+    vpp: {
+      ...v,
+      prepared: s.vppReady,
+      ownership: s.ownership ? (s.ownership.mode === 'source' ? `FIB source fibmgr (${s.ownership.sourceId})` : 'API source') : null,
+      requests,
+    },
+    sync: {
+      resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
+      inflight: s.inflight, retrying: s.retrying, congested: s.congested, pathSets: s.pathSets,
+      counters: s.counters as unknown as Record<string, unknown>, lastResync: s.lastResync,
+    },
+    tables: src.sync.perTable(),
+    lastErrors: s.lastErrors,
+  };
+}
