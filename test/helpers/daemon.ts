@@ -1,0 +1,96 @@
+// The real daemon as a child process on this host (no namespace): for tests that need its HTTP
+// server, signals or systemd notify rather than zebra.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { REPO } from './fibmgr-child.js';
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export interface Daemon {
+  proc: ChildProcess;
+  lines: Record<string, unknown>[];
+  raw: string[];
+  exited: Promise<number | null>;
+  waitLog(msg: string, ms?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--log-level', 'debug', ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (c) => { code = c; resolve(c); }));
+  createInterface({ input: proc.stderr! }).on('line', (l) => {
+    raw.push(l);
+    try { lines.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not JSON */ }
+  });
+  return {
+    proc, lines, raw, exited,
+    async waitLog(msg, ms = 20_000) {
+      const end = Date.now() + ms;
+      for (;;) {
+        const hit = lines.find((l) => l.msg === msg);
+        if (hit) return hit;
+        if (code !== undefined) throw new Error(`fibmgr exited (${code}) before "${msg}":\n${raw.slice(-20).join('\n')}`);
+        if (Date.now() > end) throw new Error(`no "${msg}" within ${ms} ms:\n${raw.slice(-20).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop(signal = 'SIGTERM') {
+      if (code !== undefined) return code;
+      proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const c = await exited;
+      clearTimeout(t);
+      return c;
+    },
+  };
+}
+
+/** Sends a recorded FPM byte stream to fibmgr as zebra would; resolves once written (socket kept open). */
+export async function sendFpm(port: number, file: string): Promise<import('node:net').Socket> {
+  const bytes = readFileSync(file);
+  const sock = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => { sock.once('connect', () => resolve()); sock.once('error', reject); });
+  await new Promise<void>((resolve) => sock.write(bytes, () => resolve()));
+  return sock;
+}
+
+export async function get(port: number, path: string): Promise<{ status: number; body: string; type: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text(), type: res.headers.get('content-type') ?? '' };
+}
+
+/** Polls until cond() resolves true. */
+export async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 20_000, detail: () => unknown = () => ''): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${JSON.stringify(await detail())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Parses Prometheus text: "name{labels}" → value. */
+export function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
