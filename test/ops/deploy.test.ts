@@ -1,0 +1,103 @@
+// The deployment files: the systemd unit passes systemd-analyze and says what the service needs;
+// the Dockerfile and compose file have the shape operators rely on. (No docker daemon here, so
+// the image is not built by the tests.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { REPO } from '../helpers/fibmgr-child.js';
+
+const unitText = readFileSync(join(REPO, 'deploy', 'fibmgr.service'), 'utf8');
+
+/** section → key → values (a key may repeat). */
+function parseUnit(text: string): Map<string, Map<string, string[]>> {
+  const out = new Map<string, Map<string, string[]>>();
+  let sec = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^\[(.+)\]$/.exec(line);
+    if (m) { sec = m[1]!; out.set(sec, new Map()); continue; }
+    const i = line.indexOf('=');
+    const k = line.slice(0, i);
+    const s = out.get(sec)!;
+    s.set(k, [...(s.get(k) ?? []), line.slice(i + 1)]);
+  }
+  return out;
+}
+
+function verify(text: string): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fibmgr-unit-'));
+  try {
+    // verify wants ExecStart to exist: point it at this checkout instead of the installed path
+    const path = join(dir, 'fibmgr.service');
+    writeFileSync(path, text.replace(/^ExecStart=\S+/m, `ExecStart=${process.execPath} ${join(REPO, 'src', 'cli.ts')}`));
+    const r = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
+    return { status: r.status, out: (r.stdout + r.stderr).trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('systemd unit: systemd-analyze verify finds nothing to say', (t) => {
+  if (spawnSync('systemd-analyze', ['--version']).status !== 0) { t.skip('no systemd-analyze on this host'); return; }
+  const r = verify(unitText);
+  assert.equal(r.status, 0);
+  assert.equal(r.out, '', r.out);
+  // and it would notice a mistake
+  const bad = verify(unitText.replace('Restart=on-failure', 'Restart=sometimes').replace('NoNewPrivileges=yes', 'NoNewPrivilege=yes'));
+  assert.match(bad.out, /restart specifier/);
+  assert.match(bad.out, /Unknown key 'NoNewPrivilege'/);
+});
+
+test('systemd unit: after and wanting zebra and VPP, notify with watchdog, restart on failure, hardened', () => {
+  const u = parseUnit(unitText);
+  const unit = u.get('Unit')!;
+  const svc = u.get('Service')!;
+  const words = (m: Map<string, string[]>, k: string) => (m.get(k) ?? []).join(' ').split(/\s+/).filter(Boolean);
+  for (const dep of ['frr.service', 'vpp.service']) {
+    assert.ok(words(unit, 'After').includes(dep), `After= ${dep}`);
+    assert.ok(words(unit, 'Wants').includes(dep), `Wants= ${dep}`);
+  }
+  assert.deepEqual(svc.get('Type'), ['notify']);
+  assert.deepEqual(svc.get('Restart'), ['on-failure']);
+  assert.ok(Number(svc.get('WatchdogSec')?.[0]) > 0);
+  assert.deepEqual(svc.get('NoNewPrivileges'), ['yes']);
+  assert.deepEqual(svc.get('ProtectSystem'), ['strict']);
+  assert.deepEqual(words(svc, 'RestrictAddressFamilies').sort(), ['AF_INET', 'AF_INET6', 'AF_UNIX']);
+  assert.deepEqual(svc.get('CapabilityBoundingSet'), ['']);
+  assert.ok(u.get('Install')!.get('WantedBy')!.includes('multi-user.target'));
+});
+
+test('Dockerfile: multi-stage, slim Node LTS, production dependencies only, non-root, fibmgr entrypoint', () => {
+  const text = readFileSync(join(REPO, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const arg = /^ARG NODE_IMAGE=(\S+)/.exec(lines.find((l) => l.startsWith('ARG NODE_IMAGE='))!)![1]!;
+  assert.match(arg, /^node:(20|22)-[a-z]+-slim$/, 'an LTS slim image');
+  const froms = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('FROM '));
+  assert.ok(froms.length >= 2, 'multi-stage');
+  const runtime = lines.slice(froms.at(-1)![1]);
+  assert.ok(runtime.some((l) => /npm ci\b.*--omit=dev/.test(l)), 'runtime installs production dependencies only');
+  assert.ok(!runtime.some((l) => /COPY .*node_modules/.test(l)), 'no dev node_modules copied in');
+  const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);
+  assert.ok(user && !/^USER (root|0)(:|$)/.test(user), `runs as non-root: ${user}`);
+  assert.deepEqual(JSON.parse(runtime.find((l) => l.startsWith('ENTRYPOINT '))!.slice(11)), ['fibmgr']);
+  assert.ok(runtime.some((l) => /^EXPOSE .*\b2620\b/.test(l)), 'FPM port exposed');
+  assert.ok(runtime.some((l) => /^VOLUME .*\/run\/vpp/.test(l)), 'VPP API socket directory is a volume');
+});
+
+test('compose: zebra, VPP and fibmgr, with VPP\'s API socket shared', () => {
+  const c = parseYaml(readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8')) as {
+    services: Record<string, { volumes?: string[]; environment?: Record<string, string>; build?: unknown }>;
+    volumes: Record<string, unknown>;
+  };
+  assert.deepEqual(Object.keys(c.services).sort(), ['fibmgr', 'vpp', 'zebra']);
+  const mount = (svc: string) => c.services[svc]!.volumes!.find((v) => v.split(':')[1] === '/run/vpp')?.split(':')[0];
+  assert.ok(mount('vpp') && mount('vpp') === mount('fibmgr'), 'same volume at /run/vpp in VPP and fibmgr');
+  assert.ok(mount('vpp')! in c.volumes);
+  assert.equal(c.services.fibmgr!.environment!.FIBMGR_VPP_SOCK, '/run/vpp/api.sock');
+  assert.ok(c.services.fibmgr!.build, 'fibmgr built from the Dockerfile');
+});
