@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, chmodSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -131,4 +131,12 @@ test('fibmgr refuses a bad setting before starting anything: exit 2 and the mess
   const c = run(['--dry-run', '--config', file('bad.yaml', 'vpp-socket: /run/vpp/api.sock\n')]);
   assert.equal(c.status, 2);
   assert.match(c.stderr, /bad\.yaml: key vpp-socket.*unknown setting/);
+});
+
+test('the README documents every setting with its flag and environment variable', () => {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  for (const o of OPTIONS) {
+    assert.ok(readme.includes(`\`--${o.flag}`), `README lacks --${o.flag}`);
+    assert.ok(readme.includes(`\`FIBMGR_${o.flag.toUpperCase().replace(/-/g, '_')}\``), `README lacks the env var of --${o.flag}`);
+  }
 });
