@@ -54,7 +54,7 @@ export function formatState(st: StateDoc): string {
   out.push(`vpp:     ${vpp}`);
   const s = st.sync;
   out.push(`routes:  ${n(s.desired)} desired, ${n(s.installed)} installed; backlog ${n(s.backlog)} (${n(s.inflight)} in flight), ${n(s.retrying)} retrying${s.resyncing ? '; resync in progress' : ''}`);
-  const lr = s.lastResync as { session: number; durationMs: number; refreshed: number; swept: number; kept: number; writes: number } | null;
+  const lr = s.lastResync;
   if (lr) out.push(`resync:  last with session ${lr.session}: ${n(lr.refreshed)} refreshed, ${n(lr.swept)} swept, ${n(lr.kept)} kept, ${n(lr.writes)} writes, ${(lr.durationMs / 1000).toFixed(1)} s`);
   if (st.tables.length) {
     out.push('tables:');

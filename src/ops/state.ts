@@ -3,6 +3,7 @@
 import { readiness, type Readiness } from './readiness.js';
 import type { OpsSources } from './sources.js';
 import type { VppLinkState } from './vpp-link.js';
+import type { ReconcilerState } from '../sync/reconciler.js';
 
 export interface StateDoc {
   pid: number;
@@ -18,19 +19,7 @@ export interface StateDoc {
     events: { routeAdd: number; routeDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number> };
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
-  sync: {
-    resyncing: boolean;
-    routes: number;
-    desired: number;
-    installed: number;
-    backlog: number;
-    inflight: number;
-    retrying: number;
-    congested: boolean;
-    pathSets: number;
-    counters: Record<string, unknown>;
-    lastResync: unknown;
-  };
+  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync'>;
   tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
   lastErrors: { route: string; error: string; at: string }[];
 }
@@ -73,7 +62,7 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
     sync: {
       resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
       inflight: s.inflight, retrying: s.retrying, congested: s.congested, pathSets: s.pathSets,
-      counters: s.counters as unknown as Record<string, unknown>, lastResync: s.lastResync,
+      counters: s.counters, lastResync: s.lastResync,
     },
     tables: src.sync.perTable(),
     lastErrors: s.lastErrors,
