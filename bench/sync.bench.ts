@@ -3,7 +3,9 @@
 // reconciler, VPP client) → the VPP simulator (its own process). Three phases: the first sync,
 // an unchanged resync (the sender reconnects and replays the same table: zero route writes
 // expected), and a VPP restart (the simulator restarts empty: everything is replayed).
-// Run: npm run bench:sync   (SYNC_BENCH_V4 / SYNC_BENCH_V6 change the counts)
+// Run: npm run bench:sync   (SYNC_BENCH_V4 / SYNC_BENCH_V6 change the counts), or compiled:
+// node dist/bench/sync.bench.js. The pipeline runs in this process, so node flags for it go on
+// this command line (node --cpu-prof dist/bench/sync.bench.js); SYNC_BENCH_SIM_ARGS for the sim.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
