@@ -61,6 +61,7 @@ const S_REQUEST = 1;
 const S_DUMP = 2;
 const S_CALLBACK = 3; // a request whose completion calls sResolve as a node-style callback
 const S_ACK = 4; // S_CALLBACK without decoding the reply: only its retval matters
+const S_TOKEN = 5; // S_ACK whose callback is shared by many requests: it gets (token, error)
 
 interface Queued {
   kind: number;
@@ -68,12 +69,15 @@ interface Queued {
   fields: any;
   resolve: (v: any) => void;
   reject: ((e: Error) => void) | undefined;
+  token: number;
 }
 
 type Resolver = (v: any, w?: any) => void;
 /** Completion of requestCb: (null, reply) or (error). */
 export type ReplyCallback<Rep = any> = (err: Error | null, reply?: Rep) => void;
 type Rejecter = (e: Error) => void;
+/** Completion of requestAckTo: the caller's token, and null or the error. */
+export type TokenCallback = (token: number, err: Error | null) => void;
 
 export declare interface VppClient {
   on(ev: 'connected', fn: (info: ConnectedInfo) => void): this;
@@ -124,6 +128,7 @@ export class VppClient extends EventEmitter {
   private readonly sResolve: (Resolver | undefined)[];
   private readonly sReject: (Rejecter | undefined)[];
   private readonly sDetails: (unknown[] | undefined)[];
+  private readonly sToken: Float64Array;
   private nextContext = 1;
   private inflight = 0;
   private queue: Queued[] = [];
@@ -147,6 +152,7 @@ export class VppClient extends EventEmitter {
     this.sResolve = new Array(cap);
     this.sReject = new Array(cap);
     this.sDetails = new Array(cap);
+    this.sToken = new Float64Array(cap);
     this.reader = new FrameReader((b, s, e) => this.onPayload(b, s, e));
     for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
       if (!this.companion(def)) throw new Error(`no reply or details definition for ${def.name} in messages`);
@@ -203,6 +209,21 @@ export class VppClient extends EventEmitter {
    */
   requestAck<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
     this.submit(S_ACK, def, fields, cb, undefined);
+  }
+
+  /**
+   * requestAck() for bulk writers that allocate nothing per request: one callback serves them
+   * all and gets the caller's `token` back with the outcome, and `fields` is only read during
+   * the call, so the caller may reuse one object (a request that has to wait for window space
+   * keeps a copy). Errors carry no request fields.
+   */
+  requestAckTo<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, token: number, cb: TokenCallback): void {
+    this.submit(S_TOKEN, def, fields, cb as Resolver, undefined, token);
+  }
+
+  /** Requests that can be sent now without waiting for window space. */
+  get room(): number {
+    return this.ready && this.queueHead === this.queue.length ? this.window - this.inflight : 0;
   }
 
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
@@ -410,21 +431,20 @@ export class VppClient extends EventEmitter {
     return m[def.name + '_reply'];
   }
 
-  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined): void {
+  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token = 0): void {
     if (!this.ready) {
       const err = new VppDisconnectedError(def.name, this.closing ? 'client closed' : 'not connected');
-      if (reject) reject(err);
-      else resolve(err);
+      this.failEarly(kind, resolve, reject, err, token);
       return;
     }
     if (this.inflight >= this.window || this.queueHead < this.queue.length) {
-      this.queue.push({ kind, def, fields, resolve, reject });
+      this.queue.push({ kind, def, fields: kind === S_TOKEN ? { ...fields } : fields, resolve, reject, token });
       return;
     }
-    this.send(kind, def, fields, resolve, reject);
+    this.send(kind, def, fields, resolve, reject, token);
   }
 
-  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined): void {
+  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token: number): void {
     let ids = this.idsByDef.get(def);
     if (!ids) {
       const comp = this.companion(def);
@@ -434,7 +454,7 @@ export class VppClient extends EventEmitter {
     const id = ids[0];
     const compId = ids[1];
     if (id < 0 || compId < 0) {
-      this.failEarly(resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`));
+      this.failEarly(kind, resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`), token);
       return;
     }
     let ctx = this.nextContext;
@@ -464,7 +484,7 @@ export class VppClient extends EventEmitter {
         throw err;
       }
     } catch (err) {
-      this.failEarly(resolve, reject, err as Error);
+      this.failEarly(kind, resolve, reject, err as Error, token);
       return;
     }
     if (kind === S_DUMP) {
@@ -480,7 +500,8 @@ export class VppClient extends EventEmitter {
     this.sReplyId[slot] = compId;
     this.sSent[slot] = Date.now();
     this.sDef[slot] = def;
-    this.sFields[slot] = fields;
+    this.sFields[slot] = kind === S_TOKEN ? undefined : fields;
+    this.sToken[slot] = token;
     this.sResolve[slot] = resolve;
     this.sReject[slot] = reject;
     this.inflight++;
@@ -497,18 +518,21 @@ export class VppClient extends EventEmitter {
   }
 
   // A method, not a closure in send(): no allocation per request.
-  private failEarly(resolve: Resolver, reject: Rejecter | undefined, err: Error): void {
+  private failEarly(kind: number, resolve: Resolver, reject: Rejecter | undefined, err: Error, token: number): void {
     if (reject) reject(err);
+    else if (kind === S_TOKEN) resolve(token, err);
     else resolve(err);
   }
 
   /** Frees a slot and hands its caller the error. */
   private failSlot(slot: number, err: Error): void {
-    const cb = this.state(slot) >= S_CALLBACK;
+    const state = this.state(slot);
     const res = this.sResolve[slot]!;
     const rej = this.sReject[slot];
+    const token = this.sToken[slot]!;
     this.release(slot);
-    if (cb) res(err);
+    if (state === S_TOKEN) res(token, err);
+    else if (state >= S_CALLBACK) res(err);
     else rej!(err);
   }
 
@@ -521,7 +545,7 @@ export class VppClient extends EventEmitter {
     while (this.inflight < this.window && this.queueHead < q.length && this.ready) {
       const item = q[this.queueHead]!;
       q[this.queueHead++] = undefined as unknown as Queued;
-      this.send(item.kind, item.def, item.fields, item.resolve, item.reject);
+      this.send(item.kind, item.def, item.fields, item.resolve, item.reject, item.token);
     }
     if (this.queueHead === q.length) {
       this.queue = [];
@@ -540,9 +564,7 @@ export class VppClient extends EventEmitter {
     const q = this.queue;
     for (let i = this.queueHead; i < q.length; i++) {
       const item = q[i]!;
-      const err = new VppDisconnectedError(item.def.name, reason);
-      if (item.reject) item.reject(err);
-      else item.resolve(err);
+      this.failEarly(item.kind, item.resolve, item.reject, new VppDisconnectedError(item.def.name, reason), item.token);
     }
     this.queue = [];
     this.queueHead = 0;
@@ -642,6 +664,14 @@ export class VppClient extends EventEmitter {
         const res = this.sResolve[slot]!;
         this.release(slot);
         res(null);
+        this.drain();
+        return;
+      }
+      if (state === S_TOKEN) {
+        const res = this.sResolve[slot]!;
+        const token = this.sToken[slot]!;
+        this.release(slot);
+        res(token, null);
         this.drain();
         return;
       }
