@@ -561,16 +561,16 @@ export class Reconciler implements RouteSink {
     this.retryTimers.clear();
     this.tries.clear();
     let kept = 0;
-    for (const e of this.routes) {
+    this.routes.forEach((e) => {
       // With the API source nothing of ours can be dumped: a route zebra deleted meanwhile is
       // still deleted (VPP answers 0 if it is already gone); everything wanted is rewritten.
       if (ownership.mode === 'api' && e.want === null && e.have !== null) {
         kept++;
-        continue;
+        return;
       }
       this.sets.unref(e.have);
       e.have = null;
-    }
+    });
     this.installed = kept;
     let adopted = 0;
     for (const spec of installed) {
@@ -591,10 +591,10 @@ export class Reconciler implements RouteSink {
     }
     this.clearQueues();
     let toWrite = 0;
-    for (const e of this.routes) {
+    this.routes.forEach((e) => {
       if (e.want !== e.have) toWrite++;
       this.schedule(e);
-    }
+    });
     this.vppReady = true;
     this.log.info({ ownership: ownership.mode, source: ownership.sourceId, installed: installed.length, adopted, desired: this.desired, toWrite }, initial ? 'VPP ready: adopted our routes' : 'VPP back: diffing zebra\'s table against VPP\'s');
     this.kick();
@@ -619,19 +619,19 @@ export class Reconciler implements RouteSink {
     let kept = 0;
     const untouched = new Set<string>();
     const stale: Entry[] = [];
-    for (const e of this.routes) {
-      if (e.want === null) continue;
+    this.routes.forEach((e) => {
+      if (e.want === null) return;
       if (e.gen >= r.gen) {
         refreshed++;
-        continue;
+        return;
       }
       if (e.slot.info.seenGen !== r.gen) {
         kept++;
         untouched.add(e.slot.info.key);
-        continue;
+        return;
       }
       stale.push(e);
-    }
+    });
     for (const e of stale) this.setWant(e, null, 0, false);
     const swept = stale.length;
     this.counters.swept += swept;

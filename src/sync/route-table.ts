@@ -169,6 +169,22 @@ export class RouteTable {
     return typeof e.a === 'number' ? formatV4(e.a, e.slot.len) : e.a;
   }
 
+  /**
+   * Every entry, as the iterator gives them, without a generator step per entry (the full-table
+   * walks at resync and VPP reconnect visit a million). fn may remove entries, not add them.
+   */
+  forEach(fn: (e: Entry) => void): void {
+    for (const [, fams] of this.tables) {
+      for (const byLen of fams) {
+        for (const s of byLen) {
+          if (!s) continue;
+          if (s.map instanceof V4Map) s.map.forEach(fn);
+          else s.map.forEach(fn);
+        }
+      }
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<Entry> {
     for (const [, fams] of this.tables) {
       for (const byLen of fams) {
@@ -259,6 +275,14 @@ export class V4Map {
     for (let i = 0; i < oldVals.length; i++) {
       const v = oldVals[i];
       if (v !== undefined && v !== GONE) this.set(oldKeys[i]!, v);
+    }
+  }
+
+  forEach(fn: (e: Entry) => void): void {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) fn(v);
     }
   }
 
