@@ -75,3 +75,17 @@ test('route table: lookups, creation, removal while walking, against a Map', () 
     },
   ), { numRuns: 60 });
 });
+
+test('route table: dense runs (blocks colliding and spilling over), removals in the middle of probe chains', () => {
+  const t = new RouteTable();
+  const text = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`;
+  const N = 20_000;
+  const all = Array.from({ length: N }, (_, i) => t.lookup(4, 0, text(i * 3), true));
+  for (let i = 0; i < N; i += 3) t.delete(all[i]!);
+  for (let i = 0; i < N; i++) assert.equal(t.lookup(4, 0, text(i * 3), false), i % 3 === 0 ? undefined : all[i], text(i * 3));
+  // re-adding reuses removed slots and finds nothing twice
+  for (let i = 0; i < N; i += 3) all[i] = t.lookup(4, 0, text(i * 3), true);
+  for (let i = 0; i < N; i++) assert.equal(t.lookup(4, 0, text(i * 3), true), all[i]);
+  assert.equal(t.size, N);
+  assert.equal(new Set([...t]).size, N);
+});
