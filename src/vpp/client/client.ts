@@ -498,13 +498,31 @@ export class VppClient extends EventEmitter {
     this.sCtx[slot] = ctx;
     this.sState[slot] = kind;
     this.sReplyId[slot] = compId;
-    this.sSent[slot] = Date.now();
+    this.sSent[slot] = this.now();
     this.sDef[slot] = def;
     this.sFields[slot] = kind === S_TOKEN ? undefined : fields;
     this.sToken[slot] = token;
     this.sResolve[slot] = resolve;
     this.sReject[slot] = reject;
     this.inflight++;
+  }
+
+  /**
+   * Date.now() once per turn of the event loop: the requests of a burst (and the details of a
+   * dump chunk) go out or arrive within one turn anyway, timeouts are seconds, and the clock
+   * cost more than all the other bookkeeping of a request.
+   */
+  private nowMs = 0;
+  private readonly forgetNow = (): void => {
+    this.nowMs = 0;
+  };
+
+  private now(): number {
+    if (this.nowMs === 0) {
+      this.nowMs = Date.now();
+      queueMicrotask(this.forgetNow);
+    }
+    return this.nowMs;
   }
 
   private release(slot: number): void {
@@ -643,7 +661,7 @@ export class VppClient extends EventEmitter {
           return this.unexpected(sock, id, ctx);
         }
         // A long dump is alive while details keep coming: its timeout counts from the last one.
-        this.sSent[slot] = Date.now();
+        this.sSent[slot] = this.now();
         try {
           this.sDetails[slot]!.push(this.defById[id]!.decode(buf, s, e));
         } catch (err) {
