@@ -1,18 +1,30 @@
-// The reconciler's route table: its IPv4 hash table and prefix parser against a Map and the
+// The reconciler's route table: its hash tables and prefix parsers against a Map and the
 // generic prefix parser, as models.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RouteTable, parseV4, type Entry } from '../../src/sync/route-table.js';
+import { RouteTable, parseV4, parseV6, type Entry } from '../../src/sync/route-table.js';
 import { formatPrefix, parsePrefix } from '../../src/route/prefix.js';
 
-test('parseV4 reads what the generic parser reads, and refuses what it refuses', () => {
+test('parseV4 and parseV6 read what the generic parser reads, and refuse what it refuses', () => {
   fc.assert(fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (a, len) => {
     const p = parsePrefix(`${a}/${len}`);
     const got = parseV4(`${a}/${len}`);
     assert.equal(got % 64, len);
     assert.equal((got - len) / 64, p.bytes.readUInt32BE(0));
   }), { numRuns: 500 });
+  const w = new Int32Array(4);
+  fc.assert(fc.property(fc.ipV6(), fc.integer({ min: 0, max: 128 }), (a, len) => {
+    const text = `${a}/${len}`;
+    const p = parsePrefix(text);
+    const got = parseV6(text, w);
+    if (a.includes('.')) return assert.equal(got, -1); // IPv4-mapped tails take the generic parser
+    assert.equal(got, len, text);
+    for (let i = 0; i < 4; i++) assert.equal(w[i], p.bytes.readInt32BE(4 * i), text);
+  }), { numRuns: 500 });
+  for (const bad of ['1::2::3/64', ':1::/64', '1:/64', '1:2:3:4:5:6:7:8:9/128', '1:2:3:4:5:6:7/128', '12345::/16', 'g::/16', '::/129', '::/', '::', '1::2:3:4:5:6:7:8/128']) {
+    assert.equal(parseV6(bad, w), -1, bad);
+  }
   for (const bad of ['1.2.3/8', '1.2.3.4.5/8', '256.0.0.0/8', '1.2.3.4/33', '1.2.3.4/', '1.2.3.4', 'a.b.c.d/8']) assert.equal(parseV4(bad), -1, bad);
 });
 
@@ -88,4 +100,20 @@ test('route table: dense runs (blocks colliding and spilling over), removals in 
   for (let i = 0; i < N; i++) assert.equal(t.lookup(4, 0, text(i * 3), true), all[i]);
   assert.equal(t.size, N);
   assert.equal(new Set([...t]).size, N);
+});
+
+test('route table: IPv6 dense runs with removals, and a prefix written another way is the same route', () => {
+  const t = new RouteTable();
+  const text = (i: number) => `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`;
+  const N = 20_000;
+  const all = Array.from({ length: N }, (_, i) => t.lookup(6, 0, text(i), true));
+  for (let i = 0; i < N; i += 3) t.delete(all[i]!);
+  for (let i = 0; i < N; i++) assert.equal(t.lookup(6, 0, text(i), false), i % 3 === 0 ? undefined : all[i], text(i));
+  const e = t.lookup(6, 0, '::ffff:10.0.0.0/104', true);
+  assert.equal(t.lookup(6, 0, '::ffff:a00:0/104', false), e);
+  assert.equal(t.lookup(6, 0, '2001:DB8::/32', true), t.lookup(6, 0, '2001:db8::/32', false));
+  const before = t.size;
+  t.delete(e);
+  assert.equal(t.lookup(6, 0, '::ffff:10.0.0.0/104', false), undefined);
+  assert.equal(t.size, before - 1);
 });
