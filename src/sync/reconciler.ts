@@ -339,6 +339,7 @@ export class Reconciler implements RouteSink {
   private pump(): void {
     this.pumpScheduled = false;
     if (this.vppReady && this.port.connected && !this.stopping) {
+      const writes = this.writes;
       const window = this.opts.window;
       const q = this.addQ;
       while (this.addHead < q.length && this.inflight < window && this.hasRoom()) {
@@ -381,6 +382,9 @@ export class Reconciler implements RouteSink {
         if (e.want !== null || e.have === null || e.q & Q_SENDING) continue;
         this.send(e, null);
       }
+      // The pump runs late in the event loop's turn: batched writes would wait for the end of
+      // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
+      if (this.writes !== writes) this.port.flush?.();
     }
     this.checkDrain();
   }

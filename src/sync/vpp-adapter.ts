@@ -241,6 +241,10 @@ export class VppAdapter implements VppPort {
     return this.c.room;
   }
 
+  flush(): void {
+    this.c.flush();
+  }
+
   write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
     void family;
     const v2 = this.ownership.mode === 'source';

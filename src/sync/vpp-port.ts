@@ -64,6 +64,8 @@ export interface VppPort {
   write?(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void;
   onWritten?(cb: Written): void;
   readonly room?: number;
+  /** Optional: sends the writes made so far now (else they go at the end of this event-loop turn). */
+  flush?(): void;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /** Requests sent and not answered yet (for backpressure and shutdown). */

@@ -221,6 +221,11 @@ export class VppClient extends EventEmitter {
     this.submit(S_TOKEN, def, fields, cb as Resolver, undefined, token);
   }
 
+  /** Sends what was requested so far now, rather than at the end of this event-loop turn. */
+  flush(): void {
+    if (this.ready) this.writer.flush();
+  }
+
   /** Requests that can be sent now without waiting for window space. */
   get room(): number {
     return this.ready && this.queueHead === this.queue.length ? this.window - this.inflight : 0;
