@@ -565,6 +565,8 @@ export class VppClient extends EventEmitter {
 
   private drain(): void {
     const q = this.queue;
+    // runs after every reply: with nothing queued, leave at once (and allocate nothing)
+    if (q.length === 0) return;
     while (this.inflight < this.window && this.queueHead < q.length && this.ready) {
       const item = q[this.queueHead]!;
       q[this.queueHead++] = undefined as unknown as Queued;
