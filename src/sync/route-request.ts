@@ -16,6 +16,13 @@ export const PATH_BYTES = 167;
 const fill = Uint8Array.prototype.fill;
 const set = Uint8Array.prototype.set;
 
+function u32(b: Buffer, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
 /** The fields this encoder takes (the client adds client_index and context). */
 export interface RouteRequest {
   client_index?: number;
@@ -45,19 +52,20 @@ export function routeRequestDef(gen: MessageDef): MessageDef<RouteRequest, unkno
     size: (m) => head + m.paths.length,
     encodeInto(b, off, id, m) {
       const n = m.paths.length / PATH_BYTES;
-      b.writeUInt16BE(id, off);
-      b.writeUInt32BE(m.client_index ?? 0, off + 2);
-      b.writeUInt32BE(m.context ?? 0, off + 6);
+      // byte stores: Buffer's write methods check their arguments on every call
+      b[off] = id >>> 8;
+      b[off + 1] = id;
+      u32(b, off + 2, m.client_index ?? 0);
+      u32(b, off + 6, m.context ?? 0);
       b[off + 10] = m.is_add ? 1 : 0;
       b[off + 11] = 0; // is_multipath = 0: the path set replaces whatever was there
-      b.writeUInt32BE(m.table >>> 0, off + 12);
-      b.writeUInt32BE(0, off + 16); // stats_index
-      fill.call(b, 0, off + 20, off + 38);
+      u32(b, off + 12, m.table);
+      fill.call(b, 0, off + 16, off + 38); // stats_index, then the prefix
       const p = m.prefix;
       if (typeof p === 'number') {
         const len = m.len ?? 32;
         if (!(len >= 0 && len <= 32)) throw new VppEncodeError(`route.prefix: length ${len} is not 0-32`);
-        b.writeInt32BE(p | 0, off + 21);
+        u32(b, off + 21, p);
         b[off + 37] = len;
       } else if (!writeIp6Prefix(b, off + 20, p)) {
         fill.call(b, 0, off + 20, off + 38);
