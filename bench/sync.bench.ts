@@ -3,7 +3,9 @@
 // reconciler, VPP client) → the VPP simulator (its own process). Three phases: the first sync,
 // an unchanged resync (the sender reconnects and replays the same table: zero route writes
 // expected), and a VPP restart (the simulator restarts empty: everything is replayed).
-// Run: npm run bench:sync   (SYNC_BENCH_V4 / SYNC_BENCH_V6 change the counts)
+// Run: npm run bench:sync   (SYNC_BENCH_V4 / SYNC_BENCH_V6 change the counts), or compiled:
+// node dist/bench/sync.bench.js. The pipeline runs in this process, so node flags for it go on
+// this command line (node --cpu-prof dist/bench/sync.bench.js); SYNC_BENCH_SIM_ARGS for the sim.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,8 @@ const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
 const TOTAL = V4 + V6;
 const GRACE_MS = Number(process.env.SYNC_BENCH_GRACE_MS ?? 1000);
+/** VPP client window (the daemon's --vpp-window default). */
+const WINDOW = Number(process.env.SYNC_BENCH_WINDOW ?? 1024);
 
 // Run from source (tsx) or compiled (node dist/bench/sync.bench.js): the children follow suit.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -54,7 +58,7 @@ const client = new VppClient({
   messages: messages as any,
   required: REQUIRED.map((n) => (messages as any)[n]),
   optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean),
-  window: 1024,
+  window: WINDOW,
   reconnect: { minMs: 50, maxMs: 1000 },
   logger: log,
 });

@@ -56,6 +56,8 @@ interface Session {
   bytes: number;
   since: Date;
   paused: boolean;
+  /** Reading stopped until the event loop has had a turn (see onData). */
+  yielding: boolean;
   ended: boolean;
 }
 
@@ -134,7 +136,7 @@ export class FpmServer {
     const s: Session = {
       id: this.nextId++, socket, peer,
       decoder: this.opts.decoder(),
-      bytes: 0, since: new Date(), paused: false, ended: false,
+      bytes: 0, since: new Date(), paused: false, yielding: false, ended: false,
     };
     this.current = s;
     socket.setKeepAlive(true, 10_000);
@@ -166,6 +168,23 @@ export class FpmServer {
       return;
     }
     if (this.opts.sink.congested) this.pause(s);
+    else this.yieldTurn(s);
+  }
+
+  /**
+   * libuv reads a socket up to 32 times in a row while data is there: two megabytes of zebra's
+   * replay decoded and applied before anything else runs. Meanwhile VPP's replies wait unread
+   * and the write window stays full, so VPP runs dry. Stopping after each chunk until the event
+   * loop has come round lets replies, writes and input take turns.
+   */
+  private yieldTurn(s: Session): void {
+    if (s.yielding || s.ended) return;
+    s.yielding = true;
+    s.socket.pause();
+    setImmediate(() => {
+      s.yielding = false;
+      if (!s.paused && !s.ended) s.socket.resume();
+    });
   }
 
   private pause(s: Session): void {
@@ -179,7 +198,7 @@ export class FpmServer {
     const s = this.current;
     if (!s || !s.paused || s.ended || this.opts.sink.congested) return;
     s.paused = false;
-    s.socket.resume();
+    if (!s.yielding) s.socket.resume();
     this.log.debug({ session: s.id }, 'sink drained: fpm reading resumed');
   }
 

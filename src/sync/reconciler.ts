@@ -100,6 +100,14 @@ export class Reconciler implements RouteSink {
   private delPeek: [Entry, number] | null = null;
   /** Writes in flight. */
   private inflight = 0;
+  /**
+   * Writes in flight by token: the entry and the set sent. The port hands the token back, so a
+   * write needs no closure or object of its own, which would mostly live long enough (a window's
+   * round trip) to be promoted to the old generation and pile up there until a full GC.
+   */
+  private readonly flightEntry: (Entry | undefined)[] = [];
+  private readonly flightSet: (PathSet | null)[] = [];
+  private readonly freeTokens: number[] = [];
   private readonly retryTimers = new Map<Entry, NodeJS.Timeout>();
   private readonly tries = new Map<Entry, number>();
   /** Tables being created → routes waiting for them. */
@@ -133,6 +141,7 @@ export class Reconciler implements RouteSink {
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0,
   };
   private readonly pumpBound = () => this.pump();
+  private readonly writtenBound = (token: number, err: Error | null) => this.written(token, err);
   private readonly lookupIf = { interfaceFor: (i: number) => this.port.interfaceFor(i) };
 
   constructor(port: VppPort, opts: ReconcilerOptions) {
@@ -149,6 +158,7 @@ export class Reconciler implements RouteSink {
       retryMaxMs: opts.retryMaxMs ?? 30_000,
       onResyncDone: opts.onResyncDone,
     };
+    port.onWritten?.(this.writtenBound);
     port.onReconnect(() => void this.prepareVpp(false));
     port.onDisconnect((reason) => {
       this.vppReady = false;
@@ -332,9 +342,10 @@ export class Reconciler implements RouteSink {
   private pump(): void {
     this.pumpScheduled = false;
     if (this.vppReady && this.port.connected && !this.stopping) {
+      const writes = this.writes;
       const window = this.opts.window;
       const q = this.addQ;
-      while (this.addHead < q.length && this.inflight < window) {
+      while (this.addHead < q.length && this.inflight < window && this.hasRoom()) {
         const e = q[this.addHead]!;
         q[this.addHead++] = undefined;
         if ((e.q & Q_ADD) === 0) continue; // taken off the queue since
@@ -358,7 +369,7 @@ export class Reconciler implements RouteSink {
       const now = Date.now();
       for (let d = this.peekDel(); d !== null; d = this.peekDel()) {
         const [e, due] = d;
-        if (this.inflight >= window) break;
+        if (this.inflight >= window || !this.hasRoom()) break;
         if (due > now) {
           if (!this.delTimer) {
             this.delTimer = setTimeout(() => {
@@ -374,6 +385,9 @@ export class Reconciler implements RouteSink {
         if (e.want !== null || e.have === null || e.q & Q_SENDING) continue;
         this.send(e, null);
       }
+      // The pump runs late in the event loop's turn: batched writes would wait for the end of
+      // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
+      if (this.writes !== writes) this.port.flush?.();
     }
     this.checkDrain();
   }
@@ -401,20 +415,39 @@ export class Reconciler implements RouteSink {
     }
   }
 
+  /** The port takes more writes now (ports without `room` always do; the window bounds them). */
+  private hasRoom(): boolean {
+    const room = this.port.room;
+    return room === undefined || room > 0;
+  }
+
   private send(e: Entry, ps: PathSet | null): void {
     e.q |= Q_SENDING;
     this.inflight++;
     this.writes++;
-    const done = (err: Error | null) => this.complete(e, ps, err);
+    const token = this.freeTokens.length > 0 ? this.freeTokens.pop()! : this.flightEntry.length;
+    this.flightEntry[token] = e;
+    this.flightSet[token] = ps;
     const info = e.slot.info;
-    const prefix = this.routes.prefixOf(e);
-    if (ps) {
-      this.counters.replaces++;
-      this.port.replace({ family: info.family, table: info.table, prefix, paths: ps.paths as VppRouteSpec['paths'] }, done);
-    } else {
-      this.counters.removes++;
-      this.port.remove(info.family, info.table, prefix, done);
+    if (ps) this.counters.replaces++;
+    else this.counters.removes++;
+    if (this.port.write) {
+      this.port.write(token, info.family, info.table, e.a, e.slot.len, ps ? ps.paths : null);
+      return;
     }
+    const done = (err: Error | null) => this.written(token, err);
+    const prefix = this.routes.prefixOf(e);
+    if (ps) this.port.replace({ family: info.family, table: info.table, prefix, paths: ps.paths as VppRouteSpec['paths'] }, done);
+    else this.port.remove(info.family, info.table, prefix, done);
+  }
+
+  private written(token: number, err: Error | null): void {
+    const e = this.flightEntry[token]!;
+    const ps = this.flightSet[token]!;
+    this.flightEntry[token] = undefined;
+    this.flightSet[token] = null;
+    this.freeTokens.push(token);
+    this.complete(e, ps, err);
   }
 
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
@@ -535,16 +568,16 @@ export class Reconciler implements RouteSink {
     this.retryTimers.clear();
     this.tries.clear();
     let kept = 0;
-    for (const e of this.routes) {
+    this.routes.forEach((e) => {
       // With the API source nothing of ours can be dumped: a route zebra deleted meanwhile is
       // still deleted (VPP answers 0 if it is already gone); everything wanted is rewritten.
       if (ownership.mode === 'api' && e.want === null && e.have !== null) {
         kept++;
-        continue;
+        return;
       }
       this.sets.unref(e.have);
       e.have = null;
-    }
+    });
     this.installed = kept;
     let adopted = 0;
     for (const spec of installed) {
@@ -565,10 +598,10 @@ export class Reconciler implements RouteSink {
     }
     this.clearQueues();
     let toWrite = 0;
-    for (const e of this.routes) {
+    this.routes.forEach((e) => {
       if (e.want !== e.have) toWrite++;
       this.schedule(e);
-    }
+    });
     this.vppReady = true;
     this.log.info({ ownership: ownership.mode, source: ownership.sourceId, installed: installed.length, adopted, desired: this.desired, toWrite }, initial ? 'VPP ready: adopted our routes' : 'VPP back: diffing zebra\'s table against VPP\'s');
     this.kick();
@@ -593,19 +626,19 @@ export class Reconciler implements RouteSink {
     let kept = 0;
     const untouched = new Set<string>();
     const stale: Entry[] = [];
-    for (const e of this.routes) {
-      if (e.want === null) continue;
+    this.routes.forEach((e) => {
+      if (e.want === null) return;
       if (e.gen >= r.gen) {
         refreshed++;
-        continue;
+        return;
       }
       if (e.slot.info.seenGen !== r.gen) {
         kept++;
         untouched.add(e.slot.info.key);
-        continue;
+        return;
       }
       stale.push(e);
-    }
+    });
     for (const e of stale) this.setWant(e, null, 0, false);
     const swept = stale.length;
     this.counters.swept += swept;

@@ -1,12 +1,27 @@
 // ip_route_add_del(_v2) for bulk programming. A full table has a million routes and a few hundred
 // path sets, so the paths (167 bytes each, the bulk of every request) are encoded once per set by
 // the generated codec — with all its checks — and copied; per route only the head is written:
-// context, is_add, table, prefix, path count, source. Same name, CRC and bytes as the generated
+// context, is_add, table, prefix, path count, source. An IPv4 prefix comes as the int32 the
+// route table keys it by (no text made per route to be parsed back), an IPv6 one as its text,
+// read by a parser for the plain hex form (anything else goes through the codec's). Same name, CRC and bytes as the generated
 // definition (a test compares them), so the client treats it as that message.
 import type { MessageDef } from '../vpp/index.js';
-import { writePrefix } from '../vpp/codec/runtime.js';
+import { VppEncodeError, writePrefix } from '../vpp/codec/runtime.js';
 
 export const PATH_BYTES = 167;
+
+// Buffer's own fill() and copy() validate their arguments in JS and cross into C++ on every
+// call: for 18 and a few hundred bytes per route that is most of their cost. The typed-array
+// builtins do the same work inside V8.
+const fill = Uint8Array.prototype.fill;
+const set = Uint8Array.prototype.set;
+
+function u32(b: Buffer, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
 
 /** The fields this encoder takes (the client adds client_index and context). */
 export interface RouteRequest {
@@ -14,7 +29,9 @@ export interface RouteRequest {
   context?: number;
   is_add: boolean;
   table: number;
-  prefix: string;
+  /** Prefix text, or an IPv4 network as an int32 (its length in `len`). */
+  prefix: string | number;
+  len?: number;
   /** Our FIB source (v2 only). */
   src: number;
   /** Encoded fib_path bytes, n × 167 (from pathBytes()). */
@@ -35,18 +52,28 @@ export function routeRequestDef(gen: MessageDef): MessageDef<RouteRequest, unkno
     size: (m) => head + m.paths.length,
     encodeInto(b, off, id, m) {
       const n = m.paths.length / PATH_BYTES;
-      b.writeUInt16BE(id, off);
-      b.writeUInt32BE(m.client_index ?? 0, off + 2);
-      b.writeUInt32BE(m.context ?? 0, off + 6);
+      // byte stores: Buffer's write methods check their arguments on every call
+      b[off] = id >>> 8;
+      b[off + 1] = id;
+      u32(b, off + 2, m.client_index ?? 0);
+      u32(b, off + 6, m.context ?? 0);
       b[off + 10] = m.is_add ? 1 : 0;
       b[off + 11] = 0; // is_multipath = 0: the path set replaces whatever was there
-      b.writeUInt32BE(m.table >>> 0, off + 12);
-      b.writeUInt32BE(0, off + 16); // stats_index
-      b.fill(0, off + 20, off + 38);
-      writePrefix(b, off + 20, m.prefix, 'route.prefix');
+      u32(b, off + 12, m.table);
+      fill.call(b, 0, off + 16, off + 38); // stats_index, then the prefix
+      const p = m.prefix;
+      if (typeof p === 'number') {
+        const len = m.len ?? 32;
+        if (!(len >= 0 && len <= 32)) throw new VppEncodeError(`route.prefix: length ${len} is not 0-32`);
+        u32(b, off + 21, p);
+        b[off + 37] = len;
+      } else if (!writeIp6Prefix(b, off + 20, p)) {
+        fill.call(b, 0, off + 20, off + 38);
+        writePrefix(b, off + 20, p, 'route.prefix');
+      }
       b[off + 38] = n;
       if (v2) b[off + 39] = m.src;
-      m.paths.copy(b, off + head);
+      set.call(b, m.paths, off + head);
       return off + head + m.paths.length;
     },
     encode(id, m) {
@@ -61,4 +88,69 @@ export function routeRequestDef(gen: MessageDef): MessageDef<RouteRequest, unkno
       return Buffer.from(full.subarray(head));
     },
   };
+}
+
+/**
+ * "hex:hex::hex/len" into a prefix (af 1, 16 bytes, length) at o of a zeroed area; false, with
+ * some of the area written over, for any other text (dotted tails, bad groups): the caller then
+ * hands it to the codec, which writes it or says why not.
+ */
+export function writeIp6Prefix(b: Buffer, o: number, s: string): boolean {
+  const slash = s.lastIndexOf('/');
+  if (slash < 0 || s.length - slash < 2 || s.length - slash > 4) return false;
+  let len = 0;
+  for (let i = slash + 1; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    len = len * 10 + d;
+  }
+  if (len > 128) return false;
+  const dbl = s.indexOf('::');
+  if (dbl >= slash) return false;
+  let head: number;
+  let tail = 0;
+  if (dbl < 0) {
+    head = groups(b, o + 1, s, 0, slash, 8);
+    if (head !== 8) return false;
+  } else {
+    head = dbl === 0 ? 0 : groups(b, o + 1, s, 0, dbl, 7);
+    if (head < 0) return false;
+    if (dbl + 2 < slash) {
+      // the groups after "::" end at byte 16: parse them after the head, then move them there
+      tail = groups(b, o + 1 + 2 * head, s, dbl + 2, slash, 7 - head);
+      if (tail < 0) return false;
+      b.copyWithin(o + 17 - 2 * tail, o + 1 + 2 * head, o + 1 + 2 * (head + tail));
+      b.fill(0, o + 1 + 2 * head, o + 17 - 2 * tail);
+    }
+  }
+  b[o] = 1;
+  b[o + 17] = len;
+  return true;
+}
+
+/** Colon-separated hex groups of s[from, to) as 16-bit words at o; how many, or -1. */
+function groups(b: Buffer, o: number, s: string, from: number, to: number, max: number): number {
+  let n = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? 58 : s.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0 || n === max) return -1;
+      b[o + 2 * n] = v >> 8;
+      b[o + 2 * n + 1] = v & 255;
+      n++;
+      v = 0;
+      digits = 0;
+      continue;
+    }
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    else return -1;
+    if (++digits > 4) return -1;
+    v = (v << 4) | d;
+  }
+  return n;
 }

@@ -1,7 +1,11 @@
 // The reconciler's table of routes, shaped for a full Internet table: one small object per route
 // and no key string for IPv4 — routes are grouped by (VPP table, family, prefix length) and an
-// IPv4 network is keyed by its address as an int32, which V8 keeps unboxed. IPv6 routes are
-// keyed by their prefix text (the decoder's string, no copy).
+// IPv4 network is keyed by its address as an int32 in an open-addressing table of typed arrays
+// (a Map of a million entries costs several cache misses per lookup and a rehash of a 30 MB
+// backing store at every doubling). IPv6 networks likewise, as four int32 words read from the
+// prefix text (hashing the decoder's text costs more: it is built piecewise, so V8 first copies
+// it flat); the entry keeps that text (the decoder's string, no copy) for writing and logs.
+import { parsePrefix } from '../route/prefix.js';
 import type { Family } from '../route/types.js';
 import type { PathSet } from './path-sets.js';
 
@@ -25,7 +29,7 @@ export const Q_RETRY = 8;
 export interface Slot {
   readonly info: TableInfo;
   readonly len: number;
-  readonly map: Map<number | string, Entry>;
+  readonly map: V4Map | V6Map;
 }
 
 export interface Entry {
@@ -44,8 +48,11 @@ export interface Entry {
   readonly a: number | string;
 }
 
-/** "a.b.c.d/len" → [int32 address, len], or null if it is not one. */
-export function parseV4(prefix: string): [number, number] | null {
+/**
+ * "a.b.c.d/len" → the address (unsigned) × 64 + len, or -1 if it is not one: two numbers
+ * without allocating a pair per route.
+ */
+export function parseV4(prefix: string): number {
   let acc = 0;
   let octet = 0;
   let digits = 0;
@@ -54,22 +61,29 @@ export function parseV4(prefix: string): [number, number] | null {
     const c = prefix.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       octet = octet * 10 + c - 48;
-      if (++digits > 3 || octet > 255) return null;
+      if (++digits > 3 || octet > 255) return -1;
     } else if (c === 46 || c === 47) {
-      if (digits === 0) return null;
+      if (digits === 0) return -1;
       acc = (acc << 8) | octet;
       octet = 0;
       digits = 0;
       parts++;
       if (c === 47) {
-        if (parts !== 4) return null;
-        const len = Number(prefix.slice(i + 1));
-        if (!Number.isInteger(len) || len < 0 || len > 32) return null;
-        return [acc | 0, len];
+        if (parts !== 4) return -1;
+        let len = 0;
+        const n = prefix.length - i - 1;
+        if (n < 1 || n > 2) return -1;
+        for (let j = i + 1; j < prefix.length; j++) {
+          const d = prefix.charCodeAt(j) - 48;
+          if (d < 0 || d > 9) return -1;
+          len = len * 10 + d;
+        }
+        if (len > 32) return -1;
+        return (acc >>> 0) * 64 + len;
       }
-    } else return null;
+    } else return -1;
   }
-  return null;
+  return -1;
 }
 
 export function formatV4(a: number, len: number): string {
@@ -105,7 +119,7 @@ export class RouteTable {
     }
     const byLen = t[family === 4 ? 0 : 1];
     let s = byLen[len];
-    if (!s && create) byLen[len] = s = { info: this.tableInfo(family, table), len, map: new Map() };
+    if (!s && create) byLen[len] = s = { info: this.tableInfo(family, table), len, map: family === 4 ? new V4Map(len) : new V6Map() };
     return s;
   }
 
@@ -114,36 +128,74 @@ export class RouteTable {
   lookup(family: Family, table: number, prefix: string, create: true): Entry;
   lookup(family: Family, table: number, prefix: string, create: boolean): Entry | undefined;
   lookup(family: Family, table: number, prefix: string, create: boolean): Entry | undefined {
-    let key: number | string;
-    let len: number;
     if (family === 4) {
       const p = parseV4(prefix);
-      if (!p) throw new Error(`not an IPv4 prefix: ${prefix}`);
-      [key, len] = p;
-    } else {
-      key = prefix;
-      len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
+      if (p < 0) throw new Error(`not an IPv4 prefix: ${prefix}`);
+      const len = p % 64;
+      const key = ((p - len) / 64) | 0;
+      const s = this.slot(4, table, len, create);
+      if (!s) return undefined;
+      const m = s.map as V4Map;
+      let e = m.get(key);
+      if (!e && create) {
+        e = { want: null, have: null, gen: 0, nhg: 0, q: 0, slot: s, a: key };
+        m.set(key, e);
+        this.count++;
+      }
+      return e;
     }
-    const s = this.slot(family, table, len, create);
+    const w = this.w6;
+    const len = this.v6Words(prefix);
+    const s = this.slot(6, table, len, create);
     if (!s) return undefined;
-    let e = s.map.get(key);
+    const m = s.map as V6Map;
+    let e = m.get(w);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, q: 0, slot: s, a: key };
-      s.map.set(key, e);
+      e = { want: null, have: null, gen: 0, nhg: 0, q: 0, slot: s, a: prefix };
+      m.set(w, e);
       this.count++;
     }
     return e;
   }
 
+  private readonly w6 = new Int32Array(4);
+
+  /** An IPv6 prefix's words into w6; its length. */
+  private v6Words(prefix: string): number {
+    const w = this.w6;
+    const len = parseV6(prefix, w);
+    if (len >= 0) return len;
+    // an IPv4-mapped tail: the long way
+    const p = parsePrefix(prefix);
+    if (p.family !== 6) throw new Error(`not an IPv6 prefix: ${prefix}`);
+    for (let i = 0; i < 4; i++) w[i] = p.bytes.readInt32BE(4 * i);
+    return p.len;
+  }
+
   delete(e: Entry): void {
-    if (e.slot.map.get(e.a) === e) {
-      e.slot.map.delete(e.a);
-      this.count--;
-    }
+    const removed = typeof e.a === 'number'
+      ? (e.slot.map as V4Map).delete(e)
+      : (this.v6Words(e.a), (e.slot.map as V6Map).delete(this.w6, e));
+    if (removed) this.count--;
   }
 
   prefixOf(e: Entry): string {
     return typeof e.a === 'number' ? formatV4(e.a, e.slot.len) : e.a;
+  }
+
+  /**
+   * Every entry, as the iterator gives them, without a generator step per entry (the full-table
+   * walks at resync and VPP reconnect visit a million). fn may remove entries, not add them.
+   */
+  forEach(fn: (e: Entry) => void): void {
+    for (const [, fams] of this.tables) {
+      for (const byLen of fams) {
+        for (const s of byLen) {
+          if (!s) continue;
+          s.map.forEach(fn);
+        }
+      }
+    }
   }
 
   *[Symbol.iterator](): IterableIterator<Entry> {
@@ -151,6 +203,261 @@ export class RouteTable {
       for (const byLen of fams) {
         for (const s of byLen) if (s) yield* s.map.values();
       }
+    }
+  }
+}
+
+/** A removed slot: probing goes on past it; an insert may reuse it. */
+const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
+
+/**
+ * IPv4 networks of one prefix length → entries: linear probing over an Int32Array of keys and
+ * an array of entries. The home slot keeps blocks of 16 consecutive networks together (zebra
+ * sends its table in prefix order, so neighbours share cache lines) and scatters the blocks by a
+ * multiplicative hash (so that no address pattern piles up in one region). Removal leaves a
+ * marker rather than shifting entries back, so that iterating while removing (the reconciler
+ * does) neither skips nor repeats an entry; markers are dropped when the table is rebuilt.
+ */
+export class V4Map {
+  private bits = 6;
+  private mask = 63;
+  private keys = new Int32Array(64);
+  private vals: (Entry | undefined)[] = new Array<Entry | undefined>(64).fill(undefined);
+  private used = 0; // live entries and markers
+  size = 0;
+
+  /** `len`: the prefix length of every key (its host bits are zero and carry no information). */
+  constructor(private readonly len: number) {}
+
+  private home(k: number): number {
+    const n = this.len === 0 ? 0 : k >>> (32 - this.len);
+    return ((Math.imul(n >>> 4, 0x9e3779b1) >>> (36 - this.bits)) << 4) | (n & 15);
+  }
+
+  get(k: number): Entry | undefined {
+    const vals = this.vals;
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = this.home(k); ; i = (i + 1) & mask) {
+      const v = vals[i];
+      if (v === undefined) return undefined;
+      if (keys[i] === k && v !== GONE) return v;
+    }
+  }
+
+  /** Adds an entry for a key that is not in the table. */
+  set(k: number, e: Entry): void {
+    if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = this.home(k);
+    while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
+    if (vals[i] === undefined) this.used++;
+    this.keys[i] = k;
+    vals[i] = e;
+    this.size++;
+  }
+
+  /** Removes `e` if it is in the table. */
+  delete(e: Entry): boolean {
+    const vals = this.vals;
+    const mask = this.mask;
+    for (let i = this.home(e.a as number); ; i = (i + 1) & mask) {
+      const v = vals[i];
+      if (v === undefined) return false;
+      if (v === e) {
+        vals[i] = GONE;
+        this.size--;
+        return true;
+      }
+    }
+  }
+
+  /** Grows when live entries fill half of it, else only sweeps the markers out. */
+  private rebuild(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    let cap = oldVals.length;
+    if ((this.size + 1) * 2 > cap) cap *= 2;
+    this.bits = 31 - Math.clz32(cap);
+    this.mask = cap - 1;
+    this.keys = new Int32Array(cap);
+    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
+    this.used = 0;
+    this.size = 0;
+    for (let i = 0; i < oldVals.length; i++) {
+      const v = oldVals[i];
+      if (v !== undefined && v !== GONE) this.set(oldKeys[i]!, v);
+    }
+  }
+
+  forEach(fn: (e: Entry) => void): void {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) fn(v);
+    }
+  }
+
+  *values(): IterableIterator<Entry> {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) yield v;
+    }
+  }
+}
+
+/**
+ * "hex:hex::hex/len" → the address as four big-endian int32 words in w, and the length; -1 for
+ * any other text (an IPv4-mapped tail, say), with w undefined.
+ */
+export function parseV6(s: string, w: Int32Array): number {
+  const slash = s.lastIndexOf('/');
+  if (slash < 0 || s.length - slash < 2 || s.length - slash > 4) return -1;
+  let len = 0;
+  for (let i = slash + 1; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    len = len * 10 + d;
+  }
+  if (len > 128) return -1;
+  w[0] = w[1] = w[2] = w[3] = 0;
+  const dbl = s.indexOf('::');
+  if (dbl >= slash) return -1;
+  if (dbl < 0) return groups6(s, 0, slash, w, 0) === 8 ? len : -1;
+  const head = dbl === 0 ? 0 : groups6(s, 0, dbl, w, 0);
+  if (head < 0 || head > 7) return -1;
+  if (dbl + 2 < slash) {
+    let tail = 1;
+    for (let i = dbl + 2; i < slash; i++) if (s.charCodeAt(i) === 58) tail++;
+    if (head + tail > 7 || groups6(s, dbl + 2, slash, w, 8 - tail) !== tail) return -1;
+  }
+  return len;
+}
+
+/** Colon-separated hex groups of s[from, to) into w as 16-bit groups from index `at`: how many, or -1. */
+function groups6(s: string, from: number, to: number, w: Int32Array, at: number): number {
+  let n = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? 58 : s.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0 || at + n > 7) return -1;
+      const g = at + n;
+      w[g >> 1]! |= (g & 1) === 0 ? v << 16 : v;
+      n++;
+      v = 0;
+      digits = 0;
+      continue;
+    }
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    else return -1;
+    if (++digits > 4) return -1;
+    v = (v << 4) | d;
+  }
+  return n;
+}
+
+/** V4Map for IPv6 networks: four int32 words a key, scattered by a multiplicative hash. */
+export class V6Map {
+  private bits = 4;
+  private mask = 15;
+  private keys = new Int32Array(64);
+  private vals: (Entry | undefined)[] = new Array<Entry | undefined>(16).fill(undefined);
+  private used = 0;
+  size = 0;
+
+  private home(k0: number, k1: number, k2: number, k3: number): number {
+    let h = Math.imul(k0, 0x9e3779b1) ^ k1;
+    h = Math.imul(h, 0x85ebca6b) ^ k2;
+    h = Math.imul(h, 0xc2b2ae35) ^ k3;
+    return Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - this.bits);
+  }
+
+  get(w: Int32Array): Entry | undefined {
+    const k0 = w[0]!, k1 = w[1]!, k2 = w[2]!, k3 = w[3]!;
+    const vals = this.vals;
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = this.home(k0, k1, k2, k3); ; i = (i + 1) & mask) {
+      const v = vals[i];
+      if (v === undefined) return undefined;
+      const o = 4 * i;
+      if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && v !== GONE) return v;
+    }
+  }
+
+  /** Adds an entry for a key that is not in the table. */
+  set(w: Int32Array, e: Entry): void {
+    if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
+    this.put(w[0]!, w[1]!, w[2]!, w[3]!, e);
+  }
+
+  private put(k0: number, k1: number, k2: number, k3: number, e: Entry): void {
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = this.home(k0, k1, k2, k3);
+    while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
+    if (vals[i] === undefined) this.used++;
+    const o = 4 * i;
+    this.keys[o] = k0;
+    this.keys[o + 1] = k1;
+    this.keys[o + 2] = k2;
+    this.keys[o + 3] = k3;
+    vals[i] = e;
+    this.size++;
+  }
+
+  /** Removes `e` if it is the entry of w. */
+  delete(w: Int32Array, e: Entry): boolean {
+    const vals = this.vals;
+    const mask = this.mask;
+    for (let i = this.home(w[0]!, w[1]!, w[2]!, w[3]!); ; i = (i + 1) & mask) {
+      const v = vals[i];
+      if (v === undefined) return false;
+      if (v === e) {
+        vals[i] = GONE;
+        this.size--;
+        return true;
+      }
+    }
+  }
+
+  private rebuild(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    let cap = oldVals.length;
+    if ((this.size + 1) * 2 > cap) cap *= 2;
+    this.bits = 31 - Math.clz32(cap);
+    this.mask = cap - 1;
+    this.keys = new Int32Array(4 * cap);
+    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
+    this.used = 0;
+    this.size = 0;
+    for (let i = 0; i < oldVals.length; i++) {
+      const v = oldVals[i];
+      if (v !== undefined && v !== GONE) this.put(oldKeys[4 * i]!, oldKeys[4 * i + 1]!, oldKeys[4 * i + 2]!, oldKeys[4 * i + 3]!, v);
+    }
+  }
+
+  forEach(fn: (e: Entry) => void): void {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) fn(v);
+    }
+  }
+
+  *values(): IterableIterator<Entry> {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) yield v;
     }
   }
 }

@@ -8,7 +8,7 @@ import { pathFields, specFromDetails } from './vpp-fields.js';
 import { routeRequestDef, type RouteRequest } from './route-request.js';
 
 const EMPTY = Buffer.alloc(0);
-import type { Done, Ownership, VppPath, VppPort, VppRouteSpec } from './vpp-port.js';
+import type { Done, Ownership, VppPath, VppPort, VppRouteSpec, Written } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -223,6 +223,55 @@ export class VppAdapter implements VppPort {
     const v2 = this.ownership.mode === 'source';
     const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
     this.sendFast(def, { is_add: false, table, prefix, src: this.ownership.sourceId ?? 0, paths: EMPTY }, done);
+  }
+
+  /** One request object for every write(): the client reads it during the call only. */
+  private readonly req: RouteRequest = { client_index: 0, context: 0, is_add: true, table: 0, prefix: '', len: 0, src: 0, paths: EMPTY };
+  private written: Written = () => {};
+  private readonly ackTo = (token: number, err: Error | null): void => {
+    this.answered++;
+    this.written(token, err);
+  };
+
+  onWritten(cb: Written): void {
+    this.written = cb;
+  }
+
+  get room(): number {
+    return this.c.room;
+  }
+
+  flush(): void {
+    this.c.flush();
+  }
+
+  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
+    void family;
+    const v2 = this.ownership.mode === 'source';
+    const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
+    let bytes: Buffer = EMPTY;
+    if (paths !== null) {
+      const cached = this.pathCache.get(paths);
+      if (cached) bytes = cached;
+      else {
+        try {
+          bytes = def.pathBytes(paths.map(pathFields));
+        } catch (err) {
+          queueMicrotask(() => this.written(token, err as Error));
+          return;
+        }
+        this.pathCache.set(paths, bytes);
+      }
+    }
+    const r = this.req;
+    r.is_add = paths !== null;
+    r.table = table;
+    r.prefix = prefix;
+    r.len = len;
+    r.src = this.ownership.sourceId ?? 0;
+    r.paths = bytes;
+    this.sent++;
+    this.c.requestAckTo(def, r, token, this.ackTo);
   }
 
   private sendFast(def: MessageDef<RouteRequest, unknown>, fields: RouteRequest, done: Done): void {

@@ -37,6 +37,8 @@ export interface Ownership {
 }
 
 export type Done = (err: Error | null) => void;
+/** Completion of VppPort.write: the token given to it, and null or the error. */
+export type Written = (token: number, err: Error | null) => void;
 
 export interface VppPort {
   /** True while requests can be sent. */
@@ -53,6 +55,17 @@ export interface VppPort {
   replace(route: VppRouteSpec, done: Done): void;
   /** Deletes one of our routes. */
   remove(family: Family, table: number, prefix: string, done: Done): void;
+  /**
+   * Optional bulk form of replace (paths given) and remove (null), allocating nothing per route:
+   * an IPv4 prefix as its network int32 and length, an IPv6 one as its text; the outcome goes
+   * with `token` to the callback given to onWritten. With it, `room` says how many writes can go
+   * out now (more would wait in a queue, costing memory, not speed).
+   */
+  write?(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void;
+  onWritten?(cb: Written): void;
+  readonly room?: number;
+  /** Optional: sends the writes made so far now (else they go at the end of this event-loop turn). */
+  flush?(): void;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /** Requests sent and not answered yet (for backpressure and shutdown). */

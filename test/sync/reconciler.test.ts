@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath } from '../../src/sync/vpp-port.js';
+import { SW_IF_INDEX_NONE, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath, type Written } from '../../src/sync/vpp-port.js';
+import { formatV4 } from '../../src/sync/route-table.js';
 import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
 
 interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
@@ -40,7 +41,7 @@ class FakePort implements VppPort {
   remove(_family: Family, table: number, prefix: string, done: Done): void {
     this.finish({ op: 'remove', key: `${table}|${prefix}` }, done);
   }
-  private finish(op: Op, done: Done): void {
+  protected finish(op: Op, done: Done): void {
     this.ops.push(op);
     this.inflight++;
     const run = () => {
@@ -81,6 +82,37 @@ class FakePort implements VppPort {
   }
 }
 
+/** The same port taking the bulk path, as VppAdapter does: write() with tokens, room, flush. */
+class BulkFakePort extends FakePort {
+  /** Writes it takes at once (room); more wait in the reconciler. */
+  capacity = 1000;
+  flushes = 0;
+  maxInflight = 0;
+  private writtenCb: Written = () => {};
+  onWritten(cb: Written): void {
+    this.writtenCb = cb;
+  }
+  get room(): number {
+    return Math.max(0, this.capacity - this.inflight);
+  }
+  flush(): void {
+    this.flushes++;
+  }
+  write(token: number, _family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
+    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
+    const done = (err: Error | null) => this.writtenCb(token, err);
+    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done);
+    else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
+    this.maxInflight = Math.max(this.maxInflight, this.inflight);
+  }
+}
+
+/** Every scenario twice: through replace()/remove(), and through the bulk write(). */
+function both(name: string, fn: (port: FakePort) => Promise<void>): void {
+  test(name, () => fn(new FakePort()));
+  test(`${name} (bulk writes)`, () => fn(new BulkFakePort()));
+}
+
 const quiet = pino({ level: 'silent' });
 
 function make(port: FakePort, o: Partial<ReconcilerOptions> = {}) {
@@ -101,8 +133,7 @@ async function settle(r: Reconciler): Promise<void> {
   await r.idle();
 }
 
-test('every kind of route reaches VPP with the right table and paths', async () => {
-  const port = new FakePort();
+both('every kind of route reaches VPP with the right table and paths', async (port) => {
   const r = make(port, { tableMap: new Map([[200, 7]]) });
   await r.start();
   r.sessionStart(1);
@@ -148,8 +179,7 @@ test('every kind of route reaches VPP with the right table and paths', async () 
   assert.ok(s.pathSets <= 12);
 });
 
-test('--install-connected installs connected routes on their interface', async () => {
-  const port = new FakePort();
+both('--install-connected installs connected routes on their interface', async (port) => {
   const r = make(port, { installConnected: true });
   await r.start();
   r.sessionStart(1);
@@ -158,8 +188,7 @@ test('--install-connected installs connected routes on their interface', async (
   assert.equal(port.fib.get('0|192.0.2.0/24'), pk({ swIfIndex: 5 }));
 });
 
-test('a change sent as delete + add (even in two reads) is one replacing write, never a delete', async () => {
-  const port = new FakePort();
+both('a change sent as delete + add (even in two reads) is one replacing write, never a delete', async (port) => {
   const r = make(port);
   await r.start();
   r.sessionStart(1);
@@ -178,8 +207,7 @@ test('a change sent as delete + add (even in two reads) is one replacing write, 
   assert.ok(port.count('replace') >= 1 && port.count('replace') <= 2);
 });
 
-test('add then delete before programming writes nothing; a re-add of the same paths writes nothing', async () => {
-  const port = new FakePort();
+both('add then delete before programming writes nothing; a re-add of the same paths writes nothing', async (port) => {
   const r = make(port);
   await r.start();
   r.sessionStart(1);
@@ -194,8 +222,7 @@ test('add then delete before programming writes nothing; a re-add of the same pa
   assert.equal(r.state().routes, 1, 'the deleted route left no entry behind');
 });
 
-test('zebra reconnect: an unchanged replay writes nothing; what is not replayed is swept; untouched tables are kept', async () => {
-  const port = new FakePort();
+both('zebra reconnect: an unchanged replay writes nothing; what is not replayed is swept; untouched tables are kept', async (port) => {
   const r = make(port);
   await r.start();
   r.sessionStart(1);
@@ -219,8 +246,7 @@ test('zebra reconnect: an unchanged replay writes nothing; what is not replayed 
   assert.equal(last.writes, 0, 'the replay itself wrote nothing');
 });
 
-test('deletes zebra sends during its replay apply at once; a session that ends mid-replay sweeps nothing', async () => {
-  const port = new FakePort();
+both('deletes zebra sends during its replay apply at once; a session that ends mid-replay sweeps nothing', async (port) => {
   const r = make(port, { resyncGraceMs: 200 });
   await r.start();
   r.sessionStart(1);
@@ -235,8 +261,7 @@ test('deletes zebra sends during its replay apply at once; a session that ends m
   assert.equal(port.fib.has('0|10.2.0.0/16'), true, 'not swept by an aborted replay');
 });
 
-test('fibmgr start adopts VPP routes of our source: no writes for what zebra confirms, the rest swept', async () => {
-  const port = new FakePort();
+both('fibmgr start adopts VPP routes of our source: no writes for what zebra confirms, the rest swept', async (port) => {
   const spec = (prefix: string, gw: string): VppRouteSpec => ({ family: 4, table: 0, prefix, paths: [path({ gateway: gw })] });
   port.installed = [spec('10.1.0.0/16', '10.0.2.2'), spec('10.2.0.0/16', '10.0.2.2'), spec('10.3.0.0/16', '10.0.2.2')];
   for (const s of port.installed) port.fib.set(`0|${s.prefix}`, pathsKey(s.paths));
@@ -251,8 +276,7 @@ test('fibmgr start adopts VPP routes of our source: no writes for what zebra con
   assert.deepEqual(port.ops, [{ op: 'replace', key: '0|10.2.0.0/16', paths: pk({ gateway: '10.0.7.7' }) }, { op: 'remove', key: '0|10.3.0.0/16' }]);
 });
 
-test('VPP restart: everything is replayed into the empty VPP; a reconnect to a VPP that kept our routes writes only the difference', async () => {
-  const port = new FakePort();
+both('VPP restart: everything is replayed into the empty VPP; a reconnect to a VPP that kept our routes writes only the difference', async (port) => {
   const r = make(port);
   await r.start();
   r.sessionStart(1);
@@ -281,8 +305,7 @@ test('VPP restart: everything is replayed into the empty VPP; a reconnect to a V
   assert.equal(port.ops.length, 0);
 });
 
-test('a VPP error on one route is retried with backoff and never blocks the others', async () => {
-  const port = new FakePort();
+both('a VPP error on one route is retried with backoff and never blocks the others', async (port) => {
   let failures = 3;
   port.failWith = (op) => (op.key === '0|10.1.0.0/16' && failures-- > 0 ? Object.assign(new Error('VPP returned -7'), { name: 'VppRetvalError' }) : null);
   const r = make(port);
@@ -300,8 +323,7 @@ test('a VPP error on one route is retried with backoff and never blocks the othe
   assert.equal(s.lastErrors[0]!.route, '0 10.1.0.0/16');
 });
 
-test('backpressure: past maxBacklog the sink is congested until the backlog drains; nothing is dropped', async () => {
-  const port = new FakePort();
+both('backpressure: past maxBacklog the sink is congested until the backlog drains; nothing is dropped', async (port) => {
   port.hold = true;
   const r = make(port, { maxBacklog: 100, window: 50 });
   await r.start();
@@ -322,8 +344,7 @@ test('backpressure: past maxBacklog the sink is congested until the backlog drai
   assert.equal(port.fib.size, 300);
 });
 
-test('a nexthop group that changes re-resolves the routes that use it', async () => {
-  const port = new FakePort();
+both('a nexthop group that changes re-resolves the routes that use it', async (port) => {
   const r = make(port);
   await r.start();
   r.sessionStart(1);
@@ -341,8 +362,7 @@ test('a nexthop group that changes re-resolves the routes that use it', async ()
   assert.equal(r.state().counters.nhgReresolved, 2);
 });
 
-test('stop leaves routes in VPP; stop with flush removes ours', async () => {
-  const port = new FakePort();
+both('stop leaves routes in VPP; stop with flush removes ours', async (port) => {
   const r = make(port);
   await r.start();
   r.sessionStart(1);
@@ -358,4 +378,21 @@ test('stop leaves routes in VPP; stop with flush removes ours', async () => {
   await settle(r2);
   await r2.stop({ flush: true });
   assert.equal(port2.fib.size, 0);
+});
+
+test('bulk writes stop at the port\'s room and go on as it frees up; each pump flushes', async () => {
+  const port = new BulkFakePort();
+  port.capacity = 3;
+  const r = make(port);
+  await r.start();
+  r.sessionStart(1);
+  const events: RouteEvent[] = [];
+  for (let i = 0; i < 40; i++) events.push(route('add', i % 2 ? `2001:db8:${i}::/48` : `10.9.${i}.0/24`, [nh('10.0.2.2')]));
+  r.apply(1, events);
+  await settle(r);
+  assert.equal(port.fib.size, 40);
+  assert.equal(port.fib.get('0|10.9.4.0/24'), pk({ gateway: '10.0.2.2' }));
+  assert.equal(port.fib.get('0|2001:db8:5::/48'), pk({ gateway: '10.0.2.2' }));
+  assert.equal(port.maxInflight, 3);
+  assert.ok(port.flushes >= 40 / 3, `${port.flushes} flushes`);
 });

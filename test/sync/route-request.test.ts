@@ -36,3 +36,33 @@ test('bulk ip_route_add_del(_v2) requests are byte-identical to the generated en
     );
   }
 });
+
+test('bulk requests: an IPv4 network given as int32 and length encodes as its text does', () => {
+  for (const gen of [ip_route_add_del, ip_route_add_del_v2]) {
+    const fast = routeRequestDef(gen as any);
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (addr, len) => {
+        const int = addr.split('.').reduce((a, o) => (a << 8) | Number(o), 0) | 0;
+        const paths = Buffer.alloc(0);
+        const want = fast.encode(397, { is_add: false, table: 3, prefix: `${addr}/${len}`, src: 1, paths });
+        const got = fast.encode(397, { is_add: false, table: 3, prefix: int, len, src: 1, paths });
+        assert.equal(got.toString('hex'), want.toString('hex'));
+      }),
+      { numRuns: 300 },
+    );
+    assert.throws(() => fast.encode(397, { is_add: false, table: 0, prefix: 0, len: 33, src: 0, paths: Buffer.alloc(0) }), /length 33/);
+  }
+});
+
+test('bulk requests: IPv6 prefix text in every form the codec takes, and what it refuses', () => {
+  const fast = routeRequestDef(ip_route_add_del_v2 as any);
+  const enc = (prefix: string) => fast.encode(1, { is_add: false, table: 0, prefix, src: 0, paths: Buffer.alloc(0) }).toString('hex');
+  const gen = (prefix: string) => ip_route_add_del_v2.encode(1, { is_add: false, is_multipath: false, route: { table_id: 0, prefix, paths: [], src: 0 } } as any).toString('hex');
+  for (const p of ['::/0', '::1/128', '1::/16', '2001:DB8::/32', '2001:db8:0:1:2:3:4:5/128', '2001:db8::1:2/127', '1:2:3:4:5:6:7::/112', '::2:3:4:5:6:7:8/128', '::ffff:10.0.0.1/128', '0001:0db8::/32', '10.1.0.0/16', '0.0.0.0/0']) {
+    assert.equal(enc(p), gen(p), p);
+  }
+  for (const p of ['1::2::3/64', ':1::/64', '1:/64', '1:2:3:4:5:6:7:8:9/128', '12345::/16', 'g::/16', '::/129', '::/']) {
+    assert.throws(() => enc(p), /./, p);
+    assert.throws(() => gen(p), /./, p);
+  }
+});

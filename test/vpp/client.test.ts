@@ -253,6 +253,43 @@ describe('VppClient against the simulator', () => {
     assert.ok(e4 instanceof VppDisconnectedError);
   });
 
+  test('requestAckTo: one callback for all, tokens back, fields reusable even past the window, room', async () => {
+    const c = clientFor(sim, path, { window: 4 });
+    assert.equal(c.room, 0, 'no room before connecting');
+    await c.connect();
+    assert.equal(c.room, 4);
+    const got = new Map<number, Error | null>();
+    let all!: () => void;
+    const done = new Promise<void>((r) => (all = r));
+    const cb = (token: number, err: Error | null) => {
+      got.set(token, err);
+      if (got.size === 10) all();
+    };
+    const scratch = d.route('10.80.0.0/16');
+    for (let i = 0; i < 10; i++) {
+      // one object, rewritten for every call: requests 5-10 wait for window space as copies
+      const fresh = d.route(`10.${80 + i}.0.0/16`, '192.0.2.2', i === 7 ? 200 : 0);
+      Object.assign(scratch, fresh);
+      c.requestAckTo(d.ip_route_add_del, scratch, 100 + i, cb);
+      if (i === 3) assert.equal(c.room, 0);
+    }
+    await done;
+    assert.equal(c.room, 4);
+    for (let i = 0; i < 10; i++) {
+      if (i === 7) assert.ok(got.get(107) instanceof VppRetvalError);
+      else assert.equal(got.get(100 + i), null);
+      assert.equal(!!sim.fib.get(0, `10.${80 + i}.0.0/16`), i !== 7, `10.${80 + i}.0.0/16`);
+    }
+    sim.silent.add('ip_route_add_del');
+    const lost = new Promise<[number, Error | null]>((r) => c.requestAckTo(d.ip_route_add_del, d.route('10.99.0.0/16'), 7, (t, e) => r([t, e])));
+    await new Promise((r) => setTimeout(r, 10));
+    sim.dropConnections();
+    const [t, e] = await lost;
+    assert.equal(t, 7);
+    assert.ok(e instanceof VppDisconnectedError);
+    await c.close();
+  });
+
   test('close() sends sockclnt_delete and later requests fail', async () => {
     await client.connect();
     await client.close();

@@ -22,7 +22,7 @@ import {
   type CrcMismatch,
 } from './errors.js';
 import { nullLogger, type MessageDef, type VppLogger } from './types.js';
-import { newRequestStat, record, resultOf, type RequestStat } from './request-stats.js';
+import { mergeStats, newRequestStat, record, resultOf, type RequestStat } from './request-stats.js';
 
 export interface VppClientOptions {
   socketPath: string;
@@ -62,6 +62,7 @@ const S_REQUEST = 1;
 const S_DUMP = 2;
 const S_CALLBACK = 3; // a request whose completion calls sResolve as a node-style callback
 const S_ACK = 4; // S_CALLBACK without decoding the reply: only its retval matters
+const S_TOKEN = 5; // S_ACK whose callback is shared by many requests: it gets (token, error)
 
 interface Queued {
   kind: number;
@@ -69,12 +70,15 @@ interface Queued {
   fields: any;
   resolve: (v: any) => void;
   reject: ((e: Error) => void) | undefined;
+  token: number;
 }
 
 type Resolver = (v: any, w?: any) => void;
 /** Completion of requestCb: (null, reply) or (error). */
 export type ReplyCallback<Rep = any> = (err: Error | null, reply?: Rep) => void;
 type Rejecter = (e: Error) => void;
+/** Completion of requestAckTo: the caller's token, and null or the error. */
+export type TokenCallback = (token: number, err: Error | null) => void;
 
 export declare interface VppClient {
   on(ev: 'connected', fn: (info: ConnectedInfo) => void): this;
@@ -127,11 +131,12 @@ export class VppClient extends EventEmitter {
   private readonly sResolve: (Resolver | undefined)[];
   private readonly sReject: (Rejecter | undefined)[];
   private readonly sDetails: (unknown[] | undefined)[];
+  private readonly sToken: Float64Array;
   private nextContext = 1;
   private inflight = 0;
   private queue: Queued[] = [];
   private queueHead = 0;
-  private readonly stats = new Map<string, RequestStat>();
+  private readonly stats = new Map<MessageDef, RequestStat>();
 
   constructor(opts: VppClientOptions) {
     super();
@@ -152,6 +157,7 @@ export class VppClient extends EventEmitter {
     this.sResolve = new Array(cap);
     this.sReject = new Array(cap);
     this.sDetails = new Array(cap);
+    this.sToken = new Float64Array(cap);
     this.reader = new FrameReader((b, s, e) => this.onPayload(b, s, e));
     for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
       if (!this.companion(def)) throw new Error(`no reply or details definition for ${def.name} in messages`);
@@ -208,6 +214,26 @@ export class VppClient extends EventEmitter {
    */
   requestAck<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
     this.submit(S_ACK, def, fields, cb, undefined);
+  }
+
+  /**
+   * requestAck() for bulk writers that allocate nothing per request: one callback serves them
+   * all and gets the caller's `token` back with the outcome, and `fields` is only read during
+   * the call, so the caller may reuse one object (a request that has to wait for window space
+   * keeps a copy). Errors carry no request fields.
+   */
+  requestAckTo<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, token: number, cb: TokenCallback): void {
+    this.submit(S_TOKEN, def, fields, cb as Resolver, undefined, token);
+  }
+
+  /** Sends what was requested so far now, rather than at the end of this event-loop turn. */
+  flush(): void {
+    if (this.ready) this.writer.flush();
+  }
+
+  /** Requests that can be sent now without waiting for window space. */
+  get room(): number {
+    return this.ready && this.queueHead === this.queue.length ? this.window - this.inflight : 0;
   }
 
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
@@ -415,21 +441,20 @@ export class VppClient extends EventEmitter {
     return m[def.name + '_reply'];
   }
 
-  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined): void {
+  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token = 0): void {
     if (!this.ready) {
       const err = new VppDisconnectedError(def.name, this.closing ? 'client closed' : 'not connected');
-      if (reject) reject(err);
-      else resolve(err);
+      this.failEarly(kind, resolve, reject, err, token);
       return;
     }
     if (this.inflight >= this.window || this.queueHead < this.queue.length) {
-      this.queue.push({ kind, def, fields, resolve, reject });
+      this.queue.push({ kind, def, fields: kind === S_TOKEN ? { ...fields } : fields, resolve, reject, token });
       return;
     }
-    this.send(kind, def, fields, resolve, reject);
+    this.send(kind, def, fields, resolve, reject, token);
   }
 
-  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined): void {
+  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token: number): void {
     let ids = this.idsByDef.get(def);
     if (!ids) {
       const comp = this.companion(def);
@@ -439,7 +464,7 @@ export class VppClient extends EventEmitter {
     const id = ids[0];
     const compId = ids[1];
     if (id < 0 || compId < 0) {
-      this.failEarly(resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`));
+      this.failEarly(kind, resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`), token);
       return;
     }
     let ctx = this.nextContext;
@@ -469,7 +494,7 @@ export class VppClient extends EventEmitter {
         throw err;
       }
     } catch (err) {
-      this.failEarly(resolve, reject, err as Error);
+      this.failEarly(kind, resolve, reject, err as Error, token);
       return;
     }
     if (kind === S_DUMP) {
@@ -483,10 +508,11 @@ export class VppClient extends EventEmitter {
     this.sCtx[slot] = ctx;
     this.sState[slot] = kind;
     this.sReplyId[slot] = compId;
-    this.sSent[slot] = Date.now();
-    this.sStart[slot] = performance.now();
+    this.sSent[slot] = this.now();
+    this.sStart[slot] = this.nowHr;
     this.sDef[slot] = def;
-    this.sFields[slot] = fields;
+    this.sFields[slot] = kind === S_TOKEN ? undefined : fields;
+    this.sToken[slot] = token;
     this.sResolve[slot] = resolve;
     this.sReject[slot] = reject;
     this.inflight++;
@@ -494,14 +520,42 @@ export class VppClient extends EventEmitter {
 
   /** Completed requests by message name: results and latency (see request-stats.ts). */
   requestStats(): ReadonlyMap<string, RequestStat> {
-    return this.stats;
+    // two definitions may carry one message (a bulk encoder beside the generated one): one row
+    const out = new Map<string, RequestStat>();
+    for (const st of this.stats.values()) {
+      const seen = out.get(st.message);
+      out.set(st.message, seen ? mergeStats(seen, st) : st);
+    }
+    return out;
+  }
+
+  /**
+   * Date.now() once per turn of the event loop: the requests of a burst (and the details of a
+   * dump chunk) go out or arrive within one turn anyway, timeouts are seconds, and the clock
+   * cost more than all the other bookkeeping of a request. The latency histogram reads
+   * performance.now() on the same terms (its resolution is one turn).
+   */
+  private nowMs = 0;
+  private nowHr = 0;
+  private readonly forgetNow = (): void => {
+    this.nowMs = 0;
+  };
+
+  private now(): number {
+    if (this.nowMs === 0) {
+      this.nowMs = Date.now();
+      this.nowHr = performance.now();
+      queueMicrotask(this.forgetNow);
+    }
+    return this.nowMs;
   }
 
   private release(slot: number, result = 'ok'): void {
     const def = this.sDef[slot]!;
-    let st = this.stats.get(def.name);
-    if (!st) this.stats.set(def.name, (st = newRequestStat()));
-    record(st, result, (performance.now() - this.sStart[slot]!) / 1000);
+    let st = this.stats.get(def);
+    if (!st) this.stats.set(def, (st = newRequestStat(def.name)));
+    this.now();
+    record(st, result, (this.nowHr - this.sStart[slot]!) / 1000);
     this.sState[slot] = S_FREE;
     this.sDef[slot] = undefined;
     this.sFields[slot] = undefined;
@@ -512,18 +566,21 @@ export class VppClient extends EventEmitter {
   }
 
   // A method, not a closure in send(): no allocation per request.
-  private failEarly(resolve: Resolver, reject: Rejecter | undefined, err: Error): void {
+  private failEarly(kind: number, resolve: Resolver, reject: Rejecter | undefined, err: Error, token: number): void {
     if (reject) reject(err);
+    else if (kind === S_TOKEN) resolve(token, err);
     else resolve(err);
   }
 
   /** Frees a slot and hands its caller the error. */
   private failSlot(slot: number, err: Error): void {
-    const cb = this.state(slot) >= S_CALLBACK;
+    const state = this.state(slot);
     const res = this.sResolve[slot]!;
     const rej = this.sReject[slot];
+    const token = this.sToken[slot]!;
     this.release(slot, resultOf(err));
-    if (cb) res(err);
+    if (state === S_TOKEN) res(token, err);
+    else if (state >= S_CALLBACK) res(err);
     else rej!(err);
   }
 
@@ -533,10 +590,12 @@ export class VppClient extends EventEmitter {
 
   private drain(): void {
     const q = this.queue;
+    // runs after every reply: with nothing queued, leave at once (and allocate nothing)
+    if (q.length === 0) return;
     while (this.inflight < this.window && this.queueHead < q.length && this.ready) {
       const item = q[this.queueHead]!;
       q[this.queueHead++] = undefined as unknown as Queued;
-      this.send(item.kind, item.def, item.fields, item.resolve, item.reject);
+      this.send(item.kind, item.def, item.fields, item.resolve, item.reject, item.token);
     }
     if (this.queueHead === q.length) {
       this.queue = [];
@@ -555,9 +614,7 @@ export class VppClient extends EventEmitter {
     const q = this.queue;
     for (let i = this.queueHead; i < q.length; i++) {
       const item = q[i]!;
-      const err = new VppDisconnectedError(item.def.name, reason);
-      if (item.reject) item.reject(err);
-      else item.resolve(err);
+      this.failEarly(item.kind, item.resolve, item.reject, new VppDisconnectedError(item.def.name, reason), item.token);
     }
     this.queue = [];
     this.queueHead = 0;
@@ -636,7 +693,7 @@ export class VppClient extends EventEmitter {
           return this.unexpected(sock, id, ctx);
         }
         // A long dump is alive while details keep coming: its timeout counts from the last one.
-        this.sSent[slot] = Date.now();
+        this.sSent[slot] = this.now();
         try {
           this.sDetails[slot]!.push(this.defById[id]!.decode(buf, s, e));
         } catch (err) {
@@ -657,6 +714,14 @@ export class VppClient extends EventEmitter {
         const res = this.sResolve[slot]!;
         this.release(slot);
         res(null);
+        this.drain();
+        return;
+      }
+      if (state === S_TOKEN) {
+        const res = this.sResolve[slot]!;
+        const token = this.sToken[slot]!;
+        this.release(slot);
+        res(token, null);
         this.drain();
         return;
       }

@@ -73,8 +73,11 @@ export class VppSim {
   readonly interfaces = new Map<number, SimInterface>();
   /** linux-cp interface pairs that lcp_itf_pair_get lists (the plugin is in the recorded table). */
   readonly lcpPairs: SimLcpPair[] = [];
-  /** Requests seen, by message name (handled, rejected or dropped). */
-  readonly counts = new Map<string, number>();
+  /**
+   * Requests seen by message id (handled, rejected or dropped), named when asked: no Map update
+   * by name for every request of a bulk run.
+   */
+  private readonly countById = new Float64Array(65536);
   /** Fault injection. */
   delayMs = 0;
   reject: RejectFn | null = null;
@@ -139,7 +142,7 @@ export class VppSim {
   restartEmpty(messageTable?: Map<string, number>): void {
     this.dropConnections();
     this.fib.reset();
-    this.counts.clear();
+    this.countById.fill(0);
     this.routeOps.add = this.routeOps.del = 0;
     this.resetInterfaces();
     if (messageTable) {
@@ -163,6 +166,18 @@ export class VppSim {
     const out = new Map<string, number>();
     for (const [k, id] of table) out.set(k, id <= 28 ? id : 29 + ((id - 29 + offset) % (max - 28)));
     return out;
+  }
+
+  /** Requests seen, by message name (handled, rejected or dropped). */
+  get counts(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (let id = 0; id < this.countById.length; id++) {
+      const n = this.countById[id]!;
+      if (n === 0) continue;
+      const name = this.nameById[id] ?? `unknown-id-${id}`;
+      m.set(name, (m.get(name) ?? 0) + n);
+    }
+    return m;
   }
 
   count(name: string): number {
@@ -218,14 +233,13 @@ export class VppSim {
     const id = b.readUInt16BE(s);
     if (id === SOCKCLNT_CREATE_ID && c.clientIndex < 0) return this.sockclntCreate(c, b, s, e);
     const h = this.handlerById[id];
-    const name = this.nameById[id] ?? `unknown-id-${id}`;
-    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    this.countById[id]++;
     // VPP: no handler → nothing; truncated → dropped; a foreign client_index → no reply.
     if (!h || e - s < h.min || b.readUInt32BE(s + 2) !== c.clientIndex) return;
-    if (this.silent.has(name)) return;
+    if (this.silent.size > 0 && this.silent.has(this.nameById[id] ?? `unknown-id-${id}`)) return;
     const ctx = b.readUInt32BE(s + 6);
     if (this.reject) {
-      const rv = this.reject(name, b.subarray(s, e));
+      const rv = this.reject(this.nameById[id] ?? `unknown-id-${id}`, b.subarray(s, e));
       if (rv !== undefined) return this.errorReply(c, h, ctx, rv);
     }
     h.fn(c, b, s, e, ctx);
@@ -273,6 +287,7 @@ export class VppSim {
       this.idOf.set(key, id);
     }
     this.routeReplyId = this.idOf.get(this.routeReplyKey) ?? 0;
+    this.routeReplyV2Id = this.idOf.get(this.routeReplyV2Key) ?? 0;
     const defs = this.handlers();
     for (const [key, def] of Object.entries(defs)) {
       const id = this.table.get(key);
@@ -610,13 +625,15 @@ export class VppSim {
   private routeReply(c: Conn, key: string, ctx: number, rv: number, stats: number): void {
     const at = c.out.reserve(14);
     const o = c.out.buffer;
-    o.writeUInt16BE(key === this.routeReplyKey ? this.routeReplyId : this.idOf.get(key) ?? 0, at);
+    o.writeUInt16BE(key === this.routeReplyKey ? this.routeReplyId : key === this.routeReplyV2Key ? this.routeReplyV2Id : this.idOf.get(key) ?? 0, at);
     o.writeUInt32BE(ctx >>> 0, at + 2);
     o.writeInt32BE(rv, at + 6);
     o.writeUInt32BE(stats >>> 0, at + 10);
   }
   private readonly routeReplyKey = 'ip_route_add_del_reply_1992deab';
   private routeReplyId = 0;
+  private readonly routeReplyV2Key = 'ip_route_add_del_v2_reply_1992deab';
+  private routeReplyV2Id = 0;
 
   // Routes programmed in bulk mostly share their path set: keep one copy of the last one seen.
   /**

@@ -5,10 +5,13 @@ export const HEADER_SIZE = 16;
 export const MAX_PAYLOAD = 64 * 1024 * 1024;
 
 export function writeHeader(buf: Buffer, off: number, payloadLen: number): void {
-  buf.writeUInt32BE(0, off);
-  buf.writeUInt32BE(0, off + 4);
-  buf.writeUInt32BE(payloadLen, off + 8);
-  buf.writeUInt32BE(0, off + 12);
+  // byte stores: written for every message, and Buffer's write methods check their arguments
+  for (let i = off; i < off + 8; i++) buf[i] = 0;
+  buf[off + 8] = payloadLen >>> 24;
+  buf[off + 9] = payloadLen >>> 16;
+  buf[off + 10] = payloadLen >>> 8;
+  buf[off + 11] = payloadLen;
+  buf[off + 12] = buf[off + 13] = buf[off + 14] = buf[off + 15] = 0;
 }
 
 /** One frame as a header and its payload, for tests and rare messages. */
