@@ -7,6 +7,7 @@
 // definition (a test compares them), so the client treats it as that message.
 import type { MessageDef } from '../vpp/index.js';
 import { VppEncodeError, writePrefix } from '../vpp/codec/runtime.js';
+import { parseV6 } from './route-table.js';
 
 export const PATH_BYTES = 167;
 
@@ -91,66 +92,25 @@ export function routeRequestDef(gen: MessageDef): MessageDef<RouteRequest, unkno
 }
 
 /**
- * "hex:hex::hex/len" into a prefix (af 1, 16 bytes, length) at o of a zeroed area; false, with
+ * "hex:hex::hex/len" into a prefix (af 1, 16 bytes, length) at o (parsed as the route table does); false, with
  * some of the area written over, for any other text (dotted tails, bad groups): the caller then
  * hands it to the codec, which writes it or says why not.
  */
 export function writeIp6Prefix(b: Buffer, o: number, s: string): boolean {
-  const slash = s.lastIndexOf('/');
-  if (slash < 0 || s.length - slash < 2 || s.length - slash > 4) return false;
-  let len = 0;
-  for (let i = slash + 1; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    len = len * 10 + d;
-  }
-  if (len > 128) return false;
-  const dbl = s.indexOf('::');
-  if (dbl >= slash) return false;
-  let head: number;
-  let tail = 0;
-  if (dbl < 0) {
-    head = groups(b, o + 1, s, 0, slash, 8);
-    if (head !== 8) return false;
-  } else {
-    head = dbl === 0 ? 0 : groups(b, o + 1, s, 0, dbl, 7);
-    if (head < 0) return false;
-    if (dbl + 2 < slash) {
-      // the groups after "::" end at byte 16: parse them after the head, then move them there
-      tail = groups(b, o + 1 + 2 * head, s, dbl + 2, slash, 7 - head);
-      if (tail < 0) return false;
-      b.copyWithin(o + 17 - 2 * tail, o + 1 + 2 * head, o + 1 + 2 * (head + tail));
-      b.fill(0, o + 1 + 2 * head, o + 17 - 2 * tail);
-    }
-  }
+  const len = parseV6(s, W6);
+  if (len < 0) return false;
   b[o] = 1;
+  for (let k = 0; k < 4; k++) {
+    const x = W6[k]!;
+    const p = o + 1 + 4 * k;
+    b[p] = x >>> 24;
+    b[p + 1] = (x >>> 16) & 255;
+    b[p + 2] = (x >>> 8) & 255;
+    b[p + 3] = x & 255;
+  }
   b[o + 17] = len;
   return true;
 }
 
-/** Colon-separated hex groups of s[from, to) as 16-bit words at o; how many, or -1. */
-function groups(b: Buffer, o: number, s: string, from: number, to: number, max: number): number {
-  let n = 0;
-  let v = 0;
-  let digits = 0;
-  for (let i = from; i <= to; i++) {
-    const c = i === to ? 58 : s.charCodeAt(i);
-    if (c === 58) {
-      if (digits === 0 || n === max) return -1;
-      b[o + 2 * n] = v >> 8;
-      b[o + 2 * n + 1] = v & 255;
-      n++;
-      v = 0;
-      digits = 0;
-      continue;
-    }
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else if (c >= 65 && c <= 70) d = c - 55;
-    else return -1;
-    if (++digits > 4) return -1;
-    v = (v << 4) | d;
-  }
-  return n;
-}
+/** Scratch words for parseV6 (one route at a time). */
+const W6 = new Int32Array(4);
