@@ -81,7 +81,7 @@ if (idx >= 0) {
   process.stdout.write(JSON.stringify(runCase(CASES[Number(process.argv[idx + 1])])));
 } else {
   const rows = CASES.map((_, i) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', String(i)], { encoding: 'utf8', env: process.env });
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--case', String(i)], { encoding: 'utf8', env: process.env });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout) as Record<string, string | number>;
   });

@@ -19,8 +19,10 @@ function usage(child: ChildProcess): Promise<{ cpu: NodeJS.CpuUsage; rss: number
 }
 
 const path = join(tmpdir(), `fibmgr-vpp-bench-${process.pid}.sock`);
-const child = fork(fileURLToPath(new URL('../src/vpp/sim/main.ts', import.meta.url)), [path], {
-  execArgv: ['--import', 'tsx', ...(process.env.VPP_BENCH_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+// Run from source (tsx) or compiled (npm run bench:vpp): the simulator follows suit.
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const child = fork(fileURLToPath(new URL(`../src/vpp/sim/main${ext}`, import.meta.url)), [path], {
+  execArgv: [...(ext === '.ts' ? ['--import', 'tsx'] : []), ...(process.env.VPP_BENCH_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
   stdio: 'inherit',
 });
 await once(child, 'message');

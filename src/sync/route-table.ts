@@ -211,23 +211,106 @@ export class RouteTable {
 const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
 
 /**
- * IPv4 networks of one prefix length → entries: linear probing over an Int32Array of keys and
- * an array of entries. The home slot keeps blocks of 16 consecutive networks together (zebra
- * sends its table in prefix order, so neighbours share cache lines) and scatters the blocks by a
- * multiplicative hash (so that no address pattern piles up in one region). Removal leaves a
- * marker rather than shifting entries back, so that iterating while removing (the reconciler
- * does) neither skips nor repeats an entry; markers are dropped when the table is rebuilt.
+ * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what
+ * V4Map and V6Map share. Removal leaves a marker rather than shifting entries back, so that
+ * iterating while removing (the reconciler does) neither skips nor repeats an entry; markers are
+ * dropped when the table is rebuilt.
  */
-export class V4Map {
-  private bits = 6;
-  private mask = 63;
-  private keys = new Int32Array(64);
-  private vals: (Entry | undefined)[] = new Array<Entry | undefined>(64).fill(undefined);
+abstract class ProbeMap {
+  protected bits: number;
+  protected mask: number;
+  protected keys: Int32Array;
+  protected vals: (Entry | undefined)[];
   private used = 0; // live entries and markers
   size = 0;
 
+  constructor(private readonly words: number, cap: number) {
+    this.bits = 31 - Math.clz32(cap);
+    this.mask = cap - 1;
+    this.keys = new Int32Array(words * cap);
+    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
+  }
+
+  /** Re-adds an entry whose key is at slot i of `keys` (during a rebuild). */
+  protected abstract reinsert(keys: Int32Array, i: number, e: Entry): void;
+
+  /** Makes room for one more entry (call before `claim`, which rebuilding would invalidate). */
+  protected reserve(): void {
+    if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
+  }
+
+  /** The first free slot from `home` on, taken for e; the caller writes its key there. */
+  protected claim(home: number, e: Entry): number {
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = home;
+    while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
+    if (vals[i] === undefined) this.used++;
+    vals[i] = e;
+    this.size++;
+    return i;
+  }
+
+  /** Removes `e`, probing from its home slot; false if it is not there. */
+  protected remove(home: number, e: Entry): boolean {
+    const vals = this.vals;
+    const mask = this.mask;
+    for (let i = home; ; i = (i + 1) & mask) {
+      const v = vals[i];
+      if (v === undefined) return false;
+      if (v === e) {
+        vals[i] = GONE;
+        this.size--;
+        return true;
+      }
+    }
+  }
+
+  /** Grows when live entries fill half of it, else only sweeps the markers out. */
+  private rebuild(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    let cap = oldVals.length;
+    if ((this.size + 1) * 2 > cap) cap *= 2;
+    this.bits = 31 - Math.clz32(cap);
+    this.mask = cap - 1;
+    this.keys = new Int32Array(this.words * cap);
+    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
+    this.used = 0;
+    this.size = 0;
+    for (let i = 0; i < oldVals.length; i++) {
+      const v = oldVals[i];
+      if (v !== undefined && v !== GONE) this.reinsert(oldKeys, i, v);
+    }
+  }
+
+  forEach(fn: (e: Entry) => void): void {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) fn(v);
+    }
+  }
+
+  *values(): IterableIterator<Entry> {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined && v !== GONE) yield v;
+    }
+  }
+}
+
+/**
+ * IPv4 networks of one prefix length → entries. The home slot keeps blocks of 16 consecutive
+ * networks together (zebra sends its table in prefix order, so neighbours share cache lines) and
+ * scatters the blocks by a multiplicative hash (so that no address pattern piles up in one region).
+ */
+export class V4Map extends ProbeMap {
   /** `len`: the prefix length of every key (its host bits are zero and carry no information). */
-  constructor(private readonly len: number) {}
+  constructor(private readonly len: number) {
+    super(1, 64);
+  }
 
   private home(k: number): number {
     const n = this.len === 0 ? 0 : k >>> (32 - this.len);
@@ -247,64 +330,18 @@ export class V4Map {
 
   /** Adds an entry for a key that is not in the table. */
   set(k: number, e: Entry): void {
-    if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
-    const vals = this.vals;
-    const mask = this.mask;
-    let i = this.home(k);
-    while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
-    if (vals[i] === undefined) this.used++;
-    this.keys[i] = k;
-    vals[i] = e;
-    this.size++;
+    this.reserve();
+    this.keys[this.claim(this.home(k), e)] = k;
   }
 
   /** Removes `e` if it is in the table. */
   delete(e: Entry): boolean {
-    const vals = this.vals;
-    const mask = this.mask;
-    for (let i = this.home(e.a as number); ; i = (i + 1) & mask) {
-      const v = vals[i];
-      if (v === undefined) return false;
-      if (v === e) {
-        vals[i] = GONE;
-        this.size--;
-        return true;
-      }
-    }
+    return this.remove(this.home(e.a as number), e);
   }
 
-  /** Grows when live entries fill half of it, else only sweeps the markers out. */
-  private rebuild(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    let cap = oldVals.length;
-    if ((this.size + 1) * 2 > cap) cap *= 2;
-    this.bits = 31 - Math.clz32(cap);
-    this.mask = cap - 1;
-    this.keys = new Int32Array(cap);
-    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
-    this.used = 0;
-    this.size = 0;
-    for (let i = 0; i < oldVals.length; i++) {
-      const v = oldVals[i];
-      if (v !== undefined && v !== GONE) this.set(oldKeys[i]!, v);
-    }
-  }
-
-  forEach(fn: (e: Entry) => void): void {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined && v !== GONE) fn(v);
-    }
-  }
-
-  *values(): IterableIterator<Entry> {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined && v !== GONE) yield v;
-    }
+  protected reinsert(keys: Int32Array, i: number, e: Entry): void {
+    const k = keys[i]!;
+    this.keys[this.claim(this.home(k), e)] = k;
   }
 }
 
@@ -364,13 +401,10 @@ function groups6(s: string, from: number, to: number, w: Int32Array, at: number)
 }
 
 /** V4Map for IPv6 networks: four int32 words a key, scattered by a multiplicative hash. */
-export class V6Map {
-  private bits = 4;
-  private mask = 15;
-  private keys = new Int32Array(64);
-  private vals: (Entry | undefined)[] = new Array<Entry | undefined>(16).fill(undefined);
-  private used = 0;
-  size = 0;
+export class V6Map extends ProbeMap {
+  constructor() {
+    super(4, 16);
+  }
 
   private home(k0: number, k1: number, k2: number, k3: number): number {
     let h = Math.imul(k0, 0x9e3779b1) ^ k1;
@@ -394,70 +428,24 @@ export class V6Map {
 
   /** Adds an entry for a key that is not in the table. */
   set(w: Int32Array, e: Entry): void {
-    if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
+    this.reserve();
     this.put(w[0]!, w[1]!, w[2]!, w[3]!, e);
-  }
-
-  private put(k0: number, k1: number, k2: number, k3: number, e: Entry): void {
-    const vals = this.vals;
-    const mask = this.mask;
-    let i = this.home(k0, k1, k2, k3);
-    while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
-    if (vals[i] === undefined) this.used++;
-    const o = 4 * i;
-    this.keys[o] = k0;
-    this.keys[o + 1] = k1;
-    this.keys[o + 2] = k2;
-    this.keys[o + 3] = k3;
-    vals[i] = e;
-    this.size++;
   }
 
   /** Removes `e` if it is the entry of w. */
   delete(w: Int32Array, e: Entry): boolean {
-    const vals = this.vals;
-    const mask = this.mask;
-    for (let i = this.home(w[0]!, w[1]!, w[2]!, w[3]!); ; i = (i + 1) & mask) {
-      const v = vals[i];
-      if (v === undefined) return false;
-      if (v === e) {
-        vals[i] = GONE;
-        this.size--;
-        return true;
-      }
-    }
+    return this.remove(this.home(w[0]!, w[1]!, w[2]!, w[3]!), e);
   }
 
-  private rebuild(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    let cap = oldVals.length;
-    if ((this.size + 1) * 2 > cap) cap *= 2;
-    this.bits = 31 - Math.clz32(cap);
-    this.mask = cap - 1;
-    this.keys = new Int32Array(4 * cap);
-    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
-    this.used = 0;
-    this.size = 0;
-    for (let i = 0; i < oldVals.length; i++) {
-      const v = oldVals[i];
-      if (v !== undefined && v !== GONE) this.put(oldKeys[4 * i]!, oldKeys[4 * i + 1]!, oldKeys[4 * i + 2]!, oldKeys[4 * i + 3]!, v);
-    }
+  protected reinsert(keys: Int32Array, i: number, e: Entry): void {
+    this.put(keys[4 * i]!, keys[4 * i + 1]!, keys[4 * i + 2]!, keys[4 * i + 3]!, e);
   }
 
-  forEach(fn: (e: Entry) => void): void {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined && v !== GONE) fn(v);
-    }
-  }
-
-  *values(): IterableIterator<Entry> {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined && v !== GONE) yield v;
-    }
+  private put(k0: number, k1: number, k2: number, k3: number, e: Entry): void {
+    const o = 4 * this.claim(this.home(k0, k1, k2, k3), e);
+    this.keys[o] = k0;
+    this.keys[o + 1] = k1;
+    this.keys[o + 2] = k2;
+    this.keys[o + 3] = k3;
   }
 }

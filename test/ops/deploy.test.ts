@@ -101,3 +101,19 @@ test('compose: zebra, VPP and fibmgr, with VPP\'s API socket shared', () => {
   assert.equal(c.services.fibmgr!.environment!.FIBMGR_VPP_SOCK, '/run/vpp/api.sock');
   assert.ok(c.services.fibmgr!.build, 'fibmgr built from the Dockerfile');
 });
+
+test('the fibmgr command starts node with the flags its shebang names (env -S works here)', () => {
+  const line = readFileSync(join(REPO, 'src', 'cli.ts'), 'utf8').split('\n')[0]!;
+  assert.match(line, /^#!\/usr\/bin\/env -S node --/);
+  // A script with the same first line, run as the installed bin is: by the kernel, through it.
+  const dir = mkdtempSync(join(tmpdir(), 'fibmgr-shebang-'));
+  try {
+    const script = join(dir, 'probe.mjs');
+    writeFileSync(script, `${line}\nconsole.log(JSON.stringify(process.execArgv));\n`, { mode: 0o755 });
+    const r = spawnSync(script, { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), line.split(' ').slice(3), 'node received the shebang flags');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
