@@ -22,6 +22,14 @@ export interface FpmServerOptions {
   logger: Logger;
 }
 
+/**
+ * Bytes decoded and applied at a time. A 64 KB read holds about a thousand routes; their events,
+ * all alive until applied, are what a young-generation GC finds alive and promotes when it runs
+ * meanwhile (~230 KB a scavenge in the sync bench, growing the old generation by 200 MB of garbage
+ * during a replay). Eight pieces a read keep that an eighth.
+ */
+const PIECE = 8192;
+
 export type SessionState = 'none' | 'up' | 'paused';
 
 export interface FpmSessionInfo {
@@ -156,17 +164,21 @@ export class FpmServer {
     const st = s.decoder.stats;
     const routes0 = st.routes;
     const frames0 = st.frames;
-    const events: RouteEvent[] = s.decoder.push(chunk);
+    for (let off = 0; off < chunk.length; off += PIECE) {
+      const events: RouteEvent[] = s.decoder.push(off === 0 && chunk.length <= PIECE ? chunk : chunk.subarray(off, off + PIECE));
+      if (events.length) this.opts.sink.apply(s.id, events);
+      const bad = s.decoder.fatal ?? events.find((e) => e.kind === 'error');
+      if (bad && bad.kind === 'error') {
+        this.routesTotal += st.routes - routes0;
+        this.framesTotal += st.frames - frames0;
+        this.sessionsFailed++;
+        this.log.error({ session: s.id, peer: s.peer, offset: bad.offset, reason: bad.reason }, 'bad FPM input: closing the session');
+        this.endSession(s, `bad input at offset ${bad.offset}: ${bad.reason}`);
+        return;
+      }
+    }
     this.routesTotal += st.routes - routes0;
     this.framesTotal += st.frames - frames0;
-    if (events.length) this.opts.sink.apply(s.id, events);
-    const bad = s.decoder.fatal ?? events.find((e) => e.kind === 'error');
-    if (bad && bad.kind === 'error') {
-      this.sessionsFailed++;
-      this.log.error({ session: s.id, peer: s.peer, offset: bad.offset, reason: bad.reason }, 'bad FPM input: closing the session');
-      this.endSession(s, `bad input at offset ${bad.offset}: ${bad.reason}`);
-      return;
-    }
     if (this.opts.sink.congested) this.pause(s);
     else this.yieldTurn(s);
   }

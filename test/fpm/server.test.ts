@@ -174,3 +174,17 @@ test('close() ends the session and stops listening', async () => {
   assert.ok(sink.log.includes('end 1 server closing'));
   await assert.rejects(dial(port));
 });
+
+test('a large read is decoded and applied a piece (8 KB) at a time, so that few events are alive at once', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('kernel-1k');
+  assert.ok(data.length > 4 * 8192, 'the fixture spans several pieces');
+  const want = decodeWhole(data);
+  const s = await dial(port);
+  await until('up', () => server.stats.state === 'up');
+  s.write(data);
+  await until('all events', () => (sink.events.get(1)?.length ?? 0) >= want.length);
+  assert.deepEqual(sink.events.get(1), want);
+  assert.ok(sink.applies >= Math.ceil(data.length / 8192), `${sink.applies} applies for ${data.length} bytes`);
+  s.destroy();
+});
