@@ -1,6 +1,8 @@
 // ip_route_add_del through the client into the simulator (in a child process, so that the CPU
 // split is visible): 1,000,000 IPv4 /32 routes pipelined, and fewer one at a time.
-// Run: npm run bench:vpp   (VPP_BENCH_N, VPP_BENCH_SERIAL_N to change the counts)
+// Run: npm run bench:vpp   (VPP_BENCH_N, VPP_BENCH_SERIAL_N to change the counts). It runs with
+// node's default flags, as a program using the client library would (fibmgr's own flags are
+// for its whole pipeline: bench:sync).
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point: flags → Config → the daemon, or one of the subcommands.
 // A small young generation (4 MB semi-spaces, V8's default grows to 16 MB): the route stream
-// makes short-lived objects at a steady rate, and the bigger nursery only added ~55 MB of RSS at
-// a full table, at the same rate (npm run bench:sync). The benches run with the same flag.
+// makes short-lived objects at a steady rate, and the bigger nursery only added ~45 MB of RSS at
+// a full table, at the same rate (npm run bench:sync). bench:sync and bench:decode run with it.
 import { Command, Option } from 'commander';
 import { OPTIONS, type Config } from './config/options.js';
 import { loadConfig, ConfigError, envName, CONFIG_ENV } from './config/load.js';
