@@ -29,17 +29,13 @@ const child = fork(fileURLToPath(new URL(`../src/vpp/sim/main${ext}`, import.met
 });
 await once(child, 'message');
 
-function routeFor(i: number, isAdd: boolean): any {
+function prefixFor(i: number): string {
   const a = 0x0a000000 + i;
-  return {
-    is_add: isAdd,
-    is_multipath: false,
-    route: {
-      table_id: 0,
-      prefix: `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`,
-      paths: isAdd ? [pathTemplate] : [],
-    },
-  };
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`;
+}
+
+function routeFor(i: number, isAdd: boolean): any {
+  return { is_add: isAdd, is_multipath: false, route: { table_id: 0, prefix: prefixFor(i), paths: isAdd ? [pathTemplate] : [] } };
 }
 // Fields left out encode as zero (the generated codec's rule).
 const pathTemplate = { sw_if_index: 1, weight: 1, type: 0, proto: 0, nh: { address: { ip4: '192.0.2.2' } } };
@@ -49,7 +45,7 @@ const codec = 'generated (src/vpp/gen)';
 interface Row { run: string; n: number; seconds: number; rate: number; clientCpu: string; simCpu: string; simShare: string; rss: string }
 const rows: Row[] = [];
 
-async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean, api: 'promise' | 'cb' | 'ack' = 'promise'): Promise<void> {
+async function run(name: string, n: number, window: number, isAdd: boolean, serial: boolean, api: 'promise' | 'cb' | 'ack' | 'token' = 'promise'): Promise<void> {
   const client = new VppClient({ socketPath: path, messages, required: [add], window, timeoutMs: 60_000 });
   await client.connect();
   const sim0 = await usage(child);
@@ -67,8 +63,16 @@ async function run(name: string, n: number, window: number, isAdd: boolean, seri
         else if (sent - done < cap / 2) pump();
       };
       const cb = (err: Error | null) => (err ? reject(err) : onDone());
+      const tokenCb = (_token: number, err: Error | null) => (err ? reject(err) : onDone());
+      // requestAckTo reads the fields during the call only: one object serves every request
+      const reused = routeFor(0, isAdd);
       const pump = () => {
-        if (api === 'ack') while (sent < n && sent - done < cap) client.requestAck(add, routeFor(sent++, isAdd), cb);
+        if (api === 'token') {
+          while (sent < n && sent - done < cap) {
+            reused.route.prefix = prefixFor(sent);
+            client.requestAckTo(add, reused, sent++, tokenCb);
+          }
+        } else if (api === 'ack') while (sent < n && sent - done < cap) client.requestAck(add, routeFor(sent++, isAdd), cb);
         else if (api === 'cb') while (sent < n && sent - done < cap) client.requestCb(add, routeFor(sent++, isAdd), cb);
         else while (sent < n && sent - done < cap) client.request(add, routeFor(sent++, isAdd)).then(onDone, reject);
       };
@@ -100,6 +104,8 @@ await run(`add, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, true, fal
 await run(`delete, pipelined (window ${WINDOW}), requestCb()`, N, WINDOW, false, false, 'cb');
 await run(`add, pipelined (window ${WINDOW}), requestAck()`, N, WINDOW, true, false, 'ack');
 await run(`delete, pipelined (window ${WINDOW}), requestAck()`, N, WINDOW, false, false, 'ack');
+await run(`add, pipelined (window ${WINDOW}), requestAckTo()`, N, WINDOW, true, false, 'token');
+await run(`delete, pipelined (window ${WINDOW}), requestAckTo()`, N, WINDOW, false, false, 'token');
 await run('add, one at a time', SERIAL_N, 1, true, true);
 child.send('stop');
 
