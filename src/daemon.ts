@@ -48,8 +48,24 @@ async function connectVpp(client: VppClient, config: Config, log: Logger, stoppi
   }
 }
 
+/**
+ * The last resort: an exception nothing caught means state fibmgr can no longer trust. Log it
+ * and exit non-zero — systemd restarts fibmgr, which adopts VPP's routes (no forwarding gap) —
+ * rather than die with a stack trace on stderr or limp on.
+ */
+function installLastResortGuard(log: Logger): void {
+  const die = (kind: string) => (err: unknown) => {
+    log.fatal({ kind, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected exception: exiting so that the service manager restarts fibmgr');
+    log.flush(() => process.exit(70));
+    setTimeout(() => process.exit(70), 1000).unref();
+  };
+  process.on('uncaughtException', die('uncaughtException'));
+  process.on('unhandledRejection', die('unhandledRejection'));
+}
+
 export async function runDaemon(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
+  installLastResortGuard(log);
   const ifmap = parseInterfaceMap(config.interfaceMap);
   const tableMap = parseTableMap(config.tableMap);
   let stopping = false;

@@ -67,6 +67,10 @@ interface Session {
   /** Reading stopped until the event loop has had a turn (see onData). */
   yielding: boolean;
   ended: boolean;
+  /** Decoder errors already looked at. */
+  errorsSeen: number;
+  /** Kinds of unusable message already logged at warn in this session (then debug: a replay repeats them). */
+  logged: Set<string>;
 }
 
 export class FpmServer {
@@ -144,7 +148,7 @@ export class FpmServer {
     const s: Session = {
       id: this.nextId++, socket, peer,
       decoder: this.opts.decoder(),
-      bytes: 0, since: new Date(), paused: false, yielding: false, ended: false,
+      bytes: 0, since: new Date(), paused: false, yielding: false, ended: false, errorsSeen: 0, logged: new Set(),
     };
     this.current = s;
     socket.setKeepAlive(true, 10_000);
@@ -166,9 +170,11 @@ export class FpmServer {
     const frames0 = st.frames;
     for (let off = 0; off < chunk.length; off += PIECE) {
       const events: RouteEvent[] = s.decoder.push(off === 0 && chunk.length <= PIECE ? chunk : chunk.subarray(off, off + PIECE));
+      if (s.decoder.stats.errors !== s.errorsSeen) this.noteUnusable(s, events);
       if (events.length) this.opts.sink.apply(s.id, events);
-      const bad = s.decoder.fatal ?? events.find((e) => e.kind === 'error');
-      if (bad && bad.kind === 'error') {
+      // Only a broken byte stream ends the session; a message we cannot use costs that message.
+      const bad = s.decoder.fatal;
+      if (bad) {
         this.routesTotal += st.routes - routes0;
         this.framesTotal += st.frames - frames0;
         this.sessionsFailed++;
@@ -181,6 +187,23 @@ export class FpmServer {
     this.framesTotal += st.frames - frames0;
     if (this.opts.sink.congested) this.pause(s);
     else this.yieldTurn(s);
+  }
+
+  /** Logs the messages of this piece that could not be used: once per kind a session at warn. */
+  private noteUnusable(s: Session, events: RouteEvent[]): void {
+    s.errorsSeen = s.decoder.stats.errors;
+    for (const ev of events) {
+      if (ev.kind !== 'error' || ev === s.decoder.fatal) continue;
+      const fields = {
+        session: s.id, peer: s.peer, offset: ev.offset, what: ev.what, reason: ev.reason,
+        route: ev.route ? `${ev.route.table} ${ev.route.prefix}` : undefined,
+      };
+      if (s.logged.has(ev.what)) this.log.debug(fields, 'FPM message not usable: skipped');
+      else {
+        s.logged.add(ev.what);
+        this.log.warn(fields, 'FPM message not usable: skipped (the session goes on; later ones of this kind are logged at debug)');
+      }
+    }
   }
 
   /**

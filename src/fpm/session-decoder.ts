@@ -1,11 +1,11 @@
 // One FPM session's byte stream → route events, in stream order. Owns the per-session state a
 // stream needs: the partial frame, the nexthop groups zebra defined, the routes waiting for a
 // group that has not arrived yet, and which rtnh_hops convention the sender uses.
-import type { ErrorEvent, Nexthop, RouteEvent, RouteEventAdd, RouteEventRoute, SkippedEvent } from '../route/types.js';
+import type { ErrorEvent, Nexthop, RouteEvent, RouteEventAdd, RouteEventRoute, RouteIdentity, SkippedEvent, UnusableKind } from '../route/types.js';
 import { routeKey } from '../route/types.js';
 import { DecodeError } from './decode-error.js';
 import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_MSG_PROTOBUF, FrameReader } from './frame.js';
-import { NexthopGroupTable } from './nexthop-groups.js';
+import { NexthopGroupTable, type ApplyResult } from './nexthop-groups.js';
 import { u16, u32 } from './netlink/attributes.js';
 import {
   NLMSG_HDRLEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTMSG_LEN, messageName,
@@ -23,6 +23,8 @@ export interface FpmSessionDecoderOptions {
   maxPendingRoutes?: number;
   /** Nexthop ids a session may define. */
   maxNexthopGroups?: number;
+  /** Member references all of a session's groups may hold together. */
+  maxGroupLinks?: number;
 }
 
 export interface FpmDecoderStats {
@@ -38,6 +40,10 @@ interface Held {
   route: RouteEventAdd;
   key: string;
   offset: number;
+}
+
+function identity(r: RouteEventRoute): RouteIdentity {
+  return { family: r.family, table: r.table, prefix: r.prefix, op: r.op, protocol: r.protocol, type: r.type };
 }
 
 export class FpmSessionDecoder {
@@ -56,7 +62,7 @@ export class FpmSessionDecoder {
 
   constructor(opts: FpmSessionDecoderOptions = {}) {
     this.weights = new WeightConvention(opts.weights ?? 'auto');
-    this.groups = new NexthopGroupTable(opts.maxNexthopGroups ?? 1_000_000);
+    this.groups = new NexthopGroupTable({ maxGroups: opts.maxNexthopGroups ?? 1_000_000, maxLinks: opts.maxGroupLinks });
     this.maxPending = opts.maxPendingRoutes ?? 1_000_000;
   }
 
@@ -87,7 +93,7 @@ export class FpmSessionDecoder {
     this.bytes += chunk.length;
     this.reader.push(chunk, this.onFrame);
     if (this.reader.fatal) {
-      this.broken = { kind: 'error', offset: this.reader.fatal.offset, reason: this.reader.fatal.reason };
+      this.broken = { kind: 'error', offset: this.reader.fatal.offset, reason: this.reader.fatal.reason, what: 'malformed' };
       this.stats.errors++;
       out.push(this.broken);
     }
@@ -107,7 +113,7 @@ export class FpmSessionDecoder {
     }
     for (const [id, held] of this.pending) {
       for (const h of held.values()) {
-        out.push(this.error(h.offset, `route ${h.route.prefix} table ${h.route.table} waits for nexthop group ${id}, which never resolved`));
+        out.push(this.error(h.offset, `route ${h.route.prefix} table ${h.route.table} waits for nexthop group ${id}, which never resolved`, 'group-unusable', identity(h.route)));
       }
     }
     this.pending.clear();
@@ -115,9 +121,11 @@ export class FpmSessionDecoder {
     return out;
   }
 
-  private error(offset: number, reason: string): ErrorEvent {
+  private error(offset: number, reason: string, what: UnusableKind = 'malformed', route?: RouteIdentity): ErrorEvent {
     this.stats.errors++;
-    return { kind: 'error', offset, reason };
+    const ev: ErrorEvent = { kind: 'error', offset, reason, what };
+    if (route) ev.route = route;
+    return ev;
   }
 
   private readonly onFrame = (type: number, buf: Buffer, start: number, end: number, at: number): void => {
@@ -125,7 +133,7 @@ export class FpmSessionDecoder {
     if (type === FPM_MSG_NETLINK) this.netlinkFrame(buf, start, end, at);
     else if (type === FPM_MSG_PROTOBUF) {
       this.guard(at, () => this.route(decodeProtobufRoute(buf, start, end), at));
-    } else this.out.push(this.error(at, `unknown FPM message type ${type}`));
+    } else this.out.push(this.error(at, `unknown FPM message type ${type}`, 'unknown-frame'));
   };
 
   /** Runs one message's decoding; whatever goes wrong becomes an error event for that message. */
@@ -139,8 +147,19 @@ export class FpmSessionDecoder {
 
   private caught(offset: number, e: unknown): void {
     // Anything but a DecodeError is a bug of ours; it still only costs this message.
-    const reason = e instanceof DecodeError ? e.message : `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-    this.out.push(this.error(offset, reason));
+    if (!(e instanceof DecodeError)) {
+      this.out.push(this.error(offset, `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`));
+      return;
+    }
+    if (e.route) {
+      // A newer message for the route supersedes one still waiting for its group.
+      if (this.pendingByKey.size > 0) this.unhold(routeKey(e.route.table, e.route.prefix));
+    }
+    this.out.push(this.error(offset, e.message, e.what, e.route));
+    if (e.nexthopId !== undefined) {
+      const r = this.groups.reject(e.nexthopId, { what: e.what, reason: e.message });
+      if (r) this.nexthopResult(r);
+    }
   }
 
   private netlinkFrame(buf: Buffer, start: number, end: number, at: number): void {
@@ -192,6 +211,10 @@ export class FpmSessionDecoder {
     if (this.pendingByKey.size > 0) this.unhold(routeKey(r.table, r.prefix));
     if (r.op === 'add' && r.nhg !== null) {
       const set = this.groups.resolved(r.nhg);
+      if (set === null && this.groups.unusable(r.nhg)) {
+        this.unusableRoute(r, offset, this.groups.unusable(r.nhg)!.reason);
+        return;
+      }
       if (set === undefined || set === null) {
         this.hold(r, offset);
         return;
@@ -208,9 +231,13 @@ export class FpmSessionDecoder {
     r.nexthops = r.type === 'unicast' ? (set as Nexthop[]) : [];
   }
 
+  private unusableRoute(r: RouteEventAdd, offset: number, why: string): void {
+    this.out.push(this.error(offset, `route ${r.prefix} table ${r.table} names nexthop group ${r.nhg}: ${why}`, 'group-unusable', identity(r)));
+  }
+
   private hold(r: RouteEventAdd, offset: number): void {
     if (this.pendingByKey.size >= this.maxPending) {
-      this.out.push(this.error(offset, `route ${r.prefix} table ${r.table}: more than ${this.maxPending} routes wait for nexthop groups`));
+      this.out.push(this.error(offset, `route ${r.prefix} table ${r.table}: more than ${this.maxPending} routes wait for nexthop groups`, 'too-many-waiting', identity(r)));
       return;
     }
     const key = routeKey(r.table, r.prefix);
@@ -233,15 +260,32 @@ export class FpmSessionDecoder {
   private nexthop(def: ReturnType<typeof decodeNexthop>, offset: number): void {
     const r = this.groups.apply(def);
     if (r === null) {
-      this.out.push(this.error(offset, `nexthop ${def.id}: the session already defines the maximum number of nexthop ids`));
+      this.out.push(this.error(offset, `nexthop ${def.id}: the session already holds the most nexthop ids or group members it may`, 'too-many-groups'));
       return;
     }
+    this.nexthopResult(r);
+  }
+
+  private nexthopResult(r: ApplyResult): void {
     for (const ev of r.events) {
       this.stats.nexthopGroups++;
       this.out.push(ev);
       if (ev.resolved) this.release(ev.id, ev.resolved);
+      else if (ev.unusable) this.giveUp(ev.id, ev.unusable.reason);
     }
     for (const id of r.resolvable) this.release(id, this.groups.resolved(id)!);
+    for (const id of r.unusable) this.giveUp(id, this.groups.unusable(id)!.reason);
+  }
+
+  /** Routes waiting for a group that turned out unusable: each becomes an error naming it. */
+  private giveUp(id: number, why: string): void {
+    const m = this.pending.get(id);
+    if (!m) return;
+    this.pending.delete(id);
+    for (const h of m.values()) {
+      this.pendingByKey.delete(h.key);
+      this.unusableRoute(h.route, h.offset, why);
+    }
   }
 
   private release(id: number, set: readonly Nexthop[]): void {

@@ -11,10 +11,16 @@ export interface EventCounts {
   errors: number;
   /** By message kind, e.g. "RTM_NEWNEIGH". */
   skipped: Map<string, number>;
+  /** Messages that could not be used, by why (UnusableKind: "unsupported-encap", "malformed", …). */
+  unusable: Map<string, number>;
+  /** The latest of them (at most LAST_UNUSABLE), for /state. */
+  lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
 }
 
+const LAST_UNUSABLE = 20;
+
 export function newEventCounts(): EventCounts {
-  return { routeAdd: 0, routeDel: 0, nexthopGroupAdd: 0, nexthopGroupDel: 0, errors: 0, skipped: new Map() };
+  return { routeAdd: 0, routeDel: 0, nexthopGroupAdd: 0, nexthopGroupDel: 0, errors: 0, skipped: new Map(), unusable: new Map(), lastUnusable: [] };
 }
 
 export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void {
@@ -33,6 +39,9 @@ export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void
         break;
       case 'error':
         c.errors++;
+        c.unusable.set(ev.what, (c.unusable.get(ev.what) ?? 0) + 1);
+        c.lastUnusable.push({ what: ev.what, reason: ev.reason, route: ev.route ? `${ev.route.table} ${ev.route.prefix}` : null, at: new Date().toISOString() });
+        if (c.lastUnusable.length > LAST_UNUSABLE) c.lastUnusable.shift();
         break;
     }
   }

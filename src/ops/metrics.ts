@@ -64,8 +64,8 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     ];
   });
   add('fibmgr_fpm_decode_errors_total', 'FPM frames or messages that could not be decoded', 'counter', () => one(src.events.errors));
-  add('fibmgr_fpm_skipped_total', 'Messages of kinds fibmgr does not use (neighbours, links, MPLS, …), by kind', 'counter', () =>
-    [...src.events.skipped].map(([what, value]) => ({ labels: { what }, value })));
+  add('fibmgr_fpm_skipped_total', 'Messages skipped, by reason: a kind fibmgr does not use (RTM_NEWNEIGH, …) or why one could not be used (unsupported-encap, nested-group, malformed, …)', 'counter', () =>
+    [...src.events.skipped, ...src.events.unusable].map(([reason, value]) => ({ labels: { reason }, value })));
 
   // --- desired and installed routes ---
   add('fibmgr_routes_desired', 'Routes zebra wants in VPP, by VPP table and family', 'gauge', () =>

@@ -16,7 +16,9 @@ export interface StateDoc {
     sessionsAccepted: number;
     sessionsFailed: number;
     frames: number;
-    events: { routeAdd: number; routeDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number> };
+    events: { routeAdd: number; routeDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number>; unusable: Record<string, number> };
+    /** The latest messages that could not be used (skipped, the session went on). */
+    lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
   sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync'>;
@@ -51,7 +53,12 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
       sessionsAccepted: fpm.sessionsTotal,
       sessionsFailed: fpm.sessionsFailed,
       frames: fpm.framesTotal,
-      events: { ...src.events, skipped: Object.fromEntries(src.events.skipped) },
+      events: {
+        routeAdd: src.events.routeAdd, routeDel: src.events.routeDel, nexthopGroupAdd: src.events.nexthopGroupAdd,
+        nexthopGroupDel: src.events.nexthopGroupDel, errors: src.events.errors,
+        skipped: Object.fromEntries(src.events.skipped), unusable: Object.fromEntries(src.events.unusable),
+      },
+      lastUnusable: [...src.events.lastUnusable],
     },
     vpp: {
       ...v,

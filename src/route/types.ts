@@ -56,6 +56,8 @@ export interface NexthopGroupEvent {
   blackhole?: boolean;
   /** The group's complete next-hop set, as routes naming this id get it (absent while a member is unknown). */
   resolved?: Nexthop[];
+  /** Set when routes naming this id cannot be installed (a nested group, an unsupported encapsulation…). */
+  unusable?: { what: UnusableKind; reason: string };
   /** True when an existing id was redefined, or a group containing a redefined member changed: routes using it change too. */
   replaced?: boolean;
 }
@@ -66,11 +68,37 @@ export interface SkippedEvent {
   what: string;
 }
 
+/**
+ * Why a message could not be used (the label of its counter): `malformed` (it does not decode),
+ * `unsupported-encap` (an encapsulation VPP is not given, e.g. FRR's VXLAN), `nested-group` (a
+ * nexthop group of groups: the kernel's and zebra's groups hold single next hops only),
+ * `group-too-large`, `too-many-nexthops` (past VPP's paths per route), `too-many-groups`,
+ * `too-many-waiting` (routes held for a group not yet defined), `group-unusable` (a route naming
+ * a group that is one of the above), `unknown-frame` (an FPM message type of neither encoding).
+ */
+export type UnusableKind =
+  | 'malformed' | 'unsupported-encap' | 'nested-group' | 'group-too-large' | 'too-many-nexthops'
+  | 'too-many-groups' | 'too-many-waiting' | 'group-unusable' | 'unknown-frame';
+
+/** The route a message was about, when the message got far enough to say. */
+export interface RouteIdentity {
+  family: Family;
+  table: number;
+  prefix: string;
+  /** The add or delete the message was. */
+  op: 'add' | 'del';
+  protocol: string;
+  type: RouteType;
+}
+
 export interface ErrorEvent {
   kind: 'error';
   /** Byte offset in the stream (session) where the bad frame or message starts. */
   offset: number;
   reason: string;
+  what: UnusableKind;
+  /** Set when the message was a route: that route cannot be installed as zebra sent it. */
+  route?: RouteIdentity;
 }
 
 export type RouteEvent = RouteEventRoute | NexthopGroupEvent | SkippedEvent | ErrorEvent;

@@ -11,9 +11,10 @@
 // FPM reconnect: deleting them would leave VPP without routes zebra still has).
 import type { Logger } from '../log.js';
 import type { RouteSink } from '../route/sink.js';
-import type { Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
+import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
+import { GroupIndex } from './group-index.js';
 import { PathSets, type PathSet } from './path-sets.js';
-import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
+import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
 
@@ -51,7 +52,7 @@ export interface ReconcilerCounters {
   removes: number;
   errors: number;
   retries: number;
-  skipped: Record<SkipReason, number>;
+  skipped: Record<SkipReason | 'unusable-message', number>;
   partialPaths: number;
   nhgReresolved: number;
   resyncs: number;
@@ -86,6 +87,9 @@ export class Reconciler implements RouteSink {
   private readonly log: Logger;
   private readonly sets = new PathSets();
   private readonly routes = new RouteTable();
+  private readonly byGroup = new GroupIndex();
+  /** Timers of table-creation retries and of the VPP preparation's retry: cleared on stop. */
+  private readonly timers = new Set<NodeJS.Timeout>();
   /**
    * Routes whose wanted set differs from VPP's, in arrival order: a FIFO array; an entry taken
    * off the queue just loses its Q_ADD bit and its slot is skipped (no search, no hash).
@@ -137,7 +141,7 @@ export class Reconciler implements RouteSink {
   private readonly lastErrors: ReconcilerState['lastErrors'] = [];
   readonly counters: ReconcilerCounters = {
     replaces: 0, removes: 0, errors: 0, retries: 0,
-    skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0 },
+    skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0, 'unusable-message': 0 },
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0,
   };
   private readonly pumpBound = () => this.pump();
@@ -197,14 +201,19 @@ export class Reconciler implements RouteSink {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
       if (ev.kind === 'route') this.onRoute(ev);
-      else if (ev.kind === 'nexthop-group' && ev.op === 'add' && ev.replaced && ev.resolved) this.onGroupChange(ev);
+      else if (ev.kind === 'nexthop-group' && ev.op === 'add' && ev.replaced && (ev.resolved || ev.unusable)) this.onGroupChange(ev);
+      else if (ev.kind === 'error' && ev.route) this.onUnusable(ev);
     }
     if (this.resync?.session === sessionId) this.armGrace();
-    if (this.backlog > this.opts.maxBacklog && !this.paused) {
+    this.kick();
+  }
+
+  /** Past the bound, from whatever made the backlog (zebra, a group change, a sweep, a VPP diff). */
+  private checkCongestion(): void {
+    if (!this.paused && this.backlog > this.opts.maxBacklog) {
       this.paused = true;
       this.log.info({ backlog: this.backlog, maxBacklog: this.opts.maxBacklog }, 'backlog full: FPM reading paused until VPP catches up');
     }
-    this.kick();
   }
 
   get congested(): boolean {
@@ -240,13 +249,27 @@ export class Reconciler implements RouteSink {
     this.setWant(e, t, ev.nhg ?? 0, true);
   }
 
+  /**
+   * A route message fibmgr could not use: the route cannot be installed as zebra sent it, and
+   * whatever version VPP holds is no longer zebra's. It goes, as a delete would.
+   */
+  private onUnusable(ev: ErrorEvent): void {
+    const r = ev.route!;
+    const table = vppTable(r.table, this.opts.tableMap);
+    if (this.resync) this.routes.tableInfo(r.family, table).seenGen = this.resync.gen;
+    this.counters.skipped['unusable-message']++;
+    const e = this.routes.lookup(r.family, table, r.prefix, false);
+    if (e) this.setWant(e, null, 0, true);
+  }
+
   /** A route's path set (shared), or why it is not installed. Cached per next-hop array. */
   private translate(ev: RouteEventRoute): Cached {
     if (!this.opts.installConnected && isConnected(ev)) return 'connected';
     const cacheable = ev.nhg !== null && ev.type === 'unicast' && ev.nexthops.length > 0;
     if (cacheable) {
       const hit = this.cache.get(ev.nexthops);
-      if (hit !== undefined) return hit;
+      // a set freed at refcount 0 is no longer the interned one: translate afresh
+      if (hit !== undefined && (typeof hit === 'string' || this.sets.isLive(hit))) return hit;
     }
     const t = translatePaths(ev.family, ev.type, ev.nexthops, this.lookupIf);
     let out: Cached;
@@ -272,13 +295,18 @@ export class Reconciler implements RouteSink {
     const groups = new Map(this.pendingNhg);
     this.pendingNhg.clear();
     let n = 0;
-    for (const e of this.routes) {
-      if (e.nhg === 0 || e.want === null) continue;
-      const g = groups.get(e.nhg);
-      if (!g) continue;
-      const t = translatePaths(e.slot.info.family, g.blackhole ? 'blackhole' : 'unicast', g.resolved ?? [], this.lookupIf);
-      this.setWant(e, t.ok ? this.sets.intern(t.paths) : null, t.ok ? e.nhg : 0, false);
-      n++;
+    for (const [id, g] of groups) {
+      for (const e of this.byGroup.routes(id)) {
+        if (e.want === null) continue;
+        if (g.unusable) {
+          this.counters.skipped['unusable-message']++;
+          this.setWant(e, null, 0, false);
+        } else {
+          const t = translatePaths(e.slot.info.family, g.blackhole ? 'blackhole' : 'unicast', g.resolved ?? [], this.lookupIf);
+          this.setWant(e, t.ok ? this.sets.intern(t.paths) : null, t.ok ? id : 0, false);
+        }
+        n++;
+      }
     }
     this.counters.nhgReresolved += n;
     if (n > 0) this.log.info({ groups: [...groups.keys()], routes: n }, 'nexthop groups changed: their routes re-resolved');
@@ -287,7 +315,7 @@ export class Reconciler implements RouteSink {
 
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean): void {
     if (confirm) e.gen = this.gen;
-    e.nhg = nhg;
+    this.byGroup.set(e, ps === null ? 0 : nhg);
     if (e.want === ps) {
       if (ps === null && e.have === null && (e.q & Q_SENDING) === 0) this.routes.delete(e);
       return;
@@ -326,14 +354,34 @@ export class Reconciler implements RouteSink {
       if ((q & Q_ADD) === 0) {
         this.addQ.push(e);
         this.addCount++;
+        // Slots of entries taken off the queue (an add flipped to a delete) stay until the pump
+        // passes them; with VPP away it does not, so a flapping route would grow the queue.
+        if (this.addQ.length - this.addHead > 2 * this.addCount + 1024) this.compactAddQ();
       }
       e.q = Q_ADD;
     }
   }
 
+  /** The queue without dead slots or repeats: at most one slot per distinct route. */
+  private compactAddQ(): void {
+    const q = this.addQ;
+    const out: Entry[] = [];
+    for (let i = this.addHead; i < q.length; i++) {
+      const e = q[i];
+      if (!e || (e.q & Q_ADD) === 0 || e.q & Q_MARK) continue;
+      e.q |= Q_MARK;
+      out.push(e);
+    }
+    for (const e of out) e.q &= ~Q_MARK;
+    this.addQ = out;
+    this.addHead = 0;
+    this.addCount = out.length;
+  }
+
   // --- writing ---------------------------------------------------------------------------------
 
   private kick(): void {
+    this.checkCongestion();
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(this.pumpBound);
@@ -501,20 +549,33 @@ export class Reconciler implements RouteSink {
     this.parked++;
     this.tableWaiters.set(info, waiting);
     const attempt = (n: number) => {
-      this.port.ensureTable(info.family, info.table).then(
-        () => {
-          info.ready = true;
-          this.releaseTable(info);
-        },
-        (err: Error) => {
-          if (!this.vppReady || !this.port.connected) return this.releaseTable(info); // redone after the reconnect
-          const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(n, 20));
-          this.log.warn({ family: info.family, table: info.table, err: err.message, retryInMs: delay }, 'could not create VPP table: retrying');
-          setTimeout(() => attempt(n + 1), delay);
-        },
-      );
+      if (this.stopping || this.tableWaiters.get(info) !== waiting) return; // stopped, or released by a re-adoption
+      Promise.resolve()
+        .then(() => this.port.ensureTable(info.family, info.table))
+        .then(
+          () => {
+            info.ready = true;
+            this.releaseTable(info);
+          },
+          (err: Error) => {
+            if (!this.vppReady || !this.port.connected || this.stopping) return this.releaseTable(info); // redone after the reconnect
+            const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(n, 20));
+            this.log.warn({ family: info.family, table: info.table, err: err?.message ?? String(err), retryInMs: delay }, 'could not create VPP table: retrying');
+            this.later(delay, () => attempt(n + 1));
+          },
+        )
+        .catch((err: unknown) => this.log.error({ family: info.family, table: info.table, err: String(err) }, 'table creation failed unexpectedly'));
     };
     attempt(0);
+  }
+
+  /** A timer that stop() clears. */
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
   }
 
   private releaseTable(info: TableInfo): void {
@@ -543,9 +604,10 @@ export class Reconciler implements RouteSink {
           this.adopt(ownership, installed, initial);
           return;
         } catch (err) {
+          if (this.stopping) return;
           const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
           this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not read VPP state: retrying');
-          await new Promise((r) => setTimeout(r, delay));
+          await new Promise<void>((r) => this.later(delay, r));
           if (this.stopping) return;
         }
       }
@@ -745,6 +807,9 @@ export class Reconciler implements RouteSink {
     }
     this.retryTimers.clear();
     if (this.delTimer) clearTimeout(this.delTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const [info] of this.tableWaiters) this.releaseTable(info);
     this.clearQueues();
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     const settle = async () => {

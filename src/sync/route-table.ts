@@ -25,6 +25,8 @@ export const Q_ADD = 1;
 export const Q_DEL = 2;
 export const Q_SENDING = 4;
 export const Q_RETRY = 8;
+/** Scratch bit of a queue compaction. */
+export const Q_MARK = 16;
 
 export interface Slot {
   readonly info: TableInfo;
@@ -39,8 +41,11 @@ export interface Entry {
   have: PathSet | null;
   /** The resync generation that last confirmed this route (0: adopted from VPP at start). */
   gen: number;
-  /** The nexthop group the route refers to (0: none), so that a changed group re-resolves it. */
+  /** The nexthop group the route refers to (0: none), so that a changed group re-resolves it (GroupIndex keeps it). */
   nhg: number;
+  /** Neighbours in the GroupIndex list of routes naming the same group. */
+  gp: Entry | null;
+  gn: Entry | null;
   /** Queue membership and write state (Q_* bits), kept here to spare hash lookups per write. */
   q: number;
   readonly slot: Slot;
@@ -138,7 +143,7 @@ export class RouteTable {
       const m = s.map as V4Map;
       let e = m.get(key);
       if (!e && create) {
-        e = { want: null, have: null, gen: 0, nhg: 0, q: 0, slot: s, a: key };
+        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, q: 0, slot: s, a: key };
         m.set(key, e);
         this.count++;
       }
@@ -151,7 +156,7 @@ export class RouteTable {
     const m = s.map as V6Map;
     let e = m.get(w);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, q: 0, slot: s, a: prefix };
+      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, q: 0, slot: s, a: prefix };
       m.set(w, e);
       this.count++;
     }
@@ -208,7 +213,7 @@ export class RouteTable {
 }
 
 /** A removed slot: probing goes on past it; an insert may reuse it. */
-const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
+const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
 
 /**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what

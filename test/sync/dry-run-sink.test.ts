@@ -33,7 +33,7 @@ test('dry-run sink: one log line per route event with its fields, counts by kind
     { kind: 'nexthop-group', op: 'add', id: 27 },
     ecmp, del,
     { kind: 'skipped', what: 'RTM_NEWNEIGH' },
-    { kind: 'error', offset: 12, reason: 'truncated attribute' },
+    { kind: 'error', offset: 12, reason: 'truncated attribute', what: 'malformed' },
   ]);
   sink.sessionEnd(7, 'closed by peer');
   await new Promise((r) => setImmediate(r));

@@ -45,7 +45,7 @@ export const NO_LABELS: number[] = Object.freeze([]) as unknown as number[];
  * entries are network byte order {label:20, tc:3, bos:1, ttl:8}; only the labels matter.
  */
 export function mplsLabels(buf: Buffer, encapType: number, start: number, end: number): number[] {
-  if (encapType !== LWTUNNEL_ENCAP_MPLS) throw new DecodeError(`unsupported next-hop encapsulation type ${encapType}`);
+  if (encapType !== LWTUNNEL_ENCAP_MPLS) throw new DecodeError(`unsupported next-hop encapsulation type ${encapType}${encapType === 100 ? ' (FRR\'s VXLAN)' : ''}`, 'unsupported-encap');
   let labels: number[] = NO_LABELS;
   for (let p = start; p < end; ) {
     const len = attrLength(buf, p, end, 'MPLS encap');

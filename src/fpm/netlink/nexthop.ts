@@ -19,7 +19,23 @@ export interface NexthopDef {
   blackhole: boolean;
 }
 
+/** Members a group may list: one path each, and VPP takes at most 255 paths per route. */
+export const MAX_GROUP_MEMBERS = 255;
+
+let seenId = -1;
+
+/** Throws DecodeError; once the id is known the error carries it (routes naming it cannot be installed). */
 export function decodeNexthop(buf: Buffer, start: number, end: number, msgType: number): NexthopDef {
+  seenId = -1;
+  try {
+    return nexthopBody(buf, start, end, msgType);
+  } catch (err) {
+    if (err instanceof DecodeError && seenId > 0 && msgType !== RTM_DELNEXTHOP) err.nexthopId = seenId;
+    throw err;
+  }
+}
+
+function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): NexthopDef {
   const name = messageName(msgType);
   if (end - start < NHMSG_LEN) throw new DecodeError(`${name}: ${end - start} bytes, too short for nhmsg`);
   const afam = buf[start];
@@ -29,7 +45,7 @@ export function decodeNexthop(buf: Buffer, start: number, end: number, msgType: 
   for (let p = start + NHMSG_LEN; p < end; ) {
     const len = attrLength(buf, p, end, name);
     switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
-      case NHA_ID: id = attrU32(buf, p, len, 'NHA_ID'); break;
+      case NHA_ID: seenId = id = attrU32(buf, p, len, 'NHA_ID'); break;
       case NHA_OIF: oif = attrU32(buf, p, len, 'NHA_OIF'); break;
       case NHA_BLACKHOLE: blackhole = true; break;
       case NHA_GATEWAY: {
@@ -58,6 +74,7 @@ export function decodeNexthop(buf: Buffer, start: number, end: number, msgType: 
   const del = msgType === RTM_DELNEXTHOP;
   if (del) return { op: 'del', id, group: null, nexthop: null, blackhole: false };
   if (group) {
+    if (group.length > MAX_GROUP_MEMBERS) throw new DecodeError(`nexthop group ${id} lists ${group.length} members, more than ${MAX_GROUP_MEMBERS}`, 'group-too-large');
     for (const m of group) if (m.id === id) throw new DecodeError(`nexthop group ${id} lists itself as a member`);
     return { op: 'add', id, group, nexthop: null, blackhole: false };
   }

@@ -60,7 +60,35 @@ export function decodeRoute(
   if (type === undefined) return { kind: 'skipped', what: `${messageName(msgType)} rtm_type ${rtmType}` };
   const del = msgType === RTM_DELROUTE;
 
-  let table = buf[start + 4];
+  const protocol = protocolName(buf[start + 5]);
+  seenTable = buf[start + 4];
+  seenDst = -1;
+  try {
+    return routeBody(buf, start, end, msgType, weight, fam, dstLen, type, del, protocol);
+  } catch (err) {
+    // Far enough to know the route: it cannot be installed as sent, and the error says which.
+    if (err instanceof DecodeError && (seenDst >= 0 || dstLen === 0)) {
+      try {
+        const prefix = prefixText(seenDst < 0 ? ZERO : buf, seenDst < 0 ? 0 : seenDst, fam, dstLen);
+        err.route = { family: fam, table: seenTable, prefix, op: del ? 'del' : 'add', protocol, type };
+      } catch { /* the destination itself is bad: no identity */ }
+    }
+    throw err;
+  }
+}
+
+// What routeBody has read so far, for the error path (module state: no object per route).
+let seenTable = 0;
+let seenDst = -1;
+
+/** VPP takes at most this many paths per route (n_paths is a u8). */
+export const MAX_PATHS = 255;
+
+function routeBody(
+  buf: Buffer, start: number, end: number, msgType: number, weight: WeightConverter,
+  fam: 4 | 6, dstLen: number, type: RouteType, del: boolean, protocol: string,
+): RouteEventRoute {
+  let table = seenTable;
   let dst = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
   let mpStart = -1, mpEnd = -1, encapType = 0, encapStart = -1, encapEnd = -1;
   const addrLen = fam === 4 ? 4 : 16;
@@ -69,13 +97,13 @@ export function decodeRoute(
     switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
       case RTA_DST:
         if (len - 4 !== addrLen) throw new DecodeError(`RTA_DST payload ${len - 4} bytes, want ${addrLen} for IPv${fam}`);
-        dst = p + 4;
+        seenDst = dst = p + 4;
         break;
       case RTA_OIF: oif = attrU32(buf, p, len, 'RTA_OIF'); break;
       case RTA_GATEWAY: gateway = attrAddress(buf, p, len, fam, 'RTA_GATEWAY'); break;
       case RTA_VIA: gateway = via(buf, p, len); break;
       case RTA_PRIORITY: metric = attrU32(buf, p, len, 'RTA_PRIORITY'); break;
-      case RTA_TABLE: table = attrU32(buf, p, len, 'RTA_TABLE'); break;
+      case RTA_TABLE: seenTable = table = attrU32(buf, p, len, 'RTA_TABLE'); break;
       case RTA_NH_ID: nhId = attrU32(buf, p, len, 'RTA_NH_ID'); break;
       case RTA_MULTIPATH: mpStart = p + 4; mpEnd = p + len; break;
       case RTA_ENCAP_TYPE:
@@ -101,7 +129,7 @@ export function decodeRoute(
   }
   return {
     kind: 'route', op: del ? 'del' : 'add', family: fam, table, prefix, type,
-    protocol: protocolName(buf[start + 5]), metric, nhg: nhId, nexthops,
+    protocol, metric, nhg: nhId, nexthops,
   };
 }
 
@@ -146,6 +174,7 @@ function multipath(buf: Buffer, start: number, end: number, fam: 4 | 6, weight: 
     const labels = encapStart >= 0 ? encap(buf, encapType, encapStart, encapEnd) : NO_LABELS;
     out.push({ gateway, ifindex: ifindex === 0 ? null : ifindex, weight: weight(hops), labels });
     q += (len + 3) & ~3;
+    if (out.length > MAX_PATHS) throw new DecodeError(`RTA_MULTIPATH: more than ${MAX_PATHS} next hops, VPP's limit per route`, 'too-many-nexthops');
   }
   return out;
 }

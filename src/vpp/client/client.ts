@@ -39,6 +39,8 @@ export interface VppClientOptions {
   reconnect?: { minMs: number; maxMs: number } | false;
   /** Our name in VPP's client list. */
   clientName?: string;
+  /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */
+  maxTimeouts?: number;
   logger?: VppLogger;
 }
 
@@ -133,6 +135,8 @@ export class VppClient extends EventEmitter {
   private readonly sDetails: (unknown[] | undefined)[];
   private readonly sToken: Float64Array;
   private nextContext = 1;
+  /** Requests that timed out since the last reply. */
+  private timeoutsInARow = 0;
   private inflight = 0;
   private queue: Queued[] = [];
   private queueHead = 0;
@@ -311,7 +315,7 @@ export class VppClient extends EventEmitter {
         const info: ConnectedInfo = { reconnect, clientIndex: this.clientIndex, messageCount: this.table.size };
         this.log.info({ socket: this.opts.socketPath, clientIndex: this.clientIndex, messages: this.table.size, reconnect }, 'vpp connected');
         resolve(info);
-        this.emit('connected', info);
+        this.emitSafe('connected', info);
       };
       sock.on('connect', () => {
         sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'fibmgr')));
@@ -402,7 +406,7 @@ export class VppClient extends EventEmitter {
     if (this.closing) return;
     if (wasReady) {
       this.log.warn({ socket: this.opts.socketPath, reason }, 'vpp session lost');
-      this.emit('disconnected', { reason });
+      this.emitSafe('disconnected', { reason });
     }
     this.scheduleReconnect();
   }
@@ -418,7 +422,7 @@ export class VppClient extends EventEmitter {
       if (this.closing) return;
       this.openSession(true).catch((err: Error) => {
         this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
-        this.emit('reconnect_failed', err);
+        this.emitSafe('reconnect_failed', err);
         this.scheduleReconnect();
       });
     }, delay);
@@ -567,9 +571,13 @@ export class VppClient extends EventEmitter {
 
   // A method, not a closure in send(): no allocation per request.
   private failEarly(kind: number, resolve: Resolver, reject: Rejecter | undefined, err: Error, token: number): void {
-    if (reject) reject(err);
-    else if (kind === S_TOKEN) resolve(token, err);
-    else resolve(err);
+    try {
+      if (reject) reject(err);
+      else if (kind === S_TOKEN) resolve(token, err);
+      else resolve(err);
+    } catch (e) {
+      this.callerThrew(e);
+    }
   }
 
   /** Frees a slot and hands its caller the error. */
@@ -579,9 +587,30 @@ export class VppClient extends EventEmitter {
     const rej = this.sReject[slot];
     const token = this.sToken[slot]!;
     this.release(slot, resultOf(err));
-    if (state === S_TOKEN) res(token, err);
-    else if (state >= S_CALLBACK) res(err);
-    else rej!(err);
+    try {
+      if (state === S_TOKEN) res(token, err);
+      else if (state >= S_CALLBACK) res(err);
+      else rej!(err);
+    } catch (e) {
+      this.callerThrew(e);
+    }
+  }
+
+  /**
+   * A caller's callback threw: their bug, not VPP's. Logged; the session and the other
+   * requests go on (a throw here used to reset the session as a protocol error).
+   */
+  private callerThrew(e: unknown): void {
+    this.log.error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'a vpp client callback threw (a bug of the caller): ignored');
+  }
+
+  /** emit() with the listeners' throws isolated like callbacks'. */
+  private emitSafe(ev: string, ...args: unknown[]): void {
+    try {
+      this.emit(ev, ...args);
+    } catch (e) {
+      this.callerThrew(e);
+    }
   }
 
   private state(slot: number): number {
@@ -645,6 +674,18 @@ export class VppClient extends EventEmitter {
       this.log.warn({ message: def.name, context: this.sCtx[slot], timeoutMs: this.timeoutMs }, 'vpp request timed out');
       this.failSlot(slot, new VppTimeoutError(def.name, this.timeoutMs, this.sFields[slot]));
       freed = true;
+      this.timeoutsInARow++;
+    }
+    const max = this.opts.maxTimeouts ?? 3;
+    const sock = this.socket;
+    if (freed && this.timeoutsInARow >= max && sock && this.ready) {
+      // VPP holds the socket but answers nothing: only a new session can tell whether it lives.
+      this.log.error({ socket: this.opts.socketPath, timeouts: this.timeoutsInARow }, 'vpp stopped answering: resetting the session');
+      this.timeoutsInARow = 0;
+      this.reader.reset();
+      this.onSessionLost(`VPP stopped answering (${max} requests timed out in a row)`);
+      sock.destroy();
+      return;
     }
     if (freed) this.drain();
   }
@@ -662,6 +703,7 @@ export class VppClient extends EventEmitter {
     const id = buf.readUInt16BE(s);
     const kind = this.kindById[id]!;
     if (kind === K_REPLY || kind === K_DETAILS || kind === K_PING_REPLY) {
+      this.timeoutsInARow = 0;
       if (e - s < 6) return this.protocolFailure(sock, `message id ${id} truncated at ${e - s} bytes`);
       const ctx = buf.readUInt32BE(s + 2);
       const slot = ctx & this.mask;
@@ -676,7 +718,7 @@ export class VppClient extends EventEmitter {
           const res = this.sResolve[slot]!;
           const details = this.sDetails[slot]!;
           this.release(slot);
-          res(details);
+          try { res(details); } catch (err) { this.callerThrew(err); }
           this.drain();
           return;
         }
@@ -713,7 +755,7 @@ export class VppClient extends EventEmitter {
       if (state === S_ACK) {
         const res = this.sResolve[slot]!;
         this.release(slot);
-        res(null);
+        try { res(null); } catch (err) { this.callerThrew(err); }
         this.drain();
         return;
       }
@@ -721,7 +763,7 @@ export class VppClient extends EventEmitter {
         const res = this.sResolve[slot]!;
         const token = this.sToken[slot]!;
         this.release(slot);
-        res(token, null);
+        try { res(token, null); } catch (err) { this.callerThrew(err); }
         this.drain();
         return;
       }
@@ -733,8 +775,12 @@ export class VppClient extends EventEmitter {
       }
       const res = this.sResolve[slot]!;
       this.release(slot);
-      if (state === S_CALLBACK) res(null, reply);
-      else res(reply);
+      try {
+        if (state === S_CALLBACK) res(null, reply);
+        else res(reply);
+      } catch (err) {
+        this.callerThrew(err);
+      }
       this.drain();
       return;
     }
@@ -747,7 +793,7 @@ export class VppClient extends EventEmitter {
         } catch (err) {
           return this.protocolFailure(sock, `cannot decode ${def.name}: ${(err as Error).message}`);
         }
-        this.emit('event', def.name, msg);
+        this.emitSafe('event', def.name, msg);
         return;
       }
       case K_KEEPALIVE: {
