@@ -351,6 +351,7 @@ export class Reconciler implements RouteSink {
       e.q = Q_DEL;
     } else {
       if (q & Q_DEL) this.dels.delete(e);
+      e.q = Q_ADD;
       if ((q & Q_ADD) === 0) {
         this.addQ.push(e);
         this.addCount++;
@@ -358,7 +359,6 @@ export class Reconciler implements RouteSink {
         // passes them; with VPP away it does not, so a flapping route would grow the queue.
         if (this.addQ.length - this.addHead > 2 * this.addCount + 1024) this.compactAddQ();
       }
-      e.q = Q_ADD;
     }
   }
 

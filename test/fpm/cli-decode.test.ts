@@ -47,9 +47,9 @@ test('decode of a damaged capture: error lines, decoding goes on, exit 1', () =>
   writeFileSync(file, Buffer.concat([Buffer.from([1, 7, 0, 8, 0, 0, 0, 0]), good, good.subarray(0, 9)]));
   const r = decode(file);
   assert.equal(r.status, 1);
-  assert.deepEqual(r.lines[0], { kind: 'error', offset: 0, reason: 'unknown FPM message type 7' });
+  assert.deepEqual(r.lines[0], { kind: 'error', offset: 0, reason: 'unknown FPM message type 7', what: 'unknown-frame' });
   assert.equal(r.lines.filter((l) => l.kind === 'route').length, 11);
-  assert.deepEqual(r.lines.at(-1), { kind: 'error', offset: 8 + good.length, reason: 'stream ends inside a frame (9 bytes of it)' });
+  assert.deepEqual(r.lines.at(-1), { kind: 'error', offset: 8 + good.length, reason: 'stream ends inside a frame (9 bytes of it)', what: 'malformed' });
 });
 
 test('usage errors exit 2: missing file, bad weight mode', () => {

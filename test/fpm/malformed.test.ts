@@ -27,7 +27,7 @@ test('bad FPM version: fatal, at its offset, nothing after it', () => {
   const bad = fpmFrame(1, Buffer.alloc(8), 2);
   const out = d.push(Buffer.concat([good, bad, good]));
   assert.deepEqual(routes(out), ['8.8.8.8/32']);
-  assert.deepEqual(d.fatal, { kind: 'error', offset: good.length, reason: 'unsupported FPM version 2' });
+  assert.deepEqual(d.fatal, { kind: 'error', offset: good.length, reason: 'unsupported FPM version 2', what: 'malformed' });
   assert.equal(out[out.length - 1], d.fatal);
   assert.deepEqual(d.push(good), []);
   assert.equal(d.stats.errors, 1);
@@ -46,7 +46,7 @@ test('frame length below the header size: fatal, also when the header arrives in
 test('unknown FPM message type: error for that frame, the next one decodes', () => {
   for (const type of [0, 3, 255]) {
     const { events, decoder } = decodeAll(Buffer.concat([fpmFrame(type, Buffer.alloc(12)), good]));
-    assert.deepEqual(errors(events), [{ kind: 'error', offset: 0, reason: `unknown FPM message type ${type}` }]);
+    assert.deepEqual(errors(events), [{ kind: 'error', offset: 0, reason: `unknown FPM message type ${type}`, what: 'unknown-frame' }]);
     assert.deepEqual(routes(events), ['8.8.8.8/32']);
     assert.equal(decoder.fatal, null);
   }
@@ -55,7 +55,7 @@ test('unknown FPM message type: error for that frame, the next one decodes', () 
 test('stream ending inside a frame: reported by end()', () => {
   const { events } = decodeAll(Buffer.concat([good, good.subarray(0, 10)]));
   assert.deepEqual(routes(events), ['8.8.8.8/32']);
-  assert.deepEqual(errors(events), [{ kind: 'error', offset: good.length, reason: 'stream ends inside a frame (10 bytes of it)' }]);
+  assert.deepEqual(errors(events), [{ kind: 'error', offset: good.length, reason: 'stream ends inside a frame (10 bytes of it)', what: 'malformed' }]);
   const { events: e2 } = decodeAll(good.subarray(0, 2));
   assert.equal(errors(e2)[0].offset, 0);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { netlinkFrame, nexthopMsg, routeMsg } from './build.js';
 import { decodeAll, plain } from './decode-all.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
-import type { NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../../src/route/types.js';
+import type { ErrorEvent, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 
 const nh = (gateway: string | null, ifindex: number | null, weight = 1) => ({ gateway, ifindex, weight, labels: [] });
 const summary = (events: RouteEvent[]): string[] => events.map((e) => {
@@ -78,17 +78,17 @@ test('the same prefix in another table is another route while waiting', () => {
   assert.deepEqual(out.filter((e) => e.kind === 'route').map((e) => (e as RouteEventRoute).table), [254, 100]);
 });
 
-test('redefining a member re-resolves the groups that contain it, transitively, marked replaced', () => {
+test('redefining a member re-resolves the groups that contain it, marked replaced', () => {
   const d = new FpmSessionDecoder();
   d.push(netlinkFrame(
     nexthopMsg({ id: 1, gateway: '10.0.2.2', oif: 3 }), nexthopMsg({ id: 2, gateway: '10.0.3.4', oif: 5 }),
-    nexthopMsg({ id: 10, group: [{ id: 1 }, { id: 2 }] }), nexthopMsg({ id: 20, group: [{ id: 10, weight: 2 }] }),
+    nexthopMsg({ id: 10, group: [{ id: 1 }, { id: 2, weight: 2 }] }),
   ));
   const out = d.push(netlinkFrame(nexthopMsg({ id: 2, gateway: '10.0.3.9', oif: 5 })));
-  assert.deepEqual(summary(out), ['nhg add 2 replaced 1', 'nhg add 10 replaced 2', 'nhg add 20 replaced 2']);
-  assert.deepEqual(plain((out[2] as NexthopGroupEvent).resolved), [nh('10.0.2.2', 3, 2), nh('10.0.3.9', 5, 2)]);
+  assert.deepEqual(summary(out), ['nhg add 2 replaced 1', 'nhg add 10 replaced 2']);
+  assert.deepEqual(plain((out[1] as NexthopGroupEvent).resolved), [nh('10.0.2.2', 3, 1), nh('10.0.3.9', 5, 2)]);
   const r = d.push(netlinkFrame(routeMsg({ prefix: '8.8.8.8/32', nhId: 10 })))[0] as RouteEventRoute;
-  assert.deepEqual(plain(r.nexthops), [nh('10.0.2.2', 3), nh('10.0.3.9', 5)]);
+  assert.deepEqual(plain(r.nexthops), [nh('10.0.2.2', 3), nh('10.0.3.9', 5, 2)]);
 });
 
 test('redefining a group with other members changes it; its old members no longer ripple into it', () => {
@@ -143,14 +143,57 @@ test('end of stream: routes still waiting are reported, one error each', () => {
   assert.equal(decoder.stats.errors, 1);
 });
 
-test('a group of groups flattens, multiplying weights; a cycle ends', () => {
+test('a group of groups is unusable (the kernel\'s groups hold single next hops): its routes are errors naming them; a cycle ends', () => {
   const d = new FpmSessionDecoder();
   const out = d.push(netlinkFrame(
     nexthopMsg({ id: 1, oif: 3 }), nexthopMsg({ id: 10, group: [{ id: 1, weight: 2 }] }), nexthopMsg({ id: 20, group: [{ id: 10, weight: 3 }] }),
-    routeMsg({ prefix: '8.8.8.8/32', nhId: 20 }),
+    routeMsg({ prefix: '8.8.8.8/32', nhId: 20 }), routeMsg({ prefix: '9.9.9.9/32', nhId: 10 }),
   ));
-  assert.deepEqual(summary(out).slice(-1), ['add 8.8.8.8/32 unicast [[3,6]]']);
+  const err = out.find((e) => e.kind === 'error') as ErrorEvent;
+  assert.equal(err.what, 'group-unusable');
+  assert.match(err.reason, /lists group 10/);
+  assert.deepEqual(err.route, { family: 4, table: 254, prefix: '8.8.8.8/32', op: 'add', protocol: 'static', type: 'unicast' });
+  assert.deepEqual(summary(out).slice(-1), ['add 9.9.9.9/32 unicast [[3,2]]']);
+  // a route waiting for a group that then turns out nested gives up with an error too
+  const late = d.push(netlinkFrame(routeMsg({ prefix: '7.7.7.7/32', nhId: 30 }), nexthopMsg({ id: 30, group: [{ id: 10 }] })));
+  assert.equal((late.find((e) => e.kind === 'error') as ErrorEvent).route?.prefix, '7.7.7.7/32');
+  assert.equal(d.pendingRoutes, 0);
   const cyc = d.push(netlinkFrame(nexthopMsg({ id: 1, group: [{ id: 20 }] })));
   assert.ok(cyc.length >= 1 && cyc.length <= 4, summary(cyc).join(' | '));
+  assert.equal(d.fatal, null);
+});
+
+test('seven levels of groups of eight (a 2.8 KB stream that once reached 16.7M next hops) stay small', () => {
+  const d = new FpmSessionDecoder();
+  const msgs = [];
+  for (let i = 1; i <= 8; i++) msgs.push(nexthopMsg({ id: i, gateway: `10.0.0.${i}`, oif: 3 }));
+  for (let level = 1; level <= 7; level++) {
+    for (let j = 0; j < 8; j++) msgs.push(nexthopMsg({ id: level * 100 + j, group: [0, 1, 2, 3, 4, 5, 6, 7].map((k) => ({ id: level === 1 ? k + 1 : (level - 1) * 100 + k })) }));
+  }
+  msgs.push(routeMsg({ prefix: '8.8.8.8/32', nhId: 700 }), routeMsg({ prefix: '9.9.9.9/32', nhId: 100 }));
+  const out = d.push(netlinkFrame(...msgs));
+  const routes = out.filter((e) => e.kind === 'route') as RouteEventRoute[];
+  assert.deepEqual(routes.map((r) => [r.prefix, r.nexthops.length]), [['9.9.9.9/32', 8]]);
+  const errors = out.filter((e) => e.kind === 'error') as ErrorEvent[];
+  assert.deepEqual(errors.map((e) => [e.route?.prefix, e.what]), [['8.8.8.8/32', 'group-unusable']]);
+  for (const e of out) if (e.kind === 'nexthop-group') assert.ok((e.resolved?.length ?? 0) <= 8);
+});
+
+test('a group of more than 255 members is unusable; routes naming it are errors, not held', () => {
+  const d = new FpmSessionDecoder();
+  const members = Array.from({ length: 256 }, (_, k) => ({ id: k + 1 }));
+  const out = d.push(netlinkFrame(nexthopMsg({ id: 1000, group: members }), routeMsg({ prefix: '8.8.8.8/32', nhId: 1000 })));
+  assert.deepEqual(out.filter((e) => e.kind === 'error').map((e) => (e as ErrorEvent).what), ['group-too-large', 'group-unusable']);
+  assert.equal(d.pendingRoutes, 0);
+});
+
+test('group member references are bounded: a group past the limit is an error, the table stays usable', () => {
+  const d = new FpmSessionDecoder({ maxGroupLinks: 10 });
+  const out = d.push(netlinkFrame(
+    nexthopMsg({ id: 100, group: Array.from({ length: 8 }, (_, k) => ({ id: k + 1 })) }),
+    nexthopMsg({ id: 101, group: Array.from({ length: 8 }, (_, k) => ({ id: k + 1 })) }),
+    nexthopMsg({ id: 1, oif: 3 }),
+  ));
+  assert.deepEqual(out.filter((e) => e.kind === 'error').map((e) => (e as ErrorEvent).what), ['too-many-groups']);
   assert.equal(d.fatal, null);
 });

@@ -57,6 +57,18 @@ function view(sim: VppSim): Record<string, string[]> {
   if (src === undefined) return {};
   return Object.fromEntries([...simRoutes(sim, src)].sort(([a], [b]) => a.localeCompare(b)));
 }
+/** Every entry of the whole simulated FIB as other sources than fibmgr's hold it. */
+function others(sim: VppSim): Record<string, string> {
+  const mine = simSource(sim, 'fibmgr');
+  const out: Record<string, string> = {};
+  for (const t of sim.fib.tables.values()) {
+    for (const e of t.entries.values()) {
+      const srcs = [...e.sources.keys()].filter((id) => id !== mine).map((id) => `${id}:${e.sources.get(id)!.map((p) => p.toString('hex')).join(',')}`);
+      if (srcs.length) out[`${t.isIp6 ? 6 : 4}|${t.tableId}|${e.addr.toString('hex')}/${e.len}`] = srcs.sort().join(' ');
+    }
+  }
+  return out;
+}
 const sorted = (w: Record<string, string[]>) => Object.fromEntries(Object.entries(w).sort(([a], [b]) => a.localeCompare(b)));
 
 async function until(what: string, cond: () => boolean, ms: number, detail: () => unknown): Promise<void> {
@@ -87,6 +99,7 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
     sim.fib.add(0, '172.16.0.0/12', [makePath({ swIfIndex: 1, nh: '192.0.2.99' })], SRC_CLI);
     let foreignBefore = JSON.stringify(sim.fib.get(0, '172.16.0.0/12'));
 
+    const othersAtStart = others(sim);
     let fib = await startFibmgr(l, args, { dryRun: false });
     children.push(fib);
     await fib.waitFor('zebra to connect', () => fib.sessions().length > 0, 20_000);
@@ -99,8 +112,9 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
     // Changes arrive as delete+add from dplane_fpm_nl: VPP must only see replacing adds.
     let ops = { ...sim.routeOps };
     l.vtysh(...CHANGES);
-    await until('the changes', () => JSON.stringify(view(sim)) === JSON.stringify(want2), 15_000, () => view(sim));
-    await new Promise((r) => setTimeout(r, 300));
+    // A delete sent for a changed route would come before its re-add, so once VPP holds the new
+    // table every delete fibmgr was going to send has been sent.
+    await until('the changes', () => JSON.stringify(view(sim)) === JSON.stringify(want2) && sim.routeOps.del - ops.del >= 2, 15_000, () => view(sim));
     assert.equal(sim.routeOps.del - ops.del, 2, 'exactly the two deleted routes were deleted; changes were replaces');
 
     // Cut zebra's FPM connection; a route removed meanwhile disappears after the replay.
@@ -113,6 +127,7 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
 
     // VPP restarts empty: fibmgr reconnects and replays everything.
     assert.equal(JSON.stringify(sim.fib.get(0, '172.16.0.0/12')), foreignBefore, 'another client\'s route was untouched through changes and resync');
+    assert.deepEqual(others(sim), othersAtStart, 'every route of another source, in every table, is as it was');
     sim.restartEmpty();
     await until('the replay into the restarted VPP', () => JSON.stringify(view(sim)) === JSON.stringify(want2), 20_000, () => view(sim));
 
@@ -120,6 +135,7 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
     // VPP holds, keeps it (no gap: nothing unchanged is rewritten) and sweeps the removed one.
     sim.fib.add(0, '172.16.0.0/12', [makePath({ swIfIndex: 1, nh: '192.0.2.99' })], SRC_CLI);
     foreignBefore = JSON.stringify(sim.fib.get(0, '172.16.0.0/12'));
+    const othersAfterRestart = others(sim);
     assert.equal(await fib.stop(), 0, 'fibmgr exits 0 on SIGTERM');
     assert.deepEqual(view(sim), want2, 'routes stay in VPP when fibmgr stops');
     l.vtysh('conf t', 'no ip route 198.51.100.0/24 reject');
@@ -134,6 +150,7 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
     assert.equal(sim.routeOps.del - ops.del, 1, 'only the removed route is deleted');
     assert.equal(JSON.stringify(sim.fib.get(0, '172.16.0.0/12')), foreignBefore, 'another client\'s route is untouched');
     assert.ok(view(sim)[FOREIGN] === undefined);
+    assert.deepEqual(others(sim), othersAfterRestart, 'every route of another source, in every table, is as it was');
     assert.deepEqual(sim.errors, [], 'the simulator saw no malformed request');
   } finally {
     for (const c of children) await c.stop().catch(() => undefined);

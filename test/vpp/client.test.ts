@@ -290,6 +290,48 @@ describe('VppClient against the simulator', () => {
     await c.close();
   });
 
+  test('a throwing callback is the caller\'s bug: logged, never a protocol error; the session goes on, also when it throws on disconnect', async () => {
+    const logged: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error(_o: unknown, msg: string) { logged.push(msg); } };
+    const c = clientFor(sim, path, { logger: logger as any });
+    await c.connect();
+    let lost = 0;
+    c.on('disconnected', () => lost++);
+    await new Promise<void>((res) => c.requestAck(d.ip_route_add_del, d.route('10.61.0.0/16'), () => { setImmediate(res); throw new Error('caller bug'); }));
+    assert.equal(c.connected, true);
+    assert.equal(lost, 0);
+    assert.ok(logged.some((m) => /callback threw/.test(m)), logged.join(' | '));
+    assert.equal((await c.request(d.ip_route_add_del, d.route('10.62.0.0/16'))).retval, 0);
+    // thrown again from the error path of a lost session: the client reconnects all the same
+    sim.silent.add('ip_route_add_del');
+    let threw = 0;
+    for (let i = 0; i < 3; i++) c.requestAck(d.ip_route_add_del, d.route(`10.6${3 + i}.0.0/16`), () => { threw++; throw new Error('bug on failure'); });
+    const back = once(c, 'connected');
+    await new Promise((r) => setTimeout(r, 10));
+    sim.dropConnections();
+    await back;
+    assert.equal(threw, 3);
+    sim.silent.clear();
+    assert.equal((await c.request(d.ip_route_add_del, d.route('10.66.0.0/16'))).retval, 0);
+    await c.close();
+  });
+
+  test('a VPP that stops answering is reset after consecutive timeouts, and reconnected', async () => {
+    const c = clientFor(sim, path, { timeoutMs: 60, maxTimeouts: 3 });
+    await c.connect();
+    sim.silent.add('ip_route_add_del');
+    const lost = once(c, 'disconnected');
+    const back = new Promise<void>((res) => c.once('disconnected', () => c.once('connected', () => res())));
+    const outcomes = await Promise.all([0, 1, 2].map((i) => c.request(d.ip_route_add_del, d.route(`10.7${i}.0.0/16`)).then(() => 'ok', (e: Error) => e.name)));
+    assert.deepEqual(outcomes, ['VppTimeoutError', 'VppTimeoutError', 'VppTimeoutError']);
+    const [info] = await lost;
+    assert.match(info.reason, /stopped answering/);
+    await back;
+    sim.silent.clear();
+    assert.equal((await c.request(d.ip_route_add_del, d.route('10.79.0.0/16'))).retval, 0);
+    await c.close();
+  });
+
   test('close() sends sockclnt_delete and later requests fail', async () => {
     await client.connect();
     await client.close();
