@@ -5,6 +5,7 @@ import type { Config } from './config/options.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
+import { PeerCheck } from './fpm/peer-check.js';
 import { Reconciler, parseTableMap } from './sync/reconciler.js';
 import { DryRunPort } from './sync/dry-run-port.js';
 import { DryRunSink } from './sync/dry-run-sink.js';
@@ -113,6 +114,7 @@ export async function runDaemon(config: Config): Promise<void> {
     tableMap,
     installConnected: config.installConnected,
     resyncGraceMs: config.resyncGrace * 1000,
+    staleTimeMs: config.staleTime * 1000,
     maxBacklog: config.maxBacklog,
     logger: log,
     onResyncDone: (r) => metrics.resyncDone(r),
@@ -139,7 +141,8 @@ export async function runDaemon(config: Config): Promise<void> {
     }
   }
 
-  await sync.start();
+  const peerCheck = new PeerCheck({ allow: config.fpmAllow, users: config.fpmUser });
+  if (peerCheck.unknownUsers.length) log.warn({ fpmUser: peerCheck.unknownUsers }, 'no such user on this host: only root and the other --fpm-user entries may connect from here');
   server = new FpmServer({
     host: config.fpmHost,
     port: config.fpmPort,
@@ -147,13 +150,17 @@ export async function runDaemon(config: Config): Promise<void> {
     // In a dry run every route event is logged too, beside the requests it leads to.
     sink: countingSink(config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync, events),
     logger: log,
+    peerCheck,
   });
+  // zebra is let in while VPP's routes are still being read: its replay and the dump overlap.
+  const started = sync.start();
   try {
     await server.listen();
   } catch (err) {
     log.fatal({ fpmHost: config.fpmHost, fpmPort: config.fpmPort, err: (err as Error).message }, 'cannot listen for zebra\'s FPM connection');
     await exitAfterFlush(log, 1);
   }
+  await started;
 
   if (notifier) {
     await notifier.ready(statusLine(sources));
@@ -173,7 +180,7 @@ export async function runDaemon(config: Config): Promise<void> {
   await exitAfterFlush(log, 0);
 }
 
-const NO_FPM: FpmServerStats = { state: 'none', session: null, sessionsTotal: 0, sessionsFailed: 0, bytesTotal: 0, framesTotal: 0, routesTotal: 0 };
+const NO_FPM: FpmServerStats = { state: 'none', session: null, sessionsTotal: 0, sessionsFailed: 0, bytesTotal: 0, framesTotal: 0, routesTotal: 0, refused: {} };
 
 async function exitAfterFlush(log: Logger, code: number): Promise<never> {
   await new Promise<void>((resolve) => log.flush(() => resolve()));

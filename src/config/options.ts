@@ -4,6 +4,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { parseTableMap } from '../sync/translate.js';
 import { parseInterfaceMap } from '../sync/vpp-adapter.js';
+import { parseAllowList } from '../fpm/peer-check.js';
 
 export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -32,6 +33,9 @@ export interface Config {
   tableMap: string[];
   installConnected: boolean;
   resyncGrace: number;
+  staleTime: number;
+  fpmAllow: string[];
+  fpmUser: string[];
   flushOnExit: boolean;
   metricsAddr: string;
   vppWindow: number;
@@ -123,6 +127,9 @@ export const OPTIONS: OptionDef[] = [
   { key: 'tableMap', flag: 'table-map', kind: 'list', arg: 'ZEBRA=VPP', default: [], check: listOf(parseTableMap), description: 'map a zebra table id to a VPP table id (repeatable); 254 maps to 0 unless told otherwise' },
   { key: 'installConnected', flag: 'install-connected', kind: 'bool', default: false, description: 'also install connected routes (VPP has its own interface routes)' },
   { key: 'resyncGrace', flag: 'resync-grace', kind: 'number', arg: 'SECONDS', default: 3, check: positiveNumber, description: 'quiet period that ends zebra\'s replay after a (re)connect; stale routes are swept then' },
+  { key: 'staleTime', flag: 'stale-time', kind: 'number', arg: 'SECONDS', default: 120, check: positiveNumber, description: 'how long routes zebra\'s replay has not confirmed keep forwarding after zebra restarted (graceful restart); a replay evidently complete sweeps them at the quiet period' },
+  { key: 'fpmAllow', flag: 'fpm-allow', kind: 'list', arg: 'PREFIX', default: ['127.0.0.0/8', '::1/128'], check: listOf(parseAllowList), description: 'addresses or prefixes allowed to connect as zebra (repeatable)' },
+  { key: 'fpmUser', flag: 'fpm-user', kind: 'list', arg: 'USER', default: ['frr'], description: 'users (names or uids) whose local sockets may connect as zebra, root always may (repeatable)' },
   { key: 'flushOnExit', flag: 'flush-on-exit', kind: 'bool', default: false, description: 'remove fibmgr\'s routes from VPP on SIGTERM/SIGINT' },
   { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state ("off" disables)' },
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 1024, check: positiveInt, description: 'VPP API requests in flight at once' },

@@ -5,6 +5,8 @@ import { createServer, type Server, type Socket, type AddressInfo } from 'node:n
 import type { Logger } from '../log.js';
 import type { RouteSink } from '../route/sink.js';
 import type { ErrorEvent, RouteEvent } from '../route/types.js';
+import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_MSG_PROTOBUF, checkHeader } from './frame.js';
+import type { PeerCheck } from './peer-check.js';
 
 /** What the server needs of a decoder (FpmSessionDecoder): one per session, fed every chunk. */
 export interface SessionDecoder {
@@ -20,7 +22,14 @@ export interface FpmServerOptions {
   decoder: () => SessionDecoder;
   sink: RouteSink;
   logger: Logger;
+  /** Who may connect (address, socket owner); without it anyone may (tests). */
+  peerCheck?: PeerCheck;
+  /** How long a second connection may take to send its first frame before it is closed (default 30 s). */
+  candidateTimeoutMs?: number;
 }
+
+/** Connections waiting to prove themselves (a valid first frame) while a session is live. */
+const MAX_CANDIDATES = 4;
 
 /**
  * Bytes decoded and applied at a time. A 64 KB read holds about a thousand routes; their events,
@@ -54,6 +63,16 @@ export interface FpmServerStats {
   bytesTotal: number;
   framesTotal: number;
   routesTotal: number;
+  /** Connections refused before any byte counted, by reason kind. */
+  refused: Record<string, number>;
+}
+
+interface Candidate {
+  socket: Socket;
+  peer: string;
+  chunks: Buffer[];
+  bytes: number;
+  timer: NodeJS.Timeout;
 }
 
 interface Session {
@@ -81,6 +100,8 @@ export class FpmServer {
   private bytesTotal = 0;
   private routesTotal = 0;
   private framesTotal = 0;
+  private readonly refused: Record<string, number> = {};
+  private readonly candidates = new Set<Candidate>();
   private readonly log: Logger;
 
   constructor(private readonly opts: FpmServerOptions) {
@@ -106,6 +127,7 @@ export class FpmServer {
 
   /** Stops accepting and ends the current session. */
   close(): Promise<void> {
+    for (const c of this.candidates) this.dropCandidate(c, null);
     if (this.current) this.endSession(this.current, 'server closing');
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -127,6 +149,7 @@ export class FpmServer {
       bytesTotal: this.bytesTotal,
       framesTotal: this.framesTotal,
       routesTotal: this.routesTotal,
+      refused: { ...this.refused },
     };
   }
 
@@ -138,13 +161,66 @@ export class FpmServer {
     };
   }
 
+  private refuse(socket: Socket, peer: string, kind: string, reason: string): void {
+    this.refused[kind] = (this.refused[kind] ?? 0) + 1;
+    this.log.warn({ peer, reason, session: this.current?.id }, 'fpm connection refused: not zebra\'s (the live session is untouched)');
+    socket.destroy();
+  }
+
   private accept(socket: Socket): void {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.on('error', () => undefined); // errors of a refused or waiting socket end it; nothing else
+    const check = this.opts.peerCheck?.check(socket.remoteAddress, socket.remotePort, socket.localAddress, socket.localPort);
+    if (check && !check.ok) return this.refuse(socket, peer, check.reason.startsWith('address') ? 'address' : 'owner', check.reason);
+    if (!this.current) return this.startSession(socket, peer, []);
+    // A session is live: a new connection replaces it only once it has sent a valid frame, so
+    // that a stray connection never forces zebra off and into a full replay.
+    if (this.candidates.size >= MAX_CANDIDATES) return this.refuse(socket, peer, 'too-many-waiting', `${MAX_CANDIDATES} connections already wait to replace the live session`);
+    const c: Candidate = {
+      socket, peer, chunks: [], bytes: 0,
+      timer: setTimeout(() => this.dropCandidate(c, 'sent no frame in time'), this.opts.candidateTimeoutMs ?? 30_000),
+    };
+    c.timer.unref();
+    this.candidates.add(c);
+    this.log.info({ peer, session: this.current.id }, 'second fpm connection: it replaces the live session once it sends a valid frame');
+    socket.on('data', (chunk: Buffer) => this.candidateData(c, chunk));
+    socket.on('close', () => this.dropCandidate(c, null));
+  }
+
+  private candidateData(c: Candidate, chunk: Buffer): void {
+    if (!this.candidates.has(c)) return;
+    c.chunks.push(chunk);
+    c.bytes += chunk.length;
+    const head = c.chunks.length === 1 ? chunk : Buffer.concat(c.chunks);
+    if (head.length < FPM_HEADER_LEN) return;
+    const length = (head[2]! << 8) | head[3]!;
+    const bad = checkHeader(head[0]!, length) ?? (head[1] !== FPM_MSG_NETLINK && head[1] !== FPM_MSG_PROTOBUF ? `FPM message type ${head[1]}` : null);
+    if (bad) return this.dropCandidate(c, `first frame invalid: ${bad}`);
+    if (head.length < length) return;
+    // the first frame must decode cleanly on a decoder of its own (nothing of it is applied yet)
+    const probe = this.opts.decoder();
+    probe.push(head.subarray(0, length));
+    if (probe.fatal || probe.stats.errors > 0) return this.dropCandidate(c, 'first frame does not decode');
+    this.candidates.delete(c);
+    clearTimeout(c.timer);
+    c.socket.removeAllListeners('data');
+    c.socket.removeAllListeners('close');
     const old = this.current;
     if (old) {
-      this.log.warn({ session: old.id, peer: old.peer, newPeer: peer }, 'fpm session replaced by a new connection');
-      this.endSession(old, `replaced by ${peer}`);
+      this.log.warn({ session: old.id, peer: old.peer, newPeer: c.peer }, 'fpm session replaced by a new connection that sent a valid frame');
+      this.endSession(old, `replaced by ${c.peer}`);
     }
+    this.startSession(c.socket, c.peer, [head]);
+  }
+
+  private dropCandidate(c: Candidate, reason: string | null): void {
+    if (!this.candidates.delete(c)) return;
+    clearTimeout(c.timer);
+    if (reason) this.refuse(c.socket, c.peer, 'invalid-first-frame', reason);
+    else c.socket.destroy();
+  }
+
+  private startSession(socket: Socket, peer: string, buffered: Buffer[]): void {
     const s: Session = {
       id: this.nextId++, socket, peer,
       decoder: this.opts.decoder(),
@@ -159,6 +235,7 @@ export class FpmServer {
     socket.on('close', () => this.endSession(s, 'connection closed'));
     socket.on('error', (e) => this.endSession(s, `socket error: ${e.message}`));
     if (this.opts.sink.congested) this.pause(s);
+    for (const b of buffered) this.onData(s, b);
   }
 
   private onData(s: Session, chunk: Buffer): void {

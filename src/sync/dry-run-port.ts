@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Family } from '../route/types.js';
 import type { InterfaceMapEntry } from './vpp-adapter.js';
 import { deleteFields, routeFields } from './vpp-fields.js';
-import type { Done, Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
+import type { Done, Ownership, VppPort, VppRouteSpec, AdoptSink } from './vpp-port.js';
 
 export interface DryRunCounts {
   replace: number;
@@ -38,9 +38,11 @@ export class DryRunPort implements VppPort {
     }
   }
 
-  async prepare(): Promise<{ ownership: Ownership; installed: VppRouteSpec[] }> {
+  async prepare(adopt: AdoptSink): Promise<{ ownership: Ownership; installed: number }> {
     this.log.info({ ownership: 'source' }, 'dry-run: would find or add FIB source fibmgr and dump its routes (none)');
-    return { ownership: { mode: 'source', sourceId: 0 }, installed: [] };
+    const ownership: Ownership = { mode: 'source', sourceId: 0 };
+    adopt.begin(ownership);
+    return { ownership, installed: 0 };
   }
 
   async ensureTable(family: Family, table: number): Promise<void> {

@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import type { RouteSink } from '../route/sink.js';
 import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
+import { realClock, type Clock, type Timer } from './clock.js';
+import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
@@ -37,14 +39,44 @@ export interface ReconcilerOptions {
   retryMaxMs?: number;
   /** Told when a resync ends (for metrics). */
   onResyncDone?: (r: NonNullable<ReconcilerState['lastResync']>) => void;
+  /** How long routes zebra's replay did not confirm keep forwarding when the replay is not evidently complete (stale-rule.ts). Default 120 s. */
+  staleTimeMs?: number;
+  /** Time for the resync's quiet period and stale wait (tests pass a fake one). */
+  clock?: Clock;
 }
 
+/**
+ * A resync with zebra: 'replaying' until its first quiet period, then either done (the replay is
+ * complete: what it did not confirm is swept) or 'stale-wait' (zebra restarted: unconfirmed routes
+ * keep forwarding until refreshed, deleted, the stale time ends or the operator sweeps).
+ */
 interface Resync {
   session: number;
   gen: number;
+  phase: 'replaying' | 'stale-wait';
   startedAt: number;
   writesAtStart: number;
-  timer: NodeJS.Timeout | null;
+  grace: Timer | null;
+  /** Protocols of the routes this session's replay confirmed. */
+  protocols: Set<string>;
+  /** When routes first went unconfirmed (kept across sessions that follow each other). */
+  staleSince: number;
+  /** When the stale wait ends at the latest. */
+  deadline: number;
+  staleTimer: Timer | null;
+  /** Stale routes still held (stale-wait only). */
+  stale: number;
+  missing: string[];
+}
+
+export interface StaleState {
+  phase: 'replaying' | 'stale-wait';
+  /** Routes held that zebra's replay has not confirmed (counted at the end of the replay). */
+  held: number;
+  since: string;
+  until: string;
+  /** Protocols the replay has not mentioned yet. */
+  missing: string[];
 }
 
 export interface ReconcilerCounters {
@@ -74,7 +106,9 @@ export interface ReconcilerState {
   pathSets: number;
   congested: boolean;
   counters: ReconcilerCounters;
-  lastResync: { session: number; durationMs: number; refreshed: number; swept: number; kept: number; writes: number } | null;
+  lastResync: { session: number; durationMs: number; refreshed: number; swept: number; kept: number; writes: number; staleWaitMs: number } | null;
+  /** The resync's stale routes, while a resync is under way. */
+  stale: StaleState | null;
   lastErrors: { route: string; error: string; at: string }[];
 }
 
@@ -83,7 +117,8 @@ type Cached = PathSet | SkipReason;
 
 export class Reconciler implements RouteSink {
   private readonly port: VppPort;
-  private readonly opts: Required<Omit<ReconcilerOptions, 'logger' | 'tableMap' | 'onResyncDone'>> & Pick<ReconcilerOptions, 'tableMap' | 'onResyncDone'>;
+  private readonly opts: Required<Omit<ReconcilerOptions, 'logger' | 'tableMap' | 'onResyncDone' | 'clock'>> & Pick<ReconcilerOptions, 'tableMap' | 'onResyncDone'>;
+  private readonly clock: Clock;
   private readonly log: Logger;
   private readonly sets = new PathSets();
   private readonly routes = new RouteTable();
@@ -126,6 +161,8 @@ export class Reconciler implements RouteSink {
   private resync: Resync | null = null;
   private vppReady = false;
   private preparing: Promise<void> | null = null;
+  /** Set while VPP's routes of our source stream in. */
+  private adopting: { initial: boolean; installed: number; adopted: number } | null = null;
   private prepareAgain = false;
   private ownership: Ownership | null = null;
   private pumpScheduled = false;
@@ -161,7 +198,9 @@ export class Reconciler implements RouteSink {
       retryMinMs: opts.retryMinMs ?? 200,
       retryMaxMs: opts.retryMaxMs ?? 30_000,
       onResyncDone: opts.onResyncDone,
+      staleTimeMs: opts.staleTimeMs ?? 120_000,
     };
+    this.clock = opts.clock ?? realClock;
     port.onWritten?.(this.writtenBound);
     port.onReconnect(() => void this.prepareVpp(false));
     port.onDisconnect((reason) => {
@@ -178,22 +217,34 @@ export class Reconciler implements RouteSink {
   // --- RouteSink -------------------------------------------------------------------------------
 
   sessionStart(sessionId: number): void {
-    if (this.resync?.timer) clearTimeout(this.resync.timer);
+    const prev = this.resync;
+    prev?.grace?.cancel();
+    prev?.staleTimer?.cancel();
     this.session = sessionId;
     this.gen++;
     this.counters.resyncs++;
     this.unmappableLogged = 0;
-    this.resync = { session: sessionId, gen: this.gen, startedAt: Date.now(), writesAtStart: this.writes, timer: null };
+    const now = this.clock.now();
+    // A session that follows one still in its stale wait inherits its deadline: reconnecting
+    // does not stretch how long unconfirmed routes may forward.
+    const staleSince = prev ? prev.staleSince : now;
+    const deadline = prev ? prev.deadline : now + this.opts.staleTimeMs;
+    this.resync = {
+      session: sessionId, gen: this.gen, phase: 'replaying', startedAt: now, writesAtStart: this.writes, grace: null,
+      protocols: new Set(), staleSince, deadline, staleTimer: null, stale: 0, missing: [],
+    };
     this.armGrace();
-    this.log.info({ session: sessionId, routes: this.desired, graceMs: this.opts.resyncGraceMs }, 'zebra session up: resync started, routes not replayed are removed after a quiet period');
+    this.armStaleTimer();
+    this.log.info({ session: sessionId, routes: this.desired, graceMs: this.opts.resyncGraceMs, staleTimeMs: this.opts.staleTimeMs }, 'zebra session up: resync started (routes the replay does not confirm are swept once it is complete, or when the stale time ends)');
   }
 
   sessionEnd(sessionId: number, reason: string): void {
     if (this.session === sessionId) this.session = null;
-    if (this.resync?.session === sessionId) {
-      if (this.resync.timer) clearTimeout(this.resync.timer);
-      this.resync = null;
-      this.log.warn({ session: sessionId, reason }, 'zebra session ended during its replay: stale routes are kept until the next replay');
+    const r = this.resync;
+    if (r?.session === sessionId && r.phase === 'replaying') {
+      r.grace?.cancel();
+      r.grace = null;
+      this.log.warn({ session: sessionId, reason, until: new Date(r.deadline).toISOString() }, 'zebra session ended during its replay: unconfirmed routes are kept until the next replay or the stale time ends');
     }
   }
 
@@ -204,7 +255,7 @@ export class Reconciler implements RouteSink {
       else if (ev.kind === 'nexthop-group' && ev.op === 'add' && ev.replaced && (ev.resolved || ev.unusable)) this.onGroupChange(ev);
       else if (ev.kind === 'error' && ev.route) this.onUnusable(ev);
     }
-    if (this.resync?.session === sessionId) this.armGrace();
+    if (this.resync?.session === sessionId && this.resync.phase === 'replaying') this.armGrace();
     this.kick();
   }
 
@@ -229,8 +280,13 @@ export class Reconciler implements RouteSink {
   private onRoute(ev: RouteEventRoute): void {
     const table = vppTable(ev.table, this.opts.tableMap);
     const e = this.routes.lookup(ev.family, table, ev.prefix, ev.op === 'add');
-    if (this.resync) (e?.slot.info ?? this.routes.tableInfo(ev.family, table)).seenGen = this.resync.gen;
+    const r = this.resync;
+    if (r) {
+      (e?.slot.info ?? this.routes.tableInfo(ev.family, table)).seenGen = r.gen;
+      if (!r.protocols.has(ev.protocol)) r.protocols.add(ev.protocol);
+    }
     if (!e) return; // a delete of a route fibmgr does not have
+    e.proto = ev.protocol;
     if (ev.op === 'del') {
       this.setWant(e, null, 0, true);
       return;
@@ -314,7 +370,11 @@ export class Reconciler implements RouteSink {
   }
 
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean): void {
-    if (confirm) e.gen = this.gen;
+    if (confirm) {
+      const r = this.resync;
+      if (r !== null && r.phase === 'stale-wait' && e.gen < r.gen && e.want !== null && --r.stale === 0) this.clock.after(0, () => this.staleConfirmed());
+      e.gen = this.gen;
+    }
     this.byGroup.set(e, ps === null ? 0 : nhg);
     if (e.want === ps) {
       if (ps === null && e.have === null && (e.q & Q_SENDING) === 0) this.routes.delete(e);
@@ -599,9 +659,12 @@ export class Reconciler implements RouteSink {
       for (let attempt = 0; ; attempt++) {
         this.prepareAgain = false;
         try {
-          const { ownership, installed } = await this.port.prepare();
-          if (this.prepareAgain) continue;
-          this.adopt(ownership, installed, initial);
+          const t0 = Date.now();
+          this.adopting = { initial, installed: 0, adopted: 0 };
+          const sink = { begin: (o: Ownership) => this.beginAdopt(o), route: (spec: VppRouteSpec) => this.adoptOne(spec) };
+          const { ownership } = await this.port.prepare(sink);
+          if (this.prepareAgain || this.stopping) continue;
+          this.endAdopt(ownership, Date.now() - t0);
           return;
         } catch (err) {
           if (this.stopping) return;
@@ -609,6 +672,8 @@ export class Reconciler implements RouteSink {
           this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not read VPP state: retrying');
           await new Promise<void>((r) => this.later(delay, r));
           if (this.stopping) return;
+        } finally {
+          this.adopting = null;
         }
       }
     })().finally(() => {
@@ -617,8 +682,8 @@ export class Reconciler implements RouteSink {
     return this.preparing;
   }
 
-  /** VPP's routes of our source become the installed state; the diff against zebra's follows. */
-  private adopt(ownership: Ownership, installed: VppRouteSpec[], initial: boolean): void {
+  /** The dump of VPP's routes of our source begins: what fibmgr believed installed is forgotten. */
+  private beginAdopt(ownership: Ownership): void {
     this.ownership = ownership;
     this.cache = new WeakMap(); // the interface map may have changed
     for (const info of this.routes.allTables()) info.ready = false;
@@ -641,23 +706,37 @@ export class Reconciler implements RouteSink {
       e.have = null;
     });
     this.installed = kept;
-    let adopted = 0;
-    for (const spec of installed) {
-      const e = this.routes.lookup(spec.family, spec.table, spec.prefix, true);
-      const ps = this.sets.ref(this.sets.intern(spec.paths))!;
-      if (e.have === null) this.installed++;
-      else this.sets.unref(e.have);
-      e.have = ps;
-      // At start fibmgr does not know zebra's table yet: keep VPP's routes until zebra's first
-      // replay confirms or sweeps them. After a VPP reconnect zebra's table is known.
-      if (initial && e.want === null && e.gen === 0) {
-        this.sets.ref(ps);
-        e.want = ps;
-        this.desired++;
-        adopted++;
-      }
-      if (spec.table !== 0) e.slot.info.ready = true;
+    if (this.adopting) {
+      this.adopting.installed = 0;
+      this.adopting.adopted = 0;
     }
+  }
+
+  /** One route of our source, as the dump streams in: VPP's truth becomes the installed state. */
+  private adoptOne(spec: VppRouteSpec): void {
+    const a = this.adopting;
+    if (!a) return;
+    a.installed++;
+    const e = this.routes.lookup(spec.family, spec.table, spec.prefix, true);
+    const ps = this.sets.ref(this.sets.intern(spec.paths))!;
+    if (e.have === null) this.installed++;
+    else this.sets.unref(e.have);
+    e.have = ps;
+    // At start fibmgr does not know zebra's table yet: keep VPP's routes until zebra's first
+    // replay confirms or sweeps them (zebra's replay may already be streaming in: a route it
+    // mentioned is its, not VPP's). After a VPP reconnect zebra's table is known.
+    if (a.initial && e.want === null && e.gen === 0) {
+      this.sets.ref(ps);
+      e.want = ps;
+      this.desired++;
+      a.adopted++;
+    }
+    if (spec.table !== 0) e.slot.info.ready = true;
+  }
+
+  /** The dump is complete: diff zebra's table against VPP's and start writing. */
+  private endAdopt(ownership: Ownership, ms: number): void {
+    const a = this.adopting!;
     this.clearQueues();
     let toWrite = 0;
     this.routes.forEach((e) => {
@@ -665,7 +744,7 @@ export class Reconciler implements RouteSink {
       this.schedule(e);
     });
     this.vppReady = true;
-    this.log.info({ ownership: ownership.mode, source: ownership.sourceId, installed: installed.length, adopted, desired: this.desired, toWrite }, initial ? 'VPP ready: adopted our routes' : 'VPP back: diffing zebra\'s table against VPP\'s');
+    this.log.info({ ownership: ownership.mode, source: ownership.sourceId, installed: a.installed, adopted: a.adopted, desired: this.desired, toWrite, ms }, a.initial ? 'VPP ready: adopted our routes' : 'VPP back: diffing zebra\'s table against VPP\'s');
     this.kick();
   }
 
@@ -673,21 +752,25 @@ export class Reconciler implements RouteSink {
 
   private armGrace(): void {
     const r = this.resync;
-    if (!r) return;
-    if (r.timer) clearTimeout(r.timer);
-    r.timer = setTimeout(() => this.endResync(), this.opts.resyncGraceMs);
+    if (!r || r.phase !== 'replaying') return;
+    r.grace?.cancel();
+    r.grace = this.clock.after(this.opts.resyncGraceMs, () => this.replayQuiet());
   }
 
-  private endResync(): void {
+  private armStaleTimer(): void {
     const r = this.resync;
     if (!r) return;
-    // While the backlog holds the FPM socket, zebra's quiet is ours: wait for real quiet.
-    if (this.paused) return this.armGrace();
-    this.resync = null;
+    r.staleTimer?.cancel();
+    r.staleTimer = this.clock.after(Math.max(0, r.deadline - this.clock.now()), () => this.staleTimeUp());
+  }
+
+  /** Stale routes of a resync, in tables its replay mentioned; and those kept in tables it did not. */
+  private staleOf(r: Resync): { stale: Entry[]; refreshed: number; kept: number; untouched: Set<string>; byProto: Map<string, number> } {
     let refreshed = 0;
     let kept = 0;
     const untouched = new Set<string>();
     const stale: Entry[] = [];
+    const byProto = new Map<string, number>();
     this.routes.forEach((e) => {
       if (e.want === null) return;
       if (e.gen >= r.gen) {
@@ -700,15 +783,77 @@ export class Reconciler implements RouteSink {
         return;
       }
       stale.push(e);
+      byProto.set(e.proto, (byProto.get(e.proto) ?? 0) + 1);
     });
+    return { stale, refreshed, kept, untouched, byProto };
+  }
+
+  /** The replay went quiet for the grace period: sweep now if it is evidently complete, else wait. */
+  private replayQuiet(): void {
+    const r = this.resync;
+    if (!r || r.phase !== 'replaying') return;
+    r.grace = null;
+    // While the backlog holds the FPM socket, zebra's quiet is ours: wait for real quiet.
+    if (this.paused) return this.armGrace();
+    const found = this.staleOf(r);
+    const refreshed = new Map<string, number>([...r.protocols].map((p) => [p, 1]));
+    const verdict = replayVerdict({ stale: found.byProto, refreshed });
+    if (verdict.complete) return this.finishResync(r, found, 'replay complete');
+    r.phase = 'stale-wait';
+    r.stale = found.stale.length;
+    r.missing = verdict.missing;
+    this.log.info({
+      session: r.session, stale: r.stale, refreshed: found.refreshed, missing: verdict.missing,
+      byProtocol: Object.fromEntries(found.byProto), until: new Date(r.deadline).toISOString(),
+    }, 'stale wait started: zebra\'s replay lacks whole protocols (zebra restarted?); unconfirmed routes keep forwarding until zebra refreshes or deletes them, or the stale time ends');
+    this.kick();
+  }
+
+  /** Every stale route was refreshed or deleted (as counted): recount, and end the wait if so. */
+  private staleConfirmed(): void {
+    const r = this.resync;
+    if (!r || r.phase !== 'stale-wait' || r.stale > 0) return;
+    const found = this.staleOf(r);
+    if (found.stale.length === 0) return this.finishResync(r, found, 'every stale route confirmed');
+    r.stale = found.stale.length;
+  }
+
+  private staleTimeUp(): void {
+    const r = this.resync;
+    if (!r) return;
+    r.staleTimer = null;
+    if (r.phase === 'replaying' && r.grace !== null) {
+      // zebra is still replaying: the quiet period decides, now with no time left to wait
+      r.deadline = this.clock.now();
+      return;
+    }
+    this.finishResync(r, this.staleOf(r), 'stale time ended');
+  }
+
+  /** `fibmgr sweep`: the operator ends the wait now. Returns the routes swept, or null without a resync. */
+  sweepNow(): { swept: number; kept: number } | null {
+    const r = this.resync;
+    if (!r) return null;
+    const found = this.staleOf(r);
+    this.finishResync(r, found, 'operator sweep');
+    return { swept: found.stale.length, kept: found.kept };
+  }
+
+  private finishResync(r: Resync, found: ReturnType<Reconciler['staleOf']>, why: string): void {
+    r.grace?.cancel();
+    r.staleTimer?.cancel();
+    this.resync = null;
+    const { stale, refreshed, kept, untouched } = found;
     for (const e of stale) this.setWant(e, null, 0, false);
     const swept = stale.length;
     this.counters.swept += swept;
     this.counters.keptUntouched += kept;
-    const durationMs = Math.max(0, Date.now() - r.startedAt - this.opts.resyncGraceMs);
+    const now = this.clock.now();
+    const staleWaitMs = r.phase === 'stale-wait' ? Math.max(0, now - r.staleSince - this.opts.resyncGraceMs) : 0;
+    const durationMs = r.phase === 'stale-wait' ? Math.max(0, now - r.startedAt) : Math.max(0, now - r.startedAt - this.opts.resyncGraceMs);
     const writes = this.writes - r.writesAtStart;
-    this.lastResync = { session: r.session, durationMs, refreshed, swept, kept, writes };
-    this.log.info({ session: r.session, refreshed, swept, kept, writes, durationMs, graceMs: this.opts.resyncGraceMs }, 'resync done');
+    this.lastResync = { session: r.session, durationMs, refreshed, swept, kept, writes, staleWaitMs };
+    this.log.info({ session: r.session, why, refreshed, swept, kept, writes, durationMs, staleWaitMs, graceMs: this.opts.resyncGraceMs }, r.phase === 'stale-wait' ? 'stale wait ended: resync done' : 'resync done');
     this.opts.onResyncDone?.(this.lastResync);
     if (kept > 0) {
       this.log.warn({ session: r.session, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
@@ -750,6 +895,15 @@ export class Reconciler implements RouteSink {
     }
   }
 
+  private staleState(): StaleState | null {
+    const r = this.resync;
+    if (!r) return null;
+    return {
+      phase: r.phase, held: r.phase === 'stale-wait' ? r.stale : 0, since: new Date(r.staleSince).toISOString(),
+      until: new Date(r.deadline).toISOString(), missing: r.missing,
+    };
+  }
+
   private isIdle(): boolean {
     return this.vppReady && this.backlog === 0 && this.retryTimers.size === 0 && this.resync === null && this.pendingNhg.size === 0;
   }
@@ -776,6 +930,7 @@ export class Reconciler implements RouteSink {
       congested: this.paused,
       counters: this.counters,
       lastResync: this.lastResync,
+      stale: this.staleState(),
       lastErrors: [...this.lastErrors],
     };
   }
@@ -799,7 +954,8 @@ export class Reconciler implements RouteSink {
    */
   async stop(opts: { flush?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.stopping = true;
-    if (this.resync?.timer) clearTimeout(this.resync.timer);
+    this.resync?.grace?.cancel();
+    this.resync?.staleTimer?.cancel();
     this.resync = null;
     for (const [e, t] of this.retryTimers) {
       clearTimeout(t);

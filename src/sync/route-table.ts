@@ -46,6 +46,8 @@ export interface Entry {
   /** Neighbours in the GroupIndex list of routes naming the same group. */
   gp: Entry | null;
   gn: Entry | null;
+  /** zebra's protocol name for the route ('' when adopted from VPP), for the stale rule. */
+  proto: string;
   /** Queue membership and write state (Q_* bits), kept here to spare hash lookups per write. */
   q: number;
   readonly slot: Slot;
@@ -143,7 +145,7 @@ export class RouteTable {
       const m = s.map as V4Map;
       let e = m.get(key);
       if (!e && create) {
-        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, q: 0, slot: s, a: key };
+        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, slot: s, a: key };
         m.set(key, e);
         this.count++;
       }
@@ -156,7 +158,7 @@ export class RouteTable {
     const m = s.map as V6Map;
     let e = m.get(w);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, q: 0, slot: s, a: prefix };
+      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, slot: s, a: prefix };
       m.set(w, e);
       this.count++;
     }
@@ -213,7 +215,7 @@ export class RouteTable {
 }
 
 /** A removed slot: probing goes on past it; an insert may reuse it. */
-const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
+const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, proto: '', q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
 
 /**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what

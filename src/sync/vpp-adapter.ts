@@ -8,7 +8,7 @@ import { pathFields, specFromDetails } from './vpp-fields.js';
 import { routeRequestDef, type RouteRequest } from './route-request.js';
 
 const EMPTY = Buffer.alloc(0);
-import type { Done, Ownership, VppPath, VppPort, VppRouteSpec, Written } from './vpp-port.js';
+import type { Done, Ownership, VppPath, VppPort, VppRouteSpec, Written , AdoptSink } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -114,12 +114,13 @@ export class VppAdapter implements VppPort {
     return !!d && this.c.has(d);
   }
 
-  async prepare(): Promise<{ ownership: Ownership; installed: VppRouteSpec[] }> {
+  async prepare(adopt: AdoptSink): Promise<{ ownership: Ownership; installed: number }> {
     this.tables.clear();
     this.ownership = await this.findSource();
     await this.loadInterfaces();
-    const installed = this.ownership.mode === 'source' ? await this.dumpOurs(this.ownership.sourceId!) : [];
-    this.log.info({ ownership: this.ownership.mode, source: this.ownership.sourceId, installed: installed.length, mappedInterfaces: this.ifmap.size }, 'VPP session prepared');
+    adopt.begin(this.ownership);
+    const installed = this.ownership.mode === 'source' ? await this.dumpOurs(this.ownership.sourceId!, adopt) : 0;
+    this.log.info({ ownership: this.ownership.mode, source: this.ownership.sourceId, installed, mappedInterfaces: this.ifmap.size }, 'VPP session prepared');
     return { ownership: this.ownership, installed };
   }
 
@@ -166,20 +167,22 @@ export class VppAdapter implements VppPort {
     }
   }
 
-  private async dumpOurs(src: number): Promise<VppRouteSpec[]> {
-    const out: VppRouteSpec[] = [];
+  /** Streams our routes, table by table, into `adopt`; each detail is dropped once handed over. */
+  private async dumpOurs(src: number, adopt: AdoptSink): Promise<number> {
+    let n = 0;
     const tables = await this.c.dump<any, any>(this.def('ip_table_dump'), {});
     for (const t of tables) {
       const table = t.table;
-      const details = await this.c.dump<any, any>(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } });
-      for (const d of details) {
+      await this.c.dumpEach<any, any>(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } }, (d) => {
         const spec = specFromDetails(d.route);
-        if (spec) out.push(spec);
-        else this.log.warn({ table: table.table_id, prefix: d.route.prefix }, 'a route of our source has a path fibmgr never installs: left alone');
-      }
+        if (spec) {
+          n++;
+          adopt.route(spec);
+        } else this.log.warn({ table: table.table_id, prefix: d.route.prefix }, 'a route of our source has a path fibmgr never installs: left alone');
+      });
       this.tables.add(`${table.is_ip6 ? 6 : 4}|${table.table_id}`);
     }
-    return out;
+    return n;
   }
 
   async ensureTable(family: Family, table: number): Promise<void> {

@@ -40,6 +40,15 @@ export type Done = (err: Error | null) => void;
 /** Completion of VppPort.write: the token given to it, and null or the error. */
 export type Written = (token: number, err: Error | null) => void;
 
+/**
+ * What VPP holds from us, handed over as the dump streams in (a million routes are never held
+ * as a list): begin() once the ownership is known, then route() per route.
+ */
+export interface AdoptSink {
+  begin(ownership: Ownership): void;
+  route(spec: VppRouteSpec): void;
+}
+
 export interface VppPort {
   /** True while requests can be sent. */
   readonly connected: boolean;
@@ -48,7 +57,7 @@ export interface VppPort {
    * the FIB source, and returns what VPP holds from us (empty after a real VPP restart; in
    * 'api' mode nothing can be told apart from other clients' routes, so nothing is returned).
    */
-  prepare(): Promise<{ ownership: Ownership; installed: VppRouteSpec[] }>;
+  prepare(adopt: AdoptSink): Promise<{ ownership: Ownership; installed: number }>;
   /** Creates a VPP table (idempotent on VPP's side). */
   ensureTable(family: Family, table: number): Promise<void>;
   /** Installs or replaces (is_multipath=0) a route. Pipelined: many may be in flight. */

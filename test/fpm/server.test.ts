@@ -97,24 +97,66 @@ test('a fixture fed in odd chunk sizes yields exactly the events of decoding it 
   assert.equal(server.stats.sessionsTotal, 3);
 });
 
-test('a new connection replaces the current session', async () => {
+test('a new connection replaces the current session only once it has sent a valid frame', async () => {
   const { server, sink, port } = await setup();
   const data = fixture('static-nhg');
   const a = await dial(port);
   a.write(data.subarray(0, 200));
   await until('A up', () => sink.log.includes('start 1'));
+  // a stranger that sends nothing valid never disturbs A
+  const stray = await dial(port);
+  const strayClosed = closed(stray);
+  stray.write(Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+  await strayClosed;
+  assert.deepEqual(sink.log, ['start 1']);
+  assert.equal(server.stats.refused['invalid-first-frame'], 1);
   const aClosed = closed(a);
   const b = await dial(port);
+  await tick();
+  assert.deepEqual(sink.log, ['start 1'], 'a connection that has sent nothing yet replaces nothing');
+  b.write(data);
   await until('B up', () => sink.log.includes('start 2'));
   await aClosed; // the server hung up on A
   assert.ok(sink.log.some((l) => /^end 1 replaced by 127\.0\.0\.1:\d+$/.test(l)), sink.log.join('\n'));
   assert.deepEqual(sink.log.slice(0, 3).map((l) => l.split(' ').slice(0, 2).join(' ')), ['start 1', 'end 1', 'start 2']);
-  b.write(data);
   const want = decodeWhole(data);
   await until('B events', () => (sink.events.get(2)?.length ?? 0) >= want.length);
   assert.deepEqual(sink.events.get(2), want);
   assert.equal(server.stats.session!.id, 2);
   b.destroy();
+});
+
+test('a connection that is not allowed is refused before any byte counts; the live session stays', async () => {
+  const sink = new RecordingSink();
+  let refuse = false;
+  const checked: number[] = [];
+  const peerCheck = {
+    check: (_addr?: string, p?: number) => {
+      checked.push(p!);
+      return refuse ? { ok: false, reason: 'the connecting socket belongs to uid 65534, not to --fpm-user' } : { ok: true, reason: 'allowed' };
+    },
+  };
+  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder(), sink, logger: createLogger('silent'), peerCheck: peerCheck as never });
+  servers.push(server);
+  const { port } = await server.listen();
+  const data = fixture('static-nhg');
+  const a = await dial(port);
+  a.write(data);
+  await until('A up', () => sink.log.includes('start 1'));
+  const want = decodeWhole(data).length;
+  await until('A events', () => (sink.events.get(1)?.length ?? 0) >= want);
+  refuse = true;
+  const bad = await dial(port);
+  const lp = bad.localPort;
+  const badClosed = closed(bad);
+  bad.write(data);
+  await badClosed;
+  assert.equal(checked.at(-1), lp, 'the check saw the connecting end');
+  assert.equal(server.stats.refused.owner, 1);
+  assert.deepEqual(sink.log, ['start 1']);
+  assert.equal(sink.events.get(1)!.length, want, 'nothing of the refused connection was applied');
+  assert.equal(server.stats.session!.id, 1);
+  a.destroy();
 });
 
 test('a bad frame closes only that session; the next connection works', async () => {

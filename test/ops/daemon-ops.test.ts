@@ -28,12 +28,13 @@ test('metrics, /state, /readyz and fibmgr status follow a sync, a resync and a V
   const sim = await new VppSim({ socketPath: sockPath }).start();
   const fpmPort = await freePort();
   const httpPort = await freePort();
-  const d = startDaemon(['--vpp-sock', sockPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`, '--resync-grace', '1.5']);
+  // A quiet period long enough that the 503 during the replay below cannot race its end on a loaded machine.
+  const d = startDaemon(['--vpp-sock', sockPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`, '--resync-grace', '5']);
   try {
     await d.waitLog('listening for zebra FPM');
     assert.equal((await get(httpPort, '/healthz')).status, 200);
-    const r0 = await get(httpPort, '/readyz');
-    assert.equal(r0.status, 200, r0.body);
+    // fibmgr listens while it reads VPP's routes; ready once they are read (nothing to resync)
+    await until('ready with VPP read', async () => (await get(httpPort, '/readyz')).status === 200);
     assert.equal((await get(httpPort, '/nope')).status, 404);
 
     // A zebra session: not ready until its replay has ended and VPP has everything.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath, type Written } from '../../src/sync/vpp-port.js';
+import { SW_IF_INDEX_NONE, type AdoptSink, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath, type Written } from '../../src/sync/vpp-port.js';
 import { formatV4 } from '../../src/sync/route-table.js';
 import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
 
@@ -29,8 +29,10 @@ class FakePort implements VppPort {
   private reconnectCbs: (() => void)[] = [];
   private disconnectCbs: ((r: string) => void)[] = [];
 
-  async prepare() {
-    return { ownership: this.ownership, installed: this.installed };
+  async prepare(adopt: AdoptSink) {
+    adopt.begin(this.ownership);
+    for (const spec of this.installed) adopt.route(spec);
+    return { ownership: this.ownership, installed: this.installed.length };
   }
   async ensureTable(family: Family, table: number) {
     this.tables.push(`${family}|${table}`);

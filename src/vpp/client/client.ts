@@ -59,6 +59,9 @@ const K_KEEPALIVE = 5;
 const K_DELETE_REPLY = 6;
 const K_OTHER = 7; // offered by VPP, nothing we expect
 
+/** Where dumpEach() puts its per-detail callback in the request's fields (never encoded). */
+const EACH = Symbol('each');
+
 const S_FREE = 0;
 const S_REQUEST = 1;
 const S_DUMP = 2;
@@ -133,6 +136,7 @@ export class VppClient extends EventEmitter {
   private readonly sResolve: (Resolver | undefined)[];
   private readonly sReject: (Rejecter | undefined)[];
   private readonly sDetails: (unknown[] | undefined)[];
+  private readonly sEach: (((d: unknown) => void) | undefined)[];
   private readonly sToken: Float64Array;
   private nextContext = 1;
   /** Requests that timed out since the last reply. */
@@ -161,6 +165,7 @@ export class VppClient extends EventEmitter {
     this.sResolve = new Array(cap);
     this.sReject = new Array(cap);
     this.sDetails = new Array(cap);
+    this.sEach = new Array(cap);
     this.sToken = new Float64Array(cap);
     this.reader = new FrameReader((b, s, e) => this.onPayload(b, s, e));
     for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
@@ -243,6 +248,15 @@ export class VppClient extends EventEmitter {
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
   dump<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Det[]> {
     return new Promise<Det[]>((resolve, reject) => this.submit(S_DUMP, def, fields, resolve, reject));
+  }
+
+  /**
+   * dump() that hands each detail to `onDetail` as it arrives instead of collecting them: a dump
+   * of a million routes then holds one at a time. Resolves with the number of details.
+   */
+  dumpEach<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (d: Det) => void): Promise<number> {
+    const f = { ...fields, [EACH]: onDetail } as Partial<Req>;
+    return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
   }
 
   /** Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. */
@@ -507,7 +521,10 @@ export class VppClient extends EventEmitter {
       b.writeUInt16BE(this.pingId, at);
       b.writeUInt32BE(this.clientIndex >>> 0, at + 2);
       b.writeUInt32BE(ctx, at + 6);
-      this.sDetails[slot] = [];
+      const each = (fields as Record<symbol, unknown>)[EACH] as ((d: unknown) => void) | undefined;
+      this.sEach[slot] = each;
+      this.sDetails[slot] = each ? undefined : [];
+      this.sToken[slot] = 0;
     }
     this.sCtx[slot] = ctx;
     this.sState[slot] = kind;
@@ -566,6 +583,7 @@ export class VppClient extends EventEmitter {
     this.sResolve[slot] = undefined;
     this.sReject[slot] = undefined;
     this.sDetails[slot] = undefined;
+    this.sEach[slot] = undefined;
     this.inflight--;
   }
 
@@ -716,7 +734,7 @@ export class VppClient extends EventEmitter {
       if (state === S_DUMP) {
         if (kind === K_PING_REPLY) {
           const res = this.sResolve[slot]!;
-          const details = this.sDetails[slot]!;
+          const details = this.sEach[slot] ? this.sToken[slot] : this.sDetails[slot]!;
           this.release(slot);
           try { res(details); } catch (err) { this.callerThrew(err); }
           this.drain();
@@ -736,11 +754,17 @@ export class VppClient extends EventEmitter {
         }
         // A long dump is alive while details keep coming: its timeout counts from the last one.
         this.sSent[slot] = this.now();
+        let detail: unknown;
         try {
-          this.sDetails[slot]!.push(this.defById[id]!.decode(buf, s, e));
+          detail = this.defById[id]!.decode(buf, s, e);
         } catch (err) {
           return this.protocolFailure(sock, `cannot decode ${this.defById[id]!.name}: ${(err as Error).message}`);
         }
+        const each = this.sEach[slot];
+        if (each) {
+          this.sToken[slot]!++;
+          try { each(detail); } catch (err) { this.callerThrew(err); }
+        } else this.sDetails[slot]!.push(detail);
         return;
       }
       if (id !== this.sReplyId[slot]) return this.unexpected(sock, id, ctx);

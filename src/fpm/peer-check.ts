@@ -1,0 +1,152 @@
+// Who may feed the FIB: a connection to the FPM port is zebra's only if its address is allowed
+// (--fpm-allow, loopback by default) and, when it comes from this host, the socket on the other
+// end belongs to zebra's user (--fpm-user, default frr; root too). Linux shows each TCP socket's
+// owner uid in /proc/net/tcp and /proc/net/tcp6 (of the reader's network namespace), so the
+// connecting end is found there by its address and port.
+import { readFileSync } from 'node:fs';
+import { parseAddress, parsePrefix } from '../route/prefix.js';
+
+export interface PeerVerdict {
+  ok: boolean;
+  /** Why not (logged and counted), or 'allowed'. */
+  reason: string;
+  /** The owner of the connecting socket, when it is on this host. */
+  uid?: number;
+}
+
+export interface PeerCheckOptions {
+  /** Addresses or prefixes allowed to connect (IPv4-mapped IPv6 peers are read as IPv4). */
+  allow: string[];
+  /** User names or numeric uids whose local sockets may connect (root always may). */
+  users: string[];
+  /** Tests: where /proc/net/tcp{,6} and /etc/passwd are read from. */
+  readFile?: (path: string) => string;
+}
+
+interface Net {
+  family: 4 | 6;
+  bytes: Buffer;
+  len: number;
+}
+
+export class PeerCheck {
+  private readonly nets: Net[];
+  private readonly uids = new Set<number>([0]);
+  private readonly read: (path: string) => string;
+  /** User names that are not on this host (told once, at start). */
+  readonly unknownUsers: string[] = [];
+
+  constructor(opts: PeerCheckOptions) {
+    this.read = opts.readFile ?? ((p) => readFileSync(p, 'utf8'));
+    this.nets = opts.allow.map(parseAllow);
+    const passwd = new Map<string, number>();
+    try {
+      for (const line of this.read('/etc/passwd').split('\n')) {
+        const f = line.split(':');
+        if (f.length > 2) passwd.set(f[0]!, Number(f[2]));
+      }
+    } catch { /* no passwd: numeric uids only */ }
+    for (const u of opts.users) {
+      if (/^\d+$/.test(u)) this.uids.add(Number(u));
+      else if (passwd.has(u)) this.uids.add(passwd.get(u)!);
+      else this.unknownUsers.push(u);
+    }
+  }
+
+  check(peerAddr: string | undefined, peerPort: number | undefined, localAddr: string | undefined, localPort: number | undefined): PeerVerdict {
+    if (!peerAddr || peerPort === undefined || !localAddr || localPort === undefined) return { ok: false, reason: 'peer address unknown' };
+    const peer = plain(peerAddr);
+    let a: { family: 4 | 6; bytes: Buffer };
+    try {
+      a = parseAddress(peer);
+    } catch {
+      return { ok: false, reason: `peer address ${peerAddr} not understood` };
+    }
+    if (!this.nets.some((n) => inNet(n, a.family, a.bytes))) return { ok: false, reason: `address ${peer} is not in --fpm-allow` };
+    const uid = this.ownerUid(peerAddr, peerPort, localAddr, localPort);
+    if (uid === undefined) {
+      if (isLoopback(a.family, a.bytes)) return { ok: false, reason: 'the connecting socket is not in /proc/net/tcp: its owner cannot be told' };
+      return { ok: true, reason: 'allowed' }; // another host: the address decides
+    }
+    if (!this.uids.has(uid)) return { ok: false, reason: `the connecting socket belongs to uid ${uid}, not to --fpm-user`, uid };
+    return { ok: true, reason: 'allowed', uid };
+  }
+
+  /** The uid owning the local socket at peerAddr:peerPort connected to localAddr:localPort. */
+  ownerUid(peerAddr: string, peerPort: number, localAddr: string, localPort: number): number | undefined {
+    const v4 = !peerAddr.includes(':') || peerAddr.startsWith('::ffff:');
+    const want = `${procAddr(peerAddr)}:${hex4(peerPort)} ${procAddr(localAddr)}:${hex4(localPort)}`;
+    // an IPv4 peer of an IPv6 socket (::ffff:a.b.c.d) may sit in either table
+    for (const file of v4 ? ['/proc/net/tcp', '/proc/net/tcp6'] : ['/proc/net/tcp6']) {
+      let text: string;
+      try {
+        text = this.read(file);
+      } catch {
+        continue;
+      }
+      const alt = file.endsWith('6') && v4
+        ? `${procAddr6(`::ffff:${plain(peerAddr)}`)}:${hex4(peerPort)} ${procAddr6(`::ffff:${plain(localAddr)}`)}:${hex4(localPort)}`
+        : want;
+      for (const line of text.split('\n')) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 8) continue;
+        if (`${f[1]} ${f[2]}` === alt || `${f[1]} ${f[2]}` === want) return Number(f[7]);
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Validates an --fpm-allow list (throws naming the bad entry). */
+export function parseAllowList(entries: string[]): void {
+  for (const e of entries) parseAllow(e);
+}
+
+function parseAllow(e: string): Net {
+  try {
+    const text = e.includes('/') ? e : `${e}/${e.includes(':') ? 128 : 32}`;
+    const p = parsePrefix(text, true);
+    return { family: p.family, bytes: Buffer.from(p.bytes), len: p.len };
+  } catch {
+    throw new Error(`${JSON.stringify(e)} is not an address or prefix`);
+  }
+}
+
+function plain(addr: string): string {
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+function inNet(n: Net, family: 4 | 6, bytes: Buffer): boolean {
+  if (n.family !== family) return false;
+  for (let bit = 0; bit < n.len; bit++) {
+    const m = 0x80 >> (bit & 7);
+    if ((n.bytes[bit >> 3]! & m) !== (bytes[bit >> 3]! & m)) return false;
+  }
+  return true;
+}
+
+function isLoopback(family: 4 | 6, b: Buffer): boolean {
+  if (family === 4) return b[0] === 127;
+  return b.subarray(0, 15).every((x) => x === 0) && b[15] === 1;
+}
+
+function hex4(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** An address as /proc/net/tcp prints it: each 32-bit word in host (little-endian) order. */
+function procAddr(addr: string): string {
+  const p = plain(addr);
+  if (!p.includes(':')) {
+    const b = parseAddress(p).bytes;
+    return Buffer.from([b[3]!, b[2]!, b[1]!, b[0]!]).toString('hex').toUpperCase();
+  }
+  return procAddr6(p);
+}
+
+function procAddr6(addr: string): string {
+  const b = parseAddress(addr).bytes;
+  let out = '';
+  for (let w = 0; w < 4; w++) out += Buffer.from([b[4 * w + 3]!, b[4 * w + 2]!, b[4 * w + 1]!, b[4 * w]!]).toString('hex').toUpperCase();
+  return out;
+}
