@@ -7,6 +7,7 @@ import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js
 import { pathsKey } from '../../src/sync/vpp-fields.js';
 import { SW_IF_INDEX_NONE, type AdoptSink, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath, type Written } from '../../src/sync/vpp-port.js';
 import { formatV4 } from '../../src/sync/route-table.js';
+import type { Clock, Timer } from '../../src/sync/clock.js';
 import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
 
 interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
@@ -498,4 +499,178 @@ both('backlog made by a group change pauses FPM reading too', async (port) => {
   while (port.release() > 0 || r.congested) await new Promise((res) => setImmediate(res));
   await drained;
   await settle(r);
+});
+
+// --- the stale rule (issue 14), on scripted timelines with a fake clock: no sleeps ---------------
+
+class FakeClock implements Clock {
+  t = 0;
+  private timers: { at: number; fn: () => void; live: boolean }[] = [];
+  now(): number { return this.t; }
+  after(ms: number, fn: () => void): Timer {
+    const tm = { at: this.t + ms, fn, live: true };
+    this.timers.push(tm);
+    return { cancel: () => { tm.live = false; } };
+  }
+  /** Moves time on, running every timer due on the way, in order. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const due = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      due.live = false;
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+    }
+    this.t = end;
+    this.timers = this.timers.filter((x) => x.live);
+  }
+}
+
+/** Waits (for the event, not a time) until every write has been acknowledged. */
+async function written(r: Reconciler, port: FakePort): Promise<void> {
+  while (r.state().backlog > 0 || port.inflight > 0) await new Promise((res) => setImmediate(res));
+}
+
+const GRACE = 3000;
+function timeline(port: FakePort, staleTimeMs = 120_000) {
+  const clock = new FakeClock();
+  const r = make(port, { clock, resyncGraceMs: GRACE, staleTimeMs, deleteHoldMs: 0 });
+  const kernel = route('add', '0.0.0.0/0', [nh('192.0.2.1')], { protocol: 'kernel' });
+  const stat = (i: number) => route('add', `10.1.${i}.0/24`, [nh('10.0.2.2')], { protocol: 'static' });
+  const bgp = (i: number) => route('add', `10.${100 + (i >> 8)}.${i & 255}.0/24`, [nh('10.0.3.3')], { protocol: 'bgp' });
+  return { clock, r, kernel, stat, bgp };
+}
+
+both('zebra restarts, staticd back after 6 s: no static route is ever removed', async (port) => {
+  const { clock, r, kernel, stat } = timeline(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [kernel, stat(1), stat(2)]);
+  clock.advance(GRACE);
+  await written(r, port);
+  assert.equal(r.state().resyncing, false);
+  r.sessionEnd(1, 'zebra killed');
+  r.sessionStart(2);
+  r.apply(2, [kernel]); // zebra's own routes only
+  clock.advance(GRACE);
+  await written(r, port);
+  const st = r.state().stale!;
+  assert.equal(st.phase, 'stale-wait');
+  assert.equal(st.held, 2);
+  assert.deepEqual(st.missing, ['static']);
+  clock.advance(3000); // staticd re-sends at t = 6 s
+  r.apply(2, [stat(1), stat(2)]);
+  clock.advance(0);
+  await written(r, port);
+  assert.equal(r.state().resyncing, false, 'every stale route confirmed: the wait is over');
+  assert.equal(port.count('remove'), 0);
+  assert.deepEqual([...port.fib.keys()].sort(), ['0|0.0.0.0/0', '0|10.1.1.0/24', '0|10.1.2.0/24']);
+});
+
+both('zebra restarts under BGP: routes back over tens of seconds with quiet gaps stay; one never back goes at the stale time', async (port) => {
+  const { clock, r, kernel, stat, bgp } = timeline(port);
+  await r.start();
+  r.sessionStart(1);
+  const all = Array.from({ length: 400 }, (_, i) => bgp(i));
+  r.apply(1, [kernel, stat(1), ...all, bgp(999)]);
+  clock.advance(GRACE);
+  await written(r, port);
+  r.sessionStart(2);
+  r.apply(2, [kernel]);
+  clock.advance(GRACE);
+  r.apply(2, [stat(1)]);
+  // bgpd relearns in bursts of 100, 8 s of quiet between them (longer than the grace)
+  for (let b = 0; b < 4; b++) {
+    clock.advance(8000);
+    r.apply(2, all.slice(b * 100, b * 100 + 100));
+    await written(r, port);
+    assert.equal(port.count('remove'), 0, `burst ${b}: nothing removed while BGP relearns`);
+    assert.equal(r.state().stale!.phase, 'stale-wait');
+  }
+  assert.equal(r.state().stale!.held, 1);
+  const deadline = Date.parse(r.state().stale!.until);
+  assert.equal(deadline, 3000 + 120_000, 'the stale time counts from the session start');
+  clock.advance(deadline - clock.t - 1);
+  await written(r, port);
+  assert.ok(port.fib.has(`0|${bgp(999).prefix}`), 'still there a moment before the stale time ends');
+  clock.advance(1);
+  await written(r, port);
+  assert.equal(port.fib.has(`0|${bgp(999).prefix}`), false);
+  assert.equal(port.count('remove'), 1);
+  assert.equal(r.state().resyncing, false);
+  assert.equal(r.state().lastResync!.swept, 1);
+});
+
+both('a plain reconnect still sweeps a route deleted while away at the quiet period', async (port) => {
+  const { clock, r, kernel, stat } = timeline(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [kernel, stat(1), stat(2)]);
+  clock.advance(GRACE);
+  await written(r, port);
+  r.sessionStart(2);
+  r.apply(2, [kernel, stat(1)]); // stat(2) was deleted while the FPM connection was down
+  clock.advance(GRACE - 1);
+  await written(r, port);
+  assert.ok(port.fib.has('0|10.1.2.0/24'));
+  clock.advance(1);
+  await written(r, port);
+  assert.equal(port.fib.has('0|10.1.2.0/24'), false);
+  assert.equal(r.state().resyncing, false);
+});
+
+both('fibmgr restart: adopted routes are swept at the quiet period when zebra\'s replay holds its daemons\' routes, kept when it holds only zebra\'s own', async (port) => {
+  const spec = (prefix: string) => ({ family: 4 as const, table: 0, prefix, paths: [path({ gateway: '10.0.2.2' })] });
+  port.installed = [spec('10.1.1.0/24'), spec('10.1.2.0/24'), spec('10.9.0.0/16')];
+  port.fib.set('0|10.1.1.0/24', pk({ gateway: '10.0.2.2' }));
+  port.fib.set('0|10.1.2.0/24', pk({ gateway: '10.0.2.2' }));
+  port.fib.set('0|10.9.0.0/16', pk({ gateway: '10.0.2.2' }));
+  const { clock, r, kernel, stat } = timeline(port);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [kernel]);
+  clock.advance(GRACE);
+  await written(r, port);
+  assert.equal(r.state().stale!.phase, 'stale-wait', 'zebra\'s own routes only: zebra may have restarted too');
+  assert.equal(port.count('remove'), 0);
+  r.sessionStart(2); // a reconnect, now with the static routes
+  r.apply(2, [kernel, stat(1), stat(2)]);
+  clock.advance(GRACE);
+  await written(r, port);
+  assert.deepEqual([...port.fib.keys()].sort(), ['0|0.0.0.0/0', '0|10.1.1.0/24', '0|10.1.2.0/24']);
+  assert.equal(port.count('replace'), 1, 'adopted routes zebra confirmed are not rewritten');
+});
+
+both('a new session during the stale wait keeps its deadline; fibmgr sweep ends a wait at once', async (port) => {
+  const { clock, r, kernel, stat } = timeline(port, 60_000);
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [kernel, stat(1), stat(2)]);
+  clock.advance(GRACE);
+  await written(r, port);
+  r.sessionStart(2);
+  r.apply(2, [kernel]);
+  clock.advance(GRACE);
+  const until1 = r.state().stale!.until;
+  clock.advance(30_000);
+  r.sessionStart(3); // zebra reconnects again, mid-wait
+  r.apply(3, [kernel]);
+  clock.advance(GRACE);
+  assert.equal(r.state().stale!.until, until1, 'reconnecting does not stretch the wait');
+  clock.advance(Date.parse(until1) - clock.t);
+  await written(r, port);
+  assert.equal(port.count('remove'), 2);
+  // the operator's sweep
+  r.sessionStart(4);
+  r.apply(4, [kernel, stat(1)]);
+  r.sessionStart(5);
+  r.apply(5, [kernel]);
+  clock.advance(GRACE);
+  assert.equal(r.state().stale!.phase, 'stale-wait');
+  assert.deepEqual(r.sweepNow(), { swept: 1, kept: 0 });
+  await written(r, port);
+  assert.equal(port.fib.has('0|10.1.1.0/24'), false);
+  assert.equal(r.state().resyncing, false);
+  assert.equal(r.sweepNow(), null);
 });
