@@ -55,6 +55,18 @@ function buildProgram(): Command {
       process.exitCode = await runStatus(config.metricsAddr, { json: !!o.json });
     });
 
+  program
+    .command('sweep')
+    .description('tell a running fibmgr to end its stale wait now: routes zebra\'s replay has not confirmed are removed from VPP (exit 1 when it does not answer)')
+    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
+    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .action(async (_opts: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string };
+      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const { runSweep } = await import('./cli/sweep.js');
+      process.exitCode = await runSweep(config.metricsAddr);
+    });
+
   return program;
 }
 

@@ -105,6 +105,7 @@ export async function runDaemon(config: Config): Promise<void> {
     events,
     sync: {
       state: () => sync!.state(),
+      sweep: () => sync!.sweepNow(),
       perTable: () => sync!.perTable(),
     },
     vpp: vppLink,

@@ -55,6 +55,9 @@ export function formatState(st: StateDoc): string {
   const s = st.sync;
   out.push(`routes:  ${n(s.desired)} desired, ${n(s.installed)} installed; backlog ${n(s.backlog)} (${n(s.inflight)} in flight), ${n(s.retrying)} retrying${s.resyncing ? '; resync in progress' : ''}`);
   const lr = s.lastResync;
+  const sw = s.stale;
+  if (sw?.phase === 'stale-wait') out.push(`stale:   ${n(sw.held)} routes held (forwarding) since ${sw.since}, until ${sw.until} at the latest; the replay lacks ${sw.missing.join(', ')} (\`fibmgr sweep\` removes them now)`);
+  if (f.refused && Object.keys(f.refused).length) out.push(`refused: ${Object.entries(f.refused).map(([k, v]) => `${n(v)} ${k}`).join(', ')} (connections not zebra's)`);
   if (lr) out.push(`resync:  last with session ${lr.session}: ${n(lr.refreshed)} refreshed, ${n(lr.swept)} swept, ${n(lr.kept)} kept, ${n(lr.writes)} writes, ${(lr.durationMs / 1000).toFixed(1)} s`);
   if (st.tables.length) {
     out.push('tables:');

@@ -54,11 +54,21 @@ export class OpsServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/sweep') {
+      // An action, so POST only: a scraper or a browser prefetch never sweeps.
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        return send(res, 405, 'text/plain', 'POST to sweep\n');
+      }
+      const r = this.opts.sources.sync.sweep();
+      this.log.info({ result: r }, r ? 'operator sweep: stale routes removed' : 'operator sweep: no resync under way');
+      return send(res, r ? 200 : 409, 'application/json', JSON.stringify(r ?? { error: 'no resync under way: nothing is stale' }) + '\n');
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain', 'method not allowed\n');
     }
-    const path = (req.url ?? '/').split('?')[0];
     switch (path) {
       case '/metrics': {
         const body = await this.opts.metrics.registry.metrics();

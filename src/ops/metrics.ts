@@ -63,6 +63,8 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
       { labels: { kind: 'nexthop-group', op: 'del' }, value: e.nexthopGroupDel },
     ];
   });
+  add('fibmgr_fpm_connections_refused_total', 'Connections to the FPM port refused as not zebra\'s, by reason (address, owner, invalid-first-frame, too-many-waiting)', 'counter', () =>
+    Object.entries(src.fpm.stats.refused).map(([reason, value]) => ({ labels: { reason }, value })));
   add('fibmgr_fpm_decode_errors_total', 'FPM frames or messages that could not be decoded', 'counter', () => one(src.events.errors));
   add('fibmgr_fpm_skipped_total', 'Messages skipped, by reason: a kind fibmgr does not use (RTM_NEWNEIGH, …) or why one could not be used (unsupported-encap, nested-group, malformed, …)', 'counter', () =>
     [...src.events.skipped, ...src.events.unusable].map(([reason, value]) => ({ labels: { reason }, value })));
@@ -90,6 +92,14 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
   // --- resyncs ---
   add('fibmgr_resyncs_total', 'Resyncs with zebra (one per FPM session)', 'counter', () => one(sync().state.counters.resyncs));
   add('fibmgr_resync_swept_total', 'Stale routes deleted at the end of resyncs', 'counter', () => one(sync().state.counters.swept));
+  add('fibmgr_stale_routes', 'Routes zebra\'s replay has not confirmed, held (forwarding) during a stale wait', 'gauge', () => {
+    const st = sync().state.stale;
+    return one(st?.phase === 'stale-wait' ? st.held : 0);
+  });
+  add('fibmgr_stale_wait_seconds_left', 'Seconds until the stale wait ends at the latest (0: no wait)', 'gauge', () => {
+    const st = sync().state.stale;
+    return one(st?.phase === 'stale-wait' ? Math.max(0, (Date.parse(st.until) - Date.now()) / 1000) : 0);
+  });
   add('fibmgr_resync_in_progress', 'Whether a resync is under way', 'gauge', () => one(sync().state.resyncing ? 1 : 0));
   let resyncWrites = 0;
   add('fibmgr_resync_writes_total', 'Route writes made during resyncs (0 when zebra replays an unchanged table)', 'counter', () => one(resyncWrites));

@@ -7,6 +7,8 @@ export interface ReadinessInput {
   /** The reconciler has found its FIB source and diffed VPP's routes after the last handshake. */
   vppPrepared: boolean;
   resyncing: boolean;
+  /** Set while stale routes are held after a replay that was not evidently complete. */
+  staleWait?: { held: number; until: string; missing: string[] } | null;
   backlog: number;
   retrying: number;
 }
@@ -20,6 +22,10 @@ export interface Readiness {
 export function readiness(s: ReadinessInput): Readiness {
   if (!s.vppConnected) return { ready: false, reason: 'VPP is not connected' };
   if (!s.vppPrepared) return { ready: false, reason: 'VPP connected; FIB source and installed routes are being read' };
+  if (s.staleWait) {
+    const w = s.staleWait;
+    return { ready: false, reason: `holding ${w.held} stale routes until zebra confirms them or ${w.until} (replay lacks: ${w.missing.join(', ')}; fibmgr sweep ends the wait)` };
+  }
   if (s.resyncing) return { ready: false, reason: 'resync with zebra in progress (waiting for the end of its replay)' };
   if (s.backlog > 0) return { ready: false, reason: `${s.backlog} route changes pending` };
   if (s.retrying > 0) return { ready: false, reason: `${s.retrying} routes failed in VPP and are being retried` };

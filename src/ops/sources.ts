@@ -8,6 +8,8 @@ import type { VppLink } from './vpp-link.js';
 
 export interface SyncView {
   state(): ReconcilerState;
+  /** `fibmgr sweep`: ends the stale wait now; null when no resync is under way. */
+  sweep(): { swept: number; kept: number } | null;
   perTable(): { family: Family; table: number; desired: number; installed: number }[];
 }
 

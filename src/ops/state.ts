@@ -15,13 +15,15 @@ export interface StateDoc {
     session: { id: number; peer: string; since: string; frames: number; routes: number; nexthopGroups: number; errors: number } | null;
     sessionsAccepted: number;
     sessionsFailed: number;
+    /** Connections refused as not zebra's, by reason kind (address, owner, invalid-first-frame, …). */
+    refused: Record<string, number>;
     frames: number;
     events: { routeAdd: number; routeDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number>; unusable: Record<string, number> };
     /** The latest messages that could not be used (skipped, the session went on). */
     lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
-  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync'>;
+  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale'>;
   tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
   lastErrors: { route: string; error: string; at: string }[];
 }
@@ -29,7 +31,12 @@ export interface StateDoc {
 export function readinessOf(src: OpsSources): Readiness {
   const s = src.sync.state();
   const v = src.vpp.state();
-  return readiness({ vppConnected: v.connected, vppPrepared: s.vppReady, resyncing: s.resyncing, backlog: s.backlog, retrying: s.retrying });
+  return readiness(readinessInput(s, v.connected));
+}
+
+function readinessInput(s: ReconcilerState, connected: boolean) {
+  const w = s.stale?.phase === 'stale-wait' ? { held: s.stale.held, until: s.stale.until, missing: s.stale.missing } : null;
+  return { vppConnected: connected, vppPrepared: s.vppReady, resyncing: s.resyncing, staleWait: w, backlog: s.backlog, retrying: s.retrying };
 }
 
 export function buildState(src: OpsSources, now = Date.now()): StateDoc {
@@ -43,7 +50,7 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
     pid: process.pid,
     startedAt: src.startedAt.toISOString(),
     uptimeSeconds: Math.round((now - src.startedAt.getTime()) / 1000),
-    readiness: readiness({ vppConnected: v.connected, vppPrepared: s.vppReady, resyncing: s.resyncing, backlog: s.backlog, retrying: s.retrying }),
+    readiness: readiness(readinessInput(s, v.connected)),
     fpm: {
       state: fpm.state,
       session: sess && {
@@ -52,6 +59,7 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
       },
       sessionsAccepted: fpm.sessionsTotal,
       sessionsFailed: fpm.sessionsFailed,
+      refused: fpm.refused,
       frames: fpm.framesTotal,
       events: {
         routeAdd: src.events.routeAdd, routeDel: src.events.routeDel, nexthopGroupAdd: src.events.nexthopGroupAdd,
@@ -69,7 +77,7 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
     sync: {
       resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
       inflight: s.inflight, retrying: s.retrying, congested: s.congested, pathSets: s.pathSets,
-      counters: s.counters, lastResync: s.lastResync,
+      counters: s.counters, lastResync: s.lastResync, stale: s.stale,
     },
     tables: src.sync.perTable(),
     lastErrors: s.lastErrors,

@@ -27,6 +27,10 @@ export interface Lab {
   exec(cmd: string): string;
   /** Starts a process inside the namespace (killed by stop()). */
   spawn(argv: string[], opts?: SpawnOptions): ChildProcess;
+  /** kill -9 one of the lab's FRR daemons (as a crash would). */
+  kill9(daemon: 'zebra' | 'staticd'): Promise<void>;
+  /** Starts zebra again (after kill9), with its configuration; staticd reconnects by itself. */
+  startZebra(): Promise<void>;
   /** Kills everything the lab started and deletes the namespace and temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -86,6 +90,7 @@ class LabImpl implements Lab {
   private readonly children = new Set<ChildProcess>();
   private stopped = false;
   private nsCreated = false;
+  private zebraArgv: string[] = [];
 
   constructor(opts: LabOptions) {
     this.ns = opts.name ?? `fibmgr-${process.pid}-${++counter}`;
@@ -122,13 +127,31 @@ class LabImpl implements Lab {
     writeFileSync(join(this.dir, 'zebra.conf'), conf.join('\n') + '\n');
     writeFileSync(join(this.dir, 'staticd.conf'), `hostname ${this.ns}-static\n`);
     const common = ['-u', 'root', '-g', 'root', '--vty_socket', this.dir, '-z', join(this.dir, 'zserv.api'), '-d'];
-    sh('ip', ['netns', 'exec', this.ns, `${FRR}/zebra`, ...common, '-M', mod, '-f', join(this.dir, 'zebra.conf'),
-      '-i', join(this.dir, 'zebra.pid'), '--log', `file:${join(this.dir, 'zebra.log')}`]);
+    this.zebraArgv = ['netns', 'exec', this.ns, `${FRR}/zebra`, ...common, '-M', mod, '-f', join(this.dir, 'zebra.conf'),
+      '-i', join(this.dir, 'zebra.pid'), '--log', `file:${join(this.dir, 'zebra.log')}`];
+    sh('ip', this.zebraArgv);
     // staticd needs zebra's zserv socket to exist before it starts.
     if (!(await waitFor(() => existsSync(join(this.dir, 'zserv.api')), 10_000))) throw new Error(`zebra did not come up: ${this.tail('zebra.log')}`);
     sh('ip', ['netns', 'exec', this.ns, `${FRR}/staticd`, ...common, '-f', join(this.dir, 'staticd.conf'),
       '-i', join(this.dir, 'staticd.pid'), '--log', `file:${join(this.dir, 'staticd.log')}`]);
     if (!(await waitFor(() => existsSync(join(this.dir, 'staticd.vty')), 10_000))) throw new Error(`staticd did not come up: ${this.tail('staticd.log')}`);
+  }
+
+  async kill9(daemon: 'zebra' | 'staticd'): Promise<void> {
+    const pid = readPid(join(this.dir, `${daemon}.pid`));
+    if (pid === null || !alive(pid)) throw new Error(`${daemon} is not running`);
+    process.kill(pid, 'SIGKILL');
+    if (!(await waitFor(() => !alive(pid), 10_000))) throw new Error(`${daemon} survived SIGKILL`);
+  }
+
+  async startZebra(): Promise<void> {
+    const before = readPid(join(this.dir, 'zebra.pid'));
+    sh('ip', this.zebraArgv);
+    const ok = await waitFor(() => {
+      const pid = readPid(join(this.dir, 'zebra.pid'));
+      return pid !== null && pid !== before && alive(pid);
+    }, 10_000);
+    if (!ok) throw new Error(`zebra did not come back: ${this.tail('zebra.log')}`);
   }
 
   tail(file: string): string {
