@@ -25,9 +25,10 @@ COPY --from=build /src/dist/src ./dist/src
 RUN chmod 0755 dist/src/cli.js && ln -s /opt/fibmgr/dist/src/cli.js /usr/local/bin/fibmgr \
  && groupadd --system --gid 10001 fibmgr \
  && useradd --system --uid 10001 --gid fibmgr --no-create-home --shell /usr/sbin/nologin fibmgr
-# In a container zebra and Prometheus reach fibmgr over the container network, not loopback.
-ENV FIBMGR_FPM_HOST=0.0.0.0 \
-    FIBMGR_METRICS_ADDR=0.0.0.0:9469
+# Loopback unless told: an FPM port open to the network lets anyone there feed the FIB. With
+# zebra in another container, set FIBMGR_FPM_HOST=0.0.0.0 and FIBMGR_FPM_ALLOW to its address.
+ENV FIBMGR_FPM_HOST=127.0.0.1 \
+    FIBMGR_METRICS_ADDR=127.0.0.1:9469
 # FPM from zebra; metrics and health
 EXPOSE 2620 9469
 # VPP's API socket (socksvr), shared with the VPP container. The socket usually belongs to VPP's
