@@ -234,7 +234,6 @@ export class Reconciler implements RouteSink {
       protocols: new Set(), staleSince, deadline, staleTimer: null, stale: 0, missing: [],
     };
     this.armGrace();
-    this.armStaleTimer();
     this.log.info({ session: sessionId, routes: this.desired, graceMs: this.opts.resyncGraceMs, staleTimeMs: this.opts.staleTimeMs }, 'zebra session up: resync started (routes the replay does not confirm are swept once it is complete, or when the stale time ends)');
   }
 
@@ -799,9 +798,11 @@ export class Reconciler implements RouteSink {
     const refreshed = new Map<string, number>([...r.protocols].map((p) => [p, 1]));
     const verdict = replayVerdict({ stale: found.byProto, refreshed });
     if (verdict.complete) return this.finishResync(r, found, 'replay complete');
+    if (this.clock.now() >= r.deadline) return this.finishResync(r, found, 'stale time ended');
     r.phase = 'stale-wait';
     r.stale = found.stale.length;
     r.missing = verdict.missing;
+    this.armStaleTimer();
     this.log.info({
       session: r.session, stale: r.stale, refreshed: found.refreshed, missing: verdict.missing,
       byProtocol: Object.fromEntries(found.byProto), until: new Date(r.deadline).toISOString(),

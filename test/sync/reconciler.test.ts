@@ -209,6 +209,7 @@ both('a change sent as delete + add (even in two reads) is one replacing write, 
   assert.equal(port.count('remove'), 0);
   assert.equal(port.fib.get('0|10.1.0.0/16'), pk({ gateway: '10.0.8.8' }));
   assert.ok(port.count('replace') >= 1 && port.count('replace') <= 2);
+  await r.stop(); // its delete-hold timer must not keep the test process alive
 });
 
 both('add then delete before programming writes nothing; a re-add of the same paths writes nothing', async (port) => {
@@ -435,6 +436,7 @@ both('a delete-then-add flapping while VPP is away keeps the add queue at the nu
   port.reconnect();
   await settle(r);
   assert.deepEqual([...port.fib.keys()], ['0|10.1.0.0/16']);
+  await r.stop(); // its delete-hold timer must not keep the test process alive
 });
 
 both('a path set freed at refcount 0 is not reused from the cache: an unchanged replay writes nothing', async (port) => {
