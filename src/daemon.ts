@@ -54,7 +54,7 @@ async function connectVpp(client: VppClient, config: Config, log: Logger, stoppi
  * and exit non-zero — systemd restarts fibmgr, which adopts VPP's routes (no forwarding gap) —
  * rather than die with a stack trace on stderr or limp on.
  */
-function installLastResortGuard(log: Logger): void {
+export function installLastResortGuard(log: Logger): void {
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ kind, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected exception: exiting so that the service manager restarts fibmgr');
     log.flush(() => process.exit(70));
