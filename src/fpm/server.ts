@@ -227,6 +227,9 @@ export class FpmServer {
       bytes: 0, since: new Date(), paused: false, yielding: false, ended: false, errorsSeen: 0, logged: new Set(),
     };
     this.current = s;
+    // libuv (1.46, Node 20) sets TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 1 s and TCP_KEEPCNT 10 with this
+    // (seen with strace): a zebra that died silently is noticed in about 20 s, not the kernel
+    // default's 11 minutes.
     socket.setKeepAlive(true, 10_000);
     this.log.info({ session: s.id, peer }, 'fpm session up');
     this.opts.sink.sessionStart(s.id);
