@@ -230,9 +230,7 @@ export class NexthopGroupTable {
   private link(member: number, parent: number): void {
     let s = this.parents.get(member);
     if (!s) this.parents.set(member, (s = new Set()));
-    if (!s.has(parent)) {
-      s.add(parent);
-    }
+    s.add(parent);
     this.links++;
   }
 

@@ -4,11 +4,14 @@
 // owner uid in /proc/net/tcp and /proc/net/tcp6 (of the reader's network namespace), so the
 // connecting end is found there by its address and port.
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { parseAddress, parsePrefix } from '../route/prefix.js';
 
 export interface PeerVerdict {
   ok: boolean;
-  /** Why not (logged and counted), or 'allowed'. */
+  /** What was checked last: the address, or the connecting socket's owner (the refusal counter's label). */
+  kind: 'address' | 'owner';
+  /** Why not (logged), or 'allowed'. */
   reason: string;
   /** The owner of the connecting socket, when it is on this host. */
   uid?: number;
@@ -54,43 +57,41 @@ export class PeerCheck {
   }
 
   check(peerAddr: string | undefined, peerPort: number | undefined, localAddr: string | undefined, localPort: number | undefined): PeerVerdict {
-    if (!peerAddr || peerPort === undefined || !localAddr || localPort === undefined) return { ok: false, reason: 'peer address unknown' };
+    if (!peerAddr || peerPort === undefined || !localAddr || localPort === undefined) return { ok: false, kind: 'address', reason: 'peer address unknown' };
     const peer = plain(peerAddr);
     let a: { family: 4 | 6; bytes: Buffer };
     try {
       a = parseAddress(peer);
     } catch {
-      return { ok: false, reason: `peer address ${peerAddr} not understood` };
+      return { ok: false, kind: 'address', reason: `peer address ${peerAddr} not understood` };
     }
-    if (!this.nets.some((n) => inNet(n, a.family, a.bytes))) return { ok: false, reason: `address ${peer} is not in --fpm-allow` };
+    if (!this.nets.some((n) => inNet(n, a.family, a.bytes))) return { ok: false, kind: 'address', reason: `address ${peer} is not in --fpm-allow` };
     const uid = this.ownerUid(peerAddr, peerPort, localAddr, localPort);
     if (uid === undefined) {
-      if (isLoopback(a.family, a.bytes)) return { ok: false, reason: 'the connecting socket is not in /proc/net/tcp: its owner cannot be told' };
-      return { ok: true, reason: 'allowed' }; // another host: the address decides
+      if (isLoopback(a.family, a.bytes)) return { ok: false, kind: 'owner', reason: 'the connecting socket is not in /proc/net/tcp: its owner cannot be told' };
+      return { ok: true, kind: 'address', reason: 'allowed' }; // another host: the address decides
     }
-    if (!this.uids.has(uid)) return { ok: false, reason: `the connecting socket belongs to uid ${uid}, not to --fpm-user`, uid };
-    return { ok: true, reason: 'allowed', uid };
+    if (!this.uids.has(uid)) return { ok: false, kind: 'owner', reason: `the connecting socket belongs to uid ${uid}, not to --fpm-user`, uid };
+    return { ok: true, kind: 'owner', reason: 'allowed', uid };
   }
 
   /** The uid owning the local socket at peerAddr:peerPort connected to localAddr:localPort. */
   ownerUid(peerAddr: string, peerPort: number, localAddr: string, localPort: number): number | undefined {
-    const v4 = !peerAddr.includes(':') || peerAddr.startsWith('::ffff:');
-    const want = `${procAddr(peerAddr)}:${hex4(peerPort)} ${procAddr(localAddr)}:${hex4(localPort)}`;
-    // an IPv4 peer of an IPv6 socket (::ffff:a.b.c.d) may sit in either table
-    for (const file of v4 ? ['/proc/net/tcp', '/proc/net/tcp6'] : ['/proc/net/tcp6']) {
+    const peer = plain(peerAddr), local = plain(localAddr);
+    const row = (p: string, l: string) => `${procAddr(p)}:${hex4(peerPort)} ${procAddr(l)}:${hex4(localPort)}`;
+    // an IPv4 peer (also one an IPv6 socket shows as ::ffff:a.b.c.d) may sit in either table
+    const v4 = !peer.includes(':');
+    const wanted = v4 ? [['/proc/net/tcp', row(peer, local)], ['/proc/net/tcp6', row(`::ffff:${peer}`, `::ffff:${local}`)]] : [['/proc/net/tcp6', row(peer, local)]];
+    for (const [file, key] of wanted) {
       let text: string;
       try {
-        text = this.read(file);
+        text = this.read(file!);
       } catch {
         continue;
       }
-      const alt = file.endsWith('6') && v4
-        ? `${procAddr6(`::ffff:${plain(peerAddr)}`)}:${hex4(peerPort)} ${procAddr6(`::ffff:${plain(localAddr)}`)}:${hex4(localPort)}`
-        : want;
       for (const line of text.split('\n')) {
         const f = line.trim().split(/\s+/);
-        if (f.length < 8) continue;
-        if (`${f[1]} ${f[2]}` === alt || `${f[1]} ${f[2]}` === want) return Number(f[7]);
+        if (f.length >= 8 && `${f[1]} ${f[2]}` === key) return Number(f[7]);
       }
     }
     return undefined;
@@ -134,19 +135,9 @@ function hex4(port: number): string {
   return port.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** An address as /proc/net/tcp prints it: each 32-bit word in host (little-endian) order. */
+/** An address as /proc/net/tcp{,6} prints it: each 32-bit word in host (little-endian) order. */
 function procAddr(addr: string): string {
-  const p = plain(addr);
-  if (!p.includes(':')) {
-    const b = parseAddress(p).bytes;
-    return Buffer.from([b[3]!, b[2]!, b[1]!, b[0]!]).toString('hex').toUpperCase();
-  }
-  return procAddr6(p);
-}
-
-function procAddr6(addr: string): string {
-  const b = parseAddress(addr).bytes;
-  let out = '';
-  for (let w = 0; w < 4; w++) out += Buffer.from([b[4 * w + 3]!, b[4 * w + 2]!, b[4 * w + 1]!, b[4 * w]!]).toString('hex').toUpperCase();
-  return out;
+  const b = Buffer.from(parseAddress(addr).bytes);
+  if (endianness() === 'LE') b.swap32();
+  return b.toString('hex').toUpperCase();
 }

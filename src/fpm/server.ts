@@ -171,7 +171,7 @@ export class FpmServer {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.on('error', () => undefined); // errors of a refused or waiting socket end it; nothing else
     const check = this.opts.peerCheck?.check(socket.remoteAddress, socket.remotePort, socket.localAddress, socket.localPort);
-    if (check && !check.ok) return this.refuse(socket, peer, check.reason.startsWith('address') ? 'address' : 'owner', check.reason);
+    if (check && !check.ok) return this.refuse(socket, peer, check.kind, check.reason);
     if (!this.current) return this.startSession(socket, peer, []);
     // A session is live: a new connection replaces it only once it has sent a valid frame, so
     // that a stray connection never forces zebra off and into a full replay.

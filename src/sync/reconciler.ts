@@ -282,7 +282,7 @@ export class Reconciler implements RouteSink {
     const r = this.resync;
     if (r) {
       (e?.slot.info ?? this.routes.tableInfo(ev.family, table)).seenGen = r.gen;
-      if (!r.protocols.has(ev.protocol)) r.protocols.add(ev.protocol);
+      r.protocols.add(ev.protocol);
     }
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
@@ -310,11 +310,9 @@ export class Reconciler implements RouteSink {
    */
   private onUnusable(ev: ErrorEvent): void {
     const r = ev.route!;
-    const table = vppTable(r.table, this.opts.tableMap);
-    if (this.resync) this.routes.tableInfo(r.family, table).seenGen = this.resync.gen;
     this.counters.skipped['unusable-message']++;
-    const e = this.routes.lookup(r.family, table, r.prefix, false);
-    if (e) this.setWant(e, null, 0, true);
+    // zebra did speak of the route (its table and protocol count for the resync as any message's)
+    this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, metric: 0, nhg: null, nexthops: [] });
   }
 
   /** A route's path set (shared), or why it is not installed. Cached per next-hop array. */
@@ -358,7 +356,7 @@ export class Reconciler implements RouteSink {
           this.setWant(e, null, 0, false);
         } else {
           const t = translatePaths(e.slot.info.family, g.blackhole ? 'blackhole' : 'unicast', g.resolved ?? [], this.lookupIf);
-          this.setWant(e, t.ok ? this.sets.intern(t.paths) : null, t.ok ? id : 0, false);
+          this.setWant(e, t.ok ? this.sets.intern(t.paths) : null, id, false);
         }
         n++;
       }
@@ -368,6 +366,7 @@ export class Reconciler implements RouteSink {
     this.kick();
   }
 
+  /** `nhg`: the group the route names; a route that wants nothing leaves its group's list. */
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean): void {
     if (confirm) {
       const r = this.resync;
@@ -662,7 +661,8 @@ export class Reconciler implements RouteSink {
           this.adopting = { initial, installed: 0, adopted: 0 };
           const sink = { begin: (o: Ownership) => this.beginAdopt(o), route: (spec: VppRouteSpec) => this.adoptOne(spec) };
           const { ownership } = await this.port.prepare(sink);
-          if (this.prepareAgain || this.stopping) continue;
+          if (this.stopping) return;
+          if (this.prepareAgain) continue;
           this.endAdopt(ownership, Date.now() - t0);
           return;
         } catch (err) {
@@ -705,10 +705,6 @@ export class Reconciler implements RouteSink {
       e.have = null;
     });
     this.installed = kept;
-    if (this.adopting) {
-      this.adopting.installed = 0;
-      this.adopting.adopted = 0;
-    }
   }
 
   /** One route of our source, as the dump streams in: VPP's truth becomes the installed state. */
@@ -795,8 +791,7 @@ export class Reconciler implements RouteSink {
     // While the backlog holds the FPM socket, zebra's quiet is ours: wait for real quiet.
     if (this.paused) return this.armGrace();
     const found = this.staleOf(r);
-    const refreshed = new Map<string, number>([...r.protocols].map((p) => [p, 1]));
-    const verdict = replayVerdict({ stale: found.byProto, refreshed });
+    const verdict = replayVerdict({ stale: found.byProto, replayed: r.protocols });
     if (verdict.complete) return this.finishResync(r, found, 'replay complete');
     if (this.clock.now() >= r.deadline) return this.finishResync(r, found, 'stale time ended');
     r.phase = 'stale-wait';

@@ -23,8 +23,8 @@ export const ZEBRA_OWN = new Set(['kernel', 'connected', 'local', 'zebra']);
 export interface ReplayCounts {
   /** Stale routes by protocol name ('' for unknown: adopted from VPP). */
   stale: ReadonlyMap<string, number>;
-  /** Routes the replay refreshed so far, by protocol name. */
-  refreshed: ReadonlyMap<string, number>;
+  /** Protocols of the routes the replay has sent so far. */
+  replayed: ReadonlySet<string>;
 }
 
 export interface Verdict {
@@ -39,9 +39,9 @@ export function replayVerdict(c: ReplayCounts): Verdict {
     if (n <= 0) continue;
     if (proto === '') {
       let daemons = false;
-      for (const [p, m] of c.refreshed) if (m > 0 && !ZEBRA_OWN.has(p)) daemons = true;
+      for (const p of c.replayed) if (!ZEBRA_OWN.has(p)) daemons = true;
       if (!daemons) missing.push('(adopted from VPP)');
-    } else if ((c.refreshed.get(proto) ?? 0) === 0) missing.push(proto);
+    } else if (!c.replayed.has(proto)) missing.push(proto);
   }
   return { complete: missing.length === 0, missing };
 }

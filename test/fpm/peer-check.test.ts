@@ -38,7 +38,7 @@ test('the owner of a loopback connection is read from /proc/net/tcp and tcp6', a
     const me = process.getuid!();
     const c = new PeerCheck({ allow: ['127.0.0.0/8', '::1/128'], users: [String(me)] });
     assert.equal(c.ownerUid(s.remoteAddress!, s.remotePort!, s.localAddress!, s.localPort!), me, host);
-    assert.deepEqual(c.check(s.remoteAddress, s.remotePort, s.localAddress, s.localPort), { ok: true, reason: 'allowed', uid: me });
+    assert.deepEqual(c.check(s.remoteAddress, s.remotePort, s.localAddress, s.localPort), { ok: true, kind: 'owner', reason: 'allowed', uid: me });
     const other = new PeerCheck({ allow: ['127.0.0.0/8', '::1/128'], users: ['frr-nobody-such'] });
     assert.deepEqual(other.unknownUsers, ['frr-nobody-such']);
     if (me !== 0) assert.equal(other.check(s.remoteAddress, s.remotePort, s.localAddress, s.localPort).ok, false);

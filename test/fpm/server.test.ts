@@ -133,7 +133,7 @@ test('a connection that is not allowed is refused before any byte counts; the li
   const peerCheck = {
     check: (_addr?: string, p?: number) => {
       checked.push(p!);
-      return refuse ? { ok: false, reason: 'the connecting socket belongs to uid 65534, not to --fpm-user' } : { ok: true, reason: 'allowed' };
+      return refuse ? { ok: false, kind: 'owner', reason: 'the connecting socket belongs to uid 65534, not to --fpm-user' } : { ok: true, kind: 'owner', reason: 'allowed' };
     },
   };
   const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder(), sink, logger: createLogger('silent'), peerCheck: peerCheck as never });

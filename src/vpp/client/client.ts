@@ -524,7 +524,7 @@ export class VppClient extends EventEmitter {
       const each = (fields as Record<symbol, unknown>)[EACH] as ((d: unknown) => void) | undefined;
       this.sEach[slot] = each;
       this.sDetails[slot] = each ? undefined : [];
-      this.sToken[slot] = 0;
+      this.sToken[slot] = 0; // a dump has no token: dumpEach counts its details there
     }
     this.sCtx[slot] = ctx;
     this.sState[slot] = kind;
