@@ -124,7 +124,7 @@ export class Reconciler implements RouteSink {
   private readonly routes = new RouteTable();
   private readonly byGroup = new GroupIndex();
   /** Timers of table-creation retries and of the VPP preparation's retry: cleared on stop. */
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<Timer>();
   /**
    * Routes whose wanted set differs from VPP's, in arrival order: a FIFO array; an entry taken
    * off the queue just loses its Q_ADD bit and its slot is skipped (no search, no hash).
@@ -627,12 +627,12 @@ export class Reconciler implements RouteSink {
     attempt(0);
   }
 
-  /** A timer that stop() clears. */
+  /** A timer on the reconciler's clock that stop() clears. */
   private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
+    const t = this.clock.after(ms, () => {
       this.timers.delete(t);
       fn();
-    }, ms);
+    });
     this.timers.add(t);
   }
 
@@ -959,7 +959,7 @@ export class Reconciler implements RouteSink {
     }
     this.retryTimers.clear();
     if (this.delTimer) clearTimeout(this.delTimer);
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
     for (const [info] of this.tableWaiters) this.releaseTable(info);
     this.clearQueues();

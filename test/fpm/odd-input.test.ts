@@ -4,13 +4,10 @@
 // and a route whose newest message is unusable leaves VPP (its older version is not zebra's).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { VppSim } from '../../src/vpp/sim/server.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import { freePort, get, parseMetrics, startDaemon, until } from '../helpers/daemon.js';
+import { get, parseMetrics, startSimDaemon, until } from '../helpers/daemon.js';
 import { netlinkFrame, routeMsg } from './build.js';
 
 const CORPUS = new URL('./corpus/', import.meta.url);
@@ -31,11 +28,7 @@ async function dial(port: number): Promise<Socket> {
 const send = (s: Socket, b: Buffer) => new Promise<void>((r) => s.write(b, () => r()));
 
 test('odd input costs one message: the session stays, later routes arrive, the counter moves', { timeout: 120_000 }, async () => {
-  const sockPath = join(tmpdir(), `fibmgr-odd-${process.pid}.sock`);
-  const sim = await new VppSim({ socketPath: sockPath }).start();
-  const fpmPort = await freePort();
-  const httpPort = await freePort();
-  const d = startDaemon(['--vpp-sock', sockPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`, '--resync-grace', '1']);
+  const { sim, d, fpmPort, httpPort } = await startSimDaemon('odd', ['--resync-grace', '1']);
   try {
     await d.waitLog('listening for zebra FPM');
     const zebra = await dial(fpmPort);

@@ -56,7 +56,7 @@ test('a connection from another user (setpriv --reuid=nobody) is refused by its 
   const l = await listen('127.0.0.1');
   const got = l.next();
   const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e',
-    `const s=require('net').connect(${l.port},'127.0.0.1');s.on('connect',()=>setTimeout(()=>s.end(),3000));s.on('error',()=>{})`], { stdio: 'ignore' });
+    `const s=require('net').connect(${l.port},'127.0.0.1');s.on('error',()=>{})`], { stdio: 'ignore' });
   const s = await got;
   const c = new PeerCheck({ allow: ['127.0.0.0/8'], users: ['frr'] });
   const v = c.check(s.remoteAddress, s.remotePort, s.localAddress, s.localPort);

@@ -3,14 +3,12 @@
 // VPP loss.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { VppSim } from '../../src/vpp/index.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { REPO } from '../helpers/fibmgr-child.js';
-import { freePort, get, parseMetrics, sendFpm, startDaemon, until } from '../helpers/daemon.js';
+import { get, parseMetrics, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
 
 const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
 
@@ -24,12 +22,8 @@ const sum = (m: Map<string, number>, prefix: string) =>
   [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
 
 test('metrics, /state, /readyz and fibmgr status follow a sync, a resync and a VPP loss', { timeout: 90_000 }, async () => {
-  const sockPath = join(tmpdir(), `fibmgr-ops-${process.pid}.sock`);
-  const sim = await new VppSim({ socketPath: sockPath }).start();
-  const fpmPort = await freePort();
-  const httpPort = await freePort();
   // A quiet period long enough that the 503 during the replay below cannot race its end on a loaded machine.
-  const d = startDaemon(['--vpp-sock', sockPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`, '--resync-grace', '5']);
+  const { sim, d, fpmPort, httpPort } = await startSimDaemon('ops', ['--resync-grace', '5']);
   try {
     await d.waitLog('listening for zebra FPM');
     assert.equal((await get(httpPort, '/healthz')).status, 200);

@@ -51,11 +51,18 @@ test('messages go out in order; an unchanged status is not resent; a failing sen
 
 test('watchdog pings while the loop is healthy, and stop when told', async () => {
   const sent: string[] = [];
-  const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => void sent.push(a.join(',')) })!;
+  // pings keep coming: the fourth one is waited for, not counted against the clock
+  let fourth!: () => void;
+  const gotFour = new Promise<void>((r) => (fourth = r));
+  const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => {
+    sent.push(a.join(','));
+    if (sent.filter((s) => s === 'WATCHDOG=1').length === 4) fourth();
+  } })!;
   n.startWatchdog();
-  // pings keep coming (waited for, not counted against the clock: this machine stalls at times)
-  const deadline = Date.now() + 20_000;
-  while (sent.filter((s) => s === 'WATCHDOG=1').length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // the watchdog's timer is unref'd: a generous deadline keeps the loop alive meanwhile
+  let deadline!: NodeJS.Timeout;
+  await Promise.race([gotFour, new Promise((_, rej) => (deadline = setTimeout(() => rej(new Error('no four pings in 20 s')), 20_000)))]);
+  clearTimeout(deadline);
   n.stopWatchdog();
   const pings = sent.filter((s) => s === 'WATCHDOG=1').length;
   assert.ok(pings >= 4, `pings: ${pings}`);

@@ -317,7 +317,8 @@ both('a VPP error on one route is retried with backoff and never blocks the othe
   await r.start();
   r.sessionStart(1);
   r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
-  while (!port.fib.has('0|10.2.0.0/16')) await new Promise((res) => setTimeout(res, 5));
+  // the fake port completes on setImmediate: turn the loop until it has (no clock involved)
+  while (!port.fib.has('0|10.2.0.0/16')) await new Promise((res) => setImmediate(res));
   assert.ok(port.count('replace') >= 2, 'the other route went in while the first waits for its retry');
   assert.equal(port.fib.has('0|10.1.0.0/16'), false);
   await settle(r);
@@ -541,22 +542,23 @@ function timeline(port: FakePort, staleTimeMs = 120_000) {
   const kernel = route('add', '0.0.0.0/0', [nh('192.0.2.1')], { protocol: 'kernel' });
   const stat = (i: number) => route('add', `10.1.${i}.0/24`, [nh('10.0.2.2')], { protocol: 'static' });
   const bgp = (i: number) => route('add', `10.${100 + (i >> 8)}.${i & 255}.0/24`, [nh('10.0.3.3')], { protocol: 'bgp' });
-  return { clock, r, kernel, stat, bgp };
+  /** A session whose replay is sent and has gone quiet, with its writes acknowledged. */
+  const replay = async (session: number, events: RouteEvent[]) => {
+    r.sessionStart(session);
+    r.apply(session, events);
+    clock.advance(GRACE);
+    await written(r, port);
+  };
+  return { clock, r, kernel, stat, bgp, replay };
 }
 
 both('zebra restarts, staticd back after 6 s: no static route is ever removed', async (port) => {
-  const { clock, r, kernel, stat } = timeline(port);
+  const { clock, r, kernel, stat, replay } = timeline(port);
   await r.start();
-  r.sessionStart(1);
-  r.apply(1, [kernel, stat(1), stat(2)]);
-  clock.advance(GRACE);
-  await written(r, port);
+  await replay(1, [kernel, stat(1), stat(2)]);
   assert.equal(r.state().resyncing, false);
   r.sessionEnd(1, 'zebra killed');
-  r.sessionStart(2);
-  r.apply(2, [kernel]); // zebra's own routes only
-  clock.advance(GRACE);
-  await written(r, port);
+  await replay(2, [kernel]); // zebra's own routes only
   const st = r.state().stale!;
   assert.equal(st.phase, 'stale-wait');
   assert.equal(st.held, 2);
@@ -571,7 +573,7 @@ both('zebra restarts, staticd back after 6 s: no static route is ever removed', 
 });
 
 both('zebra restarts under BGP: routes back over tens of seconds with quiet gaps stay; one never back goes at the stale time', async (port) => {
-  const { clock, r, kernel, stat, bgp } = timeline(port);
+  const { clock, r, kernel, stat, bgp, replay } = timeline(port);
   await r.start();
   r.sessionStart(1);
   const all = Array.from({ length: 400 }, (_, i) => bgp(i));
@@ -605,12 +607,9 @@ both('zebra restarts under BGP: routes back over tens of seconds with quiet gaps
 });
 
 both('a plain reconnect still sweeps a route deleted while away at the quiet period', async (port) => {
-  const { clock, r, kernel, stat } = timeline(port);
+  const { clock, r, kernel, stat, replay } = timeline(port);
   await r.start();
-  r.sessionStart(1);
-  r.apply(1, [kernel, stat(1), stat(2)]);
-  clock.advance(GRACE);
-  await written(r, port);
+  await replay(1, [kernel, stat(1), stat(2)]);
   r.sessionStart(2);
   r.apply(2, [kernel, stat(1)]); // stat(2) was deleted while the FPM connection was down
   clock.advance(GRACE - 1);
@@ -628,12 +627,9 @@ both('fibmgr restart: adopted routes are swept at the quiet period when zebra\'s
   port.fib.set('0|10.1.1.0/24', pk({ gateway: '10.0.2.2' }));
   port.fib.set('0|10.1.2.0/24', pk({ gateway: '10.0.2.2' }));
   port.fib.set('0|10.9.0.0/16', pk({ gateway: '10.0.2.2' }));
-  const { clock, r, kernel, stat } = timeline(port);
+  const { clock, r, kernel, stat, replay } = timeline(port);
   await r.start();
-  r.sessionStart(1);
-  r.apply(1, [kernel]);
-  clock.advance(GRACE);
-  await written(r, port);
+  await replay(1, [kernel]);
   assert.equal(r.state().stale!.phase, 'stale-wait', 'zebra\'s own routes only: zebra may have restarted too');
   assert.equal(port.count('remove'), 0);
   r.sessionStart(2); // a reconnect, now with the static routes
@@ -645,12 +641,9 @@ both('fibmgr restart: adopted routes are swept at the quiet period when zebra\'s
 });
 
 both('a new session during the stale wait keeps its deadline; fibmgr sweep ends a wait at once', async (port) => {
-  const { clock, r, kernel, stat } = timeline(port, 60_000);
+  const { clock, r, kernel, stat, replay } = timeline(port, 60_000);
   await r.start();
-  r.sessionStart(1);
-  r.apply(1, [kernel, stat(1), stat(2)]);
-  clock.advance(GRACE);
-  await written(r, port);
+  await replay(1, [kernel, stat(1), stat(2)]);
   r.sessionStart(2);
   r.apply(2, [kernel]);
   clock.advance(GRACE);
