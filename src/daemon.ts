@@ -152,6 +152,7 @@ export async function runDaemon(config: Config): Promise<void> {
     sink: countingSink(config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync, events),
     logger: log,
     peerCheck,
+    notify: config.offloadNotify,
   });
   // zebra is let in while VPP's routes are still being read: its replay and the dump overlap.
   const started = sync.start();

@@ -26,6 +26,7 @@ export interface Config {
   fpmHost: string;
   fpmPort: number;
   fpmWeights: 'auto' | 'kernel' | 'legacy';
+  offloadNotify: 'auto' | 'on' | 'off';
   vppSock: string;
   dryRun: boolean;
   logLevel: string;
@@ -120,6 +121,7 @@ export const OPTIONS: OptionDef[] = [
   { key: 'fpmHost', flag: 'fpm-host', kind: 'string', arg: 'ADDR', default: '127.0.0.1', description: 'address to listen on for zebra\'s FPM connection' },
   { key: 'fpmPort', flag: 'fpm-port', kind: 'int', arg: 'PORT', default: 2620, check: port, description: 'TCP port for zebra\'s FPM connection (FRR\'s default is 2620)' },
   { key: 'fpmWeights', flag: 'fpm-weights', kind: 'string', arg: 'MODE', default: 'auto', check: oneOf('auto', 'kernel', 'legacy'), description: 'how netlink next-hop weights are written: kernel (dplane_fpm_nl, weight-1), legacy (zebra_fpm, weight as-is), auto (tell per session)' },
+  { key: 'offloadNotify', flag: 'offload-notify', kind: 'string', arg: 'MODE', default: 'auto', check: oneOf('auto', 'on', 'off'), description: 'route notifications to zebra (installed / failed, for --asic-offload=notify_on_offload): auto (to dplane_fpm_nl sessions), on, off' },
   { key: 'vppSock', flag: 'vpp-sock', kind: 'string', arg: 'PATH', default: '/run/vpp/api.sock', check: socketPath, description: 'VPP binary API unix socket' },
   { key: 'dryRun', flag: 'dry-run', kind: 'bool', default: false, description: 'no VPP: log every request that would be sent' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', check: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), description: 'log level' },

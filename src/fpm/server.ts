@@ -7,13 +7,20 @@ import type { RouteSink } from '../route/sink.js';
 import type { ErrorEvent, RouteEvent } from '../route/types.js';
 import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_MSG_PROTOBUF, checkHeader } from './frame.js';
 import type { PeerCheck } from './peer-check.js';
+import { NotifyWriter } from './notify-writer.js';
+import type { FpmSender } from './session-decoder.js';
 
 /** What the server needs of a decoder (FpmSessionDecoder): one per session, fed every chunk. */
 export interface SessionDecoder {
   push(chunk: Buffer): RouteEvent[];
   readonly fatal: ErrorEvent | null;
   readonly stats: { frames: number; routes: number; nexthopGroups: number; errors: number };
+  /** Which zebra module the session's messages show (FpmSessionDecoder.sender). */
+  readonly sender?: FpmSender;
 }
+
+/** Route notifications back to zebra: auto = to sessions that show they are dplane_fpm_nl. */
+export type OffloadNotify = 'auto' | 'on' | 'off';
 
 export interface FpmServerOptions {
   host: string;
@@ -24,6 +31,8 @@ export interface FpmServerOptions {
   logger: Logger;
   /** Who may connect (address, socket owner); without it anyone may (tests). */
   peerCheck?: PeerCheck;
+  /** Route notifications (default auto). */
+  notify?: OffloadNotify;
   /** How long a second connection may take to send its first frame before it is closed (default 30 s). */
   candidateTimeoutMs?: number;
 }
@@ -90,6 +99,8 @@ interface Session {
   errorsSeen: number;
   /** Kinds of unusable message already logged at warn in this session (then debug: a replay repeats them). */
   logged: Set<string>;
+  /** Route notifications to zebra, once the session takes them. */
+  notifier: NotifyWriter | null;
 }
 
 export class FpmServer {
@@ -225,6 +236,7 @@ export class FpmServer {
       id: this.nextId++, socket, peer,
       decoder: this.opts.decoder(),
       bytes: 0, since: new Date(), paused: false, yielding: false, ended: false, errorsSeen: 0, logged: new Set(),
+      notifier: null,
     };
     this.current = s;
     // libuv (1.46, Node 20) sets TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 1 s and TCP_KEEPCNT 10 with this
@@ -251,6 +263,7 @@ export class FpmServer {
     for (let off = 0; off < chunk.length; off += PIECE) {
       const events: RouteEvent[] = s.decoder.push(off === 0 && chunk.length <= PIECE ? chunk : chunk.subarray(off, off + PIECE));
       if (s.decoder.stats.errors !== s.errorsSeen) this.noteUnusable(s, events);
+      if (s.notifier === null && events.length) this.maybeNotify(s);
       if (events.length) this.opts.sink.apply(s.id, events);
       // Only a broken byte stream ends the session; a message we cannot use costs that message.
       const bad = s.decoder.fatal;
@@ -267,6 +280,22 @@ export class FpmServer {
     this.framesTotal += st.frames - frames0;
     if (this.opts.sink.congested) this.pause(s);
     else this.yieldTurn(s);
+  }
+
+  /** Route notifications start once the session shows it reads them (before the events that told). */
+  private maybeNotify(s: Session): void {
+    const mode = this.opts.notify ?? 'auto';
+    const sender = s.decoder.sender ?? 'unknown';
+    if (mode === 'off' || !this.opts.sink.attachReporter) return;
+    if (mode === 'auto' ? sender !== 'dplane_fpm_nl' : sender === 'protobuf') return;
+    s.notifier = new NotifyWriter(s.socket);
+    this.log.info({ session: s.id, sender, mode }, 'route notifications to zebra on (what VPP holds is reported back)');
+    this.opts.sink.attachReporter(s.id, s.notifier);
+  }
+
+  /** Notifications sent on the current session, by kind. */
+  get notified(): { offload: number; failed: number } | null {
+    return this.current?.notifier?.sent ?? null;
   }
 
   /** Logs the messages of this piece that could not be used: once per kind a session at warn. */

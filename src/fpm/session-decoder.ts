@@ -36,6 +36,9 @@ export interface FpmDecoderStats {
   errors: number;
 }
 
+/** The zebra module behind a session, as its messages show it ('unknown' until they do). */
+export type FpmSender = 'unknown' | 'dplane_fpm_nl' | 'protobuf';
+
 interface Held {
   route: RouteEventAdd;
   key: string;
@@ -43,7 +46,7 @@ interface Held {
 }
 
 function identity(r: RouteEventRoute): RouteIdentity {
-  return { family: r.family, table: r.table, prefix: r.prefix, op: r.op, protocol: r.protocol, type: r.type };
+  return { family: r.family, table: r.table, prefix: r.prefix, op: r.op, protocol: r.protocol, protocolId: r.protocolId, type: r.type };
 }
 
 export class FpmSessionDecoder {
@@ -59,6 +62,7 @@ export class FpmSessionDecoder {
   /** route key → the group id it waits for. */
   private readonly pendingByKey = new Map<string, number>();
   private out: RouteEvent[] = [];
+  private sentBy: FpmSender = 'unknown';
 
   constructor(opts: FpmSessionDecoderOptions = {}) {
     this.weights = new WeightConvention(opts.weights ?? 'auto');
@@ -79,6 +83,16 @@ export class FpmSessionDecoder {
   /** The rtnh_hops convention in force (forced, or what 'auto' concluded so far). */
   get weightConvention(): 'kernel' | 'legacy' {
     return this.weights.current;
+  }
+
+  /**
+   * Which zebra module this session is, as far as its messages tell: dplane_fpm_nl once a nexthop
+   * message, an RTA_NH_ID or an rtm_protocol other than 0, 2 and 11 appears (the legacy module
+   * writes only 2 and 11, see netlink/weights.ts); protobuf once a protobuf frame does. Only
+   * dplane_fpm_nl reads what is sent back (route notifications, FRR 8.5 and later).
+   */
+  get sender(): FpmSender {
+    return this.sentBy;
   }
 
   /** Routes waiting for a nexthop group. */
@@ -132,6 +146,7 @@ export class FpmSessionDecoder {
     this.stats.frames++;
     if (type === FPM_MSG_NETLINK) this.netlinkFrame(buf, start, end, at);
     else if (type === FPM_MSG_PROTOBUF) {
+      this.sentBy = 'protobuf';
       this.guard(at, () => this.route(decodeProtobufRoute(buf, start, end), at));
     } else this.out.push(this.error(at, `unknown FPM message type ${type}`, 'unknown-frame'));
   };
@@ -180,9 +195,16 @@ export class FpmSessionDecoder {
       if (type === RTM_NEWROUTE || type === RTM_DELROUTE) {
         // guard() inlined: a closure per route message is a measurable share of decoding
         try {
-          if (e - s >= RTMSG_LEN) this.weights.routeProtocol(buf[s + 5]);
+          if (e - s >= RTMSG_LEN) {
+            const proto = buf[s + 5]!;
+            this.weights.routeProtocol(proto);
+            if (proto !== 0 && proto !== 2 && proto !== 11) this.sentBy = 'dplane_fpm_nl';
+          }
           const r = decodeRoute(buf, s, e, type, this.weights.convert);
-          if (r.kind === 'route' && r.nhg !== null) this.weights.routeNexthopId();
+          if (r.kind === 'route' && r.nhg !== null) {
+            this.weights.routeNexthopId();
+            this.sentBy = 'dplane_fpm_nl';
+          }
           this.route(r, off);
         } catch (err) {
           this.caught(off, err);
@@ -190,6 +212,7 @@ export class FpmSessionDecoder {
       } else if (type === RTM_NEWNEXTHOP || type === RTM_DELNEXTHOP) {
         this.guard(off, () => {
           this.weights.nexthopMessage();
+          this.sentBy = 'dplane_fpm_nl';
           this.nexthop(decodeNexthop(buf, s, e, type), off);
         });
       } else this.skip(messageName(type));

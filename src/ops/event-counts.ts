@@ -60,5 +60,6 @@ export function countingSink(inner: RouteSink, counts: EventCounts): RouteSink {
       return inner.congested;
     },
     onDrain: (cb) => inner.onDrain(cb),
+    attachReporter: inner.attachReporter && ((id, reporter) => inner.attachReporter!(id, reporter)),
   };
 }

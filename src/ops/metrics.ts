@@ -89,6 +89,11 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     return one(c.skipped['unmappable-nexthop'] + c.partialPaths);
   });
 
+  add('fibmgr_route_notifications_total', 'Route notifications sent to zebra, by kind (offload: installed in VPP or left to it; offload-failed: could not be installed)', 'counter', () => {
+    const n = sync().state.counters.notified;
+    return [{ labels: { kind: 'offload' }, value: n.offload }, { labels: { kind: 'offload-failed' }, value: n.failed }];
+  });
+
   // --- resyncs ---
   add('fibmgr_resyncs_total', 'Resyncs with zebra (one per FPM session)', 'counter', () => one(sync().state.counters.resyncs));
   add('fibmgr_resync_swept_total', 'Stale routes deleted at the end of resyncs', 'counter', () => one(sync().state.counters.swept));

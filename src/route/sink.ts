@@ -1,6 +1,6 @@
 // The seam between ingestion (FPM) and programming (sync): the FPM server pushes decoded events
 // into a RouteSink and asks it whether to keep reading. Both sides code against this alone.
-import type { RouteEvent } from './types.js';
+import type { RouteEvent, RouteType } from './types.js';
 
 export interface RouteSink {
   /** A new zebra session came up (a reconnect or zebra restart): its replay follows. */
@@ -15,4 +15,21 @@ export interface RouteSink {
    */
   readonly congested: boolean;
   onDrain(cb: () => void): void;
+  /** The session can take route notifications (zebra reads them): report through `reporter`. */
+  attachReporter?(sessionId: number, reporter: RouteReporter): void;
+}
+
+/**
+ * The way back to zebra (route notifications): what the dataplane did with a route zebra sent.
+ * The FPM side implements it per session; the sync side calls it as routes get installed or fail.
+ * Positional arguments, as a replay reports a million routes.
+ */
+export interface RouteReporter {
+  /**
+   * One route: `v4` is an IPv4 destination as an unsigned number, `v6` an IPv6 one's 16 bytes;
+   * `table`, `protocol` and `type` are what zebra sent (table id, rtm_protocol, type). Returns false,
+   * having taken nothing, while the way back is full: call again after `onRoom`.
+   */
+  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean): boolean;
+  onRoom(cb: () => void): void;
 }

@@ -26,6 +26,8 @@ export interface Route {
   type: RouteType;
   /** Protocol name: netlink names FRR gives rtm_protocol values ("kernel", "static", "bgp", "zebra"…), protobuf qpb names lower-cased. */
   protocol: string;
+  /** netlink's rtm_protocol number as zebra sent it (the name alone is ambiguous: 4 and 196 are both "static"); absent in protobuf. Echoed in route notifications. */
+  protocolId?: number;
   metric: number;
   /** Nexthop group id the route referred to (RTA_NH_ID), or null when next hops were inline. */
   nhg: number | null;
@@ -88,6 +90,8 @@ export interface RouteIdentity {
   /** The add or delete the message was. */
   op: 'add' | 'del';
   protocol: string;
+  /** rtm_protocol, as in Route. */
+  protocolId?: number;
   type: RouteType;
 }
 

@@ -10,12 +10,14 @@
 // except in tables the replay never mentioned (zebra does not replay `table N` routes after an
 // FPM reconnect: deleting them would leave VPP without routes zebra still has).
 import type { Logger } from '../log.js';
-import type { RouteSink } from '../route/sink.js';
-import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
+import type { RouteReporter, RouteSink } from '../route/sink.js';
+import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute, RouteType } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
+import { Fifo } from './fifo.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
+import { parsePrefix } from '../route/prefix.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
@@ -90,6 +92,8 @@ export interface ReconcilerCounters {
   resyncs: number;
   swept: number;
   keptUntouched: number;
+  /** Route notifications sent to zebra, by kind. */
+  notified: { offload: number; failed: number };
 }
 
 export interface ReconcilerState {
@@ -114,6 +118,21 @@ export interface ReconcilerState {
 
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
 type Cached = PathSet | SkipReason;
+
+// Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
+/** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
+const N_PENDING = 1 << 16;
+/** "could not be installed" was reported for that add (VPP refuses it): "installed" follows once it is. */
+const N_FAILED = 1 << 17;
+/** Not installed on purpose (connected, local): VPP has its own routes for it, reported as installed. */
+const N_SKIP_OK = 1 << 18;
+/** Not installable as sent (no mapped next hop, an unusable message): reported as failed. */
+const N_SKIP_FAIL = 1 << 19;
+/** In the notification queue (an entry is queued once at most). */
+const N_QUEUED = 1 << 20;
+const N_WIRE = 0xffff;
+const TYPES: RouteType[] = ['unspec', 'unicast', 'blackhole', 'unreachable', 'prohibit'];
+const TYPE_INDEX: Record<RouteType, number> = { unspec: 0, unicast: 1, blackhole: 2, unreachable: 3, prohibit: 4 };
 
 export class Reconciler implements RouteSink {
   private readonly port: VppPort;
@@ -179,8 +198,12 @@ export class Reconciler implements RouteSink {
   readonly counters: ReconcilerCounters = {
     replaces: 0, removes: 0, errors: 0, retries: 0,
     skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0, 'unusable-message': 0 },
-    partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0,
+    partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
   };
+  /** Where route notifications go (the current session's, once it takes them). */
+  private reporter: RouteReporter | null = null;
+  /** Routes whose notification state changed, to look at in the pump (N_QUEUED). */
+  private readonly notes = new Fifo<Entry>();
   private readonly pumpBound = () => this.pump();
   private readonly writtenBound = (token: number, err: Error | null) => this.written(token, err);
   private readonly lookupIf = { interfaceFor: (i: number) => this.port.interfaceFor(i) };
@@ -218,6 +241,7 @@ export class Reconciler implements RouteSink {
 
   sessionStart(sessionId: number): void {
     const prev = this.resync;
+    this.detachReporter();
     prev?.grace?.cancel();
     prev?.staleTimer?.cancel();
     this.session = sessionId;
@@ -238,7 +262,10 @@ export class Reconciler implements RouteSink {
   }
 
   sessionEnd(sessionId: number, reason: string): void {
-    if (this.session === sessionId) this.session = null;
+    if (this.session === sessionId) {
+      this.session = null;
+      this.detachReporter();
+    }
     const r = this.resync;
     if (r?.session === sessionId && r.phase === 'replaying') {
       r.grace?.cancel();
@@ -276,9 +303,10 @@ export class Reconciler implements RouteSink {
 
   // --- events → wanted state -----------------------------------------------------------------
 
-  private onRoute(ev: RouteEventRoute): void {
+  /** `unusable`: an add fibmgr could not use, passed as the delete it becomes (reported as failed). */
+  private onRoute(ev: RouteEventRoute, unusable = false): void {
     const table = vppTable(ev.table, this.opts.tableMap);
-    const e = this.routes.lookup(ev.family, table, ev.prefix, ev.op === 'add');
+    const e = this.routes.lookup(ev.family, table, ev.prefix, ev.op === 'add' || unusable);
     const r = this.resync;
     if (r) {
       (e?.slot.info ?? this.routes.tableInfo(ev.family, table)).seenGen = r.gen;
@@ -286,11 +314,18 @@ export class Reconciler implements RouteSink {
     }
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
+    e.zt = ev.table;
     if (ev.op === 'del') {
+      // a delete is not answered; an add that cannot be used is, as failed
+      e.n = unusable ? N_PENDING | N_SKIP_FAIL | this.wire(ev) : 0;
+      if (unusable) this.note(e);
       this.setWant(e, null, 0, true);
       return;
     }
     const t = this.translate(ev);
+    e.n = N_PENDING | this.wire(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
+    // queued before setWant: a route that wants nothing stays in the table until it is reported
+    this.note(e);
     if (typeof t === 'string') {
       this.counters.skipped[t]++;
       if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
@@ -312,7 +347,7 @@ export class Reconciler implements RouteSink {
     const r = ev.route!;
     this.counters.skipped['unusable-message']++;
     // zebra did speak of the route (its table and protocol count for the resync as any message's)
-    this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, metric: 0, nhg: null, nexthops: [] });
+    this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, protocolId: r.protocolId, metric: 0, nhg: null, nexthops: [] }, r.op === 'add');
   }
 
   /** A route's path set (shared), or why it is not installed. Cached per next-hop array. */
@@ -375,7 +410,7 @@ export class Reconciler implements RouteSink {
     }
     this.byGroup.set(e, ps === null ? 0 : nhg);
     if (e.want === ps) {
-      if (ps === null && e.have === null && (e.q & Q_SENDING) === 0) this.routes.delete(e);
+      if (ps === null && e.have === null && (e.q & Q_SENDING) === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
       return;
     }
     this.sets.ref(ps);
@@ -400,7 +435,7 @@ export class Reconciler implements RouteSink {
       if (q & Q_ADD) this.addCount--;
       if (q & Q_DEL) this.dels.delete(e);
       e.q = 0;
-      if (e.want === null) this.routes.delete(e);
+      if (e.want === null && (e.n & N_QUEUED) === 0) this.routes.delete(e);
       return;
     }
     if (e.want === null) {
@@ -495,6 +530,7 @@ export class Reconciler implements RouteSink {
       // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
       if (this.writes !== writes) this.port.flush?.();
     }
+    if (this.notes.size > 0) this.reportNotes();
     this.checkDrain();
   }
 
@@ -559,6 +595,7 @@ export class Reconciler implements RouteSink {
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
     e.q &= ~Q_SENDING;
+    if (e.n & N_PENDING) this.note(e);
     if (!err) {
       if (e.have !== sent) {
         this.sets.ref(sent);
@@ -736,6 +773,7 @@ export class Reconciler implements RouteSink {
     let toWrite = 0;
     this.routes.forEach((e) => {
       if (e.want !== e.have) toWrite++;
+      if (e.n & N_PENDING) this.note(e);
       this.schedule(e);
     });
     this.vppReady = true;
@@ -869,6 +907,85 @@ export class Reconciler implements RouteSink {
     this.dels.clear();
     this.delIter = null;
     this.delPeek = null;
+  }
+
+  // --- route notifications to zebra ------------------------------------------------------------
+
+  /** rtm_protocol and type as zebra sent them, for Entry.n. */
+  private wire(ev: RouteEventRoute): number {
+    return ((ev.protocolId ?? 0) & 0xff) | (TYPE_INDEX[ev.type] << 8);
+  }
+
+  /** The session reads route notifications: report through `reporter` from now on. */
+  attachReporter(sessionId: number, reporter: RouteReporter): void {
+    if (sessionId !== this.session) return;
+    this.reporter = reporter;
+    reporter.onRoom(() => {
+      if (this.reporter === reporter) this.kick();
+    });
+    // the routes of this session that came before it was known to read them
+    this.routes.forEach((e) => {
+      if (e.n & N_PENDING && e.gen === this.gen) this.note(e);
+    });
+    this.kick();
+  }
+
+  private detachReporter(): void {
+    this.reporter = null;
+    this.notes.drain((e) => {
+      e.n &= ~N_QUEUED;
+      this.dropIfEmpty(e);
+    });
+  }
+
+  /** The route's notification state may have changed: look at it in the pump. */
+  private note(e: Entry): void {
+    if (this.reporter === null || e.n & N_QUEUED) return;
+    e.n |= N_QUEUED;
+    this.notes.push(e);
+  }
+
+  /**
+   * Reports what can be said now of each queued route, always from its current state, so that
+   * zebra never hears of an older version than the one it last sent: installed once VPP has
+   * acknowledged what zebra wants (and no other write is under way), failed once (while VPP
+   * refuses it and it is retried), and the final word for routes not installed on purpose or not
+   * installable. A route still being written is looked at again when the write completes.
+   */
+  private reportNotes(): void {
+    const rep = this.reporter;
+    if (rep === null) return;
+    for (let e = this.notes.peek(); e !== undefined; e = this.notes.peek()) {
+      const n = e.n;
+      if ((n & N_PENDING) && e.gen === this.gen) {
+        let installed: boolean | null = null;
+        if (e.want !== null) {
+          if (e.want === e.have && (e.q & Q_SENDING) === 0) installed = true;
+          else if (e.q & Q_RETRY && (n & N_FAILED) === 0) installed = false;
+        } else if (n & (N_SKIP_OK | N_SKIP_FAIL)) installed = (n & N_SKIP_OK) !== 0;
+        if (installed !== null) {
+          const info = e.slot.info;
+          const v6 = info.family === 6 ? parsePrefix(e.a as string).bytes : null;
+          if (!rep.report(info.family, info.family === 4 ? (e.a as number) : 0, v6, e.slot.len, e.zt, n & 0xff, TYPES[(n >> 8) & 0xff]!, installed)) return;
+          if (installed) {
+            this.counters.notified.offload++;
+            e.n = n & (N_WIRE | N_QUEUED);
+          } else {
+            this.counters.notified.failed++;
+            e.n |= N_FAILED;
+            if (e.want === null) e.n &= ~N_PENDING;
+          }
+        }
+      }
+      this.notes.shift();
+      e.n &= ~N_QUEUED;
+      this.dropIfEmpty(e);
+    }
+  }
+
+  /** A route that wants nothing, holds nothing and waits for nothing leaves the table. */
+  private dropIfEmpty(e: Entry): void {
+    if (e.want === null && e.have === null && e.q === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
   }
 
   // --- backpressure, state, shutdown -----------------------------------------------------------

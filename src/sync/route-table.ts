@@ -50,6 +50,10 @@ export interface Entry {
   proto: string;
   /** Queue membership and write state (Q_* bits), kept here to spare hash lookups per write. */
   q: number;
+  /** zebra's table id for the route (what a notification echoes; -1: zebra has not sent it). */
+  zt: number;
+  /** Notification state (N_* bits of reconciler.ts) over zebra's rtm_protocol (bits 0-7) and rtm_type (8-15). */
+  n: number;
   readonly slot: Slot;
   /** IPv4: the network as int32; IPv6: the prefix text. */
   readonly a: number | string;
@@ -145,7 +149,7 @@ export class RouteTable {
       const m = s.map as V4Map;
       let e = m.get(key);
       if (!e && create) {
-        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, slot: s, a: key };
+        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: key };
         m.set(key, e);
         this.count++;
       }
@@ -158,7 +162,7 @@ export class RouteTable {
     const m = s.map as V6Map;
     let e = m.get(w);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, slot: s, a: prefix };
+      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: prefix };
       m.set(w, e);
       this.count++;
     }
@@ -215,7 +219,7 @@ export class RouteTable {
 }
 
 /** A removed slot: probing goes on past it; an insert may reuse it. */
-const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, proto: '', q: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
+const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
 
 /**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what

@@ -23,5 +23,6 @@ export function teeSink(primary: RouteSink, ...watchers: RouteSink[]): RouteSink
     onDrain(cb: () => void) {
       primary.onDrain(cb);
     },
+    attachReporter: primary.attachReporter && ((id, reporter) => primary.attachReporter!(id, reporter)),
   };
 }

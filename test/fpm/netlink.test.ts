@@ -19,7 +19,7 @@ function one(frame: Buffer, weights: 'auto' | 'kernel' | 'legacy' = 'auto'): Rou
 test('IPv4 unicast route: destination, gateway, oif, priority, protocol, table', () => {
   const e = one(netlinkFrame(routeMsg({ prefix: '10.1.2.0/24', gateway: '10.0.2.2', oif: 3, metric: 20, protocol: 186 })));
   assert.deepEqual(e, {
-    kind: 'route', op: 'add', family: 4, table: 254, prefix: '10.1.2.0/24', type: 'unicast', protocol: 'bgp', metric: 20,
+    kind: 'route', op: 'add', family: 4, table: 254, prefix: '10.1.2.0/24', type: 'unicast', protocol: 'bgp', protocolId: 186, metric: 20,
     nhg: null, nexthops: [nh('10.0.2.2', 3)],
   });
 });
@@ -70,7 +70,7 @@ test('route types: blackhole, unreachable, prohibit have no next hops; unknown t
 test('deletion: type unspec, no next hops, protocol and metric kept', () => {
   const e = one(netlinkFrame(routeMsg({ op: 'del', prefix: '8.8.8.8/32', metric: 20, gateway: '10.0.2.2' })));
   assert.deepEqual(e, {
-    kind: 'route', op: 'del', family: 4, table: 254, prefix: '8.8.8.8/32', type: 'unspec', protocol: 'static', metric: 20, nhg: null, nexthops: [],
+    kind: 'route', op: 'del', family: 4, table: 254, prefix: '8.8.8.8/32', type: 'unspec', protocol: 'static', protocolId: 196, metric: 20, nhg: null, nexthops: [],
   });
 });
 

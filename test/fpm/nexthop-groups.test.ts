@@ -152,7 +152,7 @@ test('a group of groups is unusable (the kernel\'s groups hold single next hops)
   const err = out.find((e) => e.kind === 'error') as ErrorEvent;
   assert.equal(err.what, 'group-unusable');
   assert.match(err.reason, /lists group 10/);
-  assert.deepEqual(err.route, { family: 4, table: 254, prefix: '8.8.8.8/32', op: 'add', protocol: 'static', type: 'unicast' });
+  assert.deepEqual(err.route, { family: 4, table: 254, prefix: '8.8.8.8/32', op: 'add', protocol: 'static', protocolId: 196, type: 'unicast' });
   assert.deepEqual(summary(out).slice(-1), ['add 9.9.9.9/32 unicast [[3,2]]']);
   // a route waiting for a group that then turns out nested gives up with an error too
   const late = d.push(netlinkFrame(routeMsg({ prefix: '7.7.7.7/32', nhId: 30 }), nexthopMsg({ id: 30, group: [{ id: 10 }] })));

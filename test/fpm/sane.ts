@@ -4,12 +4,15 @@ import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import type { RouteEvent } from '../../src/route/types.js';
 
 const ROUTE_KEYS = 'kind,op,family,table,prefix,type,protocol,metric,nhg,nexthops';
+/** netlink routes carry rtm_protocol as a number too (echoed in route notifications). */
+const NETLINK_ROUTE_KEYS = 'kind,op,family,table,prefix,type,protocol,protocolId,metric,nhg,nexthops';
 
 export function assertSaneEvents(events: RouteEvent[]): void {
   for (const e of events) {
     switch (e.kind) {
       case 'route':
-        assert.equal(Object.keys(e).join(','), ROUTE_KEYS);
+        assert.equal(Object.keys(e).join(','), e.protocolId === undefined ? ROUTE_KEYS : NETLINK_ROUTE_KEYS);
+        if (e.protocolId !== undefined) assert.ok(Number.isInteger(e.protocolId) && e.protocolId >= 0 && e.protocolId <= 255);
         assert.ok(e.op === 'add' || e.op === 'del');
         assert.ok(e.family === 4 || e.family === 6);
         assert.match(e.prefix, e.family === 4 ? /^\d+\.\d+\.\d+\.\d+\/\d+$/ : /^[0-9a-f:.]+\/\d+$/);

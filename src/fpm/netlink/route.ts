@@ -64,13 +64,13 @@ export function decodeRoute(
   seenTable = buf[start + 4];
   seenDst = -1;
   try {
-    return routeBody(buf, start, end, msgType, weight, fam, dstLen, type, del, protocol);
+    return routeBody(buf, start, end, msgType, weight, fam, dstLen, type, del, protocol, buf[start + 5]!);
   } catch (err) {
     // Far enough to know the route: it cannot be installed as sent, and the error says which.
     if (err instanceof DecodeError && (seenDst >= 0 || dstLen === 0)) {
       try {
         const prefix = prefixText(seenDst < 0 ? ZERO : buf, seenDst < 0 ? 0 : seenDst, fam, dstLen);
-        err.route = { family: fam, table: seenTable, prefix, op: del ? 'del' : 'add', protocol, type };
+        err.route = { family: fam, table: seenTable, prefix, op: del ? 'del' : 'add', protocol, protocolId: buf[start + 5], type };
       } catch { /* the destination itself is bad: no identity */ }
     }
     throw err;
@@ -86,7 +86,7 @@ export const MAX_PATHS = 255;
 
 function routeBody(
   buf: Buffer, start: number, end: number, msgType: number, weight: WeightConverter,
-  fam: 4 | 6, dstLen: number, type: RouteType, del: boolean, protocol: string,
+  fam: 4 | 6, dstLen: number, type: RouteType, del: boolean, protocol: string, protocolId: number,
 ): RouteEventRoute {
   let table = seenTable;
   let dst = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
@@ -129,7 +129,7 @@ function routeBody(
   }
   return {
     kind: 'route', op: del ? 'del' : 'add', family: fam, table, prefix, type,
-    protocol, metric, nhg: nhId, nexthops,
+    protocol, protocolId, metric, nhg: nhId, nexthops,
   };
 }
 
