@@ -5,110 +5,11 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type AdoptSink, type Done, type Ownership, type VppPort, type VppRouteSpec, type VppPath, type Written } from '../../src/sync/vpp-port.js';
+import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
+import { FakePort, BulkFakePort } from '../helpers/fake-port.js';
 import { formatV4 } from '../../src/sync/route-table.js';
 import type { Clock, Timer } from '../../src/sync/clock.js';
 import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
-
-interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
-
-class FakePort implements VppPort {
-  connected = true;
-  inflight = 0;
-  /** "table|prefix" → pathsKey */
-  readonly fib = new Map<string, string>();
-  readonly ops: Op[] = [];
-  readonly tables: string[] = [];
-  /** ifindex → sw_if_index */
-  readonly ifmap = new Map<number, number>([[2, 5]]);
-  installed: VppRouteSpec[] = [];
-  ownership: Ownership = { mode: 'source', sourceId: 23 };
-  failWith: ((op: Op) => Error | null) | null = null;
-  /** When set, completions wait until release() (backpressure tests). */
-  hold = false;
-  private held: (() => void)[] = [];
-  private reconnectCbs: (() => void)[] = [];
-  private disconnectCbs: ((r: string) => void)[] = [];
-
-  async prepare(adopt: AdoptSink) {
-    adopt.begin(this.ownership);
-    for (const spec of this.installed) adopt.route(spec);
-    return { ownership: this.ownership, installed: this.installed.length };
-  }
-  async ensureTable(family: Family, table: number) {
-    this.tables.push(`${family}|${table}`);
-  }
-  replace(route: VppRouteSpec, done: Done): void {
-    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths) }, done);
-  }
-  remove(_family: Family, table: number, prefix: string, done: Done): void {
-    this.finish({ op: 'remove', key: `${table}|${prefix}` }, done);
-  }
-  protected finish(op: Op, done: Done): void {
-    this.ops.push(op);
-    this.inflight++;
-    const run = () => {
-      this.inflight--;
-      const err = this.failWith?.(op) ?? null;
-      if (!err) {
-        if (op.op === 'replace') this.fib.set(op.key, op.paths!);
-        else this.fib.delete(op.key);
-      }
-      done(err);
-    };
-    if (this.hold) this.held.push(run);
-    else setImmediate(run);
-  }
-  release(n = Infinity): number {
-    const batch = this.held.splice(0, n);
-    for (const r of batch) r();
-    return batch.length;
-  }
-  interfaceFor(i: number) {
-    return this.ifmap.get(i);
-  }
-  onReconnect(cb: () => void) {
-    this.reconnectCbs.push(cb);
-  }
-  onDisconnect(cb: (r: string) => void) {
-    this.disconnectCbs.push(cb);
-  }
-  reconnect() {
-    for (const cb of this.reconnectCbs) cb();
-  }
-  disconnect() {
-    this.connected = false;
-    for (const cb of this.disconnectCbs) cb('test');
-  }
-  count(op: Op['op']) {
-    return this.ops.filter((o) => o.op === op).length;
-  }
-}
-
-/** The same port taking the bulk path, as VppAdapter does: write() with tokens, room, flush. */
-class BulkFakePort extends FakePort {
-  /** Writes it takes at once (room); more wait in the reconciler. */
-  capacity = 1000;
-  flushes = 0;
-  maxInflight = 0;
-  private writtenCb: Written = () => {};
-  onWritten(cb: Written): void {
-    this.writtenCb = cb;
-  }
-  get room(): number {
-    return Math.max(0, this.capacity - this.inflight);
-  }
-  flush(): void {
-    this.flushes++;
-  }
-  write(token: number, _family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
-    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
-    const done = (err: Error | null) => this.writtenCb(token, err);
-    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done);
-    else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
-    this.maxInflight = Math.max(this.maxInflight, this.inflight);
-  }
-}
 
 /** Every scenario twice: through replace()/remove(), and through the bulk write(). */
 function both(name: string, fn: (port: FakePort) => Promise<void>): void {
