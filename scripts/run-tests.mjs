@@ -4,7 +4,10 @@
 //   --skip-live      leave out *.live.test.ts (they need root and Debian's frr)
 //   --only-live      only those
 //   --only WORD      only files whose path contains WORD
-import { readdirSync, statSync } from 'node:fs';
+// Live tests that cannot run (no root, no FRR, no FRR root tree) are named in a summary at the end;
+// with FIBMGR_REQUIRE_LIVE=1 (CI sets it) the run fails when any did not run.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -33,9 +36,23 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Live tests start zebra in namespaces and share the machine's two cores: run files one at a time.
+const skipsDir = mkdtempSync(join(tmpdir(), 'fibmgr-live-skips-'));
+const skipsFile = join(skipsDir, 'skips');
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, FIBMGR_LIVE_SKIPS: skipsFile } },
 );
+const skipped = existsSync(skipsFile) ? readFileSync(skipsFile, 'utf8').split('\n').filter(Boolean) : [];
+rmSync(skipsDir, { recursive: true, force: true });
+const liveFiles = files.filter((f) => f.endsWith('.live.test.ts')).length;
+if (skipped.length > 0) {
+  console.error(`\n*** ${skipped.length} LIVE TEST(S) DID NOT RUN (real zebra in a namespace):`);
+  for (const s of skipped) console.error(`***   ${s}`);
+  if (process.env.FIBMGR_REQUIRE_LIVE === '1') {
+    console.error('*** FIBMGR_REQUIRE_LIVE=1: failing the run');
+    process.exit(1);
+  }
+} else if (liveFiles > 0) console.error(`\nlive tests: all ran (${liveFiles} files, real zebra 8.4 and 10.x in namespaces)`);
+else console.error('\nlive tests: not selected (--skip-live)');
 process.exit(r.status ?? 1);

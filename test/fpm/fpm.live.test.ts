@@ -3,7 +3,7 @@
 // replay must bring the same table again. Both of zebra's FPM modules.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLab, labUnavailable, type Lab } from '../helpers/zebra-lab.js';
+import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild, type LoggedRoute } from '../helpers/fibmgr-child.js';
 
 interface Want {
@@ -84,13 +84,13 @@ function normalize(w: Record<string, Want | null>): Record<string, Want | null> 
   return out;
 }
 
-async function run(t: TestContext, module: 'dplane_fpm_nl' | 'fpm'): Promise<void> {
-  const why = labUnavailable();
-  if (why) { t.skip(why); return; }
+async function run(t: TestContext, module: 'dplane_fpm_nl' | 'fpm', root?: string): Promise<void> {
+  const why = labUnavailable(root);
+  if (why) { skipLive(t, why); return; }
   let lab: Lab | undefined;
   const children: FibmgrChild[] = [];
   try {
-    lab = await startLab({ module, fpmPort: 2620 });
+    lab = await startLab({ module, fpmPort: 2620, root });
     const l = lab;
     const ifname = new Map<number, string>();
     for (const n of ['eth1', 'eth2']) ifname.set(Number(l.exec(`cat /sys/class/net/${n}/ifindex`).trim()), n);
@@ -145,4 +145,5 @@ async function run(t: TestContext, module: 'dplane_fpm_nl' | 'fpm'): Promise<voi
 }
 
 test('zebra dplane_fpm_nl → fibmgr: routes, changes, replay after reconnect', { timeout: 60_000 }, (t) => run(t, 'dplane_fpm_nl'));
+test(`${FRRS[1].name}: zebra dplane_fpm_nl (route replace) → fibmgr: routes, changes, replay after reconnect`, { timeout: 60_000 }, (t) => run(t, 'dplane_fpm_nl', FRRS[1].root));
 test('zebra legacy fpm (-M fpm) → fibmgr: routes, changes, replay after reconnect', { timeout: 60_000 }, (t) => run(t, 'fpm'));

@@ -2,11 +2,24 @@
 // veth "wires", zebra's FPM client pointed at 127.0.0.1:PORT *inside* that namespace. Whatever
 // listens for FPM must run in the namespace too (see `lab.spawn`). Needs root and Debian's frr.
 import { spawn, spawnSync, execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const FRR = '/usr/lib/frr';
+
+/** Debian 13's FRR (10.3) lives in a root tree made by scripts/ensure-frr10-root.sh. */
+export const FRR10_ROOT = process.env.FIBMGR_FRR10_ROOT ?? '/var/cache/fibmgr/frr10-root';
+
+/** Debian testing's FRR (10.4 or later: the first that read route notifications back, see README). */
+export const FRRNEW_ROOT = process.env.FIBMGR_FRRNEW_ROOT ?? '/var/cache/fibmgr/frr-testing-root';
+
+/** The FRRs the live tests run against: Debian 12's own, Debian 13's and Debian testing's through chroot. */
+export const FRRS = [
+  { name: 'FRR 8.4 (Debian 12)', root: undefined },
+  { name: 'FRR 10.3 (Debian 13)', root: FRR10_ROOT },
+  { name: 'FRR 10.x (Debian testing)', root: FRRNEW_ROOT },
+] as const;
 
 export interface LabOptions {
   module: 'dplane_fpm_nl' | 'fpm';
@@ -14,6 +27,12 @@ export interface LabOptions {
   /** dplane_fpm_nl only: send next hops as nexthop groups (zebra's default) or inline. */
   useNhg?: boolean;
   name?: string;
+  /** Run the FRR of this Debian root tree through chroot (FRR 10: mgmtd holds staticd's config). */
+  root?: string;
+  /** More zebra.conf lines, e.g. 'no fpm use-route-replace'. */
+  conf?: string[];
+  /** More zebra arguments, e.g. '--asic-offload=notify_on_offload'. */
+  zebraArgs?: string[];
 }
 
 export interface Lab {
@@ -36,11 +55,23 @@ export interface Lab {
 }
 
 /** Why the lab cannot run here, or null when it can. */
-export function labUnavailable(): string | null {
+export function labUnavailable(root?: string): string | null {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'live test needs root';
-  if (!existsSync(`${FRR}/zebra`) || !existsSync(`${FRR}/staticd`)) return 'FRR zebra/staticd not installed (apt-get install -y frr)';
+  if (root !== undefined) {
+    if (!existsSync(`${root}${FRR}/zebra`) || !existsSync(`${root}${FRR}/staticd`) || !existsSync(`${root}${FRR}/mgmtd`)) return `no FRR 10 root tree at ${root} (bash scripts/ensure-frr10-root.sh)`;
+  } else if (!existsSync(`${FRR}/zebra`) || !existsSync(`${FRR}/staticd`)) return 'FRR zebra/staticd not installed (apt-get install -y frr)';
   if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'ip netns not usable';
   return null;
+}
+
+/**
+ * A live test that cannot run says so: skipped with the reason, and the reason written where
+ * scripts/run-tests.mjs collects them for its summary (and fails the run when live tests are required).
+ */
+export function skipLive(t: { skip(msg?: string): void; name: string }, why: string): void {
+  const file = process.env.FIBMGR_LIVE_SKIPS;
+  if (file) appendFileSync(file, `${t.name}: ${why}\n`);
+  t.skip(`LIVE TEST NOT RUN: ${why}`);
 }
 
 let counter = 0;
@@ -60,6 +91,17 @@ function hookExit(): void {
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Starts a daemon that forks itself away (-d): its stdio goes to `out`, never to a pipe the daemon would hold open (FRR 10's do). */
+function daemonize(args: string[], out: string): void {
+  const fd = openSync(out, 'a');
+  try {
+    const r = spawnSync('ip', args, { stdio: ['ignore', fd, fd] });
+    if (r.status !== 0) throw new Error(`${args.slice(3, 6).join(' ')} failed (${r.status}): ${readFileSync(out, 'utf8').slice(-500)}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function alive(pid: number): boolean {
@@ -91,18 +133,38 @@ class LabImpl implements Lab {
   private stopped = false;
   private nsCreated = false;
   private zebraArgv: string[] = [];
+  /** chroot ROOT, for FRR of a root tree. */
+  private readonly chroot: string[];
+  private readonly root: string | undefined;
+  private bound = false;
 
   constructor(opts: LabOptions) {
     this.ns = opts.name ?? `fibmgr-${process.pid}-${++counter}`;
     this.dir = mkdtempSync(join(tmpdir(), `${this.ns}-`));
     this.module = opts.module;
     this.fpmPort = opts.fpmPort;
+    this.root = opts.root;
+    this.chroot = opts.root ? ['chroot', opts.root] : [];
+  }
+
+  private get daemons(): string[] {
+    return this.root ? ['staticd', 'mgmtd', 'zebra'] : ['staticd', 'zebra'];
   }
 
   async start(opts: LabOptions): Promise<void> {
     // FRR daemons refuse to start unless their user is in the vty group.
     const groups = sh('id', ['-nG', 'root']);
     if (!/\bfrrvty\b/.test(groups)) sh('usermod', ['-a', '-G', 'frrvty,frr', 'root']);
+    if (this.root) {
+      // the daemons in the tree see the lab folder at the same path; -N keeps their run-state apart
+      if (!/\bfrrvty\b/.test(sh('chroot', [this.root, 'id', '-nG', 'root']))) sh('chroot', [this.root, 'usermod', '-a', '-G', 'frrvty,frr', 'root']);
+      mkdirSync(this.root + this.dir, { recursive: true });
+      sh('mount', ['--bind', this.dir, this.root + this.dir]);
+      this.bound = true;
+      mkdirSync(`${this.root}/run/frr/${this.ns}`, { recursive: true });
+      mkdirSync(`${this.root}/etc/frr/${this.ns}`, { recursive: true });
+      writeFileSync(`${this.root}/etc/frr/${this.ns}/vtysh.conf`, '');
+    }
     sh('ip', ['netns', 'add', this.ns]);
     this.nsCreated = true;
     const ipn = (...a: string[]): string => sh('ip', ['-n', this.ns, ...a]);
@@ -124,16 +186,22 @@ class LabImpl implements Lab {
       if (opts.useNhg === false) conf.push('no fpm use-next-hop-groups');
       mod = 'dplane_fpm_nl';
     }
+    conf.push(...(opts.conf ?? []));
     writeFileSync(join(this.dir, 'zebra.conf'), conf.join('\n') + '\n');
     writeFileSync(join(this.dir, 'staticd.conf'), `hostname ${this.ns}-static\n`);
-    const common = ['-u', 'root', '-g', 'root', '--vty_socket', this.dir, '-z', join(this.dir, 'zserv.api'), '-d'];
-    this.zebraArgv = ['netns', 'exec', this.ns, `${FRR}/zebra`, ...common, '-M', mod, '-f', join(this.dir, 'zebra.conf'),
-      '-i', join(this.dir, 'zebra.pid'), '--log', `file:${join(this.dir, 'zebra.log')}`];
-    sh('ip', this.zebraArgv);
+    const common = ['-u', 'root', '-g', 'root', '-P', '0', '--vty_socket', this.dir, '-z', join(this.dir, 'zserv.api'), ...(this.root ? ['-N', this.ns] : []), '-d'];
+    const run = (d: string, ...args: string[]): string[] => ['netns', 'exec', this.ns, ...this.chroot, `${FRR}/${d}`, ...common, ...args,
+      '-i', join(this.dir, `${d}.pid`), '--log', `file:${join(this.dir, `${d}.log`)}`];
+    this.zebraArgv = run('zebra', '-M', mod, ...(opts.zebraArgs ?? []), '-f', join(this.dir, 'zebra.conf'));
+    daemonize(this.zebraArgv, join(this.dir, 'daemons.out'));
     // staticd needs zebra's zserv socket to exist before it starts.
     if (!(await waitFor(() => existsSync(join(this.dir, 'zserv.api')), 10_000))) throw new Error(`zebra did not come up: ${this.tail('zebra.log')}`);
-    sh('ip', ['netns', 'exec', this.ns, `${FRR}/staticd`, ...common, '-f', join(this.dir, 'staticd.conf'),
-      '-i', join(this.dir, 'staticd.pid'), '--log', `file:${join(this.dir, 'staticd.log')}`]);
+    if (this.root) {
+      // FRR 10 keeps staticd's configuration in mgmtd, which must run first; neither reads a file
+      daemonize(run('mgmtd'), join(this.dir, 'daemons.out'));
+      if (!(await waitFor(() => existsSync(join(this.dir, 'mgmtd.vty')), 10_000))) throw new Error(`mgmtd did not come up: ${this.tail('mgmtd.log')}`);
+      daemonize(run('staticd'), join(this.dir, 'daemons.out'));
+    } else daemonize(run('staticd', '-f', join(this.dir, 'staticd.conf')), join(this.dir, 'daemons.out'));
     if (!(await waitFor(() => existsSync(join(this.dir, 'staticd.vty')), 10_000))) throw new Error(`staticd did not come up: ${this.tail('staticd.log')}`);
   }
 
@@ -146,7 +214,7 @@ class LabImpl implements Lab {
 
   async startZebra(): Promise<void> {
     const before = readPid(join(this.dir, 'zebra.pid'));
-    sh('ip', this.zebraArgv);
+    daemonize(this.zebraArgv, join(this.dir, 'daemons.out'));
     const ok = await waitFor(() => {
       const pid = readPid(join(this.dir, 'zebra.pid'));
       return pid !== null && pid !== before && alive(pid);
@@ -161,7 +229,7 @@ class LabImpl implements Lab {
   vtysh(...commands: string[]): string {
     const args = ['--vty_socket', this.dir];
     for (const c of commands) args.push('-c', c);
-    const r = spawnSync('vtysh', args, { encoding: 'utf8' });
+    const r = this.root ? spawnSync('chroot', [this.root, 'vtysh', ...args], { encoding: 'utf8' }) : spawnSync('vtysh', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`vtysh ${commands.join(' / ')} failed (${r.status}): ${r.stdout}${r.stderr}`);
     return r.stdout;
   }
@@ -180,7 +248,7 @@ class LabImpl implements Lab {
   async stop(): Promise<void> {
     if (this.stopped) return;
     for (const c of this.children) c.kill('SIGTERM');
-    for (const d of ['staticd', 'zebra']) {
+    for (const d of this.daemons) {
       const pid = readPid(join(this.dir, `${d}.pid`));
       if (pid === null || !alive(pid)) continue;
       try { process.kill(pid, 'SIGTERM'); } catch { continue; }
@@ -197,11 +265,17 @@ class LabImpl implements Lab {
     this.stopped = true;
     live.delete(this);
     for (const c of this.children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-    for (const d of ['staticd', 'zebra']) {
+    for (const d of this.daemons) {
       const pid = readPid(join(this.dir, `${d}.pid`));
       if (pid !== null && alive(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     }
     if (this.nsCreated) spawnSync('ip', ['netns', 'del', this.ns]);
+    if (this.bound) {
+      spawnSync('umount', ['-l', this.root + this.dir]);
+      rmSync(this.root + this.dir, { recursive: true, force: true });
+      rmSync(`${this.root}/run/frr/${this.ns}`, { recursive: true, force: true });
+      rmSync(`${this.root}/etc/frr/${this.ns}`, { recursive: true, force: true });
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLab, labUnavailable, type Lab } from '../helpers/zebra-lab.js';
+import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { VppSim, makePath, SRC_CLI } from '../../src/vpp/index.js';
@@ -79,9 +79,18 @@ async function until(what: string, cond: () => boolean, ms: number, detail: () =
   }
 }
 
-test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, VPP restart, fibmgr restart', { timeout: 120_000 }, async (t) => {
-  const why = labUnavailable();
-  if (why) { t.skip(why); return; }
+// Debian 12's FRR, Debian 13's with route replace (its default: a change is one RTM_NEWROUTE with
+// NLM_F_REPLACE) and without it (delete + add, as 8.4 sends it), and Debian testing's newer FRR 10.
+const RUNS = [
+  { frr: FRRS[0], conf: [] as string[], label: '' },
+  { frr: FRRS[1], conf: [] as string[], label: ', fpm use-route-replace' },
+  { frr: FRRS[1], conf: ['no fpm use-route-replace'], label: ', no fpm use-route-replace' },
+  { frr: FRRS[2], conf: [] as string[], label: '' },
+];
+
+for (const run of RUNS) test(`${run.frr.name}${run.label}: zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, VPP restart, fibmgr restart`, { timeout: 120_000 }, async (t) => {
+  const why = labUnavailable(run.frr.root);
+  if (why) { skipLive(t, why); return; }
   const sockPath = join(tmpdir(), `fibmgr-live-${process.pid}.sock`);
   const sim = await new VppSim({
     socketPath: sockPath,
@@ -93,7 +102,7 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
   const want = sorted(WANT);
   const want2 = sorted(WANT2);
   try {
-    lab = await startLab({ module: 'dplane_fpm_nl', fpmPort: 2620 });
+    lab = await startLab({ module: 'dplane_fpm_nl', fpmPort: 2620, root: run.frr.root, conf: run.conf });
     const l = lab;
     // Another client's route, in the table fibmgr programs.
     sim.fib.add(0, '172.16.0.0/12', [makePath({ swIfIndex: 1, nh: '192.0.2.99' })], SRC_CLI);
@@ -108,6 +117,7 @@ test('zebra → fibmgr → VPP (simulator): every route kind, changes, FPM cut, 
     assert.ok(sim.fib.table(false, 100) && sim.fib.table(true, 100), 'VPP tables 100 were created');
     assert.ok(fib.lines.some((x) => x.reason === 'unmappable-nexthop' || /unmappable|not mapped/.test(String(x.msg))), 'the eth1 interface-only route was reported');
     assert.ok(!view(sim)['0|10.0.2.0/24'], 'connected routes stay out of VPP');
+    assert.ok(!view(sim)['0|10.0.2.1/32'] && !view(sim)['0|2001:db8:2::1/128'], 'local routes (FRR 10) stay out of VPP');
 
     // Changes arrive as delete+add from dplane_fpm_nl: VPP must only see replacing adds.
     let ops = { ...sim.routeOps };
