@@ -23,6 +23,8 @@ const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
 const TOTAL = V4 + V6;
 const GRACE_MS = Number(process.env.SYNC_BENCH_GRACE_MS ?? 1000);
+/** Route notifications back to the sender (--offload-notify; the sender's stream is dplane_fpm_nl's: auto answers it). */
+const NOTIFY = (process.env.SYNC_BENCH_NOTIFY ?? 'auto') as 'auto' | 'on' | 'off';
 /** VPP client window (the daemon's --vpp-window default). */
 const WINDOW = Number(process.env.SYNC_BENCH_WINDOW ?? 1024);
 
@@ -47,6 +49,7 @@ function ask<T>(child: ChildProcess, msg: unknown, match: (m: any) => boolean): 
   });
 }
 const simOps = () => ask<{ ops: { add: number; del: number }; routes: number }>(sim, 'ops', (m) => m && typeof m === 'object' && 'ops' in m);
+const notified = () => ask<{ notified: number }>(sender, 'notified', (m) => m && typeof m === 'object' && 'notified' in m).then((m) => m.notified);
 const simUsage = () => ask<{ cpu: NodeJS.CpuUsage; rss: number }>(sim, 'usage', (m) => m && typeof m === 'object' && 'cpu' in m);
 
 await Promise.all([ask(sim, undefined, (m) => m === 'ready'), ask<{ ready: number }>(sender, undefined, (m) => m && typeof m === 'object' && 'ready' in m)]);
@@ -66,7 +69,7 @@ await client.connect();
 const port = new VppAdapter({ client, messages: messages as any, logger: log });
 const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE_MS, maxBacklog: 200_000, logger: log });
 await rec.start();
-const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log });
+const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: NOTIFY });
 const { port: fpmPort } = await server.listen();
 
 async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
@@ -77,16 +80,21 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 300
   }
 }
 
-interface Row { phase: string; routes: number; seconds: number; 'routes/s': number; 'fibmgr CPU s': number; 'routes per fibmgr CPU s': number; 'route writes': number; 'route deletes': number; 'peak RSS MB': number; 'B/route (RSS growth)': number; 'sim CPU s': number }
+interface Row { phase: string; routes: number; seconds: number; 'routes/s': number; 'fibmgr CPU s': number; 'routes per fibmgr CPU s': number; 'route writes': number; 'route deletes': number; 'peak RSS MB': number; 'B/route (RSS growth)': number; 'sim CPU s': number; notifications: number }
 const rows: Row[] = [];
 async function phase(name: string, start: () => void, done: () => Promise<boolean>): Promise<void> {
   const before = (await simOps()).ops;
   const cpu0 = (await simUsage()).cpu;
+  const n0 = await notified();
   const own0 = process.cpuUsage();
   const t0 = performance.now();
   start();
   await until(name, done);
   const s = (performance.now() - t0) / 1000;
+  // the notifications of this phase: wait (outside the clock) for the ones still on their way
+  const want = NOTIFY === 'off' ? 0 : rec.state().counters.notified.offload + rec.state().counters.notified.failed;
+  let sent = 0;
+  await until('notifications', async () => (sent = await notified()) >= want, 60_000).catch(() => undefined);
   const own = process.cpuUsage(own0);
   const ownS = (own.user + own.system) / 1e6;
   const after = (await simOps()).ops;
@@ -99,6 +107,7 @@ async function phase(name: string, start: () => void, done: () => Promise<boolea
     'route deletes': after.del - before.del, 'peak RSS MB': Math.round(peak / 1e6),
     'B/route (RSS growth)': Math.round((peak - rssBase) / TOTAL),
     'sim CPU s': +((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e6).toFixed(2),
+    notifications: sent - n0,
   });
 }
 
@@ -151,6 +160,7 @@ const restart: Record<string, number | string> = {};
 console.table(rows);
 console.log('fibmgr restart with the full table in VPP (targets: listening ≤ 2 s, resync done ≤ 10 s after the replay begins, 0 writes, ≤ 300 B/route):');
 console.table([restart]);
+console.log(`route notifications: ${NOTIFY} (SYNC_BENCH_NOTIFY=auto|on|off)`);
 console.log(`routes: ${V4} IPv4 + ${V6} IPv6; RSS before the pipeline ${Math.round(rssBase / 1e6)} MB; targets: ≥300,000 routes/s, ≤300 B/route (≤360 MB at 1.2M), unchanged resync 0 writes`);
 sender.send('exit');
 sim.send('stop');

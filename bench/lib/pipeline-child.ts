@@ -24,7 +24,7 @@ const client = new VppClient({
 await client.connect();
 const port = new VppAdapter({ client, messages: messages as any, logger: log });
 const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: graceMs, maxBacklog: 200_000, logger: log });
-const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log });
+const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: (process.env.SYNC_BENCH_NOTIFY ?? 'auto') as 'auto' | 'on' | 'off' });
 const started = rec.start();
 const { port: fpmPort } = await server.listen();
 process.send!({ listening: (performance.now() - t0) / 1000, port: fpmPort });

@@ -17,8 +17,7 @@ import { Fifo } from './fifo.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
-import { parsePrefix } from '../route/prefix.js';
-import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
+import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, parseV6, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
 
@@ -133,6 +132,21 @@ const N_QUEUED = 1 << 20;
 const N_WIRE = 0xffff;
 const TYPES: RouteType[] = ['unspec', 'unicast', 'blackhole', 'unreachable', 'prohibit'];
 const TYPE_INDEX: Record<RouteType, number> = { unspec: 0, unicast: 1, blackhole: 2, unreachable: 3, prohibit: 4 };
+
+const v6Words = new Int32Array(4);
+const v6Scratch = new Uint8Array(16);
+/** An IPv6 route's network as 16 bytes (a scratch array: the reporter copies it at once). */
+function v6Bytes(prefix: string): Uint8Array {
+  parseV6(prefix, v6Words);
+  for (let i = 0; i < 4; i++) {
+    const w = v6Words[i]!;
+    v6Scratch[4 * i] = w >>> 24;
+    v6Scratch[4 * i + 1] = (w >>> 16) & 255;
+    v6Scratch[4 * i + 2] = (w >>> 8) & 255;
+    v6Scratch[4 * i + 3] = w & 255;
+  }
+  return v6Scratch;
+}
 
 export class Reconciler implements RouteSink {
   private readonly port: VppPort;
@@ -324,9 +338,9 @@ export class Reconciler implements RouteSink {
     }
     const t = this.translate(ev);
     e.n = N_PENDING | this.wire(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
-    // queued before setWant: a route that wants nothing stays in the table until it is reported
-    this.note(e);
+    // a skipped route is noted before setWant: wanting nothing, it stays in the table until reported
     if (typeof t === 'string') {
+      this.note(e);
       this.counters.skipped[t]++;
       if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
         const fields = { route: `${table} ${ev.prefix}`, zebraTable: ev.table, reason: t, nexthops: ev.nexthops };
@@ -337,6 +351,8 @@ export class Reconciler implements RouteSink {
       return;
     }
     this.setWant(e, t, ev.nhg ?? 0, true);
+    // installed already (an unchanged replay): say so now; otherwise the write's completion will
+    if (e.want === e.have && (e.q & Q_SENDING) === 0) this.note(e);
   }
 
   /**
@@ -965,7 +981,7 @@ export class Reconciler implements RouteSink {
         } else if (n & (N_SKIP_OK | N_SKIP_FAIL)) installed = (n & N_SKIP_OK) !== 0;
         if (installed !== null) {
           const info = e.slot.info;
-          const v6 = info.family === 6 ? parsePrefix(e.a as string).bytes : null;
+          const v6 = info.family === 6 ? v6Bytes(e.a as string) : null;
           if (!rep.report(info.family, info.family === 4 ? (e.a as number) : 0, v6, e.slot.len, e.zt, n & 0xff, TYPES[(n >> 8) & 0xff]!, installed)) return;
           if (installed) {
             this.counters.notified.offload++;

@@ -33,19 +33,21 @@ export function writeRouteNotification(
   out: Buffer, off: number, family: Family, v4: number, v6: Uint8Array | null, len: number,
   table: number, protocol: number, type: number, flags: number,
 ): number {
+  // byte stores: a replay writes a million of these, and Buffer's write methods check each call
   const alen = family === 4 ? 4 : 16;
   const wide = table > 255;
   const nlLen = NLMSG_HDRLEN + RTMSG_LEN + 4 + alen + (wide ? 8 : 0);
   const total = FPM_HEADER_LEN + nlLen;
   out[off] = FPM_VERSION;
   out[off + 1] = FPM_MSG_NETLINK;
-  out.writeUInt16BE(total, off + 2);
+  out[off + 2] = total >>> 8;
+  out[off + 3] = total & 255;
   let p = off + FPM_HEADER_LEN;
-  out.writeUInt32LE(nlLen, p);
-  out.writeUInt16LE(RTM_NEWROUTE, p + 4);
-  out.writeUInt16LE(NLM_F_REQUEST, p + 6);
-  out.writeUInt32LE(0, p + 8); // seq
-  out.writeUInt32LE(0, p + 12); // pid
+  le32(out, p, nlLen);
+  le16(out, p + 4, RTM_NEWROUTE);
+  le16(out, p + 6, NLM_F_REQUEST);
+  le32(out, p + 8, 0); // seq
+  le32(out, p + 12, 0); // pid
   p += NLMSG_HDRLEN;
   out[p] = family === 4 ? AF_INET : AF_INET6;
   out[p + 1] = len;
@@ -55,18 +57,34 @@ export function writeRouteNotification(
   out[p + 5] = protocol;
   out[p + 6] = 0; // scope: universe
   out[p + 7] = type;
-  out.writeUInt32LE(flags >>> 0, p + 8);
+  le32(out, p + 8, flags);
   p += RTMSG_LEN;
-  out.writeUInt16LE(4 + alen, p);
-  out.writeUInt16LE(RTA_DST, p + 2);
-  if (family === 4) out.writeUInt32BE(v4 >>> 0, p + 4);
-  else out.set(v6!.subarray(0, 16), p + 4);
+  le16(out, p, 4 + alen);
+  le16(out, p + 2, RTA_DST);
+  if (family === 4) {
+    out[p + 4] = v4 >>> 24;
+    out[p + 5] = (v4 >>> 16) & 255;
+    out[p + 6] = (v4 >>> 8) & 255;
+    out[p + 7] = v4 & 255;
+  } else for (let i = 0; i < 16; i++) out[p + 4 + i] = v6![i]!;
   p += 4 + alen;
   if (wide) {
-    out.writeUInt16LE(8, p);
-    out.writeUInt16LE(RTA_TABLE, p + 2);
-    out.writeUInt32LE(table >>> 0, p + 4);
+    le16(out, p, 8);
+    le16(out, p + 2, RTA_TABLE);
+    le32(out, p + 4, table);
     p += 8;
   }
   return p;
+}
+
+function le16(b: Buffer, p: number, v: number): void {
+  b[p] = v & 255;
+  b[p + 1] = (v >>> 8) & 255;
+}
+
+function le32(b: Buffer, p: number, v: number): void {
+  b[p] = v & 255;
+  b[p + 1] = (v >>> 8) & 255;
+  b[p + 2] = (v >>> 16) & 255;
+  b[p + 3] = (v >>> 24) & 255;
 }
