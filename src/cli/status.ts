@@ -58,6 +58,8 @@ export function formatState(st: StateDoc): string {
   const sw = s.stale;
   if (sw?.phase === 'stale-wait') out.push(`stale:   ${n(sw.held)} routes held (forwarding) since ${sw.since}, until ${sw.until} at the latest; the replay lacks ${sw.missing.join(', ')} (\`fibmgr sweep\` removes them now)`);
   if (f.refused && Object.keys(f.refused).length) out.push(`refused: ${Object.entries(f.refused).map(([k, v]) => `${n(v)} ${k}`).join(', ')} (connections not zebra's)`);
+  const nt = s.counters.notified;
+  if (nt && nt.offload + nt.failed > 0) out.push(`zebra told: ${n(nt.offload)} routes offloaded, ${n(nt.failed)} offload failed (route notifications)`);
   if (lr) out.push(`resync:  last with session ${lr.session}: ${n(lr.refreshed)} refreshed, ${n(lr.swept)} swept, ${n(lr.kept)} kept, ${n(lr.writes)} writes, ${(lr.durationMs / 1000).toFixed(1)} s`);
   if (st.tables.length) {
     out.push('tables:');

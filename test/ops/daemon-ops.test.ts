@@ -83,6 +83,10 @@ test('metrics, /state, /readyz and fibmgr status follow a sync, a resync and a V
     // zebra's interface subnets are connected routes: counted, not installed
     assert.ok(mm.get('fibmgr_routes_skipped_total{reason="connected"}')! > 0);
     assert.ok(mm.has('process_resident_memory_bytes'), 'Node process metrics are there');
+    // a dplane_fpm_nl session is told what VPP holds: every installed route, and the connected ones left to VPP
+    const told = mm.get('fibmgr_route_notifications_total{kind="offload"}')!;
+    assert.ok(told >= inSim + mm.get('fibmgr_routes_skipped_total{reason="connected"}')!, `offload notifications: ${told}`);
+    assert.equal(mm.get('fibmgr_route_notifications_total{kind="offload-failed"}'), 0);
 
     const st = JSON.parse((await get(httpPort, '/state')).body);
     assert.equal(st.readiness.ready, true);
@@ -93,12 +97,14 @@ test('metrics, /state, /readyz and fibmgr status follow a sync, a resync and a V
     assert.deepEqual(st.tables, perTable);
     assert.equal(st.sync.backlog, 0);
     assert.equal(st.sync.lastResync.writes, inSim);
+    assert.deepEqual(st.sync.counters.notified, { offload: told, failed: 0 });
 
     const status = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), 'status', '--metrics-addr', `127.0.0.1:${httpPort}`], { cwd: REPO, encoding: 'utf8' });
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /: ready/);
     assert.match(status.stdout, new RegExp(`${inSim.toLocaleString('en-US')} desired, ${inSim.toLocaleString('en-US')} installed`));
     assert.match(status.stdout, /ipv4\s+0\s+[\d,]+\s+[\d,]+/);
+    assert.match(status.stdout, new RegExp(`zebra told: ${told.toLocaleString('en-US')} routes offloaded, 0 offload failed`));
 
     // zebra reconnects and replays the same table: a resync with no writes.
     zebra.destroy();
