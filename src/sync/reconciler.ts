@@ -194,6 +194,8 @@ export class Reconciler implements RouteSink {
   private resync: Resync | null = null;
   private vppReady = false;
   private preparing: Promise<void> | null = null;
+  /** Path sets of the adoption under way, by the array the port handed over. */
+  private adoptSets = new WeakMap<readonly object[], PathSet>();
   /** Set while VPP's routes of our source stream in. */
   private adopting: { initial: boolean; installed: number; adopted: number } | null = null;
   private prepareAgain = false;
@@ -738,6 +740,7 @@ export class Reconciler implements RouteSink {
   private beginAdopt(ownership: Ownership): void {
     this.ownership = ownership;
     this.cache = new WeakMap(); // the interface map may have changed
+    this.adoptSets = new WeakMap();
     for (const info of this.routes.allTables()) info.ready = false;
     for (const [info] of this.tableWaiters) this.releaseTable(info);
     for (const [e, t] of this.retryTimers) {
@@ -766,7 +769,10 @@ export class Reconciler implements RouteSink {
     if (!a) return;
     a.installed++;
     const e = this.routes.lookup(spec.family, spec.table, spec.prefix, true);
-    const ps = this.sets.ref(this.sets.intern(spec.paths))!;
+    // the port hands equal path sets over as one array: intern (and key) each once
+    let set = this.adoptSets.get(spec.paths);
+    if (set === undefined || !this.sets.isLive(set)) this.adoptSets.set(spec.paths, (set = this.sets.intern(spec.paths)));
+    const ps = this.sets.ref(set)!;
     if (e.have === null) this.installed++;
     else this.sets.unref(e.have);
     e.have = ps;

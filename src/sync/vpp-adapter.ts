@@ -6,6 +6,7 @@ import type { Family } from '../route/types.js';
 import type { MessageDef, VppClient } from '../vpp/index.js';
 import { pathFields, specFromDetails } from './vpp-fields.js';
 import { routeRequestDef, type RouteRequest } from './route-request.js';
+import { readRouteHead, type RouteHead } from './route-details.js';
 
 const EMPTY = Buffer.alloc(0);
 import type { Done, Ownership, VppPath, VppPort, VppRouteSpec, Written , AdoptSink } from './vpp-port.js';
@@ -167,18 +168,36 @@ export class VppAdapter implements VppPort {
     }
   }
 
-  /** Streams our routes, table by table, into `adopt`; each detail is dropped once handed over. */
+  /**
+   * Streams our routes, table by table, into `adopt`, read as they arrive (route-details.ts): the
+   * generated decoder runs once per distinct path set, and equal sets hand over the same array.
+   */
   private async dumpOurs(src: number, adopt: AdoptSink): Promise<number> {
     let n = 0;
+    const details = this.def('ip_route_v2_details');
+    const head: RouteHead = { family: 4, table: 0, prefix: '', pathStart: 0, pathEnd: 0 };
+    // path bytes (as a latin1 string) → the set they decode to, or null: a path fibmgr never installs
+    const sets = new Map<string, VppPath[] | null>();
     const tables = await this.c.dump<any, any>(this.def('ip_table_dump'), {});
     for (const t of tables) {
       const table = t.table;
-      await this.c.dumpEach<any, any>(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } }, (d) => {
-        const spec = specFromDetails(d.route);
-        if (spec) {
+      await this.c.dumpRaw(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } }, (buf, s, e) => {
+        if (!readRouteHead(buf, s, e, head)) {
+          this.log.warn({ table: table.table_id }, 'a route of our source that does not decode: left alone');
+          return;
+        }
+        const key = buf.toString('latin1', head.pathStart, head.pathEnd);
+        let paths = sets.get(key);
+        if (paths === undefined) {
+          // bounded: a VPP with more distinct sets than this only costs more decoding
+          if (sets.size >= 65536) sets.clear();
+          paths = specFromDetails((details.decode(buf, s, e) as any).route)?.paths ?? null;
+          sets.set(key, paths);
+        }
+        if (paths) {
           n++;
-          adopt.route(spec);
-        } else this.log.warn({ table: table.table_id, prefix: d.route.prefix }, 'a route of our source has a path fibmgr never installs: left alone');
+          adopt.route({ family: head.family, table: head.table, prefix: head.prefix, paths });
+        } else this.log.warn({ table: table.table_id, prefix: head.prefix }, 'a route of our source has a path fibmgr never installs: left alone');
       });
       this.tables.add(`${table.is_ip6 ? 6 : 4}|${table.table_id}`);
     }

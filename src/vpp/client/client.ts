@@ -61,6 +61,8 @@ const K_OTHER = 7; // offered by VPP, nothing we expect
 
 /** Where dumpEach() puts its per-detail callback in the request's fields (never encoded). */
 const EACH = Symbol('each');
+/** Set beside EACH by dumpRaw(): the callback takes the undecoded payload. */
+const RAW = Symbol('raw');
 
 const S_FREE = 0;
 const S_REQUEST = 1;
@@ -137,6 +139,8 @@ export class VppClient extends EventEmitter {
   private readonly sReject: (Rejecter | undefined)[];
   private readonly sDetails: (unknown[] | undefined)[];
   private readonly sEach: (((d: unknown) => void) | undefined)[];
+  /** The dump's callback takes undecoded payloads (dumpRaw). */
+  private readonly sRaw: boolean[];
   private readonly sToken: Float64Array;
   private nextContext = 1;
   /** Requests that timed out since the last reply. */
@@ -166,6 +170,7 @@ export class VppClient extends EventEmitter {
     this.sReject = new Array(cap);
     this.sDetails = new Array(cap);
     this.sEach = new Array(cap);
+    this.sRaw = new Array(cap).fill(false);
     this.sToken = new Float64Array(cap);
     this.reader = new FrameReader((b, s, e) => this.onPayload(b, s, e));
     for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
@@ -256,6 +261,16 @@ export class VppClient extends EventEmitter {
    */
   dumpEach<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (d: Det) => void): Promise<number> {
     const f = { ...fields, [EACH]: onDetail } as Partial<Req>;
+    return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
+  }
+
+  /**
+   * dumpEach() for callers that read a hot detail themselves: `onDetail` gets each *_details
+   * payload undecoded — `buf[start, end)`, valid during the call only (message id and context
+   * first, as on the wire). Resolves with the number of details.
+   */
+  dumpRaw<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (buf: Buffer, start: number, end: number) => void): Promise<number> {
+    const f = { ...fields, [EACH]: onDetail, [RAW]: true } as Partial<Req>;
     return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
   }
 
@@ -523,6 +538,7 @@ export class VppClient extends EventEmitter {
       b.writeUInt32BE(ctx, at + 6);
       const each = (fields as Record<symbol, unknown>)[EACH] as ((d: unknown) => void) | undefined;
       this.sEach[slot] = each;
+      this.sRaw[slot] = (fields as Record<symbol, unknown>)[RAW] === true;
       this.sDetails[slot] = each ? undefined : [];
       this.sToken[slot] = 0; // a dump has no token: dumpEach counts its details there
     }
@@ -584,6 +600,7 @@ export class VppClient extends EventEmitter {
     this.sReject[slot] = undefined;
     this.sDetails[slot] = undefined;
     this.sEach[slot] = undefined;
+    this.sRaw[slot] = false;
     this.inflight--;
   }
 
@@ -754,6 +771,11 @@ export class VppClient extends EventEmitter {
         }
         // A long dump is alive while details keep coming: its timeout counts from the last one.
         this.sSent[slot] = this.now();
+        if (this.sRaw[slot]) {
+          this.sToken[slot]!++;
+          try { (this.sEach[slot] as unknown as (b: Buffer, s: number, e: number) => void)(buf, s, e); } catch (err) { this.callerThrew(err); }
+          return;
+        }
         let detail: unknown;
         try {
           detail = this.defById[id]!.decode(buf, s, e);
