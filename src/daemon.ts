@@ -65,7 +65,7 @@ export function installLastResortGuard(log: Logger): void {
 }
 
 export async function runDaemon(config: Config): Promise<void> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 2, config.logFormat);
   installLastResortGuard(log);
   const ifmap = parseInterfaceMap(config.interfaceMap);
   const tableMap = parseTableMap(config.tableMap);

@@ -30,6 +30,7 @@ export interface Config {
   vppSock: string;
   dryRun: boolean;
   logLevel: string;
+  logFormat: 'json' | 'pretty' | 'auto';
   interfaceMap: string[];
   tableMap: string[];
   installConnected: boolean;
@@ -125,6 +126,7 @@ export const OPTIONS: OptionDef[] = [
   { key: 'vppSock', flag: 'vpp-sock', kind: 'string', arg: 'PATH', default: '/run/vpp/api.sock', check: socketPath, description: 'VPP binary API unix socket' },
   { key: 'dryRun', flag: 'dry-run', kind: 'bool', default: false, description: 'no VPP: log every request that would be sent' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', check: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), description: 'log level' },
+  { key: 'logFormat', flag: 'log-format', kind: 'string', arg: 'FORMAT', default: 'auto', check: oneOf('json', 'pretty', 'auto'), description: 'log lines as JSON (systemd, docker) or pretty for a person; auto: pretty when stderr is a terminal' },
   { key: 'interfaceMap', flag: 'interface-map', kind: 'list', arg: 'LINUX=VPP', default: [], check: listOf(parseInterfaceMap), description: 'map a Linux interface name to a VPP interface name (repeatable)' },
   { key: 'tableMap', flag: 'table-map', kind: 'list', arg: 'ZEBRA=VPP', default: [], check: listOf(parseTableMap), description: 'map a zebra table id to a VPP table id (repeatable); 254 maps to 0 unless told otherwise' },
   { key: 'installConnected', flag: 'install-connected', kind: 'bool', default: false, description: 'also install connected routes (VPP has its own interface routes)' },
