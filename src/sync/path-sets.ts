@@ -34,6 +34,11 @@ export class PathSets {
     if (s && --s.refs <= 0) this.byKey.delete(s.key);
   }
 
+  /** Forgets `s` if nothing holds it (interned only to compare). */
+  dropUnused(s: PathSet): void {
+    if (s.refs <= 0 && this.byKey.get(s.key) === s) this.byKey.delete(s.key);
+  }
+
   /** Whether `s` is still the interned set for its paths (a set freed at zero is not). */
   isLive(s: PathSet): boolean {
     return this.byKey.get(s.key) === s;

@@ -93,6 +93,9 @@ export interface ReconcilerCounters {
   keptUntouched: number;
   /** Route notifications sent to zebra, by kind. */
   notified: { offload: number; failed: number };
+  /** Audits run, and the drift they found (repaired when the audit repairs). */
+  audits: number;
+  drift: { missing: number; extra: number; different: number };
 }
 
 export interface ReconcilerState {
@@ -113,6 +116,38 @@ export interface ReconcilerState {
   /** The resync's stale routes, while a resync is under way. */
   stale: StaleState | null;
   lastErrors: { route: string; error: string; at: string }[];
+  /** The last audit of VPP against what fibmgr believes it installed. */
+  lastAudit: AuditResult | null;
+}
+
+export type DriftKind = 'missing' | 'extra' | 'different';
+
+/** One route where VPP and fibmgr disagree: paths as text (pathsKey), null where there are none. */
+export interface Drift {
+  kind: DriftKind;
+  family: Family;
+  table: number;
+  prefix: string;
+  vpp: string | null;
+  fibmgr: string | null;
+}
+
+export interface AuditResult {
+  at: string;
+  /** Whether VPP's routes of our source could be read at all (else `error` says why). */
+  ok: boolean;
+  error?: string;
+  /** Routes of our source VPP holds, as dumped. */
+  checked: number;
+  /** Routes written while the dump ran, or waiting to be written: not judged (their state moves). */
+  unjudged: number;
+  missing: number;
+  extra: number;
+  different: number;
+  repaired: number;
+  durationMs: number;
+  /** The first differences (up to `maxDrift`). */
+  drift: Drift[];
 }
 
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
@@ -130,6 +165,11 @@ const N_SKIP_FAIL = 1 << 19;
 /** In the notification queue (an entry is queued once at most). */
 const N_QUEUED = 1 << 20;
 const N_WIRE = 0xffff;
+/** Seen in the dump of the audit under way. */
+const N_AUDITED = 1 << 21;
+/** Written while the audit under way dumped VPP: not judged by it. */
+const N_TOUCHED = 1 << 22;
+const N_AUDIT_BITS = N_AUDITED | N_TOUCHED;
 const TYPES: RouteType[] = ['unspec', 'unicast', 'blackhole', 'unreachable', 'prohibit'];
 const TYPE_INDEX: Record<RouteType, number> = { unspec: 0, unicast: 1, blackhole: 2, unreachable: 3, prohibit: 4 };
 
@@ -215,7 +255,11 @@ export class Reconciler implements RouteSink {
     replaces: 0, removes: 0, errors: 0, retries: 0,
     skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0, 'unusable-message': 0 },
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
+    audits: 0, drift: { missing: 0, extra: 0, different: 0 },
   };
+  /** Set while an audit dumps VPP (complete() marks what it writes meanwhile). */
+  private auditing = false;
+  private lastAudit: AuditResult | null = null;
   /** Where route notifications go (the current session's, once it takes them). */
   private reporter: RouteReporter | null = null;
   /** Routes whose notification state changed, to look at in the pump (N_QUEUED). */
@@ -333,13 +377,13 @@ export class Reconciler implements RouteSink {
     e.zt = ev.table;
     if (ev.op === 'del') {
       // a delete is not answered; an add that cannot be used is, as failed
-      e.n = unusable ? N_PENDING | N_SKIP_FAIL | this.wire(ev) : 0;
+      e.n = (e.n & N_AUDIT_BITS) | (unusable ? N_PENDING | N_SKIP_FAIL | this.wire(ev) : 0);
       if (unusable) this.note(e);
       this.setWant(e, null, 0, true);
       return;
     }
     const t = this.translate(ev);
-    e.n = N_PENDING | this.wire(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
+    e.n = (e.n & N_AUDIT_BITS) | N_PENDING | this.wire(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
     // a skipped route is noted before setWant: wanting nothing, it stays in the table until reported
     if (typeof t === 'string') {
       this.note(e);
@@ -613,6 +657,7 @@ export class Reconciler implements RouteSink {
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
     e.q &= ~Q_SENDING;
+    if (this.auditing) e.n |= N_TOUCHED;
     if (e.n & N_PENDING) this.note(e);
     if (!err) {
       if (e.have !== sent) {
@@ -991,7 +1036,7 @@ export class Reconciler implements RouteSink {
           if (!rep.report(info.family, info.family === 4 ? (e.a as number) : 0, v6, e.slot.len, e.zt, n & 0xff, TYPES[(n >> 8) & 0xff]!, installed)) return;
           if (installed) {
             this.counters.notified.offload++;
-            e.n = n & (N_WIRE | N_QUEUED);
+            e.n = e.n & (N_WIRE | N_QUEUED | N_AUDIT_BITS);
           } else {
             this.counters.notified.failed++;
             e.n |= N_FAILED;
@@ -1008,6 +1053,102 @@ export class Reconciler implements RouteSink {
   /** A route that wants nothing, holds nothing and waits for nothing leaves the table. */
   private dropIfEmpty(e: Entry): void {
     if (e.want === null && e.have === null && e.q === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
+  }
+
+  // --- audit: VPP against what fibmgr believes it installed ---------------------------------------
+
+  /**
+   * Dumps VPP's routes of our source (streamed) and compares each with what fibmgr believes VPP
+   * holds from it: missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
+   * another API client under our source), different paths. Routes with work under way (queued,
+   * in flight, retried) or written while the dump ran are not judged. With `repair`, VPP's view
+   * becomes what fibmgr believes, and the ordinary queue rewrites or removes what differs.
+   */
+  async audit(opts: { repair: boolean; maxDrift?: number }): Promise<AuditResult> {
+    const t0 = this.clock.now();
+    const maxDrift = opts.maxDrift ?? 20;
+    const r: AuditResult = { at: new Date(t0).toISOString(), ok: false, checked: 0, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, durationMs: 0, drift: [] };
+    const finish = (): AuditResult => {
+      r.durationMs = this.clock.now() - t0;
+      this.lastAudit = r;
+      return r;
+    };
+    if (this.auditing) {
+      r.error = 'an audit is already under way';
+      return finish();
+    }
+    if (!this.vppReady || this.stopping || !this.port.readOurs) {
+      r.error = !this.port.readOurs ? 'this VPP port cannot list our routes (dry run)' : this.stopping ? 'stopping' : 'VPP is not ready';
+      return finish();
+    }
+    this.auditing = true;
+    const seen = (kind: DriftKind, e: Entry | undefined, family: Family, table: number, prefix: string, vpp: PathSet | null) => {
+      r[kind]++;
+      this.counters.drift[kind]++;
+      if (r.drift.length < maxDrift) r.drift.push({ kind, family, table, prefix, vpp: vpp?.key ?? null, fibmgr: e?.have?.key ?? null });
+    };
+    const sets = new WeakMap<readonly object[], PathSet>();
+    const repairs: [Entry, PathSet | null][] = [];
+    /** Sets the dump interned that no route held: dropped again unless a repair takes them. */
+    const fresh: PathSet[] = [];
+    try {
+      await this.port.readOurs((spec) => {
+        r.checked++;
+        let set = sets.get(spec.paths);
+        if (set === undefined || !this.sets.isLive(set)) {
+          sets.set(spec.paths, (set = this.sets.intern(spec.paths)));
+          if (set.refs === 0) fresh.push(set);
+        }
+        const e = this.routes.lookup(spec.family, spec.table, spec.prefix, false);
+        if (e) e.n |= N_AUDITED;
+        if (e && (e.q !== 0 || e.n & N_TOUCHED)) {
+          r.unjudged++;
+          return;
+        }
+        if (!e || e.have === null) {
+          seen('extra', e, spec.family, spec.table, spec.prefix, set);
+          if (opts.repair) repairs.push([e ?? this.routes.lookup(spec.family, spec.table, spec.prefix, true), set]);
+        } else if (e.have !== set) {
+          seen('different', e, spec.family, spec.table, spec.prefix, set);
+          if (opts.repair) repairs.push([e, set]);
+        }
+      });
+      r.ok = true;
+    } catch (err) {
+      r.error = (err as Error).message;
+    } finally {
+      this.auditing = false;
+    }
+    // what fibmgr believes installed and the dump did not show
+    this.routes.forEach((e) => {
+      const n = e.n;
+      if (n & N_AUDIT_BITS) e.n = n & ~N_AUDIT_BITS;
+      if (!r.ok || n & N_AUDITED || e.have === null) return;
+      if (e.q !== 0 || n & N_TOUCHED) {
+        r.unjudged++;
+        return;
+      }
+      const info = e.slot.info;
+      seen('missing', e, info.family, info.table, this.routes.prefixOf(e), null);
+      if (opts.repair) repairs.push([e, null]);
+    });
+    this.counters.audits++;
+    // VPP's truth becomes the installed state; the queue then makes it what zebra wants
+    for (const [e, vpp] of repairs) {
+      if (e.q !== 0) continue; // work arrived meanwhile: it decides
+      if (e.have !== vpp) {
+        this.sets.ref(vpp);
+        this.sets.unref(e.have);
+        if (e.have === null) this.installed++;
+        if (vpp === null) this.installed--;
+        e.have = vpp;
+      }
+      r.repaired++;
+      this.schedule(e);
+    }
+    for (const set of fresh) this.sets.dropUnused(set);
+    if (repairs.length) this.kick();
+    return finish();
   }
 
   // --- backpressure, state, shutdown -----------------------------------------------------------
@@ -1067,6 +1208,7 @@ export class Reconciler implements RouteSink {
       lastResync: this.lastResync,
       stale: this.staleState(),
       lastErrors: [...this.lastErrors],
+      lastAudit: this.lastAudit,
     };
   }
 

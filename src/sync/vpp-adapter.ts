@@ -120,7 +120,7 @@ export class VppAdapter implements VppPort {
     this.ownership = await this.findSource();
     await this.loadInterfaces();
     adopt.begin(this.ownership);
-    const installed = this.ownership.mode === 'source' ? await this.dumpOurs(this.ownership.sourceId!, adopt) : 0;
+    const installed = this.ownership.mode === 'source' ? await this.dumpOurs(this.ownership.sourceId!, (spec) => adopt.route(spec)) : 0;
     this.log.info({ ownership: this.ownership.mode, source: this.ownership.sourceId, installed, mappedInterfaces: this.ifmap.size }, 'VPP session prepared');
     return { ownership: this.ownership, installed };
   }
@@ -172,7 +172,7 @@ export class VppAdapter implements VppPort {
    * Streams our routes, table by table, into `adopt`, read as they arrive (route-details.ts): the
    * generated decoder runs once per distinct path set, and equal sets hand over the same array.
    */
-  private async dumpOurs(src: number, adopt: AdoptSink): Promise<number> {
+  private async dumpOurs(src: number, onRoute: (spec: VppRouteSpec) => void): Promise<number> {
     let n = 0;
     const details = this.def('ip_route_v2_details');
     const head: RouteHead = { family: 4, table: 0, prefix: '', pathStart: 0, pathEnd: 0 };
@@ -196,12 +196,18 @@ export class VppAdapter implements VppPort {
         }
         if (paths) {
           n++;
-          adopt.route({ family: head.family, table: head.table, prefix: head.prefix, paths });
+          onRoute({ family: head.family, table: head.table, prefix: head.prefix, paths });
         } else this.log.warn({ table: table.table_id, prefix: head.prefix }, 'a route of our source has a path fibmgr never installs: left alone');
       });
       this.tables.add(`${table.is_ip6 ? 6 : 4}|${table.table_id}`);
     }
     return n;
+  }
+
+  async readOurs(onRoute: (spec: VppRouteSpec) => void): Promise<number> {
+    if (!this.c.connected) throw new Error('VPP is not connected');
+    if (this.ownership.mode !== 'source') throw new Error('fibmgr uses the API source here (VPP lacks ip_route_v2_dump): its routes cannot be told from other clients\'');
+    return this.dumpOurs(this.ownership.sourceId!, onRoute);
   }
 
   async ensureTable(family: Family, table: number): Promise<void> {

@@ -75,6 +75,11 @@ export interface VppPort {
   readonly room?: number;
   /** Optional: sends the writes made so far now (else they go at the end of this event-loop turn). */
   flush?(): void;
+  /**
+   * Optional (audits): what VPP holds from our FIB source now, streamed route by route (equal path
+   * sets as one array). Rejects when it cannot be told: the API source, or VPP not connected.
+   */
+  readOurs?(route: (spec: VppRouteSpec) => void): Promise<number>;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /** Requests sent and not answered yet (for backpressure and shutdown). */

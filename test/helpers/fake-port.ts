@@ -5,13 +5,15 @@ import type { AdoptSink, Done, Ownership, VppPort, VppRouteSpec, VppPath, Writte
 import { formatV4 } from '../../src/sync/route-table.js';
 import type { Family } from '../../src/route/types.js';
 
-export interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
+export interface Op { op: 'replace' | 'remove'; key: string; paths?: string; spec?: VppRouteSpec }
 
 export class FakePort implements VppPort {
   connected = true;
   inflight = 0;
   /** "table|prefix" → pathsKey */
   readonly fib = new Map<string, string>();
+  /** "table|prefix" → the route as written (what readOurs() dumps); tests may edit it behind fibmgr's back. */
+  readonly vpp = new Map<string, VppRouteSpec>();
   readonly ops: Op[] = [];
   readonly tables: string[] = [];
   /** ifindex → sw_if_index */
@@ -34,7 +36,7 @@ export class FakePort implements VppPort {
     this.tables.push(`${family}|${table}`);
   }
   replace(route: VppRouteSpec, done: Done): void {
-    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths) }, done);
+    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths), spec: { ...route, paths: [...route.paths] } }, done);
   }
   remove(_family: Family, table: number, prefix: string, done: Done): void {
     this.finish({ op: 'remove', key: `${table}|${prefix}` }, done);
@@ -46,8 +48,13 @@ export class FakePort implements VppPort {
       this.inflight--;
       const err = this.failWith?.(op) ?? null;
       if (!err) {
-        if (op.op === 'replace') this.fib.set(op.key, op.paths!);
-        else this.fib.delete(op.key);
+        if (op.op === 'replace') {
+          this.fib.set(op.key, op.paths!);
+          this.vpp.set(op.key, op.spec!);
+        } else {
+          this.fib.delete(op.key);
+          this.vpp.delete(op.key);
+        }
       }
       done(err);
     };
@@ -58,6 +65,15 @@ export class FakePort implements VppPort {
     const batch = this.held.splice(0, n);
     for (const r of batch) r();
     return batch.length;
+  }
+  async readOurs(onRoute: (spec: VppRouteSpec) => void): Promise<number> {
+    if (!this.connected) throw new Error('VPP is not connected');
+    const all = [...this.vpp.values()];
+    for (const spec of all) {
+      onRoute(spec);
+      await new Promise((r) => setImmediate(r)); // a dump streams: other work runs between details
+    }
+    return all.length;
   }
   interfaceFor(i: number) {
     return this.ifmap.get(i);
@@ -99,7 +115,7 @@ export class BulkFakePort extends FakePort {
   write(token: number, _family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
     const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
     const done = (err: Error | null) => this.writtenCb(token, err);
-    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done);
+    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths), spec: { family: _family, table, prefix: text, paths: [...paths] } }, done);
     else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
   }

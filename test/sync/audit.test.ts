@@ -1,0 +1,98 @@
+// The audit from the reconciler's side, against a fake VPP whose routes a test edits behind
+// fibmgr's back: drift is found and named (missing, extra under our source, different paths),
+// a read-only audit changes nothing, a repairing one makes VPP what zebra wants, and routes with
+// work under way are not judged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Reconciler } from '../../src/sync/reconciler.js';
+import { BulkFakePort, FakePort } from '../helpers/fake-port.js';
+import { pathsKey } from '../../src/sync/vpp-fields.js';
+import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
+import type { Nexthop, RouteEventRoute } from '../../src/route/types.js';
+
+const quiet = pino({ level: 'silent' });
+const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
+const add = (prefix: string, gw: string): RouteEventRoute => ({
+  kind: 'route', op: 'add', family: 4, table: 254, prefix, type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [nh(gw)],
+});
+const path = (gateway: string): VppPath => ({ kind: 'normal', proto: 4, gateway, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] });
+
+async function synced(port: FakePort) {
+  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5 });
+  await r.start();
+  r.sessionStart(1);
+  r.apply(1, [add('10.1.0.0/16', '10.0.2.2'), add('10.2.0.0/16', '10.0.2.2'), add('10.3.0.0/16', '10.0.2.3')]);
+  await r.idle();
+  return r;
+}
+
+function both(name: string, fn: (port: FakePort) => Promise<void>): void {
+  test(name, () => fn(new FakePort()));
+  test(`${name} (bulk writes)`, () => fn(new BulkFakePort()));
+}
+
+both('an audit of an untouched VPP finds nothing and changes nothing', async (port) => {
+  const r = await synced(port);
+  const writes = port.ops.length;
+  const a = await r.audit({ repair: true });
+  assert.equal(a.ok, true);
+  assert.deepEqual([a.checked, a.missing, a.extra, a.different, a.repaired], [3, 0, 0, 0, 0]);
+  assert.equal(port.ops.length, writes);
+  await r.stop();
+});
+
+both('drift behind fibmgr\'s back is named; a read-only audit leaves it; a repairing one makes VPP zebra\'s again', async (port) => {
+  const r = await synced(port);
+  port.vpp.delete('0|10.1.0.0/16'); // another client deleted one of our routes
+  port.vpp.set('0|172.16.0.0/12', { family: 4, table: 0, prefix: '172.16.0.0/12', paths: [path('192.0.2.9')] }); // and added one under our source
+  port.vpp.set('0|10.3.0.0/16', { family: 4, table: 0, prefix: '10.3.0.0/16', paths: [path('10.9.9.9')] }); // and changed one
+  const ro = await r.audit({ repair: false });
+  assert.deepEqual([ro.ok, ro.missing, ro.extra, ro.different, ro.repaired], [true, 1, 1, 1, 0]);
+  assert.deepEqual(ro.drift.map((d) => `${d.kind} ${d.table} ${d.prefix} vpp=${d.vpp} fibmgr=${d.fibmgr}`).sort(), [
+    `different 0 10.3.0.0/16 vpp=${pathsKey([path('10.9.9.9')])} fibmgr=${pathsKey([path('10.0.2.3')])}`,
+    `extra 0 172.16.0.0/12 vpp=${pathsKey([path('192.0.2.9')])} fibmgr=null`,
+    `missing 0 10.1.0.0/16 vpp=null fibmgr=${pathsKey([path('10.0.2.2')])}`,
+  ]);
+  await r.idle();
+  assert.equal(port.vpp.has('0|10.1.0.0/16'), false, 'read-only: nothing was written');
+  assert.equal(port.vpp.has('0|172.16.0.0/12'), true);
+  const fixed = await r.audit({ repair: true });
+  assert.equal(fixed.repaired, 3);
+  await r.idle();
+  assert.deepEqual([...port.vpp.keys()].sort(), ['0|10.1.0.0/16', '0|10.2.0.0/16', '0|10.3.0.0/16']);
+  assert.equal(pathsKey(port.vpp.get('0|10.3.0.0/16')!.paths), pathsKey([path('10.0.2.3')]));
+  const after = await r.audit({ repair: true });
+  assert.deepEqual([after.missing, after.extra, after.different], [0, 0, 0]);
+  assert.deepEqual(r.state().counters.drift, { missing: 1 + 1, extra: 1 + 1, different: 1 + 1 });
+  assert.equal(r.state().counters.audits, 3);
+  await r.stop();
+});
+
+both('routes with work under way during the audit are not judged; the audit cannot run twice at once', async (port) => {
+  const r = await synced(port);
+  port.hold = true;
+  r.apply(1, [add('10.4.0.0/16', '10.0.2.4'), add('10.1.0.0/16', '10.0.2.9')]); // new, and changed: in flight
+  const [a, b] = await Promise.all([r.audit({ repair: true }), r.audit({ repair: true })]);
+  assert.equal(a.ok, true);
+  assert.equal(b.ok, false);
+  assert.match(b.error!, /already under way/);
+  assert.deepEqual([a.missing, a.extra, a.different], [0, 0, 0]);
+  assert.ok(a.unjudged >= 1, `unjudged ${a.unjudged}`);
+  port.hold = false;
+  port.release();
+  await r.idle();
+  const c = await r.audit({ repair: true });
+  assert.deepEqual([c.checked, c.missing, c.extra, c.different], [4, 0, 0, 0]);
+  await r.stop();
+});
+
+test('an audit that cannot read VPP says why', async () => {
+  const port = new FakePort();
+  const r = await synced(port);
+  port.connected = false;
+  const a = await r.audit({ repair: true });
+  assert.equal(a.ok, false);
+  assert.match(a.error!, /not connected/);
+  await r.stop();
+});
