@@ -67,6 +67,20 @@ function buildProgram(): Command {
       process.exitCode = await runSweep(config.metricsAddr);
     });
 
+  program
+    .command('audit')
+    .description('ask a running fibmgr to compare VPP\'s routes of its FIB source with what it installed: missing, extra, different (read-only); exit 0 when equal, 1 when not, 3 when it could not tell')
+    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
+    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .addOption(new Option('--json', 'print the whole result, every difference'))
+    .addOption(new Option('--repair', 'also repair what differs (as the periodic audit does)'))
+    .action(async (_opts: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean; repair?: boolean };
+      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const { runAudit } = await import('./cli/audit.js');
+      process.exitCode = await runAudit(config.metricsAddr, { json: !!o.json, repair: !!o.repair });
+    });
+
   return program;
 }
 

@@ -7,6 +7,7 @@ import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
 import { PeerCheck } from './fpm/peer-check.js';
 import { Reconciler, parseTableMap } from './sync/reconciler.js';
+import { Auditor } from './sync/auditor.js';
 import { DryRunPort } from './sync/dry-run-port.js';
 import { DryRunSink } from './sync/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
@@ -106,6 +107,7 @@ export async function runDaemon(config: Config): Promise<void> {
     sync: {
       state: () => sync!.state(),
       sweep: () => sync!.sweepNow(),
+      audit: (o) => sync!.audit(o),
       perTable: () => sync!.perTable(),
     },
     vpp: vppLink,
@@ -163,6 +165,8 @@ export async function runDaemon(config: Config): Promise<void> {
     await exitAfterFlush(log, 1);
   }
   await started;
+  const auditor = new Auditor(sync, { intervalMs: config.auditInterval * 1000, logger: log });
+  auditor.start();
 
   if (notifier) {
     await notifier.ready(statusLine(sources));
@@ -174,6 +178,7 @@ export async function runDaemon(config: Config): Promise<void> {
   const signal = await stopSignal;
   log.info({ signal, flushOnExit: config.flushOnExit }, 'stopping: no new FPM sessions, finishing requests in flight');
   await notifier?.stopping(config.flushOnExit ? 'stopping: removing our routes from VPP' : 'stopping: VPP keeps its routes');
+  auditor.stop();
   await server.close();
   await sync.stop({ flush: config.flushOnExit });
   await client?.close();

@@ -60,6 +60,10 @@ export function formatState(st: StateDoc): string {
   if (f.refused && Object.keys(f.refused).length) out.push(`refused: ${Object.entries(f.refused).map(([k, v]) => `${n(v)} ${k}`).join(', ')} (connections not zebra's)`);
   const nt = s.counters.notified;
   if (nt && nt.offload + nt.failed > 0) out.push(`zebra told: ${n(nt.offload)} routes offloaded, ${n(nt.failed)} offload failed (route notifications)`);
+  const la = s.lastAudit;
+  if (la) out.push(la.ok
+    ? `audit:   last at ${la.at}: ${n(la.checked)} routes checked in ${(la.durationMs / 1000).toFixed(1)} s; ${n(la.missing)} missing, ${n(la.extra)} extra, ${n(la.different)} different${la.repaired ? `, ${n(la.repaired)} repaired` : ''}`
+    : `audit:   last at ${la.at} could not read VPP: ${la.error}`);
   if (lr) out.push(`resync:  last with session ${lr.session}: ${n(lr.refreshed)} refreshed, ${n(lr.swept)} swept, ${n(lr.kept)} kept, ${n(lr.writes)} writes, ${(lr.durationMs / 1000).toFixed(1)} s`);
   if (st.tables.length) {
     out.push('tables:');

@@ -43,6 +43,7 @@ export interface Config {
   vppWindow: number;
   vppTimeout: number;
   maxBacklog: number;
+  auditInterval: number;
 }
 
 function port(v: unknown): number {
@@ -54,6 +55,12 @@ function port(v: unknown): number {
 function positiveInt(v: unknown): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function nonNegativeNumber(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`must be a number, 0 or more, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -138,6 +145,7 @@ export const OPTIONS: OptionDef[] = [
   { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state ("off" disables)' },
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 1024, check: positiveInt, description: 'VPP API requests in flight at once' },
   { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
+  { key: 'auditInterval', flag: 'audit-interval', kind: 'number', arg: 'SECONDS', default: 600, check: nonNegativeNumber, description: 'how often VPP\'s routes of fibmgr\'s source are audited against what fibmgr installed, drift repaired (0: never)' },
   { key: 'maxBacklog', flag: 'max-backlog', kind: 'int', arg: 'N', default: 200000, check: positiveInt, description: 'pending route changes before fibmgr stops reading FPM until VPP catches up' },
 ];
 

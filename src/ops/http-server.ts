@@ -65,6 +65,18 @@ export class OpsServer {
       this.log.info({ result: r }, r ? 'operator sweep: stale routes removed' : 'operator sweep: no resync under way');
       return send(res, r ? 200 : 409, 'application/json', JSON.stringify(r ?? { error: 'no resync under way: nothing is stale' }) + '\n');
     }
+    if (path === '/audit') {
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        return send(res, 405, 'text/plain', 'POST to audit\n');
+      }
+      // ?all=1: every difference (fibmgr audit --json), else the first ones
+      const all = /[?&]all=1\b/.test(req.url ?? '');
+      const repair = /[?&]repair=1\b/.test(req.url ?? '');
+      const r = await this.opts.sources.sync.audit({ maxDrift: all ? 1_000_000 : 20, repair });
+      this.log.info({ ok: r.ok, repair, repaired: r.repaired, checked: r.checked, missing: r.missing, extra: r.extra, different: r.different, durationMs: r.durationMs, err: r.error }, 'operator audit');
+      return send(res, 200, 'application/json', JSON.stringify(r) + '\n');
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain', 'method not allowed\n');

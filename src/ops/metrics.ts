@@ -94,6 +94,11 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     return [{ labels: { kind: 'offload' }, value: n.offload }, { labels: { kind: 'offload-failed' }, value: n.failed }];
   });
 
+  add('fibmgr_audit_runs_total', 'Audits of VPP\'s routes of fibmgr\'s source against what fibmgr installed', 'counter', () => one(sync().state.counters.audits));
+  add('fibmgr_audit_drift_total', 'Routes an audit found differing, by kind (missing in VPP, extra under our source, different paths)', 'counter', () =>
+    Object.entries(sync().state.counters.drift).map(([kind, value]) => ({ labels: { kind }, value })));
+  add('fibmgr_audit_duration_seconds', 'How long the last audit took', 'gauge', () => one((sync().state.lastAudit?.durationMs ?? 0) / 1000));
+
   // --- resyncs ---
   add('fibmgr_resyncs_total', 'Resyncs with zebra (one per FPM session)', 'counter', () => one(sync().state.counters.resyncs));
   add('fibmgr_resync_swept_total', 'Stale routes deleted at the end of resyncs', 'counter', () => one(sync().state.counters.swept));

@@ -2,7 +2,7 @@
 // daemon assembles. Read-only views: ops never drives the pipeline.
 import type { FpmServerStats } from '../fpm/server.js';
 import type { Family } from '../route/types.js';
-import type { ReconcilerState } from '../sync/reconciler.js';
+import type { AuditResult, ReconcilerState } from '../sync/reconciler.js';
 import type { EventCounts } from './event-counts.js';
 import type { VppLink } from './vpp-link.js';
 
@@ -11,6 +11,8 @@ export interface SyncView {
   /** `fibmgr sweep`: ends the stale wait now; null when no resync is under way. */
   sweep(): { swept: number; kept: number } | null;
   perTable(): { family: Family; table: number; desired: number; installed: number }[];
+  /** `fibmgr audit`: VPP's routes of our source against what fibmgr installed (read-only unless `repair`). */
+  audit(opts: { maxDrift: number; repair: boolean }): Promise<AuditResult>;
 }
 
 export interface OpsSources {

@@ -23,7 +23,7 @@ export interface StateDoc {
     lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
-  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale'>;
+  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale' | 'lastAudit'>;
   tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
   lastErrors: { route: string; error: string; at: string }[];
 }
@@ -77,7 +77,7 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
     sync: {
       resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
       inflight: s.inflight, retrying: s.retrying, congested: s.congested, pathSets: s.pathSets,
-      counters: s.counters, lastResync: s.lastResync, stale: s.stale,
+      counters: s.counters, lastResync: s.lastResync, stale: s.stale, lastAudit: s.lastAudit,
     },
     tables: src.sync.perTable(),
     lastErrors: s.lastErrors,
