@@ -83,16 +83,17 @@ export async function runDaemon(config: Config): Promise<void> {
     port = new DryRunPort(log, ifmap, linuxIfindex);
   } else {
     const defs = messages as unknown as Record<string, MessageDef>;
-    client = new VppClient({
+    const clientOpts = {
       socketPath: config.vppSock,
       messages: defs,
       required: REQUIRED.map((n) => defs[n]!),
       optional: OPTIONAL.map((n) => defs[n]).filter((d): d is MessageDef => !!d),
-      window: config.vppWindow,
       timeoutMs: config.vppTimeout * 1000,
-      logger: log.child({ component: 'vpp-client' }),
-    });
-    port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, linuxIfindex });
+    };
+    client = new VppClient({ ...clientOpts, window: config.vppWindow, logger: log.child({ component: 'vpp-client' }) });
+    // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
+    const auditClient = () => new VppClient({ ...clientOpts, window: 16, reconnect: false, logger: log.child({ component: 'vpp-audit-client' }) });
+    port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, linuxIfindex, auditClient });
   }
   const vppLink = new VppLink(client, config.dryRun ? null : config.vppSock);
   const events = newEventCounts();

@@ -1,6 +1,7 @@
 // The periodic audit: every --audit-interval, VPP's routes of our source are compared with what
-// fibmgr believes it installed and the drift is repaired (Reconciler.audit). It waits while VPP is
-// not ready or a resync runs (the table is moving then, and the resync diffs it anyway); its
+// fibmgr believes it installed and the drift is repaired (Reconciler.audit). It starts only when
+// nothing is pending (VPP ready, no resync, no backlog: a full dump costs VPP's API thread as much
+// as a replay's writes do), reads the dump more slowly while zebra's changes come in, and its
 // repairs join the ordinary queue, so zebra's changes never wait behind a whole audit.
 import type { Logger } from '../log.js';
 import { realClock, type Clock, type Timer } from './clock.js';
@@ -44,7 +45,7 @@ export class Auditor {
   async run(): Promise<AuditResult | null> {
     this.timer = null;
     const s = this.rec.state();
-    if (!s.vppReady || s.resyncing) {
+    if (!s.vppReady || s.resyncing || s.backlog > 0) {
       // try again soon rather than a whole interval later
       this.arm(Math.min(this.opts.intervalMs, 30_000));
       return null;

@@ -19,7 +19,7 @@ import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, parseV6, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
-import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
+import type { Ownership, Pace, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export { parseTableMap } from './translate.js';
 
@@ -256,6 +256,15 @@ export class Reconciler implements RouteSink {
     skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0, 'unusable-message': 0 },
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
     audits: 0, drift: { missing: 0, extra: 0, different: 0 },
+  };
+  /** An audit's dump waits while zebra's changes are pending (VppPort.readOurs). */
+  private readonly freeWaiters: (() => void)[] = [];
+  private readonly pace: Pace = {
+    busy: () => this.backlog > 0 && !this.stopping,
+    whenFree: (cb) => {
+      this.freeWaiters.push(cb);
+      this.checkDrain();
+    },
   };
   /** Set while an audit dumps VPP (complete() marks what it writes meanwhile). */
   private auditing = false;
@@ -1112,7 +1121,7 @@ export class Reconciler implements RouteSink {
           seen('different', e, spec.family, spec.table, spec.prefix, set);
           if (opts.repair) repairs.push([e, set]);
         }
-      });
+      }, this.pace);
       r.ok = true;
     } catch (err) {
       r.error = (err as Error).message;
@@ -1159,6 +1168,9 @@ export class Reconciler implements RouteSink {
 
   private checkDrain(): void {
     const backlog = this.backlog;
+    if (this.freeWaiters.length && (backlog === 0 || this.stopping)) {
+      for (const cb of this.freeWaiters.splice(0)) cb();
+    }
     if (this.paused && backlog <= this.opts.maxBacklog / 2) {
       this.paused = false;
       this.log.info({ backlog }, 'backlog drained: FPM reading resumed');
@@ -1244,6 +1256,7 @@ export class Reconciler implements RouteSink {
     this.timers.clear();
     for (const [info] of this.tableWaiters) this.releaseTable(info);
     this.clearQueues();
+    for (const cb of this.freeWaiters.splice(0)) cb(); // an audit waiting for quiet ends
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     const settle = async () => {
       while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

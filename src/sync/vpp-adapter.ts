@@ -9,7 +9,7 @@ import { routeRequestDef, type RouteRequest } from './route-request.js';
 import { readRouteHead, type RouteHead } from './route-details.js';
 
 const EMPTY = Buffer.alloc(0);
-import type { Done, Ownership, VppPath, VppPort, VppRouteSpec, Written , AdoptSink } from './vpp-port.js';
+import type { Done, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -45,6 +45,11 @@ export interface VppAdapterOptions {
   messages: AdapterMessages;
   interfaceMap?: InterfaceMapEntry[];
   logger: Logger;
+  /**
+   * A client of its own for audits (connected for each audit, closed after): a full table's dump
+   * then never queues ahead of the route writes' replies on the main connection.
+   */
+  auditClient?: () => VppClient;
   /** Linux name → ifindex (default: /sys/class/net/NAME/ifindex of fibmgr's own namespace). */
   linuxIfindex?: (name: string) => number | undefined;
 }
@@ -172,16 +177,16 @@ export class VppAdapter implements VppPort {
    * Streams our routes, table by table, into `adopt`, read as they arrive (route-details.ts): the
    * generated decoder runs once per distinct path set, and equal sets hand over the same array.
    */
-  private async dumpOurs(src: number, onRoute: (spec: VppRouteSpec) => void): Promise<number> {
+  private async dumpOurs(src: number, onRoute: (spec: VppRouteSpec) => void, c: VppClient = this.c): Promise<number> {
     let n = 0;
     const details = this.def('ip_route_v2_details');
     const head: RouteHead = { family: 4, table: 0, prefix: '', pathStart: 0, pathEnd: 0 };
     // path bytes (as a latin1 string) → the set they decode to, or null: a path fibmgr never installs
     const sets = new Map<string, VppPath[] | null>();
-    const tables = await this.c.dump<any, any>(this.def('ip_table_dump'), {});
+    const tables = await c.dump<any, any>(this.def('ip_table_dump'), {});
     for (const t of tables) {
       const table = t.table;
-      await this.c.dumpRaw(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } }, (buf, s, e) => {
+      await c.dumpRaw(this.def('ip_route_v2_dump'), { src, table: { table_id: table.table_id, is_ip6: table.is_ip6, name: '' } }, (buf, s, e) => {
         if (!readRouteHead(buf, s, e, head)) {
           this.log.warn({ table: table.table_id }, 'a route of our source that does not decode: left alone');
           return;
@@ -204,10 +209,31 @@ export class VppAdapter implements VppPort {
     return n;
   }
 
-  async readOurs(onRoute: (spec: VppRouteSpec) => void): Promise<number> {
+  async readOurs(onRoute: (spec: VppRouteSpec) => void, pace?: Pace): Promise<number> {
     if (!this.c.connected) throw new Error('VPP is not connected');
     if (this.ownership.mode !== 'source') throw new Error('fibmgr uses the API source here (VPP lacks ip_route_v2_dump): its routes cannot be told from other clients\'');
-    return this.dumpOurs(this.ownership.sourceId!, onRoute);
+    const make = this.opts.auditClient;
+    if (!make) return this.dumpOurs(this.ownership.sourceId!, onRoute);
+    const c = make();
+    try {
+      await c.connect();
+      // on a connection of its own the dump can wait in the socket while zebra's changes go first
+      let waiting = false;
+      const paced = !pace ? onRoute : (spec: VppRouteSpec) => {
+        onRoute(spec);
+        if (!waiting && pace.busy()) {
+          waiting = true;
+          c.pause();
+          pace.whenFree(() => {
+            waiting = false;
+            c.resume();
+          });
+        }
+      };
+      return await this.dumpOurs(this.ownership.sourceId!, paced, c);
+    } finally {
+      await c.close().catch(() => undefined);
+    }
   }
 
   async ensureTable(family: Family, table: number): Promise<void> {

@@ -49,6 +49,12 @@ export interface AdoptSink {
   route(spec: VppRouteSpec): void;
 }
 
+/** How a long read yields to live work: it stops reading while `busy()`, and goes on at `whenFree`. */
+export interface Pace {
+  busy(): boolean;
+  whenFree(cb: () => void): void;
+}
+
 export interface VppPort {
   /** True while requests can be sent. */
   readonly connected: boolean;
@@ -79,7 +85,7 @@ export interface VppPort {
    * Optional (audits): what VPP holds from our FIB source now, streamed route by route (equal path
    * sets as one array). Rejects when it cannot be told: the API source, or VPP not connected.
    */
-  readOurs?(route: (spec: VppRouteSpec) => void): Promise<number>;
+  readOurs?(route: (spec: VppRouteSpec) => void, pace?: Pace): Promise<number>;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /** Requests sent and not answered yet (for backpressure and shutdown). */

@@ -101,6 +101,7 @@ export class VppClient extends EventEmitter {
   private readonly log: VppLogger;
 
   private socket: net.Socket | null = null;
+  private paused = false;
   private ready = false;
   private closing = false;
   private everConnected = false;
@@ -272,6 +273,24 @@ export class VppClient extends EventEmitter {
   dumpRaw<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (buf: Buffer, start: number, end: number) => void): Promise<number> {
     const f = { ...fields, [EACH]: onDetail, [RAW]: true } as Partial<Req>;
     return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
+  }
+
+  /**
+   * Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). For
+   * a caller that reads a long dump at its own pace; timeouts do not count while paused.
+   */
+  pause(): void {
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    // the time paused was ours, not VPP's: requests in flight wait afresh
+    const now = this.now();
+    for (let slot = 0; slot <= this.mask; slot++) if (this.sState[slot] !== S_FREE) this.sSent[slot] = now;
+    this.socket?.resume();
   }
 
   /** Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. */
@@ -700,7 +719,7 @@ export class VppClient extends EventEmitter {
   }
 
   private sweep(): void {
-    if (this.inflight === 0) return;
+    if (this.inflight === 0 || this.paused) return;
     const limit = Date.now() - this.timeoutMs;
     let freed = false;
     for (let slot = 0; slot <= this.mask; slot++) {
