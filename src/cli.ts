@@ -68,6 +68,29 @@ function buildProgram(): Command {
     });
 
   program
+    .command('show')
+    .description('show what fibmgr knows: `show route PREFIX`')
+    .command('route')
+    .description('one route: what zebra last sent, what fibmgr wants and installed, what VPP holds, what is pending or failed (exit 0; 3 when fibmgr knows nothing of it)')
+    .argument('<prefix>', 'a prefix (8.8.8.8/32, 2001:db8::/32) or an address (a host route)')
+    .addOption(new Option('--table <N>', 'zebra\'s table id (254: the main table)').default('254'))
+    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
+    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .addOption(new Option('--json', 'print the answer as JSON'))
+    .action(async (prefix: string, _opts: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean; table?: string };
+      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const table = Number(o.table ?? 254);
+      if (!Number.isInteger(table) || table < 0) {
+        process.stderr.write(`fibmgr show route: --table ${o.table}: not a table id\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const { runShowRoute } = await import('./cli/show-route.js');
+      process.exitCode = await runShowRoute(config.metricsAddr, prefix, table, { json: !!o.json });
+    });
+
+  program
     .command('audit')
     .description('ask a running fibmgr to compare VPP\'s routes of its FIB source with what it installed: missing, extra, different (read-only); exit 0 when equal, 1 when not, 3 when it could not tell')
     .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))

@@ -109,6 +109,7 @@ export async function runDaemon(config: Config): Promise<void> {
       state: () => sync!.state(),
       sweep: () => sync!.sweepNow(),
       audit: (o) => sync!.audit(o),
+      showRoute: (prefix, table) => sync!.showRoute(prefix, table),
       perTable: () => sync!.perTable(),
     },
     vpp: vppLink,

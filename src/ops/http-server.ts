@@ -82,6 +82,17 @@ export class OpsServer {
       return send(res, 405, 'text/plain', 'method not allowed\n');
     }
     switch (path) {
+      case '/route': {
+        const q = new URL(req.url ?? '/', 'http://x').searchParams;
+        const prefix = q.get('prefix');
+        const table = Number(q.get('table') ?? 254);
+        if (!prefix || !Number.isInteger(table) || table < 0) return send(res, 400, 'text/plain', 'want ?prefix=PREFIX[&table=ZEBRA_TABLE]\n');
+        try {
+          return send(res, 200, 'application/json', JSON.stringify(await this.opts.sources.sync.showRoute(prefix, table)) + '\n');
+        } catch (err) {
+          return send(res, 400, 'text/plain', `${(err as Error).message}\n`);
+        }
+      }
       case '/metrics': {
         const body = await this.opts.metrics.registry.metrics();
         return send(res, 200, this.opts.metrics.registry.contentType, body);

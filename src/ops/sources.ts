@@ -13,6 +13,8 @@ export interface SyncView {
   perTable(): { family: Family; table: number; desired: number; installed: number }[];
   /** `fibmgr audit`: VPP's routes of our source against what fibmgr installed (read-only unless `repair`). */
   audit(opts: { maxDrift: number; repair: boolean }): Promise<AuditResult>;
+  /** `fibmgr show route`: one prefix in one of zebra's tables. */
+  showRoute(prefix: string, zebraTable: number): Promise<unknown>;
 }
 
 export interface OpsSources {

@@ -17,6 +17,8 @@ import { Fifo } from './fifo.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
+import { formatPrefix, parsePrefix } from '../route/prefix.js';
+import { pathsKey } from './vpp-fields.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, parseV6, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, Pace, VppPort, VppRouteSpec } from './vpp-port.js';
@@ -118,6 +120,37 @@ export interface ReconcilerState {
   lastErrors: { route: string; error: string; at: string }[];
   /** The last audit of VPP against what fibmgr believes it installed. */
   lastAudit: AuditResult | null;
+}
+
+/** A route zebra sent that fibmgr did not install, and why (`fibmgr show route`). */
+export interface SkipRecord {
+  reason: string;
+  at: string;
+  protocol: string;
+  type: RouteType;
+  zebraTable: number;
+  nexthops: { gateway: string | null; ifindex: number | null; weight: number; labels: number[] }[];
+}
+
+/** Everything fibmgr knows of one route (`fibmgr show route`). */
+export interface RouteExplain {
+  family: Family;
+  /** VPP table. */
+  table: number;
+  prefix: string;
+  /** What zebra last sent, as far as fibmgr keeps it; null when zebra has not sent this route (or deleted it). */
+  zebra: { protocol: string; protocolId: number; table: number; type: RouteType; nhg: number | null } | null;
+  /** The paths fibmgr wants in VPP, and those it believes VPP holds from it (pathsKey text). */
+  wants: string | null;
+  installed: string | null;
+  /** in-sync, queued, in-flight, retrying, waiting-for-table, not-installed, unknown. */
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  /** When zebra's route was not installed: why, with what zebra sent. */
+  skipped: SkipRecord | null;
+  /** Route notification to zebra still owed. */
+  notifyPending: boolean;
 }
 
 export type DriftKind = 'missing' | 'extra' | 'different';
@@ -222,6 +255,10 @@ export class Reconciler implements RouteSink {
   private readonly freeTokens: number[] = [];
   private readonly retryTimers = new Map<Entry, NodeJS.Timeout>();
   private readonly tries = new Map<Entry, number>();
+  /** The error of each route being retried (`fibmgr show route`); cleared with its tries. */
+  private readonly retryErrors = new Map<Entry, string>();
+  /** Routes recently not installed, by "family|table|prefix": why, and what zebra sent (bounded). */
+  private readonly skips = new Map<string, SkipRecord>();
   /** Tables being created → routes waiting for them. */
   private readonly tableWaiters = new Map<TableInfo, Set<Entry>>();
   /** Translations by next-hop array; dropped when the interface map may have changed. */
@@ -397,6 +434,7 @@ export class Reconciler implements RouteSink {
     if (typeof t === 'string') {
       this.note(e);
       this.counters.skipped[t]++;
+      this.noteSkip(ev, table, t);
       if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
         const fields = { route: `${table} ${ev.prefix}`, zebraTable: ev.table, reason: t, nexthops: ev.nexthops };
         if (this.unmappableLogged++ < 200) this.log.warn(fields, 'route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)');
@@ -405,6 +443,7 @@ export class Reconciler implements RouteSink {
       this.setWant(e, null, 0, true);
       return;
     }
+    if (this.skips.size > 0) this.skips.delete(`${ev.family}|${table}|${ev.prefix}`);
     this.setWant(e, t, ev.nhg ?? 0, true);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
     if (e.want === e.have && (e.q & Q_SENDING) === 0) this.note(e);
@@ -417,6 +456,8 @@ export class Reconciler implements RouteSink {
   private onUnusable(ev: ErrorEvent): void {
     const r = ev.route!;
     this.counters.skipped['unusable-message']++;
+    this.skips.delete(`${r.family}|${vppTable(r.table, this.opts.tableMap)}|${r.prefix}`);
+    this.noteSkip({ ...r, kind: 'route', metric: 0, nhg: null, nexthops: [] } as RouteEventRoute, vppTable(r.table, this.opts.tableMap), `unusable-message: ${ev.what}: ${ev.reason}`);
     // zebra did speak of the route (its table and protocol count for the resync as any message's)
     this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, protocolId: r.protocolId, metric: 0, nhg: null, nexthops: [] }, r.op === 'add');
   }
@@ -494,6 +535,7 @@ export class Reconciler implements RouteSink {
       clearTimeout(this.retryTimers.get(e));
       this.retryTimers.delete(e);
       this.tries.delete(e);
+      this.retryErrors.delete(e);
       e.q &= ~Q_RETRY;
     }
     this.schedule(e);
@@ -677,6 +719,7 @@ export class Reconciler implements RouteSink {
         e.have = sent;
       }
       this.tries.delete(e);
+      this.retryErrors.delete(e);
     } else if (err.name === 'VppDisconnectedError' || !this.port.connected || !this.vppReady || this.stopping) {
       // Lost with the VPP session: the diff after the reconnect redoes it. Not rescheduled here,
       // so that a session going down cannot spin the pump.
@@ -686,6 +729,7 @@ export class Reconciler implements RouteSink {
       // VPP refused this one route: log it with the route, retry later, let the rest go on.
       const tries = (this.tries.get(e) ?? 0) + 1;
       this.tries.set(e, tries);
+      this.retryErrors.set(e, err.message);
       this.counters.errors++;
       const delay = Math.min(this.opts.retryMaxMs, this.opts.retryMinMs * 2 ** Math.min(tries - 1, 20));
       const route = `${e.slot.info.table} ${this.routes.prefixOf(e)}`;
@@ -803,6 +847,7 @@ export class Reconciler implements RouteSink {
     }
     this.retryTimers.clear();
     this.tries.clear();
+    this.retryErrors.clear();
     let kept = 0;
     this.routes.forEach((e) => {
       // With the API source nothing of ours can be dumped: a route zebra deleted meanwhile is
@@ -1062,6 +1107,67 @@ export class Reconciler implements RouteSink {
   /** A route that wants nothing, holds nothing and waits for nothing leaves the table. */
   private dropIfEmpty(e: Entry): void {
     if (e.want === null && e.have === null && e.q === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
+  }
+
+  // --- one route, for the operator ---------------------------------------------------------------
+
+  private noteSkip(ev: RouteEventRoute, table: number, reason: string): void {
+    const key = `${ev.family}|${table}|${ev.prefix}`;
+    this.skips.delete(key);
+    if (this.skips.size >= 4096) this.skips.delete(this.skips.keys().next().value!);
+    this.skips.set(key, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
+  }
+
+  /**
+   * `fibmgr show route`: a prefix (any spelling, an address without a length is a host route) in
+   * zebra's table `zebraTable`: what fibmgr knows of it and what VPP holds there (one lookup).
+   */
+  async showRoute(text: string, zebraTable: number): Promise<RouteExplain & { zebraTable: number; vpp: { source: number; ours: boolean; paths: string } | null | string }> {
+    const p = parsePrefix(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`, true);
+    const prefix = formatPrefix(p.family, p.bytes, p.len);
+    const table = vppTable(zebraTable, this.opts.tableMap);
+    const out = this.explain(p.family, table, prefix);
+    let vpp: { source: number; ours: boolean; paths: string } | null | string;
+    if (!this.port.lookupRoute) vpp = 'this VPP port cannot look routes up (dry run)';
+    else if (!this.port.connected) vpp = 'VPP is not connected';
+    else {
+      try {
+        const r = await this.port.lookupRoute(p.family, table, prefix);
+        vpp = r && { source: r.source, ours: r.ours, paths: pathsKey(r.paths) };
+      } catch (err) {
+        vpp = `lookup failed: ${(err as Error).message}`;
+      }
+    }
+    return { ...out, zebraTable, vpp };
+  }
+
+  /** What fibmgr knows of one route: zebra's version, the paths wanted and installed, pending work, errors. */
+  explain(family: Family, table: number, prefix: string): RouteExplain {
+    const e = this.routes.lookup(family, table, prefix, false);
+    const skipped = this.skips.get(`${family}|${table}|${prefix}`) ?? null;
+    const n = e?.n ?? 0;
+    const zebra = e && e.zt >= 0 && (e.want !== null || skipped === null)
+      ? { protocol: e.proto, protocolId: n & 0xff, table: e.zt, type: TYPES[(n >> 8) & 0xff]!, nhg: e.nhg || null }
+      : null;
+    let state = 'unknown';
+    if (e) {
+      if (e.q & Q_RETRY) state = 'retrying';
+      else if (e.q & Q_SENDING) state = 'in-flight';
+      else if (e.q & (Q_ADD | Q_DEL)) state = 'queued';
+      else if (e.want !== e.have) state = 'waiting-for-table';
+      else if (e.want !== null) state = 'in-sync';
+    }
+    if (state === 'unknown' && skipped) state = 'not-installed';
+    return {
+      family, table, prefix, zebra,
+      wants: e?.want?.key ?? null,
+      installed: e?.have?.key ?? null,
+      state,
+      attempts: e ? this.tries.get(e) ?? 0 : 0,
+      lastError: e ? this.retryErrors.get(e) ?? null : null,
+      skipped: e?.want ? null : skipped,
+      notifyPending: (n & N_PENDING) !== 0,
+    };
   }
 
   // --- audit: VPP against what fibmgr believes it installed ---------------------------------------

@@ -21,7 +21,7 @@ export type AdapterMessages = Record<string, MessageDef>;
 export const REQUIRED = [
   'ip_route_add_del', 'ip_route_dump', 'ip_table_add_del', 'ip_table_dump', 'sw_interface_dump', 'control_ping',
 ] as const;
-export const OPTIONAL = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump', 'lcp_itf_pair_get'] as const;
+export const OPTIONAL = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump', 'lcp_itf_pair_get', 'ip_route_lookup_v2'] as const;
 
 export interface InterfaceMapEntry {
   /** Linux side: an interface name, or an ifindex given as a number. */
@@ -233,6 +233,20 @@ export class VppAdapter implements VppPort {
       return await this.dumpOurs(this.ownership.sourceId!, paced, c);
     } finally {
       await c.close().catch(() => undefined);
+    }
+  }
+
+  async lookupRoute(family: Family, table: number, prefix: string): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null> {
+    void family;
+    if (!this.offers('ip_route_lookup_v2')) throw new Error('VPP lacks ip_route_lookup_v2');
+    try {
+      const r = await this.c.request<any, any>(this.def('ip_route_lookup_v2'), { table_id: table, exact: 1, prefix });
+      const spec = specFromDetails(r.route);
+      return { source: Number(r.route.src), ours: this.ownership.mode === 'source' && Number(r.route.src) === this.ownership.sourceId, paths: spec?.paths ?? [] };
+    } catch (err) {
+      // VPP answers an exact lookup of a prefix it does not hold with an error
+      if ((err as Error).name === 'VppRetvalError') return null;
+      throw err;
     }
   }
 

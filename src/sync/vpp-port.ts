@@ -86,6 +86,11 @@ export interface VppPort {
    * sets as one array). Rejects when it cannot be told: the API source, or VPP not connected.
    */
   readOurs?(route: (spec: VppRouteSpec) => void, pace?: Pace): Promise<number>;
+  /**
+   * Optional (`fibmgr show route`): the route VPP forwards with for exactly this prefix (one
+   * request), with the FIB source that provides it; null when VPP has no such entry.
+   */
+  lookupRoute?(family: Family, table: number, prefix: string): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null>;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /** Requests sent and not answered yet (for backpressure and shutdown). */

@@ -1,6 +1,6 @@
 // The real daemon as a child process on this host (no namespace): for tests that need its HTTP
 // server, signals or systemd notify rather than zebra.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -108,4 +108,13 @@ export async function startSimDaemon(name: string, extra: string[] = []): Promis
   const httpPort = await freePort();
   const d = startDaemon(['--vpp-sock', socketPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`, ...extra]);
   return { sim, d, fpmPort, httpPort };
+}
+
+/** A fibmgr subcommand, run without blocking this process (a simulator living here must answer meanwhile). */
+export function runCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), ...args], { cwd: REPO, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
 }

@@ -3,25 +3,16 @@
 // (`--repair`, and the periodic audit by itself), and the audit then exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from '../helpers/fibmgr-child.js';
-import { get, parseMetrics, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
+import { get, parseMetrics, runCli, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { makePath } from '../../src/vpp/index.js';
 import type { VppSim } from '../../src/vpp/sim/server.js';
 
 const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
 const view = (sim: VppSim) => JSON.stringify([...simRoutes(sim, simSource(sim, 'fibmgr')!)].sort());
-/** A subcommand, run without blocking this process (the simulator lives here and must answer meanwhile). */
-function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), ...args], { cwd: REPO, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
-}
-const cli = (httpPort: number, ...args: string[]) => run('audit', '--metrics-addr', `127.0.0.1:${httpPort}`, ...args);
+const cli = (httpPort: number, ...args: string[]) => runCli('audit', '--metrics-addr', `127.0.0.1:${httpPort}`, ...args);
 
 /** Deletes one of fibmgr's routes and adds a foreign one under its source, as another API client could. */
 function tamper(sim: VppSim): { gone: string; foreign: string } {
@@ -66,7 +57,7 @@ test('fibmgr audit names drift (exit 1), --repair repairs it, then exit 0; statu
     assert.equal(m.get('fibmgr_audit_runs_total'), 5);
     assert.equal(m.get('fibmgr_audit_drift_total{kind="missing"}'), 3, 'found by three audits');
     assert.equal(m.get('fibmgr_audit_drift_total{kind="extra"}'), 3);
-    const status = await run('status', '--metrics-addr', `127.0.0.1:${httpPort}`);
+    const status = await runCli('status', '--metrics-addr', `127.0.0.1:${httpPort}`);
     assert.match(status.stdout, /audit: {3}last at .*routes checked .* 0 missing, 0 extra, 0 different/);
     zebra.destroy();
   } finally {
