@@ -8,6 +8,7 @@ import { FpmSessionDecoder } from './fpm/session-decoder.js';
 import { PeerCheck } from './fpm/peer-check.js';
 import { Reconciler, parseTableMap } from './sync/reconciler.js';
 import { Auditor } from './sync/auditor.js';
+import { Progress } from './ops/progress.js';
 import { DryRunPort } from './sync/dry-run-port.js';
 import { DryRunSink } from './sync/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
@@ -158,6 +159,8 @@ export async function runDaemon(config: Config): Promise<void> {
     peerCheck,
     notify: config.offloadNotify,
   });
+  const progress = new Progress({ routesReceived: () => server?.stats.routesTotal ?? 0, sync: () => sync!.state() }, { logger: log, intervalMs: config.progressInterval * 1000 });
+  progress.start();
   // zebra is let in while VPP's routes are still being read: its replay and the dump overlap.
   const started = sync.start();
   try {
@@ -181,6 +184,7 @@ export async function runDaemon(config: Config): Promise<void> {
   log.info({ signal, flushOnExit: config.flushOnExit }, 'stopping: no new FPM sessions, finishing requests in flight');
   await notifier?.stopping(config.flushOnExit ? 'stopping: removing our routes from VPP' : 'stopping: VPP keeps its routes');
   auditor.stop();
+  progress.stop();
   await server.close();
   await sync.stop({ flush: config.flushOnExit });
   await client?.close();

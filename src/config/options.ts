@@ -44,6 +44,7 @@ export interface Config {
   vppTimeout: number;
   maxBacklog: number;
   auditInterval: number;
+  progressInterval: number;
 }
 
 function port(v: unknown): number {
@@ -146,6 +147,7 @@ export const OPTIONS: OptionDef[] = [
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 1024, check: positiveInt, description: 'VPP API requests in flight at once' },
   { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
   { key: 'auditInterval', flag: 'audit-interval', kind: 'number', arg: 'SECONDS', default: 600, check: nonNegativeNumber, description: 'how often VPP\'s routes of fibmgr\'s source are audited against what fibmgr installed, drift repaired (0: never)' },
+  { key: 'progressInterval', flag: 'progress-interval', kind: 'number', arg: 'SECONDS', default: 5, check: nonNegativeNumber, description: 'during a replay, a resync, a VPP reload or an audit, one progress line this often, and a summary at the end (0: none)' },
   { key: 'maxBacklog', flag: 'max-backlog', kind: 'int', arg: 'N', default: 200000, check: positiveInt, description: 'pending route changes before fibmgr stops reading FPM until VPP catches up' },
 ];
 

@@ -85,6 +85,8 @@ export interface StaleState {
 export interface ReconcilerCounters {
   replaces: number;
   removes: number;
+  /** Writes VPP acknowledged. */
+  acked: number;
   errors: number;
   retries: number;
   skipped: Record<SkipReason | 'unusable-message', number>;
@@ -120,6 +122,10 @@ export interface ReconcilerState {
   lastErrors: { route: string; error: string; at: string }[];
   /** The last audit of VPP against what fibmgr believes it installed. */
   lastAudit: AuditResult | null;
+  /** Routes the audit under way has read so far (null: no audit). */
+  auditChecked: number | null;
+  /** Routes of VPP adopted so far while its routes are read (null: not reading them). */
+  adopting: number | null;
 }
 
 /** A route zebra sent that fibmgr did not install, and why (`fibmgr show route`). */
@@ -289,7 +295,7 @@ export class Reconciler implements RouteSink {
   private lastResync: ReconcilerState['lastResync'] = null;
   private readonly lastErrors: ReconcilerState['lastErrors'] = [];
   readonly counters: ReconcilerCounters = {
-    replaces: 0, removes: 0, errors: 0, retries: 0,
+    replaces: 0, removes: 0, acked: 0, errors: 0, retries: 0,
     skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0, 'unusable-message': 0 },
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
     audits: 0, drift: { missing: 0, extra: 0, different: 0 },
@@ -305,6 +311,7 @@ export class Reconciler implements RouteSink {
   };
   /** Set while an audit dumps VPP (complete() marks what it writes meanwhile). */
   private auditing = false;
+  private auditChecked = 0;
   private lastAudit: AuditResult | null = null;
   /** Where route notifications go (the current session's, once it takes them). */
   private reporter: RouteReporter | null = null;
@@ -711,6 +718,7 @@ export class Reconciler implements RouteSink {
     if (this.auditing) e.n |= N_TOUCHED;
     if (e.n & N_PENDING) this.note(e);
     if (!err) {
+      this.counters.acked++;
       if (e.have !== sent) {
         this.sets.ref(sent);
         this.sets.unref(e.have);
@@ -1197,6 +1205,7 @@ export class Reconciler implements RouteSink {
       return finish();
     }
     this.auditing = true;
+    this.auditChecked = 0;
     const seen = (kind: DriftKind, e: Entry | undefined, family: Family, table: number, prefix: string, vpp: PathSet | null) => {
       r[kind]++;
       this.counters.drift[kind]++;
@@ -1209,6 +1218,7 @@ export class Reconciler implements RouteSink {
     try {
       await this.port.readOurs((spec) => {
         r.checked++;
+        this.auditChecked++;
         let set = sets.get(spec.paths);
         if (set === undefined || !this.sets.isLive(set)) {
           sets.set(spec.paths, (set = this.sets.intern(spec.paths)));
@@ -1327,6 +1337,8 @@ export class Reconciler implements RouteSink {
       stale: this.staleState(),
       lastErrors: [...this.lastErrors],
       lastAudit: this.lastAudit,
+      auditChecked: this.auditing ? this.auditChecked : null,
+      adopting: this.adopting ? this.adopting.installed : null,
     };
   }
 

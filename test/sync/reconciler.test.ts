@@ -8,7 +8,7 @@ import { pathsKey } from '../../src/sync/vpp-fields.js';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
 import { FakePort, BulkFakePort } from '../helpers/fake-port.js';
 import { formatV4 } from '../../src/sync/route-table.js';
-import type { Clock, Timer } from '../../src/sync/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
 
 /** Every scenario twice: through replace()/remove(), and through the bulk write(). */
@@ -406,30 +406,6 @@ both('backlog made by a group change pauses FPM reading too', async (port) => {
 });
 
 // --- the stale rule (issue 14), on scripted timelines with a fake clock: no sleeps ---------------
-
-class FakeClock implements Clock {
-  t = 0;
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  now(): number { return this.t; }
-  after(ms: number, fn: () => void): Timer {
-    const tm = { at: this.t + ms, fn, live: true };
-    this.timers.push(tm);
-    return { cancel: () => { tm.live = false; } };
-  }
-  /** Moves time on, running every timer due on the way, in order. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.live = false;
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = end;
-    this.timers = this.timers.filter((x) => x.live);
-  }
-}
 
 /** Waits (for the event, not a time) until every write has been acknowledged. */
 async function written(r: Reconciler, port: FakePort): Promise<void> {
