@@ -5,7 +5,7 @@ import type { AdoptSink, Done, Ownership, VppPort, VppRouteSpec, VppPath, Writte
 import { formatV4 } from '../../src/sync/route-table.js';
 import type { Family } from '../../src/route/types.js';
 
-export interface Op { op: 'replace' | 'remove'; key: string; paths?: string; spec?: VppRouteSpec }
+export interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
 
 export class FakePort implements VppPort {
   connected = true;
@@ -36,12 +36,12 @@ export class FakePort implements VppPort {
     this.tables.push(`${family}|${table}`);
   }
   replace(route: VppRouteSpec, done: Done): void {
-    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths), spec: { ...route, paths: [...route.paths] } }, done);
+    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths) }, done, { ...route, paths: [...route.paths] });
   }
   remove(_family: Family, table: number, prefix: string, done: Done): void {
     this.finish({ op: 'remove', key: `${table}|${prefix}` }, done);
   }
-  protected finish(op: Op, done: Done): void {
+  protected finish(op: Op, done: Done, spec?: VppRouteSpec): void {
     this.ops.push(op);
     this.inflight++;
     const run = () => {
@@ -50,7 +50,7 @@ export class FakePort implements VppPort {
       if (!err) {
         if (op.op === 'replace') {
           this.fib.set(op.key, op.paths!);
-          this.vpp.set(op.key, op.spec!);
+          this.vpp.set(op.key, spec!);
         } else {
           this.fib.delete(op.key);
           this.vpp.delete(op.key);
@@ -115,7 +115,7 @@ export class BulkFakePort extends FakePort {
   write(token: number, _family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
     const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
     const done = (err: Error | null) => this.writtenCb(token, err);
-    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths), spec: { family: _family, table, prefix: text, paths: [...paths] } }, done);
+    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family: _family, table, prefix: text, paths: [...paths] });
     else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
   }
