@@ -146,8 +146,8 @@ const audits: Record<string, number | string>[] = [];
     'VPP requests': requests() - req0, 'VPP details read': a.checked, 'peak RSS MB': Math.round(process.resourceUsage().maxRSS * 1024 / 1e6),
   });
 }
-// The same replay into a restarted VPP with an audit running beside it from half way: how much it
-// delays the replay, and that it repairs nothing (routes being written are not judged).
+// The same replay into a restarted VPP with an audit asked for half way: it waits until the replay
+// is written, so the replay should take as long as without it; the audit then repairs nothing.
 {
   let audit: Promise<import('../src/sync/reconciler.js').AuditResult> | null = null;
   await phase('VPP restart with an audit under way', () => {
@@ -159,9 +159,10 @@ const audits: Record<string, number | string>[] = [];
         audit = rec.audit({ repair: true });
       }
     }, 5);
-  }, async () => (await allInstalled()) && rec.state().backlog === 0 && audit !== null);
+    // fibmgr's own count: asking the simulator would wait behind the audit's dump it is serving
+  }, async () => rec.state().installed >= TOTAL && rec.state().backlog === 0 && audit !== null);
   const a = await audit!;
-  audits.push({ audit: 'during the replay', seconds: +(a.durationMs / 1000).toFixed(2), 'routes checked': a.checked, drift: a.missing + a.extra + a.different, 'VPP requests': '', 'VPP details read': a.checked, 'peak RSS MB': Math.round(process.resourceUsage().maxRSS * 1024 / 1e6) });
+  audits.push({ audit: 'asked for during the replay (incl. its wait)', seconds: +(a.durationMs / 1000).toFixed(2), 'routes checked': a.checked, drift: a.missing + a.extra + a.different, 'VPP requests': '', 'VPP details read': a.checked, 'peak RSS MB': Math.round(process.resourceUsage().maxRSS * 1024 / 1e6) });
   await rec.idle();
 }
 

@@ -311,6 +311,8 @@ export class Reconciler implements RouteSink {
   };
   /** Set while an audit dumps VPP (complete() marks what it writes meanwhile). */
   private auditing = false;
+  /** Set while the audit's dump runs (complete() marks what it writes meanwhile). */
+  private dumping = false;
   private auditChecked = 0;
   private lastAudit: AuditResult | null = null;
   /** Where route notifications go (the current session's, once it takes them). */
@@ -715,7 +717,7 @@ export class Reconciler implements RouteSink {
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
     e.q &= ~Q_SENDING;
-    if (this.auditing) e.n |= N_TOUCHED;
+    if (this.dumping) e.n |= N_TOUCHED;
     if (e.n & N_PENDING) this.note(e);
     if (!err) {
       this.counters.acked++;
@@ -1149,6 +1151,19 @@ export class Reconciler implements RouteSink {
     return { ...out, zebraTable, vpp };
   }
 
+  /** Resolves once nothing waits to be written (or after `maxMs`, or when stopping). */
+  private async quiet(maxMs: number): Promise<void> {
+    const end = this.clock.now() + maxMs;
+    while (this.backlog > 0 && !this.stopping && this.clock.now() < end) {
+      await new Promise<void>((resolve) => {
+        let done = false;
+        const go = () => { if (!done) { done = true; resolve(); } };
+        this.later(Math.max(0, Math.min(1000, end - this.clock.now())), go);
+        this.pace.whenFree(go);
+      });
+    }
+  }
+
   /** What fibmgr knows of one route: zebra's version, the paths wanted and installed, pending work, errors. */
   explain(family: Family, table: number, prefix: string): RouteExplain {
     const e = this.routes.lookup(family, table, prefix, false);
@@ -1187,7 +1202,7 @@ export class Reconciler implements RouteSink {
    * in flight, retried) or written while the dump ran are not judged. With `repair`, VPP's view
    * becomes what fibmgr believes, and the ordinary queue rewrites or removes what differs.
    */
-  async audit(opts: { repair: boolean; maxDrift?: number }): Promise<AuditResult> {
+  async audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
     const t0 = this.clock.now();
     const maxDrift = opts.maxDrift ?? 20;
     const r: AuditResult = { at: new Date(t0).toISOString(), ok: false, checked: 0, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, durationMs: 0, drift: [] };
@@ -1200,11 +1215,16 @@ export class Reconciler implements RouteSink {
       r.error = 'an audit is already under way';
       return finish();
     }
+    this.auditing = true;
+    // A table being written is not worth auditing, and a full dump beside the writes slows them:
+    // the dump waits until zebra's changes are in VPP (at most quietWaitMs, default 10 min).
+    await this.quiet(opts.quietWaitMs ?? 600_000);
     if (!this.vppReady || this.stopping || !this.port.readOurs) {
+      this.auditing = false;
       r.error = !this.port.readOurs ? 'this VPP port cannot list our routes (dry run)' : this.stopping ? 'stopping' : 'VPP is not ready';
       return finish();
     }
-    this.auditing = true;
+    this.dumping = true;
     this.auditChecked = 0;
     const seen = (kind: DriftKind, e: Entry | undefined, family: Family, table: number, prefix: string, vpp: PathSet | null) => {
       r[kind]++;
@@ -1243,6 +1263,7 @@ export class Reconciler implements RouteSink {
       r.error = (err as Error).message;
     } finally {
       this.auditing = false;
+      this.dumping = false;
     }
     // what fibmgr believes installed and the dump did not show
     this.routes.forEach((e) => {
@@ -1337,7 +1358,7 @@ export class Reconciler implements RouteSink {
       stale: this.staleState(),
       lastErrors: [...this.lastErrors],
       lastAudit: this.lastAudit,
-      auditChecked: this.auditing ? this.auditChecked : null,
+      auditChecked: this.dumping ? this.auditChecked : null,
       adopting: this.adopting ? this.adopting.installed : null,
     };
   }

@@ -73,7 +73,8 @@ both('routes with work under way during the audit are not judged; the audit cann
   const r = await synced(port);
   port.hold = true;
   r.apply(1, [add('10.4.0.0/16', '10.0.2.4'), add('10.1.0.0/16', '10.0.2.9')]); // new, and changed: in flight
-  const [a, b] = await Promise.all([r.audit({ repair: true }), r.audit({ repair: true })]);
+  // quietWaitMs 0: audit now, with the writes still in flight
+  const [a, b] = await Promise.all([r.audit({ repair: true, quietWaitMs: 0 }), r.audit({ repair: true, quietWaitMs: 0 })]);
   assert.equal(a.ok, true);
   assert.equal(b.ok, false);
   assert.match(b.error!, /already under way/);
@@ -97,7 +98,7 @@ test('an audit that cannot read VPP says why', async () => {
   await r.stop();
 });
 
-both('an audit during a 100k-route replay finishes and repairs nothing wrongly', async (port) => {
+both('an audit asked for during a 100k-route replay waits for it to be written, finishes and repairs nothing wrongly', async (port) => {
   const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1_000_000, logger: quiet, deleteHoldMs: 5 });
   await r.start();
   r.sessionStart(1);
@@ -115,9 +116,14 @@ both('an audit during a 100k-route replay finishes and repairs nothing wrongly',
   assert.equal(a.ok, true);
   assert.deepEqual([a.missing, a.extra, a.different, a.repaired], [0, 0, 0, 0], JSON.stringify(a.drift.slice(0, 3)));
   assert.ok(a.checked >= 1000);
+  // and with no wait (an audit in the middle of the writes): still nothing repaired wrongly
+  const during = r.audit({ repair: true, quietWaitMs: 0 });
+  r.apply(1, Array.from({ length: 1000 }, (_, k) => route(N + k)));
+  const b = await during;
+  assert.deepEqual([b.missing, b.extra, b.different, b.repaired], [0, 0, 0, 0]);
   await r.idle();
-  assert.equal(port.vpp.size, N);
+  assert.equal(port.vpp.size, N + 1000);
   const again = await r.audit({ repair: true });
-  assert.deepEqual([again.checked, again.missing, again.extra, again.different], [N, 0, 0, 0]);
+  assert.deepEqual([again.checked, again.missing, again.extra, again.different], [N + 1000, 0, 0, 0]);
   await r.stop();
 });
