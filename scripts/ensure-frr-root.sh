@@ -42,13 +42,18 @@ fail() { echo "ensure-frr-root: $1 failed; see $log" >&2; tail -n 20 "$log" >&2;
 # is bootstrapped like sid
 script=$suite
 [[ -e /usr/share/debootstrap/scripts/$suite ]] || script=sid
-debootstrap --variant=minbase "$suite" "$root.tmp" "$mirror" "/usr/share/debootstrap/scripts/$script" >"$log" 2>&1 || fail debootstrap
+# a mirror hiccup should not cost a CI run: a second try from scratch
+debootstrap --variant=minbase "$suite" "$root.tmp" "$mirror" "/usr/share/debootstrap/scripts/$script" >"$log" 2>&1 || {
+  rm -rf "$root.tmp"
+  sleep 5
+  debootstrap --variant=minbase "$suite" "$root.tmp" "$mirror" "/usr/share/debootstrap/scripts/$script" >>"$log" 2>&1
+} || fail debootstrap
 # frr through the tree's own apt (debootstrap --include cannot order systemd's pre-dependencies);
 # no service may start inside the tree
 printf '#!/bin/sh\nexit 101\n' > "$root.tmp/usr/sbin/policy-rc.d"
 chmod +x "$root.tmp/usr/sbin/policy-rc.d"
-chroot "$root.tmp" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends frr >>"$log" 2>&1 ||
-  fail "apt-get install frr in the tree"
+install_frr() { chroot "$root.tmp" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends frr >>"$log" 2>&1; }
+install_frr || { sleep 5; chroot "$root.tmp" apt-get update -q >>"$log" 2>&1; install_frr; } || fail "apt-get install frr in the tree"
 chroot "$root.tmp" apt-get clean >>"$log" 2>&1 || true
 touch "$root.tmp/.fibmgr-ready"
 rm -rf "$root"
