@@ -11,42 +11,21 @@
 // FPM reconnect: deleting them would leave VPP without routes zebra still has).
 import type { Logger } from '../log.js';
 import type { RouteReporter, RouteSink } from '../route/sink.js';
-import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute, RouteType } from '../route/types.js';
+import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
-import { Fifo } from './fifo.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { formatPrefix, parsePrefix } from '../route/prefix.js';
 import { pathsKey } from './vpp-fields.js';
-import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, parseV6, type Entry, type TableInfo } from './route-table.js';
+import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
+import { N_AUDITED, N_AUDIT_BITS, N_PENDING, N_QUEUED, N_SKIP_FAIL, N_SKIP_OK, N_TOUCHED, RouteNotes, TYPES, wireOf } from './route-notes.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, Pace, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export { parseTableMap } from './translate.js';
-
-export interface ReconcilerOptions {
-  tableMap: ReadonlyMap<number, number>;
-  installConnected: boolean;
-  /** Quiet period that ends zebra's replay (it sends no end marker). */
-  resyncGraceMs: number;
-  /** Pending changes past which FPM reading pauses. */
-  maxBacklog: number;
-  logger: Logger;
-  /** Writes in flight at once (default 4096). */
-  window?: number;
-  /** How long a delete waits for an add of the same prefix (default 50 ms). */
-  deleteHoldMs?: number;
-  /** Retry backoff after a VPP error on a route (default 200 ms doubling to 30 s). */
-  retryMinMs?: number;
-  retryMaxMs?: number;
-  /** Told when a resync ends (for metrics). */
-  onResyncDone?: (r: NonNullable<ReconcilerState['lastResync']>) => void;
-  /** How long routes zebra's replay did not confirm keep forwarding when the replay is not evidently complete (stale-rule.ts). Default 120 s. */
-  staleTimeMs?: number;
-  /** Time for the resync's quiet period and stale wait (tests pass a fake one). */
-  clock?: Clock;
-}
+export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
+import type { AuditResult, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
 
 /**
  * A resync with zebra: 'replaying' until its first quiet period, then either done (the replay is
@@ -72,160 +51,8 @@ interface Resync {
   missing: string[];
 }
 
-export interface StaleState {
-  phase: 'replaying' | 'stale-wait';
-  /** Routes held that zebra's replay has not confirmed (counted at the end of the replay). */
-  held: number;
-  since: string;
-  until: string;
-  /** Protocols the replay has not mentioned yet. */
-  missing: string[];
-}
-
-export interface ReconcilerCounters {
-  replaces: number;
-  removes: number;
-  /** Writes VPP acknowledged. */
-  acked: number;
-  errors: number;
-  retries: number;
-  skipped: Record<SkipReason | 'unusable-message', number>;
-  partialPaths: number;
-  nhgReresolved: number;
-  resyncs: number;
-  swept: number;
-  keptUntouched: number;
-  /** Route notifications sent to zebra, by kind. */
-  notified: { offload: number; failed: number };
-  /** Audits run, and the drift they found (repaired when the audit repairs). */
-  audits: number;
-  drift: { missing: number; extra: number; different: number };
-}
-
-export interface ReconcilerState {
-  session: number | null;
-  resyncing: boolean;
-  vppReady: boolean;
-  ownership: Ownership | null;
-  routes: number;
-  desired: number;
-  installed: number;
-  backlog: number;
-  inflight: number;
-  retrying: number;
-  pathSets: number;
-  congested: boolean;
-  counters: ReconcilerCounters;
-  lastResync: { session: number; durationMs: number; refreshed: number; swept: number; kept: number; writes: number; staleWaitMs: number } | null;
-  /** The resync's stale routes, while a resync is under way. */
-  stale: StaleState | null;
-  lastErrors: { route: string; error: string; at: string }[];
-  /** The last audit of VPP against what fibmgr believes it installed. */
-  lastAudit: AuditResult | null;
-  /** Routes the audit under way has read so far (null: no audit). */
-  auditChecked: number | null;
-  /** Routes of VPP adopted so far while its routes are read (null: not reading them). */
-  adopting: number | null;
-}
-
-/** A route zebra sent that fibmgr did not install, and why (`fibmgr show route`). */
-export interface SkipRecord {
-  reason: string;
-  at: string;
-  protocol: string;
-  type: RouteType;
-  zebraTable: number;
-  nexthops: { gateway: string | null; ifindex: number | null; weight: number; labels: number[] }[];
-}
-
-/** Everything fibmgr knows of one route (`fibmgr show route`). */
-export interface RouteExplain {
-  family: Family;
-  /** VPP table. */
-  table: number;
-  prefix: string;
-  /** What zebra last sent, as far as fibmgr keeps it; null when zebra has not sent this route (or deleted it). */
-  zebra: { protocol: string; protocolId: number; table: number; type: RouteType; nhg: number | null } | null;
-  /** The paths fibmgr wants in VPP, and those it believes VPP holds from it (pathsKey text). */
-  wants: string | null;
-  installed: string | null;
-  /** in-sync, queued, in-flight, retrying, waiting-for-table, not-installed, unknown. */
-  state: string;
-  attempts: number;
-  lastError: string | null;
-  /** When zebra's route was not installed: why, with what zebra sent. */
-  skipped: SkipRecord | null;
-  /** Route notification to zebra still owed. */
-  notifyPending: boolean;
-}
-
-export type DriftKind = 'missing' | 'extra' | 'different';
-
-/** One route where VPP and fibmgr disagree: paths as text (pathsKey), null where there are none. */
-export interface Drift {
-  kind: DriftKind;
-  family: Family;
-  table: number;
-  prefix: string;
-  vpp: string | null;
-  fibmgr: string | null;
-}
-
-export interface AuditResult {
-  at: string;
-  /** Whether VPP's routes of our source could be read at all (else `error` says why). */
-  ok: boolean;
-  error?: string;
-  /** Routes of our source VPP holds, as dumped. */
-  checked: number;
-  /** Routes written while the dump ran, or waiting to be written: not judged (their state moves). */
-  unjudged: number;
-  missing: number;
-  extra: number;
-  different: number;
-  repaired: number;
-  durationMs: number;
-  /** The first differences (up to `maxDrift`). */
-  drift: Drift[];
-}
-
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
 type Cached = PathSet | SkipReason;
-
-// Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
-/** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
-const N_PENDING = 1 << 16;
-/** "could not be installed" was reported for that add (VPP refuses it): "installed" follows once it is. */
-const N_FAILED = 1 << 17;
-/** Not installed on purpose (connected, local): VPP has its own routes for it, reported as installed. */
-const N_SKIP_OK = 1 << 18;
-/** Not installable as sent (no mapped next hop, an unusable message): reported as failed. */
-const N_SKIP_FAIL = 1 << 19;
-/** In the notification queue (an entry is queued once at most). */
-const N_QUEUED = 1 << 20;
-const N_WIRE = 0xffff;
-/** Seen in the dump of the audit under way. */
-const N_AUDITED = 1 << 21;
-/** Written while the audit under way dumped VPP: not judged by it. */
-const N_TOUCHED = 1 << 22;
-const N_AUDIT_BITS = N_AUDITED | N_TOUCHED;
-const TYPES: RouteType[] = ['unspec', 'unicast', 'blackhole', 'unreachable', 'prohibit'];
-const TYPE_INDEX: Record<RouteType, number> = { unspec: 0, unicast: 1, blackhole: 2, unreachable: 3, prohibit: 4 };
-
-const v6Words = new Int32Array(4);
-const v6Scratch = new Uint8Array(16);
-/** An IPv6 route's network as 16 bytes (a scratch array: the reporter copies it at once). */
-function v6Bytes(prefix: string): Uint8Array {
-  parseV6(prefix, v6Words);
-  for (let i = 0; i < 4; i++) {
-    const w = v6Words[i]!;
-    v6Scratch[4 * i] = w >>> 24;
-    v6Scratch[4 * i + 1] = (w >>> 16) & 255;
-    v6Scratch[4 * i + 2] = (w >>> 8) & 255;
-    v6Scratch[4 * i + 3] = w & 255;
-  }
-  return v6Scratch;
-}
 
 export class Reconciler implements RouteSink {
   private readonly port: VppPort;
@@ -315,10 +142,12 @@ export class Reconciler implements RouteSink {
   private dumping = false;
   private auditChecked = 0;
   private lastAudit: AuditResult | null = null;
-  /** Where route notifications go (the current session's, once it takes them). */
-  private reporter: RouteReporter | null = null;
-  /** Routes whose notification state changed, to look at in the pump (N_QUEUED). */
-  private readonly notes = new Fifo<Entry>();
+  /** Route notifications to zebra (route-notes.ts). */
+  private readonly notes: RouteNotes = new RouteNotes({
+    gen: () => this.gen,
+    dropIfEmpty: (e) => this.dropIfEmpty(e),
+    notified: this.counters.notified,
+  });
   private readonly pumpBound = () => this.pump();
   private readonly writtenBound = (token: number, err: Error | null) => this.written(token, err);
   private readonly lookupIf = { interfaceFor: (i: number) => this.port.interfaceFor(i) };
@@ -356,7 +185,7 @@ export class Reconciler implements RouteSink {
 
   sessionStart(sessionId: number): void {
     const prev = this.resync;
-    this.detachReporter();
+    this.notes.detach();
     prev?.grace?.cancel();
     prev?.staleTimer?.cancel();
     this.session = sessionId;
@@ -379,7 +208,7 @@ export class Reconciler implements RouteSink {
   sessionEnd(sessionId: number, reason: string): void {
     if (this.session === sessionId) {
       this.session = null;
-      this.detachReporter();
+      this.notes.detach();
     }
     const r = this.resync;
     if (r?.session === sessionId && r.phase === 'replaying') {
@@ -432,16 +261,16 @@ export class Reconciler implements RouteSink {
     e.zt = ev.table;
     if (ev.op === 'del') {
       // a delete is not answered; an add that cannot be used is, as failed
-      e.n = (e.n & N_AUDIT_BITS) | (unusable ? N_PENDING | N_SKIP_FAIL | this.wire(ev) : 0);
-      if (unusable) this.note(e);
+      e.n = (e.n & N_AUDIT_BITS) | (unusable ? N_PENDING | N_SKIP_FAIL | wireOf(ev) : 0);
+      if (unusable) this.notes.note(e);
       this.setWant(e, null, 0, true);
       return;
     }
     const t = this.translate(ev);
-    e.n = (e.n & N_AUDIT_BITS) | N_PENDING | this.wire(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
+    e.n = (e.n & N_AUDIT_BITS) | N_PENDING | wireOf(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
     // a skipped route is noted before setWant: wanting nothing, it stays in the table until reported
     if (typeof t === 'string') {
-      this.note(e);
+      this.notes.note(e);
       this.counters.skipped[t]++;
       this.noteSkip(ev, table, t);
       if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
@@ -455,7 +284,7 @@ export class Reconciler implements RouteSink {
     if (this.skips.size > 0) this.skips.delete(`${ev.family}|${table}|${ev.prefix}`);
     this.setWant(e, t, ev.nhg ?? 0, true);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
-    if (e.want === e.have && (e.q & Q_SENDING) === 0) this.note(e);
+    if (e.want === e.have && (e.q & Q_SENDING) === 0) this.notes.note(e);
   }
 
   /**
@@ -652,7 +481,7 @@ export class Reconciler implements RouteSink {
       // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
       if (this.writes !== writes) this.port.flush?.();
     }
-    if (this.notes.size > 0) this.reportNotes();
+    if (this.notes.size > 0) this.notes.report();
     this.checkDrain();
   }
 
@@ -718,7 +547,7 @@ export class Reconciler implements RouteSink {
     this.inflight--;
     e.q &= ~Q_SENDING;
     if (this.dumping) e.n |= N_TOUCHED;
-    if (e.n & N_PENDING) this.note(e);
+    if (e.n & N_PENDING) this.notes.note(e);
     if (!err) {
       this.counters.acked++;
       if (e.have !== sent) {
@@ -904,7 +733,7 @@ export class Reconciler implements RouteSink {
     let toWrite = 0;
     this.routes.forEach((e) => {
       if (e.want !== e.have) toWrite++;
-      if (e.n & N_PENDING) this.note(e);
+      if (e.n & N_PENDING) this.notes.note(e);
       this.schedule(e);
     });
     this.vppReady = true;
@@ -1042,76 +871,11 @@ export class Reconciler implements RouteSink {
 
   // --- route notifications to zebra ------------------------------------------------------------
 
-  /** rtm_protocol and type as zebra sent them, for Entry.n. */
-  private wire(ev: RouteEventRoute): number {
-    return ((ev.protocolId ?? 0) & 0xff) | (TYPE_INDEX[ev.type] << 8);
-  }
-
   /** The session reads route notifications: report through `reporter` from now on. */
   attachReporter(sessionId: number, reporter: RouteReporter): void {
     if (sessionId !== this.session) return;
-    this.reporter = reporter;
-    reporter.onRoom(() => {
-      if (this.reporter === reporter) this.kick();
-    });
-    // the routes of this session that came before it was known to read them
-    this.routes.forEach((e) => {
-      if (e.n & N_PENDING && e.gen === this.gen) this.note(e);
-    });
+    this.notes.attach(reporter, () => this.kick(), (fn) => this.routes.forEach(fn));
     this.kick();
-  }
-
-  private detachReporter(): void {
-    this.reporter = null;
-    this.notes.drain((e) => {
-      e.n &= ~N_QUEUED;
-      this.dropIfEmpty(e);
-    });
-  }
-
-  /** The route's notification state may have changed: look at it in the pump. */
-  private note(e: Entry): void {
-    if (this.reporter === null || e.n & N_QUEUED) return;
-    e.n |= N_QUEUED;
-    this.notes.push(e);
-  }
-
-  /**
-   * Reports what can be said now of each queued route, always from its current state, so that
-   * zebra never hears of an older version than the one it last sent: installed once VPP has
-   * acknowledged what zebra wants (and no other write is under way), failed once (while VPP
-   * refuses it and it is retried), and the final word for routes not installed on purpose or not
-   * installable. A route still being written is looked at again when the write completes.
-   */
-  private reportNotes(): void {
-    const rep = this.reporter;
-    if (rep === null) return;
-    for (let e = this.notes.peek(); e !== undefined; e = this.notes.peek()) {
-      const n = e.n;
-      if ((n & N_PENDING) && e.gen === this.gen) {
-        let installed: boolean | null = null;
-        if (e.want !== null) {
-          if (e.want === e.have && (e.q & Q_SENDING) === 0) installed = true;
-          else if (e.q & Q_RETRY && (n & N_FAILED) === 0) installed = false;
-        } else if (n & (N_SKIP_OK | N_SKIP_FAIL)) installed = (n & N_SKIP_OK) !== 0;
-        if (installed !== null) {
-          const info = e.slot.info;
-          const v6 = info.family === 6 ? v6Bytes(e.a as string) : null;
-          if (!rep.report(info.family, info.family === 4 ? (e.a as number) : 0, v6, e.slot.len, e.zt, n & 0xff, TYPES[(n >> 8) & 0xff]!, installed)) return;
-          if (installed) {
-            this.counters.notified.offload++;
-            e.n = e.n & (N_WIRE | N_QUEUED | N_AUDIT_BITS);
-          } else {
-            this.counters.notified.failed++;
-            e.n |= N_FAILED;
-            if (e.want === null) e.n &= ~N_PENDING;
-          }
-        }
-      }
-      this.notes.shift();
-      e.n &= ~N_QUEUED;
-      this.dropIfEmpty(e);
-    }
   }
 
   /** A route that wants nothing, holds nothing and waits for nothing leaves the table. */
