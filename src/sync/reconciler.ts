@@ -19,13 +19,14 @@ import { PathSets, type PathSet } from './path-sets.js';
 import { formatPrefix, parsePrefix } from '../route/prefix.js';
 import { pathsKey } from './vpp-fields.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
-import { N_AUDITED, N_AUDIT_BITS, N_PENDING, N_QUEUED, N_SKIP_FAIL, N_SKIP_OK, N_TOUCHED, RouteNotes, TYPES, wireOf } from './route-notes.js';
+import { N_AUDIT_BITS, N_PENDING, N_QUEUED, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, TYPES, wireOf } from './route-notes.js';
+import { FibAudit } from './fib-audit.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, Pace, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export { parseTableMap } from './translate.js';
 export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
-import type { AuditResult, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
+import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
 
 /**
  * A resync with zebra: 'replaying' until its first quiet period, then either done (the replay is
@@ -137,11 +138,7 @@ export class Reconciler implements RouteSink {
     },
   };
   /** Set while an audit dumps VPP (complete() marks what it writes meanwhile). */
-  private auditing = false;
-  /** Set while the audit's dump runs (complete() marks what it writes meanwhile). */
-  private dumping = false;
-  private auditChecked = 0;
-  private lastAudit: AuditResult | null = null;
+  private readonly fibAudit: FibAudit;
   /** Route notifications to zebra (route-notes.ts). */
   private readonly notes: RouteNotes = new RouteNotes({
     gen: () => this.gen,
@@ -168,6 +165,13 @@ export class Reconciler implements RouteSink {
       staleTimeMs: opts.staleTimeMs ?? 120_000,
     };
     this.clock = opts.clock ?? realClock;
+    this.fibAudit = new FibAudit({
+      routes: this.routes, sets: this.sets, port, clock: this.clock, pace: this.pace, counters: this.counters,
+      unready: () => (!port.readOurs ? 'this VPP port cannot list our routes (dry run)' : this.stopping ? 'stopping' : !this.vppReady ? 'VPP is not ready' : null),
+      quiet: (ms) => this.quiet(ms),
+      adoptHave: (e, set) => this.adoptHave(e, set),
+      kick: () => this.kick(),
+    });
     port.onWritten?.(this.writtenBound);
     port.onReconnect(() => void this.prepareVpp(false));
     port.onDisconnect((reason) => {
@@ -546,7 +550,7 @@ export class Reconciler implements RouteSink {
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
     e.q &= ~Q_SENDING;
-    if (this.dumping) e.n |= N_TOUCHED;
+    this.fibAudit.written(e);
     if (e.n & N_PENDING) this.notes.note(e);
     if (!err) {
       this.counters.acked++;
@@ -957,108 +961,24 @@ export class Reconciler implements RouteSink {
     };
   }
 
-  // --- audit: VPP against what fibmgr believes it installed ---------------------------------------
+  // --- audit: VPP against what fibmgr believes it installed (fib-audit.ts) ----------------------
 
-  /**
-   * Dumps VPP's routes of our source (streamed) and compares each with what fibmgr believes VPP
-   * holds from it: missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
-   * another API client under our source), different paths. Routes with work under way (queued,
-   * in flight, retried) or written while the dump ran are not judged. With `repair`, VPP's view
-   * becomes what fibmgr believes, and the ordinary queue rewrites or removes what differs.
-   */
-  async audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
-    const t0 = this.clock.now();
-    const maxDrift = opts.maxDrift ?? 20;
-    const r: AuditResult = { at: new Date(t0).toISOString(), ok: false, checked: 0, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, durationMs: 0, drift: [] };
-    const finish = (): AuditResult => {
-      r.durationMs = this.clock.now() - t0;
-      this.lastAudit = r;
-      return r;
-    };
-    if (this.auditing) {
-      r.error = 'an audit is already under way';
-      return finish();
+  audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
+    return this.fibAudit.run(opts);
+  }
+
+  /** An audit's repair: VPP's view becomes the installed state; the queue then makes it what zebra wants. */
+  private adoptHave(e: Entry, vpp: PathSet | null): boolean {
+    if (e.q !== 0) return false; // work arrived meanwhile: it decides
+    if (e.have !== vpp) {
+      this.sets.ref(vpp);
+      this.sets.unref(e.have);
+      if (e.have === null) this.installed++;
+      if (vpp === null) this.installed--;
+      e.have = vpp;
     }
-    this.auditing = true;
-    // A table being written is not worth auditing, and a full dump beside the writes slows them:
-    // the dump waits until zebra's changes are in VPP (at most quietWaitMs, default 10 min).
-    await this.quiet(opts.quietWaitMs ?? 600_000);
-    if (!this.vppReady || this.stopping || !this.port.readOurs) {
-      this.auditing = false;
-      r.error = !this.port.readOurs ? 'this VPP port cannot list our routes (dry run)' : this.stopping ? 'stopping' : 'VPP is not ready';
-      return finish();
-    }
-    this.dumping = true;
-    this.auditChecked = 0;
-    const seen = (kind: DriftKind, e: Entry | undefined, family: Family, table: number, prefix: string, vpp: PathSet | null) => {
-      r[kind]++;
-      this.counters.drift[kind]++;
-      if (r.drift.length < maxDrift) r.drift.push({ kind, family, table, prefix, vpp: vpp?.key ?? null, fibmgr: e?.have?.key ?? null });
-    };
-    const sets = new WeakMap<readonly object[], PathSet>();
-    const repairs: [Entry, PathSet | null][] = [];
-    /** Sets the dump interned that no route held: dropped again unless a repair takes them. */
-    const fresh: PathSet[] = [];
-    try {
-      await this.port.readOurs((spec) => {
-        r.checked++;
-        this.auditChecked++;
-        let set = sets.get(spec.paths);
-        if (set === undefined || !this.sets.isLive(set)) {
-          sets.set(spec.paths, (set = this.sets.intern(spec.paths)));
-          if (set.refs === 0) fresh.push(set);
-        }
-        const e = this.routes.lookup(spec.family, spec.table, spec.prefix, false);
-        if (e) e.n |= N_AUDITED;
-        if (e && (e.q !== 0 || e.n & N_TOUCHED)) {
-          r.unjudged++;
-          return;
-        }
-        if (!e || e.have === null) {
-          seen('extra', e, spec.family, spec.table, spec.prefix, set);
-          if (opts.repair) repairs.push([e ?? this.routes.lookup(spec.family, spec.table, spec.prefix, true), set]);
-        } else if (e.have !== set) {
-          seen('different', e, spec.family, spec.table, spec.prefix, set);
-          if (opts.repair) repairs.push([e, set]);
-        }
-      }, this.pace);
-      r.ok = true;
-    } catch (err) {
-      r.error = (err as Error).message;
-    } finally {
-      this.auditing = false;
-      this.dumping = false;
-    }
-    // what fibmgr believes installed and the dump did not show
-    this.routes.forEach((e) => {
-      const n = e.n;
-      if (n & N_AUDIT_BITS) e.n = n & ~N_AUDIT_BITS;
-      if (!r.ok || n & N_AUDITED || e.have === null) return;
-      if (e.q !== 0 || n & N_TOUCHED) {
-        r.unjudged++;
-        return;
-      }
-      const info = e.slot.info;
-      seen('missing', e, info.family, info.table, this.routes.prefixOf(e), null);
-      if (opts.repair) repairs.push([e, null]);
-    });
-    this.counters.audits++;
-    // VPP's truth becomes the installed state; the queue then makes it what zebra wants
-    for (const [e, vpp] of repairs) {
-      if (e.q !== 0) continue; // work arrived meanwhile: it decides
-      if (e.have !== vpp) {
-        this.sets.ref(vpp);
-        this.sets.unref(e.have);
-        if (e.have === null) this.installed++;
-        if (vpp === null) this.installed--;
-        e.have = vpp;
-      }
-      r.repaired++;
-      this.schedule(e);
-    }
-    for (const set of fresh) this.sets.dropUnused(set);
-    if (repairs.length) this.kick();
-    return finish();
+    this.schedule(e);
+    return true;
   }
 
   // --- backpressure, state, shutdown -----------------------------------------------------------
@@ -1121,8 +1041,8 @@ export class Reconciler implements RouteSink {
       lastResync: this.lastResync,
       stale: this.staleState(),
       lastErrors: [...this.lastErrors],
-      lastAudit: this.lastAudit,
-      auditChecked: this.dumping ? this.auditChecked : null,
+      lastAudit: this.fibAudit.last,
+      auditChecked: this.fibAudit.dumping ? this.fibAudit.checked : null,
       adopting: this.adopting ? this.adopting.installed : null,
     };
   }

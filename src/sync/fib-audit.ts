@@ -1,0 +1,137 @@
+// The audit: VPP's routes of our FIB source, dumped (streamed), against what fibmgr believes VPP
+// holds from it — missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
+// another API client under our source), different paths. Marks live in each route's Entry.n
+// (N_AUDITED: seen in the dump; N_TOUCHED: written while the dump ran, so not judged).
+import type { Family } from '../route/types.js';
+import type { Clock } from './clock.js';
+import type { PathSet, PathSets } from './path-sets.js';
+import type { AuditResult, DriftKind, ReconcilerCounters } from './reconciler-types.js';
+import type { Entry, RouteTable } from './route-table.js';
+import { N_AUDITED, N_AUDIT_BITS, N_TOUCHED } from './route-notes.js';
+import type { Pace, VppPort } from './vpp-port.js';
+
+export interface AuditHost {
+  readonly routes: RouteTable;
+  readonly sets: PathSets;
+  readonly port: VppPort;
+  readonly clock: Clock;
+  /** How the dump yields to zebra's changes. */
+  readonly pace: Pace;
+  readonly counters: ReconcilerCounters;
+  /** Why an audit cannot dump now, or null when it can. */
+  unready(): string | null;
+  /** Resolves once nothing waits to be written (or after `ms`). */
+  quiet(ms: number): Promise<void>;
+  /** A repair: VPP's view becomes the installed state and the queue takes over; false when work on the route came first. */
+  adoptHave(e: Entry, set: PathSet | null): boolean;
+  kick(): void;
+}
+
+export class FibAudit {
+  private running = false;
+  /** Set while the dump runs (writes completed meanwhile are marked, see written()). */
+  dumping = false;
+  /** Routes the dump under way has read. */
+  checked = 0;
+  last: AuditResult | null = null;
+
+  constructor(private readonly host: AuditHost) {}
+
+  /** A write completed: while the dump runs, that route's state moved under it. */
+  written(e: Entry): void {
+    if (this.dumping) e.n |= N_TOUCHED;
+  }
+
+  /**
+   * Dumps VPP's routes of our source (streamed) and compares each with what fibmgr believes VPP
+   * holds from it: missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
+   * another API client under our source), different paths. Routes with work under way (queued,
+   * in flight, retried) or written while the dump ran are not judged. With `repair`, VPP's view
+   * becomes what fibmgr believes, and the ordinary queue rewrites or removes what differs.
+   */
+  async run(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
+    const h = this.host;
+    const t0 = h.clock.now();
+    const maxDrift = opts.maxDrift ?? 20;
+    const r: AuditResult = { at: new Date(t0).toISOString(), ok: false, checked: 0, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, durationMs: 0, drift: [] };
+    const finish = (): AuditResult => {
+      r.durationMs = h.clock.now() - t0;
+      this.last = r;
+      return r;
+    };
+    if (this.running) {
+      r.error = 'an audit is already under way';
+      return finish();
+    }
+    this.running = true;
+    // A table being written is not worth auditing, and a full dump beside the writes slows them:
+    // the dump waits until zebra's changes are in VPP (at most quietWaitMs, default 10 min).
+    await h.quiet(opts.quietWaitMs ?? 600_000);
+    const unready = h.unready();
+    if (unready !== null) {
+      this.running = false;
+      r.error = unready;
+      return finish();
+    }
+    this.dumping = true;
+    this.checked = 0;
+    const seen = (kind: DriftKind, e: Entry | undefined, family: Family, table: number, prefix: string, vpp: PathSet | null) => {
+      r[kind]++;
+      h.counters.drift[kind]++;
+      if (r.drift.length < maxDrift) r.drift.push({ kind, family, table, prefix, vpp: vpp?.key ?? null, fibmgr: e?.have?.key ?? null });
+    };
+    const sets = new WeakMap<readonly object[], PathSet>();
+    const repairs: [Entry, PathSet | null][] = [];
+    /** Sets the dump interned that no route held: dropped again unless a repair takes them. */
+    const fresh: PathSet[] = [];
+    try {
+      await h.port.readOurs!((spec) => {
+        r.checked++;
+        this.checked++;
+        let set = sets.get(spec.paths);
+        if (set === undefined || !h.sets.isLive(set)) {
+          sets.set(spec.paths, (set = h.sets.intern(spec.paths)));
+          if (set.refs === 0) fresh.push(set);
+        }
+        const e = h.routes.lookup(spec.family, spec.table, spec.prefix, false);
+        if (e) e.n |= N_AUDITED;
+        if (e && (e.q !== 0 || e.n & N_TOUCHED)) {
+          r.unjudged++;
+          return;
+        }
+        if (!e || e.have === null) {
+          seen('extra', e, spec.family, spec.table, spec.prefix, set);
+          if (opts.repair) repairs.push([e ?? h.routes.lookup(spec.family, spec.table, spec.prefix, true), set]);
+        } else if (e.have !== set) {
+          seen('different', e, spec.family, spec.table, spec.prefix, set);
+          if (opts.repair) repairs.push([e, set]);
+        }
+      }, h.pace);
+      r.ok = true;
+    } catch (err) {
+      r.error = (err as Error).message;
+    } finally {
+      this.running = false;
+      this.dumping = false;
+    }
+    // what fibmgr believes installed and the dump did not show
+    h.routes.forEach((e) => {
+      const n = e.n;
+      if (n & N_AUDIT_BITS) e.n = n & ~N_AUDIT_BITS;
+      if (!r.ok || n & N_AUDITED || e.have === null) return;
+      if (e.q !== 0 || n & N_TOUCHED) {
+        r.unjudged++;
+        return;
+      }
+      const info = e.slot.info;
+      seen('missing', e, info.family, info.table, h.routes.prefixOf(e), null);
+      if (opts.repair) repairs.push([e, null]);
+    });
+    h.counters.audits++;
+    // VPP's truth becomes the installed state; the queue then makes it what zebra wants
+    for (const [e, vpp] of repairs) if (h.adoptHave(e, vpp)) r.repaired++;
+    for (const set of fresh) h.sets.dropUnused(set);
+    if (repairs.length) h.kick();
+    return finish();
+  }
+}
