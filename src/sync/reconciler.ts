@@ -14,43 +14,19 @@ import type { RouteReporter, RouteSink } from '../route/sink.js';
 import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
 import { realClock, type Clock, type Timer } from './clock.js';
-import { replayVerdict } from './stale-rule.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { formatPrefix, parsePrefix } from '../route/prefix.js';
 import { pathsKey } from './vpp-fields.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
 import { N_AUDIT_BITS, N_PENDING, N_QUEUED, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, TYPES, wireOf } from './route-notes.js';
 import { FibAudit } from './fib-audit.js';
+import { ResyncFsm } from './resync.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, Pace, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export { parseTableMap } from './translate.js';
-export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
-import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord, StaleState } from './reconciler-types.js';
-
-/**
- * A resync with zebra: 'replaying' until its first quiet period, then either done (the replay is
- * complete: what it did not confirm is swept) or 'stale-wait' (zebra restarted: unconfirmed routes
- * keep forwarding until refreshed, deleted, the stale time ends or the operator sweeps).
- */
-interface Resync {
-  session: number;
-  gen: number;
-  phase: 'replaying' | 'stale-wait';
-  startedAt: number;
-  writesAtStart: number;
-  grace: Timer | null;
-  /** Protocols of the routes this session's replay confirmed. */
-  protocols: Set<string>;
-  /** When routes first went unconfirmed (kept across sessions that follow each other). */
-  staleSince: number;
-  /** When the stale wait ends at the latest. */
-  deadline: number;
-  staleTimer: Timer | null;
-  /** Stale routes still held (stale-wait only). */
-  stale: number;
-  missing: string[];
-}
+export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord } from './reconciler-types.js';
+import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord } from './reconciler-types.js';
 
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
 type Cached = PathSet | SkipReason;
@@ -102,7 +78,6 @@ export class Reconciler implements RouteSink {
   private installed = 0;
   private gen = 0;
   private session: number | null = null;
-  private resync: Resync | null = null;
   private vppReady = false;
   private preparing: Promise<void> | null = null;
   /** Path sets of the adoption under way, by the array the port handed over. */
@@ -120,7 +95,6 @@ export class Reconciler implements RouteSink {
   private readonly pendingNhg = new Map<number, NexthopGroupEvent>();
   private writes = 0;
   private unmappableLogged = 0;
-  private lastResync: ReconcilerState['lastResync'] = null;
   private readonly lastErrors: ReconcilerState['lastErrors'] = [];
   readonly counters: ReconcilerCounters = {
     replaces: 0, removes: 0, acked: 0, errors: 0, retries: 0,
@@ -139,6 +113,8 @@ export class Reconciler implements RouteSink {
   };
   /** Set while an audit dumps VPP (complete() marks what it writes meanwhile). */
   private readonly fibAudit: FibAudit;
+  /** The zebra-session state machine: replaying, stale wait (resync.ts). */
+  private readonly resync: ResyncFsm;
   /** Route notifications to zebra (route-notes.ts). */
   private readonly notes: RouteNotes = new RouteNotes({
     gen: () => this.gen,
@@ -165,6 +141,19 @@ export class Reconciler implements RouteSink {
       staleTimeMs: opts.staleTimeMs ?? 120_000,
     };
     this.clock = opts.clock ?? realClock;
+    this.resync = new ResyncFsm({
+      routes: this.routes, clock: this.clock, log: this.log, graceMs: this.opts.resyncGraceMs, staleTimeMs: this.opts.staleTimeMs,
+      writes: () => this.writes,
+      desired: () => this.desired,
+      congested: () => this.paused,
+      sweep: (e) => this.setWant(e, null, 0, false),
+      counted: (swept, kept) => {
+        this.counters.swept += swept;
+        this.counters.keptUntouched += kept;
+      },
+      done: (r) => this.opts.onResyncDone?.(r),
+      kick: () => this.kick(),
+    });
     this.fibAudit = new FibAudit({
       routes: this.routes, sets: this.sets, port, clock: this.clock, pace: this.pace, counters: this.counters,
       unready: () => (!port.readOurs ? 'this VPP port cannot list our routes (dry run)' : this.stopping ? 'stopping' : !this.vppReady ? 'VPP is not ready' : null),
@@ -188,25 +177,12 @@ export class Reconciler implements RouteSink {
   // --- RouteSink -------------------------------------------------------------------------------
 
   sessionStart(sessionId: number): void {
-    const prev = this.resync;
     this.notes.detach();
-    prev?.grace?.cancel();
-    prev?.staleTimer?.cancel();
     this.session = sessionId;
     this.gen++;
     this.counters.resyncs++;
     this.unmappableLogged = 0;
-    const now = this.clock.now();
-    // A session that follows one still in its stale wait inherits its deadline: reconnecting
-    // does not stretch how long unconfirmed routes may forward.
-    const staleSince = prev ? prev.staleSince : now;
-    const deadline = prev ? prev.deadline : now + this.opts.staleTimeMs;
-    this.resync = {
-      session: sessionId, gen: this.gen, phase: 'replaying', startedAt: now, writesAtStart: this.writes, grace: null,
-      protocols: new Set(), staleSince, deadline, staleTimer: null, stale: 0, missing: [],
-    };
-    this.armGrace();
-    this.log.info({ session: sessionId, routes: this.desired, graceMs: this.opts.resyncGraceMs, staleTimeMs: this.opts.staleTimeMs }, 'zebra session up: resync started (routes the replay does not confirm are swept once it is complete, or when the stale time ends)');
+    this.resync.begin(sessionId, this.gen);
   }
 
   sessionEnd(sessionId: number, reason: string): void {
@@ -214,12 +190,7 @@ export class Reconciler implements RouteSink {
       this.session = null;
       this.notes.detach();
     }
-    const r = this.resync;
-    if (r?.session === sessionId && r.phase === 'replaying') {
-      r.grace?.cancel();
-      r.grace = null;
-      this.log.warn({ session: sessionId, reason, until: new Date(r.deadline).toISOString() }, 'zebra session ended during its replay: unconfirmed routes are kept until the next replay or the stale time ends');
-    }
+    this.resync.end(sessionId, reason);
   }
 
   apply(sessionId: number, events: RouteEvent[]): void {
@@ -229,7 +200,7 @@ export class Reconciler implements RouteSink {
       else if (ev.kind === 'nexthop-group' && ev.op === 'add' && ev.replaced && (ev.resolved || ev.unusable)) this.onGroupChange(ev);
       else if (ev.kind === 'error' && ev.route) this.onUnusable(ev);
     }
-    if (this.resync?.session === sessionId && this.resync.phase === 'replaying') this.armGrace();
+    this.resync.activity(sessionId);
     this.kick();
   }
 
@@ -255,11 +226,7 @@ export class Reconciler implements RouteSink {
   private onRoute(ev: RouteEventRoute, unusable = false): void {
     const table = vppTable(ev.table, this.opts.tableMap);
     const e = this.routes.lookup(ev.family, table, ev.prefix, ev.op === 'add' || unusable);
-    const r = this.resync;
-    if (r) {
-      (e?.slot.info ?? this.routes.tableInfo(ev.family, table)).seenGen = r.gen;
-      r.protocols.add(ev.protocol);
-    }
+    if (this.resync.active) this.resync.seen(e?.slot.info ?? this.routes.tableInfo(ev.family, table), ev.protocol);
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
     e.zt = ev.table;
@@ -358,8 +325,7 @@ export class Reconciler implements RouteSink {
   /** `nhg`: the group the route names; a route that wants nothing leaves its group's list. */
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean): void {
     if (confirm) {
-      const r = this.resync;
-      if (r !== null && r.phase === 'stale-wait' && e.gen < r.gen && e.want !== null && --r.stale === 0) this.clock.after(0, () => this.staleConfirmed());
+      this.resync.confirmed(e);
       e.gen = this.gen;
     }
     this.byGroup.set(e, ps === null ? 0 : nhg);
@@ -745,118 +711,11 @@ export class Reconciler implements RouteSink {
     this.kick();
   }
 
-  // --- resync ----------------------------------------------------------------------------------
-
-  private armGrace(): void {
-    const r = this.resync;
-    if (!r || r.phase !== 'replaying') return;
-    r.grace?.cancel();
-    r.grace = this.clock.after(this.opts.resyncGraceMs, () => this.replayQuiet());
-  }
-
-  private armStaleTimer(): void {
-    const r = this.resync;
-    if (!r) return;
-    r.staleTimer?.cancel();
-    r.staleTimer = this.clock.after(Math.max(0, r.deadline - this.clock.now()), () => this.staleTimeUp());
-  }
-
-  /** Stale routes of a resync, in tables its replay mentioned; and those kept in tables it did not. */
-  private staleOf(r: Resync): { stale: Entry[]; refreshed: number; kept: number; untouched: Set<string>; byProto: Map<string, number> } {
-    let refreshed = 0;
-    let kept = 0;
-    const untouched = new Set<string>();
-    const stale: Entry[] = [];
-    const byProto = new Map<string, number>();
-    this.routes.forEach((e) => {
-      if (e.want === null) return;
-      if (e.gen >= r.gen) {
-        refreshed++;
-        return;
-      }
-      if (e.slot.info.seenGen !== r.gen) {
-        kept++;
-        untouched.add(e.slot.info.key);
-        return;
-      }
-      stale.push(e);
-      byProto.set(e.proto, (byProto.get(e.proto) ?? 0) + 1);
-    });
-    return { stale, refreshed, kept, untouched, byProto };
-  }
-
-  /** The replay went quiet for the grace period: sweep now if it is evidently complete, else wait. */
-  private replayQuiet(): void {
-    const r = this.resync;
-    if (!r || r.phase !== 'replaying') return;
-    r.grace = null;
-    // While the backlog holds the FPM socket, zebra's quiet is ours: wait for real quiet.
-    if (this.paused) return this.armGrace();
-    const found = this.staleOf(r);
-    const verdict = replayVerdict({ stale: found.byProto, replayed: r.protocols });
-    if (verdict.complete) return this.finishResync(r, found, 'replay complete');
-    if (this.clock.now() >= r.deadline) return this.finishResync(r, found, 'stale time ended');
-    r.phase = 'stale-wait';
-    r.stale = found.stale.length;
-    r.missing = verdict.missing;
-    this.armStaleTimer();
-    this.log.info({
-      session: r.session, stale: r.stale, refreshed: found.refreshed, missing: verdict.missing,
-      byProtocol: Object.fromEntries(found.byProto), until: new Date(r.deadline).toISOString(),
-    }, 'stale wait started: zebra\'s replay lacks whole protocols (zebra restarted?); unconfirmed routes keep forwarding until zebra refreshes or deletes them, or the stale time ends');
-    this.kick();
-  }
-
-  /** Every stale route was refreshed or deleted (as counted): recount, and end the wait if so. */
-  private staleConfirmed(): void {
-    const r = this.resync;
-    if (!r || r.phase !== 'stale-wait' || r.stale > 0) return;
-    const found = this.staleOf(r);
-    if (found.stale.length === 0) return this.finishResync(r, found, 'every stale route confirmed');
-    r.stale = found.stale.length;
-  }
-
-  private staleTimeUp(): void {
-    const r = this.resync;
-    if (!r) return;
-    r.staleTimer = null;
-    if (r.phase === 'replaying' && r.grace !== null) {
-      // zebra is still replaying: the quiet period decides, now with no time left to wait
-      r.deadline = this.clock.now();
-      return;
-    }
-    this.finishResync(r, this.staleOf(r), 'stale time ended');
-  }
+  // --- resync (resync.ts) ------------------------------------------------------------------------
 
   /** `fibmgr sweep`: the operator ends the wait now. Returns the routes swept, or null without a resync. */
   sweepNow(): { swept: number; kept: number } | null {
-    const r = this.resync;
-    if (!r) return null;
-    const found = this.staleOf(r);
-    this.finishResync(r, found, 'operator sweep');
-    return { swept: found.stale.length, kept: found.kept };
-  }
-
-  private finishResync(r: Resync, found: ReturnType<Reconciler['staleOf']>, why: string): void {
-    r.grace?.cancel();
-    r.staleTimer?.cancel();
-    this.resync = null;
-    const { stale, refreshed, kept, untouched } = found;
-    for (const e of stale) this.setWant(e, null, 0, false);
-    const swept = stale.length;
-    this.counters.swept += swept;
-    this.counters.keptUntouched += kept;
-    const now = this.clock.now();
-    const staleWaitMs = r.phase === 'stale-wait' ? Math.max(0, now - r.staleSince - this.opts.resyncGraceMs) : 0;
-    const durationMs = r.phase === 'stale-wait' ? Math.max(0, now - r.startedAt) : Math.max(0, now - r.startedAt - this.opts.resyncGraceMs);
-    const writes = this.writes - r.writesAtStart;
-    this.lastResync = { session: r.session, durationMs, refreshed, swept, kept, writes, staleWaitMs };
-    this.log.info({ session: r.session, why, refreshed, swept, kept, writes, durationMs, staleWaitMs, graceMs: this.opts.resyncGraceMs }, r.phase === 'stale-wait' ? 'stale wait ended: resync done' : 'resync done');
-    this.opts.onResyncDone?.(this.lastResync);
-    if (kept > 0) {
-      this.log.warn({ session: r.session, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
-    }
-    this.kick();
+    return this.resync.sweepNow();
   }
 
   private clearQueues(): void {
@@ -1004,17 +863,8 @@ export class Reconciler implements RouteSink {
     }
   }
 
-  private staleState(): StaleState | null {
-    const r = this.resync;
-    if (!r) return null;
-    return {
-      phase: r.phase, held: r.phase === 'stale-wait' ? r.stale : 0, since: new Date(r.staleSince).toISOString(),
-      until: new Date(r.deadline).toISOString(), missing: r.missing,
-    };
-  }
-
   private isIdle(): boolean {
-    return this.vppReady && this.backlog === 0 && this.retryTimers.size === 0 && this.resync === null && this.pendingNhg.size === 0;
+    return this.vppReady && this.backlog === 0 && this.retryTimers.size === 0 && !this.resync.active && this.pendingNhg.size === 0;
   }
 
   /** Resolves when nothing is pending: no backlog, no retries, no resync under way. */
@@ -1026,7 +876,7 @@ export class Reconciler implements RouteSink {
   state(): ReconcilerState {
     return {
       session: this.session,
-      resyncing: this.resync !== null,
+      resyncing: this.resync.active,
       vppReady: this.vppReady,
       ownership: this.ownership,
       routes: this.routes.size,
@@ -1038,8 +888,8 @@ export class Reconciler implements RouteSink {
       pathSets: this.sets.size,
       congested: this.paused,
       counters: this.counters,
-      lastResync: this.lastResync,
-      stale: this.staleState(),
+      lastResync: this.resync.last,
+      stale: this.resync.state(),
       lastErrors: [...this.lastErrors],
       lastAudit: this.fibAudit.last,
       auditChecked: this.fibAudit.dumping ? this.fibAudit.checked : null,
@@ -1066,9 +916,7 @@ export class Reconciler implements RouteSink {
    */
   async stop(opts: { flush?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.stopping = true;
-    this.resync?.grace?.cancel();
-    this.resync?.staleTimer?.cancel();
-    this.resync = null;
+    this.resync.stop();
     for (const [e, t] of this.retryTimers) {
       clearTimeout(t);
       e.q &= ~Q_RETRY;
