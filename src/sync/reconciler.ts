@@ -15,18 +15,18 @@ import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute
 import { GroupIndex } from './group-index.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import { PathSets, type PathSet } from './path-sets.js';
-import { formatPrefix, parsePrefix } from '../route/prefix.js';
 import { pathsKey } from './vpp-fields.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, RouteTable, type Entry, type TableInfo } from './route-table.js';
-import { N_AUDIT_BITS, N_PENDING, N_QUEUED, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, TYPES, wireOf } from './route-notes.js';
+import { N_AUDIT_BITS, N_PENDING, N_QUEUED, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, wireOf } from './route-notes.js';
 import { FibAudit } from './fib-audit.js';
 import { ResyncFsm } from './resync.js';
+import { SkipLog, explainRoute, routeOf } from './route-explain.js';
 import { isConnected, translatePaths, vppTable, type SkipReason } from './translate.js';
 import type { Ownership, Pace, VppPort, VppRouteSpec } from './vpp-port.js';
 
 export { parseTableMap } from './translate.js';
-export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord } from './reconciler-types.js';
-import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain, SkipRecord } from './reconciler-types.js';
+export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
+import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
 
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
 type Cached = PathSet | SkipReason;
@@ -67,8 +67,8 @@ export class Reconciler implements RouteSink {
   private readonly tries = new Map<Entry, number>();
   /** The error of each route being retried (`fibmgr show route`); cleared with its tries. */
   private readonly retryErrors = new Map<Entry, string>();
-  /** Routes recently not installed, by "family|table|prefix": why, and what zebra sent (bounded). */
-  private readonly skips = new Map<string, SkipRecord>();
+  /** Routes recently not installed: why, and what zebra sent (bounded). */
+  private readonly skips = new SkipLog();
   /** Tables being created → routes waiting for them. */
   private readonly tableWaiters = new Map<TableInfo, Set<Entry>>();
   /** Translations by next-hop array; dropped when the interface map may have changed. */
@@ -243,7 +243,7 @@ export class Reconciler implements RouteSink {
     if (typeof t === 'string') {
       this.notes.note(e);
       this.counters.skipped[t]++;
-      this.noteSkip(ev, table, t);
+      this.skips.note(ev, table, t);
       if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
         const fields = { route: `${table} ${ev.prefix}`, zebraTable: ev.table, reason: t, nexthops: ev.nexthops };
         if (this.unmappableLogged++ < 200) this.log.warn(fields, 'route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)');
@@ -252,7 +252,7 @@ export class Reconciler implements RouteSink {
       this.setWant(e, null, 0, true);
       return;
     }
-    if (this.skips.size > 0) this.skips.delete(`${ev.family}|${table}|${ev.prefix}`);
+    this.skips.forget(ev.family, table, ev.prefix);
     this.setWant(e, t, ev.nhg ?? 0, true);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
     if (e.want === e.have && (e.q & Q_SENDING) === 0) this.notes.note(e);
@@ -265,8 +265,7 @@ export class Reconciler implements RouteSink {
   private onUnusable(ev: ErrorEvent): void {
     const r = ev.route!;
     this.counters.skipped['unusable-message']++;
-    this.skips.delete(`${r.family}|${vppTable(r.table, this.opts.tableMap)}|${r.prefix}`);
-    this.noteSkip({ ...r, kind: 'route', metric: 0, nhg: null, nexthops: [] } as RouteEventRoute, vppTable(r.table, this.opts.tableMap), `unusable-message: ${ev.what}: ${ev.reason}`);
+    this.skips.note({ ...r, kind: 'route', metric: 0, nhg: null, nexthops: [] } as RouteEventRoute, vppTable(r.table, this.opts.tableMap), `unusable-message: ${ev.what}: ${ev.reason}`);
     // zebra did speak of the route (its table and protocol count for the resync as any message's)
     this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, protocolId: r.protocolId, metric: 0, nhg: null, nexthops: [] }, r.op === 'add');
   }
@@ -748,20 +747,13 @@ export class Reconciler implements RouteSink {
 
   // --- one route, for the operator ---------------------------------------------------------------
 
-  private noteSkip(ev: RouteEventRoute, table: number, reason: string): void {
-    const key = `${ev.family}|${table}|${ev.prefix}`;
-    this.skips.delete(key);
-    if (this.skips.size >= 4096) this.skips.delete(this.skips.keys().next().value!);
-    this.skips.set(key, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
-  }
-
   /**
    * `fibmgr show route`: a prefix (any spelling, an address without a length is a host route) in
    * zebra's table `zebraTable`: what fibmgr knows of it and what VPP holds there (one lookup).
    */
   async showRoute(text: string, zebraTable: number): Promise<RouteExplain & { zebraTable: number; vpp: { source: number; ours: boolean; paths: string } | null | string }> {
-    const p = parsePrefix(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`, true);
-    const prefix = formatPrefix(p.family, p.bytes, p.len);
+    const p = routeOf(text);
+    const prefix = p.prefix;
     const table = vppTable(zebraTable, this.opts.tableMap);
     const out = this.explain(p.family, table, prefix);
     let vpp: { source: number; ours: boolean; paths: string } | null | string;
@@ -794,30 +786,7 @@ export class Reconciler implements RouteSink {
   /** What fibmgr knows of one route: zebra's version, the paths wanted and installed, pending work, errors. */
   explain(family: Family, table: number, prefix: string): RouteExplain {
     const e = this.routes.lookup(family, table, prefix, false);
-    const skipped = this.skips.get(`${family}|${table}|${prefix}`) ?? null;
-    const n = e?.n ?? 0;
-    const zebra = e && e.zt >= 0 && (e.want !== null || skipped === null)
-      ? { protocol: e.proto, protocolId: n & 0xff, table: e.zt, type: TYPES[(n >> 8) & 0xff]!, nhg: e.nhg || null }
-      : null;
-    let state = 'unknown';
-    if (e) {
-      if (e.q & Q_RETRY) state = 'retrying';
-      else if (e.q & Q_SENDING) state = 'in-flight';
-      else if (e.q & (Q_ADD | Q_DEL)) state = 'queued';
-      else if (e.want !== e.have) state = 'waiting-for-table';
-      else if (e.want !== null) state = 'in-sync';
-    }
-    if (state === 'unknown' && skipped) state = 'not-installed';
-    return {
-      family, table, prefix, zebra,
-      wants: e?.want?.key ?? null,
-      installed: e?.have?.key ?? null,
-      state,
-      attempts: e ? this.tries.get(e) ?? 0 : 0,
-      lastError: e ? this.retryErrors.get(e) ?? null : null,
-      skipped: e?.want ? null : skipped,
-      notifyPending: (n & N_PENDING) !== 0,
-    };
+    return explainRoute(family, table, prefix, e, this.skips.get(family, table, prefix), e ? this.tries.get(e) ?? 0 : 0, e ? this.retryErrors.get(e) ?? null : null);
   }
 
   // --- audit: VPP against what fibmgr believes it installed (fib-audit.ts) ----------------------
