@@ -1,5 +1,5 @@
-// vpp: a standalone client library for VPP's binary API over its unix socket, plus a simulator
-// that speaks the same protocol. Knows nothing of FPM or fibmgr's routes.
+// vpp: a standalone client library for VPP's binary API over its unix socket. Knows nothing of
+// FPM or fibmgr's routes. The simulator that speaks the same protocol is apart: src/vpp/sim/index.ts.
 //
 //   const vpp = new VppClient({ socketPath: '/run/vpp/api.sock', messages,      // generated defs
 //     required: [messages.ip_route_add_del], optional: [messages.ip_route_add_del_v2], logger });
@@ -28,7 +28,5 @@ export {
 export type { MessageDef, VppLogger } from './client/types.js';
 export { LATENCY_BUCKETS, type RequestStat } from './client/request-stats.js';
 export { retvalName, retval, RETVAL } from './errors.js';
-export { VppSim, recordedMessageTable, type VppSimOptions, type SimInterface, type SimLcpPair, type RejectFn } from './sim/server.js';
-export { SimFib, makePath, parsePrefix, formatPrefix, SRC_API, SRC_CLI, type FibEntry, type FibSource } from './sim/fib.js';
 export { VppEncodeError, VppDecodeError } from './codec/runtime.js';
 // The generated definitions: import { messages, ip_route_add_del, ... } from 'src/vpp/gen/index.js'.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { get, parseMetrics, runCli, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import { makePath } from '../../src/vpp/index.js';
+import { makePath } from '../../src/vpp/sim/index.js';
 import type { VppSim } from '../../src/vpp/sim/server.js';
 
 const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');

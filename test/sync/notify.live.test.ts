@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import { VppSim } from '../../src/vpp/index.js';
+import { VppSim } from '../../src/vpp/sim/index.js';
 
 const FRR10 = FRRS[2];
 const FRR103 = FRRS[1];

@@ -1,7 +1,7 @@
 // Hand-written definitions in the shape of the generated ones (src/vpp/gen), for the client and
 // simulator tests: they keep those tests independent of the generator's output.
 import type { MessageDef } from '../../src/vpp/index.js';
-import { makePath, parsePrefix } from '../../src/vpp/index.js';
+import { makePath, parsePrefix } from '../../src/vpp/sim/index.js';
 
 function def<T>(
   name: string,

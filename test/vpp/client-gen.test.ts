@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppClient, VppSim, VppRetvalError } from '../../src/vpp/index.js';
+import { VppClient, VppRetvalError } from '../../src/vpp/index.js';
+import { VppSim } from '../../src/vpp/sim/index.js';
 import * as m from '../../src/vpp/gen/index.js';
 import { VppEncodeError } from '../../src/vpp/codec/runtime.js';
 

@@ -63,7 +63,8 @@ test('the messages the client writes itself match the recorded bytes', async () 
   const net = await import('node:net');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { VppClient, recordedMessageTable } = await import('../../src/vpp/index.js');
+  const { VppClient } = await import('../../src/vpp/index.js');
+  const { recordedMessageTable } = await import('../../src/vpp/sim/index.js');
   const { encodeSockclntCreate, encodeSockclntCreateReply } = await import('../../src/vpp/client/handshake.js');
   const t = JSON.parse(readFileSync(new URL('../../../shared/vpp/transcripts/connect.json', import.meta.url), 'utf8'));
   const hex = (name: string) => t.frames.find((f: any) => f.msg.startsWith(name)).hex as string;

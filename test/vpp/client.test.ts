@@ -4,17 +4,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  VppClient,
-  VppSim,
-  VppCrcMismatchError,
-  VppDisconnectedError,
-  VppRetvalError,
-  VppTimeoutError,
-  recordedMessageTable,
-  makePath,
-  type VppClientOptions,
-} from '../../src/vpp/index.js';
+import { VppClient, VppCrcMismatchError, VppDisconnectedError, VppRetvalError, VppTimeoutError, type VppClientOptions } from '../../src/vpp/index.js';
+import { VppSim, recordedMessageTable, makePath } from '../../src/vpp/sim/index.js';
 import { encodeSockclntCreateReply } from '../../src/vpp/client/handshake.js';
 import { frame } from '../../src/vpp/transport/frame.js';
 import * as d from './client-defs.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppSim, makePath, parsePrefix, SRC_API, SRC_CLI } from '../../src/vpp/index.js';
+import { VppSim, makePath, parsePrefix, SRC_API, SRC_CLI } from '../../src/vpp/sim/index.js';
 import { FrameReader, frame } from '../../src/vpp/transport/frame.js';
 import { encodeSockclntCreate, writeName } from '../../src/vpp/client/handshake.js';
 

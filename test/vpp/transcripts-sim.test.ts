@@ -18,7 +18,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppSim } from '../../src/vpp/index.js';
+import { VppSim } from '../../src/vpp/sim/index.js';
 import { FrameReader, frame } from '../../src/vpp/transport/frame.js';
 
 const dir = new URL('../../../shared/vpp/transcripts/', import.meta.url);
