@@ -86,3 +86,32 @@ test('the periodic audit repairs drift by itself, and logs it', { timeout: 90_00
     await sim.stop();
   }
 });
+
+test('an audit asked for during a 100k-route replay finishes and repairs nothing wrongly', { timeout: 120_000 }, async () => {
+  const { netlinkNhg } = await import('../../bench/lib/fpm-stream.js');
+  const { connect } = await import('node:net');
+  const { sim, d, fpmPort, httpPort } = await startSimDaemon('audit-replay', ['--resync-grace', '1', '--audit-interval', '0']);
+  try {
+    await d.waitLog('listening for zebra FPM');
+    await until('VPP ready', () => d.lines.some((l) => /VPP ready/.test(String(l.msg))), 20_000);
+    const stream = netlinkNhg(100_000, 4);
+    const zebra = connect(fpmPort, '127.0.0.1');
+    await new Promise<void>((r) => zebra.once('connect', () => r()));
+    zebra.on('data', () => undefined); // notifications come back
+    zebra.write(stream);
+    // as soon as the replay is under way
+    await until('the replay to begin', () => sim.routeOps.add > 0, 30_000);
+    const during = await cli(httpPort, '--json');
+    const r = JSON.parse(during.stdout);
+    assert.equal(r.ok, true, during.stdout);
+    assert.deepEqual([r.missing, r.extra, r.different, r.repaired], [0, 0, 0, 0]);
+    await until('all 100k routes in VPP', () => sim.fib.countBySource().get(simSource(sim, 'fibmgr')!) === 100_000, 60_000);
+    const after = await cli(httpPort);
+    assert.equal(after.status, 0, after.stdout);
+    assert.match(after.stdout, /100,000 routes of fibmgr's source in VPP checked/);
+    zebra.destroy();
+  } finally {
+    await d.stop();
+    await sim.stop();
+  }
+});
