@@ -81,7 +81,7 @@ export async function runDaemon(config: Config): Promise<void> {
   let port: VppPort;
   if (config.dryRun) {
     log.info({}, 'dry run: no VPP; every request that would be sent is logged');
-    port = new DryRunPort(log, ifmap, linuxIfindex);
+    port = new DryRunPort(log, (messages as unknown as Record<string, MessageDef>).ip_route_add_del_v2!, ifmap, linuxIfindex);
   } else {
     const defs = messages as unknown as Record<string, MessageDef>;
     const clientOpts = {

@@ -1,11 +1,17 @@
-// --dry-run: a VPP port with no VPP. Every request that would be sent is one log line (message
-// name and fields as they would be encoded) and succeeds, so the whole pipeline — decoding,
-// translation, coalescing, resync — runs exactly as it would against VPP.
+// --dry-run: a VPP port with no VPP. Every route write is encoded by the encoder production uses
+// (route-request.ts, the same bytes VppAdapter sends), read back by the generated decoder and
+// logged as that message's fields, one line each; it succeeds, so the whole pipeline — decoding,
+// translation, coalescing, resync, the write protocol — runs exactly as it would against VPP.
 import type { Logger } from '../log.js';
 import type { Family } from '../route/types.js';
+import type { MessageDef } from '../vpp/index.js';
 import type { InterfaceMapEntry } from './vpp-adapter.js';
-import { deleteFields, routeFields } from './vpp-fields.js';
-import type { Done, Ownership, VppPort, VppRouteSpec, AdoptSink } from './vpp-port.js';
+import { routeRequestDef, type RouteRequest } from './route-request.js';
+import { formatV4 } from './route-table.js';
+import { pathFields } from './vpp-fields.js';
+import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface DryRunCounts {
   replace: number;
@@ -22,9 +28,19 @@ export class DryRunPort implements VppPort {
   private readonly vppNames = new Map<number, string | number>();
   private readonly tables = new Set<string>();
 
-  /** Mapped interfaces get stand-in sw_if_index values 1, 2, … (there is no VPP to ask). */
-  constructor(logger: Logger, interfaceMap: InterfaceMapEntry[] = [], linuxIfindex?: (name: string) => number | undefined) {
+  private readonly def: ReturnType<typeof routeRequestDef>;
+  private readonly pathCache = new WeakMap<readonly VppPath[], Buffer>();
+  private readonly req: RouteRequest = { client_index: 0, context: 0, is_add: true, table: 0, prefix: '', len: 0, src: 0, paths: EMPTY };
+  private written: Written = () => {};
+  private done: number[] = [];
+
+  /**
+   * `routeMessage`: the generated ip_route_add_del_v2, whose bytes production sends. Mapped
+   * interfaces get stand-in sw_if_index values 1, 2, … (there is no VPP to ask).
+   */
+  constructor(logger: Logger, routeMessage: MessageDef, interfaceMap: InterfaceMapEntry[] = [], linuxIfindex?: (name: string) => number | undefined) {
     this.log = logger.child({ component: 'dry-run' });
+    this.def = routeRequestDef(routeMessage);
     let next = 1;
     for (const e of interfaceMap) {
       const ifindex = typeof e.linux === 'number' ? e.linux : linuxIfindex?.(e.linux);
@@ -53,18 +69,46 @@ export class DryRunPort implements VppPort {
     this.log.info({ request: 'ip_table_add_del', fields: { is_add: true, table: { table_id: table, is_ip6: family === 6 } } }, `would create VPP table ${table} (IPv${family})`);
   }
 
-  replace(route: VppRouteSpec, done: Done): void {
-    this.counts.replace++;
-    const fields = { is_add: true, is_multipath: false, route: routeFields(route) };
-    const via = route.paths.map((p) => `${p.kind === 'normal' ? p.gateway ?? 'dev' : p.kind}${p.swIfIndex !== 0xffffffff ? ` ${this.vppNames.get(p.swIfIndex) ?? `sw_if_index ${p.swIfIndex}`}` : ''}`).join(', ');
-    this.log.info({ request: 'ip_route_add_del_v2', table: route.table, prefix: route.prefix, fields }, `would add ${route.table} ${route.prefix} via ${via}`);
-    queueMicrotask(() => done(null));
+  readonly room = Infinity;
+
+  onWritten(cb: Written): void {
+    this.written = cb;
   }
 
-  remove(family: Family, table: number, prefix: string, done: Done): void {
-    this.counts.remove++;
-    this.log.info({ request: 'ip_route_add_del_v2', family, table, prefix, fields: { is_add: false, is_multipath: false, route: deleteFields(table, prefix) } }, `would delete ${table} ${prefix}`);
-    queueMicrotask(() => done(null));
+  flush(): void {}
+
+  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
+    const r = this.req;
+    r.is_add = paths !== null;
+    r.table = table;
+    r.prefix = prefix;
+    r.len = len;
+    let bytes: Buffer = EMPTY;
+    if (paths) {
+      bytes = this.pathCache.get(paths) ?? this.def.pathBytes(paths.map(pathFields));
+      this.pathCache.set(paths, bytes);
+    }
+    r.paths = bytes;
+    const wire = this.def.encode(0, r);
+    const { route, is_add, is_multipath } = this.def.decode(wire, 0, wire.length) as { route: Record<string, unknown>; is_add: boolean; is_multipath: boolean };
+    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
+    const fields = { request: 'ip_route_add_del_v2', bytes: wire.length, table, prefix: text, fields: { is_add, is_multipath, route } };
+    if (paths) {
+      this.counts.replace++;
+      const via = paths.map((p) => `${p.kind === 'normal' ? p.gateway ?? 'dev' : p.kind}${p.swIfIndex !== 0xffffffff ? ` ${this.vppNames.get(p.swIfIndex) ?? `sw_if_index ${p.swIfIndex}`}` : ''}`).join(', ');
+      this.log.info(fields, `would add ${table} ${text} via ${via}`);
+    } else {
+      this.counts.remove++;
+      this.log.info({ ...fields, family }, `would delete ${table} ${text}`);
+    }
+    // acknowledged as VPP would, after the event loop's turn
+    if (this.done.push(token) === 1) {
+      queueMicrotask(() => {
+        const tokens = this.done;
+        this.done = [];
+        for (const t of tokens) this.written(t, null);
+      });
+    }
   }
 
   interfaceFor(linuxIfindex: number): number | undefined {

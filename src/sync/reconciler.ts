@@ -161,7 +161,7 @@ export class Reconciler implements RouteSink {
       adoptHave: (e, set) => this.adoptHave(e, set),
       kick: () => this.kick(),
     });
-    port.onWritten?.(this.writtenBound);
+    port.onWritten(this.writtenBound);
     port.onReconnect(() => void this.prepareVpp(false));
     port.onDisconnect((reason) => {
       this.vppReady = false;
@@ -448,7 +448,7 @@ export class Reconciler implements RouteSink {
       }
       // The pump runs late in the event loop's turn: batched writes would wait for the end of
       // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
-      if (this.writes !== writes) this.port.flush?.();
+      if (this.writes !== writes) this.port.flush();
     }
     if (this.notes.size > 0) this.notes.report();
     this.checkDrain();
@@ -477,10 +477,9 @@ export class Reconciler implements RouteSink {
     }
   }
 
-  /** The port takes more writes now (ports without `room` always do; the window bounds them). */
+  /** The port takes more writes now (the window bounds them too). */
   private hasRoom(): boolean {
-    const room = this.port.room;
-    return room === undefined || room > 0;
+    return this.port.room > 0;
   }
 
   private send(e: Entry, ps: PathSet | null): void {
@@ -493,14 +492,7 @@ export class Reconciler implements RouteSink {
     const info = e.slot.info;
     if (ps) this.counters.replaces++;
     else this.counters.removes++;
-    if (this.port.write) {
-      this.port.write(token, info.family, info.table, e.a, e.slot.len, ps ? ps.paths : null);
-      return;
-    }
-    const done = (err: Error | null) => this.written(token, err);
-    const prefix = this.routes.prefixOf(e);
-    if (ps) this.port.replace({ family: info.family, table: info.table, prefix, paths: ps.paths as VppRouteSpec['paths'] }, done);
-    else this.port.remove(info.family, info.table, prefix, done);
+    this.port.write(token, info.family, info.table, e.a, e.slot.len, ps ? ps.paths : null);
   }
 
   private written(token: number, err: Error | null): void {

@@ -9,7 +9,7 @@ import { routeRequestDef, type RouteRequest } from './route-request.js';
 import { readRouteHead, type RouteHead } from './route-details.js';
 
 const EMPTY = Buffer.alloc(0);
-import type { Done, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
+import type { Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -269,30 +269,6 @@ export class VppAdapter implements VppPort {
     return (this.fast[name] ??= routeRequestDef(this.def(name)));
   }
 
-  replace(route: VppRouteSpec, done: Done): void {
-    const v2 = this.ownership.mode === 'source';
-    const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
-    let paths = this.pathCache.get(route.paths);
-    if (!paths) {
-      try {
-        paths = def.pathBytes(route.paths.map(pathFields));
-      } catch (err) {
-        queueMicrotask(() => done(err as Error));
-        return;
-      }
-      this.pathCache.set(route.paths, paths);
-    }
-    const fields: RouteRequest = { is_add: true, table: route.table, prefix: route.prefix, src: this.ownership.sourceId ?? 0, paths };
-    this.sendFast(def, fields, done);
-  }
-
-  remove(family: Family, table: number, prefix: string, done: Done): void {
-    void family;
-    const v2 = this.ownership.mode === 'source';
-    const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
-    this.sendFast(def, { is_add: false, table, prefix, src: this.ownership.sourceId ?? 0, paths: EMPTY }, done);
-  }
-
   /** One request object for every write(): the client reads it during the call only. */
   private readonly req: RouteRequest = { client_index: 0, context: 0, is_add: true, table: 0, prefix: '', len: 0, src: 0, paths: EMPTY };
   private written: Written = () => {};
@@ -340,14 +316,6 @@ export class VppAdapter implements VppPort {
     r.paths = bytes;
     this.sent++;
     this.c.requestAckTo(def, r, token, this.ackTo);
-  }
-
-  private sendFast(def: MessageDef<RouteRequest, unknown>, fields: RouteRequest, done: Done): void {
-    this.sent++;
-    this.c.requestAck(def, fields, (err) => {
-      this.answered++;
-      done(err);
-    });
   }
 
   interfaceFor(linuxIfindex: number): number | undefined {

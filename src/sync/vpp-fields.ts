@@ -63,13 +63,6 @@ export function routeFields(spec: VppRouteSpec, src?: number): RouteFields {
   return r;
 }
 
-/** The `route` of a delete: prefix and table only. */
-export function deleteFields(table: number, prefix: string, src?: number): RouteFields {
-  const r: RouteFields = { table_id: table, stats_index: 0, prefix, n_paths: 0, paths: [] };
-  if (src !== undefined) r.src = src;
-  return r;
-}
-
 function isZeroAddress(a: string | undefined): boolean {
   return a === undefined || a === '0.0.0.0' || a === '::';
 }

@@ -36,7 +36,6 @@ export interface Ownership {
   sourceId?: number;
 }
 
-export type Done = (err: Error | null) => void;
 /** Completion of VppPort.write: the token given to it, and null or the error. */
 export type Written = (token: number, err: Error | null) => void;
 
@@ -66,21 +65,18 @@ export interface VppPort {
   prepare(adopt: AdoptSink): Promise<{ ownership: Ownership; installed: number }>;
   /** Creates a VPP table (idempotent on VPP's side). */
   ensureTable(family: Family, table: number): Promise<void>;
-  /** Installs or replaces (is_multipath=0) a route. Pipelined: many may be in flight. */
-  replace(route: VppRouteSpec, done: Done): void;
-  /** Deletes one of our routes. */
-  remove(family: Family, table: number, prefix: string, done: Done): void;
   /**
-   * Optional bulk form of replace (paths given) and remove (null), allocating nothing per route:
-   * an IPv4 prefix as its network int32 and length, an IPv6 one as its text; the outcome goes
-   * with `token` to the callback given to onWritten. With it, `room` says how many writes can go
-   * out now (more would wait in a queue, costing memory, not speed).
+   * The one way routes are written: installs or replaces (is_multipath=0) a route (paths given)
+   * or deletes one of ours (null), allocating nothing per route — an IPv4 prefix as its network
+   * int32 and length, an IPv6 one as its text. Pipelined: the outcome goes with `token` to the
+   * callback given to onWritten. `room` says how many writes can go out now (more would wait in
+   * a queue, costing memory, not speed).
    */
-  write?(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void;
-  onWritten?(cb: Written): void;
-  readonly room?: number;
-  /** Optional: sends the writes made so far now (else they go at the end of this event-loop turn). */
-  flush?(): void;
+  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void;
+  onWritten(cb: Written): void;
+  readonly room: number;
+  /** Sends the writes made so far now (else they go at the end of this event-loop turn). */
+  flush(): void;
   /**
    * Optional (audits): what VPP holds from our FIB source now, streamed route by route (equal path
    * sets as one array). Rejects when it cannot be told: the API source, or VPP not connected.

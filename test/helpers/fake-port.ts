@@ -1,7 +1,10 @@
-// Fake VPP ports for reconciler tests: replace()/remove() (FakePort) and the bulk token write()
-// path VppAdapter takes (BulkFakePort). Completions run on setImmediate, or when released.
+// Fake VPP ports for reconciler tests, on the one write protocol VppAdapter speaks (tokens, room,
+// flush): FakePort takes any number of writes at once, BulkFakePort only `capacity` (the rest wait
+// in the reconciler). Completions run on setImmediate, or when released.
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import type { AdoptSink, Done, Ownership, VppPort, VppRouteSpec, VppPath, Written } from '../../src/sync/vpp-port.js';
+import type { AdoptSink, Ownership, VppPort, VppRouteSpec, VppPath, Written } from '../../src/sync/vpp-port.js';
+
+type Done = (err: Error | null) => void;
 import { formatV4 } from '../../src/sync/route-table.js';
 import type { Family } from '../../src/route/types.js';
 
@@ -35,11 +38,26 @@ export class FakePort implements VppPort {
   async ensureTable(family: Family, table: number) {
     this.tables.push(`${family}|${table}`);
   }
-  replace(route: VppRouteSpec, done: Done): void {
-    this.finish({ op: 'replace', key: `${route.table}|${route.prefix}`, paths: pathsKey(route.paths) }, done, { ...route, paths: [...route.paths] });
+  /** Writes it takes at once (room); more wait in the reconciler. */
+  capacity = Infinity;
+  flushes = 0;
+  maxInflight = 0;
+  private writtenCb: Written = () => {};
+  onWritten(cb: Written): void {
+    this.writtenCb = cb;
   }
-  remove(_family: Family, table: number, prefix: string, done: Done): void {
-    this.finish({ op: 'remove', key: `${table}|${prefix}` }, done);
+  get room(): number {
+    return Math.max(0, this.capacity - this.inflight);
+  }
+  flush(): void {
+    this.flushes++;
+  }
+  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
+    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
+    const done = (err: Error | null) => this.writtenCb(token, err);
+    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family, table, prefix: text, paths: [...paths] });
+    else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
+    this.maxInflight = Math.max(this.maxInflight, this.inflight);
   }
   protected finish(op: Op, done: Done, spec?: VppRouteSpec): void {
     this.ops.push(op);
@@ -96,28 +114,7 @@ export class FakePort implements VppPort {
   }
 }
 
-/** The same port taking the bulk path, as VppAdapter does: write() with tokens, room, flush. */
+/** The same port with room for 1,000 writes at a time: the rest wait in the reconciler. */
 export class BulkFakePort extends FakePort {
-  /** Writes it takes at once (room); more wait in the reconciler. */
-  capacity = 1000;
-  flushes = 0;
-  maxInflight = 0;
-  private writtenCb: Written = () => {};
-  onWritten(cb: Written): void {
-    this.writtenCb = cb;
-  }
-  get room(): number {
-    return Math.max(0, this.capacity - this.inflight);
-  }
-  flush(): void {
-    this.flushes++;
-  }
-  write(token: number, _family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
-    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
-    const done = (err: Error | null) => this.writtenCb(token, err);
-    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family: _family, table, prefix: text, paths: [...paths] });
-    else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
-    this.maxInflight = Math.max(this.maxInflight, this.inflight);
-  }
+  override capacity = 1000;
 }
-
