@@ -14,7 +14,6 @@ export class NotifyWriter implements RouteReporter {
   private pos = 0;
   private scheduled = false;
   private readonly roomCbs: (() => void)[] = [];
-  readonly sent = { offload: 0, failed: 0 };
 
   constructor(private readonly socket: Socket, private readonly highWater = 1 << 20) {
     socket.on('drain', () => this.room());
@@ -29,8 +28,6 @@ export class NotifyWriter implements RouteReporter {
     if (this.full) return false;
     if (this.pos > CHUNK - MAX_NOTIFICATION_LEN) this.flush();
     this.pos = writeRouteNotification(this.buf, this.pos, family, v4, v6, len, table, protocol, rtmType(type), installed ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED);
-    if (installed) this.sent.offload++;
-    else this.sent.failed++;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {

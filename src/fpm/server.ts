@@ -293,11 +293,6 @@ export class FpmServer {
     this.opts.sink.attachReporter(s.id, s.notifier);
   }
 
-  /** Notifications sent on the current session, by kind. */
-  get notified(): { offload: number; failed: number } | null {
-    return this.current?.notifier?.sent ?? null;
-  }
-
   /** Logs the messages of this piece that could not be used: once per kind a session at warn. */
   private noteUnusable(s: Session, events: RouteEvent[]): void {
     s.errorsSeen = s.decoder.stats.errors;
