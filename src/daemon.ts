@@ -12,11 +12,10 @@ import { Progress } from './ops/progress.js';
 import { DryRunPort } from './sync/dry-run-port.js';
 import { DryRunSink } from './sync/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
-import { OPTIONAL, REQUIRED, VppAdapter, parseInterfaceMap } from './sync/vpp-adapter.js';
+import { OPTIONAL, REQUIRED, VppAdapter, parseInterfaceMap, sysIfindex } from './sync/vpp-adapter.js';
 import type { VppPort } from './sync/vpp-port.js';
 import { VppClient, VppCrcMismatchError, type MessageDef } from './vpp/index.js';
 import { messages } from './vpp/gen/index.js';
-import { readFileSync } from 'node:fs';
 import { parseListenAddr } from './config/options.js';
 import { countingSink, newEventCounts } from './ops/event-counts.js';
 import { VppLink } from './ops/vpp-link.js';
@@ -26,14 +25,6 @@ import { SystemdNotifier } from './ops/systemd-notify.js';
 import type { OpsSources } from './ops/sources.js';
 import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
-
-function linuxIfindex(name: string): number | undefined {
-  try {
-    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-}
 
 /** Connects to VPP, retrying with backoff while it is not there yet (fibmgr may start first). */
 async function connectVpp(client: VppClient, config: Config, log: Logger, stopping: () => boolean): Promise<void> {
@@ -81,7 +72,7 @@ export async function runDaemon(config: Config): Promise<void> {
   let port: VppPort;
   if (config.dryRun) {
     log.info({}, 'dry run: no VPP; every request that would be sent is logged');
-    port = new DryRunPort(log, (messages as unknown as Record<string, MessageDef>).ip_route_add_del_v2!, ifmap, linuxIfindex);
+    port = new DryRunPort(log, (messages as unknown as Record<string, MessageDef>).ip_route_add_del_v2!, ifmap, sysIfindex);
   } else {
     const defs = messages as unknown as Record<string, MessageDef>;
     const clientOpts = {
@@ -94,7 +85,7 @@ export async function runDaemon(config: Config): Promise<void> {
     client = new VppClient({ ...clientOpts, window: config.vppWindow, logger: log.child({ component: 'vpp-client' }) });
     // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
     const auditClient = () => new VppClient({ ...clientOpts, window: 16, reconnect: false, logger: log.child({ component: 'vpp-audit-client' }) });
-    port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, linuxIfindex, auditClient });
+    port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient });
   }
   const vppLink = new VppLink(client, config.dryRun ? null : config.vppSock);
   const events = newEventCounts();

@@ -54,7 +54,8 @@ export interface VppAdapterOptions {
   linuxIfindex?: (name: string) => number | undefined;
 }
 
-function sysIfindex(name: string): number | undefined {
+/** A Linux interface's ifindex in fibmgr's own network namespace, by name (/sys/class/net). */
+export function sysIfindex(name: string): number | undefined {
   try {
     return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
   } catch {
