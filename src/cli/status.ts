@@ -1,31 +1,15 @@
 // `fibmgr status`: GET /state from a running fibmgr and print it for a human.
-import { request } from 'node:http';
-import { parseListenAddr } from '../config/options.js';
+import { opsRequest } from './ops-client.js';
 import type { StateDoc } from '../ops/state.js';
 
-export function fetchState(addr: string, timeoutMs = 5000): Promise<StateDoc> {
-  const at = parseListenAddr(addr);
-  if (!at) return Promise.reject(new Error('the metrics server is off (--metrics-addr off): nothing to ask'));
-  // A wildcard listen address is reached through loopback.
-  const host = at.host === '0.0.0.0' ? '127.0.0.1' : at.host === '::' ? '::1' : at.host;
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port: at.port, path: '/state', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`http://${addr}/state answered ${res.statusCode}`));
-        try {
-          resolve(JSON.parse(body) as StateDoc);
-        } catch (e) {
-          reject(new Error(`http://${addr}/state did not answer JSON: ${(e as Error).message}`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+export async function fetchState(addr: string, timeoutMs = 5000): Promise<StateDoc> {
+  const { status, body } = await opsRequest(addr, 'GET', '/state', timeoutMs);
+  if (status !== 200) throw new Error(`http://${addr}/state answered ${status}`);
+  try {
+    return JSON.parse(body) as StateDoc;
+  } catch (e) {
+    throw new Error(`http://${addr}/state did not answer JSON: ${(e as Error).message}`);
+  }
 }
 
 const n = (x: number) => x.toLocaleString('en-US');

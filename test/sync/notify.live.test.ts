@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
+import { until } from '../helpers/daemon.js';
 import { VppSim } from '../../src/vpp/sim/index.js';
 
 const FRR10 = FRRS[2];
@@ -35,13 +36,6 @@ function zebraView(lab: Lab, family: 'ip' | 'ipv6'): Record<string, string> {
   return out;
 }
 
-async function until(what: string, cond: () => boolean, ms: number, detail: () => unknown): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(detail())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test(`${FRR10.name}, --asic-offload=notify_on_offload: zebra learns what VPP holds (offloaded, failed, then offloaded once accepted)`, { timeout: 120_000 }, async (t) => {
   const why = labUnavailable(FRR10.root);
