@@ -6,12 +6,10 @@ import type { Logger } from '../log.js';
 import type { Family } from '../route/types.js';
 import type { MessageDef } from '../vpp/index.js';
 import type { InterfaceMapEntry } from './vpp-adapter.js';
-import { routeRequestDef, type RouteRequest } from './route-request.js';
+import { RouteWrites } from './route-request.js';
 import { formatV4 } from './route-table.js';
-import { pathFields } from './vpp-fields.js';
 import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';
 
-const EMPTY = Buffer.alloc(0);
 
 export interface DryRunCounts {
   replace: number;
@@ -28,9 +26,7 @@ export class DryRunPort implements VppPort {
   private readonly vppNames = new Map<number, string | number>();
   private readonly tables = new Set<string>();
 
-  private readonly def: ReturnType<typeof routeRequestDef>;
-  private readonly pathCache = new WeakMap<readonly VppPath[], Buffer>();
-  private readonly req: RouteRequest = { client_index: 0, context: 0, is_add: true, table: 0, prefix: '', len: 0, src: 0, paths: EMPTY };
+  private readonly writes: RouteWrites;
   private written: Written = () => {};
   private done: number[] = [];
 
@@ -40,7 +36,7 @@ export class DryRunPort implements VppPort {
    */
   constructor(logger: Logger, routeMessage: MessageDef, interfaceMap: InterfaceMapEntry[] = [], linuxIfindex?: (name: string) => number | undefined) {
     this.log = logger.child({ component: 'dry-run' });
-    this.def = routeRequestDef(routeMessage);
+    this.writes = new RouteWrites(routeMessage);
     let next = 1;
     for (const e of interfaceMap) {
       const ifindex = typeof e.linux === 'number' ? e.linux : linuxIfindex?.(e.linux);
@@ -78,19 +74,15 @@ export class DryRunPort implements VppPort {
   flush(): void {}
 
   write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
-    const r = this.req;
-    r.is_add = paths !== null;
-    r.table = table;
-    r.prefix = prefix;
-    r.len = len;
-    let bytes: Buffer = EMPTY;
-    if (paths) {
-      bytes = this.pathCache.get(paths) ?? this.def.pathBytes(paths.map(pathFields));
-      this.pathCache.set(paths, bytes);
+    let wire: Buffer;
+    try {
+      wire = this.writes.def.encode(0, this.writes.request(table, prefix, len, paths, 0));
+    } catch (err) {
+      // what VppAdapter would answer: the write fails, the reconciler logs it and retries
+      queueMicrotask(() => this.written(token, err as Error));
+      return;
     }
-    r.paths = bytes;
-    const wire = this.def.encode(0, r);
-    const { route, is_add, is_multipath } = this.def.decode(wire, 0, wire.length) as { route: Record<string, unknown>; is_add: boolean; is_multipath: boolean };
+    const { route, is_add, is_multipath } = this.writes.def.decode(wire, 0, wire.length) as { route: Record<string, unknown>; is_add: boolean; is_multipath: boolean };
     const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
     const fields = { request: 'ip_route_add_del_v2', bytes: wire.length, table, prefix: text, fields: { is_add, is_multipath, route } };
     if (paths) {

@@ -8,6 +8,8 @@
 import type { MessageDef } from '../vpp/index.js';
 import { VppEncodeError, writePrefix } from '../vpp/codec/runtime.js';
 import { parseV6 } from './route-table.js';
+import { pathFields } from './vpp-fields.js';
+import type { VppPath } from './vpp-port.js';
 
 export const PATH_BYTES = 167;
 
@@ -114,3 +116,38 @@ export function writeIp6Prefix(b: Buffer, o: number, s: string): boolean {
 
 /** Scratch words for parseV6 (one route at a time). */
 const W6 = new Int32Array(4);
+
+const NO_PATHS: Buffer = Buffer.alloc(0);
+
+/**
+ * One route write at a time as a request of `def` (from routeRequestDef): the request object is
+ * reused (a client reads it during its call only) and a path array's bytes are encoded once.
+ * VppAdapter and the dry run write through it, so both send the same bytes.
+ */
+export class RouteWrites {
+  readonly def: ReturnType<typeof routeRequestDef>;
+  private readonly pathCache = new WeakMap<readonly VppPath[], Buffer>();
+  private readonly req: RouteRequest = { client_index: 0, context: 0, is_add: true, table: 0, prefix: '', len: 0, src: 0, paths: NO_PATHS };
+
+  constructor(gen: MessageDef) {
+    this.def = routeRequestDef(gen);
+  }
+
+  /** The request for a replace (paths) or delete (null); throws when the paths cannot be encoded. */
+  request(table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null, src: number): RouteRequest {
+    let bytes: Buffer = NO_PATHS;
+    if (paths !== null) {
+      const cached = this.pathCache.get(paths);
+      if (cached) bytes = cached;
+      else this.pathCache.set(paths, (bytes = this.def.pathBytes(paths.map(pathFields))));
+    }
+    const r = this.req;
+    r.is_add = paths !== null;
+    r.table = table;
+    r.prefix = prefix;
+    r.len = len;
+    r.src = src;
+    r.paths = bytes;
+    return r;
+  }
+}

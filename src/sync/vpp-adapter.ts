@@ -4,11 +4,10 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Family } from '../route/types.js';
 import type { MessageDef, VppClient } from '../vpp/index.js';
-import { pathFields, specFromDetails } from './vpp-fields.js';
-import { routeRequestDef, type RouteRequest } from './route-request.js';
+import { specFromDetails } from './vpp-fields.js';
+import { RouteWrites, type RouteRequest } from './route-request.js';
 import { readRouteHead, type RouteHead } from './route-details.js';
 
-const EMPTY = Buffer.alloc(0);
 import type { Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
@@ -263,15 +262,13 @@ export class VppAdapter implements VppPort {
    * Encoded paths per path array: the reconciler shares one array among all routes with the
    * same next hops, so paths are encoded (by the generated codec, with its checks) once per set.
    */
-  private pathCache = new WeakMap<readonly VppPath[], Buffer>();
-  private fast: Record<string, ReturnType<typeof routeRequestDef>> = {};
+  /** Route writes as ip_route_add_del(_v2) requests, by message. */
+  private routeWrites: Record<string, RouteWrites> = {};
 
-  private fastDef(name: 'ip_route_add_del' | 'ip_route_add_del_v2') {
-    return (this.fast[name] ??= routeRequestDef(this.def(name)));
+  private writesOf(name: 'ip_route_add_del' | 'ip_route_add_del_v2'): RouteWrites {
+    return (this.routeWrites[name] ??= new RouteWrites(this.def(name)));
   }
 
-  /** One request object for every write(): the client reads it during the call only. */
-  private readonly req: RouteRequest = { client_index: 0, context: 0, is_add: true, table: 0, prefix: '', len: 0, src: 0, paths: EMPTY };
   private written: Written = () => {};
   private readonly ackTo = (token: number, err: Error | null): void => {
     this.answered++;
@@ -292,31 +289,16 @@ export class VppAdapter implements VppPort {
 
   write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
     void family;
-    const v2 = this.ownership.mode === 'source';
-    const def = this.fastDef(v2 ? 'ip_route_add_del_v2' : 'ip_route_add_del');
-    let bytes: Buffer = EMPTY;
-    if (paths !== null) {
-      const cached = this.pathCache.get(paths);
-      if (cached) bytes = cached;
-      else {
-        try {
-          bytes = def.pathBytes(paths.map(pathFields));
-        } catch (err) {
-          queueMicrotask(() => this.written(token, err as Error));
-          return;
-        }
-        this.pathCache.set(paths, bytes);
-      }
+    const w = this.writesOf(this.ownership.mode === 'source' ? 'ip_route_add_del_v2' : 'ip_route_add_del');
+    let r: RouteRequest;
+    try {
+      r = w.request(table, prefix, len, paths, this.ownership.sourceId ?? 0);
+    } catch (err) {
+      queueMicrotask(() => this.written(token, err as Error));
+      return;
     }
-    const r = this.req;
-    r.is_add = paths !== null;
-    r.table = table;
-    r.prefix = prefix;
-    r.len = len;
-    r.src = this.ownership.sourceId ?? 0;
-    r.paths = bytes;
     this.sent++;
-    this.c.requestAckTo(def, r, token, this.ackTo);
+    this.c.requestAckTo(w.def, r, token, this.ackTo);
   }
 
   interfaceFor(linuxIfindex: number): number | undefined {
