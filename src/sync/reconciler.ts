@@ -581,12 +581,13 @@ export class Reconciler implements RouteSink {
   }
 
   /** A timer on the reconciler's clock that stop() clears. */
-  private later(ms: number, fn: () => void): void {
+  private later(ms: number, fn: () => void): Timer {
     const t = this.clock.after(ms, () => {
       this.timers.delete(t);
       fn();
     });
     this.timers.add(t);
+    return t;
   }
 
   private releaseTable(info: TableInfo): void {
@@ -763,16 +764,20 @@ export class Reconciler implements RouteSink {
   }
 
   /** Resolves once nothing waits to be written (or after `maxMs`, or when stopping). */
-  private async quiet(maxMs: number): Promise<void> {
-    const end = this.clock.now() + maxMs;
-    while (this.backlog > 0 && !this.stopping && this.clock.now() < end) {
-      await new Promise<void>((resolve) => {
-        let done = false;
-        const go = () => { if (!done) { done = true; resolve(); } };
-        this.later(Math.max(0, Math.min(1000, end - this.clock.now())), go);
-        this.pace.whenFree(go);
-      });
-    }
+  private quiet(maxMs: number): Promise<void> {
+    if (this.backlog === 0 || this.stopping || maxMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let done = false;
+      const go = () => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        this.timers.delete(timer);
+        resolve();
+      };
+      const timer = this.later(maxMs, go);
+      this.pace.whenFree(go);
+    });
   }
 
   /** What fibmgr knows of one route: zebra's version, the paths wanted and installed, pending work, errors. */
