@@ -6,7 +6,7 @@
 import type { RouteReporter } from '../route/sink.js';
 import type { RouteEventRoute, RouteType } from '../route/types.js';
 import { Fifo } from './fifo.js';
-import { Q_RETRY, Q_SENDING, parseV6, type Entry } from './route-table.js';
+import { Q_RETRY, Q_SENDING, parseV6, writeV6Words, type Entry } from './route-table.js';
 
 // Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
 /** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
@@ -33,13 +33,7 @@ const v6Scratch = new Uint8Array(16);
 /** An IPv6 route's network as 16 bytes (a scratch array: the reporter copies it at once). */
 function v6Bytes(prefix: string): Uint8Array {
   parseV6(prefix, v6Words);
-  for (let i = 0; i < 4; i++) {
-    const w = v6Words[i]!;
-    v6Scratch[4 * i] = w >>> 24;
-    v6Scratch[4 * i + 1] = (w >>> 16) & 255;
-    v6Scratch[4 * i + 2] = (w >>> 8) & 255;
-    v6Scratch[4 * i + 3] = w & 255;
-  }
+  writeV6Words(v6Words, v6Scratch, 0);
   return v6Scratch;
 }
 

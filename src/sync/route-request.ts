@@ -7,7 +7,7 @@
 // definition (a test compares them), so the client treats it as that message.
 import type { MessageDef } from '../vpp/index.js';
 import { VppEncodeError, writePrefix } from '../vpp/codec/runtime.js';
-import { parseV6 } from './route-table.js';
+import { parseV6, writeV6Words } from './route-table.js';
 import { pathFields } from './vpp-fields.js';
 import type { VppPath } from './vpp-port.js';
 
@@ -102,14 +102,7 @@ export function writeIp6Prefix(b: Buffer, o: number, s: string): boolean {
   const len = parseV6(s, W6);
   if (len < 0) return false;
   b[o] = 1;
-  for (let k = 0; k < 4; k++) {
-    const x = W6[k]!;
-    const p = o + 1 + 4 * k;
-    b[p] = x >>> 24;
-    b[p + 1] = (x >>> 16) & 255;
-    b[p + 2] = (x >>> 8) & 255;
-    b[p + 3] = x & 255;
-  }
+  writeV6Words(W6, b, o + 1);
   b[o + 17] = len;
   return true;
 }

@@ -367,6 +367,18 @@ export class V4Map extends ProbeMap {
  * "hex:hex::hex/len" → the address as four big-endian int32 words in w, and the length; -1 for
  * any other text (an IPv4-mapped tail, say), with w undefined.
  */
+/** Four address words (as parseV6 leaves them) as 16 bytes at `off`. */
+export function writeV6Words(w: Int32Array, out: Uint8Array, off: number): void {
+  for (let k = 0; k < 4; k++) {
+    const x = w[k]!;
+    const p = off + 4 * k;
+    out[p] = x >>> 24;
+    out[p + 1] = (x >>> 16) & 255;
+    out[p + 2] = (x >>> 8) & 255;
+    out[p + 3] = x & 255;
+  }
+}
+
 export function parseV6(s: string, w: Int32Array): number {
   const slash = s.lastIndexOf('/');
   if (slash < 0 || s.length - slash < 2 || s.length - slash > 4) return -1;
