@@ -83,16 +83,13 @@ export class FibAudit {
     const sets = new WeakMap<readonly object[], PathSet>();
     const repairs: [Entry, PathSet | null][] = [];
     /** Sets the dump interned that no route held: dropped again unless a repair takes them. */
-    const fresh: PathSet[] = [];
+    const fresh = new Set<PathSet>();
     try {
       await h.port.readOurs!((spec) => {
         r.checked++;
         this.checked++;
-        let set = sets.get(spec.paths);
-        if (set === undefined || !h.sets.isLive(set)) {
-          sets.set(spec.paths, (set = h.sets.intern(spec.paths)));
-          if (set.refs === 0) fresh.push(set);
-        }
+        const set = h.sets.internOnce(spec.paths, sets);
+        if (set.refs === 0) fresh.add(set);
         const e = h.routes.lookup(spec.family, spec.table, spec.prefix, false);
         if (e) e.n |= N_AUDITED;
         if (e && (e.q !== 0 || e.n & N_TOUCHED)) {

@@ -25,6 +25,16 @@ export class PathSets {
     return s;
   }
 
+  /**
+   * intern() for callers that hand equal sets over as one array (a dump's paths): each array is
+   * keyed once, through `cache`. Takes no reference.
+   */
+  internOnce(paths: readonly VppPath[], cache: WeakMap<readonly object[], PathSet>): PathSet {
+    let s = cache.get(paths);
+    if (s === undefined || !this.isLive(s)) cache.set(paths, (s = this.intern(paths)));
+    return s;
+  }
+
   ref(s: PathSet | null): PathSet | null {
     if (s) s.refs++;
     return s;

@@ -252,7 +252,8 @@ export class Reconciler implements RouteSink {
       this.setWant(e, null, 0, true);
       return;
     }
-    this.skips.forget(ev.family, table, ev.prefix);
+    // a route left out had no entry wanting anything: only such a route may be in the skip log
+    if (e.want === null) this.skips.forget(ev.family, table, ev.prefix);
     this.setWant(e, t, ev.nhg ?? 0, true);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
     if (e.want === e.have && (e.q & Q_SENDING) === 0) this.notes.note(e);
@@ -511,13 +512,7 @@ export class Reconciler implements RouteSink {
     if (e.n & N_PENDING) this.notes.note(e);
     if (!err) {
       this.counters.acked++;
-      if (e.have !== sent) {
-        this.sets.ref(sent);
-        this.sets.unref(e.have);
-        if (e.have === null) this.installed++;
-        if (sent === null) this.installed--;
-        e.have = sent;
-      }
+      this.setHave(e, sent);
       this.tries.delete(e);
       this.retryErrors.delete(e);
     } else if (err.name === 'VppDisconnectedError' || !this.port.connected || !this.vppReady || this.stopping) {
@@ -670,12 +665,8 @@ export class Reconciler implements RouteSink {
     a.installed++;
     const e = this.routes.lookup(spec.family, spec.table, spec.prefix, true);
     // the port hands equal path sets over as one array: intern (and key) each once
-    let set = this.adoptSets.get(spec.paths);
-    if (set === undefined || !this.sets.isLive(set)) this.adoptSets.set(spec.paths, (set = this.sets.intern(spec.paths)));
-    const ps = this.sets.ref(set)!;
-    if (e.have === null) this.installed++;
-    else this.sets.unref(e.have);
-    e.have = ps;
+    const ps = this.sets.internOnce(spec.paths, this.adoptSets);
+    this.setHave(e, ps);
     // At start fibmgr does not know zebra's table yet: keep VPP's routes until zebra's first
     // replay confirms or sweeps them (zebra's replay may already be streaming in: a route it
     // mentioned is its, not VPP's). After a VPP reconnect zebra's table is known.
@@ -795,15 +786,19 @@ export class Reconciler implements RouteSink {
   /** An audit's repair: VPP's view becomes the installed state; the queue then makes it what zebra wants. */
   private adoptHave(e: Entry, vpp: PathSet | null): boolean {
     if (e.q !== 0) return false; // work arrived meanwhile: it decides
-    if (e.have !== vpp) {
-      this.sets.ref(vpp);
-      this.sets.unref(e.have);
-      if (e.have === null) this.installed++;
-      if (vpp === null) this.installed--;
-      e.have = vpp;
-    }
+    this.setHave(e, vpp);
     this.schedule(e);
     return true;
+  }
+
+  /** What VPP holds from fibmgr for this route, with the set references and the count kept right. */
+  private setHave(e: Entry, ps: PathSet | null): void {
+    if (e.have === ps) return;
+    this.sets.ref(ps);
+    this.sets.unref(e.have);
+    if (e.have === null) this.installed++;
+    if (ps === null) this.installed--;
+    e.have = ps;
   }
 
   // --- backpressure, state, shutdown -----------------------------------------------------------

@@ -10,22 +10,38 @@ import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
 const SKIPS_KEPT = 4096;
 
 export class SkipLog {
-  private readonly m = new Map<string, SkipRecord>();
+  /** By VPP table and family (table × 8 + family), then prefix: no key string made per route. */
+  private readonly byTable = new Map<number, Map<string, SkipRecord>>();
+  private size = 0;
 
   note(ev: RouteEventRoute, table: number, reason: string): void {
-    const key = `${ev.family}|${table}|${ev.prefix}`;
-    this.m.delete(key);
-    if (this.m.size >= SKIPS_KEPT) this.m.delete(this.m.keys().next().value!);
-    this.m.set(key, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
+    const key = table * 8 + ev.family;
+    let m = this.byTable.get(key);
+    if (!m) this.byTable.set(key, (m = new Map()));
+    if (m.delete(ev.prefix)) this.size--;
+    if (this.size >= SKIPS_KEPT) this.evictOne();
+    m.set(ev.prefix, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
+    this.size++;
   }
 
   /** The route is installable again. */
   forget(family: Family, table: number, prefix: string): void {
-    if (this.m.size > 0) this.m.delete(`${family}|${table}|${prefix}`);
+    if (this.size > 0 && this.byTable.get(table * 8 + family)?.delete(prefix)) this.size--;
   }
 
   get(family: Family, table: number, prefix: string): SkipRecord | null {
-    return this.m.get(`${family}|${table}|${prefix}`) ?? null;
+    return this.byTable.get(table * 8 + family)?.get(prefix) ?? null;
+  }
+
+  /** The oldest record of the largest table goes (the bound is on the whole log). */
+  private evictOne(): void {
+    let big: Map<string, SkipRecord> | undefined;
+    for (const m of this.byTable.values()) if (!big || m.size > big.size) big = m;
+    const first = big?.keys().next();
+    if (big && first && !first.done) {
+      big.delete(first.value);
+      this.size--;
+    }
   }
 }
 
