@@ -62,7 +62,7 @@ export class FpmSessionDecoder {
   /** route key → the group id it waits for. */
   private readonly pendingByKey = new Map<string, number>();
   private out: RouteEvent[] = [];
-  private sentBy: FpmSender = 'unknown';
+  private protobuf = false;
 
   constructor(opts: FpmSessionDecoderOptions = {}) {
     this.weights = new WeightConvention(opts.weights ?? 'auto');
@@ -86,13 +86,13 @@ export class FpmSessionDecoder {
   }
 
   /**
-   * Which zebra module this session is, as far as its messages tell: dplane_fpm_nl once a nexthop
-   * message, an RTA_NH_ID or an rtm_protocol other than 0, 2 and 11 appears (the legacy module
-   * writes only 2 and 11, see netlink/weights.ts); protobuf once a protobuf frame does. Only
-   * dplane_fpm_nl reads what is sent back (route notifications, FRR 8.5 and later).
+   * Which zebra module this session is, as far as its messages tell: dplane_fpm_nl by the evidence
+   * the weight convention goes by (netlink/weights.ts: a nexthop message, an RTA_NH_ID, an
+   * rtm_protocol other than 0, 2 and 11); protobuf once a protobuf frame comes. Only dplane_fpm_nl
+   * reads what is sent back (route notifications, FRR 8.5 and later).
    */
   get sender(): FpmSender {
-    return this.sentBy;
+    return this.protobuf ? 'protobuf' : this.weights.dplaneFpmNl ? 'dplane_fpm_nl' : 'unknown';
   }
 
   /** Routes waiting for a nexthop group. */
@@ -146,7 +146,7 @@ export class FpmSessionDecoder {
     this.stats.frames++;
     if (type === FPM_MSG_NETLINK) this.netlinkFrame(buf, start, end, at);
     else if (type === FPM_MSG_PROTOBUF) {
-      this.sentBy = 'protobuf';
+      this.protobuf = true;
       this.guard(at, () => this.route(decodeProtobufRoute(buf, start, end), at));
     } else this.out.push(this.error(at, `unknown FPM message type ${type}`, 'unknown-frame'));
   };
@@ -195,16 +195,9 @@ export class FpmSessionDecoder {
       if (type === RTM_NEWROUTE || type === RTM_DELROUTE) {
         // guard() inlined: a closure per route message is a measurable share of decoding
         try {
-          if (e - s >= RTMSG_LEN) {
-            const proto = buf[s + 5]!;
-            this.weights.routeProtocol(proto);
-            if (proto !== 0 && proto !== 2 && proto !== 11) this.sentBy = 'dplane_fpm_nl';
-          }
+          if (e - s >= RTMSG_LEN) this.weights.routeProtocol(buf[s + 5]!);
           const r = decodeRoute(buf, s, e, type, this.weights.convert);
-          if (r.kind === 'route' && r.nhg !== null) {
-            this.weights.routeNexthopId();
-            this.sentBy = 'dplane_fpm_nl';
-          }
+          if (r.kind === 'route' && r.nhg !== null) this.weights.routeNexthopId();
           this.route(r, off);
         } catch (err) {
           this.caught(off, err);
@@ -212,7 +205,6 @@ export class FpmSessionDecoder {
       } else if (type === RTM_NEWNEXTHOP || type === RTM_DELNEXTHOP) {
         this.guard(off, () => {
           this.weights.nexthopMessage();
-          this.sentBy = 'dplane_fpm_nl';
           this.nexthop(decodeNexthop(buf, s, e, type), off);
         });
       } else this.skip(messageName(type));

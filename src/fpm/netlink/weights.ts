@@ -25,6 +25,11 @@ export class WeightConvention {
     this.convert = mode === 'legacy' ? legacyWeight : kernelWeight;
   }
 
+  /** dplane_fpm_nl proved by the stream (whatever the mode): it reads route notifications back. */
+  get dplaneFpmNl(): boolean {
+    return this.evidence === 'kernel';
+  }
+
   /** The convention in force: the forced one, or what the evidence so far says. */
   get current(): 'kernel' | 'legacy' {
     return this.convert === legacyWeight ? 'legacy' : 'kernel';
@@ -36,10 +41,10 @@ export class WeightConvention {
 
   /** Before a route's next hops are read: its rtm_protocol. */
   routeProtocol(protocol: number): void {
-    if (this.mode !== 'auto' || this.evidence === 'kernel') return;
+    if (this.evidence === 'kernel') return;
     if (protocol === 11) {
       this.evidence = 'legacy';
-      this.convert = legacyWeight;
+      if (this.mode === 'auto') this.convert = legacyWeight;
     } else if (protocol !== 0 && protocol !== 2) this.proveKernel();
   }
 
@@ -48,8 +53,8 @@ export class WeightConvention {
   }
 
   private proveKernel(): void {
-    if (this.mode !== 'auto' || this.evidence === 'kernel') return;
+    if (this.evidence === 'kernel') return;
     this.evidence = 'kernel';
-    this.convert = kernelWeight;
+    if (this.mode === 'auto') this.convert = kernelWeight;
   }
 }
