@@ -56,16 +56,6 @@ await Promise.all([ask(sim, undefined, (m) => m === 'ready'), ask<{ ready: numbe
 
 const log = createLogger(process.env.SYNC_BENCH_LOG ?? 'warn');
 const rssBase = process.memoryUsage().rss;
-const client = new VppClient({
-  socketPath: sockPath,
-  messages: messages as any,
-  required: REQUIRED.map((n) => (messages as any)[n]),
-  optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean),
-  window: WINDOW,
-  reconnect: { minMs: 50, maxMs: 1000 },
-  logger: log,
-});
-await client.connect();
 const clientOpts = {
   socketPath: sockPath,
   messages: messages as any,
@@ -74,6 +64,8 @@ const clientOpts = {
   reconnect: { minMs: 50, maxMs: 1000 },
   logger: log,
 };
+const client = new VppClient({ ...clientOpts, window: WINDOW });
+await client.connect();
 const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: process.env.SYNC_BENCH_AUDIT_CONN === 'main' ? undefined : () => new VppClient({ ...clientOpts, window: 16 }) });
 const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE_MS, maxBacklog: 200_000, logger: log });
 await rec.start();
