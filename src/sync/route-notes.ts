@@ -5,7 +5,7 @@
 // a queue holds each route at most once (N_QUEUED) until the pump looks at it.
 import type { RouteReporter } from '../route/sink.js';
 import type { RouteEventRoute, RouteType } from '../route/types.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../vpp/fifo.js';
 import { Q_RETRY, Q_SENDING, parseV6, writeV6Words, type Entry } from './route-table.js';
 
 // Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).

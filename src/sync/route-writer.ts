@@ -1,0 +1,362 @@
+// The writer: moves each route's `have` towards its `want` through the VPP port. Work is queued
+// per route, so changes coalesce; deletes are held a moment for a following add (held-deletes.ts).
+// Writes are pipelined up to a window, each tracked by a token rather than a closure; a refused
+// write is retried with backoff (write-retries.ts); a table is created before its first route
+// (table-maker.ts). The backlog is bounded: past it the FPM socket is not read until it drains
+// (congested / onDrain).
+import type { Logger } from '../log.js';
+import { Fifo } from '../vpp/fifo.js';
+import type { Clock, Timer } from './clock.js';
+import type { PathSet } from './path-sets.js';
+import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
+import { HeldDeletes } from './held-deletes.js';
+import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
+import type { RouteState } from './route-state.js';
+import { TableMaker } from './table-maker.js';
+import { WriteRetries } from './write-retries.js';
+import type { Pace, VppPort } from './vpp-port.js';
+
+export interface WriterOptions {
+  window: number;
+  deleteHoldMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  maxBacklog: number;
+}
+
+export interface WriterHost {
+  /** VPP is prepared (adopted) and may be written to. */
+  ready(): boolean;
+  /** A write of `e` completed (either way), before its outcome is applied. */
+  written(e: Entry): void;
+  /** End of every pump: the moment to send what the pump's writes owe (route notifications). */
+  pumped(): void;
+  /** The backlog or the retries changed: whoever waits for idleness may look. */
+  settled(): void;
+}
+
+export class RouteWriter {
+  /**
+   * Routes whose wanted set differs from VPP's, in arrival order; an entry taken off the queue
+   * just loses its Q_ADD bit and its slot is skipped when reached (no search, no hash).
+   */
+  private readonly addQ = new Fifo<Entry>();
+  private addCount = 0;
+  private readonly dels = new HeldDeletes();
+  private delTimer: NodeJS.Timeout | null = null;
+  inflight = 0;
+  /** Writes sent so far. */
+  writes = 0;
+  /**
+   * Writes in flight by token: the entry and the set sent. The port hands the token back, so a
+   * write needs no closure or object of its own, which would mostly live long enough (a window's
+   * round trip) to be promoted to the old generation and pile up there until a full GC.
+   */
+  private readonly flightEntry: (Entry | undefined)[] = [];
+  private readonly flightSet: (PathSet | null)[] = [];
+  private readonly freeTokens: number[] = [];
+  private readonly retries: WriteRetries;
+  private readonly tables: TableMaker;
+  /** Timers of table-creation retries and others on the clock: cleared on stop. */
+  private readonly timers = new Set<Timer>();
+  private pumpScheduled = false;
+  private paused = false;
+  stopping = false;
+  private readonly drainCbs: (() => void)[] = [];
+  /** An audit's dump waits while zebra's changes are pending (VppPort.readOurs). */
+  private readonly freeWaiters: (() => void)[] = [];
+  readonly pace: Pace = {
+    busy: () => this.backlog > 0 && !this.stopping,
+    whenFree: (cb) => {
+      this.freeWaiters.push(cb);
+      this.checkDrain();
+    },
+  };
+  private readonly pumpBound = () => this.pump();
+
+  constructor(
+    private readonly port: VppPort,
+    private readonly state: RouteState,
+    private readonly opts: WriterOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly counters: ReconcilerCounters,
+    private readonly host: WriterHost,
+  ) {
+    port.onWritten((token, err) => this.onWritten(token, err));
+    this.retries = new WriteRetries(opts, log, counters, (e) => {
+      this.schedule(e);
+      this.kick();
+    });
+    this.tables = new TableMaker(port, log, {
+      live: () => this.host.ready() && this.port.connected && !this.stopping,
+      stopping: () => this.stopping,
+      delay: (n) => this.retries.delay(n),
+      later: (ms, fn) => this.later(ms, fn),
+      release: (e) => this.schedule(e),
+      kick: () => this.kick(),
+    });
+  }
+
+  get lastErrors(): ReconcilerState['lastErrors'] {
+    return this.retries.last;
+  }
+
+  get backlog(): number {
+    return this.addCount + this.dels.size + this.tables.parked + this.inflight;
+  }
+
+  get congested(): boolean {
+    return this.paused;
+  }
+
+  /** Slots the add queue holds, dead ones included (what compaction bounds). */
+  get queueSlots(): number {
+    return this.addQ.size;
+  }
+
+  get retrying(): number {
+    return this.retries.size;
+  }
+
+  /** Failed attempts of the route being retried, and VPP's last answer. */
+  retryOf(e: Entry): { tries: number; error: string | null } {
+    return this.retries.of(e);
+  }
+
+  onDrain(cb: () => void): void {
+    this.drainCbs.push(cb);
+  }
+
+  /** A new wish replaces the one that kept failing. */
+  wantChanged(e: Entry): void {
+    this.retries.cancel(e);
+    this.schedule(e);
+  }
+
+  /** Queues what `e` needs (a write, a held delete), or drops it from the queues when nothing. */
+  schedule(e: Entry): void {
+    const q = e.q;
+    if (q & (Q_SENDING | Q_RETRY)) return; // completion / retry re-checks
+    if (e.want === e.have) {
+      if (q & Q_ADD) this.addCount--;
+      if (q & Q_DEL) this.dels.cancel(e);
+      e.q = 0;
+      this.state.dropIfEmpty(e);
+      return;
+    }
+    if (e.want === null) {
+      if (q & Q_ADD) this.addCount--;
+      if ((q & Q_DEL) === 0) this.dels.hold(e, Date.now() + this.opts.deleteHoldMs);
+      e.q = Q_DEL;
+    } else {
+      if (q & Q_DEL) this.dels.cancel(e);
+      e.q = Q_ADD;
+      if ((q & Q_ADD) === 0) {
+        this.addQ.push(e);
+        this.addCount++;
+        // Slots of entries taken off the queue (an add flipped to a delete) stay until the pump
+        // passes them; with VPP away it does not, so a flapping route would grow the queue.
+        if (this.addQ.size > 2 * this.addCount + 1024) this.compactAddQ();
+      }
+    }
+  }
+
+  /** The queue without dead slots or repeats: at most one slot per distinct route. */
+  private compactAddQ(): void {
+    const kept: Entry[] = [];
+    this.addQ.retain((e) => {
+      if ((e.q & Q_ADD) === 0 || e.q & Q_MARK) return false;
+      e.q |= Q_MARK;
+      kept.push(e);
+      return true;
+    });
+    for (const e of kept) e.q &= ~Q_MARK;
+    this.addCount = kept.length;
+  }
+
+  /** Drops every queued write (a new VPP session's diff, or stopping, redoes what is needed). */
+  clearQueues(): void {
+    this.addQ.drain((e) => {
+      e.q &= ~Q_ADD;
+    });
+    this.addCount = 0;
+    this.dels.clear((e) => {
+      e.q &= ~Q_DEL;
+    });
+  }
+
+  /** A new VPP session: retries and table creations of the old one end (its diff redoes them). */
+  resetSession(): void {
+    this.tables.releaseAll();
+    this.retries.clear(true);
+  }
+
+  kick(): void {
+    if (!this.paused && this.backlog > this.opts.maxBacklog) {
+      this.paused = true;
+      this.log.info({ backlog: this.backlog, maxBacklog: this.opts.maxBacklog }, 'backlog full: FPM reading paused until VPP catches up');
+    }
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pumpBound);
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.host.ready() && this.port.connected && !this.stopping) {
+      const writes = this.writes;
+      const window = this.opts.window;
+      const q = this.addQ;
+      while (q.size > 0 && this.inflight < window && this.port.room > 0) {
+        const e = q.shift()!;
+        if ((e.q & Q_ADD) === 0) continue; // taken off the queue since
+        e.q &= ~Q_ADD;
+        this.addCount--;
+        if (e.want === null || e.want === e.have || e.q & Q_SENDING) continue;
+        const info = e.slot.info;
+        if (info.table !== 0 && !info.ready) {
+          this.tables.wait(info, e);
+          continue;
+        }
+        this.send(e, e.want);
+      }
+      const now = Date.now();
+      for (let d = this.dels.peek(); d !== null; d = this.dels.peek()) {
+        const [e, due] = d;
+        if (this.inflight >= window || this.port.room <= 0) break;
+        if (due > now) {
+          this.delTimer ??= setTimeout(() => {
+            this.delTimer = null;
+            this.kick();
+          }, due - now);
+          break;
+        }
+        this.dels.take(e);
+        e.q &= ~Q_DEL;
+        if (e.want !== null || e.have === null || e.q & Q_SENDING) continue;
+        this.send(e, null);
+      }
+      // The pump runs late in the event loop's turn: batched writes would wait for the end of
+      // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
+      if (this.writes !== writes) this.port.flush();
+    }
+    this.host.pumped();
+    this.checkDrain();
+  }
+
+  private send(e: Entry, ps: PathSet | null): void {
+    e.q |= Q_SENDING;
+    this.inflight++;
+    this.writes++;
+    const token = this.freeTokens.length > 0 ? this.freeTokens.pop()! : this.flightEntry.length;
+    this.flightEntry[token] = e;
+    this.flightSet[token] = ps;
+    const info = e.slot.info;
+    if (ps) this.counters.replaces++;
+    else this.counters.removes++;
+    this.port.write(token, info.family, info.table, e.a, e.slot.len, ps ? ps.paths : null);
+  }
+
+  private onWritten(token: number, err: Error | null): void {
+    const e = this.flightEntry[token]!;
+    const ps = this.flightSet[token]!;
+    this.flightEntry[token] = undefined;
+    this.flightSet[token] = null;
+    this.freeTokens.push(token);
+    this.complete(e, ps, err);
+  }
+
+  private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
+    this.inflight--;
+    e.q &= ~Q_SENDING;
+    this.host.written(e);
+    if (!err) {
+      this.counters.acked++;
+      this.state.have(e, sent);
+      this.retries.succeeded(e);
+    } else if (err.name === 'VppDisconnectedError' || !this.port.connected || !this.host.ready() || this.stopping) {
+      // Lost with the VPP session: the diff after the reconnect redoes it. Not rescheduled here,
+      // so that a session going down cannot spin the pump.
+      this.kick();
+      return;
+    } else {
+      // VPP refused this one route: retried later, the rest go on
+      this.retries.failed(e, `${e.slot.info.table} ${this.state.routes.prefixOf(e)}`, sent, err);
+    }
+    this.schedule(e);
+    this.kick();
+  }
+
+  /** A timer on the sync clock that stop() clears. */
+  later(ms: number, fn: () => void): Timer {
+    const t = this.clock.after(ms, () => {
+      this.timers.delete(t);
+      fn();
+    });
+    this.timers.add(t);
+    return t;
+  }
+
+  /** Resolves once nothing waits to be written (or after `maxMs`, or when stopping). */
+  quiet(maxMs: number): Promise<void> {
+    if (this.backlog === 0 || this.stopping || maxMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let done = false;
+      const go = () => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        this.timers.delete(timer);
+        resolve();
+      };
+      const timer = this.later(maxMs, go);
+      this.pace.whenFree(go);
+    });
+  }
+
+  private checkDrain(): void {
+    const backlog = this.backlog;
+    if (this.freeWaiters.length && (backlog === 0 || this.stopping)) {
+      for (const cb of this.freeWaiters.splice(0)) cb();
+    }
+    if (this.paused && backlog <= this.opts.maxBacklog / 2) {
+      this.paused = false;
+      this.log.info({ backlog }, 'backlog drained: FPM reading resumed');
+      for (const cb of this.drainCbs) cb();
+    }
+    this.host.settled();
+  }
+
+  /**
+   * Stops: no new writes; waits for those in flight (up to timeoutMs). VPP keeps our routes
+   * unless `flush`, which removes every route fibmgr installed first.
+   */
+  async stop(opts: { flush: boolean; timeoutMs: number }): Promise<void> {
+    this.stopping = true;
+    this.retries.clear(false);
+    if (this.delTimer) clearTimeout(this.delTimer);
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+    this.tables.releaseAll();
+    this.clearQueues();
+    for (const cb of this.freeWaiters.splice(0)) cb(); // an audit waiting for quiet ends
+    const deadline = Date.now() + opts.timeoutMs;
+    const settle = async () => {
+      while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    };
+    await settle();
+    if (opts.flush && this.host.ready() && this.port.connected) {
+      let n = 0;
+      for (const e of [...this.state.routes]) {
+        if (e.have === null || e.q & Q_SENDING) continue;
+        this.state.want(e, null, 0);
+        this.send(e, null);
+        n++;
+        while (this.inflight >= this.opts.window && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      }
+      await settle();
+      this.log.info({ removed: n }, 'flushed our routes from VPP');
+    }
+  }
+}
