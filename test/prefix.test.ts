@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIPv6, parseAddress, parsePrefix, formatPrefix } from '../src/route/prefix.js';
+import { formatIPv6, parseAddress, parsePrefix, prefixText } from '../src/route/prefix.js';
 
 test('IPv6 formatting is RFC 5952', () => {
   const cases: Record<string, string> = {
@@ -22,8 +22,11 @@ test('address text round-trips through bytes for any IPv6', () => {
 });
 
 test('prefix parsing masks on request and rejects bad lengths', () => {
-  const p = parsePrefix('10.1.2.3/24', true);
-  assert.equal(formatPrefix(p.family, p.bytes, p.len), '10.1.2.0/24');
+  const p = parsePrefix('10.1.2.3/24');
+  assert.equal(prefixText(p), '10.1.2.0/24');
+  assert.equal(String(parsePrefix('2001:db8::1/32')), '2001:db8::/32');
+  assert.equal(String(parsePrefix('::ffff:10.1.2.3/120')), '::ffff:10.1.2.0/120');
+  assert.equal(String(parsePrefix('10.1.2.3', { host: true })), '10.1.2.3/32');
   assert.throws(() => parsePrefix('10.0.0.0/33'));
   assert.throws(() => parsePrefix('10.0.0.0'));
 });

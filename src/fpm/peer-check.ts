@@ -5,7 +5,7 @@
 // connecting end is found there by its address and port.
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { parseAddress, parsePrefix } from '../route/prefix.js';
+import { parseAddress, parsePrefix, prefixBytes } from '../route/prefix.js';
 
 export interface PeerVerdict {
   ok: boolean;
@@ -105,9 +105,8 @@ export function parseAllowList(entries: string[]): void {
 
 function parseAllow(e: string): Net {
   try {
-    const text = e.includes('/') ? e : `${e}/${e.includes(':') ? 128 : 32}`;
-    const p = parsePrefix(text, true);
-    return { family: p.family, bytes: Buffer.from(p.bytes), len: p.len };
+    const p = parsePrefix(e, { host: true });
+    return { family: p.family, bytes: prefixBytes(p), len: p.len };
   } catch {
     throw new Error(`${JSON.stringify(e)} is not an address or prefix`);
   }

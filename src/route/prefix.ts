@@ -1,98 +1,124 @@
-// Address and prefix text <-> bytes. Canonical text is what every layer compares and keys on,
-// so there is exactly one way to format an address here.
-import { isIPv4, isIPv6 } from 'node:net';
-import type { Family } from './types.js';
+// Prefixes and addresses: binary (Prefix, what every layer keys on) from bytes or text, and text
+// from binary for logs, config and the CLI. The text parser and formatter are the VPP codec's
+// (src/vpp/codec/ip.ts), so that the project has one of each.
+import { formatIp4, formatIp6, parseIpInto, parseLen } from '../vpp/codec/ip.js';
+import type { Family, Prefix } from './types.js';
 
-const HEX = Array.from({ length: 65536 }, (_, i) => i.toString(16));
+class Net implements Prefix {
+  constructor(
+    readonly family: Family,
+    readonly len: number,
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
+  ) {}
+
+  toString(): string {
+    return prefixText(this);
+  }
+
+  toJSON(): string {
+    return prefixText(this);
+  }
+}
+
+/** The mask of the first `len` bits of a 32-bit word whose bits start at bit `from` of the address. */
+function wordMask(len: number, from: number): number {
+  const bits = len - from;
+  return bits >= 32 ? -1 : bits <= 0 ? 0 : -1 << (32 - bits);
+}
+
+/** An IPv4 network from its address as a 32-bit number (host bits cleared here). */
+export function v4Prefix(addr: number, len: number): Prefix {
+  return new Net(4, len, addr & wordMask(len, 0), 0, 0, 0);
+}
+
+/** An IPv6 network from its four address words (host bits cleared here). */
+export function v6Prefix(w0: number, w1: number, w2: number, w3: number, len: number): Prefix {
+  return new Net(6, len, w0 & wordMask(len, 0), w1 & wordMask(len, 32), w2 & wordMask(len, 64), w3 & wordMask(len, 96));
+}
+
+function word(b: Uint8Array, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
+/** The network of the address at b[o..] (4 or 16 bytes) and `len`; host bits a sender left are cleared. */
+export function prefixFromBytes(family: Family, b: Uint8Array, o: number, len: number): Prefix {
+  if (family === 4) return v4Prefix(word(b, o), len);
+  return v6Prefix(word(b, o), word(b, o + 4), word(b, o + 8), word(b, o + 12), len);
+}
+
+/** The network's address as 4 or 16 bytes at out[off..]. */
+export function writePrefixBytes(p: Prefix, out: Uint8Array, off = 0): void {
+  const n = p.family === 4 ? 1 : 4;
+  for (let k = 0; k < n; k++) {
+    const x = k === 0 ? p.w0 : k === 1 ? p.w1 : k === 2 ? p.w2 : p.w3;
+    const o = off + 4 * k;
+    out[o] = x >>> 24;
+    out[o + 1] = (x >>> 16) & 255;
+    out[o + 2] = (x >>> 8) & 255;
+    out[o + 3] = x & 255;
+  }
+}
+
+/** The network's address as a new 4- or 16-byte Buffer. */
+export function prefixBytes(p: Prefix): Buffer {
+  const b = Buffer.alloc(p.family === 4 ? 4 : 16);
+  writePrefixBytes(p, b);
+  return b;
+}
+
+const SCRATCH = new Uint8Array(16);
+
+/** "8.8.8.0/24", "2001:db8::/32" (RFC 5952; an IPv4-mapped tail dotted). */
+export function prefixText(p: Prefix): string {
+  if (p.family === 4) {
+    const a = p.w0;
+    return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${p.len}`;
+  }
+  writePrefixBytes(p, SCRATCH);
+  return `${formatIp6(SCRATCH, 0, true)}/${p.len}`;
+}
+
+export function samePrefix(a: Prefix, b: Prefix): boolean {
+  return a.family === b.family && a.len === b.len && a.w0 === b.w0 && a.w1 === b.w1 && a.w2 === b.w2 && a.w3 === b.w3;
+}
 
 /** IPv4 bytes at buf[off..off+4) as dotted quad. */
 export function formatIPv4(buf: Uint8Array, off = 0): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  return formatIp4(buf, off);
 }
 
-/** IPv6 bytes at buf[off..off+16) in RFC 5952 form (lower case, longest zero run compressed, first one on ties). */
+/** IPv6 bytes at buf[off..off+16) in RFC 5952 form, an IPv4-mapped tail dotted as inet_ntop prints it. */
 export function formatIPv6(buf: Uint8Array, off = 0): string {
-  const w: number[] = new Array(8);
-  for (let i = 0; i < 8; i++) w[i] = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  // IPv4-mapped addresses keep the dotted tail, as inet_ntop prints them.
-  if (bestStart === 0 && bestLen === 5 && w[5] === 0xffff) {
-    return `::ffff:${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
-  }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) { s += i === 0 ? '::' : ':'; i += bestLen - 1; continue; }
-    s += HEX[w[i]];
-    if (i < 7) s += ':';
-  }
-  return s;
+  return formatIp6(buf, off, true);
 }
 
 export function formatAddress(family: Family, buf: Uint8Array, off = 0): string {
   return family === 4 ? formatIPv4(buf, off) : formatIPv6(buf, off);
 }
 
-/** Parses an address in any text form Node accepts into 4 or 16 bytes. Throws on anything else. */
+/** Parses an address (dotted IPv4, any IPv6 text form) into 4 or 16 bytes. Throws on anything else. */
 export function parseAddress(text: string): { family: Family; bytes: Buffer } {
-  if (isIPv4(text)) {
-    const p = text.split('.');
-    return { family: 4, bytes: Buffer.from([+p[0], +p[1], +p[2], +p[3]]) };
-  }
-  if (isIPv6(text)) {
-    const bytes = Buffer.alloc(16);
-    let head = text, tail = '';
-    const dbl = text.indexOf('::');
-    if (dbl >= 0) { head = text.slice(0, dbl); tail = text.slice(dbl + 2); }
-    const groups = (s: string): number[] => {
-      if (s === '') return [];
-      const out: number[] = [];
-      for (const part of s.split(':')) {
-        if (part.includes('.')) {
-          const q = part.split('.').map(Number);
-          out.push((q[0] << 8) | q[1], (q[2] << 8) | q[3]);
-        } else out.push(parseInt(part, 16));
-      }
-      return out;
-    };
-    const h = groups(head), t = groups(tail);
-    const words = dbl >= 0 ? [...h, ...new Array(8 - h.length - t.length).fill(0), ...t] : h;
-    for (let i = 0; i < 8; i++) { bytes[2 * i] = words[i] >> 8; bytes[2 * i + 1] = words[i] & 0xff; }
-    return { family: 6, bytes };
-  }
-  throw new Error(`not an IP address: ${JSON.stringify(text)}`);
+  const b = Buffer.alloc(16);
+  const family = parseIpInto(text, b);
+  if (family === 0) throw new Error(`not an IP address: ${JSON.stringify(text)}`);
+  return { family, bytes: family === 4 ? b.subarray(0, 4) : b };
 }
 
-/** Zeroes the host bits beyond `len` in place. */
-export function maskBytes(bytes: Uint8Array, len: number): void {
-  for (let i = 0; i < bytes.length; i++) {
-    const bits = len - i * 8;
-    if (bits >= 8) continue;
-    bytes[i] &= bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
-  }
-}
-
-export interface ParsedPrefix { family: Family; bytes: Buffer; len: number }
-
-/** "10.1.2.0/24" → bytes and length; host bits must already be zero unless `mask` is set. */
-export function parsePrefix(text: string, mask = false): ParsedPrefix {
+/**
+ * "10.1.2.0/24" → the Prefix, host bits cleared; `host`: an address without a length is a host
+ * route. Throws on anything else.
+ */
+export function parsePrefix(text: string, opts: { host?: boolean } = {}): Prefix {
   const slash = text.lastIndexOf('/');
-  if (slash < 0) throw new Error(`not a prefix (no length): ${JSON.stringify(text)}`);
-  const { family, bytes } = parseAddress(text.slice(0, slash));
-  const lenText = text.slice(slash + 1);
-  const len = Number(lenText);
+  const addrEnd = slash < 0 ? text.length : slash;
+  if (slash < 0 && !opts.host) throw new Error(`not a prefix (no length): ${JSON.stringify(text)}`);
+  const family = parseIpInto(text, SCRATCH, 0, 0, addrEnd);
+  if (family === 0) throw new Error(`not an IP address: ${JSON.stringify(text.slice(0, addrEnd))}`);
   const max = family === 4 ? 32 : 128;
-  if (!/^\d+$/.test(lenText) || len > max) throw new Error(`bad prefix length in ${JSON.stringify(text)}`);
-  if (mask) maskBytes(bytes, len);
-  return { family, bytes, len };
-}
-
-export function formatPrefix(family: Family, bytes: Uint8Array, len: number, off = 0): string {
-  return `${formatAddress(family, bytes, off)}/${len}`;
+  const len = slash < 0 ? max : parseLen(text, slash);
+  if (len < 0 || len > max) throw new Error(`bad prefix length in ${JSON.stringify(text)}`);
+  return prefixFromBytes(family, SCRATCH, 0, len);
 }

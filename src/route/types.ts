@@ -3,6 +3,22 @@
 
 export type Family = 4 | 6;
 
+/**
+ * A network in binary, host bits zero: its address as 32-bit words (int32, most significant
+ * first; IPv4 in w0 with w1-w3 zero) and its length. What every layer keys on and the encoders
+ * write; text (toString, and JSON) only for logs, config and the CLI. Built by route/prefix.ts.
+ */
+export interface Prefix {
+  readonly family: Family;
+  readonly len: number;
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+  toString(): string;
+  toJSON(): string;
+}
+
 /** Route types as zebra expresses them (netlink rtm_type; protobuf route_type mapped onto these). */
 export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'unspec';
 
@@ -21,8 +37,8 @@ export interface Route {
   family: Family;
   /** Table as the frame says it: netlink table id (254 = main), protobuf vrf_id (0 = default). */
   table: number;
-  /** Canonical prefix text, network address masked: "8.8.8.8/32", "2001:db8::/32", "0.0.0.0/0". */
-  prefix: string;
+  /** The network (host bits cleared); its text is "8.8.8.8/32", "2001:db8::/32", "0.0.0.0/0". */
+  prefix: Prefix;
   type: RouteType;
   /** Protocol name: netlink names FRR gives rtm_protocol values ("kernel", "static", "bgp", "zebra"…), protobuf qpb names lower-cased. */
   protocol: string;
@@ -86,7 +102,7 @@ export type UnusableKind =
 export interface RouteIdentity {
   family: Family;
   table: number;
-  prefix: string;
+  prefix: Prefix;
   /** The add or delete the message was. */
   op: 'add' | 'del';
   protocol: string;
@@ -107,7 +123,7 @@ export interface ErrorEvent {
 
 export type RouteEvent = RouteEventRoute | NexthopGroupEvent | SkippedEvent | ErrorEvent;
 
-/** Key of a route in a table: the same prefix in two tables is two routes. */
-export function routeKey(table: number, prefix: string): string {
-  return `${table}|${prefix}`;
+/** Key of a route in a table (as text: for the few routes a decoder holds back): the same prefix in two tables is two routes. */
+export function routeKey(table: number, prefix: Prefix): string {
+  return `${table}|${prefix.family}|${prefix.w0}|${prefix.w1}|${prefix.w2}|${prefix.w3}|${prefix.len}`;
 }

@@ -3,11 +3,11 @@
 // logged as that message's fields, one line each; it succeeds, so the whole pipeline — decoding,
 // translation, coalescing, resync, the write protocol — runs exactly as it would against VPP.
 import type { Logger } from '../log.js';
-import type { Family } from '../route/types.js';
+import type { Family, Prefix } from '../route/types.js';
 import type { MessageDef } from '../vpp/index.js';
 import type { InterfaceMapEntry } from './vpp-adapter.js';
-import { RouteWrites } from './route-request.js';
-import { formatV4 } from './route-table.js';
+import { RouteWrites } from './route-writes.js';
+import { prefixText, v4Prefix } from '../route/prefix.js';
 import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';
 
 
@@ -73,7 +73,7 @@ export class DryRunPort implements VppPort {
 
   flush(): void {}
 
-  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
+  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void {
     let wire: Buffer;
     try {
       wire = this.writes.def.encode(0, this.writes.request(table, prefix, len, paths, 0));
@@ -83,7 +83,7 @@ export class DryRunPort implements VppPort {
       return;
     }
     const { route, is_add, is_multipath } = this.writes.def.decode(wire, 0, wire.length) as { route: Record<string, unknown>; is_add: boolean; is_multipath: boolean };
-    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
+    const text = prefixText(typeof prefix === 'number' ? v4Prefix(prefix, len) : prefix);
     const fields = { request: 'ip_route_add_del_v2', bytes: wire.length, table, prefix: text, fields: { is_add, is_multipath, route } };
     if (paths) {
       this.counts.replace++;

@@ -2,7 +2,8 @@
 // holds from it — missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
 // another API client under our source), different paths. Marks live in each route's Entry.n
 // (N_AUDITED: seen in the dump; N_TOUCHED: written while the dump ran, so not judged).
-import type { Family } from '../route/types.js';
+import { prefixText } from '../route/prefix.js';
+import type { Prefix } from '../route/types.js';
 import type { Clock } from './clock.js';
 import type { PathSet, PathSets } from './path-sets.js';
 import type { AuditResult, DriftKind, ReconcilerCounters } from './reconciler-types.js';
@@ -75,10 +76,10 @@ export class FibAudit {
     }
     this.dumping = true;
     this.checked = 0;
-    const seen = (kind: DriftKind, e: Entry | undefined, family: Family, table: number, prefix: string, vpp: PathSet | null) => {
+    const seen = (kind: DriftKind, e: Entry | undefined, table: number, prefix: Prefix, vpp: PathSet | null) => {
       r[kind]++;
       h.counters.drift[kind]++;
-      if (r.drift.length < maxDrift) r.drift.push({ kind, family, table, prefix, vpp: vpp?.key ?? null, fibmgr: e?.have?.key ?? null });
+      if (r.drift.length < maxDrift) r.drift.push({ kind, family: prefix.family, table, prefix: prefixText(prefix), vpp: vpp?.key ?? null, fibmgr: e?.have?.key ?? null });
     };
     const sets = new WeakMap<readonly object[], PathSet>();
     const repairs: [Entry, PathSet | null][] = [];
@@ -90,17 +91,17 @@ export class FibAudit {
         this.checked++;
         const set = h.sets.internOnce(spec.paths, sets);
         if (set.refs === 0) fresh.add(set);
-        const e = h.routes.lookup(spec.family, spec.table, spec.prefix, false);
+        const e = h.routes.lookup(spec.table, spec.prefix, false);
         if (e) e.n |= N_AUDITED;
         if (e && (e.q !== 0 || e.n & N_TOUCHED)) {
           r.unjudged++;
           return;
         }
         if (!e || e.have === null) {
-          seen('extra', e, spec.family, spec.table, spec.prefix, set);
-          if (opts.repair) repairs.push([e ?? h.routes.lookup(spec.family, spec.table, spec.prefix, true), set]);
+          seen('extra', e, spec.table, spec.prefix, set);
+          if (opts.repair) repairs.push([e ?? h.routes.lookup(spec.table, spec.prefix, true), set]);
         } else if (e.have !== set) {
-          seen('different', e, spec.family, spec.table, spec.prefix, set);
+          seen('different', e, spec.table, spec.prefix, set);
           if (opts.repair) repairs.push([e, set]);
         }
       }, h.pace);
@@ -120,8 +121,7 @@ export class FibAudit {
         r.unjudged++;
         return;
       }
-      const info = e.slot.info;
-      seen('missing', e, info.family, info.table, h.routes.prefixOf(e), null);
+      seen('missing', e, e.slot.info.table, h.routes.prefixOf(e), null);
       if (opts.repair) repairs.push([e, null]);
     });
     h.counters.audits++;

@@ -7,7 +7,7 @@
 // mentioned (zebra does not replay `table N` routes after an FPM reconnect).
 import type { Logger } from '../log.js';
 import type { RouteReporter, RouteSink } from '../route/sink.js';
-import type { ErrorEvent, Family, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../route/types.js';
+import type { ErrorEvent, Family, NexthopGroupEvent, Prefix, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { realClock, type Clock } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import { pathsKey } from './vpp-fields.js';
@@ -166,7 +166,7 @@ export class Reconciler implements RouteSink {
   /** `unusable`: an add fibmgr could not use, passed as the delete it becomes (reported as failed). */
   private onRoute(ev: RouteEventRoute, unusable = false): void {
     const table = vppTable(ev.table, this.opts.tableMap);
-    const e = this.store.routes.lookup(ev.family, table, ev.prefix, ev.op === 'add' || unusable);
+    const e = this.store.routes.lookup(table, ev.prefix, ev.op === 'add' || unusable);
     if (this.resync.active) this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol);
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
@@ -194,7 +194,7 @@ export class Reconciler implements RouteSink {
       return;
     }
     // a route left out had no entry wanting anything: only such a route may be in the skip log
-    if (e.want === null) this.skips.forget(ev.family, table, ev.prefix);
+    if (e.want === null) this.skips.forget(table, ev.prefix);
     this.setWant(e, t, ev.nhg ?? 0, true);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
     if (e.want === e.have && (e.q & Q_SENDING) === 0) this.notes.note(e);
@@ -263,13 +263,13 @@ export class Reconciler implements RouteSink {
   async showRoute(text: string, zebraTable: number): Promise<RouteExplain & { zebraTable: number; vpp: { source: number; ours: boolean; paths: string } | null | string }> {
     const p = routeOf(text);
     const table = vppTable(zebraTable, this.opts.tableMap);
-    const out = this.explain(p.family, table, p.prefix);
+    const out = this.explain(table, p);
     let vpp: { source: number; ours: boolean; paths: string } | null | string;
     if (!this.port.lookupRoute) vpp = 'this VPP port cannot look routes up (dry run)';
     else if (!this.port.connected) vpp = 'VPP is not connected';
     else {
       try {
-        const r = await this.port.lookupRoute(p.family, table, p.prefix);
+        const r = await this.port.lookupRoute(table, p);
         vpp = r && { source: r.source, ours: r.ours, paths: pathsKey(r.paths) };
       } catch (err) {
         vpp = `lookup failed: ${(err as Error).message}`;
@@ -279,10 +279,10 @@ export class Reconciler implements RouteSink {
   }
 
   /** What fibmgr knows of one route: zebra's version, the paths wanted and installed, pending work, errors. */
-  explain(family: Family, table: number, prefix: string): RouteExplain {
-    const e = this.store.routes.lookup(family, table, prefix, false);
+  explain(table: number, prefix: Prefix): RouteExplain {
+    const e = this.store.routes.lookup(table, prefix, false);
     const retry = e ? this.writer.retryOf(e) : { tries: 0, error: null };
-    return explainRoute(family, table, prefix, e, this.skips.get(family, table, prefix), retry.tries, retry.error);
+    return explainRoute(table, prefix, e, this.skips.get(table, prefix), retry.tries, retry.error);
   }
 
   audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {

@@ -6,10 +6,9 @@
 // generated decoder runs once per distinct set. Layout as the generated decoder reads it
 // (ip.api.json): msg id u16, context u32, then the route: table_id u32, stats_index u32,
 // prefix {af u8, address 16, len u8}, n_paths u8, src u8, n × fib_path (167 bytes).
-import { formatIp6 } from '../vpp/codec/runtime.js';
-import type { Family } from '../route/types.js';
-import { formatV4 } from './route-table.js';
-import { PATH_BYTES } from './route-request.js';
+import { v4Prefix, v6Prefix } from '../route/prefix.js';
+import type { Family, Prefix } from '../route/types.js';
+import { PATH_BYTES } from '../vpp/bulk/route-request.js';
 
 const HEAD = 34;
 
@@ -17,7 +16,7 @@ const HEAD = 34;
 export interface RouteHead {
   family: Family;
   table: number;
-  prefix: string;
+  prefix: Prefix;
   pathStart: number;
   pathEnd: number;
 }
@@ -31,14 +30,9 @@ export function readRouteHead(buf: Buffer, s: number, e: number, out: RouteHead)
   if ((af !== 0 && af !== 1) || len > (af === 0 ? 32 : 128) || e - s < HEAD + n * PATH_BYTES) return false;
   out.family = af === 0 ? 4 : 6;
   out.table = buf.readUInt32BE(s + 6);
-  if (af === 0) {
-    const a = buf.readInt32BE(s + 15);
-    out.prefix = formatV4(len === 0 ? 0 : a & (-1 << (32 - len)), len);
-  } else {
-    const a = Buffer.from(buf.subarray(s + 15, s + 31));
-    for (let i = len >> 3; i < 16; i++) a[i]! &= i === len >> 3 ? (0xff << (8 - (len & 7))) & 0xff : 0;
-    out.prefix = `${formatIp6(a, 0)}/${len}`;
-  }
+  out.prefix = af === 0
+    ? v4Prefix(buf.readInt32BE(s + 15), len)
+    : v6Prefix(buf.readInt32BE(s + 15), buf.readInt32BE(s + 19), buf.readInt32BE(s + 23), buf.readInt32BE(s + 27), len);
   out.pathStart = s + HEAD;
   out.pathEnd = s + HEAD + n * PATH_BYTES;
   return true;

@@ -1,7 +1,7 @@
 // One route for the operator (`fibmgr show route`): what fibmgr knows of it, read off its entry,
 // and the bounded record of routes zebra sent that fibmgr left out, with why.
-import type { Family, RouteEventRoute } from '../route/types.js';
-import { formatPrefix, parsePrefix } from '../route/prefix.js';
+import type { Family, Prefix, RouteEventRoute } from '../route/types.js';
+import { parsePrefix, prefixText } from '../route/prefix.js';
 import type { RouteExplain, SkipRecord } from './reconciler-types.js';
 import { N_PENDING, TYPES } from './route-notes.js';
 import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
@@ -10,32 +10,33 @@ import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
 const SKIPS_KEPT = 4096;
 
 export class SkipLog {
-  /** By VPP table and family (table × 8 + family), then prefix: no key string made per route. */
-  private readonly byTable = new Map<number, Map<string, SkipRecord>>();
+  /** By VPP table and family (table × 8 + family), then prefix (skipKey). */
+  private readonly byTable = new Map<number, Map<number | string, SkipRecord>>();
   private size = 0;
 
   note(ev: RouteEventRoute, table: number, reason: string): void {
     const key = table * 8 + ev.family;
     let m = this.byTable.get(key);
     if (!m) this.byTable.set(key, (m = new Map()));
-    if (m.delete(ev.prefix)) this.size--;
+    const k = skipKey(ev.prefix);
+    if (m.delete(k)) this.size--;
     if (this.size >= SKIPS_KEPT) this.evictOne();
-    m.set(ev.prefix, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
+    m.set(k, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
     this.size++;
   }
 
   /** The route is installable again. */
-  forget(family: Family, table: number, prefix: string): void {
-    if (this.size > 0 && this.byTable.get(table * 8 + family)?.delete(prefix)) this.size--;
+  forget(table: number, prefix: Prefix): void {
+    if (this.size > 0 && this.byTable.get(table * 8 + prefix.family)?.delete(skipKey(prefix))) this.size--;
   }
 
-  get(family: Family, table: number, prefix: string): SkipRecord | null {
-    return this.byTable.get(table * 8 + family)?.get(prefix) ?? null;
+  get(table: number, prefix: Prefix): SkipRecord | null {
+    return this.byTable.get(table * 8 + prefix.family)?.get(skipKey(prefix)) ?? null;
   }
 
   /** The oldest record of the largest table goes (the bound is on the whole log). */
   private evictOne(): void {
-    let big: Map<string, SkipRecord> | undefined;
+    let big: Map<number | string, SkipRecord> | undefined;
     for (const m of this.byTable.values()) if (!big || m.size > big.size) big = m;
     const first = big?.keys().next();
     if (big && first && !first.done) {
@@ -45,14 +46,18 @@ export class SkipLog {
   }
 }
 
-/** A prefix as an operator writes it (any spelling; an address alone is a host route), in the decoder's text. */
-export function routeOf(text: string): { family: Family; prefix: string } {
-  const p = parsePrefix(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`, true);
-  return { family: p.family, prefix: formatPrefix(p.family, p.bytes, p.len) };
+/** A number for an IPv4 network (its length is below 64), text for an IPv6 one: a map key made only for routes the log may hold. */
+function skipKey(p: Prefix): number | string {
+  return p.family === 4 ? p.w0 * 64 + p.len : `${p.w0},${p.w1},${p.w2},${p.w3}/${p.len}`;
+}
+
+/** A prefix as an operator writes it (any spelling; an address alone is a host route). */
+export function routeOf(text: string): Prefix {
+  return parsePrefix(text, { host: true });
 }
 
 export function explainRoute(
-  family: Family, table: number, prefix: string, e: Entry | undefined, skipped: SkipRecord | null, attempts: number, lastError: string | null,
+  table: number, prefix: Prefix, e: Entry | undefined, skipped: SkipRecord | null, attempts: number, lastError: string | null,
 ): RouteExplain {
   const n = e?.n ?? 0;
   const zebra = e && e.zt >= 0 && (e.want !== null || skipped === null)
@@ -68,7 +73,7 @@ export function explainRoute(
   }
   if (state === 'unknown' && skipped) state = 'not-installed';
   return {
-    family, table, prefix, zebra,
+    family: prefix.family, table, prefix: prefixText(prefix), zebra,
     wants: e?.want?.key ?? null,
     installed: e?.have?.key ?? null,
     state, attempts, lastError,

@@ -4,9 +4,10 @@
 // rtm_protocol (bits 0-7) and its type (bits 8-15), so that a million routes cost no extra object;
 // a queue holds each route at most once (N_QUEUED) until the pump looks at it.
 import type { RouteReporter } from '../route/sink.js';
-import type { RouteEventRoute, RouteType } from '../route/types.js';
+import type { Prefix, RouteEventRoute, RouteType } from '../route/types.js';
 import { Fifo } from '../vpp/fifo.js';
-import { Q_RETRY, Q_SENDING, parseV6, writeV6Words, type Entry } from './route-table.js';
+import { writePrefixBytes } from '../route/prefix.js';
+import { Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
 
 // Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
 /** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
@@ -28,12 +29,10 @@ export const N_AUDIT_BITS = N_AUDITED | N_TOUCHED;
 export const TYPES: RouteType[] = ['unspec', 'unicast', 'blackhole', 'unreachable', 'prohibit'];
 const TYPE_INDEX: Record<RouteType, number> = { unspec: 0, unicast: 1, blackhole: 2, unreachable: 3, prohibit: 4 };
 
-const v6Words = new Int32Array(4);
 const v6Scratch = new Uint8Array(16);
 /** An IPv6 route's network as 16 bytes (a scratch array: the reporter copies it at once). */
-function v6Bytes(prefix: string): Uint8Array {
-  parseV6(prefix, v6Words);
-  writeV6Words(v6Words, v6Scratch, 0);
+function v6Bytes(prefix: Prefix): Uint8Array {
+  writePrefixBytes(prefix, v6Scratch);
   return v6Scratch;
 }
 
@@ -109,7 +108,7 @@ export class RouteNotes {
         } else if (n & (N_SKIP_OK | N_SKIP_FAIL)) installed = (n & N_SKIP_OK) !== 0;
         if (installed !== null) {
           const info = e.slot.info;
-          const v6 = info.family === 6 ? v6Bytes(e.a as string) : null;
+          const v6 = info.family === 6 ? v6Bytes(e.a as Prefix) : null;
           if (!rep.report(info.family, info.family === 4 ? (e.a as number) : 0, v6, e.slot.len, e.zt, n & 0xff, TYPES[(n >> 8) & 0xff]!, installed)) return;
           if (installed) {
             this.host.notified.offload++;

@@ -1,12 +1,11 @@
 // The reconciler's table of routes, shaped for a full Internet table: one small object per route
-// and no key string for IPv4 — routes are grouped by (VPP table, family, prefix length) and an
-// IPv4 network is keyed by its address as an int32 in an open-addressing table of typed arrays
-// (a Map of a million entries costs several cache misses per lookup and a rehash of a 30 MB
-// backing store at every doubling). IPv6 networks likewise, as four int32 words read from the
-// prefix text (hashing the decoder's text costs more: it is built piecewise, so V8 first copies
-// it flat); the entry keeps that text (the decoder's string, no copy) for writing and logs.
-import { parsePrefix } from '../route/prefix.js';
-import type { Family } from '../route/types.js';
+// and no key string — routes are grouped by (VPP table, family, prefix length) and a network is
+// keyed by its address words (Prefix) in an open-addressing table of typed arrays (a Map of a
+// million entries costs several cache misses per lookup and a rehash of a 30 MB backing store at
+// every doubling). An IPv4 entry keeps its address as one int32; an IPv6 entry keeps the
+// decoder's Prefix (no copy) for writing and logs.
+import { v4Prefix } from '../route/prefix.js';
+import type { Family, Prefix } from '../route/types.js';
 import type { PathSet } from './path-sets.js';
 
 /** One VPP table of one family: shared by all its routes. */
@@ -55,50 +54,8 @@ export interface Entry {
   /** Notification state (N_* bits of reconciler.ts) over zebra's rtm_protocol (bits 0-7) and rtm_type (8-15). */
   n: number;
   readonly slot: Slot;
-  /** IPv4: the network as int32; IPv6: the prefix text. */
-  readonly a: number | string;
-}
-
-/**
- * "a.b.c.d/len" → the address (unsigned) × 64 + len, or -1 if it is not one: two numbers
- * without allocating a pair per route.
- */
-export function parseV4(prefix: string): number {
-  let acc = 0;
-  let octet = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i < prefix.length; i++) {
-    const c = prefix.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      octet = octet * 10 + c - 48;
-      if (++digits > 3 || octet > 255) return -1;
-    } else if (c === 46 || c === 47) {
-      if (digits === 0) return -1;
-      acc = (acc << 8) | octet;
-      octet = 0;
-      digits = 0;
-      parts++;
-      if (c === 47) {
-        if (parts !== 4) return -1;
-        let len = 0;
-        const n = prefix.length - i - 1;
-        if (n < 1 || n > 2) return -1;
-        for (let j = i + 1; j < prefix.length; j++) {
-          const d = prefix.charCodeAt(j) - 48;
-          if (d < 0 || d > 9) return -1;
-          len = len * 10 + d;
-        }
-        if (len > 32) return -1;
-        return (acc >>> 0) * 64 + len;
-      }
-    } else return -1;
-  }
-  return -1;
-}
-
-export function formatV4(a: number, len: number): string {
-  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${len}`;
+  /** IPv4: the network as int32; IPv6: the Prefix. */
+  readonly a: number | Prefix;
 }
 
 export class RouteTable {
@@ -135,63 +92,40 @@ export class RouteTable {
   }
 
   /** The entry of (table, prefix); with `create`, a new empty one if there is none. */
-  lookup(family: Family, table: number, prefix: string, create: false): Entry | undefined;
-  lookup(family: Family, table: number, prefix: string, create: true): Entry;
-  lookup(family: Family, table: number, prefix: string, create: boolean): Entry | undefined;
-  lookup(family: Family, table: number, prefix: string, create: boolean): Entry | undefined {
-    if (family === 4) {
-      const p = parseV4(prefix);
-      if (p < 0) throw new Error(`not an IPv4 prefix: ${prefix}`);
-      const len = p % 64;
-      const key = ((p - len) / 64) | 0;
-      const s = this.slot(4, table, len, create);
-      if (!s) return undefined;
+  lookup(table: number, p: Prefix, create: false): Entry | undefined;
+  lookup(table: number, p: Prefix, create: true): Entry;
+  lookup(table: number, p: Prefix, create: boolean): Entry | undefined;
+  lookup(table: number, p: Prefix, create: boolean): Entry | undefined {
+    const s = this.slot(p.family, table, p.len, create);
+    if (!s) return undefined;
+    if (p.family === 4) {
       const m = s.map as V4Map;
-      let e = m.get(key);
+      let e = m.get(p.w0);
       if (!e && create) {
-        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: key };
-        m.set(key, e);
+        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p.w0 };
+        m.set(p.w0, e);
         this.count++;
       }
       return e;
     }
-    const w = this.w6;
-    const len = this.v6Words(prefix);
-    const s = this.slot(6, table, len, create);
-    if (!s) return undefined;
     const m = s.map as V6Map;
-    let e = m.get(w);
+    let e = m.get(p);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: prefix };
-      m.set(w, e);
+      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p };
+      m.set(p, e);
       this.count++;
     }
     return e;
   }
 
-  private readonly w6 = new Int32Array(4);
-
-  /** An IPv6 prefix's words into w6; its length. */
-  private v6Words(prefix: string): number {
-    const w = this.w6;
-    const len = parseV6(prefix, w);
-    if (len >= 0) return len;
-    // an IPv4-mapped tail: the long way
-    const p = parsePrefix(prefix);
-    if (p.family !== 6) throw new Error(`not an IPv6 prefix: ${prefix}`);
-    for (let i = 0; i < 4; i++) w[i] = p.bytes.readInt32BE(4 * i);
-    return p.len;
-  }
-
   delete(e: Entry): void {
-    const removed = typeof e.a === 'number'
-      ? (e.slot.map as V4Map).delete(e)
-      : (this.v6Words(e.a), (e.slot.map as V6Map).delete(this.w6, e));
+    const removed = typeof e.a === 'number' ? (e.slot.map as V4Map).delete(e) : (e.slot.map as V6Map).delete(e.a, e);
     if (removed) this.count--;
   }
 
-  prefixOf(e: Entry): string {
-    return typeof e.a === 'number' ? formatV4(e.a, e.slot.len) : e.a;
+  /** The entry's network (made anew for an IPv4 one: for logs and the operator). */
+  prefixOf(e: Entry): Prefix {
+    return typeof e.a === 'number' ? v4Prefix(e.a, e.slot.len) : e.a;
   }
 
   /**
@@ -363,73 +297,6 @@ export class V4Map extends ProbeMap {
   }
 }
 
-/**
- * "hex:hex::hex/len" → the address as four big-endian int32 words in w, and the length; -1 for
- * any other text (an IPv4-mapped tail, say), with w undefined.
- */
-/** Four address words (as parseV6 leaves them) as 16 bytes at `off`. */
-export function writeV6Words(w: Int32Array, out: Uint8Array, off: number): void {
-  for (let k = 0; k < 4; k++) {
-    const x = w[k]!;
-    const p = off + 4 * k;
-    out[p] = x >>> 24;
-    out[p + 1] = (x >>> 16) & 255;
-    out[p + 2] = (x >>> 8) & 255;
-    out[p + 3] = x & 255;
-  }
-}
-
-export function parseV6(s: string, w: Int32Array): number {
-  const slash = s.lastIndexOf('/');
-  if (slash < 0 || s.length - slash < 2 || s.length - slash > 4) return -1;
-  let len = 0;
-  for (let i = slash + 1; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    len = len * 10 + d;
-  }
-  if (len > 128) return -1;
-  w[0] = w[1] = w[2] = w[3] = 0;
-  const dbl = s.indexOf('::');
-  if (dbl >= slash) return -1;
-  if (dbl < 0) return groups6(s, 0, slash, w, 0) === 8 ? len : -1;
-  const head = dbl === 0 ? 0 : groups6(s, 0, dbl, w, 0);
-  if (head < 0 || head > 7) return -1;
-  if (dbl + 2 < slash) {
-    let tail = 1;
-    for (let i = dbl + 2; i < slash; i++) if (s.charCodeAt(i) === 58) tail++;
-    if (head + tail > 7 || groups6(s, dbl + 2, slash, w, 8 - tail) !== tail) return -1;
-  }
-  return len;
-}
-
-/** Colon-separated hex groups of s[from, to) into w as 16-bit groups from index `at`: how many, or -1. */
-function groups6(s: string, from: number, to: number, w: Int32Array, at: number): number {
-  let n = 0;
-  let v = 0;
-  let digits = 0;
-  for (let i = from; i <= to; i++) {
-    const c = i === to ? 58 : s.charCodeAt(i);
-    if (c === 58) {
-      if (digits === 0 || at + n > 7) return -1;
-      const g = at + n;
-      w[g >> 1]! |= (g & 1) === 0 ? v << 16 : v;
-      n++;
-      v = 0;
-      digits = 0;
-      continue;
-    }
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else if (c >= 65 && c <= 70) d = c - 55;
-    else return -1;
-    if (++digits > 4) return -1;
-    v = (v << 4) | d;
-  }
-  return n;
-}
-
 /** V4Map for IPv6 networks: four int32 words a key, scattered by a multiplicative hash. */
 export class V6Map extends ProbeMap {
   constructor() {
@@ -443,8 +310,8 @@ export class V6Map extends ProbeMap {
     return Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - this.bits);
   }
 
-  get(w: Int32Array): Entry | undefined {
-    const k0 = w[0]!, k1 = w[1]!, k2 = w[2]!, k3 = w[3]!;
+  get(p: Prefix): Entry | undefined {
+    const k0 = p.w0, k1 = p.w1, k2 = p.w2, k3 = p.w3;
     const vals = this.vals;
     const keys = this.keys;
     const mask = this.mask;
@@ -457,14 +324,14 @@ export class V6Map extends ProbeMap {
   }
 
   /** Adds an entry for a key that is not in the table. */
-  set(w: Int32Array, e: Entry): void {
+  set(p: Prefix, e: Entry): void {
     this.reserve();
-    this.put(w[0]!, w[1]!, w[2]!, w[3]!, e);
+    this.put(p.w0, p.w1, p.w2, p.w3, e);
   }
 
-  /** Removes `e` if it is the entry of w. */
-  delete(w: Int32Array, e: Entry): boolean {
-    return this.remove(this.home(w[0]!, w[1]!, w[2]!, w[3]!), e);
+  /** Removes `e` if it is the entry of p. */
+  delete(p: Prefix, e: Entry): boolean {
+    return this.remove(this.home(p.w0, p.w1, p.w2, p.w3), e);
   }
 
   protected reinsert(keys: Int32Array, i: number, e: Entry): void {

@@ -2,10 +2,12 @@
 // _v2 route messages, else the API source), tables, interface mapping and route programming.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { Family } from '../route/types.js';
+import { prefixText, v4Prefix } from '../route/prefix.js';
+import type { Family, Prefix } from '../route/types.js';
 import type { MessageDef, VppClient } from '../vpp/index.js';
 import { specFromDetails } from './vpp-fields.js';
-import { RouteWrites, type RouteRequest } from './route-request.js';
+import { RouteWrites } from './route-writes.js';
+import type { RouteRequest } from '../vpp/bulk/route-request.js';
 import { readRouteHead, type RouteHead } from './route-details.js';
 
 import type { Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
@@ -180,7 +182,7 @@ export class VppAdapter implements VppPort {
   private async dumpOurs(src: number, onRoute: (spec: VppRouteSpec) => void, c: VppClient = this.c): Promise<number> {
     let n = 0;
     const details = this.def('ip_route_v2_details');
-    const head: RouteHead = { family: 4, table: 0, prefix: '', pathStart: 0, pathEnd: 0 };
+    const head: RouteHead = { family: 4, table: 0, prefix: v4Prefix(0, 0), pathStart: 0, pathEnd: 0 };
     // path bytes (as a latin1 string) → the set they decode to, or null: a path fibmgr never installs
     const sets = new Map<string, VppPath[] | null>();
     const tables = await c.dump<any, any>(this.def('ip_table_dump'), {});
@@ -236,11 +238,10 @@ export class VppAdapter implements VppPort {
     }
   }
 
-  async lookupRoute(family: Family, table: number, prefix: string): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null> {
-    void family;
+  async lookupRoute(table: number, prefix: Prefix): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null> {
     if (!this.offers('ip_route_lookup_v2')) throw new Error('VPP lacks ip_route_lookup_v2');
     try {
-      const r = await this.c.request<any, any>(this.def('ip_route_lookup_v2'), { table_id: table, exact: 1, prefix });
+      const r = await this.c.request<any, any>(this.def('ip_route_lookup_v2'), { table_id: table, exact: 1, prefix: prefixText(prefix) });
       const spec = specFromDetails(r.route);
       return { source: Number(r.route.src), ours: this.ownership.mode === 'source' && Number(r.route.src) === this.ownership.sourceId, paths: spec?.paths ?? [] };
     } catch (err) {
@@ -287,7 +288,7 @@ export class VppAdapter implements VppPort {
     this.c.flush();
   }
 
-  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
+  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void {
     void family;
     const w = this.writesOf(this.ownership.mode === 'source' ? 'ip_route_add_del_v2' : 'ip_route_add_del');
     let r: RouteRequest;

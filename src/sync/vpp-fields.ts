@@ -1,7 +1,9 @@
 // Route specs ↔ the fields of VPP's route messages (the generated codec's shape: field names as
 // in ip.api.json / fib_types.api.json, addresses and prefixes as text). Pure, so that what
 // fibmgr installs and what it reads back from a dump compare without a socket.
+import { parsePrefix } from '../route/prefix.js';
 import type { Family } from '../route/types.js';
+import type { FibPath, FibPathIn, IpRoute, IpRouteV2 } from '../vpp/gen/types.js';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from './vpp-port.js';
 
 // fib_path_type and fib_path_nh_proto values from fib_types.api.json: only these four path
@@ -13,32 +15,7 @@ const NH_PROTO_IP6 = 1;
 /** The TTL VPP's own clients give out-labels (the recorded MPLS routes carry 64). */
 const LABEL_TTL = 64;
 
-export interface LabelFields { is_uniform: boolean; label: number; ttl: number; exp: number }
-
-export interface PathFields {
-  sw_if_index: number;
-  table_id: number;
-  rpf_id: number;
-  weight: number;
-  preference: number;
-  type: number;
-  flags: number;
-  proto: number;
-  nh: { address: { ip4?: string; ip6?: string }; via_label: number; obj_id: number; classify_table_index: number };
-  n_labels: number;
-  label_stack: LabelFields[];
-}
-
-export interface RouteFields {
-  table_id: number;
-  stats_index: number;
-  prefix: string;
-  n_paths: number;
-  src?: number;
-  paths: PathFields[];
-}
-
-export function pathFields(p: VppPath): PathFields {
+export function pathFields(p: VppPath): FibPathIn {
   const address = p.gateway === null ? {} : p.proto === 6 ? { ip6: p.gateway } : { ip4: p.gateway };
   return {
     sw_if_index: p.swIfIndex >>> 0,
@@ -51,16 +28,8 @@ export function pathFields(p: VppPath): PathFields {
     proto: p.proto === 6 ? NH_PROTO_IP6 : NH_PROTO_IP4,
     nh: { address, via_label: 0, obj_id: 0, classify_table_index: 0 },
     n_labels: p.labels.length,
-    label_stack: p.labels.map((label) => ({ is_uniform: false, label, ttl: LABEL_TTL, exp: 0 })),
+    label_stack: p.labels.map((label) => ({ is_uniform: 0, label, ttl: LABEL_TTL, exp: 0 })),
   };
-}
-
-/** The `route` of ip_route_add_del(_v2) for an add/replace (src only for _v2). */
-export function routeFields(spec: VppRouteSpec, src?: number): RouteFields {
-  const paths = spec.paths.map(pathFields);
-  const r: RouteFields = { table_id: spec.table, stats_index: 0, prefix: spec.prefix, n_paths: paths.length, paths };
-  if (src !== undefined) r.src = src;
-  return r;
 }
 
 function isZeroAddress(a: string | undefined): boolean {
@@ -71,10 +40,11 @@ function isZeroAddress(a: string | undefined): boolean {
  * A dumped route (ip_route_details / ip_route_v2_details `route`) as a spec, or null when it
  * holds a path fibmgr never installs (it is then not ours to judge, and is left alone).
  */
-export function specFromDetails(route: { table_id: number; prefix: string; paths: any[] }): VppRouteSpec | null {
-  const family: Family = route.prefix.includes(':') ? 6 : 4;
+export function specFromDetails(route: IpRoute | IpRouteV2): VppRouteSpec | null {
+  const prefix = parsePrefix(route.prefix);
+  const family = prefix.family;
   const paths: VppPath[] = [];
-  for (const p of route.paths) {
+  for (const p of route.paths as FibPath[]) {
     const kind = KIND_OF_TYPE.get(Number(p.type));
     if (!kind) return null;
     const proto: Family = Number(p.proto) === NH_PROTO_IP6 ? 6 : Number(p.proto) === NH_PROTO_IP4 ? 4 : family;
@@ -91,7 +61,7 @@ export function specFromDetails(route: { table_id: number; prefix: string; paths
       labels,
     });
   }
-  return { family, table: route.table_id, prefix: route.prefix, paths };
+  return { family, table: route.table_id, prefix, paths };
 }
 
 /** A canonical text of a path set: equal sets (in any order) give equal text. */

@@ -1,7 +1,7 @@
 // What the reconciler needs from VPP, in fibmgr's terms: the reconciler codes against this port
 // alone, so it tests against a fake; src/sync/vpp-adapter.ts implements it over the VPP client
 // and the generated codec; the dry-run port logs what would be sent.
-import type { Family } from '../route/types.js';
+import type { Family, Prefix } from '../route/types.js';
 
 /** One VPP path, as fibmgr programs it (translated from a zebra next hop). */
 export interface VppPath {
@@ -19,12 +19,12 @@ export interface VppPath {
 
 export const SW_IF_INDEX_NONE = 0xffffffff;
 
-/** One route as VPP should hold it: VPP table id, prefix text, complete path set. */
+/** One route as VPP should hold it: VPP table id, network, complete path set. */
 export interface VppRouteSpec {
   family: Family;
   /** VPP table id (after --table-map; zebra's main table is 0). */
   table: number;
-  prefix: string;
+  prefix: Prefix;
   paths: VppPath[];
 }
 
@@ -68,11 +68,11 @@ export interface VppPort {
   /**
    * The one way routes are written: installs or replaces (is_multipath=0) a route (paths given)
    * or deletes one of ours (null), allocating nothing per route — an IPv4 prefix as its network
-   * int32 and length, an IPv6 one as its text. Pipelined: the outcome goes with `token` to the
+   * int32 and length, an IPv6 one as its Prefix. Pipelined: the outcome goes with `token` to the
    * callback given to onWritten. `room` says how many writes can go out now (more would wait in
    * a queue, costing memory, not speed).
    */
-  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void;
+  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void;
   onWritten(cb: Written): void;
   readonly room: number;
   /** Sends the writes made so far now (else they go at the end of this event-loop turn). */
@@ -86,7 +86,7 @@ export interface VppPort {
    * Optional (`fibmgr show route`): the route VPP forwards with for exactly this prefix (one
    * request), with the FIB source that provides it; null when VPP has no such entry.
    */
-  lookupRoute?(family: Family, table: number, prefix: string): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null>;
+  lookupRoute?(table: number, prefix: Prefix): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null>;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /** Requests sent and not answered yet (for backpressure and shutdown). */

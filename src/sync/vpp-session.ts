@@ -103,7 +103,7 @@ export class VppSession {
     const a = this.adopting;
     if (!a) return;
     a.installed++;
-    const e = this.state.routes.lookup(spec.family, spec.table, spec.prefix, true);
+    const e = this.state.routes.lookup(spec.table, spec.prefix, true);
     // the port hands equal path sets over as one array: intern (and key) each once
     const ps = this.state.sets.internOnce(spec.paths, this.adoptSets);
     this.state.have(e, ps);

@@ -1,6 +1,6 @@
 // Builds FPM frames byte by byte for tests and the bench: netlink (host order, little-endian)
 // and protobuf, with the same structs zebra writes.
-import { parseAddress, parsePrefix } from '../../src/route/prefix.js';
+import { parseAddress, parsePrefix, prefixBytes } from '../../src/route/prefix.js';
 import { FpmMessage } from '../../src/fpm/protobuf/schema.js';
 
 export const AF_INET = 2, AF_INET6 = 10, AF_MPLS = 28;
@@ -82,7 +82,7 @@ function viaAttr(addr: string): Buffer {
 }
 
 export function routeBody(r: RouteSpec): Buffer {
-  const p = parsePrefix(r.prefix, true);
+  const p = parsePrefix(r.prefix);
   const hdr = Buffer.alloc(12);
   hdr[0] = r.family ?? (p.family === 4 ? AF_INET : AF_INET6);
   hdr[1] = p.len;
@@ -91,7 +91,7 @@ export function routeBody(r: RouteSpec): Buffer {
   hdr[6] = 0;
   hdr[7] = r.type ?? ((r.op ?? 'add') === 'del' ? 0 : 1);
   const attrs: Buffer[] = [hdr];
-  if (!r.noDst && (p.len > 0 || r.dstAlways)) attrs.push(rta(1, p.bytes));
+  if (!r.noDst && (p.len > 0 || r.dstAlways)) attrs.push(rta(1, prefixBytes(p)));
   if (r.tableAttr !== undefined) attrs.push(rta(15, u32le(r.tableAttr)));
   if (r.metric !== undefined) attrs.push(rta(6, u32le(r.metric)));
   if (r.nhId !== undefined) attrs.push(rta(30, u32le(r.nhId)));

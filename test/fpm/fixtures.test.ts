@@ -66,13 +66,13 @@ test('frr10-replace (FRR 10.3, fpm use-route-replace by default): a change is on
   assert.deepEqual(afterReplay.map((r) => `${r.op} ${r.prefix}`), [
     'add 8.8.8.8/32', 'add 203.0.113.0/24', 'del 192.0.2.0/24', 'add 2001:db8:100::/48',
   ]);
-  const moved = afterReplay.find((r) => r.prefix === '203.0.113.0/24')!;
+  const moved = afterReplay.find((r) => String(r.prefix) === '203.0.113.0/24')!;
   assert.deepEqual(moved.nexthops.map((n) => n.gateway), ['10.0.3.9']);
-  assert.deepEqual(routesOf('frr10-replace').find((r) => r.prefix === '8.8.8.8/32' && r.nexthops.length === 2)?.nexthops.map((n) => n.gateway), ['10.0.2.2', '10.0.2.3']);
+  assert.deepEqual(routesOf('frr10-replace').find((r) => String(r.prefix) === '8.8.8.8/32' && r.nexthops.length === 2)?.nexthops.map((n) => n.gateway), ['10.0.2.2', '10.0.2.3']);
 });
 
 test('FRR 10.3 local routes (an interface\'s own address, /32 and /128) come as protocol kernel (2) on their interface, no gateway', () => {
-  const local = routesOf('frr10-reconnect-1').filter((r) => r.prefix === '10.0.2.1/32' || r.prefix === '2001:db8:2::1/128');
+  const local = routesOf('frr10-reconnect-1').filter((r) => String(r.prefix) === '10.0.2.1/32' || String(r.prefix) === '2001:db8:2::1/128');
   assert.ok(local.length >= 2);
   for (const r of local) {
     assert.equal(r.protocolId, 2);
@@ -114,7 +114,7 @@ for (const name of names) {
 test('legacy-fpm: auto and forced legacy read the ECMP weights as 1, forced kernel as 2', () => {
   const { bin, json } = load('legacy-fpm');
   const ecmp = (events: RouteEvent[]): number[] =>
-    (events.find((e) => e.kind === 'route' && e.prefix === '8.8.8.8/32') as RouteEventRoute).nexthops.map((n) => n.weight);
+    (events.find((e) => e.kind === 'route' && String(e.prefix) === '8.8.8.8/32') as RouteEventRoute).nexthops.map((n) => n.weight);
   assert.deepEqual(ecmp(decodeAll(bin, { weights: 'auto' }).events), [1, 1, 1]);
   assert.deepEqual(ecmp(decodeAll(bin, { weights: 'legacy' }).events), [1, 1, 1]);
   assert.deepEqual(ecmp(decodeAll(bin, { weights: 'kernel' }).events), [2, 2, 2]);
@@ -135,7 +135,7 @@ test('reconnect-replay: every route that names a group gets the same next hops a
   const first = decodeAll(load('reconnect-first').bin).events.filter((e) => e.kind === 'route').map(plain);
   const replay = decodeAll(load('reconnect-replay').bin).events.filter((e) => e.kind === 'route').map(plain) as Entry[];
   for (const r of replay) {
-    const f = (first as Entry[]).find((e) => e.prefix === r.prefix)!;
-    assert.deepEqual(r.nexthops, f.nexthops, r.prefix as string);
+    const f = (first as Entry[]).find((e) => e.prefix === String(r.prefix))!;
+    assert.deepEqual(r.nexthops, f.nexthops, String(r.prefix));
   }
 });

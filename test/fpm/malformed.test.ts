@@ -9,7 +9,7 @@ import type { ErrorEvent, RouteEvent } from '../../src/route/types.js';
 
 const good = netlinkFrame(routeMsg({ prefix: '8.8.8.8/32', gateway: '10.0.2.2' }));
 const errors = (events: RouteEvent[]): ErrorEvent[] => events.filter((e): e is ErrorEvent => e.kind === 'error');
-const routes = (events: RouteEvent[]): string[] => events.flatMap((e) => (e.kind === 'route' ? [e.prefix] : []));
+const routes = (events: RouteEvent[]): string[] => events.flatMap((e) => (e.kind === 'route' ? [String(e.prefix)] : []));
 
 /** One bad message between two good ones in one frame: one error at its offset, both good routes. */
 function badBetween(bad: Buffer, reason: RegExp): void {

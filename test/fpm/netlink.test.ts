@@ -102,7 +102,7 @@ test('RTA_MULTIPATH in legacy convention: hops is the weight, 0 meaning 1', () =
 test('auto mode: kernel evidence (a nexthop message, RTA_NH_ID, a per-daemon protocol) outranks protocol 11', () => {
   const legacyRoute = routeMsg({ prefix: '8.8.8.8/32', protocol: 11, multipath: [{ gateway: '10.0.2.2', ifindex: 3, hops: 2 }] });
   const weightOf = (...frames: Buffer[]): number => {
-    const ev = decodeAll(Buffer.concat(frames)).events.filter((e): e is RouteEventRoute => e.kind === 'route' && e.prefix === '8.8.8.8/32');
+    const ev = decodeAll(Buffer.concat(frames)).events.filter((e): e is RouteEventRoute => e.kind === 'route' && String(e.prefix) === '8.8.8.8/32');
     return ev[ev.length - 1].nexthops[0].weight;
   };
   assert.equal(weightOf(netlinkFrame(legacyRoute)), 2);

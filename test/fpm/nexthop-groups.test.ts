@@ -152,11 +152,11 @@ test('a group of groups is unusable (the kernel\'s groups hold single next hops)
   const err = out.find((e) => e.kind === 'error') as ErrorEvent;
   assert.equal(err.what, 'group-unusable');
   assert.match(err.reason, /lists group 10/);
-  assert.deepEqual(err.route, { family: 4, table: 254, prefix: '8.8.8.8/32', op: 'add', protocol: 'static', protocolId: 196, type: 'unicast' });
+  assert.deepEqual({ ...err.route, prefix: String(err.route?.prefix) }, { family: 4, table: 254, prefix: '8.8.8.8/32', op: 'add', protocol: 'static', protocolId: 196, type: 'unicast' });
   assert.deepEqual(summary(out).slice(-1), ['add 9.9.9.9/32 unicast [[3,2]]']);
   // a route waiting for a group that then turns out nested gives up with an error too
   const late = d.push(netlinkFrame(routeMsg({ prefix: '7.7.7.7/32', nhId: 30 }), nexthopMsg({ id: 30, group: [{ id: 10 }] })));
-  assert.equal((late.find((e) => e.kind === 'error') as ErrorEvent).route?.prefix, '7.7.7.7/32');
+  assert.equal((late.find((e) => e.kind === 'error') as ErrorEvent).route?.prefix.toString(), '7.7.7.7/32');
   assert.equal(d.pendingRoutes, 0);
   const cyc = d.push(netlinkFrame(nexthopMsg({ id: 1, group: [{ id: 20 }] })));
   assert.ok(cyc.length >= 1 && cyc.length <= 4, summary(cyc).join(' | '));
@@ -173,9 +173,9 @@ test('seven levels of groups of eight (a 2.8 KB stream that once reached 16.7M n
   msgs.push(routeMsg({ prefix: '8.8.8.8/32', nhId: 700 }), routeMsg({ prefix: '9.9.9.9/32', nhId: 100 }));
   const out = d.push(netlinkFrame(...msgs));
   const routes = out.filter((e) => e.kind === 'route') as RouteEventRoute[];
-  assert.deepEqual(routes.map((r) => [r.prefix, r.nexthops.length]), [['9.9.9.9/32', 8]]);
+  assert.deepEqual(routes.map((r) => [String(r.prefix), r.nexthops.length]), [['9.9.9.9/32', 8]]);
   const errors = out.filter((e) => e.kind === 'error') as ErrorEvent[];
-  assert.deepEqual(errors.map((e) => [e.route?.prefix, e.what]), [['8.8.8.8/32', 'group-unusable']]);
+  assert.deepEqual(errors.map((e) => [String(e.route?.prefix), e.what]), [['8.8.8.8/32', 'group-unusable']]);
   for (const e of out) if (e.kind === 'nexthop-group') assert.ok((e.resolved?.length ?? 0) <= 8);
 });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fpmFrame, protobufFrame, v4value } from './build.js';
 import { decodeAll, plain } from './decode-all.js';
 import { parseAddress } from '../../src/route/prefix.js';
-import type { RouteEvent } from '../../src/route/types.js';
+import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 
 const ADD = 1, DEL = 2, IPV4 = 1, IPV6 = 2, UNICAST = 1;
 
@@ -69,8 +69,8 @@ test('delete_route: key only; protocol unknown, type unspec', () => {
 });
 
 test('odd lengths: prefix bytes beyond the length are masked', () => {
-  const e = one(addRoute({ key: { prefix: { length: 20, bytes: Buffer.from([10, 1, 0xff]) } } })) as { prefix: string };
-  assert.equal(e.prefix, '10.1.240.0/20');
+  const e = one(addRoute({ key: { prefix: { length: 20, bytes: Buffer.from([10, 1, 0xff]) } } })) as RouteEventRoute;
+  assert.equal(String(e.prefix), '10.1.240.0/20');
 });
 
 test('UNKNOWN_MSG and multicast are skipped; bad messages are errors, decoding goes on', () => {

@@ -15,7 +15,7 @@ export function assertSaneEvents(events: RouteEvent[]): void {
         if (e.protocolId !== undefined) assert.ok(Number.isInteger(e.protocolId) && e.protocolId >= 0 && e.protocolId <= 255);
         assert.ok(e.op === 'add' || e.op === 'del');
         assert.ok(e.family === 4 || e.family === 6);
-        assert.match(e.prefix, e.family === 4 ? /^\d+\.\d+\.\d+\.\d+\/\d+$/ : /^[0-9a-f:.]+\/\d+$/);
+        assert.match(String(e.prefix), e.family === 4 ? /^\d+\.\d+\.\d+\.\d+\/\d+$/ : /^[0-9a-f:.]+\/\d+$/);
         assert.ok(Number.isInteger(e.table) && e.table >= 0);
         for (const n of e.nexthops) assert.ok(Number.isInteger(n.weight) && n.weight >= 1 && Array.isArray(n.labels));
         break;

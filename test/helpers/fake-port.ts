@@ -5,8 +5,8 @@ import { pathsKey } from '../../src/sync/vpp-fields.js';
 import type { AdoptSink, Ownership, VppPort, VppRouteSpec, VppPath, Written } from '../../src/sync/vpp-port.js';
 
 type Done = (err: Error | null) => void;
-import { formatV4 } from '../../src/sync/route-table.js';
-import type { Family } from '../../src/route/types.js';
+import { prefixText, v4Prefix } from '../../src/route/prefix.js';
+import type { Family, Prefix } from '../../src/route/types.js';
 
 export interface Op { op: 'replace' | 'remove'; key: string; paths?: string }
 
@@ -52,10 +52,11 @@ export class FakePort implements VppPort {
   flush(): void {
     this.flushes++;
   }
-  write(token: number, family: Family, table: number, prefix: string | number, len: number, paths: readonly VppPath[] | null): void {
-    const text = typeof prefix === 'number' ? formatV4(prefix, len) : prefix;
+  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void {
+    const p = typeof prefix === 'number' ? v4Prefix(prefix, len) : prefix;
+    const text = prefixText(p);
     const done = (err: Error | null) => this.writtenCb(token, err);
-    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family, table, prefix: text, paths: [...paths] });
+    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family, table, prefix: p, paths: [...paths] });
     else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
   }

@@ -10,11 +10,12 @@ import { BulkFakePort, FakePort } from '../helpers/fake-port.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
 import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
 import type { Nexthop, RouteEventRoute } from '../../src/route/types.js';
+import { parsePrefix } from '../../src/route/prefix.js';
 
 const quiet = pino({ level: 'silent' });
 const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
 const add = (prefix: string, gw: string): RouteEventRoute => ({
-  kind: 'route', op: 'add', family: 4, table: 254, prefix, type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [nh(gw)],
+  kind: 'route', op: 'add', family: 4, table: 254, prefix: parsePrefix(prefix), type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [nh(gw)],
 });
 const path = (gateway: string): VppPath => ({ kind: 'normal', proto: 4, gateway, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] });
 
@@ -45,8 +46,8 @@ both('an audit of an untouched VPP finds nothing and changes nothing', async (po
 both('drift behind fibmgr\'s back is named; a read-only audit leaves it; a repairing one makes VPP zebra\'s again', async (port) => {
   const r = await synced(port);
   port.vpp.delete('0|10.1.0.0/16'); // another client deleted one of our routes
-  port.vpp.set('0|172.16.0.0/12', { family: 4, table: 0, prefix: '172.16.0.0/12', paths: [path('192.0.2.9')] }); // and added one under our source
-  port.vpp.set('0|10.3.0.0/16', { family: 4, table: 0, prefix: '10.3.0.0/16', paths: [path('10.9.9.9')] }); // and changed one
+  port.vpp.set('0|172.16.0.0/12', { family: 4, table: 0, prefix: parsePrefix('172.16.0.0/12'), paths: [path('192.0.2.9')] }); // and added one under our source
+  port.vpp.set('0|10.3.0.0/16', { family: 4, table: 0, prefix: parsePrefix('10.3.0.0/16'), paths: [path('10.9.9.9')] }); // and changed one
   const ro = await r.audit({ repair: false });
   assert.deepEqual([ro.ok, ro.missing, ro.extra, ro.different, ro.repaired], [true, 1, 1, 1, 0]);
   assert.deepEqual(ro.drift.map((d) => `${d.kind} ${d.table} ${d.prefix} vpp=${d.vpp} fibmgr=${d.fibmgr}`).sort(), [

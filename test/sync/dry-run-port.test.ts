@@ -10,6 +10,7 @@ import { Reconciler } from '../../src/sync/reconciler.js';
 import { messages } from '../../src/vpp/gen/index.js';
 import type { MessageDef } from '../../src/vpp/index.js';
 import type { RouteEventRoute } from '../../src/route/types.js';
+import { parsePrefix } from '../../src/route/prefix.js';
 
 test('dry run: every write is the production message, logged decoded; deletes too', async () => {
   const lines: Record<string, unknown>[] = [];
@@ -19,7 +20,7 @@ test('dry run: every write is the production message, logged decoded; deletes to
   await r.start();
   r.sessionStart(1);
   const route = (op: 'add' | 'del', prefix: string): RouteEventRoute => ({
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: 254, prefix, type: op === 'add' ? 'unicast' : 'unspec', protocol: 'static', protocolId: 196, metric: 0, nhg: null,
+    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: 254, prefix: parsePrefix(prefix), type: op === 'add' ? 'unicast' : 'unspec', protocol: 'static', protocolId: 196, metric: 0, nhg: null,
     nexthops: op === 'add' ? [{ gateway: prefix.includes(':') ? '2001:db8:2::2' : '10.0.2.2', ifindex: 3, weight: 1, labels: [] }] : [],
   } as RouteEventRoute);
   r.apply(1, [route('add', '10.1.0.0/16'), route('add', '2001:db8:100::/48')]);

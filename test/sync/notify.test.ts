@@ -9,8 +9,7 @@ import { Reconciler } from '../../src/sync/reconciler.js';
 import { BulkFakePort, FakePort } from '../helpers/fake-port.js';
 import type { RouteReporter } from '../../src/route/sink.js';
 import type { ErrorEvent, Nexthop, RouteEventRoute, RouteType } from '../../src/route/types.js';
-import { formatPrefix } from '../../src/route/prefix.js';
-import { formatV4 } from '../../src/sync/route-table.js';
+import { parsePrefix, prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
 
 class Reporter implements RouteReporter {
   readonly got: string[] = [];
@@ -19,7 +18,7 @@ class Reporter implements RouteReporter {
   private waiters: { n: number; resolve: () => void }[] = [];
   report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean): boolean {
     if (this.full) return false;
-    const prefix = family === 4 ? formatV4(v4, len) : formatPrefix(6, v6!, len);
+    const prefix = prefixText(family === 4 ? v4Prefix(v4, len) : prefixFromBytes(6, v6!, 0, len));
     this.got.push(`${installed ? 'offload' : 'failed'} ${table} ${prefix} p${protocol} ${type}`);
     for (const w of this.waiters.filter((x) => this.got.length >= x.n)) w.resolve();
     return true;
@@ -42,7 +41,7 @@ const quiet = pino({ level: 'silent' });
 const nh = (gateway: string | null, ifindex: number | null = 3): Nexthop => ({ gateway, ifindex, weight: 1, labels: [] });
 function route(op: 'add' | 'del', prefix: string, nexthops: Nexthop[] = [], o: { table?: number; protocol?: string; protocolId?: number; type?: RouteType } = {}): RouteEventRoute {
   return {
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix, type: o.type ?? (op === 'del' ? 'unspec' : 'unicast'),
+    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix: parsePrefix(prefix), type: o.type ?? (op === 'del' ? 'unspec' : 'unicast'),
     protocol: o.protocol ?? 'static', protocolId: o.protocolId ?? 196, metric: 0, nhg: null, nexthops: op === 'del' ? [] : nexthops,
   } as RouteEventRoute;
 }
@@ -116,7 +115,7 @@ both('routes left to VPP are reported installed; routes that cannot be installed
   const { r, rep } = await setup(port);
   const unusable: ErrorEvent = {
     kind: 'error', offset: 0, what: 'unsupported-encap', reason: 'VXLAN',
-    route: { family: 4, table: 254, prefix: '10.9.0.0/16', op: 'add', protocol: 'bgp', protocolId: 186, type: 'unicast' },
+    route: { family: 4, table: 254, prefix: parsePrefix('10.9.0.0/16'), op: 'add', protocol: 'bgp', protocolId: 186, type: 'unicast' },
   };
   r.apply(1, [
     route('add', '10.0.2.0/24', [nh(null, 3)], { protocol: 'kernel', protocolId: 2 }), // connected

@@ -7,7 +7,7 @@ import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js
 import { pathsKey } from '../../src/sync/vpp-fields.js';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
 import { FakePort, BulkFakePort } from '../helpers/fake-port.js';
-import { formatV4 } from '../../src/sync/route-table.js';
+import { parsePrefix } from '../../src/route/prefix.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
 
@@ -26,7 +26,7 @@ function make(port: FakePort, o: Partial<ReconcilerOptions> = {}) {
 const nh = (gateway: string | null, ifindex: number | null = 3, weight = 1, labels: number[] = []): Nexthop => ({ gateway, ifindex, weight, labels });
 function route(op: 'add' | 'del', prefix: string, nexthops: Nexthop[] = [], o: { table?: number; type?: RouteType; protocol?: string; nhg?: number | null } = {}): RouteEventRoute {
   return {
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix, type: o.type ?? 'unicast',
+    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix: parsePrefix(prefix), type: o.type ?? 'unicast',
     protocol: o.protocol ?? 'static', metric: 0, nhg: o.nhg ?? null, nexthops: op === 'del' ? [] : nexthops,
   } as RouteEventRoute;
 }
@@ -168,7 +168,7 @@ both('deletes zebra sends during its replay apply at once; a session that ends m
 });
 
 both('fibmgr start adopts VPP routes of our source: no writes for what zebra confirms, the rest swept', async (port) => {
-  const spec = (prefix: string, gw: string): VppRouteSpec => ({ family: 4, table: 0, prefix, paths: [path({ gateway: gw })] });
+  const spec = (prefix: string, gw: string): VppRouteSpec => ({ family: 4, table: 0, prefix: parsePrefix(prefix), paths: [path({ gateway: gw })] });
   port.installed = [spec('10.1.0.0/16', '10.0.2.2'), spec('10.2.0.0/16', '10.0.2.2'), spec('10.3.0.0/16', '10.0.2.2')];
   for (const s of port.installed) port.fib.set(`0|${s.prefix}`, pathsKey(s.paths));
   const r = make(port);
@@ -204,7 +204,7 @@ both('VPP restart: everything is replayed into the empty VPP; a reconnect to a V
   port.ops.length = 0;
   port.installed = [...port.fib].map(([k]) => {
     const [t, p] = k.split('|');
-    return { family: 4, table: Number(t), prefix: p!, paths: [path({ gateway: '10.0.2.2' })] } as VppRouteSpec;
+    return { family: 4, table: Number(t), prefix: parsePrefix(p!), paths: [path({ gateway: '10.0.2.2' })] } as VppRouteSpec;
   });
   port.reconnect();
   await settle(r);
@@ -315,7 +315,7 @@ both('a route whose newest message is unusable leaves VPP; later routes go on', 
   assert.ok(port.fib.has('0|10.1.0.0/16'));
   r.apply(1, [
     { kind: 'error', offset: 0, reason: 'unsupported next-hop encapsulation type 100', what: 'unsupported-encap',
-      route: { family: 4, table: 254, prefix: '10.1.0.0/16', op: 'add', protocol: 'bgp', type: 'unicast' } },
+      route: { family: 4, table: 254, prefix: parsePrefix('10.1.0.0/16'), op: 'add', protocol: 'bgp', type: 'unicast' } },
     route('add', '10.2.0.0/16', [nh('10.0.2.2')]),
   ]);
   await settle(r);
@@ -499,7 +499,7 @@ both('a plain reconnect still sweeps a route deleted while away at the quiet per
 });
 
 both('fibmgr restart: adopted routes are swept at the quiet period when zebra\'s replay holds its daemons\' routes, kept when it holds only zebra\'s own', async (port) => {
-  const spec = (prefix: string) => ({ family: 4 as const, table: 0, prefix, paths: [path({ gateway: '10.0.2.2' })] });
+  const spec = (prefix: string) => ({ family: 4 as const, table: 0, prefix: parsePrefix(prefix), paths: [path({ gateway: '10.0.2.2' })] });
   port.installed = [spec('10.1.1.0/24'), spec('10.1.2.0/24'), spec('10.9.0.0/16')];
   port.fib.set('0|10.1.1.0/24', pk({ gateway: '10.0.2.2' }));
   port.fib.set('0|10.1.2.0/24', pk({ gateway: '10.0.2.2' }));

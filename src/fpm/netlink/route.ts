@@ -2,7 +2,7 @@
 // already converted by the caller's convention (see weights.ts); a route naming a nexthop group
 // (RTA_NH_ID) comes back with no next hops and `nhg` set, for the session to resolve.
 import { DecodeError } from '../decode-error.js';
-import { formatIPv4, formatIPv6 } from '../../route/prefix.js';
+import { formatIPv4, formatIPv6, prefixFromBytes } from '../../route/prefix.js';
 import type { Nexthop, RouteEventRoute, RouteType, SkippedEvent } from '../../route/types.js';
 import {
   AF_INET, AF_INET6, NLA_TYPE_MASK, RTA_DST, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID,
@@ -21,24 +21,6 @@ ROUTE_TYPES[RTN_BLACKHOLE] = 'blackhole';
 ROUTE_TYPES[RTN_UNREACHABLE] = 'unreachable';
 ROUTE_TYPES[RTN_PROHIBIT] = 'prohibit';
 
-const scratch = Buffer.alloc(16);
-
-/** Canonical prefix text; host bits beyond len are cleared (on a copy) if a sender left any. */
-function prefixText(buf: Buffer, p: number, fam: 4 | 6, len: number): string {
-  const bytes = fam === 4 ? 4 : 16;
-  let dirty = false;
-  for (let i = len >> 3; i < bytes; i++) {
-    const keep = i === len >> 3 ? (0xff << (8 - (len & 7))) & 0xff : 0;
-    if (buf[p + i] & ~keep & 0xff) { dirty = true; break; }
-  }
-  if (dirty) {
-    buf.copy(scratch, 0, p, p + bytes);
-    for (let i = len >> 3; i < bytes; i++) scratch[i] &= i === len >> 3 ? (0xff << (8 - (len & 7))) & 0xff : 0;
-    buf = scratch;
-    p = 0;
-  }
-  return fam === 4 ? `${formatIPv4(buf, p)}/${len}` : `${formatIPv6(buf, p)}/${len}`;
-}
 
 const ZERO = Buffer.alloc(16);
 
@@ -69,7 +51,7 @@ export function decodeRoute(
     // Far enough to know the route: it cannot be installed as sent, and the error says which.
     if (err instanceof DecodeError && (seenDst >= 0 || dstLen === 0)) {
       try {
-        const prefix = prefixText(seenDst < 0 ? ZERO : buf, seenDst < 0 ? 0 : seenDst, fam, dstLen);
+        const prefix = prefixFromBytes(fam, seenDst < 0 ? ZERO : buf, seenDst < 0 ? 0 : seenDst, dstLen);
         err.route = { family: fam, table: seenTable, prefix, op: del ? 'del' : 'add', protocol, protocolId: buf[start + 5], type };
       } catch { /* the destination itself is bad: no identity */ }
     }
@@ -117,7 +99,7 @@ function routeBody(
   if (dst < 0) {
     if (dstLen !== 0) throw new DecodeError(`prefix length ${dstLen} without RTA_DST`);
   }
-  const prefix = prefixText(dst < 0 ? ZERO : buf, dst < 0 ? 0 : dst, fam, dstLen);
+  const prefix = prefixFromBytes(fam, dst < 0 ? ZERO : buf, dst < 0 ? 0 : dst, dstLen);
 
   let nexthops: Nexthop[] = NO_LABELS as unknown as Nexthop[];
   if (!del && type === 'unicast' && nhId === null) {

@@ -1,7 +1,7 @@
 // One protobuf FPM frame (an fpm.Message) → a route event. The legacy module sends changes as
 // plain adds that replace the route; deletions carry only the key, so their protocol is "unknown".
 import { DecodeError } from '../decode-error.js';
-import { formatIPv4, formatIPv6 } from '../../route/prefix.js';
+import { formatIPv4, formatIPv6, prefixFromBytes } from '../../route/prefix.js';
 import type { Nexthop, RouteEventRoute, RouteType, SkippedEvent } from '../../route/types.js';
 import { FpmMessage } from './schema.js';
 
@@ -56,11 +56,10 @@ function route(r: PbRoute, del: boolean): RouteEventRoute | SkippedEvent {
   }
   scratch.fill(0);
   scratch.set(bytes, 0);
-  for (let i = len >> 3; i < size; i++) scratch[i] &= i === len >> 3 ? (0xff << (8 - (len & 7))) & 0xff : 0;
-  const text = `${family === 4 ? formatIPv4(scratch) : formatIPv6(scratch)}/${len}`;
+  const net = prefixFromBytes(family, scratch, 0, len);
   const routeType = del ? 'unspec' : ROUTE_TYPES[r.route_type ?? 0] ?? 'unspec';
   return {
-    kind: 'route', op: del ? 'del' : 'add', family, table: r.vrf_id ?? 0, prefix: text, type: routeType,
+    kind: 'route', op: del ? 'del' : 'add', family, table: r.vrf_id ?? 0, prefix: net, type: routeType,
     protocol: del ? 'unknown' : PROTOCOLS[r.protocol ?? 0] ?? String(r.protocol), metric: del ? 0 : r.metric ?? 0,
     nhg: null, nexthops: routeType === 'unicast' ? nexthops(r.nexthops ?? []) : [],
   };

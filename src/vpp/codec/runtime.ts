@@ -1,7 +1,7 @@
 // What the generated codec (src/vpp/gen) calls: bounds-checked reading, address and prefix text,
 // fixed and variable strings, enum checks. Hand-written and small, so that the generated files
 // stay plain straight-line code.
-import { isIPv4 } from 'node:net';
+import { formatIp4, formatIp6, parseIpInto, parseLen } from './ip.js';
 
 /** A value that cannot be encoded as the definition says (nothing is written to the socket). */
 export class VppEncodeError extends Error {
@@ -179,88 +179,13 @@ export function readVarString(r: Rd): string {
 
 // --- addresses -----------------------------------------------------------------------------
 
-export function formatIp4(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-}
-
-/** RFC 5952 text (as VPP's Python client prints it): the longest run of 2+ zero groups as "::". */
-export function formatIp6(b: Uint8Array, o: number): string {
-  const w = new Array<number>(8);
-  for (let i = 0; i < 8; i++) w[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return w.map((x) => x.toString(16)).join(':');
-  const head = w.slice(0, best).map((x) => x.toString(16)).join(':');
-  const tail = w.slice(best + bestLen).map((x) => x.toString(16)).join(':');
-  return `${head}::${tail}`;
-}
-
-/** Dotted IPv4 text into 4 bytes, by hand: it runs once per route in bulk programming. */
-function parseIp4Into(b: Buffer, o: number, s: string, from: number, to: number): boolean {
-  let octet = 0;
-  let digits = 0;
-  let part = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || part === 3) return false;
-      b[o + part++] = octet;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return false;
-    } else return false;
-  }
-  if (digits === 0 || part !== 3) return false;
-  b[o + 3] = octet;
-  return true;
-}
-
-function parseIp6Into(b: Buffer, o: number, s: string): boolean {
-  let text = s;
-  let tail4: number[] | null = null;
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon >= 0 && text.indexOf('.', lastColon) > 0) {
-    if (!isIPv4(text.slice(lastColon + 1))) return false;
-    tail4 = text.slice(lastColon + 1).split('.').map(Number);
-    text = text.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return false;
-  const parse = (h: string) => (h === '' ? [] : h.split(':'));
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  const groups = halves.length === 2 ? head.length + tail.length : head.length;
-  if (halves.length === 2 ? groups > 7 : groups !== 8) return false;
-  const all = [...head, ...new Array<string>(8 - groups).fill('0'), ...tail];
-  for (let i = 0; i < 8; i++) {
-    const g = all[i]!;
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-    b.writeUInt16BE(parseInt(g, 16), o + 2 * i);
-  }
-  if (tail4) for (let i = 0; i < 4; i++) b[o + 12 + i] = tail4[i]!;
-  return true;
-}
+export { formatIp4, formatIp6 };
 
 /** ip4_address: text or 4 bytes. */
 export function writeIp4(b: Buffer, o: number, v: unknown, field: string): void {
   if (v === undefined || v === null || v === '') return;
   if (typeof v === 'string') {
-    if (!parseIp4Into(b, o, v, 0, v.length)) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} is not an IPv4 address`);
+    if (parseIpInto(v, b, o) !== 4) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} is not an IPv4 address`);
     return;
   }
   writeBytes(b, o, bytesOf(v, field), 4, field);
@@ -270,7 +195,7 @@ export function writeIp4(b: Buffer, o: number, v: unknown, field: string): void 
 export function writeIp6(b: Buffer, o: number, v: unknown, field: string): void {
   if (v === undefined || v === null || v === '') return;
   if (typeof v === 'string') {
-    if (!parseIp6Into(b, o, v)) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} is not an IPv6 address`);
+    if (parseIpInto(v, b, o) !== 6) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} is not an IPv6 address`);
     return;
   }
   writeBytes(b, o, bytesOf(v, field), 16, field);
@@ -370,7 +295,7 @@ export function writePrefix(b: Buffer, o: number, v: unknown, field: string): vo
       writeIp6(b, o + 1, v.slice(0, slash), field);
     } else {
       if (len > 32) throw new VppEncodeError(`${field}: length ${len} is over 32`);
-      if (!parseIp4Into(b, o + 1, v, 0, slash)) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} is not an IPv4 prefix`);
+      if (parseIpInto(v, b, o + 1, 0, slash) !== 4) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} is not an IPv4 prefix`);
     }
     b[o + 17] = len;
     return;
@@ -381,13 +306,8 @@ export function writePrefix(b: Buffer, o: number, v: unknown, field: string): vo
 }
 
 function prefixLen(v: string, slash: number, field: string): number {
-  let len = 0;
-  if (slash === v.length - 1 || v.length - slash > 4) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} has a bad length`);
-  for (let i = slash + 1; i < v.length; i++) {
-    const c = v.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} has a bad length`);
-    len = len * 10 + c;
-  }
+  const len = parseLen(v, slash);
+  if (len < 0) throw new VppEncodeError(`${field}: ${JSON.stringify(v)} has a bad length`);
   return len;
 }
 

@@ -1,6 +1,7 @@
 // The simulator's FIB: tables per address family, entries per prefix, and per entry one path
 // set per FIB source; the source with the lowest priority number is the one forwarding (as VPP).
 // Paths are kept as their 167 wire bytes, so that reads give back exactly what was written.
+import { formatIp4, formatIp6, parseIpInto, parseLen } from '../codec/ip.js';
 
 export const PATH_SIZE = 167;
 export const SRC_INTERFACE = 4;
@@ -182,30 +183,19 @@ export function prefixKey(isIp6: boolean, addr: Buffer, addrOff: number, len: nu
   return KEY6.toString('latin1');
 }
 
-/** "10.0.0.0/8" or "2001:db8::/32" → af, 16 address bytes, length. */
+/** "10.0.0.0/8" or "2001:db8::/32" (an address alone: a host route) → af, 16 address bytes, length. */
 export function parsePrefix(text: string): { isIp6: boolean; addr: Buffer; len: number } {
-  const [a, l] = text.split('/') as [string, string | undefined];
+  const slash = text.indexOf('/');
   const addr = Buffer.alloc(16);
-  if (!a.includes(':')) {
-    const parts = a.split('.').map(Number);
-    if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) throw new Error(`bad IPv4 prefix ${text}`);
-    parts.forEach((p, i) => (addr[i] = p));
-    return { isIp6: false, addr, len: l === undefined ? 32 : Number(l) };
-  }
-  const [head, tail] = a.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  if (groups.length !== 8) throw new Error(`bad IPv6 prefix ${text}`);
-  groups.forEach((g, i) => addr.writeUInt16BE(parseInt(g, 16), i * 2));
-  return { isIp6: true, addr, len: l === undefined ? 128 : Number(l) };
+  const fam = parseIpInto(text, addr, 0, 0, slash < 0 ? text.length : slash);
+  if (fam === 0) throw new Error(`bad prefix ${text}`);
+  const len = slash < 0 ? (fam === 4 ? 32 : 128) : parseLen(text, slash);
+  if (len < 0 || len > (fam === 4 ? 32 : 128)) throw new Error(`bad prefix length in ${text}`);
+  return { isIp6: fam === 6, addr, len };
 }
 
 export function formatPrefix(e: { isIp6: boolean; addr: Buffer; len: number }): string {
-  if (!e.isIp6) return `${e.addr[0]}.${e.addr[1]}.${e.addr[2]}.${e.addr[3]}/${e.len}`;
-  const g: string[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(e.addr.readUInt16BE(i).toString(16));
-  return `${g.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}/${e.len}`;
+  return `${e.isIp6 ? formatIp6(e.addr, 0) : formatIp4(e.addr, 0)}/${e.len}`;
 }
 
 export class SimFib {
