@@ -59,3 +59,41 @@ export function mplsLabels(buf: Buffer, encapType: number, start: number, end: n
   }
   return labels;
 }
+
+/**
+ * The encapsulation one message (or one rtnexthop) names, collected as its attributes come:
+ * RTA_ENCAP_TYPE / NHA_ENCAP_TYPE and where the RTA_ENCAP / NHA_ENCAP body is. Decoding is
+ * synchronous, so each decoder keeps one and resets it per message.
+ */
+export class EncapAttrs {
+  private type = 0;
+  private start = -1;
+  private end = -1;
+
+  constructor(private readonly prefix: 'RTA' | 'NHA') {}
+
+  reset(): this {
+    this.type = 0;
+    this.start = -1;
+    return this;
+  }
+
+  /** The *_ENCAP_TYPE attribute at p (length len). */
+  setType(buf: Buffer, p: number, len: number): void {
+    if (len < 6) throw new DecodeError(`${this.prefix}_ENCAP_TYPE payload ${len - 4} bytes, want 2`);
+    this.type = u16(buf, p + 4);
+  }
+
+  /** The *_ENCAP attribute at p (length len). */
+  setBody(p: number, len: number): void {
+    this.start = p + 4;
+    this.end = p + len;
+  }
+
+  /** The out-labels (none without an encap); an encap VPP is not given is an error. */
+  labels(buf: Buffer): number[] {
+    if (this.start < 0) return NO_LABELS;
+    if (this.type === 0) throw new DecodeError(`${this.prefix}_ENCAP without ${this.prefix}_ENCAP_TYPE`);
+    return mplsLabels(buf, this.type, this.start, this.end);
+  }
+}

@@ -7,7 +7,9 @@ import {
   AF_INET, AF_INET6, NHA_BLACKHOLE, NHA_ENCAP, NHA_ENCAP_TYPE, NHA_GATEWAY, NHA_GROUP, NHA_ID, NHA_OIF, NHMSG_LEN,
   NLA_TYPE_MASK, RTM_DELNEXTHOP, messageName,
 } from './constants.js';
-import { NO_LABELS, attrAddress, attrLength, attrU32, mplsLabels, u16, u32 } from './attributes.js';
+import { EncapAttrs, attrAddress, attrLength, attrU32, u16, u32 } from './attributes.js';
+
+const ENCAP = new EncapAttrs('NHA');
 
 export interface NexthopDef {
   op: 'add' | 'del';
@@ -41,7 +43,7 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
   const afam = buf[start];
   let id = -1, oif = 0, gateway: string | null = null, blackhole = false;
   let group: { id: number; weight: number }[] | null = null;
-  let encapType = 0, encapStart = -1, encapEnd = -1;
+  const encap = ENCAP.reset();
   for (let p = start + NHMSG_LEN; p < end; ) {
     const len = attrLength(buf, p, end, name);
     switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
@@ -61,11 +63,8 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
         for (let q = p + 4; q < p + len; q += 8) group.push({ id: u32(buf, q), weight: buf[q + 4] + 1 });
         break;
       }
-      case NHA_ENCAP_TYPE:
-        if (len < 6) throw new DecodeError(`NHA_ENCAP_TYPE payload ${len - 4} bytes, want 2`);
-        encapType = u16(buf, p + 4);
-        break;
-      case NHA_ENCAP: encapStart = p + 4; encapEnd = p + len; break;
+      case NHA_ENCAP_TYPE: encap.setType(buf, p, len); break;
+      case NHA_ENCAP: encap.setBody(p, len); break;
     }
     p += (len + 3) & ~3;
   }
@@ -80,11 +79,7 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
   }
   if (blackhole) return { op: 'add', id, group: null, nexthop: null, blackhole: true };
   if (gateway === null && oif === 0) throw new DecodeError(`${name} ${id}: no gateway, interface, group or blackhole`);
-  let labels = NO_LABELS;
-  if (encapStart >= 0) {
-    if (encapType === 0) throw new DecodeError('NHA_ENCAP without NHA_ENCAP_TYPE');
-    labels = mplsLabels(buf, encapType, encapStart, encapEnd);
-  }
+  const labels = encap.labels(buf);
   const nexthop: Nexthop = Object.freeze({ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels });
   return { op: 'add', id, group: null, nexthop, blackhole: false };
 }

@@ -9,7 +9,7 @@ import {
   RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTA_VIA, RTMSG_LEN, RTM_DELROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST,
   RTN_UNREACHABLE, RTN_UNSPEC, RTNH_LEN, familyName, messageName, protocolName,
 } from './constants.js';
-import { NO_LABELS, attrAddress, attrLength, attrU32, mplsLabels, u16, u32 } from './attributes.js';
+import { EncapAttrs, NO_LABELS, attrAddress, attrLength, attrU32, u16, u32 } from './attributes.js';
 
 /** rtnh_hops → real weight. */
 export type WeightConverter = (hops: number) => number;
@@ -23,6 +23,8 @@ ROUTE_TYPES[RTN_PROHIBIT] = 'prohibit';
 
 
 const ZERO = Buffer.alloc(16);
+const ROUTE_ENCAP = new EncapAttrs('RTA');
+const HOP_ENCAP = new EncapAttrs('RTA');
 
 /**
  * Decodes the rtmsg and attributes at [start, end) (after the nlmsghdr). Returns a skipped event
@@ -72,7 +74,8 @@ function routeBody(
 ): RouteEventRoute {
   let table = seenTable;
   let dst = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
-  let mpStart = -1, mpEnd = -1, encapType = 0, encapStart = -1, encapEnd = -1;
+  let mpStart = -1, mpEnd = -1;
+  const encap = ROUTE_ENCAP.reset();
   const addrLen = fam === 4 ? 4 : 16;
   for (let p = start + RTMSG_LEN; p < end; ) {
     const len = attrLength(buf, p, end, messageName(msgType));
@@ -88,11 +91,8 @@ function routeBody(
       case RTA_TABLE: seenTable = table = attrU32(buf, p, len, 'RTA_TABLE'); break;
       case RTA_NH_ID: nhId = attrU32(buf, p, len, 'RTA_NH_ID'); break;
       case RTA_MULTIPATH: mpStart = p + 4; mpEnd = p + len; break;
-      case RTA_ENCAP_TYPE:
-        if (len < 6) throw new DecodeError(`RTA_ENCAP_TYPE payload ${len - 4} bytes, want 2`);
-        encapType = u16(buf, p + 4);
-        break;
-      case RTA_ENCAP: encapStart = p + 4; encapEnd = p + len; break;
+      case RTA_ENCAP_TYPE: encap.setType(buf, p, len); break;
+      case RTA_ENCAP: encap.setBody(p, len); break;
     }
     p += (len + 3) & ~3;
   }
@@ -105,7 +105,7 @@ function routeBody(
   if (!del && type === 'unicast' && nhId === null) {
     if (mpStart >= 0) nexthops = multipath(buf, mpStart, mpEnd, fam, weight);
     else if (gateway !== null || oif !== 0) {
-      const labels = encapStart >= 0 ? encap(buf, encapType, encapStart, encapEnd) : NO_LABELS;
+      const labels = encap.labels(buf);
       nexthops = [{ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels }];
     }
   }
@@ -113,11 +113,6 @@ function routeBody(
     kind: 'route', op: del ? 'del' : 'add', family: fam, table, prefix, type,
     protocol, protocolId, metric, nhg: nhId, nexthops,
   };
-}
-
-function encap(buf: Buffer, type: number, start: number, end: number): number[] {
-  if (type === 0) throw new DecodeError('RTA_ENCAP without RTA_ENCAP_TYPE');
-  return mplsLabels(buf, type, start, end);
 }
 
 /** RTA_VIA: {family u16, address}, used for an IPv4 route through an IPv6 next hop. */
@@ -139,21 +134,19 @@ function multipath(buf: Buffer, start: number, end: number, fam: 4 | 6, weight: 
     if (q + len > end) throw new DecodeError(`RTA_MULTIPATH: rtnexthop (length ${len}) overruns RTA_MULTIPATH by ${q + len - end} bytes`);
     const hops = buf[q + 3];
     const ifindex = u32(buf, q + 4);
-    let gateway: string | null = null, encapType = 0, encapStart = -1, encapEnd = -1;
+    let gateway: string | null = null;
+    const encap = HOP_ENCAP.reset();
     for (let p = q + RTNH_LEN; p < q + len; ) {
       const alen = attrLength(buf, p, q + len, 'rtnexthop');
       switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
         case RTA_GATEWAY: gateway = attrAddress(buf, p, alen, fam, 'RTA_GATEWAY'); break;
         case RTA_VIA: gateway = via(buf, p, alen); break;
-        case RTA_ENCAP_TYPE:
-          if (alen < 6) throw new DecodeError(`RTA_ENCAP_TYPE payload ${alen - 4} bytes, want 2`);
-          encapType = u16(buf, p + 4);
-          break;
-        case RTA_ENCAP: encapStart = p + 4; encapEnd = p + alen; break;
+        case RTA_ENCAP_TYPE: encap.setType(buf, p, alen); break;
+        case RTA_ENCAP: encap.setBody(p, alen); break;
       }
       p += (alen + 3) & ~3;
     }
-    const labels = encapStart >= 0 ? encap(buf, encapType, encapStart, encapEnd) : NO_LABELS;
+    const labels = encap.labels(buf);
     out.push({ gateway, ifindex: ifindex === 0 ? null : ifindex, weight: weight(hops), labels });
     q += (len + 3) & ~3;
     if (out.length > MAX_PATHS) throw new DecodeError(`RTA_MULTIPATH: more than ${MAX_PATHS} next hops, VPP's limit per route`, 'too-many-nexthops');

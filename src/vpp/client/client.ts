@@ -23,6 +23,7 @@ import {
 } from './errors.js';
 import { nullLogger, type MessageDef, type VppLogger } from './types.js';
 import { mergeStats, newRequestStat, record, resultOf, type RequestStat } from './request-stats.js';
+import { Fifo } from '../fifo.js';
 
 export interface VppClientOptions {
   socketPath: string;
@@ -147,8 +148,8 @@ export class VppClient extends EventEmitter {
   /** Requests that timed out since the last reply. */
   private timeoutsInARow = 0;
   private inflight = 0;
-  private queue: Queued[] = [];
-  private queueHead = 0;
+  /** Requests past the window, oldest first (bounded by the caller: see room). */
+  private readonly queue = new Fifo<Queued>();
   private readonly stats = new Map<MessageDef, RequestStat>();
 
   constructor(opts: VppClientOptions) {
@@ -190,7 +191,7 @@ export class VppClient extends EventEmitter {
 
   /** Requests sent and not yet answered, and requests waiting for window space. */
   get pending(): { inflight: number; queued: number } {
-    return { inflight: this.inflight, queued: this.queue.length - this.queueHead };
+    return { inflight: this.inflight, queued: this.queue.size };
   }
 
   /** The id VPP assigned to a message in this session, or undefined. */
@@ -248,7 +249,7 @@ export class VppClient extends EventEmitter {
 
   /** Requests that can be sent now without waiting for window space. */
   get room(): number {
-    return this.ready && this.queueHead === this.queue.length ? this.window - this.inflight : 0;
+    return this.ready && this.queue.size === 0 ? this.window - this.inflight : 0;
   }
 
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
@@ -499,7 +500,7 @@ export class VppClient extends EventEmitter {
       this.failEarly(kind, resolve, reject, err, token);
       return;
     }
-    if (this.inflight >= this.window || this.queueHead < this.queue.length) {
+    if (this.inflight >= this.window || this.queue.size > 0) {
       this.queue.push({ kind, def, fields: kind === S_TOKEN ? { ...fields } : fields, resolve, reject, token });
       return;
     }
@@ -674,18 +675,9 @@ export class VppClient extends EventEmitter {
   private drain(): void {
     const q = this.queue;
     // runs after every reply: with nothing queued, leave at once (and allocate nothing)
-    if (q.length === 0) return;
-    while (this.inflight < this.window && this.queueHead < q.length && this.ready) {
-      const item = q[this.queueHead]!;
-      q[this.queueHead++] = undefined as unknown as Queued;
+    while (q.size > 0 && this.inflight < this.window && this.ready) {
+      const item = q.shift()!;
       this.send(item.kind, item.def, item.fields, item.resolve, item.reject, item.token);
-    }
-    if (this.queueHead === q.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    } else if (this.queueHead > 4096 && this.queueHead * 2 > q.length) {
-      this.queue = q.slice(this.queueHead);
-      this.queueHead = 0;
     }
   }
 
@@ -694,13 +686,7 @@ export class VppClient extends EventEmitter {
       if (this.sState[slot] === S_FREE) continue;
       this.failSlot(slot, new VppDisconnectedError(this.sDef[slot]!.name, reason));
     }
-    const q = this.queue;
-    for (let i = this.queueHead; i < q.length; i++) {
-      const item = q[i]!;
-      this.failEarly(item.kind, item.resolve, item.reject, new VppDisconnectedError(item.def.name, reason), item.token);
-    }
-    this.queue = [];
-    this.queueHead = 0;
+    this.queue.drain((item) => this.failEarly(item.kind, item.resolve, item.reject, new VppDisconnectedError(item.def.name, reason), item.token));
     this.inflight = 0;
   }
 
