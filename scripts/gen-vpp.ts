@@ -533,9 +533,49 @@ function indexFile(m: Model): string {
   );
 }
 
-export function generate(apiDir: string): Map<string, string> {
+/** The names in a message list (one a line, # comments). */
+export function readMessageList(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+}
+
+/**
+ * The model cut down to `wanted` messages, each with its reply and details, and the types and
+ * enums they reach. An unknown name is an error (a typo would otherwise drop a message silently).
+ */
+export function selectMessages(m: Model, wanted: readonly string[]): Model {
+  const byName = new Map(m.messages.map((x) => [x.name, x]));
+  const keep = new Set<string>();
+  for (const name of wanted) {
+    if (!byName.has(name)) throw new Error(`message ${name} is in no .api.json of proto/vpp`);
+    keep.add(name);
+    const stem = name.endsWith('_dump') ? name.slice(0, -5) : name.endsWith('_get') ? name.slice(0, -4) : null;
+    for (const c of [`${name}_reply`, stem !== null ? `${stem}_details` : '']) if (byName.has(c)) keep.add(c);
+  }
+  const structs = new Set<string>();
+  const enums = new Set<string>();
+  const reach = (fields: Field[]): void => {
+    for (const f of fields) {
+      const k = f.kind;
+      if (k.k === 'enum') enums.add(k.name);
+      else if ((k.k === 'struct' || k.k === 'union') && !structs.has(k.name)) {
+        structs.add(k.name);
+        reach(m.structs.get(k.name)!.fields);
+      }
+    }
+  };
+  const messages = m.messages.filter((x) => keep.has(x.name));
+  for (const x of messages) reach(x.fields);
+  return {
+    enums: new Map([...m.enums].filter(([n]) => enums.has(n))),
+    structs: new Map([...m.structs].filter(([n]) => structs.has(n))),
+    messages,
+    modules: m.modules.filter((mod) => messages.some((x) => x.module === mod)),
+  };
+}
+
+export function generate(apiDir: string, wanted: readonly string[] = readMessageList(join(apiDir, 'messages.txt'))): Map<string, string> {
   sizeCache.clear();
-  const m = loadModel(apiDir);
+  const m = selectMessages(loadModel(apiDir), wanted);
   const names = new Set<string>();
   for (const s of m.structs.keys()) names.add(pascal(s));
   for (const e of m.enums.keys()) {
@@ -555,7 +595,8 @@ export const API_DIR = join(ROOT, 'proto', 'vpp');
 export const GEN_DIR = join(ROOT, 'src', 'vpp', 'gen');
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const files = generate(API_DIR);
+  // names given on the command line come on top of the list (a one-off build for a library user)
+  const files = generate(API_DIR, [...readMessageList(join(API_DIR, 'messages.txt')), ...process.argv.slice(2)]);
   rmSync(GEN_DIR, { recursive: true, force: true });
   mkdirSync(GEN_DIR, { recursive: true });
   for (const [name, text] of files) writeFileSync(join(GEN_DIR, name), text);
