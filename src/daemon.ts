@@ -6,13 +6,14 @@ import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
 import { PeerCheck } from './fpm/peer-check.js';
-import { Reconciler, parseTableMap } from './sync/reconciler.js';
+import { Reconciler } from './sync/reconciler.js';
 import { Auditor } from './sync/auditor.js';
 import { Progress } from './ops/progress.js';
 import { DryRunPort } from './sync/dry-run-port.js';
 import { DryRunSink } from './sync/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
-import { OPTIONAL, REQUIRED, VppAdapter, parseInterfaceMap, sysIfindex } from './sync/vpp-adapter.js';
+import { OPTIONAL, REQUIRED, VppAdapter, sysIfindex } from './sync/vpp-adapter.js';
+import { parseInterfaceMap, parseTableMap, parsedList } from './config/lists.js';
 import type { VppPort } from './sync/vpp-port.js';
 import { VppClient, VppCrcMismatchError, type MessageDef } from './vpp/index.js';
 import { messages } from './vpp/gen/index.js';
@@ -60,8 +61,8 @@ export function installLastResortGuard(log: Logger): void {
 export async function runDaemon(config: Config): Promise<void> {
   const log = createLogger(config.logLevel, 2, config.logFormat);
   installLastResortGuard(log);
-  const ifmap = parseInterfaceMap(config.interfaceMap);
-  const tableMap = parseTableMap(config.tableMap);
+  const ifmap = parsedList(config.interfaceMap, parseInterfaceMap);
+  const tableMap = parsedList(config.tableMap, parseTableMap);
   let stopping = false;
   const stopSignal = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]).then((s) => {
     stopping = true;

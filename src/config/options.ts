@@ -2,8 +2,7 @@
 // the config-file keys, the defaults and the --help text are all derived from it, so that a
 // new setting is one entry here and nothing else.
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { parseTableMap } from '../sync/translate.js';
-import { parseInterfaceMap } from '../sync/vpp-adapter.js';
+import { listOf, parseInterfaceMap, parseTableMap } from './lists.js';
 import { parseAllowList } from '../fpm/peer-check.js';
 
 export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -75,14 +74,6 @@ function oneOf<T extends string>(...allowed: T[]) {
   return (v: unknown): T => {
     if (typeof v !== 'string' || !allowed.includes(v as T)) throw new Error(`must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
     return v as T;
-  };
-}
-
-function listOf(parse: (entries: string[]) => unknown) {
-  return (v: unknown): string[] => {
-    const entries = v as string[];
-    parse(entries);
-    return entries;
   };
 }
 

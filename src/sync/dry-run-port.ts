@@ -5,7 +5,7 @@
 import type { Logger } from '../log.js';
 import type { Family, Prefix } from '../route/types.js';
 import type { MessageDef } from '../vpp/index.js';
-import type { InterfaceMapEntry } from './vpp-adapter.js';
+import type { InterfaceMapEntry } from './vpp-port.js';
 import { RouteWrites } from './route-writes.js';
 import { prefixText, v4Prefix } from '../route/prefix.js';
 import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';

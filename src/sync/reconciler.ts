@@ -22,7 +22,6 @@ import { VppSession } from './vpp-session.js';
 import { vppTable } from './translate.js';
 import type { VppPort } from './vpp-port.js';
 
-export { parseTableMap } from './translate.js';
 export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
 import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
 

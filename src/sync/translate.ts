@@ -26,20 +26,6 @@ export function vppTable(zebraTable: number, tableMap: ReadonlyMap<number, numbe
   return zebraTable === ZEBRA_MAIN || zebraTable === 0 ? 0 : zebraTable;
 }
 
-/** "ZEBRA=VPP" entries → map; throws naming the bad entry. */
-export function parseTableMap(entries: readonly string[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const e of entries) {
-    const m = /^\s*(\d+)\s*=\s*(\d+)\s*$/.exec(e);
-    const z = m ? Number(m[1]) : NaN;
-    const v = m ? Number(m[2]) : NaN;
-    if (!m || z > 0xffffffff || v > 0xffffffff) throw new Error(`bad table map entry ${JSON.stringify(e)}: expected ZEBRA=VPP with table ids 0-4294967295`);
-    if (out.has(z)) throw new Error(`table map: zebra table ${z} is mapped twice`);
-    out.set(z, v);
-  }
-  return out;
-}
-
 /**
  * Connected routes (an interface's own subnet): protobuf says so; netlink gives protocol
  * "kernel" for them and for routes learned from the kernel alike, and only the next hops tell

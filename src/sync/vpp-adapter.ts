@@ -10,7 +10,7 @@ import { RouteWrites } from './route-writes.js';
 import type { RouteRequest } from '../vpp/bulk/route-request.js';
 import { readRouteHead, type RouteHead } from './route-details.js';
 
-import type { Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
+import type { InterfaceMapEntry, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -23,23 +23,6 @@ export const REQUIRED = [
   'ip_route_add_del', 'ip_route_dump', 'ip_table_add_del', 'ip_table_dump', 'sw_interface_dump', 'control_ping',
 ] as const;
 export const OPTIONAL = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump', 'lcp_itf_pair_get', 'ip_route_lookup_v2'] as const;
-
-export interface InterfaceMapEntry {
-  /** Linux side: an interface name, or an ifindex given as a number. */
-  linux: string | number;
-  /** VPP side: an interface name, or a sw_if_index given as a number. */
-  vpp: string | number;
-}
-
-/** "LINUX=VPP" entries; either side may be a number (ifindex / sw_if_index). */
-export function parseInterfaceMap(entries: readonly string[]): InterfaceMapEntry[] {
-  return entries.map((e) => {
-    const m = /^([^=\s]+)=([^=\s]+)$/.exec(e.trim());
-    if (!m) throw new Error(`bad interface map entry ${JSON.stringify(e)}: expected LINUXNAME=VPPNAME`);
-    const side = (s: string) => (/^\d+$/.test(s) ? Number(s) : s);
-    return { linux: side(m[1]!), vpp: side(m[2]!) };
-  });
-}
 
 export interface VppAdapterOptions {
   client: VppClient;

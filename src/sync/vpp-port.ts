@@ -19,6 +19,14 @@ export interface VppPath {
 
 export const SW_IF_INDEX_NONE = 0xffffffff;
 
+/** A Linux interface mapped to a VPP one (--interface-map), where linux-cp does not say. */
+export interface InterfaceMapEntry {
+  /** Linux side: an interface name, or an ifindex given as a number. */
+  linux: string | number;
+  /** VPP side: an interface name, or a sw_if_index given as a number. */
+  vpp: string | number;
+}
+
 /** One route as VPP should hold it: VPP table id, network, complete path set. */
 export interface VppRouteSpec {
   family: Family;
