@@ -9,7 +9,7 @@
 //   await vpp.connect();                           // VppCrcMismatchError if VPP differs
 //   const r = await vpp.request(messages.ip_route_add_del, { is_add: true, ... });
 //   const d = await vpp.dump(messages.ip_route_dump, { table: { table_id: 0, ... } });
-//   vpp.requestAck(def, fields, (err) => ...);     // bulk path: no promise, no reply decode
+//   vpp.requestAckTo(def, fields, token, cb);      // bulk path: no promise, no reply decode
 //   await vpp.close();                             // sockclnt_delete
 //
 // Errors: VppRetvalError (negative retval, named from vnet/error.h), VppTimeoutError,
@@ -29,4 +29,6 @@ export type { MessageDef, VppLogger } from './client/types.js';
 export { LATENCY_BUCKETS, type RequestStat } from './client/request-stats.js';
 export { retvalName, retval, RETVAL } from './errors.js';
 export { VppEncodeError, VppDecodeError } from './codec/runtime.js';
+export { routeRequestDef, PATH_BYTES, type RouteRequest, type RouteRequestDef, type Ip6Words } from './bulk/route-request.js';
+export { Fifo } from './fifo.js';
 // The generated definitions: import { messages, ip_route_add_del, ... } from 'src/vpp/gen/index.js'.
