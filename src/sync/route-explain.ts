@@ -1,6 +1,6 @@
 // One route for the operator (`fibmgr show route`): what fibmgr knows of it, read off its entry,
 // and the bounded record of routes zebra sent that fibmgr left out, with why.
-import type { Family, Prefix, RouteEventRoute } from '../route/types.js';
+import type { Prefix, RouteEventRoute } from '../route/types.js';
 import { parsePrefix, prefixText } from '../route/prefix.js';
 import type { RouteExplain, SkipRecord } from './reconciler-types.js';
 import { N_PENDING, TYPES } from './route-notes.js';
