@@ -81,10 +81,6 @@ export function prefixText(p: Prefix): string {
   return `${formatIp6(SCRATCH, 0, true)}/${p.len}`;
 }
 
-export function samePrefix(a: Prefix, b: Prefix): boolean {
-  return a.family === b.family && a.len === b.len && a.w0 === b.w0 && a.w1 === b.w1 && a.w2 === b.w2 && a.w3 === b.w3;
-}
-
 /** IPv4 bytes at buf[off..off+4) as dotted quad. */
 export function formatIPv4(buf: Uint8Array, off = 0): string {
   return formatIp4(buf, off);
@@ -93,10 +89,6 @@ export function formatIPv4(buf: Uint8Array, off = 0): string {
 /** IPv6 bytes at buf[off..off+16) in RFC 5952 form, an IPv4-mapped tail dotted as inet_ntop prints it. */
 export function formatIPv6(buf: Uint8Array, off = 0): string {
   return formatIp6(buf, off, true);
-}
-
-export function formatAddress(family: Family, buf: Uint8Array, off = 0): string {
-  return family === 4 ? formatIPv4(buf, off) : formatIPv6(buf, off);
 }
 
 /** Parses an address (dotted IPv4, any IPv6 text form) into 4 or 16 bytes. Throws on anything else. */

@@ -245,7 +245,7 @@ export class Reconciler implements RouteSink {
       e.gen = this.gen;
     }
     if (this.store.want(e, ps, nhg)) this.writer.wantChanged(e);
-    else if (ps === null) this.store.dropIfUnsent(e);
+    else if (ps === null) this.store.dropIfEmpty(e, Q_SENDING);
   }
 
   // --- the operator: sweep, show route, audit ---------------------------------------------------

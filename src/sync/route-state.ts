@@ -7,7 +7,7 @@ import type { Family, Nexthop, RouteEventRoute } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { N_QUEUED } from './route-notes.js';
-import { RouteTable, Q_SENDING, type Entry, type TableInfo } from './route-table.js';
+import { RouteTable, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths, type SkipReason } from './translate.js';
 
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
@@ -113,14 +113,12 @@ export class RouteState {
     this.installed = kept;
   }
 
-  /** A route that wants nothing, holds nothing and waits for nothing leaves the table. */
-  dropIfEmpty(e: Entry): void {
-    if (e.want === null && e.have === null && e.q === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
-  }
-
-  /** dropIfEmpty for a route that may still be queued for a write (its write then finds it gone). */
-  dropIfUnsent(e: Entry): void {
-    if (e.want === null && e.have === null && (e.q & Q_SENDING) === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
+  /**
+   * A route that wants nothing, holds nothing and waits for nothing leaves the table. `busy`: the
+   * queue bits that keep it (a route still queued for a write may go: the writer then skips it).
+   */
+  dropIfEmpty(e: Entry, busy = ~0): void {
+    if (e.want === null && e.have === null && (e.q & busy) === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
   }
 
   /** Routes per VPP table and family: wanted and installed (for /state and metrics). */

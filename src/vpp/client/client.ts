@@ -51,7 +51,7 @@ export interface ConnectedInfo {
   messageCount: number;
 }
 
-const K_NONE = 0;
+// kindById 0: an id not in VPP's message table
 const K_REPLY = 1;
 const K_DETAILS = 2;
 const K_PING_REPLY = 3;
@@ -412,7 +412,7 @@ export class VppClient extends EventEmitter {
     this.idsByDef = new Map();
     this.kindById = new Uint8Array(65536);
     this.defById = [];
-    for (const [key, id] of table) this.kindById[id] = K_OTHER;
+    for (const id of table.values()) this.kindById[id] = K_OTHER;
     for (const def of Object.values(this.opts.messages)) {
       const id = table.get(def.key);
       if (id === undefined) continue;
