@@ -244,6 +244,28 @@ describe('VppClient against the simulator', () => {
     assert.ok(e4 instanceof VppDisconnectedError);
   });
 
+  test('requestAckTo: a reused object whose nested fields change in place is copied whole when it waits', async () => {
+    const c = clientFor(sim, path, { window: 2 });
+    await c.connect();
+    let left = 8;
+    let all!: () => void;
+    const done = new Promise<void>((r) => (all = r));
+    const errors: (Error | null)[] = [];
+    const scratch = d.route('10.70.0.0/16');
+    for (let i = 0; i < 8; i++) {
+      // the route object itself is rewritten, as a bulk writer with one request object does
+      (scratch as any).route.prefix = `10.${70 + i}.0.0/16`;
+      c.requestAckTo(d.ip_route_add_del, scratch, i, (_t, err) => {
+        errors.push(err);
+        if (--left === 0) all();
+      });
+    }
+    await done;
+    assert.deepEqual(errors, Array(8).fill(null));
+    for (let i = 0; i < 8; i++) assert.ok(sim.fib.get(0, `10.${70 + i}.0.0/16`), `10.${70 + i}.0.0/16`);
+    await c.close();
+  });
+
   test('requestAckTo: one callback for all, tokens back, fields reusable even past the window, room', async () => {
     const c = clientFor(sim, path, { window: 4 });
     assert.equal(c.room, 0, 'no room before connecting');
@@ -335,7 +357,7 @@ describe('VppClient against the simulator', () => {
     const other = clientFor(sim, path, { timeoutMs: 100 });
     await other.connect();
     assert.equal(other.index, 0x80000002);
-    (other as any).clientIndex = client.index + 77;
+    (other as any).conn.clientIndex = client.index + 77;
     await assert.rejects(other.request(d.control_ping, {}), VppTimeoutError);
     await other.close();
   });
