@@ -123,6 +123,10 @@ export class Reconciler implements RouteSink {
     this.gen++;
     this.counters.resyncs++;
     this.unmappableLogged = 0;
+    // group ids are the new session's own from now on (group-index.ts); the last one's pending
+    // changes are about its groups, not these
+    this.store.byGroup.newGeneration();
+    this.pendingNhg.clear();
     this.resync.begin(sessionId, this.gen);
   }
 
