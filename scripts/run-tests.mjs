@@ -4,8 +4,9 @@
 //   --skip-live      leave out *.live.test.ts (they need root and Debian's frr)
 //   --only-live      only those
 //   --only WORD      only files whose path contains WORD
-// Live tests that cannot run (no root, no FRR, no FRR root tree) are named in a summary at the end;
-// with FIBMGR_REQUIRE_LIVE=1 (CI sets it) the run fails when any did not run.
+// Live tests that cannot run (no root, no FRR, no FRR root tree, no VPP) are named in a summary at
+// the end; with FIBMGR_REQUIRE_LIVE=1 (CI sets it) the run fails when any did not run. The real-VPP
+// tier (test/vpp-real, live tests too) gets its own line: which VPP, how many tests ran on it.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,16 +39,20 @@ if (files.length === 0) {
 // Live tests start zebra in namespaces and share the machine's two cores: run files one at a time.
 const skipsDir = mkdtempSync(join(tmpdir(), 'fibmgr-live-skips-'));
 const skipsFile = join(skipsDir, 'skips');
+const realVppFile = join(skipsDir, 'real-vpp');
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, FIBMGR_LIVE_SKIPS: skipsFile } },
+  { stdio: 'inherit', env: { ...process.env, FIBMGR_LIVE_SKIPS: skipsFile, FIBMGR_REAL_VPP_LOG: realVppFile } },
 );
-const skipped = existsSync(skipsFile) ? readFileSync(skipsFile, 'utf8').split('\n').filter(Boolean) : [];
+const lines = (f) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
+const skipped = lines(skipsFile);
+const realVpp = lines(realVppFile).map((l) => l.split('\t'));
 rmSync(skipsDir, { recursive: true, force: true });
+console.error(`\n${realVppSummary(realVpp, files.some((f) => f.startsWith(join('test', 'vpp-real'))))}`);
 const liveFiles = files.filter((f) => f.endsWith('.live.test.ts')).length;
 if (skipped.length > 0) {
-  console.error(`\n*** ${skipped.length} LIVE TEST(S) DID NOT RUN (real zebra in a namespace):`);
+  console.error(`\n*** ${skipped.length} LIVE TEST(S) DID NOT RUN (real zebra, real VPP):`);
   for (const s of skipped) console.error(`***   ${s}`);
   if (process.env.FIBMGR_REQUIRE_LIVE === '1') {
     console.error('*** FIBMGR_REQUIRE_LIVE=1: failing the run');
@@ -56,3 +61,14 @@ if (skipped.length > 0) {
 } else if (liveFiles > 0) console.error(`\nlive tests: all ran (${liveFiles} files, real zebra 8.4 and 10.x in namespaces)`);
 else console.error('\nlive tests: not selected (--skip-live)');
 process.exit(r.status ?? 1);
+
+/** The tier's one line. A test ran on the real VPP when it started one or was a scenario on one (leaves only: a scenario's parent is not counted again). */
+function realVppSummary(records, selected) {
+  const ran = records.filter((x) => x[0] === 'ran');
+  const names = ran.map((x) => x[2]);
+  const leaves = new Set(names.filter((n) => !names.some((m) => m.startsWith(`${n} > `))));
+  if (leaves.size > 0) return `real VPP ${[...new Set(ran.map((x) => x[1]))].join(', ')}: ${leaves.size} tests ran`;
+  const why = records.find((x) => x[0] === 'skip');
+  if (why) return `real VPP: NO TESTS RAN (${why[1]})`;
+  return selected ? 'real VPP: no tests ran' : 'real VPP: not selected';
+}

@@ -1,0 +1,50 @@
+// Reads a real VPP's FIB back through fibmgr's own client, in the text form of sim-fib.ts (per
+// "table|prefix", the sorted paths a source holds, e.g. "normal 10.0.2.2 sw* w1" or "drop"), so
+// tests on the real VPP and on the simulator assert the same way.
+import { VppClient } from '../../src/vpp/index.js';
+import { messages, fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, show_version } from '../../src/vpp/gen/index.js';
+import { PATH_BYTES } from '../../src/vpp/bulk/route-request.js';
+import { readRouteHead, type RouteHead } from '../../src/sync/route-details.js';
+import { prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { pathText } from './sim-fib.js';
+
+/** A client on VPP's API socket, connected; close() it when done. */
+export async function openVpp(apiSock: string): Promise<VppClient> {
+  const c = new VppClient({
+    socketPath: apiSock,
+    messages,
+    required: [fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, show_version],
+    reconnect: false,
+    clientName: 'fibmgr-test',
+  });
+  await c.connect();
+  return c;
+}
+
+/** The id VPP gave the FIB source `name`, if there is one. */
+export async function sourceId(c: VppClient, name: string): Promise<number | undefined> {
+  const sources = await c.dump<any, any>(fib_source_dump, {});
+  return sources.map((d) => d.src).find((s) => s?.name === name)?.id;
+}
+
+/** Every route source `src` holds, in every table of both families: "table|prefix" → sorted paths. */
+export async function routesOf(c: VppClient, src: number): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const head: RouteHead = { family: 4, table: 0, prefix: v4Prefix(0, 0), pathStart: 0, pathEnd: 0 };
+  for (const t of await c.dump<any, any>(ip_table_dump, {})) {
+    await c.dumpRaw(ip_route_v2_dump, { src, table: { table_id: t.table.table_id, is_ip6: t.table.is_ip6, name: '' } }, (buf, s, e) => {
+      if (!readRouteHead(buf, s, e, head)) throw new Error('an ip_route_v2_details that does not decode');
+      const paths: string[] = [];
+      for (let o = head.pathStart; o < head.pathEnd; o += PATH_BYTES) paths.push(pathText(buf.subarray(o, o + PATH_BYTES)));
+      out.set(`${head.table}|${prefixText(head.prefix)}`, paths.sort());
+    });
+  }
+  return out;
+}
+
+/** routesOf() for the source named `name` (fibmgr's is "fibmgr"), sorted by key, as a plain object; {} before the source exists. */
+export async function fibOf(c: VppClient, name = 'fibmgr'): Promise<Record<string, string[]>> {
+  const src = await sourceId(c, name);
+  if (src === undefined) return {};
+  return Object.fromEntries([...(await routesOf(c, src))].sort(([a], [b]) => a.localeCompare(b)));
+}
