@@ -26,7 +26,7 @@ const rnd = (n: number): number => {
   return seed % n;
 };
 
-const FIX = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIX = join(REPO, 'test', 'fixtures', 'fpm');
 const CORPUS = join(REPO, 'test', 'fpm', 'corpus');
 const seeds = [
   ...readdirSync(FIX).filter((f) => f.endsWith('.bin') && !f.startsWith('kernel-1k')).map((f) => readFileSync(join(FIX, f))),

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Records the FRR 10 fixtures of test/fpm/fixtures/ from Debian 13's zebra (FRR 10.3, the root tree
-# of scripts/ensure-frr-root.sh) with the shared lab (../shared/fpm/lab: start-lab.sh -r, capture.py)
+# of scripts/ensure-frr-root.sh) with the FPM lab (test/fixtures/fpm/lab: start-lab.sh -r, capture.py)
 # and decodes each with the lab's own decoder (fpmdecode.py: independent of fibmgr's) into its .json.
 #   record-frr10-fixtures.sh [OUTDIR]      (default test/fpm/fixtures)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${1:-$repo/test/fpm/fixtures}")
-lab=$(realpath "$repo/../shared/fpm/lab")
+lab=$repo/test/fixtures/fpm/lab
 root=${FIBMGR_FRR10_ROOT:-/var/cache/fibmgr/frr10-root}
 ns=frr10fix dir=/tmp/frr10fix port=2620
 mkdir -p "$out"

@@ -1,4 +1,4 @@
-// VPP's API return values (vnet/error.h of the build in ../shared/vpp/VERSION): a reply's retval
+// VPP's API return values (vnet/error.h of the build in test/fixtures/vpp/VERSION): a reply's retval
 // is 0 or one of these negative numbers. Only the names are kept; VPP's own texts add little.
 const NAMES =
   '-1 UNSPECIFIED,-2 INVALID_SW_IF_INDEX,-3 NO_SUCH_FIB,-4 NO_SUCH_INNER_FIB,-5 NO_SUCH_LABEL,' +

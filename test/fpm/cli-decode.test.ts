@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/fpm/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/fpm/', import.meta.url));
 
 function decode(...args: string[]): { status: number | null; lines: Record<string, unknown>[]; raw: string[]; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'decode', ...args], { cwd: ROOT, encoding: 'utf8' });

@@ -7,9 +7,9 @@ import { decodeAll, plain } from './decode-all.js';
 import { protocolName } from '../../src/fpm/netlink/constants.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 
-// FRR 8.4.4's recordings (shared), and FRR 10.3's, recorded for this project (test/fpm/fixtures,
+// FRR 8.4.4's recordings (test/fixtures/fpm, from the project's shared lab), and FRR 10.3's, recorded for this project (test/fpm/fixtures,
 // scripts/record-frr10-fixtures.sh); both decoded to their .json by the lab's own decoder.
-const DIR = fileURLToPath(new URL('../../../shared/fixtures/fpm/', import.meta.url));
+const DIR = fileURLToPath(new URL('../fixtures/fpm/', import.meta.url));
 const OWN = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const shared = readdirSync(DIR).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4)).sort();
 const own = readdirSync(OWN).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4)).sort();

@@ -11,7 +11,7 @@ import { fpmFrame, mplsEncap, netlinkFrame, nexthopMsg, nlmsg, protobufFrame, ro
 import { feedSane } from './sane.js';
 
 const RUNS = Number(process.env.FIBMGR_FUZZ_RUNS ?? 2000);
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/fpm/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/fpm/', import.meta.url));
 const CRASHERS = fileURLToPath(new URL('../../.tmp/fpm-crashers/', import.meta.url));
 
 const seeds: Buffer[] = readdirSync(FIXTURES).filter((f) => f.endsWith('.bin') && !f.startsWith('kernel-1k')).map((f) => readFileSync(FIXTURES + f));

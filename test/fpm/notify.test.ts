@@ -15,7 +15,7 @@ import type { RouteReporter, RouteSink } from '../../src/route/sink.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 import { parsePrefix, prefixBytes } from '../../src/route/prefix.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/fpm/', import.meta.url);
+const FIXTURES = new URL('../fixtures/fpm/', import.meta.url);
 const fixture = (name: string): Buffer => readFileSync(new URL(`${name}.bin`, FIXTURES));
 
 /** The frames of a byte stream: [fpm type, netlink messages in it, nlmsg_flags, rtm_flags]. */

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/log.js';
 import type { RouteSink } from '../../src/route/sink.js';
 import type { RouteEvent } from '../../src/route/types.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/fpm/', import.meta.url);
+const FIXTURES = new URL('../fixtures/fpm/', import.meta.url);
 const fixture = (name: string): Buffer => readFileSync(new URL(`${name}.bin`, FIXTURES));
 
 class RecordingSink implements RouteSink {

@@ -10,7 +10,7 @@ import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { makePath } from '../../src/vpp/sim/index.js';
 import type { VppSim } from '../../src/vpp/sim/server.js';
 
-const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 const view = (sim: VppSim) => JSON.stringify([...simRoutes(sim, simSource(sim, 'fibmgr')!)].sort());
 const cli = (httpPort: number, ...args: string[]) => runCli('audit', '--metrics-addr', `127.0.0.1:${httpPort}`, ...args);
 

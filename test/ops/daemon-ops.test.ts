@@ -10,7 +10,7 @@ import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { get, parseMetrics, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
 
-const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 
 function expectedCounts(file: string) {
   const evs = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { kind: string; op?: string }[];

@@ -63,7 +63,7 @@ test('a progress line every interval while a replay runs, a summary when it ends
 });
 
 test('the daemon: progress lines on a slowed replay, JSON when told, pretty when told', { timeout: 90_000 }, async () => {
-  const fixtures = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+  const fixtures = join(REPO, 'test', 'fixtures', 'fpm');
   for (const format of ['json', 'pretty'] as const) {
     const { sim, d, fpmPort } = await startSimDaemon(`progress-${format}`, ['--resync-grace', '1', '--audit-interval', '0', '--progress-interval', '0.2', '--log-format', format]);
     try {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { runCli, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
 
-const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 const REFUSED = Buffer.from([11, 0, 7, 0]);
 
 test('fibmgr show route: installed, not installed (connected), retrying, unknown', { timeout: 90_000 }, async () => {

@@ -8,7 +8,7 @@ import { parsePrefix, prefixText } from '../../src/route/prefix.js';
 import type { FibPath, IpRouteV2 } from '../../src/vpp/gen/types.js';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
 
-const transcript = JSON.parse(readFileSync(new URL('../../../shared/vpp/transcripts/routes.json', import.meta.url), 'utf8'));
+const transcript = JSON.parse(readFileSync(new URL('../fixtures/vpp/transcripts/routes.json', import.meta.url), 'utf8'));
 
 /** vpp_papi's decoded form → plain values; label_stack trimmed to n_labels. */
 function plainPath(p: any) {

@@ -66,7 +66,7 @@ test('the messages the client writes itself match the recorded bytes', async () 
   const { VppClient } = await import('../../src/vpp/index.js');
   const { recordedMessageTable } = await import('../../src/vpp/sim/index.js');
   const { encodeSockclntCreate, encodeSockclntCreateReply } = await import('../../src/vpp/client/handshake.js');
-  const t = JSON.parse(readFileSync(new URL('../../../shared/vpp/transcripts/connect.json', import.meta.url), 'utf8'));
+  const t = JSON.parse(readFileSync(new URL('../fixtures/vpp/transcripts/connect.json', import.meta.url), 'utf8'));
   const hex = (name: string) => t.frames.find((f: any) => f.msg.startsWith(name)).hex as string;
   // sockclnt_create: vpp_papi's context 124 and the recorded name give the recorded frame.
   assert.equal(frame(encodeSockclntCreate(124, 'rec-connect')).toString('hex'), hex('sockclnt_create_455fb9c4'));

@@ -11,7 +11,7 @@ import { VppDecodeError, VppEncodeError } from '../../src/vpp/codec/runtime.js';
 import type { MessageDef } from '../../src/vpp/index.js';
 import { generate, API_DIR, GEN_DIR } from '../../scripts/gen-vpp.js';
 
-const dir = new URL('../../../shared/vpp/transcripts/', import.meta.url);
+const dir = new URL('../fixtures/vpp/transcripts/', import.meta.url);
 interface Frame { dir: string; msg: string; msg_id: number; hex: string; fields?: any }
 const transcripts = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))

@@ -1,4 +1,4 @@
-// The simulator's FIB rules, driven with raw frames (layouts as in ../shared/vpp/README.md).
+// The simulator's FIB rules, driven with raw frames (layouts as in test/fixtures/vpp/README.md).
 import { test, describe, before, after } from 'node:test';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Replays every recorded client request of ../shared/vpp/transcripts against the simulator, in
+// Replays every recorded client request of test/fixtures/vpp/transcripts against the simulator, in
 // the recorded order and with the simulator's state carried from scenario to scenario as VPP's
 // was, and compares each simulator reply with the recorded one, payload byte for byte.
 //
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { VppSim } from '../../src/vpp/sim/index.js';
 import { FrameReader, frame } from '../../src/vpp/transport/frame.js';
 
-const dir = new URL('../../../shared/vpp/transcripts/', import.meta.url);
+const dir = new URL('../fixtures/vpp/transcripts/', import.meta.url);
 interface Frame { dir: string; msg: string; msg_id: number; hex: string; fields?: any; len: number }
 interface Transcript { scenario: string; frames: Frame[] }
 const load = (name: string) => JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as Transcript;
