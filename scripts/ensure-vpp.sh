@@ -40,14 +40,7 @@ fi
 mkdir -p /var/cache/fibmgr
 exec 9>/var/cache/fibmgr/vpp-build.lock
 flock 9
-others() {
-  local p
-  for p in /proc/[0-9]*; do
-    [[ ${p#/proc/} == "$$" ]] && continue
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q 'build-vpp\.sh' && return 0
-  done
-  return 1
-}
+others() { pgrep -f 'build-vpp\.sh' >/dev/null; }
 if others; then
   echo "ensure-vpp: a VPP build is already running; waiting for it" >&2
   while others; do sleep 5; done

@@ -79,6 +79,21 @@ function pluginsOf(prefix: string): string {
   throw new Error(`no plugins folder under ${prefix}/lib`);
 }
 
+/** What test processes killed outright (SIGKILL: no exit hook ran) left: their runtime dirs and API segments. */
+function sweepOrphans(): void {
+  const dead = (pid: string): boolean => pid !== String(process.pid) && !alive(Number(pid));
+  try {
+    for (const f of readdirSync(tmpdir())) {
+      const m = /^fibmgr-vpp-(\d+)-/.exec(f);
+      if (m && dead(m[1]!)) rmSync(join(tmpdir(), f), { recursive: true, force: true });
+    }
+    for (const f of readdirSync('/dev/shm')) {
+      const m = /^fibmgr(\d+)v\d+-/.exec(f);
+      if (m && dead(m[1]!)) rmSync(join('/dev/shm', f), { force: true });
+    }
+  } catch { /* nothing to sweep */ }
+}
+
 function record(line: string): void {
   const file = process.env.FIBMGR_REAL_VPP_LOG;
   if (file) appendFileSync(file, line + '\n');
@@ -283,6 +298,7 @@ export async function startRealVpp(t: TestContext, opts: RealVppOptions = {}): P
     return null;
   }
   hookExit();
+  sweepOrphans();
   const vpp = new RealVppImpl(where.prefix, opts);
   t.after(() => vpp.destroy());
   try {
