@@ -23,11 +23,11 @@ export class NotifyWriter implements RouteReporter {
     return this.socket.writableLength >= this.highWater;
   }
 
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean): boolean {
+  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen = 0, src: Uint8Array | null = null): boolean {
     if (this.socket.destroyed) return true; // the session is gone: the next one replays and is told again
     if (this.full) return false;
     if (this.pos > CHUNK - MAX_NOTIFICATION_LEN) this.flush();
-    this.pos = writeRouteNotification(this.buf, this.pos, family, v4, v6, len, table, protocol, rtmType(type), installed ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED);
+    this.pos = writeRouteNotification(this.buf, this.pos, family, v4, v6, len, table, protocol, rtmType(type), installed ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED, srcLen, src);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {

@@ -166,8 +166,9 @@ export class FpmSessionDecoder {
       this.out.push(this.error(offset, `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`));
       return;
     }
-    if (e.route) {
-      // A newer message for the route supersedes one still waiting for its group.
+    if (e.route && e.route.src === undefined) {
+      // A newer message for the route supersedes one still waiting for its group (a source-specific
+      // route is another route than the plain one of its destination).
       if (this.pendingByKey.size > 0) this.unhold(routeKey(e.route.table, e.route.prefix));
     }
     this.out.push(this.error(offset, e.message, e.what, e.route));

@@ -40,7 +40,7 @@ export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void
       case 'error':
         c.errors++;
         c.unusable.set(ev.what, (c.unusable.get(ev.what) ?? 0) + 1);
-        c.lastUnusable.push({ what: ev.what, reason: ev.reason, route: ev.route ? `${ev.route.table} ${ev.route.prefix}` : null, at: new Date().toISOString() });
+        c.lastUnusable.push({ what: ev.what, reason: ev.reason, route: ev.route ? `${ev.route.table} ${ev.route.prefix}${ev.route.src ? ` from ${ev.route.src}` : ''}` : null, at: new Date().toISOString() });
         if (c.lastUnusable.length > LAST_UNUSABLE) c.lastUnusable.shift();
         break;
     }

@@ -4,6 +4,7 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS } from '../vpp/index.js';
 import type { OpsSources } from './sources.js';
+import { SKIP_REASONS } from '../sync/translate.js';
 
 type Labels = Record<string, string | number>;
 interface Sample {
@@ -82,7 +83,7 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     return [{ labels: { op: 'replace' }, value: c.replaces }, { labels: { op: 'remove' }, value: c.removes }];
   });
   add('fibmgr_route_errors_total', 'Route writes VPP refused or that failed (each is retried)', 'counter', () => one(sync().state.counters.errors));
-  add('fibmgr_routes_skipped_total', 'Route events not installed, by reason (connected, unmappable-nexthop, no-nexthops)', 'counter', () =>
+  add('fibmgr_routes_skipped_total', `Route events not installed, by reason (${SKIP_REASONS.join(', ')})`, 'counter', () =>
     Object.entries(sync().state.counters.skipped).map(([reason, value]) => ({ labels: { reason }, value })));
   add('fibmgr_unmappable_nexthops_total', 'Interface-only next hops whose Linux interface maps to no VPP interface (route skipped or installed without them)', 'counter', () => {
     const c = sync().state.counters;

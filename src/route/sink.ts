@@ -27,9 +27,10 @@ export interface RouteSink {
 export interface RouteReporter {
   /**
    * One route: `v4` is an IPv4 destination as an unsigned number, `v6` an IPv6 one's 16 bytes;
-   * `table`, `protocol` and `type` are what zebra sent (table id, rtm_protocol, type). Returns false,
-   * having taken nothing, while the way back is full: call again after `onRoom`.
+   * `table`, `protocol` and `type` are what zebra sent (table id, rtm_protocol, type); a
+   * source-specific route's source prefix is `srcLen` bits of `src` (its 4 or 16 bytes). Returns
+   * false, having taken nothing, while the way back is full: call again after `onRoom`.
    */
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean): boolean;
+  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen?: number, src?: Uint8Array | null): boolean;
   onRoom(cb: () => void): void;
 }

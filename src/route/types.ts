@@ -92,11 +92,13 @@ export interface SkippedEvent {
  * nexthop group of groups: the kernel's and zebra's groups hold single next hops only),
  * `group-too-large`, `too-many-nexthops` (past VPP's paths per route), `too-many-groups`,
  * `too-many-waiting` (routes held for a group not yet defined), `group-unusable` (a route naming
- * a group that is one of the above), `unknown-frame` (an FPM message type of neither encoding).
+ * a group that is one of the above), `unknown-frame` (an FPM message type of neither encoding),
+ * `source-specific` (an IPv6 route with a source prefix, RTA_SRC: babel's, `ipv6 route X from Y`;
+ * VPP's ip_route has no source prefix, and it is not the plain route of its destination).
  */
 export type UnusableKind =
   | 'malformed' | 'unsupported-encap' | 'nested-group' | 'group-too-large' | 'too-many-nexthops'
-  | 'too-many-groups' | 'too-many-waiting' | 'group-unusable' | 'unknown-frame';
+  | 'too-many-groups' | 'too-many-waiting' | 'group-unusable' | 'unknown-frame' | 'source-specific';
 
 /** The route a message was about, when the message got far enough to say. */
 export interface RouteIdentity {
@@ -109,6 +111,11 @@ export interface RouteIdentity {
   /** rtm_protocol, as in Route. */
   protocolId?: number;
   type: RouteType;
+  /**
+   * A source-specific route's source prefix (rtm_src_len > 0): a route of its own beside the plain
+   * route of `prefix`, which the message must never touch.
+   */
+  src?: Prefix;
 }
 
 export interface ErrorEvent {

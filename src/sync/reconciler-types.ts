@@ -46,7 +46,8 @@ export interface ReconcilerCounters {
   acked: number;
   errors: number;
   retries: number;
-  skipped: Record<SkipReason | 'unusable-message', number>;
+  /** By SkipReason (translate.ts: the list of reasons). */
+  skipped: Record<SkipReason, number>;
   partialPaths: number;
   nhgReresolved: number;
   resyncs: number;

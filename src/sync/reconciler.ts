@@ -19,7 +19,7 @@ import { SkipLog, explainRoute, routeOf } from './route-explain.js';
 import { RouteState } from './route-state.js';
 import { RouteWriter } from './route-writer.js';
 import { VppSession } from './vpp-session.js';
-import { vppTable } from './translate.js';
+import { SKIP_REASONS, vppTable, type SkipReason } from './translate.js';
 import type { VppPort } from './vpp-port.js';
 
 export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
@@ -38,9 +38,10 @@ export class Reconciler implements RouteSink {
   private idleWaiters: (() => void)[] = [];
   private readonly pendingNhg = new Map<number, NexthopGroupEvent>();
   private unmappableLogged = 0;
+  private sourceSpecificLogged = 0;
   readonly counters: ReconcilerCounters = {
     replaces: 0, removes: 0, acked: 0, errors: 0, retries: 0,
-    skipped: { connected: 0, 'unmappable-nexthop': 0, 'no-nexthops': 0, 'unusable-message': 0 },
+    skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
     audits: 0, drift: { missing: 0, extra: 0, different: 0 },
   };
@@ -123,6 +124,7 @@ export class Reconciler implements RouteSink {
     this.gen++;
     this.counters.resyncs++;
     this.unmappableLogged = 0;
+    this.sourceSpecificLogged = 0;
     // group ids are the new session's own from now on (group-index.ts); the last one's pending
     // changes are about its groups, not these
     this.store.byGroup.newGeneration();
@@ -209,10 +211,32 @@ export class Reconciler implements RouteSink {
    */
   private onUnusable(ev: ErrorEvent): void {
     const r = ev.route!;
+    if (r.src) return this.onSourceSpecific(ev);
     this.counters.skipped['unusable-message']++;
     this.skips.note({ ...r, kind: 'route', metric: 0, nhg: null, nexthops: [] } as RouteEventRoute, vppTable(r.table, this.opts.tableMap), `unusable-message: ${ev.what}: ${ev.reason}`);
     // zebra did speak of the route (its table and protocol count for the resync as any message's)
     this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, protocolId: r.protocolId, metric: 0, nhg: null, nexthops: [] }, r.op === 'add');
+  }
+
+  /**
+   * A source-specific route (IPv6, with a source prefix): VPP's routes have none, so it cannot be
+   * installed; and it is not the route of its destination, which it therefore never touches.
+   * Its add is counted, logged and reported to zebra as failed; its delete owes nothing.
+   */
+  private onSourceSpecific(ev: ErrorEvent): void {
+    const r = ev.route!;
+    const table = vppTable(r.table, this.opts.tableMap);
+    // zebra did speak of the table and protocol (the resync counts them as any message's)
+    if (this.resync.active) this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol);
+    if (r.op === 'del') {
+      this.notes.forgetSourceSpecific(r);
+      return;
+    }
+    this.counters.skipped['source-specific']++;
+    this.notes.failSourceSpecific(r);
+    const fields = { route: `${table} ${r.prefix}`, from: String(r.src), zebraTable: r.table, protocol: r.protocol, reason: 'source-specific' };
+    if (this.sourceSpecificLogged++ < 200) this.log.warn(fields, 'route not installed: it is source-specific (VPP\'s routes have no source prefix); the route of its destination is left as it is');
+    else this.log.debug(fields, 'route not installed');
   }
 
   /** A group's members changed: zebra does not resend the routes using it, so re-resolve them. */

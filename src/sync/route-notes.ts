@@ -4,9 +4,9 @@
 // rtm_protocol (bits 0-7) and its type (bits 8-15), so that a million routes cost no extra object;
 // a queue holds each route at most once (N_QUEUED) until the pump looks at it.
 import type { RouteReporter } from '../route/sink.js';
-import type { Prefix, RouteEventRoute, RouteType } from '../route/types.js';
+import type { Prefix, RouteIdentity, RouteType } from '../route/types.js';
 import { Fifo } from '../vpp/fifo.js';
-import { writePrefixBytes } from '../route/prefix.js';
+import { prefixBytes, writePrefixBytes } from '../route/prefix.js';
 import { Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
 
 // Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
@@ -37,7 +37,7 @@ function v6Bytes(prefix: Prefix): Uint8Array {
 }
 
 /** rtm_protocol and type as zebra sent them, for Entry.n. */
-export function wireOf(ev: RouteEventRoute): number {
+export function wireOf(ev: Pick<RouteIdentity, 'protocolId' | 'type'>): number {
   return ((ev.protocolId ?? 0) & 0xff) | (TYPE_INDEX[ev.type] << 8);
 }
 
@@ -54,11 +54,27 @@ export class RouteNotes {
   /** Where notifications go (the current session's, once it takes them). */
   private reporter: RouteReporter | null = null;
   private readonly queue = new Fifo<Entry>();
+  /**
+   * Source-specific routes of this session owed their "failed": they have no Entry (an entry is the
+   * route of its destination, which they are not), so they wait here, by table, destination and
+   * source: at most one each, as zebra's table holds them, until the session ends.
+   */
+  private readonly sourceSpecific = new Map<string, RouteIdentity>();
 
   constructor(private readonly host: NotesHost) {}
 
   get size(): number {
-    return this.queue.size;
+    return this.queue.size + this.sourceSpecific.size;
+  }
+
+  /** A source-specific add: zebra is told it could not be installed. */
+  failSourceSpecific(r: RouteIdentity): void {
+    this.sourceSpecific.set(sourceKey(r), r);
+  }
+
+  /** A source-specific delete: nothing is owed for that route any more. */
+  forgetSourceSpecific(r: RouteIdentity): void {
+    this.sourceSpecific.delete(sourceKey(r));
   }
 
   /** The session takes notifications: the routes it sent before it was known to are queued now. */
@@ -75,6 +91,8 @@ export class RouteNotes {
 
   detach(): void {
     this.reporter = null;
+    // the next session replays its source-specific routes, and is told of them then
+    this.sourceSpecific.clear();
     this.queue.drain((e) => {
       e.n &= ~N_QUEUED;
       this.host.dropIfEmpty(e);
@@ -124,5 +142,16 @@ export class RouteNotes {
       e.n &= ~N_QUEUED;
       this.host.dropIfEmpty(e);
     }
+    for (const [key, r] of this.sourceSpecific) {
+      const v6 = r.family === 6 ? v6Bytes(r.prefix) : null;
+      const src = r.src!;
+      if (!rep.report(r.family, r.family === 4 ? r.prefix.w0 >>> 0 : 0, v6, r.prefix.len, r.table, r.protocolId ?? 0, r.type, false, src.len, prefixBytes(src))) return;
+      this.host.notified.failed++;
+      this.sourceSpecific.delete(key);
+    }
   }
+}
+
+function sourceKey(r: RouteIdentity): string {
+  return `${r.table}|${r.prefix}|${r.src}`;
 }

@@ -8,10 +8,10 @@ import { GroupIndex } from './group-index.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { N_QUEUED } from './route-notes.js';
 import { RouteTable, type Entry, type TableInfo } from './route-table.js';
-import { isConnected, translatePaths, type SkipReason } from './translate.js';
+import { isConnected, translatePaths, type PathSkip } from './translate.js';
 
 /** A translation cached per next-hop array (a nexthop group's routes all share one). */
-export type Translated = PathSet | SkipReason;
+export type Translated = PathSet | PathSkip;
 
 export interface RouteStateOptions {
   installConnected: boolean;

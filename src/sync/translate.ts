@@ -14,11 +14,24 @@ export interface TranslateOptions {
   interfaceFor(linuxIfindex: number): number | undefined;
 }
 
-export type SkipReason = 'connected' | 'unmappable-nexthop' | 'no-nexthops';
+/**
+ * Why a route zebra sent is not installed (the reason label of fibmgr_routes_skipped_total, and
+ * the counters' keys): `connected` (VPP has its own interface routes), `unmappable-nexthop` (no
+ * next hop maps to a VPP interface, see --interface-map), `no-nexthops`, `source-specific` (an
+ * IPv6 route with a source prefix: VPP's routes have none), `unusable-message` (any other message
+ * fibmgr could not use: the event counts say which kind).
+ */
+export const SKIP_REASONS = ['connected', 'unmappable-nexthop', 'no-nexthops', 'source-specific', 'unusable-message'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+/** What a next-hop set's translation can say against it. */
+export type PathSkip = Extract<SkipReason, 'connected' | 'unmappable-nexthop' | 'no-nexthops'>;
 
 export type Translated =
   | { ok: true; table: number; paths: VppPath[]; dropped: number }
-  | { ok: false; table: number; reason: SkipReason; detail?: string };
+  | { ok: false; table: number; reason: PathSkip; detail?: string };
+
+/** fib_path's weight is a u8. */
+export const MAX_VPP_WEIGHT = 255;
 
 export function vppTable(zebraTable: number, tableMap: ReadonlyMap<number, number>): number {
   const mapped = tableMap.get(zebraTable);
@@ -51,7 +64,7 @@ export function translatePaths(
   type: RouteType,
   nexthops: readonly Nexthop[],
   o: Pick<TranslateOptions, 'interfaceFor'>,
-): { ok: true; paths: VppPath[]; dropped: number } | { ok: false; reason: SkipReason; detail?: string } {
+): { ok: true; paths: VppPath[]; dropped: number } | { ok: false; reason: PathSkip; detail?: string } {
   const special = KIND_OF_TYPE[type as keyof typeof KIND_OF_TYPE];
   if (special) {
     return { ok: true, paths: [{ kind: special, proto: family, gateway: null, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] }], dropped: 0 };
@@ -60,6 +73,10 @@ export function translatePaths(
   const paths: VppPath[] = [];
   let dropped = 0;
   const unmapped: number[] = [];
+  // VPP's path weight is a byte; zebra's 16-bit group weights (scaled up to 65,535) keep their ratios
+  let maxWeight = 0;
+  for (const n of nexthops) if (n.weight > maxWeight) maxWeight = n.weight;
+  const scale = maxWeight > MAX_VPP_WEIGHT ? MAX_VPP_WEIGHT / maxWeight : 1;
   for (const n of nexthops) {
     const sw = n.ifindex === null ? undefined : o.interfaceFor(n.ifindex);
     if (n.gateway === null && sw === undefined) {
@@ -75,7 +92,7 @@ export function translatePaths(
       proto,
       gateway: n.gateway,
       swIfIndex: sw ?? SW_IF_INDEX_NONE,
-      weight: Math.min(255, Math.max(1, n.weight)),
+      weight: Math.max(1, Math.round(n.weight * scale)),
       labels: n.labels,
     });
   }

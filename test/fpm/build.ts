@@ -74,6 +74,8 @@ export interface RouteSpec {
   noDst?: boolean;
   /** Write RTA_DST for a /0 too (without it, a /0 has none, as the kernel allows). */
   dstAlways?: boolean;
+  /** A source prefix (rtm_src_len and RTA_SRC), as `ipv6 route X from Y` and babel make. */
+  src?: string;
 }
 
 function viaAttr(addr: string): Buffer {
@@ -86,12 +88,15 @@ export function routeBody(r: RouteSpec): Buffer {
   const hdr = Buffer.alloc(12);
   hdr[0] = r.family ?? (p.family === 4 ? AF_INET : AF_INET6);
   hdr[1] = p.len;
+  const src = r.src ? parsePrefix(r.src) : null;
+  hdr[2] = src?.len ?? 0;
   hdr[4] = r.rtmTable ?? 254;
   hdr[5] = r.protocol ?? 196;
   hdr[6] = 0;
   hdr[7] = r.type ?? ((r.op ?? 'add') === 'del' ? 0 : 1);
   const attrs: Buffer[] = [hdr];
   if (!r.noDst && (p.len > 0 || r.dstAlways)) attrs.push(rta(1, prefixBytes(p)));
+  if (src) attrs.push(rta(2, prefixBytes(src)));
   if (r.tableAttr !== undefined) attrs.push(rta(15, u32le(r.tableAttr)));
   if (r.metric !== undefined) attrs.push(rta(6, u32le(r.metric)));
   if (r.nhId !== undefined) attrs.push(rta(30, u32le(r.nhId)));
@@ -129,7 +134,7 @@ export interface NexthopSpec {
   gateway?: string;
   oif?: number;
   blackhole?: boolean;
-  /** Real weights (written as weight − 1). */
+  /** Real weights (written as weight − 1, 16 bits: the low byte, then the high byte as zebra's --nexthop-weight-16-bit writes it). */
   group?: { id: number; weight?: number }[];
   labels?: number[];
 }
@@ -142,7 +147,7 @@ export function nexthopMsg(n: NexthopSpec): Buffer {
   const attrs: Buffer[] = [hdr, rta(1, u32le(n.id))];
   if (n.group) {
     const g = Buffer.alloc(8 * n.group.length);
-    n.group.forEach((m, i) => { g.writeUInt32LE(m.id, 8 * i); g[8 * i + 4] = (m.weight ?? 1) - 1; });
+    n.group.forEach((m, i) => { g.writeUInt32LE(m.id, 8 * i); g.writeUInt16LE((m.weight ?? 1) - 1, 8 * i + 4); });
     attrs.push(rta(2, g));
   }
   if (n.blackhole) attrs.push(rta(4, Buffer.alloc(0)));

@@ -58,6 +58,15 @@ test('a notification is one RTM_NEWROUTE with NLM_F_REQUEST per frame, zebra\'s 
   assert.equal(stream[f[0]!.len + 4 + 16 + 4], 0, 'table 1000: rtm_table 0 and RTA_TABLE');
 });
 
+test('a source-specific route\'s notification names its source (rtm_src_len, RTA_SRC): zebra looks IPv6 routes up by both', () => {
+  const buf = Buffer.alloc(MAX_NOTIFICATION_LEN);
+  const src = parsePrefix('2001:db8:5::/48');
+  const p = writeRouteNotification(buf, 0, 6, 0, prefixBytes(parsePrefix('2001:db8:100::/48')), 48, 1000, 196, 1, RTM_F_OFFLOAD_FAILED, src.len, prefixBytes(src));
+  assert.ok(p <= MAX_NOTIFICATION_LEN);
+  const { events } = decodeAll(buf.subarray(0, p));
+  assert.deepEqual(events.map((e) => e.kind === 'error' && [e.what, String(e.route?.prefix), String(e.route?.src), e.route?.table]), [['source-specific', '2001:db8:100::/48', '2001:db8:5::/48', 1000]]);
+});
+
 /** Reports every route event back as installed, as the reconciler would once VPP holds it. */
 class EchoSink implements RouteSink {
   congested = false;

@@ -1,6 +1,9 @@
 // RTM_NEWNEXTHOP / RTM_DELNEXTHOP → a nexthop-object definition (one next hop, a blackhole, or a
 // group of other ids). NHA_GROUP weights are the kernel's struct nexthop_grp (weight − 1) in
-// both FRR modules, so they are converted here, whatever the session's route convention.
+// both FRR modules, so they are converted here, whatever the session's route convention. The
+// weight is 16 bits: its low byte in `weight`, its high byte in the next (`resvd1` in older
+// headers, `weight_high` since Linux 6.12), which zebra fills with --nexthop-weight-16-bit (FRR
+// 10.5 and later; zebra then scales a group's weights up to 65,535) and leaves 0 otherwise.
 import { DecodeError } from '../decode-error.js';
 import type { Nexthop } from '../../route/types.js';
 import {
@@ -60,7 +63,7 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
         const n = len - 4;
         if (n === 0 || n % 8 !== 0) throw new DecodeError(`NHA_GROUP payload ${n} bytes, not a non-empty list of 8-byte entries`);
         group = [];
-        for (let q = p + 4; q < p + len; q += 8) group.push({ id: u32(buf, q), weight: buf[q + 4] + 1 });
+        for (let q = p + 4; q < p + len; q += 8) group.push({ id: u32(buf, q), weight: u16(buf, q + 4) + 1 });
         break;
       }
       case NHA_ENCAP_TYPE: encap.setType(buf, p, len); break;

@@ -3,9 +3,10 @@
 // zebra reads only the first netlink message of each frame, so notifications are never packed
 // several to a frame; many frames go in one socket write instead. zebra finds the route by family,
 // destination, table and protocol: these echo what zebra sent (rtm_table for tables below 256,
-// else rtm_table 0 and RTA_TABLE, as zebra writes them). No next hops: zebra does not read them.
+// else rtm_table 0 and RTA_TABLE, as zebra writes them), and a source-specific route by its source
+// too (rtm_src_len, RTA_SRC: zebra keys IPv6 routes on both). No next hops: zebra does not read them.
 import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_VERSION } from '../frame.js';
-import { AF_INET, AF_INET6, NLMSG_HDRLEN, RTA_DST, RTA_TABLE, RTMSG_LEN, RTM_NEWROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE } from './constants.js';
+import { AF_INET, AF_INET6, NLMSG_HDRLEN, RTA_DST, RTA_SRC, RTA_TABLE, RTMSG_LEN, RTM_NEWROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE } from './constants.js';
 import type { Family, RouteType } from '../../route/types.js';
 
 export const NLM_F_REQUEST = 0x1;
@@ -14,8 +15,8 @@ export const RTM_F_OFFLOAD = 0x4000;
 /** The route could not be installed. */
 export const RTM_F_OFFLOAD_FAILED = 0x20000000;
 
-/** The longest notification: header, nlmsghdr, rtmsg, RTA_DST of an IPv6 address, RTA_TABLE. */
-export const MAX_NOTIFICATION_LEN = FPM_HEADER_LEN + NLMSG_HDRLEN + RTMSG_LEN + 20 + 8;
+/** The longest notification: header, nlmsghdr, rtmsg, RTA_DST and RTA_SRC of IPv6 addresses, RTA_TABLE. */
+export const MAX_NOTIFICATION_LEN = FPM_HEADER_LEN + NLMSG_HDRLEN + RTMSG_LEN + 20 + 20 + 8;
 
 const RTM_TYPES: Record<RouteType, number> = { unicast: RTN_UNICAST, blackhole: RTN_BLACKHOLE, unreachable: RTN_UNREACHABLE, prohibit: RTN_PROHIBIT, unspec: RTN_UNICAST };
 
@@ -27,16 +28,18 @@ export function rtmType(type: RouteType): number {
 /**
  * Writes one notification frame at `off` (room: MAX_NOTIFICATION_LEN) and returns the offset after
  * it. The destination: `v4` (the address as an unsigned 32-bit number) for IPv4, `v6` (16 bytes)
- * for IPv6. Positional arguments: a replay's million notifications allocate nothing here.
+ * for IPv6; a source-specific route's source: `srcLen` and `src` (4 or 16 bytes). Positional
+ * arguments: a replay's million notifications allocate nothing here.
  */
 export function writeRouteNotification(
   out: Buffer, off: number, family: Family, v4: number, v6: Uint8Array | null, len: number,
-  table: number, protocol: number, type: number, flags: number,
+  table: number, protocol: number, type: number, flags: number, srcLen = 0, src: Uint8Array | null = null,
 ): number {
   // byte stores: a replay writes a million of these, and Buffer's write methods check each call
   const alen = family === 4 ? 4 : 16;
   const wide = table > 255;
-  const nlLen = NLMSG_HDRLEN + RTMSG_LEN + 4 + alen + (wide ? 8 : 0);
+  const withSrc = srcLen > 0 && src !== null;
+  const nlLen = NLMSG_HDRLEN + RTMSG_LEN + 4 + alen + (withSrc ? 4 + alen : 0) + (wide ? 8 : 0);
   const total = FPM_HEADER_LEN + nlLen;
   out[off] = FPM_VERSION;
   out[off + 1] = FPM_MSG_NETLINK;
@@ -51,7 +54,7 @@ export function writeRouteNotification(
   p += NLMSG_HDRLEN;
   out[p] = family === 4 ? AF_INET : AF_INET6;
   out[p + 1] = len;
-  out[p + 2] = 0; // src_len
+  out[p + 2] = withSrc ? srcLen : 0;
   out[p + 3] = 0; // tos
   out[p + 4] = wide ? 0 : table;
   out[p + 5] = protocol;
@@ -68,6 +71,12 @@ export function writeRouteNotification(
     out[p + 7] = v4 & 255;
   } else for (let i = 0; i < 16; i++) out[p + 4 + i] = v6![i]!;
   p += 4 + alen;
+  if (withSrc) {
+    le16(out, p, 4 + alen);
+    le16(out, p + 2, RTA_SRC);
+    for (let i = 0; i < alen; i++) out[p + 4 + i] = src![i]!;
+    p += 4 + alen;
+  }
   if (wide) {
     le16(out, p, 8);
     le16(out, p + 2, RTA_TABLE);

@@ -5,7 +5,7 @@ import { DecodeError } from '../decode-error.js';
 import { formatIPv4, formatIPv6, prefixFromBytes } from '../../route/prefix.js';
 import type { Nexthop, RouteEventRoute, RouteType, SkippedEvent } from '../../route/types.js';
 import {
-  AF_INET, AF_INET6, NLA_TYPE_MASK, RTA_DST, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID,
+  AF_INET, AF_INET6, NLA_TYPE_MASK, RTA_DST, RTA_SRC, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID,
   RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTA_VIA, RTMSG_LEN, RTM_DELROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST,
   RTN_UNREACHABLE, RTN_UNSPEC, RTNH_LEN, familyName, messageName, protocolName,
 } from './constants.js';
@@ -39,6 +39,8 @@ export function decodeRoute(
   const fam: 4 | 6 = afam === AF_INET ? 4 : 6;
   const dstLen = buf[start + 1];
   if (dstLen > (fam === 4 ? 32 : 128)) throw new DecodeError(`prefix length ${dstLen} too long for IPv${fam}`);
+  const srcLen = buf[start + 2];
+  if (srcLen > (fam === 4 ? 32 : 128)) throw new DecodeError(`source prefix length ${srcLen} too long for IPv${fam}`);
   const rtmType = buf[start + 7];
   const type = ROUTE_TYPES[rtmType];
   if (type === undefined) return { kind: 'skipped', what: `${messageName(msgType)} rtm_type ${rtmType}` };
@@ -48,10 +50,10 @@ export function decodeRoute(
   seenTable = buf[start + 4];
   seenDst = -1;
   try {
-    return routeBody(buf, start, end, msgType, weight, fam, dstLen, type, del, protocol, buf[start + 5]!);
+    return routeBody(buf, start, end, msgType, weight, fam, dstLen, srcLen, type, del, protocol, buf[start + 5]!);
   } catch (err) {
     // Far enough to know the route: it cannot be installed as sent, and the error says which.
-    if (err instanceof DecodeError && (seenDst >= 0 || dstLen === 0)) {
+    if (err instanceof DecodeError && !err.route && (seenDst >= 0 || dstLen === 0)) {
       try {
         const prefix = prefixFromBytes(fam, seenDst < 0 ? ZERO : buf, seenDst < 0 ? 0 : seenDst, dstLen);
         err.route = { family: fam, table: seenTable, prefix, op: del ? 'del' : 'add', protocol, protocolId: buf[start + 5], type };
@@ -70,10 +72,10 @@ export const MAX_PATHS = 255;
 
 function routeBody(
   buf: Buffer, start: number, end: number, msgType: number, weight: WeightConverter,
-  fam: 4 | 6, dstLen: number, type: RouteType, del: boolean, protocol: string, protocolId: number,
+  fam: 4 | 6, dstLen: number, srcLen: number, type: RouteType, del: boolean, protocol: string, protocolId: number,
 ): RouteEventRoute {
   let table = seenTable;
-  let dst = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
+  let dst = -1, src = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
   let mpStart = -1, mpEnd = -1;
   const encap = ROUTE_ENCAP.reset();
   const addrLen = fam === 4 ? 4 : 16;
@@ -83,6 +85,10 @@ function routeBody(
       case RTA_DST:
         if (len - 4 !== addrLen) throw new DecodeError(`RTA_DST payload ${len - 4} bytes, want ${addrLen} for IPv${fam}`);
         seenDst = dst = p + 4;
+        break;
+      case RTA_SRC:
+        if (len - 4 !== addrLen) throw new DecodeError(`RTA_SRC payload ${len - 4} bytes, want ${addrLen} for IPv${fam}`);
+        src = p + 4;
         break;
       case RTA_OIF: oif = attrU32(buf, p, len, 'RTA_OIF'); break;
       case RTA_GATEWAY: gateway = attrAddress(buf, p, len, fam, 'RTA_GATEWAY'); break;
@@ -100,6 +106,15 @@ function routeBody(
     if (dstLen !== 0) throw new DecodeError(`prefix length ${dstLen} without RTA_DST`);
   }
   const prefix = prefixFromBytes(fam, dst < 0 ? ZERO : buf, dst < 0 ? 0 : dst, dstLen);
+  // A source prefix makes another route than the plain one of this destination (the kernel keys
+  // IPv6 routes on both); VPP's ip_route has no source, so it cannot be installed, and it must not
+  // be mistaken for the plain route (no RTA_SRC with a length reads as ::/len, as zebra reads it).
+  if (srcLen > 0) {
+    const from = prefixFromBytes(fam, src < 0 ? ZERO : buf, src < 0 ? 0 : src, srcLen);
+    const err = new DecodeError(`route ${prefix} from ${from} table ${table} is source-specific: VPP's routes have no source prefix`, 'source-specific');
+    err.route = { family: fam, table, prefix, op: del ? 'del' : 'add', protocol, protocolId, type, src: from };
+    throw err;
+  }
 
   let nexthops: Nexthop[] = NO_LABELS as unknown as Nexthop[];
   if (!del && type === 'unicast' && nhId === null) {
