@@ -1,6 +1,8 @@
 // Legal messages that read like others: a source-specific IPv6 route (rtm_src_len, RTA_SRC) is not
 // the plain route of its destination; NHA_GROUP weights are 16 bits. The streams are kept in the
-// corpus (source-specific-v6.bin, nhg-weight-16bit.bin), built with build.ts.
+// corpus: frr10.7-source-specific.bin recorded from FRR 10.7.1's zebra (the shared lab, `ipv6 route
+// 2001:db8:100::/48 2001:db8:2::2`, then `... from 2001:db8:5::/48 2001:db8:2::3` added and
+// removed); source-specific-v6.bin and nhg-weight-16bit.bin built with build.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,14 @@ test('a source-specific route is an unusable message naming its source, never th
   assert.deepEqual([del!.route!.op, String(del!.route!.prefix), String(del!.route!.src)], ['del', '2001:db8:100::/48', '2001:db8:5::/48']);
   assert.deepEqual([String(dflt!.route!.prefix), String(dflt!.route!.src), dflt!.route!.protocol], ['::/0', '2001:db8:6::/64', 'babel']);
   assert.match(add!.reason, /2001:db8:100::\/48 from 2001:db8:5::\/48 .*source-specific/);
+});
+
+test('FRR 10.7: `ipv6 route X from Y` comes with rtm_src_len and RTA_SRC, beside the plain route of X', () => {
+  const { events } = decodeAll(corpus('frr10.7-source-specific.bin'));
+  const about = events.filter((e) => (e.kind === 'route' ? String(e.prefix) : e.kind === 'error' ? String(e.route?.prefix) : '') === '2001:db8:100::/48');
+  assert.deepEqual(about.map((e) => e.kind === 'route' ? `${e.op} ${e.nexthops.map((n) => n.gateway)}` : e.kind === 'error' ? `${e.what} ${e.route!.op} from ${e.route!.src}` : e.kind), [
+    'add 2001:db8:2::2', 'source-specific add from 2001:db8:5::/48', 'source-specific del from 2001:db8:5::/48',
+  ]);
 });
 
 test('a source length without RTA_SRC is a source of zeros (as zebra reads it); a source length past 128 is malformed', () => {

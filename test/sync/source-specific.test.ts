@@ -11,6 +11,8 @@ import type { RouteReporter } from '../../src/route/sink.js';
 import type { RouteType } from '../../src/route/types.js';
 import { prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
 import { netlinkFrame, routeMsg } from '../fpm/build.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 class Reporter implements RouteReporter {
   readonly got: string[] = [];
@@ -78,5 +80,19 @@ test('a source-specific route waiting for a reporter is told once the session ta
   r.attachReporter(2, rep2);
   await r.idle();
   assert.deepEqual(rep2.got, [], 'the next session replays its own');
+  await r.stop();
+});
+
+test('FRR 10.7\'s stream of `ipv6 route X from Y` added and removed beside `ipv6 route X`: VPP keeps X as the plain route says', async () => {
+  const port = new FakePort();
+  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5 });
+  await r.start();
+  r.sessionStart(1);
+  const bytes = readFileSync(fileURLToPath(new URL('../fpm/corpus/frr10.7-source-specific.bin', import.meta.url)));
+  r.apply(1, new FpmSessionDecoder().push(bytes));
+  await r.idle();
+  await new Promise((res) => setTimeout(res, 30));
+  assert.equal(port.fib.get('0|2001:db8:100::/48'), 'normal/6/2001:db8:2::2/*/1/');
+  assert.equal(port.ops.filter((o) => o.key === '0|2001:db8:100::/48').length, 1, 'one write: the plain route\'s');
   await r.stop();
 });
