@@ -1,6 +1,6 @@
 // Legal messages that read like others: a source-specific IPv6 route (rtm_src_len, RTA_SRC) is not
 // the plain route of its destination; NHA_GROUP weights are 16 bits. The streams are kept in the
-// corpus: frr10.7-source-specific.bin recorded from FRR 10.7.1's zebra (the shared lab, `ipv6 route
+// corpus: frr10.7-source-specific.bin recorded from FRR 10.7.1's zebra (the FPM lab, test/fixtures/fpm/lab, `ipv6 route
 // 2001:db8:100::/48 2001:db8:2::2`, then `... from 2001:db8:5::/48 2001:db8:2::3` added and
 // removed); source-specific-v6.bin and nhg-weight-16bit.bin built with build.ts.
 import { test } from 'node:test';
