@@ -43,7 +43,8 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
   // A scrape reads the reconciler's state once, not once per metric.
   let cached: { at: number; state: ReturnType<OpsSources['sync']['state']>; tables: ReturnType<OpsSources['sync']['perTable']> } | null = null;
   const sync = () => {
-    const now = Date.now();
+    // monotonic: after a backward step of the system clock a wall-clock age would keep the cache for good
+    const now = performance.now();
     if (!cached || now - cached.at > 500) cached = { at: now, state: src.sync.state(), tables: src.sync.perTable() };
     return cached;
   };

@@ -39,7 +39,7 @@ function readinessInput(s: ReconcilerState, connected: boolean) {
   return { vppConnected: connected, vppPrepared: s.vppReady, resyncing: s.resyncing, staleWait: w, backlog: s.backlog, retrying: s.retrying };
 }
 
-export function buildState(src: OpsSources, now = Date.now()): StateDoc {
+export function buildState(src: OpsSources): StateDoc {
   const fpm = src.fpm.stats;
   const s = src.sync.state();
   const v = src.vpp.state();
@@ -49,7 +49,8 @@ export function buildState(src: OpsSources, now = Date.now()): StateDoc {
   return {
     pid: process.pid,
     startedAt: src.startedAt.toISOString(),
-    uptimeSeconds: Math.round((now - src.startedAt.getTime()) / 1000),
+    // measured on the process's monotonic clock: a step of the system clock does not change it
+    uptimeSeconds: Math.round(process.uptime()),
     readiness: readiness(readinessInput(s, v.connected)),
     fpm: {
       state: fpm.state,

@@ -4,7 +4,7 @@
 // (N_AUDITED: seen in the dump; N_TOUCHED: written while the dump ran, so not judged).
 import { prefixText } from '../route/prefix.js';
 import type { Prefix } from '../route/types.js';
-import type { Clock } from './clock.js';
+import { wallText, type Clock } from './clock.js';
 import type { PathSet, PathSets } from './path-sets.js';
 import type { AuditResult, DriftKind, ReconcilerCounters } from './reconciler-types.js';
 import type { Entry, RouteTable } from './route-table.js';
@@ -54,7 +54,7 @@ export class FibAudit {
     const h = this.host;
     const t0 = h.clock.now();
     const maxDrift = opts.maxDrift ?? 20;
-    const r: AuditResult = { at: new Date(t0).toISOString(), ok: false, checked: 0, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, durationMs: 0, drift: [] };
+    const r: AuditResult = { at: wallText(h.clock, t0), ok: false, checked: 0, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, durationMs: 0, drift: [] };
     const finish = (): AuditResult => {
       r.durationMs = h.clock.now() - t0;
       this.last = r;

@@ -83,7 +83,7 @@ export class Reconciler implements RouteSink {
       adopted: (e) => {
         if (e.n & N_PENDING) this.notes.note(e);
       },
-    });
+    }, clock);
     this.notes = new RouteNotes({
       gen: () => this.gen,
       dropIfEmpty: (e) => this.store.dropIfEmpty(e),

@@ -6,7 +6,7 @@
 // generation of the session that last confirmed it (Entry.gen); each table, the generation whose
 // replay mentioned it (TableInfo.seenGen): tables a replay never mentions are kept.
 import type { Logger } from '../log.js';
-import type { Clock, Timer } from './clock.js';
+import { wallText, type Clock, type Timer } from './clock.js';
 import type { ReconcilerState, StaleState } from './reconciler-types.js';
 import type { Entry, RouteTable, TableInfo } from './route-table.js';
 import { replayVerdict } from './stale-rule.js';
@@ -94,7 +94,7 @@ export class ResyncFsm {
     if (r?.session === session && r.phase === 'replaying') {
       r.grace?.cancel();
       r.grace = null;
-      this.h.log.warn({ session, reason, until: new Date(r.deadline).toISOString() }, 'zebra session ended during its replay: unconfirmed routes are kept until the next replay or the stale time ends');
+      this.h.log.warn({ session, reason, until: wallText(this.h.clock, r.deadline) }, 'zebra session ended during its replay: unconfirmed routes are kept until the next replay or the stale time ends');
     }
   }
 
@@ -130,8 +130,8 @@ export class ResyncFsm {
     const r = this.r;
     if (!r) return null;
     return {
-      phase: r.phase, held: r.phase === 'stale-wait' ? r.stale : 0, since: new Date(r.staleSince).toISOString(),
-      until: new Date(r.deadline).toISOString(), missing: r.missing,
+      phase: r.phase, held: r.phase === 'stale-wait' ? r.stale : 0, since: wallText(this.h.clock, r.staleSince),
+      until: wallText(this.h.clock, r.deadline), missing: r.missing,
     };
   }
 
@@ -196,7 +196,7 @@ export class ResyncFsm {
     this.armStaleTimer();
     this.h.log.info({
       session: r.session, stale: r.stale, refreshed: found.refreshed, missing: verdict.missing,
-      byProtocol: Object.fromEntries(found.byProto), until: new Date(r.deadline).toISOString(),
+      byProtocol: Object.fromEntries(found.byProto), until: wallText(this.h.clock, r.deadline),
     }, 'stale wait started: zebra\'s replay lacks whole protocols (zebra restarted?); unconfirmed routes keep forwarding until zebra refreshes or deletes them, or the stale time ends');
     this.h.kick();
   }

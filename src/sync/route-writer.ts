@@ -43,7 +43,7 @@ export class RouteWriter {
   private readonly addQ = new Fifo<Entry>();
   private addCount = 0;
   private readonly dels = new HeldDeletes();
-  private delTimer: NodeJS.Timeout | null = null;
+  private delTimer: Timer | null = null;
   inflight = 0;
   /** Writes sent so far. */
   writes = 0;
@@ -63,6 +63,8 @@ export class RouteWriter {
   private paused = false;
   stopping = false;
   private readonly drainCbs: (() => void)[] = [];
+  /** stop() waits for the writes in flight to fall below `below`. */
+  private flightWaiter: { below: number; done: () => void } | null = null;
   /** An audit's dump waits while zebra's changes are pending (VppPort.readOurs). */
   private readonly freeWaiters: (() => void)[] = [];
   readonly pace: Pace = {
@@ -84,7 +86,7 @@ export class RouteWriter {
     private readonly host: WriterHost,
   ) {
     port.onWritten((token, err) => this.onWritten(token, err));
-    this.retries = new WriteRetries(opts, log, counters, (e) => {
+    this.retries = new WriteRetries(opts, log, counters, clock, (e) => {
       this.schedule(e);
       this.kick();
     });
@@ -147,7 +149,7 @@ export class RouteWriter {
     }
     if (e.want === null) {
       if (q & Q_ADD) this.addCount--;
-      if ((q & Q_DEL) === 0) this.dels.hold(e, Date.now() + this.opts.deleteHoldMs);
+      if ((q & Q_DEL) === 0) this.dels.hold(e, this.clock.now() + this.opts.deleteHoldMs);
       e.q = Q_DEL;
     } else {
       if (q & Q_DEL) this.dels.cancel(e);
@@ -221,15 +223,15 @@ export class RouteWriter {
         }
         this.send(e, e.want);
       }
-      const now = Date.now();
+      const now = this.clock.now();
       for (let d = this.dels.peek(); d !== null; d = this.dels.peek()) {
         const [e, due] = d;
         if (this.inflight >= window || this.port.room <= 0) break;
         if (due > now) {
-          this.delTimer ??= setTimeout(() => {
+          this.delTimer ??= this.later(due - now, () => {
             this.delTimer = null;
             this.kick();
-          }, due - now);
+          });
           break;
         }
         this.dels.take(e);
@@ -269,6 +271,7 @@ export class RouteWriter {
 
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
+    if (this.flightWaiter !== null && this.inflight < this.flightWaiter.below) this.flightWaiter.done();
     e.q &= ~Q_SENDING;
     this.host.written(e);
     if (!err) {
@@ -335,17 +338,14 @@ export class RouteWriter {
   async stop(opts: { flush: boolean; timeoutMs: number }): Promise<void> {
     this.stopping = true;
     this.retries.clear(false);
-    if (this.delTimer) clearTimeout(this.delTimer);
+    this.delTimer = null;
     for (const t of this.timers) t.cancel();
     this.timers.clear();
     this.tables.releaseAll();
     this.clearQueues();
     for (const cb of this.freeWaiters.splice(0)) cb(); // an audit waiting for quiet ends
-    const deadline = Date.now() + opts.timeoutMs;
-    const settle = async () => {
-      while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    };
-    await settle();
+    const deadline = this.clock.now() + opts.timeoutMs;
+    await this.inflightBelow(1, deadline);
     if (opts.flush && this.host.ready() && this.port.connected) {
       let n = 0;
       for (const e of [...this.state.routes]) {
@@ -353,10 +353,30 @@ export class RouteWriter {
         this.state.want(e, null, 0);
         this.send(e, null);
         n++;
-        while (this.inflight >= this.opts.window && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+        if (this.inflight >= this.opts.window) await this.inflightBelow(this.opts.window, deadline);
       }
-      await settle();
+      await this.inflightBelow(1, deadline);
       this.log.info({ removed: n }, 'flushed our routes from VPP');
     }
+  }
+
+  /** Resolves once fewer than `n` writes are in flight, or at `deadline` (on the clock). */
+  private inflightBelow(n: number, deadline: number): Promise<void> {
+    const left = deadline - this.clock.now();
+    if (this.inflight < n || left <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.clock.after(left, () => {
+        this.flightWaiter = null;
+        resolve();
+      });
+      this.flightWaiter = {
+        below: n,
+        done: () => {
+          this.flightWaiter = null;
+          timer.cancel();
+          resolve();
+        },
+      };
+    });
   }
 }

@@ -10,6 +10,7 @@
 // they are also kept as wanted until zebra's replay confirms or sweeps them. ready: the diff of
 // want against have is queued and the writer runs. lost: writes wait; the reconnect adopts again.
 import type { Logger } from '../log.js';
+import type { Clock } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import type { Entry } from './route-table.js';
 import type { RouteState } from './route-state.js';
@@ -39,6 +40,7 @@ export class VppSession {
     private readonly writer: RouteWriter,
     private readonly log: Logger,
     private readonly host: VppSessionHost,
+    private readonly clock: Clock,
   ) {
     port.onReconnect(() => void this.prepare(false));
     port.onDisconnect((reason) => {
@@ -62,13 +64,13 @@ export class VppSession {
       for (let attempt = 0; ; attempt++) {
         this.prepareAgain = false;
         try {
-          const t0 = Date.now();
+          const t0 = this.clock.now();
           this.adopting = { initial, installed: 0, adopted: 0 };
           const sink = { begin: (o: Ownership) => this.begin(o), route: (spec: VppRouteSpec) => this.adoptOne(spec) };
           const { ownership } = await this.port.prepare(sink);
           if (this.writer.stopping) return;
           if (this.prepareAgain) continue;
-          this.end(ownership, Date.now() - t0);
+          this.end(ownership, this.clock.now() - t0);
           return;
         } catch (err) {
           if (this.writer.stopping) return;

@@ -1,6 +1,7 @@
 // Writes VPP refused: each is logged with its route and retried with exponential backoff, while
 // the rest go on. A new wish for the route replaces the one that kept failing (cancel).
 import type { Logger } from '../log.js';
+import type { Clock, Timer } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { Q_RETRY, type Entry } from './route-table.js';
@@ -11,7 +12,7 @@ export interface RetryOptions {
 }
 
 export class WriteRetries {
-  private readonly timers = new Map<Entry, NodeJS.Timeout>();
+  private readonly timers = new Map<Entry, Timer>();
   private readonly tries = new Map<Entry, number>();
   /** VPP's last answer per route being retried (`fibmgr show route`); cleared with its tries. */
   private readonly errors = new Map<Entry, string>();
@@ -22,6 +23,7 @@ export class WriteRetries {
     private readonly opts: RetryOptions,
     private readonly log: Logger,
     private readonly counters: ReconcilerCounters,
+    private readonly clock: Clock,
     /** The retry is due: the route is looked at again. */
     private readonly due: (e: Entry) => void,
   ) {}
@@ -43,15 +45,15 @@ export class WriteRetries {
     this.counters.errors++;
     const delay = this.delay(tries - 1);
     this.log.warn({ route, op: sent ? 'replace' : 'delete', paths: sent?.key, err: err.message, attempt: tries, retryInMs: delay }, 'VPP refused a route write: retrying');
-    this.last.push({ route, error: err.message, at: new Date().toISOString() });
+    this.last.push({ route, error: err.message, at: new Date(this.clock.wall()).toISOString() });
     if (this.last.length > 20) this.last.shift();
     e.q |= Q_RETRY;
-    this.timers.set(e, setTimeout(() => {
+    this.timers.set(e, this.clock.after(delay, () => {
       this.timers.delete(e);
       e.q &= ~Q_RETRY;
       this.counters.retries++;
       this.due(e);
-    }, delay));
+    }));
   }
 
   /** Backoff before attempt n + 1 (n failures so far). */
@@ -68,7 +70,7 @@ export class WriteRetries {
   /** A new wish replaces the one that kept failing. */
   cancel(e: Entry): void {
     if ((e.q & Q_RETRY) === 0) return;
-    clearTimeout(this.timers.get(e));
+    this.timers.get(e)?.cancel();
     this.timers.delete(e);
     this.succeeded(e);
     e.q &= ~Q_RETRY;
@@ -77,7 +79,7 @@ export class WriteRetries {
   /** Stops every pending retry; `forget` also drops what was counted (a new VPP session). */
   clear(forget: boolean): void {
     for (const [e, t] of this.timers) {
-      clearTimeout(t);
+      t.cancel();
       e.q &= ~Q_RETRY;
     }
     this.timers.clear();

@@ -1,10 +1,17 @@
-// A clock for scripted timelines: time moves only when a test advances it, running due timers in order.
+// A clock for scripted timelines: time moves only when a test advances it, running due timers in
+// order. The wall clock follows it unless stepped (stepWall), as NTP or an operator's `date`
+// would step the system clock: the monotonic time, which measures everything, does not move.
 import type { Clock, Timer } from '../../src/sync/clock.js';
 
 export class FakeClock implements Clock {
   t = 0;
+  /** How far the wall clock has been stepped away from the monotonic time. */
+  wallStep = 0;
   private timers: { at: number; fn: () => void; live: boolean }[] = [];
   now(): number { return this.t; }
+  wall(): number { return this.t + this.wallStep; }
+  /** Steps the wall clock by `ms` (negative: backwards); timers and now() do not move. */
+  stepWall(ms: number): void { this.wallStep += ms; }
   after(ms: number, fn: () => void): Timer {
     const tm = { at: this.t + ms, fn, live: true };
     this.timers.push(tm);

@@ -27,6 +27,12 @@ export interface VppClientOptions {
   reconnect?: { minMs: number; maxMs: number } | false;
   /** Our name in VPP's client list. */
   clientName?: string;
+  /**
+   * Monotonic milliseconds that request timeouts are measured on (default performance.now()):
+   * a step of the system clock neither times every request out nor keeps a wedged VPP's
+   * requests waiting forever. Injectable for tests.
+   */
+  now?: () => number;
   /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */
   maxTimeouts?: number;
   logger?: VppLogger;
@@ -66,6 +72,7 @@ export class VppClient extends EventEmitter {
   /** Requests that timed out since the last reply. */
   private timeoutsInARow = 0;
   private readonly threw = (e: unknown): void => this.callerThrew(e);
+  private readonly now: () => number;
 
   constructor(opts: VppClientOptions) {
     super();
@@ -73,7 +80,8 @@ export class VppClient extends EventEmitter {
     this.window = Math.max(1, opts.window ?? 1024);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.log = opts.logger ?? nullLogger;
-    this.flight = new InFlight(this.window, this.log, this.threw);
+    this.now = opts.now ?? (() => performance.now());
+    this.flight = new InFlight(this.window, this.log, this.threw, this.now);
     this.conn = new Connection({ ...opts, timeoutMs: this.timeoutMs }, this.log, {
       opened: (info) => {
         this.startSweep();
@@ -312,7 +320,7 @@ export class VppClient extends EventEmitter {
 
   private sweep(): void {
     if (this.flight.count === 0 || this.conn.paused) return;
-    const freed = this.flight.expire(Date.now() - this.timeoutMs, this.timeoutMs);
+    const freed = this.flight.expire(this.now() - this.timeoutMs, this.timeoutMs);
     if (freed === 0) return;
     this.timeoutsInARow += freed;
     const max = this.opts.maxTimeouts ?? 3;

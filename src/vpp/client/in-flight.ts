@@ -61,7 +61,13 @@ export class InFlight {
   count = 0;
   private readonly stats = new Map<MessageDef, RequestStat>();
 
-  constructor(window: number, private readonly log: VppLogger, private readonly threw: (e: unknown) => void) {
+  constructor(
+    window: number,
+    private readonly log: VppLogger,
+    private readonly threw: (e: unknown) => void,
+    /** Monotonic milliseconds: what a request's wait is measured on (see VppClientOptions.now). */
+    private readonly clock: () => number,
+  ) {
     let cap = 1024;
     while (cap < window * 4) cap *= 2;
     this.mask = cap - 1;
@@ -254,20 +260,22 @@ export class InFlight {
   }
 
   /**
-   * Date.now() once per turn of the event loop: the requests of a burst (and the details of a
-   * dump chunk) go out or arrive within one turn anyway, timeouts are seconds, and the clock
+   * The clock read once per turn of the event loop: the requests of a burst (and the details of
+   * a dump chunk) go out or arrive within one turn anyway, timeouts are seconds, and the clock
    * cost more than all the other bookkeeping of a request. The latency histogram reads
    * performance.now() on the same terms (its resolution is one turn).
    */
   private nowMs = 0;
   private nowHr = 0;
+  private nowRead = false;
   private readonly forgetNow = (): void => {
-    this.nowMs = 0;
+    this.nowRead = false;
   };
 
   private now(): number {
-    if (this.nowMs === 0) {
-      this.nowMs = Date.now();
+    if (!this.nowRead) {
+      this.nowRead = true;
+      this.nowMs = this.clock();
       this.nowHr = performance.now();
       queueMicrotask(this.forgetNow);
     }
