@@ -3,17 +3,24 @@
 // end belongs to zebra's user (--fpm-user, default frr; root too). Linux shows each TCP socket's
 // owner uid in /proc/net/tcp and /proc/net/tcp6 (of the reader's network namespace), so the
 // connecting end is found there by its address and port.
+//
+// Only a row that is ESTABLISHED and still held by a process (a non-zero inode) tells an owner.
+// A client that writes and closes at once leaves a FIN_WAIT row, later a TIME_WAIT one, both
+// printed with uid 0 and inode 0: read as "root", they let any local user in. Anything but a live
+// row of this exact connection is a refusal, and the server decodes nothing of a connection
+// before its check has passed (see FpmServer.accept).
 import { readFileSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { parseAddress, parsePrefix, prefixBytes } from '../route/prefix.js';
+import { ProcTcpReader, TCP_ESTABLISHED, TCP_STATES, procEndpoint, type RowWanted, type TcpRow } from './proc-tcp.js';
 
 export interface PeerVerdict {
   ok: boolean;
-  /** What was checked last: the address, or the connecting socket's owner (the refusal counter's label). */
-  kind: 'address' | 'owner';
+  /** What was checked last (the refusal counter's label): the address, the connecting socket's owner, or nothing (busy). */
+  kind: 'address' | 'owner' | 'busy';
   /** Why not (logged), or 'allowed'. */
   reason: string;
-  /** The owner of the connecting socket, when it is on this host. */
+  /** The owner of the connecting socket, when it is on this host and its row told one. */
   uid?: number;
 }
 
@@ -24,6 +31,10 @@ export interface PeerCheckOptions {
   users: string[];
   /** Tests: where /proc/net/tcp{,6} and /etc/passwd are read from. */
   readFile?: (path: string) => string;
+  /** Connections whose check may wait for a read of the socket table; more are refused at once (default 64). */
+  maxWaiting?: number;
+  /** Tests: this host's own addresses (default: the interfaces' addresses, read when needed). */
+  localAddresses?: () => string[];
 }
 
 interface Net {
@@ -32,19 +43,36 @@ interface Net {
   len: number;
 }
 
+/**
+ * The verdict on the row found for a connection from this host (undefined: none found). Pure: the
+ * rule itself, apart from reading the table.
+ */
+export function judgeOwnerRow(row: TcpRow | undefined, uids: ReadonlySet<number>): PeerVerdict {
+  if (!row) return { ok: false, kind: 'owner', reason: 'the connecting socket is not in /proc/net/tcp: its owner cannot be told' };
+  if (row.state !== TCP_ESTABLISHED) {
+    return { ok: false, kind: 'owner', reason: `the connecting socket is ${TCP_STATES[row.state] ?? `in state ${row.state}`}, not ESTABLISHED: its owner cannot be told` };
+  }
+  if (row.inode === 0) return { ok: false, kind: 'owner', reason: 'the connecting socket is held by no process (inode 0): its owner cannot be told' };
+  if (!uids.has(row.uid)) return { ok: false, kind: 'owner', reason: `the connecting socket belongs to uid ${row.uid}, not to --fpm-user`, uid: row.uid };
+  return { ok: true, kind: 'owner', reason: 'allowed', uid: row.uid };
+}
+
 export class PeerCheck {
   private readonly nets: Net[];
   private readonly uids = new Set<number>([0]);
-  private readonly read: (path: string) => string;
+  private readonly table: ProcTcpReader;
+  private readonly localAddresses: () => string[];
   /** User names that are not on this host (told once, at start). */
   readonly unknownUsers: string[] = [];
 
   constructor(opts: PeerCheckOptions) {
-    this.read = opts.readFile ?? ((p) => readFileSync(p, 'utf8'));
+    const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+    this.table = new ProcTcpReader({ readFile: opts.readFile, maxWaiting: opts.maxWaiting });
+    this.localAddresses = opts.localAddresses ?? hostAddresses;
     this.nets = opts.allow.map(parseAllow);
     const passwd = new Map<string, number>();
     try {
-      for (const line of this.read('/etc/passwd').split('\n')) {
+      for (const line of read('/etc/passwd').split('\n')) {
         const f = line.split(':');
         if (f.length > 2) passwd.set(f[0]!, Number(f[2]));
       }
@@ -56,7 +84,12 @@ export class PeerCheck {
     }
   }
 
-  check(peerAddr: string | undefined, peerPort: number | undefined, localAddr: string | undefined, localPort: number | undefined): PeerVerdict {
+  /** Passes made over the socket table (one serves every check that waited for it). */
+  get tablePasses(): number {
+    return this.table.passes;
+  }
+
+  async check(peerAddr: string | undefined, peerPort: number | undefined, localAddr: string | undefined, localPort: number | undefined): Promise<PeerVerdict> {
     if (!peerAddr || peerPort === undefined || !localAddr || localPort === undefined) return { ok: false, kind: 'address', reason: 'peer address unknown' };
     const peer = plain(peerAddr);
     let a: { family: 4 | 6; bytes: Buffer };
@@ -66,36 +99,41 @@ export class PeerCheck {
       return { ok: false, kind: 'address', reason: `peer address ${peerAddr} not understood` };
     }
     if (!this.nets.some((n) => inNet(n, a.family, a.bytes))) return { ok: false, kind: 'address', reason: `address ${peer} is not in --fpm-allow` };
-    const uid = this.ownerUid(peerAddr, peerPort, localAddr, localPort);
-    if (uid === undefined) {
-      if (isLoopback(a.family, a.bytes)) return { ok: false, kind: 'owner', reason: 'the connecting socket is not in /proc/net/tcp: its owner cannot be told' };
-      return { ok: true, kind: 'address', reason: 'allowed' }; // another host: the address decides
-    }
-    if (!this.uids.has(uid)) return { ok: false, kind: 'owner', reason: `the connecting socket belongs to uid ${uid}, not to --fpm-user`, uid };
-    return { ok: true, kind: 'owner', reason: 'allowed', uid };
+    const row = await this.table.find(rowsWanted(peerAddr, peerPort, localAddr, localPort));
+    if (row === 'busy') return { ok: false, kind: 'busy', reason: 'too many connections wait for the peer check' };
+    // A peer on another host has no row here: its address decides. One on this host must show its row.
+    if (row === undefined && !this.isThisHost(peer, plain(localAddr), a)) return { ok: true, kind: 'address', reason: 'allowed' };
+    return judgeOwnerRow(row, this.uids);
   }
 
-  /** The uid owning the local socket at peerAddr:peerPort connected to localAddr:localPort. */
-  ownerUid(peerAddr: string, peerPort: number, localAddr: string, localPort: number): number | undefined {
-    const peer = plain(peerAddr), local = plain(localAddr);
-    const row = (p: string, l: string) => `${procAddr(p)}:${hex4(peerPort)} ${procAddr(l)}:${hex4(localPort)}`;
-    // an IPv4 peer (also one an IPv6 socket shows as ::ffff:a.b.c.d) may sit in either table
-    const v4 = !peer.includes(':');
-    const wanted = v4 ? [['/proc/net/tcp', row(peer, local)], ['/proc/net/tcp6', row(`::ffff:${peer}`, `::ffff:${local}`)]] : [['/proc/net/tcp6', row(peer, local)]];
-    for (const [file, key] of wanted) {
-      let text: string;
-      try {
-        text = this.read(file!);
-      } catch {
-        continue;
-      }
-      for (const line of text.split('\n')) {
-        const f = line.trim().split(/\s+/);
-        if (f.length >= 8 && `${f[1]} ${f[2]}` === key) return Number(f[7]);
-      }
-    }
-    return undefined;
+  /** The row of the local socket at peerAddr:peerPort connected to localAddr:localPort, as the table shows it now. */
+  async socketRow(peerAddr: string, peerPort: number, localAddr: string, localPort: number): Promise<TcpRow | undefined> {
+    const row = await this.table.find(rowsWanted(peerAddr, peerPort, localAddr, localPort));
+    return row === 'busy' ? undefined : row;
   }
+
+  private isThisHost(peer: string, local: string, a: { family: 4 | 6; bytes: Buffer }): boolean {
+    if (isLoopback(a.family, a.bytes) || peer === local) return true;
+    try {
+      return this.localAddresses().some((x) => plain(x) === peer);
+    } catch {
+      return true; // cannot tell: fail closed
+    }
+  }
+}
+
+/** Where the connecting end's row may be: an IPv4 peer (also one shown as ::ffff:a.b.c.d) in either table. */
+function rowsWanted(peerAddr: string, peerPort: number, localAddr: string, localPort: number): RowWanted[] {
+  const peer = plain(peerAddr), local = plain(localAddr);
+  if (peer.includes(':')) return [{ file: '/proc/net/tcp6', local: procEndpoint(peer, peerPort), remote: procEndpoint(local, localPort) }];
+  return [
+    { file: '/proc/net/tcp', local: procEndpoint(peer, peerPort), remote: procEndpoint(local, localPort) },
+    { file: '/proc/net/tcp6', local: procEndpoint(`::ffff:${peer}`, peerPort), remote: procEndpoint(`::ffff:${local}`, localPort) },
+  ];
+}
+
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((i) => i.address.split('%')[0]!));
 }
 
 /** Validates an --fpm-allow list (throws naming the bad entry). */
@@ -128,15 +166,4 @@ function inNet(n: Net, family: 4 | 6, bytes: Buffer): boolean {
 function isLoopback(family: 4 | 6, b: Buffer): boolean {
   if (family === 4) return b[0] === 127;
   return b.subarray(0, 15).every((x) => x === 0) && b[15] === 1;
-}
-
-function hex4(port: number): string {
-  return port.toString(16).toUpperCase().padStart(4, '0');
-}
-
-/** An address as /proc/net/tcp{,6} prints it: each 32-bit word in host (little-endian) order. */
-function procAddr(addr: string): string {
-  const b = Buffer.from(parseAddress(addr).bytes);
-  if (endianness() === 'LE') b.swap32();
-  return b.toString('hex').toUpperCase();
 }

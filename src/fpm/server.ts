@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 import type { RouteSink } from '../route/sink.js';
 import type { ErrorEvent, RouteEvent } from '../route/types.js';
 import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_MSG_PROTOBUF, checkHeader } from './frame.js';
-import type { PeerCheck } from './peer-check.js';
+import type { PeerCheck, PeerVerdict } from './peer-check.js';
+import { LogThrottle } from '../log-throttle.js';
 import { NotifyWriter } from './notify-writer.js';
 import type { FpmSender } from './session-decoder.js';
 
@@ -35,6 +36,10 @@ export interface FpmServerOptions {
   notify?: OffloadNotify;
   /** How long a second connection may take to send its first frame before it is closed (default 30 s). */
   candidateTimeoutMs?: number;
+  /** One log line per refused peer (address and owner) per this interval (default 10 s); all are counted. */
+  refusalLogIntervalMs?: number;
+  /** Tests: monotonic milliseconds for the refusal log. */
+  now?: () => number;
 }
 
 /** Connections waiting to prove themselves (a valid first frame) while a session is live. */
@@ -113,11 +118,18 @@ export class FpmServer {
   private framesTotal = 0;
   private readonly refused: Record<string, number> = {};
   private readonly candidates = new Set<Candidate>();
+  /** Connections whose peer check has not answered yet: not read at all meanwhile. */
+  private readonly checking = new Set<Socket>();
+  private closing = false;
+  private readonly refusals: LogThrottle;
   private readonly log: Logger;
 
   constructor(private readonly opts: FpmServerOptions) {
     this.log = opts.logger.child({ component: 'fpm' });
-    this.server = createServer({ noDelay: true }, (s) => this.accept(s));
+    this.refusals = new LogThrottle({ intervalMs: opts.refusalLogIntervalMs ?? 10_000, now: opts.now });
+    // Paused from the start: the kernel holds a connection's bytes until it is let in, so nothing
+    // of a stranger is read, let alone decoded, whatever the check's timing.
+    this.server = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     // One drain callback for the server's lifetime; it resumes whichever session is current.
     opts.sink.onDrain(() => this.resume());
   }
@@ -138,6 +150,9 @@ export class FpmServer {
 
   /** Stops accepting and ends the current session. */
   close(): Promise<void> {
+    this.closing = true;
+    for (const s of this.checking) s.destroy();
+    this.checking.clear();
     for (const c of this.candidates) this.dropCandidate(c, null);
     if (this.current) this.endSession(this.current, 'server closing');
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -172,17 +187,36 @@ export class FpmServer {
     };
   }
 
-  private refuse(socket: Socket, peer: string, kind: string, reason: string): void {
+  /** Counted each time; logged once per peer address and owner per interval (a flood is one line, with its count). */
+  private refuse(socket: Socket, peer: string, kind: string, reason: string, uid?: number): void {
     this.refused[kind] = (this.refused[kind] ?? 0) + 1;
-    this.log.warn({ peer, reason, session: this.current?.id }, 'fpm connection refused: not zebra\'s (the live session is untouched)');
     socket.destroy();
+    const told = this.refusals.admit(`${kind}|${socket.remoteAddress ?? '?'}|${uid ?? ''}`);
+    if (!told) return;
+    this.log.warn({ peer, kind, reason, uid, session: this.current?.id, refusedSinceLastLine: told.held || undefined },
+      'fpm connection refused: not zebra\'s (the live session is untouched; more from this peer are counted, logged once per interval)');
   }
 
   private accept(socket: Socket): void {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.on('error', () => undefined); // errors of a refused or waiting socket end it; nothing else
-    const check = this.opts.peerCheck?.check(socket.remoteAddress, socket.remotePort, socket.localAddress, socket.localPort);
-    if (check && !check.ok) return this.refuse(socket, peer, check.kind, check.reason);
+    if (!this.opts.peerCheck) return this.admit(socket, peer);
+    this.checking.add(socket);
+    this.opts.peerCheck.check(socket.remoteAddress, socket.remotePort, socket.localAddress, socket.localPort).then(
+      (v) => this.checked(socket, peer, v),
+      (err: Error) => this.checked(socket, peer, { ok: false, kind: 'owner', reason: `peer check failed: ${err.message}` }),
+    );
+  }
+
+  private checked(socket: Socket, peer: string, v: PeerVerdict): void {
+    if (!this.checking.delete(socket) || this.closing) return void socket.destroy();
+    if (!v.ok) return this.refuse(socket, peer, v.kind, v.reason, v.uid);
+    if (socket.destroyed) return;
+    this.admit(socket, peer);
+  }
+
+  /** A connection that passed the check: the session, or a candidate to replace it. */
+  private admit(socket: Socket, peer: string): void {
     if (!this.current) return this.startSession(socket, peer, []);
     // A session is live: a new connection replaces it only once it has sent a valid frame, so
     // that a stray connection never forces zebra off and into a full replay.
@@ -196,6 +230,7 @@ export class FpmServer {
     this.log.info({ peer, session: this.current.id }, 'second fpm connection: it replaces the live session once it sends a valid frame');
     socket.on('data', (chunk: Buffer) => this.candidateData(c, chunk));
     socket.on('close', () => this.dropCandidate(c, null));
+    socket.resume();
   }
 
   private candidateData(c: Candidate, chunk: Buffer): void {
@@ -250,6 +285,7 @@ export class FpmServer {
     socket.on('close', () => this.endSession(s, 'connection closed'));
     socket.on('error', (e) => this.endSession(s, `socket error: ${e.message}`));
     if (this.opts.sink.congested) this.pause(s);
+    else socket.resume();
     for (const b of buffered) this.onData(s, b);
   }
 

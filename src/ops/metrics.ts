@@ -65,7 +65,7 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
       { labels: { kind: 'nexthop-group', op: 'del' }, value: e.nexthopGroupDel },
     ];
   });
-  add('fibmgr_fpm_connections_refused_total', 'Connections to the FPM port refused as not zebra\'s, by reason (address, owner, invalid-first-frame, too-many-waiting)', 'counter', () =>
+  add('fibmgr_fpm_connections_refused_total', 'Connections to the FPM port refused as not zebra\'s, by reason (address, owner, busy, invalid-first-frame, too-many-waiting)', 'counter', () =>
     Object.entries(src.fpm.stats.refused).map(([reason, value]) => ({ labels: { reason }, value })));
   add('fibmgr_fpm_decode_errors_total', 'FPM frames or messages that could not be decoded', 'counter', () => one(src.events.errors));
   add('fibmgr_fpm_skipped_total', 'Messages skipped, by reason: a kind fibmgr does not use (RTM_NEWNEIGH, …) or why one could not be used (unsupported-encap, nested-group, malformed, …)', 'counter', () =>

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { FpmServer } from '../../src/fpm/server.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import { createLogger } from '../../src/log.js';
@@ -131,7 +132,7 @@ test('a connection that is not allowed is refused before any byte counts; the li
   let refuse = false;
   const checked: number[] = [];
   const peerCheck = {
-    check: (_addr?: string, p?: number) => {
+    check: async (_addr?: string, p?: number) => {
       checked.push(p!);
       return refuse ? { ok: false, kind: 'owner', reason: 'the connecting socket belongs to uid 65534, not to --fpm-user' } : { ok: true, kind: 'owner', reason: 'allowed' };
     },
@@ -157,6 +158,61 @@ test('a connection that is not allowed is refused before any byte counts; the li
   assert.equal(sink.events.get(1)!.length, want, 'nothing of the refused connection was applied');
   assert.equal(server.stats.session!.id, 1);
   a.destroy();
+});
+
+test('nothing of a connection is read while its peer check is pending; a refused one is never decoded', async () => {
+  const sink = new RecordingSink();
+  const gates: ((v: { ok: boolean; kind: string; reason: string }) => void)[] = [];
+  const peerCheck = { check: () => new Promise((r) => gates.push(r)) };
+  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder(), sink, logger: createLogger('silent'), peerCheck: peerCheck as never });
+  servers.push(server);
+  const { port } = await server.listen();
+  const data = fixture('static-nhg');
+  // a stranger writes a whole valid stream and closes before its check answers
+  const stranger = await dial(port);
+  await until('the check asked', () => gates.length === 1);
+  await new Promise<void>((r) => stranger.end(data, () => r()));
+  assert.deepEqual(sink.log, [], 'no session while the check is pending');
+  gates[0]!({ ok: false, kind: 'owner', reason: 'the connecting socket is FIN_WAIT2, not ESTABLISHED: its owner cannot be told' });
+  await until('the refusal counted', () => server.stats.refused.owner === 1);
+  assert.deepEqual(sink.log, []);
+  assert.equal(server.stats.bytesTotal, 0, 'not one byte of it was read');
+  // zebra's connection: held the same way until its check passes, then every byte counts
+  const zebra = await dial(port);
+  zebra.write(data);
+  await until('the check asked', () => gates.length === 2);
+  await tick();
+  assert.equal(server.stats.bytesTotal, 0);
+  gates[1]!({ ok: true, kind: 'owner', reason: 'allowed' });
+  const want = decodeWhole(data);
+  await until('zebra events', () => (sink.events.get(1)?.length ?? 0) >= want.length);
+  assert.deepEqual(sink.events.get(1), want);
+  zebra.destroy();
+});
+
+test('refusals are all counted, and logged once per peer per interval with the count held back', async () => {
+  const sink = new RecordingSink();
+  const lines: Record<string, unknown>[] = [];
+  const logStream = new Writable({ write(chunk: Buffer, _e, cb) { for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
+  let now = 0;
+  const peerCheck = { check: async () => ({ ok: false, kind: 'owner', reason: 'the connecting socket belongs to uid 65534, not to --fpm-user', uid: 65534 }) };
+  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder(), sink, logger: createLogger('info', logStream), peerCheck: peerCheck as never, refusalLogIntervalMs: 10_000, now: () => now });
+  servers.push(server);
+  const { port } = await server.listen();
+  const refusedLines = () => lines.filter((l) => String(l.msg).startsWith('fpm connection refused'));
+  const knock = async (n: number) => {
+    const before = server.stats.refused.owner ?? 0;
+    for (let i = 0; i < n; i++) closed(await dial(port));
+    await until('refusals', () => (server.stats.refused.owner ?? 0) === before + n);
+  };
+  await knock(50);
+  assert.equal(refusedLines().length, 1, 'one line for 50 refusals within the interval');
+  assert.equal(refusedLines()[0]!.uid, 65534);
+  now += 10_000;
+  await knock(1);
+  assert.equal(refusedLines().length, 2);
+  assert.equal(refusedLines()[1]!.refusedSinceLastLine, 49, 'the next line tells how many were not logged');
+  assert.equal(server.stats.refused.owner, 51);
 });
 
 test('a bad frame closes only that session; the next connection works', async () => {
