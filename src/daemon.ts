@@ -26,6 +26,7 @@ import { SystemdNotifier } from './ops/systemd-notify.js';
 import type { OpsSources } from './ops/sources.js';
 import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
+import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './ops/instance-lock.js';
 
 /** Connects to VPP, retrying with backoff while it is not there yet (fibmgr may start first). */
 async function connectVpp(client: VppClient, config: Config, log: Logger, stopping: () => boolean): Promise<void> {
@@ -68,6 +69,18 @@ export async function runDaemon(config: Config): Promise<void> {
     stopping = true;
     return String(s[0] ?? '');
   });
+
+  // One fibmgr per VPP, decided before anything touches VPP (or listens): a second one exits here.
+  let instanceLock: InstanceLock | null = null;
+  if (!config.dryRun) {
+    try {
+      instanceLock = await acquireInstanceLock(config.vppSock);
+    } catch (err) {
+      const holder = err instanceof InstanceLockedError ? err.holder : undefined;
+      log.fatal({ vppSock: config.vppSock, holder, err: (err as Error).message }, holder !== undefined ? 'cannot start: another fibmgr runs on this VPP' : 'cannot take the one-fibmgr-per-VPP lock');
+      await exitAfterFlush(log, 1);
+    }
+  }
 
   let client: VppClient | null = null;
   let port: VppPort;
@@ -181,6 +194,7 @@ export async function runDaemon(config: Config): Promise<void> {
   await sync.stop({ flush: config.flushOnExit });
   await client?.close();
   await ops?.close();
+  await instanceLock?.release();
   log.info({ fpm: server.stats, sync: sync.state() }, 'stopped');
   await exitAfterFlush(log, 0);
 }
