@@ -166,8 +166,11 @@ export async function runDaemon(config: Config): Promise<void> {
   });
   const progress = new Progress({ routesReceived: () => server?.stats.routesTotal ?? 0, sync: () => sync!.state() }, { logger: log, intervalMs: config.progressInterval * 1000 });
   progress.start();
-  // zebra is let in while VPP's routes are still being read: its replay and the dump overlap.
+  // zebra is let in while VPP's routes are still being read (its replay and the dump overlap), but
+  // not before VPP's interface map is loaded: zebra's next hops are translated through it (a later
+  // change of the map translates the routes it touches again).
   const started = sync.start();
+  await Promise.race([sync.interfacesLoaded(), stopSignal]);
   try {
     await server.listen();
   } catch (err) {

@@ -106,6 +106,10 @@ export class DryRunPort implements VppPort {
   interfaceFor(linuxIfindex: number): number | undefined {
     return this.ifmap.get(linuxIfindex);
   }
+  get interfaces(): ReadonlyMap<number, number> {
+    return this.ifmap;
+  }
+
 
   onReconnect(): void {}
   onDisconnect(): void {}

@@ -7,12 +7,13 @@
 // mentioned (zebra does not replay `table N` routes after an FPM reconnect).
 import type { Logger } from '../log.js';
 import type { RouteReporter, RouteSink } from '../route/sink.js';
-import type { ErrorEvent, Family, NexthopGroupEvent, Prefix, RouteEvent, RouteEventRoute } from '../route/types.js';
+import type { ErrorEvent, Family, Nexthop, NexthopGroupEvent, Prefix, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { realClock, type Clock } from './clock.js';
 import type { PathSet } from './path-sets.js';
+import type { Hops } from './hop-sets.js';
 import { pathsKey } from './vpp-fields.js';
 import { Q_SENDING, type Entry } from './route-table.js';
-import { N_AUDIT_BITS, N_PENDING, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, wireOf } from './route-notes.js';
+import { N_AUDIT_BITS, N_FAILED, N_PENDING, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, wireOf } from './route-notes.js';
 import { FibAudit } from './fib-audit.js';
 import { ResyncFsm } from './resync.js';
 import { SkipLog, explainRoute, routeOf } from './route-explain.js';
@@ -83,6 +84,7 @@ export class Reconciler implements RouteSink {
       adopted: (e) => {
         if (e.n & N_PENDING) this.notes.note(e);
       },
+      interfacesChanged: (changed) => this.onInterfacesChanged(changed),
     }, clock);
     this.notes = new RouteNotes({
       gen: () => this.gen,
@@ -99,7 +101,10 @@ export class Reconciler implements RouteSink {
         this.counters.swept += swept;
         this.counters.keptUntouched += kept;
       },
-      done: (r) => this.opts.onResyncDone?.(r),
+      done: (r) => {
+        this.forgetUnconfirmedUnmapped();
+        this.opts.onResyncDone?.(r);
+      },
       kick: () => this.writer.kick(),
     });
     this.fibAudit = new FibAudit({
@@ -114,6 +119,11 @@ export class Reconciler implements RouteSink {
   /** Finds our FIB source and adopts what VPP holds from it (a fibmgr restart causes no gap). */
   async start(): Promise<void> {
     await this.vpp.prepare(true);
+  }
+
+  /** Resolves once VPP's interface map is first loaded (start() goes on adopting VPP's routes). */
+  interfacesLoaded(): Promise<void> {
+    return this.vpp.interfacesLoaded;
   }
 
   // --- RouteSink -------------------------------------------------------------------------------
@@ -183,7 +193,8 @@ export class Reconciler implements RouteSink {
       this.setWant(e, null, 0, true);
       return;
     }
-    const t = this.store.translate(ev);
+    const hops = this.store.hopsOf(ev);
+    const t = this.store.translate(ev, hops);
     e.n = (e.n & N_AUDIT_BITS) | N_PENDING | wireOf(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
     // a skipped route is noted before setWant: wanting nothing, it stays in the table until reported
     if (typeof t === 'string') {
@@ -195,12 +206,13 @@ export class Reconciler implements RouteSink {
         if (this.unmappableLogged++ < 200) this.log.warn(fields, 'route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)');
         else this.log.debug(fields, 'route not installed');
       }
-      this.setWant(e, null, 0, true);
+      // an unmappable route keeps its next hops: a new interface map may install it
+      this.setWant(e, null, ev.nhg ?? 0, true, t === 'unmappable-nexthop' ? hops : null);
       return;
     }
     // a route left out had no entry wanting anything: only such a route may be in the skip log
     if (e.want === null) this.skips.forget(table, ev.prefix);
-    this.setWant(e, t, ev.nhg ?? 0, true);
+    this.setWant(e, t, ev.nhg ?? 0, true, hops);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
     if (e.want === e.have && (e.q & Q_SENDING) === 0) this.notes.note(e);
   }
@@ -251,12 +263,14 @@ export class Reconciler implements RouteSink {
     let n = 0;
     for (const [id, g] of groups) {
       for (const e of this.store.byGroup.routes(id)) {
-        if (e.want === null) continue;
+        if (e.want === null && e.hops === null) continue;
         if (g.unusable) {
           this.counters.skipped['unusable-message']++;
           this.setWant(e, null, 0, false);
         } else {
-          this.setWant(e, this.store.translateGroup(e.slot.info.family, !!g.blackhole, g.resolved ?? []), id, false);
+          const family = e.slot.info.family;
+          const hops = this.store.groupHops(family, !!g.blackhole, g.resolved ?? []);
+          this.setWant(e, this.store.translateGroup(family, !!g.blackhole, hops), id, false, hops);
         }
         n++;
       }
@@ -266,13 +280,53 @@ export class Reconciler implements RouteSink {
     this.writer.kick();
   }
 
-  /** `nhg`: the group the route names; `confirm`: zebra sent it (in this session's replay). */
-  private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean): void {
+  /**
+   * VPP's interface map changed: the routes whose next hops name a changed interface are
+   * translated again (one that maps now is installed, one that no longer maps goes), and zebra is
+   * told what became of each.
+   */
+  private onInterfacesChanged(changed: ReadonlySet<number>): void {
+    let installable = 0;
+    let unmappable = 0;
+    for (const e of this.store.interfacesChanged(changed)) {
+      const t = this.store.resolve(e.hops!);
+      const ps = typeof t === 'string' ? null : t;
+      if (ps === e.want) continue;
+      e.n = (e.n & ~(N_SKIP_OK | N_SKIP_FAIL | N_FAILED)) | N_PENDING | (ps === null ? N_SKIP_FAIL : 0);
+      if (ps === null) {
+        unmappable++;
+        this.counters.skipped[t as SkipReason]++;
+        const prefix = this.store.routes.prefixOf(e);
+        this.skips.note({ kind: 'route', op: 'add', family: prefix.family, table: e.zt, prefix, type: 'unicast', protocol: e.proto, protocolId: e.n & 0xff, metric: 0, nhg: e.nhg || null, nexthops: e.hops!.nexthops as Nexthop[] }, e.slot.info.table, t as SkipReason);
+        this.notes.note(e);
+      } else {
+        installable++;
+        this.skips.forget(e.slot.info.table, this.store.routes.prefixOf(e));
+      }
+      // a group id of an older zebra session means nothing now (group-index.ts): it is not kept
+      this.setWant(e, ps, e.gen === this.gen ? e.nhg : 0, false, e.hops);
+    }
+    this.log.info({ changed: [...changed], installable, unmappable }, 'interface map changed: the routes through the changed interfaces were translated again');
+    this.writer.kick();
+  }
+
+  /**
+   * The resync is over: an unmappable route zebra's replay did not confirm, in a table the replay
+   * mentioned, is no longer zebra's (the sweep only looks at routes that want something).
+   */
+  private forgetUnconfirmedUnmapped(): void {
+    for (const e of [...this.store.unmapped]) {
+      if (e.gen < this.gen && e.slot.info.seenGen === this.gen) this.setWant(e, null, 0, false);
+    }
+  }
+
+  /** `nhg`: the group the route names; `confirm`: zebra sent it (in this session's replay); `hops`: its next hops (route-state.ts). */
+  private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean, hops: Hops | null = null): void {
     if (confirm) {
       this.resync.confirmed(e);
       e.gen = this.gen;
     }
-    if (this.store.want(e, ps, nhg)) this.writer.wantChanged(e);
+    if (this.store.want(e, ps, nhg, hops)) this.writer.wantChanged(e);
     else if (ps === null) this.store.dropIfEmpty(e, Q_SENDING);
   }
 

@@ -8,10 +8,10 @@ import { GroupIndex } from './group-index.js';
 import { PathSets, type PathSet } from './path-sets.js';
 import { N_QUEUED } from './route-notes.js';
 import { RouteTable, type Entry, type TableInfo } from './route-table.js';
-import { isConnected, translatePaths, type PathSkip } from './translate.js';
+import { isConnected, translatePaths } from './translate.js';
+import { HopSets, type Hops, type Translated } from './hop-sets.js';
 
-/** A translation cached per next-hop array (a nexthop group's routes all share one). */
-export type Translated = PathSet | PathSkip;
+export type { Translated } from './hop-sets.js';
 
 export interface RouteStateOptions {
   installConnected: boolean;
@@ -29,54 +29,106 @@ export class RouteState {
   /** Routes that want something / that VPP holds from us. */
   desired = 0;
   installed = 0;
-  /** Translations by next-hop array; dropped when the interface map may have changed. */
-  private cache = new WeakMap<object, Translated>();
+  /** zebra's next-hop sets, each with its translation under the current interface map. */
+  readonly hopSets = new HopSets();
+  /** Routes zebra wants that no next hop of maps to VPP: kept (Entry.hops) for the map to change. */
+  readonly unmapped = new Set<Entry>();
   private readonly lookupIf: { interfaceFor(i: number): number | undefined };
 
   constructor(private readonly opts: RouteStateOptions) {
     this.lookupIf = { interfaceFor: (i) => opts.interfaceFor(i) };
   }
 
-  /** A route's path set (shared), or why it is not installed. Cached per next-hop array. */
-  translate(ev: RouteEventRoute): Translated {
+  /**
+   * A route's next hops as its entry keeps them (interned), or null when its translation does not
+   * depend on the interface map: no next hops (blackhole, unreachable…), or a connected route left to VPP.
+   */
+  hopsOf(ev: RouteEventRoute): Hops | null {
+    if (ev.type !== 'unicast' || ev.nexthops.length === 0) return null;
+    if (!this.opts.installConnected && isConnected(ev)) return null;
+    return this.hopSets.intern(ev.family, ev.nexthops, ev.nhg !== null);
+  }
+
+  /** A route's path set (shared), or why it is not installed; `hops` is hopsOf(ev). */
+  translate(ev: RouteEventRoute, hops: Hops | null): Translated {
+    if (hops !== null) {
+      const t = this.resolve(hops);
+      if (hops.partial && typeof t !== 'string') this.opts.partial();
+      return t;
+    }
     if (!this.opts.installConnected && isConnected(ev)) return 'connected';
-    const cacheable = ev.nhg !== null && ev.type === 'unicast' && ev.nexthops.length > 0;
-    if (cacheable) {
-      const hit = this.cache.get(ev.nexthops);
-      // a set freed at refcount 0 is no longer the interned one: translate afresh
-      if (hit !== undefined && (typeof hit === 'string' || this.sets.isLive(hit))) return hit;
-    }
     const t = translatePaths(ev.family, ev.type, ev.nexthops, this.lookupIf);
+    return t.ok ? this.sets.intern(t.paths) : t.reason;
+  }
+
+  /** A next-hop set's translation under the current interface map (made once per set and map). */
+  resolve(h: Hops): Translated {
+    const t = h.t;
+    // a set freed at refcount 0 is no longer the interned one: translate afresh
+    if (t !== null && h.mapGen === this.hopSets.mapGen && (typeof t === 'string' || this.sets.isLive(t))) return t;
+    const r = translatePaths(h.family, 'unicast', h.nexthops, this.lookupIf);
     let out: Translated;
-    if (!t.ok) out = t.reason;
+    if (!r.ok) out = r.reason;
     else {
-      if (t.dropped > 0) {
-        this.opts.partial();
-        this.opts.log.warn({ route: ev.prefix, table: ev.table, dropped: t.dropped, kept: t.paths.length }, 'route installed without its unmapped interface-only next hops');
-      }
-      out = this.sets.intern(t.paths);
+      if (r.dropped > 0) this.opts.log.warn({ nexthops: h.nexthops, dropped: r.dropped, kept: r.paths.length }, 'routes through these next hops are installed without those that map to no VPP interface');
+      out = this.sets.intern(r.paths);
     }
-    if (cacheable) this.cache.set(ev.nexthops, out);
+    h.t = out;
+    h.mapGen = this.hopSets.mapGen;
+    h.partial = r.ok && r.dropped > 0;
     return out;
   }
 
-  /** A changed nexthop group's next hops as a path set, or null when none maps. */
-  translateGroup(family: Family, blackhole: boolean, nexthops: Nexthop[]): PathSet | null {
-    const t = translatePaths(family, blackhole ? 'blackhole' : 'unicast', nexthops, this.lookupIf);
-    return t.ok ? this.sets.intern(t.paths) : null;
+  /** A changed nexthop group's next hops (null for a blackhole group: nothing to map). */
+  groupHops(family: Family, blackhole: boolean, nexthops: readonly Nexthop[]): Hops | null {
+    return blackhole || nexthops.length === 0 ? null : this.hopSets.intern(family, nexthops, true);
   }
 
-  /** The interface map may have changed (a new VPP session): translate afresh. */
-  forgetTranslations(): void {
-    this.cache = new WeakMap();
+  /** A changed nexthop group's path set (`hops`: groupHops()), or null when none of its next hops maps. */
+  translateGroup(family: Family, blackhole: boolean, hops: Hops | null): PathSet | null {
+    if (blackhole) {
+      const t = translatePaths(family, 'blackhole', [], this.lookupIf);
+      return t.ok ? this.sets.intern(t.paths) : null;
+    }
+    const t = hops === null ? null : this.resolve(hops);
+    return t === null || typeof t === 'string' ? null : t;
   }
 
   /**
-   * What zebra wants for `e` (naming group `nhg`; a route that wants nothing leaves its group's
-   * list). False when it wanted that already.
+   * The interface map changed at `changed` (Linux ifindexes): every translation is looked at again
+   * when next used, and the routes whose next hops name a changed interface are returned (a walk
+   * of the table: the map changes at a VPP handshake, not per route).
    */
-  want(e: Entry, ps: PathSet | null, nhg: number): boolean {
-    this.byGroup.set(e, ps === null ? 0 : nhg);
+  interfacesChanged(changed: ReadonlySet<number>): Entry[] {
+    const gen = ++this.hopSets.mapGen;
+    const touched = new Map<Hops, boolean>();
+    const out: Entry[] = [];
+    this.routes.forEach((e) => {
+      const h = e.hops;
+      if (h === null) return;
+      let hit = touched.get(h);
+      if (hit === undefined) {
+        hit = h.ifindexes.some((i) => changed.has(i));
+        touched.set(h, hit);
+        // what names no changed interface translates as it did
+        if (!hit) h.mapGen = gen;
+      }
+      if (hit) out.push(e);
+    });
+    return out;
+  }
+
+  /**
+   * What zebra wants for `e` (naming group `nhg`, through next hops `hops`; a route that wants
+   * nothing leaves its group's list, unless zebra has it and no next hop maps: it keeps `hops` for
+   * the next interface map). False when it wanted that already.
+   */
+  want(e: Entry, ps: PathSet | null, nhg: number, hops: Hops | null = null): boolean {
+    // a route that wants nothing keeps its group and next hops only while zebra still has it (unmappable)
+    this.byGroup.set(e, ps === null && hops === null ? 0 : nhg);
+    e.hops = hops;
+    if (ps === null && hops !== null) this.unmapped.add(e);
+    else if (this.unmapped.size > 0) this.unmapped.delete(e);
     if (e.want === ps) return false;
     this.sets.ref(ps);
     this.sets.unref(e.want);
@@ -114,11 +166,12 @@ export class RouteState {
   }
 
   /**
-   * A route that wants nothing, holds nothing and waits for nothing leaves the table. `busy`: the
+   * A route that wants nothing, holds nothing, waits for nothing and is not zebra's unmappable one
+   * leaves the table. `busy`: the
    * queue bits that keep it (a route still queued for a write may go: the writer then skips it).
    */
   dropIfEmpty(e: Entry, busy = ~0): void {
-    if (e.want === null && e.have === null && (e.q & busy) === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
+    if (e.want === null && e.have === null && e.hops === null && (e.q & busy) === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
   }
 
   /** Routes per VPP table and family: wanted and installed (for /state and metrics). */

@@ -7,6 +7,7 @@
 import { v4Prefix } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
 import type { PathSet } from './path-sets.js';
+import type { Hops } from './hop-sets.js';
 
 /** One VPP table of one family: shared by all its routes. */
 export interface TableInfo {
@@ -45,6 +46,12 @@ export interface Entry {
   /** Neighbours in the GroupIndex list of routes naming the same group. */
   gp: Entry | null;
   gn: Entry | null;
+  /**
+   * zebra's next hops for the route, interned with their translation (hop-sets.ts), while zebra
+   * wants it installed: what a change of the interface map translates again. Null: none kept
+   * (adopted, deleted, or next hops that name no interface: blackhole, unreachable…).
+   */
+  hops: Hops | null;
   /** zebra's protocol name for the route ('' when adopted from VPP), for the stale rule. */
   proto: string;
   /** Queue membership and write state (Q_* bits), kept here to spare hash lookups per write. */
@@ -102,7 +109,7 @@ export class RouteTable {
       const m = s.map as V4Map;
       let e = m.get(p.w0);
       if (!e && create) {
-        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p.w0 };
+        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, hops: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p.w0 };
         m.set(p.w0, e);
         this.count++;
       }
@@ -111,7 +118,7 @@ export class RouteTable {
     const m = s.map as V6Map;
     let e = m.get(p);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p };
+      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, hops: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p };
       m.set(p, e);
       this.count++;
     }
@@ -153,7 +160,7 @@ export class RouteTable {
 }
 
 /** A removed slot: probing goes on past it; an insert may reuse it. */
-const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, proto: '', q: 0, zt: -1, n: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
+const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, hops: null, proto: '', q: 0, zt: -1, n: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
 
 /**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what

@@ -72,18 +72,19 @@ export function translatePaths(
   if (nexthops.length === 0) return { ok: false, reason: 'no-nexthops' };
   const paths: VppPath[] = [];
   let dropped = 0;
-  const unmapped: number[] = [];
+  const unmapped: string[] = [];
   // VPP's path weight is a byte; zebra's 16-bit group weights (scaled up to 65,535) keep their ratios
   let maxWeight = 0;
   for (const n of nexthops) if (n.weight > maxWeight) maxWeight = n.weight;
   const scale = maxWeight > MAX_VPP_WEIGHT ? MAX_VPP_WEIGHT / maxWeight : 1;
   for (const n of nexthops) {
     const sw = n.ifindex === null ? undefined : o.interfaceFor(n.ifindex);
-    if (n.gateway === null && sw === undefined) {
+    if (sw === undefined && (n.gateway === null || isLinkLocal6(n.gateway))) {
       // An interface VPP does not know: installing it recursive or on a guessed interface would
-      // forward somewhere zebra never said.
+      // forward somewhere zebra never said (a link-local gateway means nothing without its
+      // interface: VPP could never resolve it).
       dropped++;
-      if (n.ifindex !== null) unmapped.push(n.ifindex);
+      unmapped.push(n.ifindex === null ? `${n.gateway} (no interface)` : n.gateway === null ? `${n.ifindex}` : `${n.ifindex} (link-local ${n.gateway})`);
       continue;
     }
     const proto: Family = n.gateway === null ? family : n.gateway.includes(':') ? 6 : 4;
@@ -98,4 +99,17 @@ export function translatePaths(
   }
   if (paths.length === 0) return { ok: false, reason: 'unmappable-nexthop', detail: `no VPP interface for Linux ifindex ${unmapped.join(', ') || '(none)'}` };
   return { ok: true, paths, dropped };
+}
+
+/** An IPv6 link-local address (fe80::/10), as canonical text. */
+export function isLinkLocal6(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
+}
+
+/** The Linux interfaces whose VPP interface differs between two maps (added, removed or moved). */
+export function changedInterfaces(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): Set<number> {
+  const out = new Set<number>();
+  for (const [i, sw] of after) if (before.get(i) !== sw) out.add(i);
+  for (const i of before.keys()) if (!after.has(i)) out.add(i);
+  return out;
 }

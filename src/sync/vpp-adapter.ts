@@ -130,8 +130,9 @@ export class VppAdapter implements VppPort {
     return { mode: 'source', sourceId: Number(r.id) };
   }
 
+  /** The new map is built aside and replaces the old one whole: lookups never see it half-loaded. */
   private async loadInterfaces(): Promise<void> {
-    this.ifmap.clear();
+    const ifmap = new Map<number, number>();
     const entries = this.opts.interfaceMap ?? [];
     const linkIfindex = this.opts.linuxIfindex ?? sysIfindex;
     const byName = new Map<string, number>();
@@ -144,7 +145,7 @@ export class VppAdapter implements VppPort {
       const sw = typeof e.vpp === 'number' ? e.vpp : byName.get(e.vpp);
       if (ifindex === undefined) this.log.warn({ linux: e.linux, vpp: e.vpp }, 'interface map: no such Linux interface');
       else if (sw === undefined) this.log.warn({ linux: e.linux, vpp: e.vpp }, 'interface map: no such VPP interface');
-      else this.ifmap.set(ifindex, sw);
+      else ifmap.set(ifindex, sw);
     }
     // linux-cp: each pair's host tap (what zebra's next hops name, by Linux ifindex) stands for
     // a VPP interface. An explicit --interface-map entry wins over a pair.
@@ -152,10 +153,11 @@ export class VppAdapter implements VppPort {
       const pairs = await this.c.dump<any, any>(this.def('lcp_itf_pair_get'), { cursor: 0 });
       for (const p of pairs) {
         const ifindex = Number(p.vif_index);
-        if (!this.ifmap.has(ifindex)) this.ifmap.set(ifindex, Number(p.phy_sw_if_index));
+        if (!ifmap.has(ifindex)) ifmap.set(ifindex, Number(p.phy_sw_if_index));
       }
       this.log.info({ pairs: pairs.map((p) => ({ host: p.host_if_name, ifindex: p.vif_index, swIfIndex: p.phy_sw_if_index, netns: p.netns })) }, 'linux-cp interface pairs');
     }
+    this.ifmap = ifmap;
   }
 
   /**
@@ -287,5 +289,9 @@ export class VppAdapter implements VppPort {
 
   interfaceFor(linuxIfindex: number): number | undefined {
     return this.ifmap.get(linuxIfindex);
+  }
+
+  get interfaces(): ReadonlyMap<number, number> {
+    return this.ifmap;
   }
 }

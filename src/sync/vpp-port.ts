@@ -97,6 +97,11 @@ export interface VppPort {
   lookupRoute?(table: number, prefix: Prefix): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null>;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
+  /**
+   * The whole map interfaceFor answers from (Linux ifindex → VPP sw_if_index): loaded by prepare()
+   * before it calls AdoptSink.begin(), and replaced whole, never half-loaded.
+   */
+  readonly interfaces: ReadonlyMap<number, number>;
   /** Requests sent and not answered yet (for backpressure and shutdown). */
   readonly inflight: number;
   /** The reconciler subscribes: fired after a reconnect (VPP restarted or socket lost and regained). */

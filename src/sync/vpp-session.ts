@@ -16,12 +16,15 @@ import type { Entry } from './route-table.js';
 import type { RouteState } from './route-state.js';
 import type { RouteWriter } from './route-writer.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
+import { changedInterfaces } from './translate.js';
 
 export type VppPhase = 'down' | 'adopting' | 'ready' | 'lost';
 
 export interface VppSessionHost {
   /** Every route after a completed adoption (route notifications owed are noted there). */
   adopted(e: Entry): void;
+  /** The interface map VPP's session loaded differs from the last one at these Linux ifindexes. */
+  interfacesChanged(changed: ReadonlySet<number>): void;
 }
 
 export class VppSession {
@@ -33,6 +36,11 @@ export class VppSession {
   private prepareAgain = false;
   /** Path sets of the adoption under way, by the array the port handed over. */
   private adoptSets = new WeakMap<readonly object[], PathSet>();
+  /** The interface map routes were translated with (a copy: the port replaces its own). */
+  private translatedWith: ReadonlyMap<number, number>;
+  /** Resolves once the first VPP session has loaded its interface map. */
+  readonly interfacesLoaded: Promise<void>;
+  private loaded!: () => void;
 
   constructor(
     private readonly port: VppPort,
@@ -42,6 +50,8 @@ export class VppSession {
     private readonly host: VppSessionHost,
     private readonly clock: Clock,
   ) {
+    this.translatedWith = new Map(port.interfaces);
+    this.interfacesLoaded = new Promise((resolve) => (this.loaded = resolve));
     port.onReconnect(() => void this.prepare(false));
     port.onDisconnect((reason) => {
       this.phase = 'lost';
@@ -91,13 +101,18 @@ export class VppSession {
   /** The dump of VPP's routes of our source begins: what fibmgr believed installed is forgotten. */
   private begin(ownership: Ownership): void {
     this.ownership = ownership;
-    this.state.forgetTranslations(); // the interface map may have changed
     this.adoptSets = new WeakMap();
     for (const info of this.state.routes.allTables()) info.ready = false;
     this.writer.resetSession();
     // With the API source nothing of ours can be dumped: a route zebra deleted meanwhile is still
     // deleted (VPP answers 0 if it is already gone); everything wanted is rewritten.
     this.state.forgetHaves((e) => ownership.mode === 'api' && e.want === null && e.have !== null);
+    // the port loaded VPP's interface map before this: the routes it changes are translated again
+    // (the diff at the end of the adoption writes them), those decoded before the first map included
+    const changed = changedInterfaces(this.translatedWith, this.port.interfaces);
+    this.translatedWith = new Map(this.port.interfaces);
+    if (changed.size > 0) this.host.interfacesChanged(changed);
+    this.loaded();
   }
 
   /** One route of our source, as the dump streams in: VPP's truth becomes the installed state. */

@@ -97,6 +97,9 @@ export class FakePort implements VppPort {
   interfaceFor(i: number) {
     return this.ifmap.get(i);
   }
+  get interfaces(): ReadonlyMap<number, number> {
+    return this.ifmap;
+  }
   onReconnect(cb: () => void) {
     this.reconnectCbs.push(cb);
   }
