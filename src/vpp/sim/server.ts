@@ -39,6 +39,11 @@ export class VppSim implements SimWire {
   readonly routeOps = { add: 0, del: 0 };
   /** Requests that made a handler throw (each dropped without a reply); tests expect none. */
   readonly errors: string[] = [];
+  /** Bytes read from clients and written to them (a harness on virtual time waits for these to stand still). */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** A wedged VPP (freeze()): requests wait unread in the sockets until thaw(). */
+  private frozen = false;
 
   private table: Map<string, number>;
   private nameById: string[] = [];
@@ -84,6 +89,18 @@ export class VppSim implements SimWire {
     if (srv) await new Promise<void>((res) => srv.close(() => res()));
   }
 
+  /** VPP stops reading its API sockets (a stalled main thread): requests wait, unanswered, until thaw(). */
+  freeze(): void {
+    this.frozen = true;
+    for (const c of this.conns) c.sock.pause();
+  }
+
+  /** VPP reads again: what waited is answered, late. */
+  thaw(): void {
+    this.frozen = false;
+    for (const c of this.conns) c.sock.resume();
+  }
+
   /** Closes every client socket (VPP crashed or the socket broke). */
   dropConnections(): void {
     for (const c of this.conns) c.sock.destroy();
@@ -93,6 +110,7 @@ export class VppSim implements SimWire {
   /** A VPP restart: sockets closed, FIB and sources empty, optionally another message table. */
   restartEmpty(messageTable?: Map<string, number>): void {
     this.dropConnections();
+    this.frozen = false;
     this.fib.reset();
     this.countById.fill(0);
     this.routeOps.add = this.routeOps.del = 0;
@@ -153,8 +171,13 @@ export class VppSim implements SimWire {
       eventPid: 0,
       out: new BatchWriter({
         write(buf: Buffer) {
-          if (sim.delayMs > 0) setTimeout(() => sock.destroyed || sock.write(buf), sim.delayMs);
-          else sock.write(buf);
+          const out = () => {
+            if (sock.destroyed) return;
+            sim.bytesOut += buf.length;
+            sock.write(buf);
+          };
+          if (sim.delayMs > 0) setTimeout(out, sim.delayMs);
+          else out();
         },
       }),
     };
@@ -168,6 +191,7 @@ export class VppSim implements SimWire {
       }
     });
     sock.on('data', (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
       try {
         reader.push(chunk);
       } catch {
@@ -178,6 +202,7 @@ export class VppSim implements SimWire {
     });
     sock.on('error', () => {});
     sock.on('close', () => this.conns.delete(c));
+    if (this.frozen) sock.pause();
   }
 
   private onRequest(c: Conn, b: Buffer, s: number, e: number): void {
