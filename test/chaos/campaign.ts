@@ -26,7 +26,7 @@ export interface Faults {
   tableRefusal: boolean;
   /** The wall clock steps. */
   clockSteps: boolean;
-  /** Route writes VPP never answers, or answers after the client gave up (timeouts). */
+  /** Requests VPP answers after the client gave up (freezes and delays past the VPP timeout), or never. */
   vppTimeouts: boolean;
   /** VPP crashes and restarts empty. */
   vppRestarts: boolean;
@@ -132,11 +132,11 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
     if (!fib) return null;
     const bar = key.indexOf('|');
     return fib.sync.explain(Number(key.slice(0, bar)), parsePrefix(key.slice(bar + 1))).state;
-  });
+  }, (key) => zebra.pending(key));
   const zebra = new ZebraModel(prng.fork(), {
     module, resetWhenBlocked: prng.chance(0.5), replayGaps: f.replayGaps, resyncGraceMs: o.resyncGraceMs, scale: o.scale, table200,
   }, (ms, fn) => vt.after(ms, fn), () => vt.mono, {
-    delivered: (k, t) => oracle.delivered(k, t),
+    delivered: (k, t, held) => oracle.delivered(k, t, held),
     allowed: (k, t) => oracle.allowed(k, t),
     dropped: (k) => oracle.dropped(k),
     sessionEnded: () => oracle.sessionEnded(),
@@ -291,7 +291,8 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
         break;
       }
       case 'freeze': {
-        const ms = prng.between(1000, 40_000);
+        // the client times a request out after 10 s: a longer freeze answers requests it gave up on
+        const ms = f.vppTimeouts && prng.chance(0.5) ? prng.between(10_500, 40_000) : prng.between(500, 8000);
         vpp.freeze();
         vt.after(ms, () => {
           if (vpp.frozen) {
@@ -310,7 +311,7 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
         break;
       }
       case 'slow': {
-        const ms = prng.between(100, 15_000);
+        const ms = f.vppTimeouts && prng.chance(0.4) ? prng.between(10_500, 25_000) : prng.between(50, 6000);
         const dur = prng.between(5000, 60_000);
         vpp.delayMs = ms;
         vt.after(dur, () => {
@@ -363,9 +364,16 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
         break;
       }
       case 'clock': {
+        // while routes change (deletes held a moment, writes in flight): what a step can hurt
         const ms = prng.pick([-1, 1]) * prng.pick([30_000, 600_000, 3_600_000, 7_200_000]);
-        vt.wallOffset += ms;
-        say(`the wall clock steps ${ms > 0 ? '+' : ''}${ms / 1000} s`);
+        const churn: string[] = [];
+        for (let k = prng.between(1, 4); k > 0; k--) churn.push(daemonChange());
+        const at = prng.between(1, 80);
+        vt.after(at, () => {
+          vt.wallOffset += ms;
+          note(`the wall clock steps ${ms > 0 ? '+' : ''}${ms / 1000} s`);
+        });
+        say(`routes change (${churn.join('; ')}); the wall clock will step ${ms > 0 ? '+' : ''}${ms / 1000} s in ${at} ms`);
         break;
       }
       default:
@@ -373,16 +381,25 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
     }
   }
 
-  /** One daemon's route change: an announcement, a change of paths, or a withdrawal. */
+  /** One daemon's route change: an announcement, a change of paths, a withdrawal, or a withdrawal taken back. */
   function daemonChange(): string {
     const p = prng.weighted<Proto>({ bgp: 6, ospf: 2, static: 2, kernel: 0 });
     const have = [...zebra.intent[p].keys()];
     const absent = zebra.pool[p].filter((k) => !zebra.intent[p].has(k));
-    const op = prng.weighted({ add: absent.length ? 3 : 0, change: have.length ? 3 : 0, del: have.length ? 3 : 0 });
+    const op = prng.weighted({ add: absent.length ? 3 : 0, change: have.length ? 3 : 0, del: have.length ? 3 : 0, bounce: have.length ? 2 : 0 });
     const key = op === 'add' ? prng.pick(absent) : prng.pick(have);
     const r = zebra.routes.get(key)!;
+    if (op === 'bounce') {
+      // a BGP route withdrawn and announced again as it was (the same paths)
+      const c = zebra.intent[p].get(key)!;
+      const ms = prng.between(10, 3000);
+      zebra.daemonChange(p, key, null);
+      vt.after(ms, () => {
+        if (!zebra.intent[p].has(key)) zebra.daemonChange(p, key, c);
+      });
+      return `${p} withdraws ${key} and announces it again ${ms} ms later`;
+    }
     zebra.daemonChange(p, key, op === 'del' ? null : zebra.content(p, r.family));
     return `${p} ${op} ${key}`;
   }
 }
-

@@ -14,7 +14,7 @@
 // A withdrawal that zebra takes back (delete, then add again) may reach VPP as a delete and an add
 // that VPP applies in that order, late: the route is briefly absent, rightly. So after a lapse the
 // route is not watched again until VPP has shown the delete (the route absent) or fibmgr reports
-// the route in sync while VPP holds it.
+// the route in sync, having heard all zebra said of it, while VPP holds it.
 
 export interface Violation {
   kind: 'missing' | 'foreign' | 'differs' | 'extra' | 'not-settled' | 'error';
@@ -51,6 +51,8 @@ export class Oracle {
     private readonly vpp: VppView,
     /** fibmgr's own word on a route (RouteExplain.state), or null while there is no fibmgr. */
     private readonly fibState: (key: string) => string | null,
+    /** zebra has something about the route still queued for fibmgr. */
+    private readonly zebraPending: (key: string) => boolean,
   ) {}
 
   private entry(key: string): Ledger {
@@ -65,15 +67,15 @@ export class Oracle {
 
   // --- what zebra's life tells (ZebraWitness) -------------------------------------------------
 
-  delivered(key: string, text: string | null): void {
+  delivered(key: string, text: string | null, held: boolean): void {
     const l = this.entry(key);
-    if (text === null) {
-      this.lapse(l);
+    if (text !== null) l.history.add(text);
+    if (text === null || !held) {
+      if (l.owedUntil !== null) this.lapse(l);
       return;
     }
     if (!this.owed(l, this.now())) l.epoch++;
     l.owedUntil = Infinity;
-    l.history.add(text);
   }
 
   allowed(key: string, text: string): void {
@@ -121,7 +123,7 @@ export class Oracle {
     const next = new Map<string, { epoch: number; life: number }>();
     for (const [key, l] of this.ledger) {
       if (!l.settling) continue;
-      if (!present.has(key) || this.fibState(key) === 'in-sync') l.settling = false;
+      if (!present.has(key) || (!this.zebraPending(key) && this.fibState(key) === 'in-sync')) l.settling = false;
     }
     for (const key of present.keys()) {
       const l = this.ledger.get(key);

@@ -67,8 +67,11 @@ const setKey = (hops: Hop[]) => hops.map(hopKey).sort().join(',');
 
 /** What the oracle is told as zebra lives. */
 export interface ZebraWitness {
-  /** A route message reached fibmgr in a live session (text: the paths it asks for; null: a delete). */
-  delivered(key: string, text: string | null): void;
+  /**
+   * A route message reached fibmgr in a live session (text: the paths it asks for; null: a
+   * delete); `held`: zebra still has the route (an add queued before zebra dropped it is not owed).
+   */
+  delivered(key: string, text: string | null, held: boolean): void;
   /** A nexthop group's change reached fibmgr: routes naming it may now hold `text`. */
   allowed(key: string, text: string): void;
   /** Zebra decided a route is gone (a daemon withdrew it): nothing is owed for it from now. */
@@ -103,8 +106,8 @@ interface Pacing {
 
 interface Msg {
   bytes: Buffer;
-  /** A route message: its key, and the paths asked for (null: a delete). */
-  route?: { key: string; text: string | null };
+  /** A route message: its key (VPP's, and zebra's), and the paths asked for (null: a delete). */
+  route?: { key: string; zkey: string; text: string | null };
   /** A group change: routes that may now hold new paths. */
   allows?: [string, string][];
 }
@@ -149,6 +152,8 @@ export class ZebraModel {
   fib: FibmgrNode | null = null;
   /** Messages delivered to fibmgr so far. */
   delivered = 0;
+  /** Route messages queued for fibmgr, by VPP's key. */
+  private readonly pendingByKey = new Map<string, number>();
 
   constructor(
     private readonly prng: Prng,
@@ -360,7 +365,7 @@ export class ZebraModel {
   private routeMsgs(c: Conn, key: string, e: RibEntry | null, was: Proto): Msg[] {
     const out: Msg[] = [];
     if (e?.nh != null) this.define(c, e.nh, out);
-    out.push({ bytes: this.routeBytes(key, e, was), route: { key: vppKey(this.routes.get(key)!), text: e ? pathsText(e.content) : null } });
+    out.push({ bytes: this.routeBytes(key, e, was), route: { key: vppKey(this.routes.get(key)!), zkey: key, text: e ? pathsText(e.content) : null } });
     return out;
   }
 
@@ -370,6 +375,7 @@ export class ZebraModel {
   }
 
   private enqueue(c: Conn, msgs: Msg[]): void {
+    this.count(msgs, 1);
     c.queue.push(...msgs);
     if (c.timer === null && c.blockedSince === null) c.timer = this.sched(this.prng.between(1, 20), () => this.pump(c));
   }
@@ -396,6 +402,7 @@ export class ZebraModel {
       msgs.push(...this.routeMsgs(c, key, e, e.proto));
     }
     c.replayLeft = msgs.length;
+    this.count(msgs, 1);
     this.w.note(`zebra: FPM session ${link.id} up, replay of ${keys.length} routes (${c.pacing.name})`);
     c.queue.push(...msgs);
     c.timer = this.sched(1, () => this.pump(c!));
@@ -449,12 +456,14 @@ export class ZebraModel {
       gap = c.pacing.gapMs;
     }
     const msgs = c.queue.splice(0, n);
+    this.count(msgs, -1);
     if (inReplay) c.replayLeft -= msgs.length;
     c.sent += msgs.length;
     this.delivered += msgs.length;
     // what fibmgr is handed first counts first (its write may complete within this call)
     for (const m of msgs) {
-      if (m.route) this.w.delivered(m.route.key, m.route.text);
+      // an add queued before zebra dropped the route (its delete follows) is not zebra's any more
+      if (m.route) this.w.delivered(m.route.key, m.route.text, this.rib.has(m.route.zkey));
       for (const [k, t] of m.allows ?? []) this.w.allowed(k, t);
     }
     c.link.deliver(Buffer.concat(msgs.map((m) => netlinkFrame(m.bytes))));
@@ -472,7 +481,23 @@ export class ZebraModel {
     this.later(this.prng.between(200, 3000), () => this.connect());
   }
 
+  /** Whether zebra still has a word about this route (VPP's key) for fibmgr in its queue. */
+  pending(key: string): boolean {
+    return (this.pendingByKey.get(key) ?? 0) > 0;
+  }
+
+  private count(msgs: Msg[], d: number): void {
+    for (const m of msgs) {
+      if (!m.route) continue;
+      const n = (this.pendingByKey.get(m.route.key) ?? 0) + d;
+      if (n > 0) this.pendingByKey.set(m.route.key, n);
+      else this.pendingByKey.delete(m.route.key);
+    }
+  }
+
   private drop(c: Conn): void {
+    this.count(c.queue, -1);
+    c.queue = [];
     c.closed = true;
     c.timer?.cancel();
     c.timer = null;
