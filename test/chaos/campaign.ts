@@ -61,6 +61,19 @@ export interface CampaignOptions {
   brokenStaleWait?: boolean;
 }
 
+/**
+ * Faults that find defects whose fixes have not landed yet: off in the suite's short run (see
+ * chaos.test.ts), on in `npm run chaos`. Each names what it finds; it leaves this list when the fix lands.
+ */
+export const PENDING: Partial<Record<keyof Faults, string>> = {
+  zebraRestarts: 'issue 26 items 2, 3, 4, 7 (the stale rule: a verdict per protocol, adopted routes, later sessions)',
+  replayGaps: 'issue 26 item 9 (a replay gap longer than the resync grace)',
+  vppTimeouts: 'issue 26 item 6 (a timed-out write leaves VPP\'s state unknown)',
+  clockSteps: 'issue 26 item 11 (held deletes and VPP timeouts on the wall clock)',
+  tableRefusal: 'issue 26 item 12 (a table VPP will not create pauses every table)',
+  earlyReplay: 'issue 26 item 8 (the interface map is loaded after zebra\'s replay is read)',
+};
+
 export const DEFAULTS: CampaignOptions = {
   steps: 40, quietEvery: 12, scale: 80, faults: ALL_FAULTS, resyncGraceMs: 3000, staleTimeMs: 120_000,
 };
@@ -144,10 +157,11 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
   });
   if (tableRefusedForGood) vpp.tablesRefused.add(200);
 
+  let sessions = 0;
   /** fibmgr lives to come: a restart waits for the old one to be gone. */
   const startFib = () => {
     if (fib) return;
-    fib = new FibmgrNode(vpp.socketPath, settings, logger, { listenBeforeAdoption: f.earlyReplay });
+    fib = new FibmgrNode(vpp.socketPath, settings, logger, { listenBeforeAdoption: f.earlyReplay, sessionId: () => ++sessions });
     zebra.fib = fib;
     const me = fib;
     me.start().catch((err) => vt.errors.push(`fibmgr start failed: ${(err as Error).stack}`));

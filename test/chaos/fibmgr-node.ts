@@ -28,8 +28,6 @@ export interface FpmLink {
   close(reason: string): void;
 }
 
-let sessionIds = 0;
-
 export class FibmgrNode {
   readonly client: VppClient;
   readonly port: VppAdapter;
@@ -41,7 +39,7 @@ export class FibmgrNode {
   private link: { id: number; decoder: FpmSessionDecoder; closed: boolean; onClosed: (why: string) => void } | null = null;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(socketPath: string, private readonly s: FibmgrSettings, private readonly log: Logger, private readonly o: { listenBeforeAdoption: boolean }) {
+  constructor(socketPath: string, private readonly s: FibmgrSettings, private readonly log: Logger, private readonly o: { listenBeforeAdoption: boolean; sessionId: () => number }) {
     const defs = messages as unknown as Record<string, MessageDef>;
     this.client = new VppClient({
       socketPath,
@@ -96,7 +94,7 @@ export class FibmgrNode {
     if (!this.alive || !this.listening) return null;
     this.link?.onClosed('replaced by a new connection');
     this.endLink('replaced by a new connection');
-    const id = ++sessionIds;
+    const id = this.o.sessionId();
     const l = { id, decoder: new FpmSessionDecoder({ weights: 'auto' }), closed: false, onClosed };
     this.link = l;
     this.sync.sessionStart(id);
