@@ -69,7 +69,6 @@ export const PENDING: Partial<Record<keyof Faults, string>> = {
   zebraRestarts: 'issue 26 items 2, 3, 4, 7 (the stale rule: a verdict per protocol, adopted routes, later sessions)',
   replayGaps: 'issue 26 item 9 (a replay gap longer than the resync grace)',
   vppTimeouts: 'issue 26 item 6 (a timed-out write leaves VPP\'s state unknown)',
-  clockSteps: 'issue 26 item 11 (held deletes and VPP timeouts on the wall clock)',
   tableRefusal: 'issue 26 item 12 (a table VPP will not create pauses every table)',
   earlyReplay: 'issue 26 item 8 (the interface map is loaded after zebra\'s replay is read)',
 };

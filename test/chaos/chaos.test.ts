@@ -14,16 +14,19 @@ function explain(r: SeedResult): string {
 }
 
 test('a short campaign: the oracle finds nothing wrong', async () => {
-  for (const seed of [1, 2, 3, 4, 5]) {
-    const r = await runSeed(seed, { steps: 24, quietEvery: 8, faults: LANDED });
+  for (const seed of [1, 2, 3, 4]) {
+    const r = await runSeed(seed, { steps: 20, quietEvery: 10, faults: LANDED });
     assert.ok(r.ok, explain(r));
-    assert.ok(r.steps === 24 && r.quietPeriods === 4 && r.checks > 100, `seed ${seed}: ran ${r.steps} steps, ${r.quietPeriods} quiet periods, ${r.checks} checks`);
+    assert.ok(r.steps === 20 && r.quietPeriods === 3 && r.checks > 100, `seed ${seed}: ran ${r.steps} steps, ${r.quietPeriods} quiet periods, ${r.checks} checks`);
   }
 });
 
 interface Kept {
   seed: number;
+  /** The campaign's options for the seed; `off`: faults switched off (the rest on). */
   options: Partial<CampaignOptions> & { off?: (keyof Faults)[] };
+  /** Text the timeline must hold: the seed still plays the scene that found the defect (a generator change may move it). */
+  mustSee: string;
   found: string;
   fixed: string;
 }
@@ -35,6 +38,7 @@ test('seeds that found defects since fixed stay fixed (corpus.json)', async () =
     const faults = { ...ALL_FAULTS, ...Object.fromEntries(off.map((f) => [f, false])) };
     const r = await runSeed(k.seed, { ...options, faults });
     assert.ok(r.ok, `${k.found} (fixed: ${k.fixed})\n${explain(r)}`);
+    assert.ok(r.timeline.some((l) => l.includes(k.mustSee)), `seed ${k.seed} no longer plays "${k.mustSee}" (the generator changed: pick the seed again)`);
   }
 });
 
