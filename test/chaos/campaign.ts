@@ -70,7 +70,6 @@ export const PENDING: Partial<Record<keyof Faults, string>> = {
   replayGaps: 'issue 26 item 9 (a replay gap longer than the resync grace)',
   vppTimeouts: 'issue 26 item 6 (a timed-out write leaves VPP\'s state unknown)',
   tableRefusal: 'issue 26 item 12 (a table VPP will not create pauses every table)',
-  earlyReplay: 'issue 26 item 8 (the interface map is loaded after zebra\'s replay is read)',
 };
 
 export const DEFAULTS: CampaignOptions = {

@@ -82,8 +82,12 @@ export class FibmgrNode {
     }
     if (!this.alive) return;
     const started = this.sync.start();
-    // the daemon lets zebra in while VPP's routes are read; the campaign may wait (a fault switched off)
-    if (this.o.listenBeforeAdoption) this.listening = true;
+    // the daemon lets zebra in while VPP's routes are read, once VPP's interface map is loaded;
+    // the campaign may wait for the whole adoption (a fault switched off)
+    if (this.o.listenBeforeAdoption) {
+      await this.sync.interfacesLoaded();
+      this.listening = this.alive;
+    }
     await started;
     this.listening = this.alive;
     if (this.alive) this.auditor.start();
