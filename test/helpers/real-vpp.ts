@@ -262,8 +262,14 @@ class RealVppImpl implements RealVpp {
 
   async test(t: TestContext, name: string, fn: (st: TestContext) => Promise<void>, opts: { timeout?: number } = {}): Promise<void> {
     await t.test(name, opts, async (st) => {
-      record(`ran\t${this.version}\t${st.fullName}`);
-      await fn(st);
+      let skipped = false;
+      const skip = st.skip.bind(st);
+      st.skip = (msg?: string) => { skipped = true; skip(msg); };
+      try {
+        await fn(st);
+      } finally {
+        if (!skipped) record(`ran\t${this.version}\t${st.fullName}`);
+      }
     });
   }
 
