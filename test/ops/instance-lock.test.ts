@@ -13,7 +13,7 @@ import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, get, sendFpm, startDaemon, startSimDaemon, until } from '../helpers/daemon.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 
-const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 
 test('the lock: one holder per VPP socket (by real path), the second told who holds it; released, it can be taken again', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fibmgr-lock-'));
