@@ -46,7 +46,7 @@ test('the oracle catches a fibmgr that sweeps without its stale wait', async () 
   // zebra restarts and relearns; with the stale wait, these seeds keep every route zebra's
   // daemons have not resent yet; without it, the routes go at the end of the first replay
   const only: Faults = {
-    ...ALL_FAULTS, replayGaps: false, legacyModule: false, groupChanges: false, tableRefusal: false, clockSteps: false, vppTimeouts: false, fpmCuts: false, earlyReplay: false,
+    ...ALL_FAULTS, replayGaps: false, legacyModule: false, groupChanges: false, tableRefusal: false, clockSteps: false, vppTimeouts: false, fpmCuts: false, earlyReplay: false, earlyRelearn: false,
   };
   for (const seed of [2, 4, 6]) {
     const right = await runSeed(seed, { steps: 12, faults: only });

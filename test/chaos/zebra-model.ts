@@ -93,6 +93,11 @@ export interface ZebraOptions {
   scale: number;
   /** Include table 200 (the one VPP may refuse to create). */
   table200: boolean;
+  /**
+   * A restarted zebra's daemons may resend their first routes within the resync grace after its
+   * own (kernel, static) routes; otherwise they begin once that first burst has gone quiet.
+   */
+  earlyRelearn: boolean;
 }
 
 interface Pacing {
@@ -561,6 +566,8 @@ export class ZebraModel {
         const ordered = byTable ? keys.sort((a, b) => this.order(a) - this.order(b)) : this.prng.sample(keys, keys.length);
         const parts = p === 'bgp' ? this.prng.between(1, 4) : this.prng.between(1, 2);
         let at = this.prng.between(1500, 12_000);
+        // after the statics (at most 2.5 s) and a quiet longer than the grace
+        if (!this.o.earlyRelearn) at += 2500 + this.o.resyncGraceMs;
         for (let i = 0; i < parts; i++) {
           const slice = ordered.slice(Math.floor((i * ordered.length) / parts), Math.floor(((i + 1) * ordered.length) / parts));
           const last = i === parts - 1;
