@@ -24,11 +24,13 @@ COPY proto ./proto
 COPY --from=build /src/dist/src ./dist/src
 RUN chmod 0755 dist/src/cli.js && ln -s /opt/fibmgr/dist/src/cli.js /usr/local/bin/fibmgr \
  && groupadd --system --gid 10001 fibmgr \
- && useradd --system --uid 10001 --gid fibmgr --no-create-home --shell /usr/sbin/nologin fibmgr
+ && useradd --system --uid 10001 --gid fibmgr --no-create-home --shell /usr/sbin/nologin fibmgr \
+ && install -d -o fibmgr -g fibmgr -m 0700 /run/fibmgr
 # Loopback unless told: an FPM port open to the network lets anyone there feed the FIB. With
 # zebra in another container, set FIBMGR_FPM_HOST=0.0.0.0 and FIBMGR_FPM_ALLOW to its address.
 ENV FIBMGR_FPM_HOST=127.0.0.1 \
     FIBMGR_METRICS_ADDR=127.0.0.1:9469
+# The operator socket (/run/fibmgr/ops.sock, private to user fibmgr): `docker exec <c> fibmgr sweep`.
 # FPM from zebra; metrics and health
 EXPOSE 2620 9469
 # VPP's API socket (socksvr), shared with the VPP container. The socket usually belongs to VPP's

@@ -57,14 +57,14 @@ function buildProgram(): Command {
 
   program
     .command('sweep')
-    .description('tell a running fibmgr to end its stale wait now: routes zebra\'s replay has not confirmed are removed from VPP (exit 1 when it does not answer)')
-    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
-    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .description('tell a running fibmgr to end its stale wait now: routes zebra\'s replay has not confirmed are removed from VPP; through its operator socket, so only root and fibmgr\'s user may (exit 1 when it does not answer, 4 when refused)')
+    .addOption(new Option('--ops-socket <PATH>', 'the running fibmgr\'s operator socket (default: from --config, env, or /run/fibmgr/ops.sock)'))
+    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --ops-socket'))
     .action(async (_opts: unknown, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string };
-      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const o = cmd.optsWithGlobals() as { opsSocket?: string; config?: string };
+      const config = loadConfig({ opsSocket: o.opsSocket }, process.env, o.config, ['opsSocket']);
       const { runSweep } = await import('./cli/sweep.js');
-      process.exitCode = await runSweep(config.metricsAddr);
+      process.exitCode = await runSweep(config.opsSocket);
     });
 
   program
@@ -96,12 +96,13 @@ function buildProgram(): Command {
     .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
     .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
     .addOption(new Option('--json', 'print the whole result, every difference'))
-    .addOption(new Option('--repair', 'also repair what differs (as the periodic audit does)'))
+    .addOption(new Option('--repair', 'also repair what differs (as the periodic audit does); through the operator socket, so only root and fibmgr\'s user may (exit 4 when refused)'))
+    .addOption(new Option('--ops-socket <PATH>', 'with --repair: the running fibmgr\'s operator socket (default: from --config, env, or /run/fibmgr/ops.sock)'))
     .action(async (_opts: unknown, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean; repair?: boolean };
-      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const o = cmd.optsWithGlobals() as { metricsAddr?: string; opsSocket?: string; config?: string; json?: boolean; repair?: boolean };
+      const config = loadConfig({ metricsAddr: o.metricsAddr, opsSocket: o.opsSocket }, process.env, o.config, ['metricsAddr', 'opsSocket']);
       const { runAudit } = await import('./cli/audit.js');
-      process.exitCode = await runAudit(config.metricsAddr, { json: !!o.json, repair: !!o.repair });
+      process.exitCode = await runAudit({ metricsAddr: config.metricsAddr, opsSocket: config.opsSocket }, { json: !!o.json, repair: !!o.repair });
     });
 
   return program;

@@ -26,6 +26,7 @@ import { SystemdNotifier } from './ops/systemd-notify.js';
 import type { OpsSources } from './ops/sources.js';
 import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
+import { OperatorSocketError, prepareOperatorSocket, restrictOperatorSocket } from './ops/operator-socket.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './ops/instance-lock.js';
 
 /** Connects to VPP, retrying with backoff while it is not there yet (fibmgr may start first). */
@@ -133,7 +134,7 @@ export async function runDaemon(config: Config): Promise<void> {
   let ops: OpsServer | null = null;
   const listenAt = parseListenAddr(config.metricsAddr);
   if (listenAt) {
-    ops = new OpsServer({ ...listenAt, sources, metrics, logger: log });
+    ops = new OpsServer({ at: listenAt, actions: false, sources, metrics, logger: log });
     try {
       await ops.listen();
     } catch (err) {
@@ -141,6 +142,7 @@ export async function runDaemon(config: Config): Promise<void> {
       await exitAfterFlush(log, 1);
     }
   }
+  const operator = config.opsSocket === 'off' ? null : await startOperatorSocket(config.opsSocket, sources, metrics, log);
   const notifier = SystemdNotifier.fromEnv({ logger: log });
 
   if (client) {
@@ -197,9 +199,29 @@ export async function runDaemon(config: Config): Promise<void> {
   await sync.stop({ flush: config.flushOnExit });
   await client?.close();
   await ops?.close();
+  await operator?.close();
   await instanceLock?.release();
   log.info({ fpm: server.stats, sync: sync.state() }, 'stopped');
   await exitAfterFlush(log, 0);
+}
+
+/**
+ * The operator's socket, for the actions that change VPP. One that cannot be made costs those
+ * actions only (logged with the reason and the fix): forwarding goes on.
+ */
+async function startOperatorSocket(path: string, sources: OpsSources, metrics: ReturnType<typeof createMetrics>, log: Logger): Promise<OpsServer | null> {
+  const server = new OpsServer({ at: { path }, actions: true, sources, metrics, logger: log });
+  try {
+    await prepareOperatorSocket(path);
+    await server.listen();
+    restrictOperatorSocket(path);
+    return server;
+  } catch (err) {
+    await server.close().catch(() => undefined);
+    const why = err instanceof OperatorSocketError ? err.message : `operator socket ${path}: ${(err as Error).message}`;
+    log.error({ opsSocket: path, err: why }, 'no operator socket: fibmgr sweep and fibmgr audit --repair cannot reach this fibmgr (--ops-socket)');
+    return null;
+  }
 }
 
 const NO_FPM: FpmServerStats = { state: 'none', session: null, sessionsTotal: 0, sessionsFailed: 0, bytesTotal: 0, framesTotal: 0, routesTotal: 0, refused: {} };

@@ -1,9 +1,11 @@
 // `fibmgr audit`: POST /audit to a running fibmgr — it dumps VPP's routes of its own FIB source
 // (streamed) and compares them with what it believes it installed. Read-only unless --repair (the
 // periodic audit, --audit-interval, repairs). Exit 0 when equal, 1 when not, 3 when it could not
-// tell (VPP not ready, a dry run, the API source), 1 as well when nothing answers.
+// tell (VPP not ready, a dry run, the API source), 1 as well when nothing answers. The read-only
+// audit asks the ops port (--metrics-addr); --repair changes VPP, so it goes through the
+// operator socket (--ops-socket), which only root and fibmgr's user may open (exit 4 when refused).
 import type { AuditResult } from '../sync/reconciler.js';
-import { opsRequest } from './ops-client.js';
+import { OpsForbidden, operatorRequest, opsRequest } from './ops-client.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -20,16 +22,18 @@ export function formatAudit(r: AuditResult): string {
   return out.join('\n') + '\n';
 }
 
-export async function runAudit(addr: string, opts: { json?: boolean; repair?: boolean } = {}): Promise<number> {
+export async function runAudit(at: { metricsAddr: string; opsSocket: string }, opts: { json?: boolean; repair?: boolean } = {}): Promise<number> {
   let r: AuditResult;
   const query = [opts.json ? 'all=1' : '', opts.repair ? 'repair=1' : ''].filter(Boolean).join('&');
+  const path = `/audit${query ? `?${query}` : ''}`;
+  const where = opts.repair ? at.opsSocket : at.metricsAddr;
   try {
-    const { status, body } = await opsRequest(addr, 'POST', `/audit${query ? `?${query}` : ''}`, 600_000);
+    const { status, body } = opts.repair ? await operatorRequest(at.opsSocket, 'POST', path, 600_000) : await opsRequest(at.metricsAddr, 'POST', path, 600_000);
     if (status !== 200) throw new Error(`answered ${status}: ${body.trim()}`);
     r = JSON.parse(body) as AuditResult;
   } catch (e) {
-    process.stderr.write(`fibmgr audit: cannot reach fibmgr at ${addr}: ${(e as Error).message}\n`);
-    return 1;
+    process.stderr.write(e instanceof OpsForbidden ? `fibmgr audit --repair: ${e.message}\n` : `fibmgr audit: cannot reach fibmgr at ${where}: ${(e as Error).message}\n`);
+    return e instanceof OpsForbidden ? 4 : 1;
   }
   process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatAudit(r));
   if (!r.ok) return 3;

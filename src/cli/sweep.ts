@@ -1,10 +1,11 @@
-// `fibmgr sweep`: POST /sweep to a running fibmgr — the operator ends a stale wait now (zebra is
-// known to be back and complete), removing every route its replay has not confirmed.
-import { opsRequest } from './ops-client.js';
+// `fibmgr sweep`: POST /sweep on a running fibmgr's operator socket — the operator ends a stale
+// wait now (zebra is known to be back and complete), removing every route its replay has not
+// confirmed. An action that changes VPP: only root and fibmgr's user may (the socket's mode).
+import { OpsForbidden, operatorRequest } from './ops-client.js';
 
-export async function runSweep(addr: string): Promise<number> {
+export async function runSweep(opsSocket: string): Promise<number> {
   try {
-    const { status, body } = await opsRequest(addr, 'POST', '/sweep');
+    const { status, body } = await operatorRequest(opsSocket, 'POST', '/sweep');
     if (status === 409) {
       process.stdout.write('nothing to sweep: no resync is under way\n');
       return 0;
@@ -14,7 +15,7 @@ export async function runSweep(addr: string): Promise<number> {
     process.stdout.write(`swept ${r.swept} stale routes${r.kept ? `; ${r.kept} kept in tables zebra's replay did not mention` : ''}\n`);
     return 0;
   } catch (e) {
-    process.stderr.write(`fibmgr sweep: cannot reach fibmgr at ${addr}: ${(e as Error).message}\n`);
-    return 1;
+    process.stderr.write(e instanceof OpsForbidden ? `fibmgr sweep: ${e.message}\n` : `fibmgr sweep: cannot reach fibmgr at ${opsSocket}: ${(e as Error).message}\n`);
+    return e instanceof OpsForbidden ? 4 : 1;
   }
 }

@@ -39,6 +39,7 @@ export interface Config {
   fpmUser: string[];
   flushOnExit: boolean;
   metricsAddr: string;
+  opsSocket: string;
   vppWindow: number;
   vppTimeout: number;
   maxBacklog: number;
@@ -83,6 +84,12 @@ export function parseListenAddr(v: string): { host: string; port: number } | nul
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d+)$/.exec(v);
   if (!m) throw new Error('must be HOST:PORT, [IPV6]:PORT or off');
   return { host: (m[1] ?? m[2])!, port: port(m[3]) };
+}
+
+function socketFileOrOff(v: unknown): string {
+  const p = String(v);
+  if (p !== 'off' && !p.startsWith('/')) throw new Error('must be an absolute path or off');
+  return p;
 }
 
 function listenAddr(v: unknown): string {
@@ -134,7 +141,8 @@ export const OPTIONS: OptionDef[] = [
   { key: 'fpmAllow', flag: 'fpm-allow', kind: 'list', arg: 'PREFIX', default: ['127.0.0.0/8', '::1/128'], check: listOf(parseAllowList), description: 'addresses or prefixes allowed to connect as zebra (repeatable)' },
   { key: 'fpmUser', flag: 'fpm-user', kind: 'list', arg: 'USER', default: ['frr'], description: 'users (names or uids) whose local sockets may connect as zebra, root always may (repeatable)' },
   { key: 'flushOnExit', flag: 'flush-on-exit', kind: 'bool', default: false, description: 'remove fibmgr\'s routes from VPP on SIGTERM/SIGINT' },
-  { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state ("off" disables)' },
+  { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state and read-only queries; actions that change VPP are refused there ("off" disables)' },
+  { key: 'opsSocket', flag: 'ops-socket', kind: 'string', arg: 'PATH', default: '/run/fibmgr/ops.sock', check: socketFileOrOff, description: 'the operator\'s unix socket (mode 0600 in a directory private to fibmgr\'s user): the only way to the actions that change VPP (fibmgr sweep, fibmgr audit --repair), so only root and fibmgr\'s user may take them ("off" disables)' },
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 1024, check: positiveInt, description: 'VPP API requests in flight at once' },
   { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
   { key: 'auditInterval', flag: 'audit-interval', kind: 'number', arg: 'SECONDS', default: 600, check: nonNegativeNumber, description: 'how often VPP\'s routes of fibmgr\'s source are audited against what fibmgr installed, drift repaired (0: never)' },

@@ -1,26 +1,42 @@
-// The operator's HTTP endpoint on --metrics-addr: /metrics (Prometheus), /healthz (the process
-// answers), /readyz (VPP's FIB is zebra's: 200, else 503 with the reason), /state (JSON).
+// The operator's HTTP endpoints: /metrics (Prometheus), /healthz (the process answers), /readyz
+// (VPP's FIB is zebra's: 200, else 503 with the reason), /state (JSON), /route and a read-only
+// /audit on --metrics-addr, open to whoever reaches it; the actions that change what VPP forwards
+// (/sweep, /audit?repair=1) only on the operator's unix socket (--ops-socket, see
+// operator-socket.ts), which only root and fibmgr's own user can open. Everywhere else they are
+// refused with 403, whatever the method.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { Metrics } from './metrics.js';
 import type { OpsSources } from './sources.js';
 import { buildState, readinessOf } from './state.js';
 
 export interface OpsServerOptions {
-  host: string;
-  port: number;
+  /** TCP (--metrics-addr) or the operator's unix socket (already prepared: operator-socket.ts). */
+  at: { host: string; port: number } | { path: string };
+  /** Whether the actions that change VPP are served here (the operator's socket only). */
+  actions: boolean;
   sources: OpsSources;
   metrics: Metrics;
   logger: Logger;
 }
 
+/** An action that changes what VPP forwards, or null for a query. */
+export function actionOf(path: string | undefined, url: string): string | null {
+  if (path === '/sweep') return 'sweep';
+  if (path === '/audit' && /[?&]repair=1\b/.test(url)) return 'audit --repair';
+  return null;
+}
+
 export class OpsServer {
   private readonly server: Server;
   private readonly log: Logger;
+  /** Actions refused here are logged once per client address and minute. */
+  private readonly refusals = new LogThrottle({ intervalMs: 60_000 });
 
   constructor(private readonly opts: OpsServerOptions) {
-    this.log = opts.logger.child({ component: 'http' });
+    this.log = opts.logger.child({ component: 'path' in opts.at ? 'ops-socket' : 'http' });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
         this.log.error({ url: req.url, err: err.message }, 'http handler failed');
@@ -34,15 +50,18 @@ export class OpsServer {
     this.server.keepAliveTimeout = 5_000;
   }
 
-  listen(): Promise<AddressInfo> {
+  listen(): Promise<AddressInfo | string> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.opts.port, this.opts.host, () => {
+      const done = (): void => {
         this.server.off('error', reject);
-        const addr = this.server.address() as AddressInfo;
-        this.log.info({ address: `${addr.address}:${addr.port}` }, 'http: /metrics /healthz /readyz /state');
+        const addr = this.server.address() as AddressInfo | string;
+        if (typeof addr === 'string') this.log.info({ path: addr }, 'operator socket: /sweep /audit?repair=1 and every query');
+        else this.log.info({ address: `${addr.address}:${addr.port}` }, 'http: /metrics /healthz /readyz /state (actions that change VPP only on the operator socket)');
         resolve(addr);
-      });
+      };
+      if ('path' in this.opts.at) this.server.listen(this.opts.at.path, done);
+      else this.server.listen(this.opts.at.port, this.opts.at.host, done);
     });
   }
 
@@ -55,6 +74,8 @@ export class OpsServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    const action = actionOf(path, req.url ?? '');
+    if (action && !this.opts.actions) return this.refuseAction(req, res, action);
     if (path === '/sweep') {
       // An action, so POST only: a scraper or a browser prefetch never sweeps.
       if (req.method !== 'POST') {
@@ -108,6 +129,12 @@ export class OpsServer {
       default:
         return send(res, 404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, /state\n');
     }
+  }
+
+  private refuseAction(req: IncomingMessage, res: ServerResponse, action: string): void {
+    const told = this.refusals.admit(req.socket.remoteAddress ?? '?');
+    if (told) this.log.warn({ client: req.socket.remoteAddress, action, url: req.url, refusedSinceLastLine: told.held || undefined }, 'operator action refused on the TCP port (only on the operator socket)');
+    send(res, 403, 'text/plain', `${action} changes what VPP forwards: only root and fibmgr's user may do it, through the operator socket (--ops-socket; \`fibmgr ${action}\` uses it)\n`);
   }
 }
 

@@ -2,9 +2,10 @@
 // server, signals or systemd notify rather than zebra.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO } from './fibmgr-child.js';
 
 export async function freePort(): Promise<number> {
@@ -15,8 +16,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+let opsSockets = 0;
+
+/** A fresh operator socket path for one test daemon (its directory made private by the daemon). */
+export function testOpsSocket(): string {
+  return join(tmpdir(), `fibmgr-ops-${process.pid}-${++opsSockets}`, 'ops.sock');
+}
+
 export interface Daemon {
   proc: ChildProcess;
+  /** Its operator socket (--ops-socket): fibmgr sweep, fibmgr audit --repair. */
+  opsSocket: string;
   lines: Record<string, unknown>[];
   raw: string[];
   exited: Promise<number | null>;
@@ -25,7 +35,9 @@ export interface Daemon {
 }
 
 export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--log-level', 'debug', ...args], {
+  const given = args.indexOf('--ops-socket');
+  const opsSocket = given >= 0 ? args[given + 1]! : testOpsSocket();
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--log-level', 'debug', ...(given >= 0 ? [] : ['--ops-socket', opsSocket]), ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -33,13 +45,17 @@ export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
   let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (c) => { code = c; resolve(c); }));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (c) => {
+    code = c;
+    if (given < 0) rmSync(dirname(opsSocket), { recursive: true, force: true });
+    resolve(c);
+  }));
   createInterface({ input: proc.stderr! }).on('line', (l) => {
     raw.push(l);
     try { lines.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not JSON */ }
   });
   return {
-    proc, lines, raw, exited,
+    proc, opsSocket, lines, raw, exited,
     async waitLog(msg, ms = 20_000) {
       const end = Date.now() + ms;
       for (;;) {

@@ -23,6 +23,8 @@ export interface LoggedRoute {
 
 export interface FibmgrChild {
   readonly proc: ChildProcess;
+  /** Its operator socket (--ops-socket): fibmgr sweep, fibmgr audit --repair. */
+  readonly opsSocket: string;
   /** Every JSON log line, in order. */
   readonly lines: Record<string, unknown>[];
   readonly routes: LoggedRoute[];
@@ -34,11 +36,14 @@ export interface FibmgrChild {
   stop(): Promise<number | null>;
 }
 
+let children = 0;
+
 /** `opts.dryRun` false: programs VPP (pass `--vpp-sock`); the log then has no route event lines. */
 export async function startFibmgr(lab: Lab, extraArgs: string[] = [], opts: { dryRun?: boolean } = {}): Promise<FibmgrChild> {
+  const opsSocket = join(lab.dir, `ops-${++children}`, 'ops.sock');
   const proc = lab.spawn(
     [process.execPath, '--import', 'tsx', join(REPO, 'src', 'cli.ts'), ...(opts.dryRun === false ? [] : ['--dry-run']), '--log-level', 'debug',
-      '--fpm-host', '127.0.0.1', '--fpm-port', String(lab.fpmPort), '--metrics-addr', 'off', ...extraArgs],
+      '--fpm-host', '127.0.0.1', '--fpm-port', String(lab.fpmPort), '--metrics-addr', 'off', '--ops-socket', opsSocket, ...extraArgs],
     { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const lines: Record<string, unknown>[] = [];
@@ -55,7 +60,7 @@ export async function startFibmgr(lab: Lab, extraArgs: string[] = [], opts: { dr
   });
 
   const child: FibmgrChild = {
-    proc, lines, routes,
+    proc, opsSocket, lines, routes,
     table(session?: number) {
       const t = new Map<string, LoggedRoute>();
       for (const r of routes) {

@@ -47,7 +47,7 @@ test('fibmgr audit names drift (exit 1), --repair repairs it, then exit 0; statu
     assert.deepEqual(r.drift.map((x: { kind: string; prefix: string }) => `${x.kind} ${x.prefix}`).sort(), [`extra ${foreign}`, `missing ${gone}`]);
     assert.notEqual(view(sim), before, 'a plain audit repairs nothing');
 
-    const fixed = await cli(httpPort, '--repair');
+    const fixed = await cli(httpPort, '--repair', '--ops-socket', d.opsSocket);
     assert.equal(fixed.status, 1, 'it found drift');
     assert.match(fixed.stdout, /2 repaired/);
     await until('VPP repaired', () => view(sim) === before, 20_000, () => view(sim));

@@ -69,6 +69,9 @@ test('systemd unit: after and wanting zebra and VPP, notify with watchdog, resta
   assert.deepEqual(svc.get('ProtectSystem'), ['strict']);
   assert.deepEqual(words(svc, 'RestrictAddressFamilies').sort(), ['AF_INET', 'AF_INET6', 'AF_UNIX']);
   assert.deepEqual(svc.get('CapabilityBoundingSet'), ['']);
+  // the operator socket's directory (--ops-socket /run/fibmgr/ops.sock), private to the service
+  assert.deepEqual(svc.get('RuntimeDirectory'), ['fibmgr']);
+  assert.deepEqual(svc.get('RuntimeDirectoryMode'), ['0700']);
   assert.ok(u.get('Install')!.get('WantedBy')!.includes('multi-user.target'));
 });
 

@@ -109,7 +109,7 @@ test('restarts never blackhole; only zebra feeds the FIB; fibmgr sweep', { timeo
     assert.ok(has('8.8.8.8/32') && has('9.9.9.0/24'), 'held while zebra may relearn them');
     const status = l.exec(`${process.execPath} --import tsx ${join(REPO, 'src', 'cli.ts')} status --metrics-addr 127.0.0.1:${metricsPort} || true`);
     assert.match(status, /stale: +2 routes held/);
-    const out = l.exec(`cd ${REPO} && ${process.execPath} --import tsx src/cli.ts sweep --metrics-addr 127.0.0.1:${metricsPort}`);
+    const out = l.exec(`cd ${REPO} && ${process.execPath} --import tsx src/cli.ts sweep --ops-socket ${f.opsSocket}`);
     assert.match(out, /swept 2 stale routes/);
     await until('the swept routes to leave VPP', () => !has('8.8.8.8/32') && !has('9.9.9.0/24'), 10_000);
     assert.deepEqual(sim.errors, []);
