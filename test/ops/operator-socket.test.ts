@@ -17,7 +17,7 @@ import { OpsServer } from '../../src/ops/http-server.js';
 import { prepareOperatorSocket, restrictOperatorSocket } from '../../src/ops/operator-socket.js';
 import { createLogger } from '../../src/log.js';
 
-const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 
 function needRootAndSetpriv(): void {
   // CI runs as root with util-linux: this must not pass silently elsewhere
