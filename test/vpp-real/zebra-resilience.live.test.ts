@@ -151,7 +151,7 @@ async function scenario(t: { diagnostic(msg: string): void }, vpp: RealVpp): Pro
     // behind fibmgr's back: one of its routes removed, a foreign one added to its source
     await behindItsBack(c, false, '21.0.39.16/32');
     await behindItsBack(c, true, '198.18.99.0/24');
-    const repair = await fibmgrCli(l, 'audit', '--repair');
+    const repair = await fibmgrCli(l, 'audit', '--repair', '--ops-socket', fib.opsSocket);
     assert.equal(repair.status, 1, `the audit found drift: ${repair.stdout}${repair.stderr}`);
     assert.match(repair.stdout, /1 missing in VPP, 1 extra in VPP, 0 with different paths; 2 repaired/, repair.stdout);
     assert.match(repair.stdout, /missing +ipv4 table 0 21\.0\.39\.16\/32/);
