@@ -42,11 +42,13 @@ export interface Faults {
   fpmCuts: boolean;
   /** zebra's replay may arrive while fibmgr still reads VPP's routes and interfaces (as the daemon lets it). */
   earlyReplay: boolean;
+  /** A VRF loses all its routes while zebra's FPM connection is down (its replay no longer mentions the table). */
+  vrfGone: boolean;
 }
 
 export const ALL_FAULTS: Faults = {
   replayGaps: true, legacyModule: true, groupChanges: true, tableRefusal: true, clockSteps: true,
-  vppTimeouts: true, vppRestarts: true, fibmgrRestarts: true, refusals: true, zebraRestarts: true, earlyRelearn: true, fpmCuts: true, earlyReplay: true,
+  vppTimeouts: true, vppRestarts: true, fibmgrRestarts: true, refusals: true, zebraRestarts: true, earlyRelearn: true, fpmCuts: true, earlyReplay: true, vrfGone: true,
 };
 
 export interface CampaignOptions {
@@ -137,9 +139,10 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
     staleTimeMs: o.brokenStaleWait ? 1 : o.staleTimeMs,
     maxBacklog,
     vppTimeoutMs: 10_000,
-    auditIntervalMs: 600_000,
+    // a stream of its own: a setting added later leaves the seeds' other draws as they were
+    auditIntervalMs: new Prng(seed ^ 0xa0d17).pick([600_000, 60_000, 15_000]),
   };
-  const setting = `module ${module}, maxBacklog ${maxBacklog}${table200 ? `, table 200${tableRefusedForGood ? ' (VPP refuses to create it for good)' : ''}` : ''}`;
+  const setting = `module ${module}, maxBacklog ${maxBacklog}, audits every ${settings.auditIntervalMs / 1000} s${table200 ? `, table 200${tableRefusedForGood ? ' (VPP refuses to create it for good)' : ''}` : ''}`;
   const vpp = new VppWorld(join(dir, 'vpp.sock'), seed);
   vt.progress = () => vpp.traffic;
   let fib: FibmgrNode | null = null;
@@ -255,6 +258,7 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
       refuse: f.refusals ? 1 : 0,
       vanish: f.vppTimeouts ? 1 : 0,
       table: table200 && !tableRefusedForGood ? 0.5 : 0,
+      vrfGone: f.vrfGone && zebra.connected ? 0.5 : 0,
       fibRestart: f.fibmgrRestarts && fib ? 1 : 0,
       fibCrash: f.fibmgrRestarts && fib ? 1 : 0,
       clock: f.clockSteps ? 1 : 0,
@@ -280,6 +284,21 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
         const ms = prng.between(10, 300);
         zebra.cutFpm(ms);
         say(`FPM flap; zebra reconnects in ${ms} ms`);
+        break;
+      }
+      case 'vrfGone': {
+        // the VRF is deleted while FPM is down: zebra drops its routes, its next replay has none of them
+        const ms = prng.between(200, 5000);
+        zebra.cutFpm(ms);
+        let n = 0;
+        for (const p of ['bgp', 'static'] as Proto[]) {
+          for (const key of [...zebra.intent[p].keys()]) {
+            if (!key.startsWith('100|')) continue;
+            zebra.daemonChange(p, key, null);
+            n++;
+          }
+        }
+        say(`FPM connection cut; VRF table 100 deleted meanwhile (${n} routes); zebra reconnects in ${ms} ms`);
         break;
       }
       case 'zebraRestart': {

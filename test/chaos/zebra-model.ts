@@ -246,7 +246,7 @@ export class ZebraModel {
       if (!old) return;
       this.rib.delete(key);
       this.w.dropped(vppKey(this.routes.get(key)!));
-      this.send(key, null, old.proto);
+      this.send(key, null, old.proto, null);
       return;
     }
     const content = this.zin[best].get(key)!;
@@ -254,7 +254,8 @@ export class ZebraModel {
     if (old && old.proto === best && old.nh === nh && setKey(old.content.hops) === setKey(content.hops) && old.content.type === content.type) return;
     const e = { proto: best, content, nh };
     this.rib.set(key, e);
-    this.send(key, e, best);
+    // dplane_fpm_nl writes a change as a delete and an add of the prefix in one frame
+    this.send(key, e, best, old && this.o.module !== 'legacy' ? old.proto : null);
   }
 
   // --- nexthop ids (dplane_fpm_nl with groups) ---------------------------------------------------
@@ -367,16 +368,21 @@ export class ZebraModel {
     return routeMsg({ prefix: r.prefix, ...table, protocol, multipath: hops.map((h) => ({ gateway: h.gw, ifindex: h.ifindex })) });
   }
 
-  private routeMsgs(c: Conn, key: string, e: RibEntry | null, was: Proto): Msg[] {
+  /** A route's messages: the nexthop objects it needs first, then the route (after the delete of the route it replaces, `replaces`, in the same frame). */
+  private routeMsgs(c: Conn, key: string, e: RibEntry | null, was: Proto, replaces: Proto | null = null): Msg[] {
     const out: Msg[] = [];
     if (e?.nh != null) this.define(c, e.nh, out);
-    out.push({ bytes: this.routeBytes(key, e, was), route: { key: vppKey(this.routes.get(key)!), zkey: key, text: e ? pathsText(e.content) : null } });
+    const bytes = this.routeBytes(key, e, was);
+    out.push({
+      bytes: replaces ? Buffer.concat([this.routeBytes(key, null, replaces), bytes]) : bytes,
+      route: { key: vppKey(this.routes.get(key)!), zkey: key, text: e ? pathsText(e.content) : null },
+    });
     return out;
   }
 
-  private send(key: string, e: RibEntry | null, was: Proto): void {
+  private send(key: string, e: RibEntry | null, was: Proto, replaces: Proto | null): void {
     const c = this.conn;
-    if (c) this.enqueue(c, this.routeMsgs(c, key, e, was));
+    if (c) this.enqueue(c, this.routeMsgs(c, key, e, was, replaces));
   }
 
   private enqueue(c: Conn, msgs: Msg[]): void {
