@@ -73,6 +73,7 @@ export const PENDING: Partial<Record<keyof Faults, string>> = {
   zebraRestarts: 'issue 26 items 2, 3, 4, 7 (the stale rule: a verdict per protocol, adopted routes, later sessions)',
   replayGaps: 'issue 26 item 9 (a replay gap longer than the resync grace)',
   earlyRelearn: 'the stale verdict after a zebra restart: a daemon whose first routes come within the grace is judged complete',
+  vrfGone: 'routes of a table zebra\'s replay does not mention are kept for good (a VRF deleted while FPM was down); near issue 26 item 9',
   earlyReplay: 'issue 26 item 7 (routes adopted after the resync ended stay for good; item 8, the interface map, is fixed)',
   vppTimeouts: 'issue 26 item 6 (a timed-out write leaves VPP\'s state unknown)',
   tableRefusal: 'issue 26 item 12 (a table VPP will not create pauses every table)',
