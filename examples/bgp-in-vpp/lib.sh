@@ -9,6 +9,8 @@
 #   BGPVPP_FIBMGR_ARGS  more fibmgr flags, e.g. "--log-level debug"
 #   FIBMGR_VPP_PREFIX the VPP to run (else a vpp on PATH, else ../shared/vpp/real/build-vpp.sh builds one)
 #   NODE              the node binary for fibmgr (default: node on PATH)
+#   BGPVPP_FIBMGR     the command that runs fibmgr (default: $NODE dist/src/cli.js of this repository,
+#                     built when its sources changed; the tests run src/cli.ts through tsx instead)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -149,20 +151,29 @@ bgp_established() {
 
 # ---- fibmgr (from this repository) -----------------------------------------------------------------
 
+FIBMGR_CMD=${BGPVPP_FIBMGR:-"$NODE --max-semi-space-size=4 $repo/dist/src/cli.js"}
+
 build_fibmgr() {
+  [[ -n ${BGPVPP_FIBMGR:-} ]] && return 0
   (cd "$repo" && { [[ -d node_modules ]] || npm ci --silent; } && "$NODE" scripts/build-if-stale.mjs) >&2 \
     || die "building fibmgr failed"
 }
 
 start_fibmgr() {
-  local from; from=$(wc -l <"$STATE/cp/fibmgr.log" 2>/dev/null || echo 0)
-  # shellcheck disable=SC2086  # BGPVPP_FIBMGR_ARGS is a list of flags
-  ip netns exec "$NS_CP" setsid "$NODE" --max-semi-space-size=4 "$repo/dist/src/cli.js" \
+  local log=$STATE/cp/fibmgr.log from pid
+  touch "$log"; from=$(wc -l <"$log")
+  # from the repository's folder (a command through `node --import tsx` finds tsx there)
+  # shellcheck disable=SC2086  # the command and BGPVPP_FIBMGR_ARGS are lists of words
+  (cd "$repo" && exec ip netns exec "$NS_CP" setsid $FIBMGR_CMD \
     --vpp-sock "$STATE/vpp/api.sock" --fpm-host 127.0.0.1 --fpm-port 2620 --metrics-addr 127.0.0.1:9469 \
-    --log-format json ${BGPVPP_FIBMGR_ARGS:-} </dev/null >>"$STATE/cp/fibmgr.log" 2>&1 &
-  echo $! >"$STATE/cp/fibmgr.pid"
-  until_ok 15 bash -c "tail -n +$((from + 1)) '$STATE/cp/fibmgr.log' | grep -q 'listening for zebra FPM'" \
-    || die "fibmgr did not start: $(tail -n 5 "$STATE/cp/fibmgr.log")"
+    --log-format json ${BGPVPP_FIBMGR_ARGS:-} </dev/null >>"$log" 2>&1) &
+  pid=$!
+  echo "$pid" >"$STATE/cp/fibmgr.pid"
+  local deadline=$((SECONDS + 60))
+  until tail -n +$((from + 1)) "$log" | grep -q 'listening for zebra FPM'; do
+    alive "$pid" && ((SECONDS < deadline)) || die "fibmgr did not start: $(tail -n +$((from + 1)) "$log" | tail -n 5)"
+    sleep 0.1
+  done
 }
 
 stop_fibmgr() { stop_pid "$STATE/cp/fibmgr.pid" "${1:-TERM}"; }

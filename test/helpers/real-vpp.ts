@@ -316,3 +316,22 @@ export async function startRealVpp(t: TestContext, opts: RealVppOptions = {}): P
   record(`ran\t${vpp.version}\t${t.fullName}`);
   return vpp;
 }
+
+/**
+ * For a test that runs its VPP some other way (examples/bgp-in-vpp starts one with its own
+ * scripts): the VPP's install prefix, or null when none can be had — then `t` is skipped loudly,
+ * as with startRealVpp. `countRealVppTest` counts it in the tier's summary once it ran.
+ */
+export async function realVppPrefix(t: TestContext): Promise<string | null> {
+  const where = await findVpp();
+  if ('why' in where) {
+    record(`skip\t${where.why}`);
+    skipLive(t, `real VPP: ${where.why}`);
+    return null;
+  }
+  return where.prefix;
+}
+
+export function countRealVppTest(t: TestContext, version: string): void {
+  record(`ran\t${version}\t${t.fullName}`);
+}
