@@ -77,6 +77,6 @@ cat >&2 <<EOF
   vtysh -N $NS_CP -c 'show ip bgp summary'
   $VPP_PREFIX/bin/vppctl -s $STATE/vpp/cli.sock show ip fib 8.8.8.8/32
   ip netns exec $NS_CLIENT ping -c 3 8.8.8.8
-  ip netns exec $NS_CP $NODE $repo/dist/src/cli.js status
+  ip netns exec $NS_CP $FIBMGR_CMD status
   $here/down.sh${P:+   (with BGPVPP_PREFIX=$P)}
 EOF
