@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # BGP through VPP on one machine: namespaces peer (an eBGP speaker announcing 8.8.8.8/32 and
 # BGPVPP_PREFIXES more), cp (zebra + bgpd + fibmgr) and client, with a real VPP in namespace vpp
-# forwarding between them. Returns once the BGP session is Established. down.sh undoes it all.
+# forwarding between them. Returns once the BGP session is Established and VPP forwards what it
+# brought (8.8.8.8/32 in VPP's FIB). down.sh undoes it all.
 # Needs root. Settings: see lib.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -71,6 +72,10 @@ start_zebra_cp
 start_bgpd_cp
 until_ok 60 bgp_established || die "BGP did not come up within 60 s: $(vtysh -N "$NS_CP" -c 'show ip bgp summary' 2>&1 | tail -n 5)"
 log "BGP Established after $((SECONDS - started)) s"
+# and what it learned in VPP (zebra → fibmgr → VPP), so that the first ping already goes through
+until_ok 60 bash -c "'$VPP_PREFIX/bin/vppctl' -s $STATE/vpp/cli.sock show ip fib 8.8.8.8/32 | grep -q 'fibmgr refs'" \
+  || die "8.8.8.8/32 did not reach VPP within 60 s: see $STATE/cp/fibmgr.log"
+log "8.8.8.8/32 in VPP's FIB (from fibmgr) after $((SECONDS - started)) s"
 
 cat >&2 <<EOF
 
