@@ -83,6 +83,7 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     const c = sync().state.counters;
     return [{ labels: { op: 'replace' }, value: c.replaces }, { labels: { op: 'remove' }, value: c.removes }];
   });
+  add('fibmgr_route_write_timeouts_total', 'Route writes VPP did not answer in time (the route is written again after the session reset)', 'counter', () => one(sync().state.counters.timeouts));
   add('fibmgr_route_errors_total', 'Route writes VPP refused or that failed (each is retried)', 'counter', () => one(sync().state.counters.errors));
   add('fibmgr_routes_skipped_total', `Route events not installed, by reason (${SKIP_REASONS.join(', ')})`, 'counter', () =>
     Object.entries(sync().state.counters.skipped).map(([reason, value]) => ({ labels: { reason }, value })));

@@ -112,5 +112,7 @@ export class DryRunPort implements VppPort {
 
 
   onReconnect(): void {}
+  /** Nothing is sent, so nothing times out. */
+  resetSession(): void {}
   onDisconnect(): void {}
 }

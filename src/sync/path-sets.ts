@@ -11,6 +11,13 @@ export interface PathSet {
   refs: number;
 }
 
+/**
+ * What VPP holds for a route when a write's outcome is unknown (VPP did not answer in time: it
+ * may have applied the write, or may yet). Equal to no wanted set, so the route is written again
+ * at the next chance; never interned, never counted as installed.
+ */
+export const UNKNOWN_PATHS: PathSet = { key: '(unknown)', paths: [], refs: 0 };
+
 export class PathSets {
   private readonly byKey = new Map<string, PathSet>();
 
@@ -36,12 +43,12 @@ export class PathSets {
   }
 
   ref(s: PathSet | null): PathSet | null {
-    if (s) s.refs++;
+    if (s && s !== UNKNOWN_PATHS) s.refs++;
     return s;
   }
 
   unref(s: PathSet | null): void {
-    if (s && --s.refs <= 0) this.byKey.delete(s.key);
+    if (s && s !== UNKNOWN_PATHS && --s.refs <= 0) this.byKey.delete(s.key);
   }
 
   /** Forgets `s` if nothing holds it (interned only to compare). */

@@ -45,6 +45,8 @@ export interface ReconcilerCounters {
   /** Writes VPP acknowledged. */
   acked: number;
   errors: number;
+  /** Writes VPP did not answer in time (their routes' state in VPP became unknown). */
+  timeouts: number;
   retries: number;
   /** By SkipReason (translate.ts: the list of reasons). */
   skipped: Record<SkipReason, number>;
@@ -107,7 +109,7 @@ export interface RouteExplain {
   /** The paths fibmgr wants in VPP, and those it believes VPP holds from it (pathsKey text). */
   wants: string | null;
   installed: string | null;
-  /** in-sync, queued, in-flight, retrying, waiting-for-table, not-installed, unknown. */
+  /** in-sync, queued, in-flight, retrying, waiting-for-table, unknown-in-vpp (a write timed out; written again once VPP is back), not-installed, unknown. */
   state: string;
   attempts: number;
   lastError: string | null;

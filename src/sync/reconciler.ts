@@ -41,7 +41,7 @@ export class Reconciler implements RouteSink {
   private unmappableLogged = 0;
   private sourceSpecificLogged = 0;
   readonly counters: ReconcilerCounters = {
-    replaces: 0, removes: 0, acked: 0, errors: 0, retries: 0,
+    replaces: 0, removes: 0, acked: 0, errors: 0, timeouts: 0, retries: 0,
     skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
     audits: 0, drift: { missing: 0, extra: 0, different: 0 },
@@ -79,6 +79,7 @@ export class Reconciler implements RouteSink {
         if (this.notes.size > 0) this.notes.report();
       },
       settled: () => this.settled(),
+      timedOut: (what) => this.vpp.timedOut(what),
     });
     this.vpp = new VppSession(port, this.store, this.writer, this.log, {
       adopted: (e) => {

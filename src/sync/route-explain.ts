@@ -5,6 +5,7 @@ import { parsePrefix, prefixText } from '../route/prefix.js';
 import type { RouteExplain, SkipRecord } from './reconciler-types.js';
 import { N_PENDING, TYPES } from './route-notes.js';
 import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
+import { UNKNOWN_PATHS } from './path-sets.js';
 
 /** How many left-out routes are remembered (the oldest goes first). */
 const SKIPS_KEPT = 4096;
@@ -68,6 +69,7 @@ export function explainRoute(
     if (e.q & Q_RETRY) state = 'retrying';
     else if (e.q & Q_SENDING) state = 'in-flight';
     else if (e.q & (Q_ADD | Q_DEL)) state = 'queued';
+    else if (e.have === UNKNOWN_PATHS) state = 'unknown-in-vpp';
     else if (e.want !== e.have) state = 'waiting-for-table';
     else if (e.want !== null) state = 'in-sync';
   }

@@ -5,7 +5,7 @@
 import type { Logger } from '../log.js';
 import type { Family, Nexthop, RouteEventRoute } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
-import { PathSets, type PathSet } from './path-sets.js';
+import { PathSets, UNKNOWN_PATHS, type PathSet } from './path-sets.js';
 import { N_QUEUED } from './route-notes.js';
 import { RouteTable, type Entry, type TableInfo } from './route-table.js';
 import { isConnected, translatePaths } from './translate.js';
@@ -26,9 +26,10 @@ export class RouteState {
   readonly routes = new RouteTable();
   readonly sets = new PathSets();
   readonly byGroup = new GroupIndex();
-  /** Routes that want something / that VPP holds from us. */
+  /** Routes that want something / that VPP holds from us / whose state in VPP is unknown. */
   desired = 0;
   installed = 0;
+  unknown = 0;
   /** zebra's next-hop sets, each with its translation under the current interface map. */
   readonly hopSets = new HopSets();
   /** Routes zebra wants that no next hop of maps to VPP: kept (Entry.hops) for the map to change. */
@@ -138,13 +139,18 @@ export class RouteState {
     return true;
   }
 
-  /** What VPP holds from fibmgr for this route, with the set references and the count kept right. */
+  /**
+   * What VPP holds from fibmgr for this route (UNKNOWN_PATHS: a write's outcome is unknown), with
+   * the set references and the counts kept right.
+   */
   have(e: Entry, ps: PathSet | null): void {
     if (e.have === ps) return;
     this.sets.ref(ps);
     this.sets.unref(e.have);
-    if (e.have === null) this.installed++;
-    if (ps === null) this.installed--;
+    if (isInstalled(e.have)) this.installed--;
+    else if (e.have === UNKNOWN_PATHS) this.unknown--;
+    if (isInstalled(ps)) this.installed++;
+    else if (ps === UNKNOWN_PATHS) this.unknown++;
     e.have = ps;
   }
 
@@ -154,15 +160,18 @@ export class RouteState {
    */
   forgetHaves(keep: (e: Entry) => boolean): void {
     let kept = 0;
+    let unknown = 0;
     this.routes.forEach((e) => {
       if (keep(e)) {
-        kept++;
+        if (isInstalled(e.have)) kept++;
+        else if (e.have === UNKNOWN_PATHS) unknown++;
         return;
       }
       this.sets.unref(e.have);
       e.have = null;
     });
     this.installed = kept;
+    this.unknown = unknown;
   }
 
   /**
@@ -182,8 +191,13 @@ export class RouteState {
       let row = m.get(info);
       if (!row) m.set(info, (row = { family: info.family, table: info.table, desired: 0, installed: 0 }));
       if (e.want) row.desired++;
-      if (e.have) row.installed++;
+      if (isInstalled(e.have)) row.installed++;
     }
     return [...m.values()].sort((a, b) => a.family - b.family || a.table - b.table);
   }
+}
+
+/** VPP holds this set from us (as far as fibmgr knows). */
+function isInstalled(s: PathSet | null): boolean {
+  return s !== null && s !== UNKNOWN_PATHS;
 }

@@ -7,7 +7,8 @@
 import type { Logger } from '../log.js';
 import { Fifo } from '../vpp/fifo.js';
 import type { Clock, Timer } from './clock.js';
-import type { PathSet } from './path-sets.js';
+import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
+import { VppDisconnectedError, VppTimeoutError } from '../vpp/index.js';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
@@ -33,6 +34,8 @@ export interface WriterHost {
   pumped(): void;
   /** The backlog or the retries changed: whoever waits for idleness may look. */
   settled(): void;
+  /** VPP did not answer a request in time: the session is not to be trusted any more. */
+  timedOut(what: string): void;
 }
 
 export class RouteWriter {
@@ -91,6 +94,7 @@ export class RouteWriter {
       this.kick();
     });
     this.tables = new TableMaker(port, log, {
+      timedOut: (what) => this.host.timedOut(what),
       live: () => this.host.ready() && this.port.connected && !this.stopping,
       stopping: () => this.stopping,
       delay: (n) => this.retries.delay(n),
@@ -278,7 +282,15 @@ export class RouteWriter {
       this.counters.acked++;
       this.state.have(e, sent);
       this.retries.succeeded(e);
-    } else if (err.name === 'VppDisconnectedError' || !this.port.connected || !this.host.ready() || this.stopping) {
+    } else if (err instanceof VppTimeoutError) {
+      // Not a refusal: VPP may have applied the write, or may yet. What it holds for the route is
+      // unknown, so the route is written again at the next chance (a re-add of the very paths a
+      // timed-out delete removed included), and the session is reset: its reconnect reads VPP's
+      // routes, which makes every such route known again.
+      this.counters.timeouts++;
+      this.state.have(e, UNKNOWN_PATHS);
+      this.host.timedOut(`a route write to ${e.slot.info.table} ${this.state.routes.prefixOf(e)}`);
+    } else if (err instanceof VppDisconnectedError || !this.port.connected || !this.host.ready() || this.stopping) {
       // Lost with the VPP session: the diff after the reconnect redoes it. Not rescheduled here,
       // so that a session going down cannot spin the pump.
       this.kick();

@@ -1,11 +1,14 @@
 // VPP tables are created before their first route: routes of a table not ready yet are parked
 // here while it is created (retried with backoff), then scheduled again.
 import type { Logger } from '../log.js';
+import { VppTimeoutError } from '../vpp/index.js';
 import type { Timer } from './clock.js';
 import type { Entry, TableInfo } from './route-table.js';
 import type { VppPort } from './vpp-port.js';
 
 export interface TableMakerHost {
+  /** VPP did not answer in time (the session is reset; the creation is retried after it). */
+  timedOut(what: string): void;
   /** True while table creation may go on (VPP ready and connected, not stopping). */
   live(): boolean;
   stopping(): boolean;
@@ -47,6 +50,7 @@ export class TableMaker {
             this.release(info);
           },
           (err: Error) => {
+            if (err instanceof VppTimeoutError) h.timedOut(`the creation of VPP table ${info.key}`);
             if (!h.live()) return this.release(info); // redone after the reconnect
             const delay = h.delay(n);
             this.log.warn({ family: info.family, table: info.table, err: err?.message ?? String(err), retryInMs: delay }, 'could not create VPP table: retrying');

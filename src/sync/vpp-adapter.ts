@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { prefixText, v4Prefix } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
-import type { MessageDef, VppClient } from '../vpp/index.js';
+import { VppRetvalError, type MessageDef, type VppClient } from '../vpp/index.js';
 import { specFromDetails } from './vpp-fields.js';
 import { RouteWrites } from './route-writes.js';
 import type { RouteRequest } from '../vpp/bulk/route-request.js';
@@ -92,6 +92,10 @@ export class VppAdapter implements VppPort {
 
   onDisconnect(cb: (reason: string) => void): void {
     this.disconnectCbs.push(cb);
+  }
+
+  resetSession(reason: string): void {
+    this.c.reset(reason);
   }
 
   private def(name: string): MessageDef {
@@ -231,7 +235,7 @@ export class VppAdapter implements VppPort {
       return { source: Number(r.route.src), ours: this.ownership.mode === 'source' && Number(r.route.src) === this.ownership.sourceId, paths: spec?.paths ?? [] };
     } catch (err) {
       // VPP answers an exact lookup of a prefix it does not hold with an error
-      if ((err as Error).name === 'VppRetvalError') return null;
+      if (err instanceof VppRetvalError) return null;
       throw err;
     }
   }

@@ -104,6 +104,11 @@ export interface VppPort {
   readonly interfaces: ReadonlyMap<number, number>;
   /** Requests sent and not answered yet (for backpressure and shutdown). */
   readonly inflight: number;
+  /**
+   * The session no longer answers in time (a request timed out, so what VPP did with it is
+   * unknown): end it now. It reconnects, and the reconnect's adoption reads what VPP holds.
+   */
+  resetSession(reason: string): void;
   /** The reconciler subscribes: fired after a reconnect (VPP restarted or socket lost and regained). */
   onReconnect(cb: () => void): void;
   onDisconnect(cb: (reason: string) => void): void;

@@ -1,14 +1,16 @@
 // The VPP side's states, one at a time:
 //
 //   down ──start──▶ adopting ──dump complete──▶ ready ──socket lost──▶ lost ──reconnect──▶ adopting
-//                     ▲ │ failed: retry with backoff                                       │
-//                     └─┘                                                                   ▼
-//                                                                            (the same diff)
+//                     ▲ │ failed: retry with backoff       │                 ▲                │
+//                     └─┘                                  └─a request timed─┘                ▼
+//                                                            out: reset           (the same diff)
 //
 // adopting: the port finds our FIB source and interfaces and streams VPP's routes of our source
 // into `have` (a fibmgr restart thus writes nothing VPP already holds); at the first adoption
 // they are also kept as wanted until zebra's replay confirms or sweeps them. ready: the diff of
 // want against have is queued and the writer runs. lost: writes wait; the reconnect adopts again.
+// A request VPP does not answer in time leaves what VPP did unknown: the session is reset, and
+// the reconnect's adoption reads what VPP holds.
 import type { Logger } from '../log.js';
 import type { Clock } from './clock.js';
 import type { PathSet } from './path-sets.js';
@@ -17,6 +19,7 @@ import type { RouteState } from './route-state.js';
 import type { RouteWriter } from './route-writer.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
 import { changedInterfaces } from './translate.js';
+import { VppTimeoutError } from '../vpp/index.js';
 
 export type VppPhase = 'down' | 'adopting' | 'ready' | 'lost';
 
@@ -34,6 +37,8 @@ export class VppSession {
   adopting: { initial: boolean; installed: number; adopted: number } | null = null;
   private preparing: Promise<void> | null = null;
   private prepareAgain = false;
+  /** A reset is asked for (once for all the timeouts of one turn). */
+  private resetting = false;
   /** Path sets of the adoption under way, by the array the port handed over. */
   private adoptSets = new WeakMap<readonly object[], PathSet>();
   /** The interface map routes were translated with (a copy: the port replaces its own). */
@@ -84,6 +89,7 @@ export class VppSession {
           return;
         } catch (err) {
           if (this.writer.stopping) return;
+          if (err instanceof VppTimeoutError) this.timedOut('reading VPP\'s state');
           const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
           this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not read VPP state: retrying');
           await new Promise<void>((r) => this.writer.later(delay, r));
@@ -96,6 +102,18 @@ export class VppSession {
       this.preparing = null;
     });
     return this.preparing;
+  }
+
+  /** VPP did not answer `what` in time: the session is reset (after this turn's other timeouts). */
+  timedOut(what: string): void {
+    if (this.resetting) return;
+    this.resetting = true;
+    queueMicrotask(() => {
+      this.resetting = false;
+      if (this.writer.stopping || !this.port.connected) return;
+      this.log.warn({ what, phase: this.phase, backlog: this.writer.backlog }, 'VPP did not answer in time: resetting the session (what it did is unknown; its routes are read again after the reconnect)');
+      this.port.resetSession(`no reply in time to ${what}`);
+    });
   }
 
   /** The dump of VPP's routes of our source begins: what fibmgr believed installed is forgotten. */

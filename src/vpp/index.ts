@@ -13,7 +13,8 @@
 //   await vpp.close();                             // sockclnt_delete
 //
 // Errors: VppRetvalError (negative retval, named from vnet/error.h), VppTimeoutError,
-// VppDisconnectedError, VppUnavailableError (message not offered), VppProtocolError.
+// VppDisconnectedError, VppUnavailableError (message not offered), VppProtocolError; each has a
+// stable `code` (VPP_RETVAL, VPP_TIMEOUT, …) to tell them apart by.
 export { VppClient, type VppClientOptions, type ConnectedInfo, type ReplyCallback } from './client/client.js';
 export {
   VppError,
@@ -24,6 +25,7 @@ export {
   VppUnavailableError,
   VppProtocolError,
   type CrcMismatch,
+  type VppErrorCode,
 } from './client/errors.js';
 export type { MessageDef, VppLogger } from './client/types.js';
 export { LATENCY_BUCKETS, type RequestStat } from './client/request-stats.js';

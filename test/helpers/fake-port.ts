@@ -113,6 +113,11 @@ export class FakePort implements VppPort {
     this.connected = false;
     for (const cb of this.disconnectCbs) cb('test');
   }
+  /** Session resets asked for (a write timed out). */
+  readonly resets: string[] = [];
+  resetSession(reason: string) {
+    this.resets.push(reason);
+  }
   count(op: Op['op']) {
     return this.ops.filter((o) => o.op === op).length;
   }

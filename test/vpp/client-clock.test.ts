@@ -50,6 +50,7 @@ test('a forward step of the system clock does not time requests out; the monoton
   s.advance(1000);
   await s.sweep(2000);
   assert.ok(s.outcome() instanceof VppTimeoutError, `timed out after the timeout on the monotonic clock: ${String(s.outcome())}`);
+  assert.equal((s.outcome() as VppTimeoutError).code, 'VPP_TIMEOUT', 'told apart by its code as well as its class');
 });
 
 test('a backward step of the system clock does not keep a request waiting past its timeout', async (t) => {

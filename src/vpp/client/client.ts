@@ -206,6 +206,15 @@ export class VppClient extends EventEmitter {
     if (this.conn.resume()) this.flight.restartClocks();
   }
 
+  /**
+   * Ends the session at once, as if it were lost (requests in flight fail with
+   * VppDisconnectedError, 'disconnected' is emitted), and reconnects with backoff: for a caller
+   * that no longer trusts the session, e.g. after a request timed out.
+   */
+  reset(reason: string): void {
+    this.conn.reset(reason);
+  }
+
   /** Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. */
   close(): Promise<void> {
     return this.conn.close();

@@ -34,6 +34,13 @@ export class VppSim implements SimWire {
   reject: RejectFn | null = null;
   /** Never answer these message names (for timeout tests). */
   readonly silent = new Set<string>();
+  /**
+   * Requests to apply without answering (true: the reply is lost), as a VPP that acts on a
+   * request and answers too late or never: the client times out, yet the FIB changed.
+   */
+  swallow: ((name: string, payload: Buffer) => boolean) | null = null;
+  /** Where swallowed replies go. */
+  private readonly lostReplies = new BatchWriter(null);
   vpePid: number;
   /** ip_route_add_del(_v2) requests by kind that got past `reject` (tests count deletes). */
   readonly routeOps = { add: 0, del: 0 };
@@ -219,6 +226,7 @@ export class VppSim implements SimWire {
       const rv = this.reject(this.nameById[id] ?? `unknown-id-${id}`, b.subarray(s, e));
       if (rv !== undefined) return this.errorReply(c, h, ctx, rv);
     }
+    if (this.swallow?.(this.nameById[id] ?? `unknown-id-${id}`, b.subarray(s, e))) return h.fn({ ...c, out: this.lostReplies }, b, s, e, ctx);
     h.fn(c, b, s, e, ctx);
   }
 

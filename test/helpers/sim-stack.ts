@@ -1,0 +1,61 @@
+// The sync layer over the real VPP client and adapter, against the simulator, on one fake clock:
+// the reconciler's timers and the client's request timeouts both read it. The client's timeout
+// sweep runs on an interval: tests that need it mock setInterval (t.mock.timers) before setup.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
+import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp-adapter.js';
+import { VppClient, type MessageDef } from '../../src/vpp/index.js';
+import { messages } from '../../src/vpp/gen/index.js';
+import { VppSim } from '../../src/vpp/sim/index.js';
+import { FakeClock } from './fake-clock.js';
+import { simRoutes, simSource } from './sim-fib.js';
+
+let n = 0;
+
+export interface SimStack {
+  sim: VppSim;
+  client: VppClient;
+  clock: FakeClock;
+  r: Reconciler;
+  /** Routes of fibmgr's source in the simulator, "table|prefix" → paths text. */
+  fib(): Map<string, string[]>;
+  close(): Promise<void>;
+}
+
+export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: number } = {}): Promise<SimStack> {
+  const path = join(tmpdir(), `fibmgr-simstack-${process.pid}-${n++}.sock`);
+  const sim = await new VppSim({ socketPath: path }).start();
+  const clock = new FakeClock();
+  const defs = messages as unknown as Record<string, MessageDef>;
+  const client = new VppClient({
+    socketPath: path, messages: defs,
+    required: REQUIRED.map((m) => defs[m]!), optional: OPTIONAL.map((m) => defs[m]).filter((d): d is MessageDef => !!d),
+    timeoutMs: o.timeoutMs ?? 1000, reconnect: { minMs: 5, maxMs: 20 }, now: () => clock.now(),
+  });
+  const logger = pino({ level: 'silent' });
+  const port = new VppAdapter({ client, messages: defs, logger });
+  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 3000, maxBacklog: 10_000, logger, deleteHoldMs: 0, clock, ...o });
+  await client.connect();
+  await r.start();
+  return {
+    sim, client, clock, r,
+    fib: () => simRoutes(sim, simSource(sim, 'fibmgr') ?? -1),
+    async close() {
+      await r.stop({ timeoutMs: 0 });
+      await client.close();
+      await sim.stop();
+    },
+  };
+}
+
+/** Waits (event-loop turns, with a generous real deadline) until `cond` holds; false if it never does. */
+export async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await new Promise((res) => setImmediate(res));
+  }
+  return true;
+}
