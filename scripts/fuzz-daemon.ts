@@ -90,7 +90,7 @@ async function startRun(name: string): Promise<Run> {
   const fpm = await freePort();
   const http = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--vpp-sock', sock, '--fpm-port', String(fpm),
-    '--metrics-addr', `127.0.0.1:${http}`, '--resync-grace', '0.3', '--stale-time', '2', '--log-level', 'error'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    '--metrics-addr', `127.0.0.1:${http}`, '--ops-socket', 'off', '--resync-grace', '0.3', '--stale-time', '2', '--log-level', 'error'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   proc.stderr!.on('data', (d: Buffer) => { tail.push(d.toString()); if (tail.length > 20) tail.shift(); });
   const run: Run = { sim, proc, http, fpm, peak: 0, tail, sampler: setInterval(() => {
