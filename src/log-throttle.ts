@@ -4,7 +4,7 @@
 
 export interface LogThrottleOptions {
   intervalMs: number;
-  /** Keys remembered at once; past it, keys share one entry (the state stays bounded). */
+  /** Keys remembered at once; past it, new keys share one more entry (the state stays bounded). */
   maxKeys?: number;
   /** Monotonic milliseconds (tests inject a fake). */
   now?: () => number;

@@ -190,8 +190,8 @@ export class FpmServer {
   /** Counted each time; logged once per peer address and owner per interval (a flood is one line, with its count). */
   private refuse(socket: Socket, peer: string, kind: string, reason: string, uid?: number): void {
     this.refused[kind] = (this.refused[kind] ?? 0) + 1;
-    socket.destroy();
     const told = this.refusals.admit(`${kind}|${socket.remoteAddress ?? '?'}|${uid ?? ''}`);
+    socket.destroy();
     if (!told) return;
     this.log.warn({ peer, kind, reason, uid, session: this.current?.id, refusedSinceLastLine: told.held || undefined },
       'fpm connection refused: not zebra\'s (the live session is untouched; more from this peer are counted, logged once per interval)');
