@@ -33,6 +33,8 @@ export interface VppClientOptions {
    * requests waiting forever. Injectable for tests.
    */
   now?: () => number;
+  /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
+  goodbyeMs?: number;
   /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */
   maxTimeouts?: number;
   logger?: VppLogger;
@@ -209,13 +211,17 @@ export class VppClient extends EventEmitter {
   /**
    * Ends the session at once, as if it were lost (requests in flight fail with
    * VppDisconnectedError, 'disconnected' is emitted), and reconnects with backoff: for a caller
-   * that no longer trusts the session, e.g. after a request timed out.
+   * that no longer trusts the session, e.g. after a request timed out. VPP still gets its
+   * goodbye (sockclnt_delete) on the old socket.
    */
   reset(reason: string): void {
     this.conn.reset(reason);
   }
 
-  /** Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. */
+  /**
+   * Ends the session as VPP expects (sockclnt_delete) and stops reconnecting; bounded by
+   * goodbyeMs (+200 ms for the socket to close), so a wedged VPP cannot hold the caller.
+   */
   close(): Promise<void> {
     return this.conn.close();
   }

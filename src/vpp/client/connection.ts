@@ -1,10 +1,15 @@
 // One unix-socket session with VPP at a time: connect and handshake (sockclnt_create, the message
 // table), framing in and batched writes out, reconnect with backoff after a lost session, and the
 // orderly goodbye (sockclnt_delete). What the payloads mean is the client's business.
+//
+// Every session this side ends says goodbye first — close(), a reset after timeouts, a protocol
+// error, a handshake whose table we refuse — because a VPP that only sees the socket drop can
+// keep the dead registration and spin its main thread on it (issue 27;
+// docs/upstream/vpp-socket-eof-spin.md). Only a VPP that dropped the socket itself gets none.
 import net from 'node:net';
 import { FrameReader, frame } from '../transport/frame.js';
 import { BatchWriter } from '../transport/writer.js';
-import { decodeSockclntCreateReply, encodeSockclntCreate } from './handshake.js';
+import { MEMCLNT, decodeSockclntCreateReply, encodeSockclntCreate, encodeSockclntDelete } from './handshake.js';
 import { VppDisconnectedError, VppProtocolError } from './errors.js';
 import { MessageTable, type MessageSet } from './message-table.js';
 import type { VppLogger } from './types.js';
@@ -21,7 +26,12 @@ export interface ConnectionOptions extends MessageSet {
   /** Backoff between reconnect attempts after a lost session; false: do not reconnect. */
   reconnect?: { minMs: number; maxMs: number } | false;
   clientName?: string;
+  /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
+  goodbyeMs?: number;
 }
+
+/** After the goodbye, how long the socket may take to close before it is destroyed. */
+const CLOSE_GRACE_MS = 200;
 
 export interface ConnectionHost {
   /** A session is up: its message table is `msgs`. */
@@ -46,10 +56,13 @@ export class Connection {
   private reconnectAttempt = 0;
   private onHandshake: ((buf: Buffer, s: number, e: number) => void) | null = null;
   private deleteWaiter: (() => void) | null = null;
+  private closeDone: Promise<void> | null = null;
   clientIndex = 0;
   msgs: MessageTable | null = null;
+  readonly goodbyeMs: number;
 
   constructor(private readonly opts: ConnectionOptions, private readonly log: VppLogger, private readonly host: ConnectionHost) {
+    this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
     this.reader = new FrameReader((b, s, e) => {
       if (this.onHandshake) this.onHandshake(b, s, e);
       else if (this.socket) host.payload(b, s, e);
@@ -58,6 +71,7 @@ export class Connection {
 
   open(reconnect: boolean): Promise<ConnectedInfo> {
     this.closing = false;
+    this.closeDone = null;
     return new Promise<ConnectedInfo>((resolve, reject) => {
       const sock = net.createConnection(this.opts.socketPath);
       let settled = false;
@@ -76,12 +90,23 @@ export class Connection {
       this.onHandshake = (buf, s, e) => {
         this.onHandshake = null;
         clearTimeout(hsTimer);
+        let reply: ReturnType<typeof decodeSockclntCreateReply> | null = null;
         try {
-          const reply = decodeSockclntCreateReply(buf, s, e);
+          reply = decodeSockclntCreateReply(buf, s, e);
           if (reply.response !== 0) throw new VppProtocolError(`sockclnt_create refused: response ${reply.response}`);
           this.msgs = new MessageTable(this.opts, reply.table, this.log);
           this.clientIndex = reply.index;
         } catch (err) {
+          // VPP registered us (a CRC we refuse, say): leave as a client, not as a dropped socket
+          const deleteId = reply?.response === 0 ? reply.table.get(MEMCLNT.sockclnt_delete) : undefined;
+          if (reply && deleteId !== undefined && !settled) {
+            settled = true;
+            this.onHandshake = null;
+            if (this.socket === sock) this.socket = null;
+            this.sendGoodbye(sock, deleteId, reply.index);
+            reject(err as Error);
+            return;
+          }
           fail(err as Error);
           return;
         }
@@ -99,6 +124,8 @@ export class Connection {
         sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'fibmgr')));
       });
       sock.on('data', (chunk: Buffer) => {
+        // a session left behind (reset, refused) may still talk: the reader is the current one's
+        if (this.socket !== sock) return;
         try {
           this.reader.push(chunk);
         } catch (err) {
@@ -107,7 +134,7 @@ export class Connection {
       });
       sock.on('error', (err) => {
         if (!settled) fail(err);
-        else this.log.warn({ err: err.message }, 'vpp socket error');
+        else if (this.socket === sock) this.log.warn({ err: err.message }, 'vpp socket error');
       });
       sock.on('close', () => {
         clearTimeout(hsTimer);
@@ -122,6 +149,7 @@ export class Connection {
 
   /** Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). */
   pause(): void {
+    if (this.closing) return; // the goodbye's answer must be read
     this.paused = true;
     this.socket?.pause();
   }
@@ -139,26 +167,39 @@ export class Connection {
     this.deleteWaiter?.();
   }
 
-  /** Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. */
-  async close(): Promise<void> {
+  /**
+   * Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. Bounded: VPP's
+   * answer is awaited for goodbyeMs, the socket's close for 200 ms more, so that a wedged VPP
+   * cannot hold the caller. Calling it again while it runs returns the same promise.
+   */
+  close(): Promise<void> {
+    if (!this.closeDone) this.closeDone = this.goodbye();
+    return this.closeDone;
+  }
+
+  private async goodbye(): Promise<void> {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const sock = this.socket;
     if (!sock) return;
+    if (this.paused) {
+      this.paused = false;
+      sock.resume();
+    }
     if (this.ready && this.msgs) {
-      const done = new Promise<void>((res) => {
-        this.deleteWaiter = res;
-        setTimeout(res, Math.min(1000, this.opts.timeoutMs)).unref();
+      let timer: NodeJS.Timeout | undefined;
+      const answered = new Promise<boolean>((res) => {
+        this.deleteWaiter = () => res(true);
+        timer = setTimeout(() => res(false), this.goodbyeMs);
+        timer.unref();
       });
-      const at = this.writer.reserve(14);
-      const b = this.writer.buffer;
-      b.writeUInt16BE(this.msgs.deleteId, at);
-      b.writeUInt32BE(this.clientIndex >>> 0, at + 2);
-      b.writeUInt32BE(0, at + 6);
-      b.writeUInt32BE(this.clientIndex >>> 0, at + 10);
+      const msg = encodeSockclntDelete(this.msgs.deleteId, this.clientIndex);
+      const at = this.writer.reserve(msg.length);
+      msg.copy(this.writer.buffer, at);
       this.writer.flush();
-      await done;
+      if (!(await answered)) this.log.warn({ socket: this.opts.socketPath, clientIndex: this.clientIndex, waitedMs: this.goodbyeMs }, 'vpp did not answer the goodbye (sockclnt_delete) in time: closing anyway');
+      clearTimeout(timer);
       this.deleteWaiter = null;
     }
     this.ready = false;
@@ -167,8 +208,21 @@ export class Connection {
       if (sock.destroyed) return res();
       sock.once('close', () => res());
       sock.end();
-      setTimeout(() => sock.destroy(), 200).unref();
+      setTimeout(() => sock.destroy(), CLOSE_GRACE_MS).unref();
     });
+  }
+
+  /**
+   * The goodbye for a session we drop without waiting (reset, protocol error, a refused table):
+   * sockclnt_delete goes out behind whatever was written, then the socket ends. VPP frees the
+   * registration when it reads the message — now, or once it answers again. The socket is
+   * destroyed after goodbyeMs if VPP never reads it.
+   */
+  private sendGoodbye(sock: net.Socket, deleteId: number, clientIndex: number): void {
+    if (sock.destroyed) return;
+    sock.end(frame(encodeSockclntDelete(deleteId, clientIndex)));
+    sock.resume();
+    setTimeout(() => sock.destroy(), this.goodbyeMs).unref();
   }
 
   /** The byte stream cannot be trusted (or VPP stopped answering): a new session. */
@@ -176,17 +230,23 @@ export class Connection {
     if (!sock) return;
     this.log.error({ socket: this.opts.socketPath, reason }, 'vpp protocol error, resetting the session');
     this.reader.reset();
-    if (this.socket === sock) this.sessionLost(`protocol error: ${reason}`);
-    sock.destroy();
+    const current = this.socket === sock;
+    const goodbye = current && this.ready && this.msgs ? this.msgs.deleteId : -1;
+    const index = this.clientIndex;
+    if (current) this.sessionLost(`protocol error: ${reason}`);
+    if (goodbye >= 0) this.sendGoodbye(sock, goodbye, index);
+    else sock.destroy();
   }
 
   /** Ends the session at once (VPP holds the socket but answers nothing). */
   reset(reason: string): void {
     const sock = this.socket;
-    if (!sock || !this.ready) return;
+    if (!sock || !this.ready || !this.msgs) return;
+    const deleteId = this.msgs.deleteId;
+    const index = this.clientIndex;
     this.reader.reset();
     this.sessionLost(reason);
-    sock.destroy();
+    this.sendGoodbye(sock, deleteId, index);
   }
 
   private sessionLost(reason: string): void {

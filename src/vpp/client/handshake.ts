@@ -38,6 +38,20 @@ export function encodeSockclntCreate(context: number, name: string): Buffer {
   return b;
 }
 
+/**
+ * sockclnt_delete payload: id, client_index, context, index (the session's own index). VPP frees
+ * the registration and closes its end at once: the one goodbye VPP handles cleanly whatever state
+ * its socket reader is in (docs/upstream/vpp-socket-eof-spin.md).
+ */
+export function encodeSockclntDelete(deleteId: number, clientIndex: number): Buffer {
+  const b = Buffer.alloc(14);
+  b.writeUInt16BE(deleteId, 0);
+  b.writeUInt32BE(clientIndex >>> 0, 2);
+  b.writeUInt32BE(0, 6);
+  b.writeUInt32BE(clientIndex >>> 0, 10);
+  return b;
+}
+
 export interface SockclntCreateReply {
   context: number;
   response: number;

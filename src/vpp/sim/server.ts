@@ -9,9 +9,10 @@ import { SOCKCLNT_CREATE_ID, encodeSockclntCreateReply } from '../client/handsha
 import { SimFib } from './fib.js';
 import { interfaceHandlers } from './interface-handlers.js';
 import { RouteHandlers } from './route-handlers.js';
-import type { Conn, HandlerDef, RejectFn, SimInterface, SimLcpPair, SimWire, VppSimOptions } from './wire.js';
+import { readName } from '../client/handshake.js';
+import type { Conn, HandlerDef, RejectFn, SimInterface, SimLcpPair, SimSession, SimWire, VppSimOptions } from './wire.js';
 
-export type { SimInterface, SimLcpPair, VppSimOptions, RejectFn } from './wire.js';
+export type { SimInterface, SimLcpPair, SimSession, VppSimOptions, RejectFn } from './wire.js';
 
 export function recordedMessageTable(): Map<string, number> {
   const url = new URL('./message-table.json', import.meta.url);
@@ -51,6 +52,8 @@ export class VppSim implements SimWire {
   bytesOut = 0;
   /** A wedged VPP (freeze()): requests wait unread in the sockets until thaw(). */
   private frozen = false;
+  /** The client sessions since start (the last 1000), oldest first: did each end with sockclnt_delete? */
+  readonly sessions: SimSession[] = [];
 
   private table: Map<string, number>;
   private nameById: string[] = [];
@@ -176,6 +179,7 @@ export class VppSim implements SimWire {
       clientIndex: -1,
       events: false,
       eventPid: 0,
+      session: null,
       out: new BatchWriter({
         write(buf: Buffer) {
           const out = () => {
@@ -208,7 +212,10 @@ export class VppSim implements SimWire {
       c.out.flush();
     });
     sock.on('error', () => {});
-    sock.on('close', () => this.conns.delete(c));
+    sock.on('close', () => {
+      this.conns.delete(c);
+      if (c.session) c.session.closed = true;
+    });
     if (this.frozen) sock.pause();
   }
 
@@ -234,6 +241,9 @@ export class VppSim implements SimWire {
     if (e - s < 6) return;
     const ctx = b.readUInt32BE(s + 2);
     c.clientIndex = this.nextClient;
+    c.session = { index: c.clientIndex, name: e - s >= 70 ? readName(b, s + 6) : '', deleted: false, closed: false };
+    this.sessions.push(c.session);
+    if (this.sessions.length > 1000) this.sessions.shift();
     this.nextClient = this.nextClient >= 0xffffffff ? 0x80000001 : this.nextClient + 1;
     const reply = encodeSockclntCreateReply(ctx, c.clientIndex, this.table);
     const at = c.out.reserve(reply.length);
@@ -292,6 +302,7 @@ export class VppSim implements SimWire {
       sockclnt_delete_8ac76db6: {
         reply: 'sockclnt_delete_reply_8f38b1ee', min: 14, errSize: 10,
         fn: (c, _b, _s, _e, ctx) => {
+          if (c.session) c.session.deleted = true;
           const [o, at] = this.put(c, 'sockclnt_delete_reply_8f38b1ee', 10, ctx);
           o.writeInt32BE(1, at + 6);
           c.out.flush();

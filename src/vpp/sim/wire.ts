@@ -44,6 +44,17 @@ export interface Conn {
   clientIndex: number;
   events: boolean;
   eventPid: number;
+  session: SimSession | null;
+}
+
+/** How a client's session began and ended (tests check that every client says goodbye). */
+export interface SimSession {
+  index: number;
+  name: string;
+  /** It ended with sockclnt_delete. */
+  deleted: boolean;
+  /** Its socket is closed. */
+  closed: boolean;
 }
 
 export type Handler = (c: Conn, b: Buffer, s: number, e: number, ctx: number) => void;
