@@ -1,7 +1,7 @@
 // The daemon: zebra's FPM session → reconciler → VPP (or, with --dry-run, a port that logs what
-// it would send), until SIGTERM/SIGINT.
-import { once } from 'node:events';
+// it would send), until SIGTERM/SIGINT. Every way out ends fibmgr's VPP sessions first (exit.ts).
 import type { Config } from './config/options.js';
+import { Exit, GOODBYE_DEADLINE_MS } from './exit.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
@@ -48,28 +48,69 @@ async function connectVpp(client: VppClient, config: Config, log: Logger, stoppi
 /**
  * The last resort: an exception nothing caught means state fibmgr can no longer trust. Log it
  * and exit non-zero — systemd restarts fibmgr, which adopts VPP's routes (no forwarding gap) —
- * rather than die with a stack trace on stderr or limp on.
+ * rather than die with a stack trace on stderr or limp on. The VPP sessions still end with
+ * their goodbye (`exit`); a timer makes sure the process ends even if that path is what broke.
  */
-export function installLastResortGuard(log: Logger): void {
+export function installLastResortGuard(log: Logger, exit?: Exit): void {
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ kind, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected exception: exiting so that the service manager restarts fibmgr');
-    log.flush(() => process.exit(70));
-    setTimeout(() => process.exit(70), 1000).unref();
+    setTimeout(() => process.exit(70), (exit ? GOODBYE_DEADLINE_MS : 0) + 1000).unref();
+    if (exit) void exit.now(70);
+    else log.flush(() => process.exit(70));
   };
   process.on('uncaughtException', die('uncaughtException'));
   process.on('unhandledRejection', die('unhandledRejection'));
 }
 
+/**
+ * How long a stop (SIGTERM, SIGINT) may take before fibmgr gives up on finishing its work and
+ * exits (still saying goodbye to VPP): the writer's own wait for requests in flight is 30 s. The
+ * service manager's stop timeout (deploy/: 45 s) is longer than this plus GOODBYE_DEADLINE_MS.
+ */
+export const STOP_BUDGET_MS = 35_000;
+
 export async function runDaemon(config: Config): Promise<void> {
   const log = createLogger(config.logLevel, 2, config.logFormat);
-  installLastResortGuard(log);
+  const exit = new Exit(log);
+  installLastResortGuard(log, exit);
+  try {
+    await run(config, log, exit);
+  } catch (err) {
+    log.fatal({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'fibmgr failed');
+    await exit.now(1);
+  }
+}
+
+/**
+ * SIGTERM or SIGINT starts a stop; a second one (an impatient operator) ends it at once, still
+ * with the VPP goodbyes — as does a stop that outlasts STOP_BUDGET_MS.
+ */
+function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stopping: () => boolean } {
+  let stopping = false;
+  let resolve!: (s: string) => void;
+  const signal = new Promise<string>((r) => { resolve = r; });
+  const on = (sig: NodeJS.Signals) => {
+    if (!stopping) {
+      stopping = true;
+      setTimeout(() => {
+        log.error({ budgetMs: STOP_BUDGET_MS }, 'stop took too long: ending the VPP sessions and exiting');
+        void exit.now(1);
+      }, STOP_BUDGET_MS).unref();
+      resolve(sig);
+      return;
+    }
+    log.warn({ signal: sig }, 'second signal: ending the VPP sessions and exiting now');
+    void exit.now(1);
+  };
+  process.on('SIGTERM', on);
+  process.on('SIGINT', on);
+  return { signal, stopping: () => stopping };
+}
+
+async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   const ifmap = parsedList(config.interfaceMap, parseInterfaceMap);
   const tableMap = parsedList(config.tableMap, parseTableMap);
-  let stopping = false;
-  const stopSignal = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]).then((s) => {
-    stopping = true;
-    return String(s[0] ?? '');
-  });
+  const { signal: stopSignal, stopping } = stopSignals(log, exit);
 
   // One fibmgr per VPP, decided before anything touches VPP (or listens): a second one exits here.
   let instanceLock: InstanceLock | null = null;
@@ -97,9 +138,9 @@ export async function runDaemon(config: Config): Promise<void> {
       optional: OPTIONAL.map((n) => defs[n]).filter((d): d is MessageDef => !!d),
       timeoutMs: config.vppTimeout * 1000,
     };
-    client = new VppClient({ ...clientOpts, window: config.vppWindow, logger: log.child({ component: 'vpp-client' }) });
+    client = exit.track(new VppClient({ ...clientOpts, window: config.vppWindow, logger: log.child({ component: 'vpp-client' }) }));
     // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
-    const auditClient = () => new VppClient({ ...clientOpts, window: 16, reconnect: false, logger: log.child({ component: 'vpp-audit-client' }) });
+    const auditClient = () => exit.track(new VppClient({ ...clientOpts, window: 16, reconnect: false, logger: log.child({ component: 'vpp-audit-client' }) }));
     port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient });
   }
   const vppLink = new VppLink(client, config.dryRun ? null : config.vppSock);
@@ -139,7 +180,7 @@ export async function runDaemon(config: Config): Promise<void> {
       await ops.listen();
     } catch (err) {
       log.fatal({ metricsAddr: config.metricsAddr, err: (err as Error).message }, 'cannot listen for metrics and health (--metrics-addr; "off" disables it)');
-      await exitAfterFlush(log, 1);
+      await exit.now(1);
     }
   }
   const operator = config.opsSocket === 'off' ? null : await startOperatorSocket(config.opsSocket, sources, metrics, log);
@@ -147,10 +188,10 @@ export async function runDaemon(config: Config): Promise<void> {
 
   if (client) {
     try {
-      await Promise.race([connectVpp(client, config, log, () => stopping), stopSignal.then(() => { throw new Error('stopped before VPP was reachable'); })]);
+      await Promise.race([connectVpp(client, config, log, stopping), stopSignal.then(() => { throw new Error('stopped before VPP was reachable'); })]);
     } catch (err) {
       log.fatal({ vppSock: config.vppSock, err: (err as Error).message }, 'cannot use VPP');
-      await exitAfterFlush(log, 1);
+      await exit.now(1);
     }
   }
 
@@ -177,7 +218,7 @@ export async function runDaemon(config: Config): Promise<void> {
     await server.listen();
   } catch (err) {
     log.fatal({ fpmHost: config.fpmHost, fpmPort: config.fpmPort, err: (err as Error).message }, 'cannot listen for zebra\'s FPM connection');
-    await exitAfterFlush(log, 1);
+    await exit.now(1);
   }
   await started;
   const auditor = new Auditor(sync, { intervalMs: config.auditInterval * 1000, logger: log });
@@ -197,12 +238,12 @@ export async function runDaemon(config: Config): Promise<void> {
   progress.stop();
   await server.close();
   await sync.stop({ flush: config.flushOnExit });
-  await client?.close();
+  await exit.endVppSessions();
   await ops?.close();
   await operator?.close();
   await instanceLock?.release();
   log.info({ fpm: server.stats, sync: sync.state() }, 'stopped');
-  await exitAfterFlush(log, 0);
+  await exit.now(0);
 }
 
 /**
@@ -225,11 +266,6 @@ async function startOperatorSocket(path: string, sources: OpsSources, metrics: R
 }
 
 const NO_FPM: FpmServerStats = { state: 'none', session: null, sessionsTotal: 0, sessionsFailed: 0, bytesTotal: 0, framesTotal: 0, routesTotal: 0, refused: {} };
-
-async function exitAfterFlush(log: Logger, code: number): Promise<never> {
-  await new Promise<void>((resolve) => log.flush(() => resolve()));
-  process.exit(code);
-}
 
 /** One line for `systemctl status`. */
 function statusLine(src: OpsSources): string {

@@ -106,6 +106,11 @@ export class VppClient extends EventEmitter {
     return this.conn.ready;
   }
 
+  /** close() was called (and connect() not since). */
+  get closed(): boolean {
+    return this.conn.closing;
+  }
+
   /** VPP's client index for this session (opaque). */
   get index(): number {
     return this.conn.clientIndex;
