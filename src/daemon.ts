@@ -2,6 +2,7 @@
 // it would send), until SIGTERM/SIGINT. Every way out ends fibmgr's VPP sessions first (exit.ts).
 import type { Config } from './config/options.js';
 import { Exit, GOODBYE_DEADLINE_MS } from './exit.js';
+import { reapVppLeftovers } from './vpp-leftovers.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
@@ -140,7 +141,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     };
     client = exit.track(new VppClient({ ...clientOpts, window: config.vppWindow, logger: log.child({ component: 'vpp-client' }) }));
     // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
-    const auditClient = () => exit.track(new VppClient({ ...clientOpts, window: 16, reconnect: false, logger: log.child({ component: 'vpp-audit-client' }) }));
+    const auditClient = () => exit.track(new VppClient({ ...clientOpts, window: 16, reconnect: false, clientName: 'fibmgr-audit', logger: log.child({ component: 'vpp-audit-client' }) }));
     port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient });
   }
   const vppLink = new VppLink(client, config.dryRun ? null : config.vppSock);
@@ -193,6 +194,8 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
       log.fatal({ vppSock: config.vppSock, err: (err as Error).message }, 'cannot use VPP');
       await exit.now(1);
     }
+    // After the single-instance lock (no other fibmgr lives): though the reap names no session.
+    vppLink.leftoversReaped(await reapVppLeftovers(client, (messages as unknown as Record<string, MessageDef>).cli_inband, log));
   }
 
   const peerCheck = new PeerCheck({ allow: config.fpmAllow, users: config.fpmUser });

@@ -127,6 +127,7 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
   add('fibmgr_vpp_connected', 'Whether the VPP API session is up', 'gauge', () => one(src.vpp.state().connected ? 1 : 0));
   add('fibmgr_vpp_ready', 'Whether VPP is connected and prepared (FIB source found, routes diffed)', 'gauge', () => one(sync().state.vppReady ? 1 : 0));
   add('fibmgr_vpp_reconnects_total', 'VPP API sessions re-established after a loss', 'counter', () => one(src.vpp.state().reconnects));
+  add('fibmgr_vpp_leftover_sessions_reaped', 'Sessions of API clients that died without a goodbye (a crashed fibmgr), reaped from VPP at start', 'gauge', () => one(src.vpp.state().leftoversReaped ?? 0));
   add('fibmgr_vpp_requests_total', 'VPP API requests completed, by message and result', 'counter', () => {
     const out: Sample[] = [];
     for (const [message, st] of src.vpp.requestStats()) {

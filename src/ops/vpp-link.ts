@@ -11,12 +11,15 @@ export interface VppLinkState {
   /** Handshakes after a lost session (VPP restarted or the socket broke). */
   reconnects: number;
   lastDisconnect: { reason: string; at: string } | null;
+  /** Sessions of dead API clients (a crashed fibmgr's) reaped at start; null: not checked. */
+  leftoversReaped: number | null;
 }
 
 export class VppLink {
   private connects = 0;
   private reconnects = 0;
   private lastDisconnect: VppLinkState['lastDisconnect'] = null;
+  private reaped: number | null = null;
   private readonly firstUp: Promise<void>;
   private resolveFirst!: () => void;
 
@@ -37,6 +40,10 @@ export class VppLink {
     });
   }
 
+  leftoversReaped(n: number | null): void {
+    this.reaped = n;
+  }
+
   /** Resolves after the first VPP handshake (at once in a dry run). */
   firstHandshake(): Promise<void> {
     return this.firstUp;
@@ -50,6 +57,7 @@ export class VppLink {
       connects: this.connects,
       reconnects: this.reconnects,
       lastDisconnect: this.lastDisconnect,
+      leftoversReaped: this.reaped,
     };
   }
 

@@ -33,4 +33,5 @@ export { retvalName, retval, RETVAL } from './errors.js';
 export { VppEncodeError, VppDecodeError } from './codec/runtime.js';
 export { routeRequestDef, PATH_BYTES, type RouteRequest, type RouteRequestDef, type Ip6Words } from './bulk/route-request.js';
 export { Fifo } from './fifo.js';
+export { reapDeadSessions, parseSocketClients, type ApiClient, type ReapResult } from './api-clients.js';
 // The generated definitions: import { messages, ip_route_add_del, ... } from 'src/vpp/gen/index.js'.

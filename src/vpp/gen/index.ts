@@ -6,6 +6,7 @@ import * as m_ip from './ip.js';
 import * as m_lcp from './lcp.js';
 import * as m_memclnt from './memclnt.js';
 import * as m_mpls from './mpls.js';
+import * as m_vlib from './vlib.js';
 import * as m_vpe from './vpe.js';
 
 export * from './types.js';
@@ -15,10 +16,11 @@ export * from './ip.js';
 export * from './lcp.js';
 export * from './memclnt.js';
 export * from './mpls.js';
+export * from './vlib.js';
 export * from './vpe.js';
 
 /** Every message definition by name (the VPP client takes this as its `messages`). */
-export const messages = { ...m_fib, ...m_interface, ...m_ip, ...m_lcp, ...m_memclnt, ...m_mpls, ...m_vpe };
+export const messages = { ...m_fib, ...m_interface, ...m_ip, ...m_lcp, ...m_memclnt, ...m_mpls, ...m_vlib, ...m_vpe };
 
 /** The modules each message came from. */
-export const MODULES = ["fib","interface","ip","lcp","memclnt","mpls","vpe"] as const;
+export const MODULES = ["fib","interface","ip","lcp","memclnt","mpls","vlib","vpe"] as const;

@@ -54,6 +54,12 @@ export class VppSim implements SimWire {
   private frozen = false;
   /** The client sessions since start (the last 1000), oldest first: did each end with sockclnt_delete? */
   readonly sessions: SimSession[] = [];
+  /**
+   * Names of sessions whose clients died without a goodbye and that VPP still holds (its EOF spin,
+   * docs/upstream/vpp-socket-eof-spin.md): listed by `show api clients` until a CLI `exec` that
+   * fails lets VPP reap them, as the real VPP does. Tests put names here.
+   */
+  readonly deadSessions: string[] = [];
 
   private table: Map<string, number>;
   private nameById: string[] = [];
@@ -310,6 +316,10 @@ export class VppSim implements SimWire {
         },
       },
       memclnt_keepalive_reply_e8d4e804: { reply: 'memclnt_keepalive_reply_e8d4e804', min: 10, errSize: 10, fn: () => {} },
+      cli_inband_f8377302: {
+        reply: 'cli_inband_reply_05879051', min: 14, errSize: 14,
+        fn: (c, b, s, e, ctx) => this.cli(c, b.toString('latin1', s + 14, Math.min(e, s + 14 + b.readUInt32BE(s + 10))), ctx),
+      },
       show_version_51077d14: {
         reply: 'show_version_reply_c919bde1', min: 10, errSize: 362,
         fn: (c, _b, _s, _e, ctx) => {
@@ -322,6 +332,26 @@ export class VppSim implements SimWire {
       ...this.routes.handlers(),
       ...interfaceHandlers(this),
     };
+  }
+
+  /** The two commands the simulator's CLI knows, answered as VPP words them. */
+  private cli(c: Conn, cmd: string, ctx: number): void {
+    let text = '';
+    let rv = 0;
+    if (cmd.trim() === 'show api clients') {
+      const rows = [...this.conns].filter((x) => x.session && !x.session.deleted).map((x, i) => [x.session!.name, 13 + i] as const);
+      rows.push(...this.deadSessions.map((name, i) => [name, 100 + i] as const));
+      text = `Socket clients\n${'Name'.padStart(20)} ${'Fildesc'.padStart(8)}\n${rows.map(([n, fd]) => `${n.padStart(20)} ${String(fd).padStart(8)}\n`).join('')}`;
+    } else if (cmd.startsWith('exec ')) {
+      // the file cannot be read: the failed open() is what lets VPP reap dead sessions
+      this.deadSessions.length = 0;
+      rv = -1;
+    }
+    const body = Buffer.from(text, 'latin1');
+    const [o, at] = this.put(c, 'cli_inband_reply_05879051', 14 + body.length, ctx);
+    o.writeInt32BE(rv, at + 6);
+    o.writeUInt32BE(body.length, at + 10);
+    body.copy(o, at + 14);
   }
 
   idOf(key: string): number {
