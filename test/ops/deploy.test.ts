@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO } from '../helpers/fibmgr-child.js';
+import { STOP_BUDGET_MS } from '../../src/daemon.js';
+import { GOODBYE_DEADLINE_MS } from '../../src/exit.js';
+
+/** The longest a stop takes: the stop's own budget, then the VPP goodbyes (seconds). */
+const STOP_SECONDS = (STOP_BUDGET_MS + GOODBYE_DEADLINE_MS) / 1000;
 
 const unitText = readFileSync(join(REPO, 'deploy', 'fibmgr.service'), 'utf8');
 
@@ -75,6 +80,14 @@ test('systemd unit: after and wanting zebra and VPP, notify with watchdog, resta
   assert.ok(u.get('Install')!.get('WantedBy')!.includes('multi-user.target'));
 });
 
+test('systemd unit: stopped with SIGTERM, and waited for longer than a stop and its VPP goodbyes take', () => {
+  const svc = parseUnit(unitText).get('Service')!;
+  assert.deepEqual(svc.get('KillSignal'), ['SIGTERM']);
+  const timeout = Number(svc.get('TimeoutStopSec')?.[0]);
+  assert.ok(timeout > STOP_SECONDS, `TimeoutStopSec=${timeout} must exceed ${STOP_SECONDS} s`);
+  assert.match(unitText, /sockclnt_delete/, 'the unit says why it waits');
+});
+
 test('Dockerfile: multi-stage, slim Node LTS, production dependencies only, non-root, fibmgr entrypoint', () => {
   const text = readFileSync(join(REPO, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -103,6 +116,15 @@ test('compose: zebra, VPP and fibmgr, with VPP\'s API socket shared', () => {
   assert.ok(mount('vpp')! in c.volumes);
   assert.equal(c.services.fibmgr!.environment!.FIBMGR_VPP_SOCK, '/run/vpp/api.sock');
   assert.ok(c.services.fibmgr!.build, 'fibmgr built from the Dockerfile');
+});
+
+test('compose: fibmgr is stopped with SIGTERM and waited for longer than a stop and its VPP goodbyes take', () => {
+  const text = readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8');
+  const svc = (parseYaml(text) as { services: Record<string, { stop_signal?: string; stop_grace_period?: string }> }).services.fibmgr!;
+  assert.equal(svc.stop_signal, 'SIGTERM');
+  const m = /^(\d+)s$/.exec(svc.stop_grace_period ?? '');
+  assert.ok(m && Number(m[1]) > STOP_SECONDS, `stop_grace_period ${svc.stop_grace_period} must exceed ${STOP_SECONDS} s`);
+  assert.match(text, /sockclnt_delete/, 'the file says why it waits');
 });
 
 test('the fibmgr command starts node with the flags its shebang names (env -S works here)', () => {
