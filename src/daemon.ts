@@ -121,7 +121,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     } catch (err) {
       const holder = err instanceof InstanceLockedError ? err.holder : undefined;
       log.fatal({ vppSock: config.vppSock, holder, err: (err as Error).message }, holder !== undefined ? 'cannot start: another fibmgr runs on this VPP' : 'cannot take the one-fibmgr-per-VPP lock');
-      await exitAfterFlush(log, 1);
+      await exit.now(1);
     }
   }
 
@@ -194,7 +194,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
       log.fatal({ vppSock: config.vppSock, err: (err as Error).message }, 'cannot use VPP');
       await exit.now(1);
     }
-    // After the single-instance lock (no other fibmgr lives): though the reap names no session.
+    // After the one-fibmgr-per-VPP lock (no other fibmgr lives), though the reap names no session.
     vppLink.leftoversReaped(await reapVppLeftovers(client, (messages as unknown as Record<string, MessageDef>).cli_inband, log));
   }
 

@@ -56,11 +56,16 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   });
 
   test('a reset after timeouts says goodbye on the old session before the new one starts', async () => {
-    const c = clientFor(path, { timeoutMs: 60, maxTimeouts: 2 });
+    // requests time out on the client's clock, moved here: the handshakes keep their 5 s
+    let now = 0;
+    const c = clientFor(path, { timeoutMs: 5000, maxTimeouts: 2, now: () => now });
     await c.connect();
     sim.silent.add('ip_route_add_del');
     const back = new Promise<void>((res) => c.once('disconnected', () => c.once('connected', () => res())));
-    await Promise.all([0, 1].map((i) => c.request(d.ip_route_add_del, d.route(`10.7${i}.0.0/16`)).catch(() => undefined)));
+    const timedOut = Promise.all([0, 1].map((i) => c.request(d.ip_route_add_del, d.route(`10.7${i}.0.0/16`)).catch(() => undefined)));
+    await until('both requests sent', () => sim.count('ip_route_add_del') === 2);
+    now += 60_000;
+    await timedOut;
     await back;
     await until('the old session is deleted and closed', () => sim.sessions[0]!.closed);
     assert.equal(sim.sessions[0]!.deleted, true, 'the reset session ended with sockclnt_delete');
@@ -81,7 +86,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   });
 
   test('close() of a paused session (a dump read at the caller\'s pace) still reads VPP\'s answer', async () => {
-    const c = clientFor(path, { timeoutMs: 60_000 });
+    const c = clientFor(path, { timeoutMs: 60_000, goodbyeMs: 30_000 });
     await c.connect();
     c.pause();
     await c.close();
