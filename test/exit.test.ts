@@ -12,7 +12,7 @@ import { REPO } from './helpers/fibmgr-child.js';
 import { get, sendFpm, startSimDaemon, until } from './helpers/daemon.js';
 import type { VppSim } from '../src/vpp/sim/server.js';
 
-const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'fpm');
+const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 const PRELOAD = join(REPO, 'test', 'helpers', 'throw-on-sigusr2.mjs');
 
 function assertAllSaidGoodbye(sim: VppSim, sessions: number): void {
