@@ -135,10 +135,10 @@ describe('VppClient against the simulator', () => {
     await aSweep('a sweep a millisecond before the deadline');
     assert.equal(outcome, 'pending', 'no timeout before timeoutMs');
     now = sentAt + timeoutMs;
-    await silent;
-    assert.ok(outcome instanceof VppTimeoutError, `timed out: ${String(outcome)}`);
-    assert.equal(outcome.messageName, 'ip_route_add_del');
-    assert.equal(outcome.timeoutMs, timeoutMs);
+    const timedOut = await silent;
+    assert.ok(timedOut instanceof VppTimeoutError, `timed out: ${String(timedOut)}`);
+    assert.equal(timedOut.messageName, 'ip_route_add_del');
+    assert.equal(timedOut.timeoutMs, timeoutMs);
     sim.silent.clear();
 
     // A reply that comes after the timeout is ignored and the session keeps working: VPP stalls
