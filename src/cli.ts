@@ -6,10 +6,12 @@
 import { Command, Option } from 'commander';
 import { OPTIONS, type Config } from './config/options.js';
 import { loadConfig, ConfigError, envName, CONFIG_ENV } from './config/load.js';
+import { fibmgrVersion } from './version.js';
 
 function buildProgram(): Command {
   const program = new Command('fibmgr')
     .description('Keeps FD.io VPP\'s FIB equal to FRRouting zebra\'s FIB, fed over FPM')
+    .version(fibmgrVersion(), '-V, --version', 'print fibmgr\'s version and exit')
     .showHelpAfterError()
     .exitOverride();
 

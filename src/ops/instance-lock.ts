@@ -10,6 +10,7 @@
 import { createServer, connect, type Server } from 'node:net';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { fibmgrVersion } from '../version.js';
 import { basename, dirname, resolve } from 'node:path';
 
 export interface LockHolder {
@@ -139,15 +140,4 @@ function holdsSocket(pid: number, inode: number): boolean {
   } catch {
     return false; // another user's process (not root): cannot look
   }
-}
-
-/** fibmgr's version, from its package.json (found from src/ or dist/src/). */
-export function fibmgrVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const p = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (p.name === 'fibmgr' && p.version) return p.version;
-    } catch { /* not there */ }
-  }
-  return 'unknown';
 }
