@@ -52,21 +52,11 @@ stop_pid() {
 
 # ---- VPP -------------------------------------------------------------------------------------------
 
-# The VPP to run: FIBMGR_VPP_PREFIX, else a vpp on PATH, else the one ../shared/vpp/real builds (once).
+# The VPP to run: FIBMGR_VPP_PREFIX, else a vpp on PATH, else the one ../shared/vpp/real builds
+# (once per machine) — the repository's own rule, scripts/ensure-vpp.sh.
 find_vpp() {
   local found
-  if [[ -x $repo/scripts/ensure-vpp.sh ]]; then
-    found=$(bash "$repo/scripts/ensure-vpp.sh") || die "no VPP (see above)"
-  elif [[ -n ${FIBMGR_VPP_PREFIX:-} ]]; then
-    found=$FIBMGR_VPP_PREFIX
-  elif command -v vpp >/dev/null; then
-    found=$(dirname "$(dirname "$(readlink -f "$(command -v vpp)")")")
-  elif [[ -f $repo/../shared/vpp/real/build-vpp.sh ]]; then
-    log "building VPP with ../shared/vpp/real/build-vpp.sh (once per machine, ~10 min)"
-    found=$(bash "$repo/../shared/vpp/real/build-vpp.sh" | tail -n1) || die "building VPP failed"
-  else
-    die "no VPP: set FIBMGR_VPP_PREFIX, put vpp on PATH, or place VPP's source at ../shared/vpp/real"
-  fi
+  found=$(bash "$repo/scripts/ensure-vpp.sh" | tail -n1) && [[ -n $found ]] || die "no VPP (see above)"
   VPP_PREFIX=$found
   local d
   for d in lib/x86_64-linux-gnu/vpp_plugins lib/aarch64-linux-gnu/vpp_plugins lib/vpp_plugins lib64/vpp_plugins; do
@@ -81,7 +71,8 @@ vpp_prefix() { VPP_PREFIX=$(cat "$STATE/vpp/prefix"); }
 vppctl() { "$VPP_PREFIX/bin/vppctl" -s "$STATE/vpp/cli.sock" "$@"; }
 
 # No DPDK, no hugepages: VPP reaches the namespaces through af_packet (vpp-setup.cli); its API socket
-# is where fibmgr connects. Interrupt mode and poll-sleep keep an idle VPP off the CPU.
+# is where fibmgr connects. Interrupt mode and poll-sleep keep an idle VPP off the CPU. linux_cp is
+# loaded as in production (fibmgr reads its interface pairs: none here, VPP cannot make TAPs).
 write_vpp_conf() {
   cat >"$STATE/vpp/startup.conf" <<EOF
 unix { nodaemon runtime-dir $STATE/vpp cli-listen $STATE/vpp/cli.sock pidfile $STATE/vpp/vpp.pid
