@@ -47,15 +47,23 @@ export function lockName(key: string): string {
   return Buffer.byteLength(plain) <= MAX_ABSTRACT - 1 ? plain : `fibmgr:sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
-/** The VPP socket's real path; while it does not exist yet (VPP not started), its directory's. */
+/**
+ * The VPP socket's real path; while it (or its directories) does not exist yet (VPP not started),
+ * the real path of its nearest existing ancestor with the rest appended: a fibmgr started before
+ * VPP and one started after, through another name of the same directory (/var/run and /run), must
+ * find the same lock.
+ */
 export function lockKey(vppSock: string): string {
-  try {
-    return realpathSync(vppSock);
-  } catch {
+  let known = resolve(vppSock);
+  const rest: string[] = [];
+  for (;;) {
     try {
-      return resolve(realpathSync(dirname(vppSock)), basename(vppSock));
+      return resolve(realpathSync(known), ...rest);
     } catch {
-      return resolve(vppSock);
+      const up = dirname(known);
+      if (up === known) return resolve(vppSock);
+      rest.unshift(basename(known));
+      known = up;
     }
   }
 }

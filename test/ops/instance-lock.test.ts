@@ -3,12 +3,12 @@
 // exits non-zero within seconds naming the first, before it touches VPP; the first keeps its routes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { acquireInstanceLock, InstanceLockedError, lockName } from '../../src/ops/instance-lock.js';
+import { acquireInstanceLock, InstanceLockedError, lockKey, lockName } from '../../src/ops/instance-lock.js';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, get, sendFpm, startDaemon, startSimDaemon, until } from '../helpers/daemon.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
@@ -43,6 +43,23 @@ test('the lock: one holder per VPP socket (by real path), the second told who ho
     const again = await acquireInstanceLock(sock);
     await again.release();
     assert.ok(lockName('/x'.repeat(100)).startsWith('fibmgr:sha256:'), 'a long path is hashed into the name');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a VPP socket whose directory does not exist yet has one key however it is named (a second fibmgr started once VPP is up finds the first)', () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'fibmgr-lock-')));
+  try {
+    mkdirSync(join(dir, 'run'));
+    symlinkSync(join(dir, 'run'), join(dir, 'var-run')); // as /var/run -> /run
+    // the first fibmgr starts before VPP made its directory
+    const early = lockKey(join(dir, 'var-run', 'vpp', 'api.sock'));
+    mkdirSync(join(dir, 'run', 'vpp'));
+    writeFileSync(join(dir, 'run', 'vpp', 'api.sock'), '');
+    assert.equal(early, join(dir, 'run', 'vpp', 'api.sock'));
+    assert.equal(lockKey(join(dir, 'run', 'vpp', 'api.sock')), early);
+    assert.equal(lockKey(join(dir, 'var-run', 'vpp', 'api.sock')), early);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
