@@ -29,7 +29,6 @@ export interface AuditHost {
 }
 
 export class FibAudit {
-  private running = false;
   /** Set while the dump runs (writes completed meanwhile are marked, see written()). */
   dumping = false;
   /** Routes the dump under way has read. */
@@ -51,6 +50,27 @@ export class FibAudit {
    * becomes what fibmgr believes, and the ordinary queue rewrites or removes what differs.
    */
   async run(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
+    // One dump at a time. A request while one runs takes its answer, unless it would repair and
+    // the running one only reads (anyone may start those on the TCP port): it then runs after it,
+    // so a stream of read-only audits can never refuse or starve the periodic repair.
+    while (this.current) {
+      if (this.current.repair || !opts.repair) return this.current.done;
+      await this.current.done;
+    }
+    const done = this.runOnce(opts);
+    const current = { repair: opts.repair, done };
+    this.current = current;
+    try {
+      return await done;
+    } finally {
+      if (this.current === current) this.current = null;
+    }
+  }
+
+  /** The audit under way (its answer, and whether it repairs). */
+  private current: { repair: boolean; done: Promise<AuditResult> } | null = null;
+
+  private async runOnce(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
     const h = this.host;
     const t0 = h.clock.now();
     const maxDrift = opts.maxDrift ?? 20;
@@ -60,17 +80,11 @@ export class FibAudit {
       this.last = r;
       return r;
     };
-    if (this.running) {
-      r.error = 'an audit is already under way';
-      return finish();
-    }
-    this.running = true;
     // A table being written is not worth auditing, and a full dump beside the writes slows them:
     // the dump waits until zebra's changes are in VPP (at most quietWaitMs, default 10 min).
     await h.quiet(opts.quietWaitMs ?? 600_000);
     const unready = h.unready();
     if (unready !== null) {
-      this.running = false;
       r.error = unready;
       return finish();
     }
@@ -109,7 +123,6 @@ export class FibAudit {
     } catch (err) {
       r.error = (err as Error).message;
     } finally {
-      this.running = false;
       this.dumping = false;
     }
     // what fibmgr believes installed and the dump did not show
