@@ -4,8 +4,8 @@
 // (0700), and the socket itself is 0600. Only that user and root can reach it, from the moment
 // it exists (the directory is private before the socket is bound).
 import { connect } from 'node:net';
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export class OperatorSocketError extends Error {
   constructor(readonly path: string, why: string) {
@@ -32,6 +32,11 @@ export async function prepareOperatorSocket(path: string): Promise<void> {
   if ((st.mode & 0o077) !== 0) {
     throw new OperatorSocketError(path, `its directory ${dir} is open to others (mode ${(st.mode & 0o7777).toString(8)}): give the socket a directory of its own, mode 700 (systemd: RuntimeDirectory=fibmgr)`);
   }
+  // A private directory is only as private as the way to it: checked as named and as it resolves.
+  for (const way of [resolve(dir), realpathSync(dir)]) {
+    const loose = swappableOnTheWay(way, me);
+    if (loose) throw new OperatorSocketError(path, `${loose}: another user could replace the way to the socket (give it a directory of its own, e.g. /run/fibmgr)`);
+  }
   let file: import('node:fs').Stats;
   try {
     file = lstatSync(path);
@@ -41,6 +46,22 @@ export async function prepareOperatorSocket(path: string): Promise<void> {
   if (!file.isSocket()) throw new OperatorSocketError(path, 'exists and is not a socket');
   if (await answers(path)) throw new OperatorSocketError(path, 'another process answers there (another fibmgr? give each its own --ops-socket)');
   unlinkSync(path);
+}
+
+/**
+ * Why another user could swap `dir` or a directory (or link) above it, or null: each must belong
+ * to root or `me`, and each directory above `dir` be writable by others only with the sticky bit
+ * (then they cannot rename what is not theirs).
+ */
+function swappableOnTheWay(dir: string, me: number): string | null {
+  for (let cur = dir; ; cur = dirname(cur)) {
+    const st = lstatSync(cur);
+    if (st.uid !== 0 && st.uid !== me) return `${cur} belongs to uid ${st.uid}`;
+    if (cur !== dir && st.isDirectory() && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      return `${cur} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) without the sticky bit`;
+    }
+    if (dirname(cur) === cur) return null;
+  }
 }
 
 /** After binding: the socket file itself only for this user (root passes anyway). */

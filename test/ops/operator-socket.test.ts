@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -114,6 +114,33 @@ test('the daemon\'s own user may use the operator socket, another user may not (
     assert.equal(sweeps, 1);
   } finally {
     await server.close();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('the operator socket\'s directory cannot be swapped by another user: every directory above it (and every link on the way) belongs to root or fibmgr\'s user and is open to others only with the sticky bit', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'fibmgr-opsock-'));
+  try {
+    // private itself, but anyone may rename it away and put their own in its place
+    const loose = join(base, 'loose');
+    mkdirSync(loose, { mode: 0o777 });
+    chmodSync(loose, 0o777);
+    mkdirSync(join(loose, 'priv'), { mode: 0o700 });
+    await assert.rejects(prepareOperatorSocket(join(loose, 'priv', 'ops.sock')), /loose is writable by others .*: another user could replace/);
+    if (process.getuid!() === 0) {
+      // another user's link in a sticky directory, to a private directory: they could point it elsewhere
+      const sticky = join(base, 'sticky');
+      mkdirSync(sticky, { mode: 0o777 });
+      chmodSync(sticky, 0o1777);
+      mkdirSync(join(base, 'mine'), { mode: 0o700 });
+      symlinkSync(join(base, 'mine'), join(sticky, 'link'));
+      lchownSync(join(sticky, 'link'), 12345, 12345);
+      await assert.rejects(prepareOperatorSocket(join(sticky, 'link', 'ops.sock')), /link belongs to uid 12345/);
+      // the same link owned by root: fine
+      lchownSync(join(sticky, 'link'), 0, 0);
+      await prepareOperatorSocket(join(sticky, 'link', 'ops.sock'));
+    }
+  } finally {
     rmSync(base, { recursive: true, force: true });
   }
 });
