@@ -38,6 +38,8 @@ export function formatState(st: StateDoc): string {
   out.push(`vpp:     ${vpp}`);
   const s = st.sync;
   out.push(`routes:  ${n(s.desired)} desired, ${n(s.installed)} installed; backlog ${n(s.backlog)} (${n(s.inflight)} in flight), ${n(s.retrying)} retrying${s.resyncing ? '; resync in progress' : ''}`);
+  // older daemons' /state has no failingTables
+  for (const t of s.failingTables ?? []) out.push(`table:   VPP would not create table ${t.table} (IPv${t.family}): ${t.error}; ${n(t.routes)} routes wait (zebra told they failed), ${n(t.tries)} attempts since ${t.since}, retried`);
   const lr = s.lastResync;
   const sw = s.stale;
   if (sw?.phase === 'stale-wait') out.push(`stale:   ${n(sw.held)} routes held (forwarding) since ${sw.since}, until ${sw.until} at the latest; the replay lacks ${sw.missing.join(', ')} (\`fibmgr sweep\` removes them now)`);

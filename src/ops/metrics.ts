@@ -84,6 +84,9 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     return [{ labels: { op: 'replace' }, value: c.replaces }, { labels: { op: 'remove' }, value: c.removes }];
   });
   add('fibmgr_route_write_timeouts_total', 'Route writes VPP did not answer in time (the route is written again after the session reset)', 'counter', () => one(sync().state.counters.timeouts));
+  add('fibmgr_vpp_table_errors_total', 'Attempts to create a VPP table that VPP refused (retried with backoff; only that table\'s routes wait)', 'counter', () => one(sync().state.counters.tableErrors));
+  add('fibmgr_routes_waiting_for_table', 'Routes waiting for their VPP table to be created (not part of the backlog)', 'gauge', () => one(sync().state.waitingForTables));
+  add('fibmgr_vpp_tables_failing', 'VPP tables VPP would not create at the last attempt', 'gauge', () => one(sync().state.failingTables.length));
   add('fibmgr_route_errors_total', 'Route writes VPP refused or that failed (each is retried)', 'counter', () => one(sync().state.counters.errors));
   add('fibmgr_routes_skipped_total', `Route events not installed, by reason (${SKIP_REASONS.join(', ')})`, 'counter', () =>
     Object.entries(sync().state.counters.skipped).map(([reason, value]) => ({ labels: { reason }, value })));

@@ -11,6 +11,9 @@ export interface ReadinessInput {
   staleWait?: { held: number; until: string; missing: string[] } | null;
   backlog: number;
   retrying: number;
+  /** Routes waiting for their VPP table, and the tables VPP would not create. */
+  waitingForTables?: number;
+  failingTables?: number;
 }
 
 export interface Readiness {
@@ -29,5 +32,6 @@ export function readiness(s: ReadinessInput): Readiness {
   if (s.resyncing) return { ready: false, reason: 'resync with zebra in progress (waiting for the end of its replay)' };
   if (s.backlog > 0) return { ready: false, reason: `${s.backlog} route changes pending` };
   if (s.retrying > 0) return { ready: false, reason: `${s.retrying} routes failed in VPP and are being retried` };
+  if (s.failingTables) return { ready: false, reason: `${s.waitingForTables ?? 0} routes wait for ${s.failingTables} VPP table(s) VPP would not create (retried; see /state failingTables)` };
   return { ready: true, reason: 'ready' };
 }

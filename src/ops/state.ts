@@ -23,7 +23,7 @@ export interface StateDoc {
     lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
-  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale' | 'lastAudit'>;
+  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'waitingForTables' | 'failingTables' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale' | 'lastAudit'>;
   tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
   lastErrors: { route: string; error: string; at: string }[];
 }
@@ -36,7 +36,7 @@ export function readinessOf(src: OpsSources): Readiness {
 
 function readinessInput(s: ReconcilerState, connected: boolean) {
   const w = s.stale?.phase === 'stale-wait' ? { held: s.stale.held, until: s.stale.until, missing: s.stale.missing } : null;
-  return { vppConnected: connected, vppPrepared: s.vppReady, resyncing: s.resyncing, staleWait: w, backlog: s.backlog, retrying: s.retrying };
+  return { vppConnected: connected, vppPrepared: s.vppReady, resyncing: s.resyncing, staleWait: w, backlog: s.backlog, retrying: s.retrying, waitingForTables: s.waitingForTables, failingTables: s.failingTables.length };
 }
 
 export function buildState(src: OpsSources): StateDoc {
@@ -77,7 +77,7 @@ export function buildState(src: OpsSources): StateDoc {
     },
     sync: {
       resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
-      inflight: s.inflight, retrying: s.retrying, congested: s.congested, pathSets: s.pathSets,
+      inflight: s.inflight, retrying: s.retrying, waitingForTables: s.waitingForTables, failingTables: s.failingTables, congested: s.congested, pathSets: s.pathSets,
       counters: s.counters, lastResync: s.lastResync, stale: s.stale, lastAudit: s.lastAudit,
     },
     tables: src.sync.perTable(),

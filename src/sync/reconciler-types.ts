@@ -3,6 +3,7 @@
 import type { Logger } from '../log.js';
 import type { Family, RouteType } from '../route/types.js';
 import type { Clock } from './clock.js';
+import type { FailingTable } from './table-maker.js';
 import type { SkipReason } from './translate.js';
 import type { Ownership } from './vpp-port.js';
 
@@ -47,6 +48,8 @@ export interface ReconcilerCounters {
   errors: number;
   /** Writes VPP did not answer in time (their routes' state in VPP became unknown). */
   timeouts: number;
+  /** Attempts to create a VPP table that VPP refused (each retried with backoff). */
+  tableErrors: number;
   retries: number;
   /** By SkipReason (translate.ts: the list of reasons). */
   skipped: Record<SkipReason, number>;
@@ -73,6 +76,10 @@ export interface ReconcilerState {
   backlog: number;
   inflight: number;
   retrying: number;
+  /** Routes waiting for a VPP table to be created (not in the backlog). */
+  waitingForTables: number;
+  /** Tables VPP would not create: the last refusal, attempts, since when, routes waiting. */
+  failingTables: FailingTable[];
   pathSets: number;
   congested: boolean;
   counters: ReconcilerCounters;

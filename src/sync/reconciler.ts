@@ -41,7 +41,7 @@ export class Reconciler implements RouteSink {
   private unmappableLogged = 0;
   private sourceSpecificLogged = 0;
   readonly counters: ReconcilerCounters = {
-    replaces: 0, removes: 0, acked: 0, errors: 0, timeouts: 0, retries: 0,
+    replaces: 0, removes: 0, acked: 0, errors: 0, timeouts: 0, tableErrors: 0, retries: 0,
     skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
     audits: 0, drift: { missing: 0, extra: 0, different: 0 },
@@ -80,6 +80,9 @@ export class Reconciler implements RouteSink {
       },
       settled: () => this.settled(),
       timedOut: (what) => this.vpp.timedOut(what),
+      note: (e) => {
+        if (e.n & N_PENDING) this.notes.note(e);
+      },
     });
     this.vpp = new VppSession(port, this.store, this.writer, this.log, {
       adopted: (e) => {
@@ -394,7 +397,7 @@ export class Reconciler implements RouteSink {
   }
 
   private isIdle(): boolean {
-    return this.vpp.ready && this.writer.backlog === 0 && this.writer.retrying === 0 && !this.resync.active && this.pendingNhg.size === 0;
+    return this.vpp.ready && this.writer.backlog === 0 && this.writer.waitingForTables === 0 && this.writer.retrying === 0 && !this.resync.active && this.pendingNhg.size === 0;
   }
 
   /** Resolves when nothing is pending: no backlog, no retries, no resync under way. */
@@ -415,6 +418,8 @@ export class Reconciler implements RouteSink {
       backlog: this.writer.backlog,
       inflight: this.writer.inflight,
       retrying: this.writer.retrying,
+      waitingForTables: this.writer.waitingForTables,
+      failingTables: this.writer.failingTables(),
       pathSets: this.store.sets.size,
       congested: this.writer.congested,
       counters: this.counters,

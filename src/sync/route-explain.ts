@@ -4,7 +4,7 @@ import type { Prefix, RouteEventRoute } from '../route/types.js';
 import { parsePrefix, prefixText } from '../route/prefix.js';
 import type { RouteExplain, SkipRecord } from './reconciler-types.js';
 import { N_PENDING, TYPES } from './route-notes.js';
-import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
+import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
 import { UNKNOWN_PATHS } from './path-sets.js';
 
 /** How many left-out routes are remembered (the oldest goes first). */
@@ -68,6 +68,7 @@ export function explainRoute(
   if (e) {
     if (e.q & Q_RETRY) state = 'retrying';
     else if (e.q & Q_SENDING) state = 'in-flight';
+    else if (e.q & Q_TABLE) state = 'waiting-for-table';
     else if (e.q & (Q_ADD | Q_DEL)) state = 'queued';
     else if (e.have === UNKNOWN_PATHS) state = 'unknown-in-vpp';
     else if (e.want !== e.have) state = 'waiting-for-table';

@@ -7,7 +7,7 @@ import type { RouteReporter } from '../route/sink.js';
 import type { Prefix, RouteIdentity, RouteType } from '../route/types.js';
 import { Fifo } from '../vpp/fifo.js';
 import { prefixBytes, writePrefixBytes } from '../route/prefix.js';
-import { Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
+import { Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
 
 // Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
 /** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
@@ -122,7 +122,8 @@ export class RouteNotes {
         let installed: boolean | null = null;
         if (e.want !== null) {
           if (e.want === e.have && (e.q & Q_SENDING) === 0) installed = true;
-          else if (e.q & Q_RETRY && (n & N_FAILED) === 0) installed = false;
+          // VPP refuses the route, or its table: failed (once), installed once it is
+          else if ((e.q & Q_RETRY || (e.q & Q_TABLE && e.slot.info.makeError !== null)) && (n & N_FAILED) === 0) installed = false;
         } else if (n & (N_SKIP_OK | N_SKIP_FAIL)) installed = (n & N_SKIP_OK) !== 0;
         if (installed !== null) {
           const info = e.slot.info;

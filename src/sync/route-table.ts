@@ -17,6 +17,8 @@ export interface TableInfo {
   readonly key: string;
   /** The VPP table exists (created by us or found); reset on every VPP session. */
   ready: boolean;
+  /** Why VPP would not create it at the last attempt (null: not refused); its routes wait (Q_TABLE). */
+  makeError: string | null;
   /** The last resync generation whose replay mentioned this table. */
   seenGen: number;
 }
@@ -27,6 +29,8 @@ export const Q_SENDING = 4;
 export const Q_RETRY = 8;
 /** Scratch bit of a queue compaction. */
 export const Q_MARK = 16;
+/** Parked until its VPP table exists (table-maker.ts): not part of the backlog. */
+export const Q_TABLE = 32;
 
 export interface Slot {
   readonly info: TableInfo;
@@ -78,7 +82,7 @@ export class RouteTable {
   tableInfo(family: Family, table: number): TableInfo {
     const key = `${family}|${table}`;
     let t = this.infos.get(key);
-    if (!t) this.infos.set(key, (t = { family, table, key, ready: false, seenGen: -1 }));
+    if (!t) this.infos.set(key, (t = { family, table, key, ready: false, makeError: null, seenGen: -1 }));
     return t;
   }
 

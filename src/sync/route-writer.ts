@@ -11,9 +11,9 @@ import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
 import { VppDisconnectedError, VppTimeoutError } from '../vpp/index.js';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
-import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, type Entry } from './route-table.js';
+import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
 import type { RouteState } from './route-state.js';
-import { TableMaker } from './table-maker.js';
+import { TableMaker, type FailingTable } from './table-maker.js';
 import { WriteRetries } from './write-retries.js';
 import type { Pace, VppPort } from './vpp-port.js';
 
@@ -36,6 +36,8 @@ export interface WriterHost {
   settled(): void;
   /** VPP did not answer a request in time: the session is not to be trusted any more. */
   timedOut(what: string): void;
+  /** What zebra is told of `e` may have changed (its table was refused). */
+  note(e: Entry): void;
 }
 
 export class RouteWriter {
@@ -93,8 +95,10 @@ export class RouteWriter {
       this.schedule(e);
       this.kick();
     });
-    this.tables = new TableMaker(port, log, {
+    this.tables = new TableMaker(port, log, clock, {
       timedOut: (what) => this.host.timedOut(what),
+      note: (e) => this.host.note(e),
+      failed: () => this.counters.tableErrors++,
       live: () => this.host.ready() && this.port.connected && !this.stopping,
       stopping: () => this.stopping,
       delay: (n) => this.retries.delay(n),
@@ -108,8 +112,23 @@ export class RouteWriter {
     return this.retries.last;
   }
 
+  /**
+   * Changes waiting to be written (queued, held, in flight): what pauses zebra's input past
+   * maxBacklog. Routes waiting for their VPP table are not in it (waitingForTables): a table VPP
+   * will not create must not stop the other tables.
+   */
   get backlog(): number {
-    return this.addCount + this.dels.size + this.tables.parked + this.inflight;
+    return this.addCount + this.dels.size + this.inflight;
+  }
+
+  /** Routes parked until their VPP table exists. */
+  get waitingForTables(): number {
+    return this.tables.parked;
+  }
+
+  /** Tables VPP would not create, with the routes waiting for each. */
+  failingTables(): FailingTable[] {
+    return this.tables.failing();
   }
 
   get congested(): boolean {
@@ -125,9 +144,9 @@ export class RouteWriter {
     return this.retries.size;
   }
 
-  /** Failed attempts of the route being retried, and VPP's last answer. */
+  /** Failed attempts of the route being retried (or of its table's creation), and VPP's last answer. */
   retryOf(e: Entry): { tries: number; error: string | null } {
-    return this.retries.of(e);
+    return this.tables.of(e) ?? this.retries.of(e);
   }
 
   onDrain(cb: () => void): void {
@@ -142,8 +161,12 @@ export class RouteWriter {
 
   /** Queues what `e` needs (a write, a held delete), or drops it from the queues when nothing. */
   schedule(e: Entry): void {
+    if (e.q & (Q_SENDING | Q_RETRY)) return; // completion / retry re-checks
+    if (e.q & Q_TABLE) {
+      if (e.want !== null) return; // released, with what it wants then, once its table exists
+      this.tables.unpark(e); // wants nothing now: nothing to wait for
+    }
     const q = e.q;
-    if (q & (Q_SENDING | Q_RETRY)) return; // completion / retry re-checks
     if (e.want === e.have) {
       if (q & Q_ADD) this.addCount--;
       if (q & Q_DEL) this.dels.cancel(e);

@@ -1,9 +1,12 @@
 // VPP tables are created before their first route: routes of a table not ready yet are parked
-// here while it is created (retried with backoff), then scheduled again.
+// here (Q_TABLE) while it is created, then scheduled again. A table VPP will not create costs its
+// own routes only: it is retried with backoff, its routes are counted and reported as failed
+// (TableInfo.makeError) and, parked rather than queued, they are no part of the backlog that
+// pauses zebra's input for every table.
 import type { Logger } from '../log.js';
 import { VppTimeoutError } from '../vpp/index.js';
-import type { Timer } from './clock.js';
-import type { Entry, TableInfo } from './route-table.js';
+import type { Clock, Timer } from './clock.js';
+import { Q_TABLE, type Entry, type TableInfo } from './route-table.js';
 import type { VppPort } from './vpp-port.js';
 
 export interface TableMakerHost {
@@ -17,43 +20,82 @@ export interface TableMakerHost {
   later(ms: number, fn: () => void): Timer;
   /** A parked route is released: look at it again. */
   release(e: Entry): void;
+  /** What zebra is told of a parked route may have changed (its table was refused). */
+  note(e: Entry): void;
+  /** A creation attempt failed (counted). */
+  failed(): void;
   kick(): void;
+}
+
+/** A table VPP refused to create, for /state and the metrics. */
+export interface FailingTable {
+  family: 4 | 6;
+  table: number;
+  error: string;
+  /** Attempts so far. */
+  tries: number;
+  /** When it was first refused (wall clock, ISO). */
+  since: string;
+  /** Routes waiting for it. */
+  routes: number;
+}
+
+interface Making {
+  waiting: Set<Entry>;
+  /** Failed attempts so far. */
+  tries: number;
+  since: number;
 }
 
 export class TableMaker {
   /** Tables being created → routes waiting for them. */
-  private readonly waiters = new Map<TableInfo, Set<Entry>>();
+  private readonly making = new Map<TableInfo, Making>();
   /** Routes parked. */
   parked = 0;
 
-  constructor(private readonly port: VppPort, private readonly log: Logger, private readonly host: TableMakerHost) {}
+  constructor(private readonly port: VppPort, private readonly log: Logger, private readonly clock: Clock, private readonly host: TableMakerHost) {}
 
   /** Parks `e` until its table exists (creating it, if no one is yet). */
   wait(info: TableInfo, e: Entry): void {
-    let waiting = this.waiters.get(info);
-    if (waiting) {
-      if (!waiting.has(e)) this.parked++;
-      waiting.add(e);
+    e.q |= Q_TABLE;
+    const m = this.making.get(info);
+    if (m) {
+      if (!m.waiting.has(e)) this.parked++;
+      m.waiting.add(e);
+      if (info.makeError !== null) this.host.note(e);
       return;
     }
-    waiting = new Set([e]);
+    const made: Making = { waiting: new Set([e]), tries: 0, since: 0 };
     this.parked++;
-    this.waiters.set(info, waiting);
+    this.making.set(info, made);
     const h = this.host;
     const attempt = (n: number) => {
-      if (h.stopping() || this.waiters.get(info) !== waiting) return; // stopped, or released by a re-adoption
+      if (h.stopping() || this.making.get(info) !== made) return; // stopped, or released by a re-adoption
       Promise.resolve()
         .then(() => this.port.ensureTable(info.family, info.table))
         .then(
           () => {
+            if (info.makeError !== null) this.log.info({ family: info.family, table: info.table, attempts: made.tries + 1, routes: made.waiting.size }, 'VPP table created at last: its routes are written');
             info.ready = true;
+            info.makeError = null;
             this.release(info);
           },
           (err: Error) => {
-            if (err instanceof VppTimeoutError) h.timedOut(`the creation of VPP table ${info.key}`);
+            if (err instanceof VppTimeoutError) {
+              // not a refusal: the session is reset, and the creation redone after the reconnect
+              h.timedOut(`the creation of VPP table ${info.key}`);
+              return this.release(info);
+            }
             if (!h.live()) return this.release(info); // redone after the reconnect
+            if (this.making.get(info) !== made) return;
             const delay = h.delay(n);
-            this.log.warn({ family: info.family, table: info.table, err: err?.message ?? String(err), retryInMs: delay }, 'could not create VPP table: retrying');
+            made.tries++;
+            if (info.makeError === null) made.since = this.clock.wall();
+            info.makeError = err?.message ?? String(err);
+            h.failed();
+            this.log.warn({ family: info.family, table: info.table, err: info.makeError, attempt: made.tries, routes: made.waiting.size, retryInMs: delay }, 'VPP would not create a table: its routes wait (reported to zebra as failed), the other tables go on; retrying');
+            for (const w of made.waiting) h.note(w);
+            h.kick();
             h.later(delay, () => attempt(n + 1));
           },
         )
@@ -62,17 +104,47 @@ export class TableMaker {
     attempt(0);
   }
 
-  /** Every parked route goes back (a new VPP session, stopping). */
+  /** `e` wants nothing any more (zebra deleted it): it leaves its table's waiting routes. */
+  unpark(e: Entry): void {
+    if ((e.q & Q_TABLE) === 0) return;
+    e.q &= ~Q_TABLE;
+    if (this.making.get(e.slot.info)?.waiting.delete(e)) this.parked--;
+  }
+
+  /** Attempts so far and the last refusal for the table `e` waits for (none: not waiting). */
+  of(e: Entry): { tries: number; error: string | null } | null {
+    if ((e.q & Q_TABLE) === 0) return null;
+    const info = e.slot.info;
+    return { tries: this.making.get(info)?.tries ?? 0, error: info.makeError && `VPP table ${info.table} (IPv${info.family}) could not be created: ${info.makeError}` };
+  }
+
+  /** Tables VPP refused to create, with the routes waiting for each. */
+  failing(): FailingTable[] {
+    const out: FailingTable[] = [];
+    for (const [info, m] of this.making) {
+      if (info.makeError === null) continue;
+      out.push({ family: info.family, table: info.table, error: info.makeError, tries: m.tries, since: new Date(m.since).toISOString(), routes: m.waiting.size });
+    }
+    return out;
+  }
+
+  /** Every parked route goes back (a new VPP session, stopping): creation starts afresh. */
   releaseAll(): void {
-    for (const [info] of this.waiters) this.release(info);
+    for (const [info] of this.making) {
+      info.makeError = null;
+      this.release(info);
+    }
   }
 
   private release(info: TableInfo): void {
-    const waiting = this.waiters.get(info);
-    this.waiters.delete(info);
-    if (!waiting) return;
-    this.parked -= waiting.size;
-    for (const e of waiting) this.host.release(e);
+    const m = this.making.get(info);
+    this.making.delete(info);
+    if (!m) return;
+    this.parked -= m.waiting.size;
+    for (const e of m.waiting) {
+      e.q &= ~Q_TABLE;
+      this.host.release(e);
+    }
     this.host.kick();
   }
 }
