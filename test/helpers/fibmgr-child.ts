@@ -3,11 +3,13 @@
 // this to see zebra's stream through fibmgr's own server and decoders.
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from './zebra-lab.js';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const above = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository, also when this runs compiled (dist/test/helpers, as the benches do). */
+export const REPO = basename(above) === 'dist' ? dirname(above) : above;
 
 export interface LoggedRoute {
   session: number;
