@@ -1,0 +1,61 @@
+// A log destination that fails must never hold up or crash fibmgr: with its stderr piped into a
+// process that has gone (`fibmgr ... 2>&1 | head -1`), every write fails with EPIPE. The stop
+// still ends the VPP session with its goodbye and exits 0 — it used to hang for good: pino's
+// exit-time flushSync retries a failed write forever (sonic-boom sleeps and retries on any error
+// but EAGAIN), blocking the event loop, so no later SIGTERM could end it either.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from '../helpers/fibmgr-child.js';
+import { freePort, get, startSimDaemon, testOpsSocket, until } from '../helpers/daemon.js';
+import { VppSim } from '../../src/vpp/sim/server.js';
+
+async function exitWithin(exited: Promise<number | null>, ms: number): Promise<number | null | 'hung'> {
+  let deadline: NodeJS.Timeout | undefined;
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => { deadline = setTimeout(() => r('hung'), ms); })]);
+  clearTimeout(deadline);
+  return code;
+}
+
+test('stderr into a closed pipe: SIGTERM still ends the VPP session with its goodbye and exits 0', { timeout: 90_000 }, async () => {
+  const { sim, d, httpPort } = await startSimDaemon('log-epipe', ['--log-level', 'info', '--resync-grace', '1', '--audit-interval', '0', '--progress-interval', '0']);
+  try {
+    // The reader goes away after the first line, as `head -1` does.
+    await new Promise<void>((resolve) => d.proc.stderr!.once('data', () => resolve()));
+    d.proc.stderr!.destroy();
+    await until('ready', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
+    d.proc.kill('SIGTERM');
+    assert.equal(await exitWithin(d.exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
+    assert.equal(sim.sessions.length, 1, JSON.stringify(sim.sessions));
+    assert.deepEqual({ deleted: sim.sessions[0]!.deleted, closed: sim.sessions[0]!.closed }, { deleted: true, closed: true });
+  } finally {
+    await d.stop('SIGKILL');
+    await sim.stop();
+  }
+});
+
+test('stderr open read-only (every write fails with EBADF): fibmgr runs, and SIGTERM ends it with the goodbye, exit 0', { timeout: 90_000 }, async () => {
+  const socketPath = join(tmpdir(), `fibmgr-log-ebadf-${process.pid}.sock`);
+  const sim = await new VppSim({ socketPath }).start();
+  const readOnly = join(tmpdir(), `fibmgr-log-ebadf-${process.pid}.log`);
+  writeFileSync(readOnly, '');
+  const fd = openSync(readOnly, 'r');
+  const [fpmPort, httpPort] = [await freePort(), await freePort()];
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--vpp-sock', socketPath, '--fpm-port', String(fpmPort),
+    '--metrics-addr', `127.0.0.1:${httpPort}`, '--ops-socket', testOpsSocket(), '--resync-grace', '1', '--audit-interval', '0'], { cwd: REPO, stdio: ['ignore', 'ignore', fd] });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+  try {
+    await until('ready', async () => (await get(httpPort, '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
+    proc.kill('SIGTERM');
+    assert.equal(await exitWithin(exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
+    assert.equal(sim.sessions.length, 1, JSON.stringify(sim.sessions));
+    assert.deepEqual({ deleted: sim.sessions[0]!.deleted, closed: sim.sessions[0]!.closed }, { deleted: true, closed: true });
+  } finally {
+    proc.kill('SIGKILL');
+    await sim.stop();
+  }
+});
