@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/fibmgr-child.js';
@@ -57,5 +57,6 @@ test('stderr open read-only (every write fails with EBADF): fibmgr runs, and SIG
   } finally {
     proc.kill('SIGKILL');
     await sim.stop();
+    rmSync(readOnly, { force: true });
   }
 });
