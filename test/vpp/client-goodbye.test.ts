@@ -94,6 +94,18 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     assert.deepEqual(warned, [], 'the answer was read, not waited out');
   });
 
+  test('close() during the handshake waits for VPP\'s answer and says goodbye as the client VPP registered', async () => {
+    sim.delayMs = 100; // the handshake's answer is on its way when close() comes
+    const c = clientFor(path, { timeoutMs: 30_000, goodbyeMs: 20_000 });
+    const opening = c.connect();
+    await until('VPP registered the client', () => sim.sessions.length === 1);
+    await c.close();
+    await assert.rejects(opening, /closed during the handshake/);
+    await until('the session is closed', () => sim.sessions[0]!.closed);
+    assert.equal(sim.sessions[0]!.deleted, true);
+    assert.equal(c.connected, false);
+  });
+
   test('a message table refused at the handshake (CRC) ends the registration VPP made', async () => {
     sim.setCrc('ip_route_add_del', 'deadbeef');
     const c = clientFor(path, { reconnect: false });

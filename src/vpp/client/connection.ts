@@ -57,6 +57,8 @@ export class Connection {
   private onHandshake: ((buf: Buffer, s: number, e: number) => void) | null = null;
   private deleteWaiter: (() => void) | null = null;
   private closeDone: Promise<void> | null = null;
+  /** close() waits on this for a handshake in flight. */
+  private handshakeSettled: (() => void) | null = null;
   clientIndex = 0;
   msgs: MessageTable | null = null;
   readonly goodbyeMs: number;
@@ -81,6 +83,7 @@ export class Connection {
         this.onHandshake = null;
         sock.destroy();
         reject(err);
+        this.handshakeSettled?.();
       };
       this.reader.reset();
       this.socket = sock;
@@ -94,6 +97,8 @@ export class Connection {
         try {
           reply = decodeSockclntCreateReply(buf, s, e);
           if (reply.response !== 0) throw new VppProtocolError(`sockclnt_create refused: response ${reply.response}`);
+          // close() came while VPP was registering us
+          if (this.closing) throw new VppDisconnectedError('sockclnt_create', 'client closed during the handshake');
           this.msgs = new MessageTable(this.opts, reply.table, this.log);
           this.clientIndex = reply.index;
         } catch (err) {
@@ -105,6 +110,7 @@ export class Connection {
             if (this.socket === sock) this.socket = null;
             this.sendGoodbye(sock, deleteId, reply.index);
             reject(err as Error);
+            this.handshakeSettled?.();
             return;
           }
           fail(err as Error);
@@ -119,6 +125,7 @@ export class Connection {
         this.log.info({ socket: this.opts.socketPath, clientIndex: this.clientIndex, messages: info.messageCount, reconnect }, 'vpp connected');
         resolve(info);
         this.host.opened(info);
+        this.handshakeSettled?.();
       };
       sock.on('connect', () => {
         sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'fibmgr')));
@@ -181,8 +188,18 @@ export class Connection {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    const sock = this.socket;
+    let sock = this.socket;
     if (!sock) return;
+    if (!this.ready && this.onHandshake) {
+      // VPP may be registering us: its answer tells whom to say goodbye as (open() does it)
+      await new Promise<void>((res) => {
+        this.handshakeSettled = res;
+        setTimeout(res, this.goodbyeMs).unref();
+      });
+      this.handshakeSettled = null;
+      sock = this.socket;
+      if (!sock) return;
+    }
     if (this.paused) {
       this.paused = false;
       sock.resume();
