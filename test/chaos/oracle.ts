@@ -4,7 +4,9 @@
 //  - when that session ends (a cut, a flap, zebra killed, fibmgr restarted), the route stays owed
 //    for the stale time from then, whether zebra still has it or lost it in a restart: only zebra's
 //    replay can tell fibmgr otherwise, and a restarted zebra needs that long to relearn;
-//  - a route zebra itself drops (a daemon withdrew it, connected or not) is owed nothing from then.
+//  - a route zebra itself drops (a daemon withdrew it, connected or not) is owed nothing from then;
+//    nor is a route a restart took once its daemon has given the new zebra its whole table again
+//    without it (zebra then knows it is gone; until then only the stale time may end the debt).
 // After every instant of the timeline: a route that VPP held while owed, and is still owed, must
 // still be there (VPP crashing is the one excuse); and VPP never holds, for a route, paths zebra
 // never gave for it (a route re-pointed through a newer zebra's group). After a quiet period

@@ -145,7 +145,11 @@ export class ZebraModel {
   private zin: Record<Proto, Map<string, Content>> = { kernel: new Map(), static: new Map(), bgp: new Map(), ospf: new Map() };
   /** Daemons whose whole intent this zebra has (others are relearning, or not registered). */
   private complete = new Set<Proto>();
+  /** Daemons that have begun giving this zebra their routes. */
+  private talking = new Set<Proto>();
   readonly rib = new Map<string, RibEntry>();
+  /** Routes a restart took from the RIB, by the daemon they were from: owed until that daemon has given this zebra its whole table again. */
+  private readonly lostBy = new Map<string, Proto>();
   private nhNext = 1;
   private readonly nhSingle = new Map<string, number>();
   private readonly nhGroup = new Map<string, number>();
@@ -226,12 +230,13 @@ export class ZebraModel {
     if (c) this.intent[proto].set(key, c);
     else this.intent[proto].delete(key);
     if (!this.alive) return;
-    // a daemon still relearning sends its changes as it learns them: a new route goes at once
-    if (this.complete.has(proto) || this.zin[proto].has(key) || c) this.give(proto, key, c);
+    // a daemon still relearning sends its changes as it learns them: a new route goes at once, once it talks to zebra
+    if (this.complete.has(proto) || this.zin[proto].has(key) || (c && (this.talking.has(proto) || this.o.earlyRelearn))) this.give(proto, key, c);
   }
 
   /** Daemon `proto` gives this zebra `key` (null: withdraws it): the RIB follows. */
   private give(proto: Proto, key: string, c: Content | null): void {
+    this.talking.add(proto);
     if (c) this.zin[proto].set(key, c);
     else this.zin[proto].delete(key);
     this.select(key);
@@ -254,6 +259,7 @@ export class ZebraModel {
     if (old && old.proto === best && old.nh === nh && setKey(old.content.hops) === setKey(content.hops) && old.content.type === content.type) return;
     const e = { proto: best, content, nh };
     this.rib.set(key, e);
+    this.lostBy.delete(key);
     // dplane_fpm_nl writes a change as a delete and an add of the prefix in one frame
     this.send(key, e, best, old && this.o.module !== 'legacy' ? old.proto : null);
   }
@@ -559,6 +565,7 @@ export class ZebraModel {
     this.nhGroup.clear();
     this.nhDef.clear();
     this.complete.clear();
+    this.talking.clear();
     for (const p of PROTOS) this.zin[p] = new Map();
     this.rib.clear();
     this.learnAll('kernel');
@@ -598,6 +605,12 @@ export class ZebraModel {
     for (const [key, c] of this.intent[p]) if (this.zin[p].get(key) !== c) this.give(p, key, c);
     for (const key of [...this.zin[p].keys()]) if (!this.intent[p].has(key)) this.give(p, key, null);
     this.complete.add(p);
+    // the daemon's whole table is back: what a restart took and it did not give again is gone for good
+    for (const [key, from] of this.lostBy) {
+      if (from !== p || this.rib.has(key)) continue;
+      this.lostBy.delete(key);
+      this.w.dropped(vppKey(this.routes.get(key)!));
+    }
   }
 
   /** Every daemon relearned now (a quiet period begins). */
@@ -618,6 +631,8 @@ export class ZebraModel {
     this.timers = [];
     for (const p of PROTOS) this.zin[p] = new Map();
     this.complete.clear();
+    this.talking.clear();
+    for (const [key, e] of this.rib) this.lostBy.set(key, e.proto);
     this.rib.clear();
   }
 
