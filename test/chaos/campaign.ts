@@ -148,7 +148,8 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
   vt.progress = () => vpp.traffic;
   let fib: FibmgrNode | null = null;
   const oracle = new Oracle(o.staleTimeMs, () => vt.mono, vpp, (key) => {
-    if (!fib) return null;
+    // while VPP's session is down, what fibmgr believes installed awaits the reconnect's dump
+    if (!fib || !fib.sync.state().vppReady) return null;
     const bar = key.indexOf('|');
     return fib.sync.explain(Number(key.slice(0, bar)), parsePrefix(key.slice(bar + 1))).state;
   }, (key) => zebra.pending(key));
@@ -312,8 +313,12 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
             const keys = [...zebra.intent[p].keys()];
             if (keys.length === 0) continue;
             const key = prng.pick(keys);
+            const at = prng.between(0, down);
+            if (lastOfItsTable(key)) continue;
             gone.push(`${p} ${key}`);
-            vt.after(prng.between(0, down), () => zebra.daemonChange(p, key, null));
+            vt.after(at, () => {
+              if (!lastOfItsTable(key)) zebra.daemonChange(p, key, null);
+            });
           }
         }
         zebra.kill();
@@ -435,7 +440,25 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
       });
       return `${p} withdraws ${key} and announces it again ${ms} ms later`;
     }
+    if (op === 'del' && lastOfItsTable(key)) return `${p} keeps ${key} (the last route of its table)`;
     zebra.daemonChange(p, key, op === 'del' ? null : zebra.content(p, r.family));
     return `${p} ${op} ${key}`;
+  }
+
+  /**
+   * The last route of its table and family in zebra: a table left empty is the vrfGone fault's
+   * (fibmgr keeps the tables a replay does not mention), so without it none is emptied.
+   */
+  function lastOfItsTable(key: string): boolean {
+    if (f.vrfGone) return false;
+    const r = zebra.routes.get(key)!;
+    let n = 0;
+    for (const p of ['kernel', 'static', 'bgp', 'ospf'] as Proto[]) {
+      for (const k of zebra.intent[p].keys()) {
+        const o = zebra.routes.get(k)!;
+        if (o.table === r.table && o.family === r.family) n++;
+      }
+    }
+    return n <= 1;
   }
 }

@@ -16,7 +16,8 @@
 // A withdrawal that zebra takes back (delete, then add again) may reach VPP as a delete and an add
 // that VPP applies in that order, late: the route is briefly absent, rightly. So after a lapse the
 // route is not watched again until VPP has shown the delete (the route absent) or fibmgr reports
-// the route in sync, having heard all zebra said of it, while VPP holds it.
+// the route in sync, having heard all zebra said of it, while VPP holds it and its session is up
+// (a request lost with a session VPP stopped answering may still be applied when it wakes).
 
 export interface Violation {
   kind: 'missing' | 'foreign' | 'differs' | 'extra' | 'not-settled' | 'error';

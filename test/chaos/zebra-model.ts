@@ -159,8 +159,9 @@ export class ZebraModel {
   private timers: { cancel(): void }[] = [];
   /** fibmgr as zebra finds it at its next connect attempt. */
   fib: FibmgrNode | null = null;
-  /** Messages delivered to fibmgr so far. */
+  /** Messages delivered to fibmgr so far, and when last. */
   delivered = 0;
+  private lastDeliveryAt = 0;
   /** Route messages queued for fibmgr, by VPP's key. */
   private readonly pendingByKey = new Map<string, number>();
 
@@ -477,6 +478,7 @@ export class ZebraModel {
     if (inReplay) c.replayLeft -= msgs.length;
     c.sent += msgs.length;
     this.delivered += msgs.length;
+    this.lastDeliveryAt = this.now();
     // what fibmgr is handed first counts first (its write may complete within this call)
     for (const m of msgs) {
       // an add queued before zebra dropped the route (its delete follows) is not zebra's any more
@@ -578,25 +580,30 @@ export class ZebraModel {
         const byTable = p === 'bgp' && this.prng.chance(0.4);
         const ordered = byTable ? keys.sort((a, b) => this.order(a) - this.order(b)) : this.prng.sample(keys, keys.length);
         const parts = p === 'bgp' ? this.prng.between(1, 4) : this.prng.between(1, 2);
-        let at = this.prng.between(1500, 12_000);
-        // after the statics (at most 2.5 s) and a quiet longer than the grace
-        if (!this.o.earlyRelearn) at += 2500 + this.o.resyncGraceMs;
-        for (let i = 0; i < parts; i++) {
+        const first = this.prng.between(1500, 12_000);
+        const gaps = Array.from({ length: parts }, () => this.prng.between(1000, 20_000));
+        const part = (i: number) => {
+          // without early relearn, a daemon's first routes wait until zebra's first burst reached fibmgr and went quiet
+          if (i === 0 && !this.o.earlyRelearn && !this.firstBurstQuiet()) return this.later(500, () => part(0));
           const slice = ordered.slice(Math.floor((i * ordered.length) / parts), Math.floor(((i + 1) * ordered.length) / parts));
-          const last = i === parts - 1;
-          this.later(at, () => {
-            for (const key of slice) {
-              const c = this.intent[p].get(key);
-              if (c) this.give(p, key, c);
-            }
-            if (last) this.learnAll(p);
-            this.w.note(`zebra: ${p} relearned part ${i + 1}/${parts} (${slice.length} routes${byTable ? ', table by table' : ''})`);
-          });
-          at += this.prng.between(1000, 20_000);
-        }
+          for (const key of slice) {
+            const c = this.intent[p].get(key);
+            if (c) this.give(p, key, c);
+          }
+          if (i === parts - 1) this.learnAll(p);
+          this.w.note(`zebra: ${p} relearned part ${i + 1}/${parts} (${slice.length} routes${byTable ? ', table by table' : ''})`);
+          if (i + 1 < parts) this.later(gaps[i]!, () => part(i + 1));
+        };
+        this.later(first, () => part(0));
       }
     }
     this.later(this.prng.between(50, 1500), () => this.connect());
+  }
+
+  /** zebra's session is up, its replay delivered, and nothing went to fibmgr for longer than the resync grace. */
+  private firstBurstQuiet(): boolean {
+    const c = this.conn;
+    return c !== null && c.replayLeft === 0 && c.queue.length === 0 && this.now() - this.lastDeliveryAt >= this.o.resyncGraceMs + 500;
   }
 
   /** The daemon has given this zebra its whole intent. */
