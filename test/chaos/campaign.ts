@@ -16,8 +16,10 @@ import { parsePrefix } from '../../src/route/prefix.js';
 
 /** Faults the generator may use. Each is on unless switched off (a fault whose fix has not landed yet). */
 export interface Faults {
-  /** zebra's replay may stall longer than the resync grace. */
+  /** zebra's replay may stall longer than the resync grace between two tables. */
   replayGaps: boolean;
+  /** ... or anywhere in its walk, inside a table too. */
+  replayStalls: boolean;
   /** The legacy zebra_fpm module (rtm_protocol 11 for every daemon). */
   legacyModule: boolean;
   /** Nexthop groups change under their routes; a restarted zebra reuses ids. */
@@ -47,7 +49,7 @@ export interface Faults {
 }
 
 export const ALL_FAULTS: Faults = {
-  replayGaps: true, legacyModule: true, groupChanges: true, tableRefusal: true, clockSteps: true,
+  replayGaps: true, replayStalls: true, legacyModule: true, groupChanges: true, tableRefusal: true, clockSteps: true,
   vppTimeouts: true, vppRestarts: true, fibmgrRestarts: true, refusals: true, zebraRestarts: true, earlyRelearn: true, fpmCuts: true, earlyReplay: true, vrfGone: true,
 };
 
@@ -71,7 +73,8 @@ export interface CampaignOptions {
  */
 export const PENDING: Partial<Record<keyof Faults, string>> = {
   zebraRestarts: 'issue 26 items 2, 3, 4, 7 (the stale rule: a verdict per protocol, adopted routes, later sessions)',
-  replayGaps: 'issue 26 item 9 (a replay gap longer than the resync grace)',
+  replayGaps: 'issue 26 item 9 (a replay gap longer than the resync grace, between two tables)',
+  replayStalls: 'a replay stalled longer than the grace inside a table: the protocols it mentioned are judged complete (near issue 26 item 9)',
   earlyRelearn: 'the stale verdict after a zebra restart: a daemon whose first routes come within the grace is judged complete',
   vrfGone: 'routes of a table zebra\'s replay does not mention are kept for good (a VRF deleted while FPM was down); near issue 26 item 9',
   earlyReplay: 'issue 26 item 7 (routes adopted after the resync ended stay for good; item 8, the interface map, is fixed)',
@@ -154,7 +157,7 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
     return fib.sync.explain(Number(key.slice(0, bar)), parsePrefix(key.slice(bar + 1))).state;
   }, (key) => zebra.pending(key));
   const zebra = new ZebraModel(prng.fork(), {
-    module, resetWhenBlocked: prng.chance(0.5), replayGaps: f.replayGaps, resyncGraceMs: o.resyncGraceMs, scale: o.scale, table200, earlyRelearn: f.earlyRelearn,
+    module, resetWhenBlocked: prng.chance(0.5), replayGaps: f.replayGaps, replayStalls: f.replayStalls, resyncGraceMs: o.resyncGraceMs, scale: o.scale, table200, earlyRelearn: f.earlyRelearn,
   }, (ms, fn) => vt.after(ms, fn), () => vt.mono, {
     delivered: (k, t, held) => oracle.delivered(k, t, held),
     allowed: (k, t) => oracle.allowed(k, t),

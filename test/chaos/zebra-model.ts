@@ -86,8 +86,10 @@ export interface ZebraOptions {
   module: FpmModule;
   /** FRR 10.3: a connection whose output stays blocked 15 s is reset by zebra. */
   resetWhenBlocked: boolean;
-  /** Replays may pause longer than the resync grace (zebra's main thread busy). */
+  /** Replays may pause longer than the resync grace between two tables (zebra's main thread busy). */
   replayGaps: boolean;
+  /** ... or anywhere, inside a table too. */
+  replayStalls: boolean;
   resyncGraceMs: number;
   /** Routes per daemon pool (roughly). */
   scale: number;
@@ -112,7 +114,7 @@ interface Pacing {
 interface Msg {
   bytes: Buffer;
   /** A route message: its key (VPP's, and zebra's), and the paths asked for (null: a delete). */
-  route?: { key: string; zkey: string; text: string | null };
+  route?: { key: string; zkey: string; text: string | null; nh: number | null };
   /** A group change: routes that may now hold new paths. */
   allows?: [string, string][];
 }
@@ -130,6 +132,8 @@ interface Conn {
   blockedSince: number | null;
   closed: boolean;
 }
+
+const NO_PACING: Pacing = { name: 'fast', chunk: Infinity, intervalMs: 1, gapAt: Infinity, gapMs: 0 };
 
 type Sched = (ms: number, fn: () => void) => { cancel(): void };
 
@@ -162,6 +166,8 @@ export class ZebraModel {
   /** Messages delivered to fibmgr so far, and when last. */
   delivered = 0;
   private lastDeliveryAt = 0;
+  /** The nexthop id each route fibmgr got last named, and which zebra gave it (for the timeline). */
+  private readonly namedBy = new Map<string, { generation: number; nh: number }>();
   /** Route messages queued for fibmgr, by VPP's key. */
   private readonly pendingByKey = new Map<string, number>();
 
@@ -221,8 +227,26 @@ export class ZebraModel {
     if (this.prng.chance(proto === 'static' ? 0.15 : 0.03)) return { type: 'blackhole', hops: [] };
     const pool = family === 4 ? ZebraModel.HOPS4 : ZebraModel.HOPS6;
     const k = this.prng.chance(0.6) ? 1 : this.prng.between(2, 3);
-    return { type: 'unicast', hops: this.prng.sample(pool, k).sort((a, b) => hopKey(a).localeCompare(hopKey(b))) };
+    const hops = this.prng.sample(pool, k).sort((a, b) => hopKey(a).localeCompare(hopKey(b)));
+    if (proto !== 'bgp') return { type: 'unicast', hops };
+    // BGP routes share a few next-hop sets (their peers'): a nexthop group serves many routes
+    const sets = family === 4 ? ZebraModel.BGP4 : ZebraModel.BGP6;
+    let h = 0;
+    for (const c of setKey(hops)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+    return { type: 'unicast', hops: sets[h % sets.length]! };
   }
+
+  private static readonly BGP4: Hop[][] = [
+    [{ gw: '10.0.0.1', ifindex: 2 }, { gw: '10.0.1.1', ifindex: 3 }],
+    [{ gw: '10.0.0.2', ifindex: 2 }, { gw: '192.0.2.9', ifindex: 0 }],
+    [{ gw: '10.0.1.2', ifindex: 3 }],
+    [{ gw: '10.0.0.1', ifindex: 2 }, { gw: '10.0.1.2', ifindex: 3 }, { gw: '192.0.2.10', ifindex: 0 }],
+  ];
+  private static readonly BGP6: Hop[][] = [
+    [{ gw: 'fe80::1', ifindex: 2 }, { gw: 'fe80::2', ifindex: 3 }],
+    [{ gw: '2001:db8:ff::1', ifindex: 0 }],
+    [{ gw: '2001:db8:ff::2', ifindex: 0 }, { gw: 'fe80::1', ifindex: 2 }],
+  ];
 
   // --- the daemons: what they would give zebra --------------------------------------------------
 
@@ -353,7 +377,9 @@ export class ZebraModel {
       out.push({ bytes: this.nhBytes(id), allows: keys.map((k) => [vppKey(this.routes.get(k)!), text]) });
       this.enqueue(c, out);
     }
-    return `group ${which.slice(1)} (${keys.length} routes) ${old} → ${setKey(hops)}`;
+    let older = 0;
+    for (const [key, n] of this.namedBy) if (n.nh === id && n.generation < this.generation && !keys.includes(key)) older++;
+    return `group ${which.slice(1)} (${keys.length} routes) ${old} → ${setKey(hops)}${older ? `; ${older} routes an older zebra gave name id ${id} too` : ''}`;
   }
 
   // --- the FPM stream ------------------------------------------------------------------------------
@@ -382,7 +408,7 @@ export class ZebraModel {
     const bytes = this.routeBytes(key, e, was);
     out.push({
       bytes: replaces ? Buffer.concat([this.routeBytes(key, null, replaces), bytes]) : bytes,
-      route: { key: vppKey(this.routes.get(key)!), zkey: key, text: e ? pathsText(e.content) : null },
+      route: { key: vppKey(this.routes.get(key)!), zkey: key, text: e ? pathsText(e.content) : null, nh: e?.nh ?? null },
     });
     return out;
   }
@@ -409,16 +435,21 @@ export class ZebraModel {
       return;
     }
     c = {
-      link, fib, queue: [], replayLeft: 0, sent: 0, pacing: this.pacing(), defined: new Set(), timer: null, blockedSince: null, closed: false,
+      link, fib, queue: [], replayLeft: 0, sent: 0, pacing: NO_PACING, defined: new Set(), timer: null, blockedSince: null, closed: false,
     };
     this.conn = c;
     // the replay: zebra walks its tables
     const keys = [...this.rib.keys()].sort((a, b) => this.order(a) - this.order(b) || a.localeCompare(b));
     const msgs: Msg[] = [];
-    for (const key of keys) {
+    /** Where the walk passes from one table (and family) to the next. */
+    const boundaries: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const e = this.rib.get(key)!;
+      if (i > 0 && this.order(key) !== this.order(keys[i - 1]!)) boundaries.push(msgs.length);
       msgs.push(...this.routeMsgs(c, key, e, e.proto));
     }
+    c.pacing = this.pacing(msgs.length, boundaries);
     c.replayLeft = msgs.length;
     this.count(msgs, 1);
     this.w.note(`zebra: FPM session ${link.id} up, replay of ${keys.length} routes (${c.pacing.name})`);
@@ -431,15 +462,21 @@ export class ZebraModel {
     return (r.table === 254 ? 0 : r.table) * 10 + r.family;
   }
 
-  private pacing(): Pacing {
+  /**
+   * How this replay reaches fibmgr: at once, in chunks, or in chunks with a stall longer than the
+   * resync grace — between two tables (replayGaps), or anywhere, inside a table too (replayStalls).
+   */
+  private pacing(length: number, boundaries: number[]): Pacing {
     const grace = this.o.resyncGraceMs;
-    const kind = this.prng.weighted({ fast: 5, slow: 3, gap: this.o.replayGaps ? 2 : 0 });
+    const kind = this.prng.weighted({ fast: 5, slow: 3, gap: this.o.replayGaps || this.o.replayStalls ? 2 : 0 });
     if (kind === 'fast') return { name: 'fast', chunk: Infinity, intervalMs: 1, gapAt: Infinity, gapMs: 0 };
     const chunk = this.prng.between(5, 40);
     const intervalMs = this.prng.between(50, Math.floor(grace / 2));
     if (kind === 'slow') return { name: `slow: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt: Infinity, gapMs: 0 };
     const gapMs = this.prng.between(Math.ceil(grace * 1.2), grace * 4);
-    const gapAt = this.prng.between(1, 60);
+    const anywhere = this.o.replayStalls && (!this.o.replayGaps || this.prng.chance(0.5));
+    const gapAt = anywhere ? this.prng.between(1, Math.max(1, length - 1)) : boundaries.length ? this.prng.pick(boundaries) : Infinity;
+    if (gapAt === Infinity) return { name: `slow: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt, gapMs: 0 };
     return { name: `slow with a ${gapMs} ms stall after ${gapAt} messages: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt, gapMs };
   }
 
@@ -482,7 +519,11 @@ export class ZebraModel {
     // what fibmgr is handed first counts first (its write may complete within this call)
     for (const m of msgs) {
       // an add queued before zebra dropped the route (its delete follows) is not zebra's any more
-      if (m.route) this.w.delivered(m.route.key, m.route.text, this.rib.has(m.route.zkey));
+      if (m.route) {
+        this.w.delivered(m.route.key, m.route.text, this.rib.has(m.route.zkey));
+        if (m.route.nh !== null) this.namedBy.set(m.route.zkey, { generation: this.generation, nh: m.route.nh });
+        else this.namedBy.delete(m.route.zkey);
+      }
       for (const [k, t] of m.allows ?? []) this.w.allowed(k, t);
     }
     c.link.deliver(Buffer.concat(msgs.map((m) => netlinkFrame(m.bytes))));
