@@ -78,8 +78,6 @@ export const PENDING: Partial<Record<keyof Faults, string>> = {
   earlyRelearn: 'the stale verdict after a zebra restart: a daemon whose first routes come within the grace is judged complete',
   vrfGone: 'routes of a table zebra\'s replay does not mention are kept for good (a VRF deleted while FPM was down); near issue 26 item 9',
   earlyReplay: 'issue 26 item 7 (routes adopted after the resync ended stay for good; item 8, the interface map, is fixed)',
-  vppTimeouts: 'issue 26 item 6 (a timed-out write leaves VPP\'s state unknown)',
-  tableRefusal: 'issue 26 item 12 (a table VPP will not create pauses every table)',
 };
 
 export const DEFAULTS: CampaignOptions = {
@@ -218,6 +216,7 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
     else note(`— quiet period ${quietPeriods}: VPP holds zebra's ${zebra.rib.size} routes`);
   };
 
+  note(`seed ${seed}: ${setting}`);
   try {
     await vpp.start();
     startZebra(false);
@@ -262,6 +261,7 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
       slow: vpp.up ? 1 : 0,
       refuse: f.refusals ? 1 : 0,
       vanish: f.vppTimeouts ? 1 : 0,
+      stalledBounce: f.vppTimeouts && vpp.up && !vpp.frozen ? 1 : 0,
       table: table200 && !tableRefusedForGood ? 0.5 : 0,
       vrfGone: f.vrfGone && zebra.connected ? 0.5 : 0,
       fibRestart: f.fibmgrRestarts && fib ? 1 : 0,
@@ -372,6 +372,29 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
           if (vpp.refuseRate === rate) vpp.refuseRate = 0;
         });
         say(`VPP refuses ${rate * 100}% of route writes for ${dur} ms`);
+        break;
+      }
+      case 'stalledBounce': {
+        // one route bounces while VPP is stalled past the client's timeout: its delete is answered late
+        const ms = prng.between(10_500, 30_000);
+        vpp.freeze();
+        vt.after(ms, () => {
+          if (vpp.frozen) {
+            vpp.thaw();
+            note('vpp: thawed (what waited is answered, late)');
+          }
+        });
+        const have = [...zebra.intent.bgp.keys()];
+        const key = have.length ? prng.pick(have) : null;
+        const back = prng.between(50, 3000);
+        if (key) {
+          const c = zebra.intent.bgp.get(key)!;
+          zebra.daemonChange('bgp', key, null);
+          vt.after(back, () => {
+            if (!zebra.intent.bgp.has(key)) zebra.daemonChange('bgp', key, c);
+          });
+        }
+        say(`VPP freezes for ${ms} ms; meanwhile bgp withdraws ${key ?? '(nothing)'} and announces it again ${back} ms later`);
         break;
       }
       case 'vanish': {
