@@ -148,12 +148,17 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
   const vpp = new VppWorld(join(dir, 'vpp.sock'), seed);
   vt.progress = () => vpp.traffic;
   let fib: FibmgrNode | null = null;
-  const oracle = new Oracle(o.staleTimeMs, () => vt.mono, vpp, (key) => {
+  /** When a fibmgr last sent VPP a delete, by "table|prefix". */
+  const deletes = new Map<string, number>();
+  const oracle = new Oracle(o.staleTimeMs, () => vt.mono, vpp, {
     // while VPP's session is down, what fibmgr believes installed awaits the reconnect's dump
-    if (!fib || !fib.sync.state().vppReady) return null;
-    const bar = key.indexOf('|');
-    return fib.sync.explain(Number(key.slice(0, bar)), parsePrefix(key.slice(bar + 1))).state;
-  }, (key) => zebra.pending(key));
+    ready: () => fib !== null && fib.sync.state().vppReady,
+    state(key) {
+      const bar = key.indexOf('|');
+      return fib!.sync.explain(Number(key.slice(0, bar)), parsePrefix(key.slice(bar + 1))).state;
+    },
+    deleteSent: (key) => deletes.get(key) ?? -Infinity,
+  });
   const zebra = new ZebraModel(prng.fork(), {
     module, resetWhenBlocked: prng.chance(0.5), replayGaps: f.replayGaps, replayStalls: f.replayStalls, resyncGraceMs: o.resyncGraceMs, scale: o.scale, table200, earlyRelearn: f.earlyRelearn,
   }, (ms, fn) => vt.after(ms, fn), () => vt.mono, {
@@ -169,7 +174,13 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
   /** fibmgr lives to come: a restart waits for the old one to be gone. */
   const startFib = () => {
     if (fib) return;
-    fib = new FibmgrNode(vpp.socketPath, settings, logger, { listenBeforeAdoption: f.earlyReplay, sessionId: () => ++sessions });
+    fib = new FibmgrNode(vpp.socketPath, settings, logger, {
+      listenBeforeAdoption: f.earlyReplay,
+      sessionId: () => ++sessions,
+      sent: (key, del) => {
+        if (del) deletes.set(key, vt.mono);
+      },
+    });
     zebra.fib = fib;
     const me = fib;
     me.start().catch((err) => vt.errors.push(`fibmgr start failed: ${(err as Error).stack}`));

@@ -11,6 +11,7 @@ import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp-adapter.js';
 import { VppClient, type MessageDef } from '../../src/vpp/index.js';
 import { messages } from '../../src/vpp/gen/index.js';
 import { IFMAP } from './vpp-world.js';
+import { prefixText, v4Prefix } from '../../src/route/prefix.js';
 
 export interface FibmgrSettings {
   resyncGraceMs: number;
@@ -39,7 +40,7 @@ export class FibmgrNode {
   private link: { id: number; decoder: FpmSessionDecoder; closed: boolean; onClosed: (why: string) => void } | null = null;
   private drainWaiters: (() => void)[] = [];
 
-  constructor(socketPath: string, private readonly s: FibmgrSettings, private readonly log: Logger, private readonly o: { listenBeforeAdoption: boolean; sessionId: () => number }) {
+  constructor(socketPath: string, private readonly s: FibmgrSettings, private readonly log: Logger, private readonly o: { listenBeforeAdoption: boolean; sessionId: () => number; sent?: (key: string, del: boolean) => void }) {
     const defs = messages as unknown as Record<string, MessageDef>;
     this.client = new VppClient({
       socketPath,
@@ -55,6 +56,15 @@ export class FibmgrNode {
       client: this.client, messages: defs, interfaceMap, logger: log,
       auditClient: () => new VppClient({ socketPath, messages: defs, required: REQUIRED.map((n) => defs[n]!), timeoutMs: s.vppTimeoutMs, window: 16, reconnect: false }),
     });
+    // what fibmgr asks of VPP, route by route, as it leaves (the oracle tells a late delete from a decision by it)
+    const sent = this.o.sent;
+    if (sent) {
+      const write = this.port.write.bind(this.port);
+      this.port.write = (token, family, table, prefix, len, paths) => {
+        sent(`${table}|${prefixText(typeof prefix === 'number' ? v4Prefix(prefix, len) : prefix)}`, paths === null);
+        write(token, family, table, prefix, len, paths);
+      };
+    }
     this.sync = new Reconciler(this.port, {
       tableMap: new Map(),
       installConnected: false,

@@ -7,20 +7,21 @@
 //  - a route zebra itself drops (a daemon withdrew it, connected or not) is owed nothing from then;
 //    nor is a route a restart took once its daemon has given the new zebra its whole table again
 //    without it (zebra then knows it is gone; until then only the stale time may end the debt).
-// After every instant of the timeline: a route that VPP held while owed, and is still owed, must
-// still be there (VPP crashing is the one excuse); and VPP never holds, for a route, paths zebra
-// never gave for it (a route re-pointed through a newer zebra's group). After a quiet period
-// (faults lifted, zebra relearned and connected, the stale time passed): VPP holds exactly
-// zebra's table, and fibmgr is idle.
 //
-// A withdrawal that zebra takes back (delete, then add again) may reach VPP as a delete and an add
-// that VPP applies in that order, late: the route is briefly absent, rightly. So after a lapse the
-// route is not watched again until VPP has shown the delete (the route absent) or fibmgr reports
-// the route in sync, having heard all zebra said of it, while VPP holds it and its session is up
-// (a request lost with a session VPP stopped answering may still be applied when it wakes).
+// After every instant of the timeline:
+//  - missing: a route VPP held while owed, and still owed, is gone — unless VPP crashed, or the
+//    delete that took it was sent before zebra last confirmed the route (zebra withdrew it and
+//    took that back, or fibmgr swept it before zebra sent it again: VPP applied that delete late,
+//    and fibmgr is to write the route again — the next check holds it to that);
+//  - believed: fibmgr says a route is in sync with its VPP session up, and VPP lacks it (a write
+//    VPP applied after fibmgr stopped waiting for it, never written again);
+//  - foreign: VPP holds, for a route, paths zebra never gave for it (a route re-pointed through a
+//    newer zebra's group).
+// After a quiet period (faults lifted, zebra relearned and connected, the stale time passed): VPP
+// holds exactly zebra's table, and fibmgr is idle.
 
 export interface Violation {
-  kind: 'missing' | 'foreign' | 'differs' | 'extra' | 'not-settled' | 'error';
+  kind: 'missing' | 'believed' | 'foreign' | 'differs' | 'extra' | 'not-settled' | 'error';
   detail: string;
 }
 
@@ -29,10 +30,10 @@ interface Ledger {
   owedUntil: number | null;
   /** Bumped whenever the debt lapses, so that a lapse between two checks is seen. */
   epoch: number;
+  /** When zebra last sent the route (in a session, while it had it). */
+  confirmedAt: number;
   /** Paths zebra gave for the route (as the simulator reads them). */
   history: Set<string>;
-  /** Lapsed, and VPP may still apply the delete that followed (see above). */
-  settling: boolean;
 }
 
 export interface VppView {
@@ -40,6 +41,15 @@ export interface VppView {
   routes(): Map<string, string[]>;
   /** Bumped when VPP loses its FIB. */
   readonly lives: number;
+}
+
+export interface FibmgrView {
+  /** A fibmgr runs with its VPP session up (what it believes installed is not awaiting a dump). */
+  ready(): boolean;
+  /** fibmgr's own word on a route (RouteExplain.state). */
+  state(key: string): string;
+  /** When any fibmgr last sent VPP a delete of the route (-Infinity: never). */
+  deleteSent(key: string): number;
 }
 
 export class Oracle {
@@ -52,15 +62,12 @@ export class Oracle {
     private readonly staleTimeMs: number,
     private readonly now: () => number,
     private readonly vpp: VppView,
-    /** fibmgr's own word on a route (RouteExplain.state), or null while there is no fibmgr. */
-    private readonly fibState: (key: string) => string | null,
-    /** zebra has something about the route still queued for fibmgr. */
-    private readonly zebraPending: (key: string) => boolean,
+    private readonly fib: FibmgrView,
   ) {}
 
   private entry(key: string): Ledger {
     let l = this.ledger.get(key);
-    if (!l) this.ledger.set(key, (l = { owedUntil: null, epoch: 0, history: new Set(), settling: false }));
+    if (!l) this.ledger.set(key, (l = { owedUntil: null, epoch: 0, confirmedAt: -Infinity, history: new Set() }));
     return l;
   }
 
@@ -79,6 +86,7 @@ export class Oracle {
     }
     if (!this.owed(l, this.now())) l.epoch++;
     l.owedUntil = Infinity;
+    l.confirmedAt = this.now();
   }
 
   allowed(key: string, text: string): void {
@@ -97,12 +105,11 @@ export class Oracle {
   private lapse(l: Ledger): void {
     l.owedUntil = null;
     l.epoch++;
-    l.settling = true;
   }
 
   // --- the checks -------------------------------------------------------------------------------
 
-  /** After every instant: nothing owed left VPP; nothing in VPP that zebra never gave. */
+  /** After every instant (see the top of this file). */
   check(): Violation[] {
     this.checks++;
     const now = this.now();
@@ -120,17 +127,20 @@ export class Oracle {
       if (p.life !== life || present.has(key)) continue;
       const l = this.ledger.get(key)!;
       if (l.epoch !== p.epoch || !this.owed(l, now)) continue;
+      // a delete sent before zebra last confirmed the route: a race VPP settled late, not a decision
+      if (this.fib.deleteSent(key) < l.confirmedAt) continue;
       const why = l.owedUntil === Infinity ? 'zebra sent it in the live session and has not withdrawn it' : `zebra's session ended without withdrawing it; owed until t=${fmt(l.owedUntil!)}`;
       out.push({ kind: 'missing', detail: `${key} left VPP: ${why}` });
     }
-    const next = new Map<string, { epoch: number; life: number }>();
-    for (const [key, l] of this.ledger) {
-      if (!l.settling) continue;
-      if (!present.has(key) || (!this.zebraPending(key) && this.fibState(key) === 'in-sync')) l.settling = false;
+    const ready = this.fib.ready();
+    for (const key of ready ? this.ledger.keys() : []) {
+      if (present.has(key)) continue;
+      if (this.fib.state(key) === 'in-sync') out.push({ kind: 'believed', detail: `fibmgr says ${key} is installed (in sync, VPP session up); VPP does not hold it` });
     }
+    const next = new Map<string, { epoch: number; life: number }>();
     for (const key of present.keys()) {
       const l = this.ledger.get(key);
-      if (l && !l.settling && this.owed(l, now)) next.set(key, { epoch: l.epoch, life });
+      if (l && this.owed(l, now)) next.set(key, { epoch: l.epoch, life });
     }
     this.prev = next;
     return out;

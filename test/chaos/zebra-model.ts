@@ -168,8 +168,6 @@ export class ZebraModel {
   private lastDeliveryAt = 0;
   /** The nexthop id each route fibmgr got last named, and which zebra gave it (for the timeline). */
   private readonly namedBy = new Map<string, { generation: number; nh: number }>();
-  /** Route messages queued for fibmgr, by VPP's key. */
-  private readonly pendingByKey = new Map<string, number>();
 
   constructor(
     private readonly prng: Prng,
@@ -419,7 +417,6 @@ export class ZebraModel {
   }
 
   private enqueue(c: Conn, msgs: Msg[]): void {
-    this.count(msgs, 1);
     c.queue.push(...msgs);
     if (c.timer === null && c.blockedSince === null) c.timer = this.sched(this.prng.between(1, 20), () => this.pump(c));
   }
@@ -451,7 +448,6 @@ export class ZebraModel {
     }
     c.pacing = this.pacing(msgs.length, boundaries);
     c.replayLeft = msgs.length;
-    this.count(msgs, 1);
     this.w.note(`zebra: FPM session ${link.id} up, replay of ${keys.length} routes (${c.pacing.name})`);
     c.queue.push(...msgs);
     c.timer = this.sched(1, () => this.pump(c!));
@@ -511,7 +507,6 @@ export class ZebraModel {
       gap = c.pacing.gapMs;
     }
     const msgs = c.queue.splice(0, n);
-    this.count(msgs, -1);
     if (inReplay) c.replayLeft -= msgs.length;
     c.sent += msgs.length;
     this.delivered += msgs.length;
@@ -541,22 +536,7 @@ export class ZebraModel {
     this.later(this.prng.between(200, 3000), () => this.connect());
   }
 
-  /** Whether zebra still has a word about this route (VPP's key) for fibmgr in its queue. */
-  pending(key: string): boolean {
-    return (this.pendingByKey.get(key) ?? 0) > 0;
-  }
-
-  private count(msgs: Msg[], d: number): void {
-    for (const m of msgs) {
-      if (!m.route) continue;
-      const n = (this.pendingByKey.get(m.route.key) ?? 0) + d;
-      if (n > 0) this.pendingByKey.set(m.route.key, n);
-      else this.pendingByKey.delete(m.route.key);
-    }
-  }
-
   private drop(c: Conn): void {
-    this.count(c.queue, -1);
     c.queue = [];
     c.closed = true;
     c.timer?.cancel();
