@@ -34,14 +34,20 @@ interface Kept {
   mustSee: string;
   found: string;
   fixed: string;
+  /** The fix is not on this branch (yet, or any more): the seed must still fail, as it did. */
+  pending?: string;
 }
 
-test('seeds that found defects since fixed stay fixed (corpus.json)', async () => {
+test('seeds that found defects since fixed stay fixed; those whose fix is pending still fail (corpus.json)', async () => {
   const corpus = JSON.parse(readFileSync(new URL('./corpus.json', import.meta.url), 'utf8')) as Kept[];
   for (const k of corpus) {
     const { on, ...options } = k.options;
     const faults = faultsOn(on);
     const r = await runSeed(k.seed, { ...options, faults });
+    if (k.pending) {
+      assert.equal(r.ok, false, `seed ${k.seed} passes now (${k.found}; pending: ${k.pending}): its fix is here — drop its pending mark`);
+      continue;
+    }
     assert.ok(r.ok, `${k.found} (fixed: ${k.fixed})\n${explain(r)}`);
     assert.ok(r.timeline.some((l) => l.includes(k.mustSee)), `seed ${k.seed} no longer plays "${k.mustSee}" (the generator changed: pick the seed again)`);
   }
