@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './fibmgr-child.js';
 import { skipLive } from './zebra-lab.js';
+import { alive, cleanUpAtExit, pollUntil } from './external-process.js';
 
 export interface RealVppOptions {
   /** VPP's main heap (`memory { main-heap-size }`): 1G is plenty for thousands of routes; 1M routes want 6G. */
@@ -100,27 +101,7 @@ function record(line: string): void {
 }
 
 const running = new Set<RealVppImpl>();
-let hooked = false;
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  const killAll = (): void => { for (const v of running) v.killSync(); };
-  process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killAll(); process.kill(process.pid, sig); });
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
+const killAll = (): void => { for (const v of running) v.killSync(); };
 
 let counter = 0;
 
@@ -188,7 +169,7 @@ class RealVppImpl implements RealVpp {
     running.add(this);
     this.exited = new Promise((resolve) => child.once('exit', () => { this.running = false; resolve(); }));
     const ms = this.opts.startMs ?? 60_000;
-    const ready = await until(async () => {
+    const ready = await pollUntil(async () => {
       if (!this.running) return true;
       if (!existsSync(this.apiSock) || !existsSync(this.cliSock)) return false;
       const r = await this.tryCli('show version');
@@ -223,7 +204,11 @@ class RealVppImpl implements RealVpp {
     if (child && this.running) {
       // a frozen VPP ignores SIGTERM until thawed
       try { child.kill('SIGCONT'); child.kill('SIGTERM'); } catch { /* gone */ }
-      if (!(await until(() => !this.running, 10_000))) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+      // its exit is the event; SIGKILL if it does not come within 10 s
+      let grace: NodeJS.Timeout | undefined;
+      const exitedInTime = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => { grace = setTimeout(() => r(false), 10_000); })]);
+      clearTimeout(grace);
+      if (!exitedInTime) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
       await this.exited;
     }
     running.delete(this);
@@ -303,7 +288,7 @@ export async function startRealVpp(t: TestContext, opts: RealVppOptions = {}): P
     skipLive(t, `real VPP: ${where.why}`);
     return null;
   }
-  hookExit();
+  cleanUpAtExit(killAll);
   sweepOrphans();
   const vpp = new RealVppImpl(where.prefix, opts);
   t.after(() => vpp.destroy());

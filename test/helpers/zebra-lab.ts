@@ -5,6 +5,7 @@ import { spawn, spawnSync, execFileSync, type ChildProcess, type SpawnOptions } 
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive, cleanUpAtExit, pollUntil } from './external-process.js';
 
 const FRR = '/usr/lib/frr';
 
@@ -76,18 +77,7 @@ export function skipLive(t: { skip(msg?: string): void; name: string }, why: str
 
 let counter = 0;
 const live = new Set<LabImpl>();
-let hooked = false;
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  // A crashed or interrupted test must not leave namespaces and zebras behind.
-  const cleanupSync = (): void => { for (const l of live) l.stopSync(); };
-  process.on('exit', cleanupSync);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => { cleanupSync(); process.kill(process.pid, sig); });
-  }
-}
+const stopAllSync = (): void => { for (const l of live) l.stopSync(); };
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -104,24 +94,11 @@ function daemonize(args: string[], out: string): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
 function readPid(file: string): number | null {
   try {
     const n = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch { return null; }
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
 }
 
 class LabImpl implements Lab {
@@ -195,27 +172,27 @@ class LabImpl implements Lab {
     this.zebraArgv = run('zebra', '-M', mod, ...(opts.zebraArgs ?? []), '-f', join(this.dir, 'zebra.conf'));
     daemonize(this.zebraArgv, join(this.dir, 'daemons.out'));
     // staticd needs zebra's zserv socket to exist before it starts.
-    if (!(await waitFor(() => existsSync(join(this.dir, 'zserv.api')), 10_000))) throw new Error(`zebra did not come up: ${this.tail('zebra.log')}`);
+    if (!(await pollUntil(() => existsSync(join(this.dir, 'zserv.api')), 10_000))) throw new Error(`zebra did not come up: ${this.tail('zebra.log')}`);
     if (this.root) {
       // FRR 10 keeps staticd's configuration in mgmtd, which must run first; neither reads a file
       daemonize(run('mgmtd'), join(this.dir, 'daemons.out'));
-      if (!(await waitFor(() => existsSync(join(this.dir, 'mgmtd.vty')), 10_000))) throw new Error(`mgmtd did not come up: ${this.tail('mgmtd.log')}`);
+      if (!(await pollUntil(() => existsSync(join(this.dir, 'mgmtd.vty')), 10_000))) throw new Error(`mgmtd did not come up: ${this.tail('mgmtd.log')}`);
       daemonize(run('staticd'), join(this.dir, 'daemons.out'));
     } else daemonize(run('staticd', '-f', join(this.dir, 'staticd.conf')), join(this.dir, 'daemons.out'));
-    if (!(await waitFor(() => existsSync(join(this.dir, 'staticd.vty')), 10_000))) throw new Error(`staticd did not come up: ${this.tail('staticd.log')}`);
+    if (!(await pollUntil(() => existsSync(join(this.dir, 'staticd.vty')), 10_000))) throw new Error(`staticd did not come up: ${this.tail('staticd.log')}`);
   }
 
   async kill9(daemon: 'zebra' | 'staticd'): Promise<void> {
     const pid = readPid(join(this.dir, `${daemon}.pid`));
     if (pid === null || !alive(pid)) throw new Error(`${daemon} is not running`);
     process.kill(pid, 'SIGKILL');
-    if (!(await waitFor(() => !alive(pid), 10_000))) throw new Error(`${daemon} survived SIGKILL`);
+    if (!(await pollUntil(() => !alive(pid), 10_000))) throw new Error(`${daemon} survived SIGKILL`);
   }
 
   async startZebra(): Promise<void> {
     const before = readPid(join(this.dir, 'zebra.pid'));
     daemonize(this.zebraArgv, join(this.dir, 'daemons.out'));
-    const ok = await waitFor(() => {
+    const ok = await pollUntil(() => {
       const pid = readPid(join(this.dir, 'zebra.pid'));
       return pid !== null && pid !== before && alive(pid);
     }, 10_000);
@@ -253,7 +230,7 @@ class LabImpl implements Lab {
       if (pid === null || !alive(pid)) continue;
       try { process.kill(pid, 'SIGTERM'); } catch { continue; }
       // zebra can hang on SIGTERM while its FPM peer goes away
-      if (!(await waitFor(() => !alive(pid), 5_000))) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      if (!(await pollUntil(() => !alive(pid), 5_000))) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     }
     for (const c of this.children) c.kill('SIGKILL');
     this.stopSync();
@@ -281,7 +258,7 @@ class LabImpl implements Lab {
 }
 
 export async function startLab(opts: LabOptions): Promise<Lab> {
-  hookExit();
+  cleanUpAtExit(stopAllSync);
   const lab = new LabImpl(opts);
   live.add(lab);
   try {
