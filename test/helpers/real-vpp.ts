@@ -282,15 +282,11 @@ class RealVppImpl implements RealVpp {
  * skipped with the reason, recorded as a live test that did not run.
  */
 export async function startRealVpp(t: TestContext, opts: RealVppOptions = {}): Promise<RealVpp | null> {
-  const where = await findVpp();
-  if ('why' in where) {
-    record(`skip\t${where.why}`);
-    skipLive(t, `real VPP: ${where.why}`);
-    return null;
-  }
+  const prefix = await realVppPrefix(t);
+  if (prefix === null) return null;
   cleanUpAtExit(killAll);
   sweepOrphans();
-  const vpp = new RealVppImpl(where.prefix, opts);
+  const vpp = new RealVppImpl(prefix, opts);
   t.after(() => vpp.destroy());
   try {
     await vpp.start();
@@ -298,7 +294,7 @@ export async function startRealVpp(t: TestContext, opts: RealVppOptions = {}): P
     await vpp.destroy();
     throw e;
   }
-  record(`ran\t${vpp.version}\t${t.fullName}`);
+  countRealVppTest(t, vpp.version);
   return vpp;
 }
 
