@@ -6,10 +6,10 @@
 // records for each session whether it ended with sockclnt_delete.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { REPO } from './helpers/fibmgr-child.js';
-import { get, sendFpm, startSimDaemon, until } from './helpers/daemon.js';
+import { get, sendFpm, startSimDaemon, until, type Daemon } from './helpers/daemon.js';
 import type { VppSim } from '../src/vpp/sim/server.js';
 
 const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
@@ -20,21 +20,35 @@ function assertAllSaidGoodbye(sim: VppSim, sessions: number): void {
   for (const s of sim.sessions) assert.deepEqual({ deleted: s.deleted, closed: s.closed }, { deleted: true, closed: true }, `session ${s.index.toString(16)} (${s.name})`);
 }
 
+/**
+ * fibmgr on the simulator, ready after zebra's replay of kernel-1k; `body` gets the running pair
+ * and zebra's socket. fibmgr and the simulator are stopped afterwards, pass or fail.
+ */
+async function afterReplay(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  body: (s: { sim: VppSim; d: Daemon; zebra: Socket; httpPort: number }) => Promise<void>,
+): Promise<void> {
+  const { sim, d, fpmPort, httpPort } = await startSimDaemon(name, ['--resync-grace', '1', '--audit-interval', '0'], env);
+  try {
+    await d.waitLog('listening for zebra FPM');
+    const zebra = await sendFpm(fpmPort, join(FIXTURES, 'kernel-1k.bin'));
+    await until('ready after the replay', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
+    await body({ sim, d, zebra, httpPort });
+  } finally {
+    await d.stop('SIGKILL');
+    await sim.stop();
+  }
+}
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal}: the stop ends the VPP session with sockclnt_delete, exit 0`, { timeout: 60_000 }, async () => {
-    const { sim, d, fpmPort, httpPort } = await startSimDaemon(`exit-${signal}`, ['--resync-grace', '1', '--audit-interval', '0']);
-    try {
-      await d.waitLog('listening for zebra FPM');
-      const zebra = await sendFpm(fpmPort, join(FIXTURES, 'kernel-1k.bin'));
-      await until('ready after the replay', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
+    await afterReplay(`exit-${signal}`, {}, async ({ sim, d, zebra }) => {
       assert.equal(await d.stop(signal), 0);
       zebra.destroy();
       assertAllSaidGoodbye(sim, 1);
       assert.ok(d.lines.some((l) => l.msg === 'VPP sessions ended (sockclnt_delete)'));
-    } finally {
-      await d.stop('SIGKILL');
-      await sim.stop();
-    }
+    });
   });
 }
 
@@ -77,28 +91,17 @@ test('a fatal error after VPP was reached (the FPM port is taken) ends the VPP s
 });
 
 test('the last-resort guard (an exception nothing caught) ends the VPP sessions, exit 70', { timeout: 60_000 }, async () => {
-  const { sim, d, fpmPort, httpPort } = await startSimDaemon('exit-guard', ['--resync-grace', '1', '--audit-interval', '0'], { NODE_OPTIONS: `--import ${PRELOAD}` });
-  try {
-    await d.waitLog('listening for zebra FPM');
-    const zebra = await sendFpm(fpmPort, join(FIXTURES, 'kernel-1k.bin'));
-    await until('ready after the replay', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
+  await afterReplay('exit-guard', { NODE_OPTIONS: `--import ${PRELOAD}` }, async ({ sim, d, zebra }) => {
     d.proc.kill('SIGUSR2');
     assert.equal(await d.exited, 70);
     zebra.destroy();
     assert.ok(d.lines.some((l) => l.level === 60 && /boom/.test(String(l.err))));
     assertAllSaidGoodbye(sim, 1);
-  } finally {
-    await d.stop('SIGKILL');
-    await sim.stop();
-  }
+  });
 });
 
 test('the guard during an audit ends the audit\'s own VPP session too', { timeout: 60_000 }, async () => {
-  const { sim, d, fpmPort, httpPort } = await startSimDaemon('exit-audit', ['--resync-grace', '1', '--audit-interval', '0'], { NODE_OPTIONS: `--import ${PRELOAD}` });
-  try {
-    await d.waitLog('listening for zebra FPM');
-    const zebra = await sendFpm(fpmPort, join(FIXTURES, 'kernel-1k.bin'));
-    await until('ready after the replay', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
+  await afterReplay('exit-audit', { NODE_OPTIONS: `--import ${PRELOAD}` }, async ({ sim, d, zebra, httpPort }) => {
     // the audit's dump gets no answer: its session stays open until fibmgr exits
     sim.silent.add('ip_route_v2_dump');
     const audit = fetch(`http://127.0.0.1:${httpPort}/audit`, { method: 'POST' }).catch(() => null);
@@ -108,8 +111,5 @@ test('the guard during an audit ends the audit\'s own VPP session too', { timeou
     await audit;
     zebra.destroy();
     assertAllSaidGoodbye(sim, 2);
-  } finally {
-    await d.stop('SIGKILL');
-    await sim.stop();
-  }
+  });
 });
