@@ -132,9 +132,13 @@ export async function runSeed(seed: number, options: Partial<CampaignOptions> = 
   } catch (err) {
     w.violations.push({ kind: 'error', detail: `harness: ${(err as Error).stack}` });
   } finally {
-    await w.teardown();
-    w.vt.uninstall();
-    rmSync(dir, { recursive: true, force: true });
+    // the process's timers and clocks come back even if the teardown throws
+    try {
+      await w.teardown();
+    } finally {
+      w.vt.uninstall();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   return {
     seed, ok: w.violations.length === 0, steps, quietPeriods: w.quietPeriods, checks: w.oracle.checks, virtualMs: w.vt.mono,

@@ -7,6 +7,14 @@
 // simulator), as an idle event loop would. A clock step moves the wall clock alone.
 //
 // setImmediate stays real but is counted: drain() knows when the code has nothing left to do.
+//
+// Why globals, not test/helpers/fake-clock.ts: FakeClock reaches only code handed a Clock (the
+// reconciler, the writer); the VPP client and its connection (request timeouts, handshake and
+// goodbye deadlines, reconnect backoff, the in-flight sweep) call setTimeout and performance.now
+// themselves, and FakeClock's advance() does not let socket I/O run between instants. Replacing
+// the globals also catches any clock read the code should not make. It is safe for the suite:
+// node --test runs each test file in its own process (only chaos.test.ts lives in this one), and
+// runSeed uninstalls in a finally, whatever the run or its teardown throws.
 import { Prng } from './prng.js';
 
 const realSetImmediate = globalThis.setImmediate;
