@@ -44,6 +44,9 @@ export interface RouteId {
   family: 4 | 6;
 }
 
+/** A nexthop object zebra defined: one hop, or a group of other ids. */
+type NhDef = { hop?: Hop; members?: number[] };
+
 interface RibEntry {
   proto: Proto;
   content: Content;
@@ -157,7 +160,7 @@ export class ZebraModel {
   private nhNext = 1;
   private readonly nhSingle = new Map<string, number>();
   private readonly nhGroup = new Map<string, number>();
-  private readonly nhDef = new Map<number, { hop?: Hop; members?: number[] }>();
+  private readonly nhDef = new Map<number, NhDef>();
   private conn: Conn | null = null;
   /** zebra's own timers (relearn, reconnect): cancelled when it dies. */
   private timers: { cancel(): void }[] = [];
@@ -293,23 +296,20 @@ export class ZebraModel {
     if (this.o.module !== 'nl-groups' || c.type !== 'unicast') return null;
     const singles = c.hops.map((h) => this.single(h));
     if (singles.length === 1) return singles[0]!;
-    const k = setKey(c.hops);
-    let id = this.nhGroup.get(k);
-    if (id === undefined) {
-      id = this.nhNext++;
-      this.nhGroup.set(k, id);
-      this.nhDef.set(id, { members: singles });
-    }
-    return id;
+    return this.nhId(this.nhGroup, setKey(c.hops), { members: singles });
   }
 
   private single(h: Hop): number {
-    const k = hopKey(h);
-    let id = this.nhSingle.get(k);
+    return this.nhId(this.nhSingle, hopKey(h), { hop: h });
+  }
+
+  /** The id zebra gave `key` in `ids`, or the next one, defined as `def`. */
+  private nhId(ids: Map<string, number>, key: string, def: NhDef): number {
+    let id = ids.get(key);
     if (id === undefined) {
       id = this.nhNext++;
-      this.nhSingle.set(k, id);
-      this.nhDef.set(id, { hop: h });
+      ids.set(key, id);
+      this.nhDef.set(id, def);
     }
     return id;
   }
