@@ -6,19 +6,14 @@
 // peak RSS per route, and an unchanged resync's route writes.
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts; FIBMGR_VPP_PREFIX
 // names the VPP, else scripts/ensure-vpp.sh finds it).
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
-import { createLogger } from '../src/log.js';
-import { FpmServer } from '../src/fpm/server.js';
-import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
-import { VppClient, routeRequestDef } from '../src/vpp/index.js';
-import { messages, fib_source_add, ip_route_add_del_v2, FibPathNhProto } from '../src/vpp/gen/index.js';
-import { Reconciler } from '../src/sync/reconciler.js';
-import { VppAdapter, REQUIRED, OPTIONAL } from '../src/sync/vpp-adapter.js';
+import { routeRequestDef } from '../src/vpp/index.js';
+import { fib_source_add, ip_route_add_del_v2, FibPathNhProto } from '../src/vpp/gen/index.js';
+import { connectPipeline, forkSender, measure, peakRss, until } from './lib/pipeline.js';
 import { encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT } from '../src/vpp/client/handshake.js';
 import { FrameReader, HEADER_SIZE, frame, writeHeader } from '../src/vpp/transport/frame.js';
 
@@ -113,9 +108,8 @@ async function rawSession(): Promise<{ sock: net.Socket; index: number; msgId: n
 async function rawPass(window: number, batch: number, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; vppShare: number; failed: number }> {
   const r = await rawSession();
   const { buf, ends } = pack(r.index, r.msgId, src, isAdd);
-  const c0 = process.cpuUsage();
+  const m = measure();
   const v0 = vppCpu();
-  const t0 = performance.now();
   let failed = 0;
   await new Promise<void>((resolve) => {
     let sent = 0;
@@ -135,48 +129,39 @@ async function rawPass(window: number, batch: number, isAdd: boolean, src: numbe
     });
     pump();
   });
-  const s = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(c0);
+  const s = m.seconds();
+  const cpu = m.cpuS();
   const vppShare = (vppCpu() - v0) / s;
   await r.bye();
-  return { s, cpu: (c.user + c.system) / 1e6, vppShare, failed };
+  return { s, cpu, vppShare, failed };
 }
 
 const admin = await openVpp(vpp.apiSock);
 
 // ---- 3. fibmgr end to end (first, so that its peak RSS is its own: the raw client's packed
 // requests come later, in the same process): a zebra-like FPM stream (bench/lib/fpm-sender) → fibmgr's pipeline → VPP
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const sender = fork(fileURLToPath(new URL(`./lib/fpm-sender${ext}`, import.meta.url)), [String(V4), String(V6)], { execArgv: ext === '.ts' ? ['--import', 'tsx'] : [], stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
-await new Promise((r) => sender.once('message', r));
-const log = createLogger(process.env.REAL_BENCH_LOG ?? 'warn');
+const sender = await forkSender(V4, V6);
 const rssBase = process.memoryUsage().rss;
-const clientOpts = { socketPath: vpp.apiSock, messages: messages as any, required: REQUIRED.map((n) => (messages as any)[n]), optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean), reconnect: { minMs: 50, maxMs: 1000 }, logger: log, timeoutMs: 120_000 };
-const client = new VppClient({ ...clientOpts, window: 1024 });
-await client.connect();
-const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: () => new VppClient({ ...clientOpts, window: 16 }) });
-const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE_MS, maxBacklog: 200_000, logger: log });
+const pipeline = await connectPipeline({ socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: 1024, notify: 'auto', logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, timeoutMs: 120_000 });
+const { client, rec, server } = pipeline;
 await rec.start();
-const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: 'auto' });
 const { port: fpmPort } = await server.listen();
 const routeWrites = (): number => [...client.requestStats()].filter(([name]) => name.startsWith('ip_route_add_del')).reduce((a, [, st]) => a + st.count, 0);
-const until = async (cond: () => boolean): Promise<void> => { while (!cond()) await new Promise((r) => setTimeout(r, 20)); };
 
 async function fibmgrPhase(name: string, start: (s: ChildProcess) => void, done: () => boolean): Promise<void> {
   const w0 = routeWrites();
-  const c0 = process.cpuUsage();
+  const m = measure();
   const v0 = vppCpu();
-  const t0 = performance.now();
   start(sender);
-  await until(done);
+  await until(name, done, Infinity);
   await rec.idle();
-  const s = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(c0);
+  const s = m.seconds();
+  const cpu = m.cpuS();
   const share = (vppCpu() - v0) / s;
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRss();
   rows.push({
     run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': Math.round(TOTAL / s), 'vs raw': '',
-    'client CPU s per 1M': ((c.user + c.system) / 1e6 / TOTAL * 1e6).toFixed(2), 'VPP CPU share': `${Math.round(share * 100)}%`,
+    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'VPP CPU share': `${Math.round(share * 100)}%`,
     'peak RSS B/route': String(Math.round((peak - rssBase) / TOTAL)), note: `${routeWrites() - w0} route writes`,
   });
 }
@@ -187,9 +172,7 @@ const resync0 = rec.state().lastResync;
 await fibmgrPhase(`fibmgr: unchanged resync (zebra reconnects, incl. ${GRACE_MS} ms grace)`, (s) => { s.send('close'); s.send({ send: fpmPort }); }, () => { const st = rec.state(); return st.lastResync !== resync0 && !st.resyncing; });
 
 // fibmgr stops (its routes stay in VPP); the raw client's deletes under fibmgr's source clear them
-await rec.stop({ flush: false });
-await server.close();
-await client.close();
+await pipeline.stop();
 sender.send('exit');
 const fibmgrRows = rows.filter((r) => r.run.startsWith('fibmgr end'));
 await rawPass(8192, 512, false, (await sourceId(admin, 'fibmgr'))!);

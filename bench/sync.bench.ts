@@ -6,18 +6,11 @@
 // Run: npm run bench:sync   (SYNC_BENCH_V4 / SYNC_BENCH_V6 change the counts), or compiled:
 // node dist/bench/sync.bench.js. The pipeline runs in this process, so node flags for it go on
 // this command line (node --cpu-prof dist/bench/sync.bench.js); SYNC_BENCH_SIM_ARGS for the sim.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createLogger } from '../src/log.js';
-import { FpmServer } from '../src/fpm/server.js';
-import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
-import { VppClient } from '../src/vpp/index.js';
-import { messages } from '../src/vpp/gen/index.js';
-import { Reconciler } from '../src/sync/reconciler.js';
-import { VppAdapter, REQUIRED, OPTIONAL } from '../src/sync/vpp-adapter.js';
+import { connectPipeline, forkChild, forkSender, measure, peakRss, until } from './lib/pipeline.js';
 
 const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
@@ -28,14 +21,9 @@ const NOTIFY = (process.env.SYNC_BENCH_NOTIFY ?? 'auto') as 'auto' | 'on' | 'off
 /** VPP client window (the daemon's --vpp-window default). */
 const WINDOW = Number(process.env.SYNC_BENCH_WINDOW ?? 1024);
 
-// Run from source (tsx) or compiled (node dist/bench/sync.bench.js): the children follow suit.
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const tsxArgs = { execArgv: ext === '.ts' ? ['--import', 'tsx'] : [], stdio: ['inherit', 'inherit', 'inherit', 'ipc'] as any };
 const sockPath = join(tmpdir(), `fibmgr-sync-bench-${process.pid}.sock`);
 // SYNC_BENCH_SIM_ARGS: extra node flags for the simulator (e.g. --cpu-prof)
-const simArgs = { ...tsxArgs, execArgv: [...tsxArgs.execArgv, ...(process.env.SYNC_BENCH_SIM_ARGS?.split(' ').filter(Boolean) ?? [])] };
-const sim = fork(fileURLToPath(new URL(`../src/vpp/sim/main${ext}`, import.meta.url)), [sockPath], simArgs);
-const sender = fork(fileURLToPath(new URL(`./lib/fpm-sender${ext}`, import.meta.url)), [String(V4), String(V6)], tsxArgs);
+const sim = forkChild('../src/vpp/sim/main', [sockPath], process.env.SYNC_BENCH_SIM_ARGS?.split(' ').filter(Boolean));
 
 function ask<T>(child: ChildProcess, msg: unknown, match: (m: any) => boolean): Promise<T> {
   return new Promise((resolve) => {
@@ -52,33 +40,16 @@ const simOps = () => ask<{ ops: { add: number; del: number }; routes: number }>(
 const notified = () => ask<{ notified: number }>(sender, 'notified', (m) => m && typeof m === 'object' && 'notified' in m).then((m) => m.notified);
 const simUsage = () => ask<{ cpu: NodeJS.CpuUsage; rss: number }>(sim, 'usage', (m) => m && typeof m === 'object' && 'cpu' in m);
 
-await Promise.all([ask(sim, undefined, (m) => m === 'ready'), ask<{ ready: number }>(sender, undefined, (m) => m && typeof m === 'object' && 'ready' in m)]);
+const [sender] = await Promise.all([forkSender(V4, V6), ask(sim, undefined, (m) => m === 'ready')]);
 
-const log = createLogger(process.env.SYNC_BENCH_LOG ?? 'warn');
 const rssBase = process.memoryUsage().rss;
-const clientOpts = {
-  socketPath: sockPath,
-  messages: messages as any,
-  required: REQUIRED.map((n) => (messages as any)[n]),
-  optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean),
-  reconnect: { minMs: 50, maxMs: 1000 },
-  logger: log,
-};
-const client = new VppClient({ ...clientOpts, window: WINDOW });
-await client.connect();
-const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: process.env.SYNC_BENCH_AUDIT_CONN === 'main' ? undefined : () => new VppClient({ ...clientOpts, window: 16 }) });
-const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE_MS, maxBacklog: 200_000, logger: log });
+const pipeline = await connectPipeline({
+  socketPath: sockPath, resyncGraceMs: GRACE_MS, window: WINDOW, notify: NOTIFY, logLevel: process.env.SYNC_BENCH_LOG ?? 'warn',
+  auditClient: process.env.SYNC_BENCH_AUDIT_CONN !== 'main',
+});
+const { client, rec, server } = pipeline;
 await rec.start();
-const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: NOTIFY });
 const { port: fpmPort } = await server.listen();
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Row { phase: string; routes: number; seconds: number; 'routes/s': number; 'fibmgr CPU s': number; 'routes per fibmgr CPU s': number; 'route writes': number; 'route deletes': number; 'peak RSS MB': number; 'B/route (RSS growth)': number; 'sim CPU s': number; notifications: number }
 const rows: Row[] = [];
@@ -86,21 +57,19 @@ async function phase(name: string, start: () => void, done: () => Promise<boolea
   const before = (await simOps()).ops;
   const cpu0 = (await simUsage()).cpu;
   const n0 = await notified();
-  const own0 = process.cpuUsage();
-  const t0 = performance.now();
+  const m = measure();
   start();
   await until(name, done);
-  const s = (performance.now() - t0) / 1000;
+  const s = m.seconds();
   // the notifications of this phase: wait (outside the clock) for the ones still on their way
   const want = NOTIFY === 'off' ? 0 : rec.state().counters.notified.offload + rec.state().counters.notified.failed;
   let sent = 0;
   await until('notifications', async () => (sent = await notified()) >= want, 60_000).catch(() => undefined);
-  const own = process.cpuUsage(own0);
-  const ownS = (own.user + own.system) / 1e6;
+  const ownS = m.cpuS();
   const after = (await simOps()).ops;
   const cpu1 = (await simUsage()).cpu;
   const writes = after.add - before.add + after.del - before.del;
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRss();
   rows.push({
     phase: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': Math.round(TOTAL / s),
     'fibmgr CPU s': +ownS.toFixed(2), 'routes per fibmgr CPU s': Math.round(TOTAL / ownS), 'route writes': writes,
@@ -135,7 +104,7 @@ const audits: Record<string, number | string>[] = [];
   const a = await rec.audit({ repair: true });
   audits.push({
     audit: 'full table, idle', seconds: +((performance.now() - t0) / 1000).toFixed(2), 'routes checked': a.checked, drift: a.missing + a.extra + a.different,
-    'VPP requests': requests() - req0, 'VPP details read': a.checked, 'peak RSS MB': Math.round(process.resourceUsage().maxRSS * 1024 / 1e6),
+    'VPP requests': requests() - req0, 'VPP details read': a.checked, 'peak RSS MB': Math.round(peakRss() / 1e6),
   });
 }
 // The same replay into a restarted VPP with an audit asked for half way: it waits until the replay
@@ -154,23 +123,19 @@ const audits: Record<string, number | string>[] = [];
     // fibmgr's own count: asking the simulator would wait behind the audit's dump it is serving
   }, async () => rec.state().installed >= TOTAL && rec.state().backlog === 0 && audit !== null);
   const a = await audit!;
-  audits.push({ audit: 'asked for during the replay (incl. its wait)', seconds: +(a.durationMs / 1000).toFixed(2), 'routes checked': a.checked, drift: a.missing + a.extra + a.different, 'VPP requests': '', 'VPP details read': a.checked, 'peak RSS MB': Math.round(process.resourceUsage().maxRSS * 1024 / 1e6) });
+  audits.push({ audit: 'asked for during the replay (incl. its wait)', seconds: +(a.durationMs / 1000).toFixed(2), 'routes checked': a.checked, drift: a.missing + a.extra + a.different, 'VPP requests': '', 'VPP details read': a.checked, 'peak RSS MB': Math.round(peakRss() / 1e6) });
   await rec.idle();
 }
 
 // fibmgr restarts under the full table: a fresh pipeline process adopts the 1.2M routes VPP
 // holds from its source while it already listens for zebra, whose replay starts as soon as it
 // listens (they overlap, as with a real restart).
-await rec.stop({ flush: false });
-await server.close();
-await client.close();
+await pipeline.stop();
 sender.send('close');
 const restart: Record<string, number | string> = {};
 {
   const before = (await simOps()).ops;
-  const child = fork(fileURLToPath(new URL(`./lib/pipeline-child${ext}`, import.meta.url)), [sockPath, String(GRACE_MS)], {
-    ...tsxArgs, execArgv: [...tsxArgs.execArgv, '--max-semi-space-size=4', ...(process.env.SYNC_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])],
-  });
+  const child = forkChild('lib/pipeline-child', [sockPath, String(GRACE_MS)], ['--max-semi-space-size=4', ...(process.env.SYNC_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])]);
   const listening = await ask<{ listening: number; port: number }>(child, undefined, (m) => m && 'listening' in m);
   sender.send({ send: listening.port });
   const adopted = ask<{ adopted: number; routes: number }>(child, undefined, (m) => m && 'adopted' in m);

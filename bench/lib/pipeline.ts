@@ -1,0 +1,110 @@
+// What the end-to-end benches (bench:sync on the simulator, bench:real on a real VPP) and the sync
+// bench's restart child share: fibmgr's pipeline wired as the daemon wires it, the zebra stand-in
+// (fpm-sender) in its own process, and the measure of a phase (wall time, this process's CPU, peak RSS).
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../../src/log.js';
+import { FpmServer } from '../../src/fpm/server.js';
+import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
+import { VppClient, type VppClientOptions } from '../../src/vpp/index.js';
+import { messages } from '../../src/vpp/gen/index.js';
+import { Reconciler } from '../../src/sync/reconciler.js';
+import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp-adapter.js';
+
+// Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** Options to fork a bench child (IPC on): through tsx when run from source. */
+export const childOptions: ForkOptions & { execArgv: string[] } = { execArgv: ext === '.ts' ? ['--import', 'tsx'] : [], stdio: ['inherit', 'inherit', 'inherit', 'ipc'] };
+
+/** Forks `rel` (a module path relative to bench/, without its extension). */
+export function forkChild(rel: string, args: string[], extraExecArgv: string[] = []): ChildProcess {
+  return fork(fileURLToPath(new URL(`../${rel}${ext}`, import.meta.url)), args, { ...childOptions, execArgv: [...childOptions.execArgv, ...extraExecArgv] });
+}
+
+/** The zebra stand-in (lib/fpm-sender), its stream built; resolves once it is ready. */
+export async function forkSender(v4: number, v6: number): Promise<ChildProcess> {
+  const sender = forkChild('lib/fpm-sender', [String(v4), String(v6)]);
+  await new Promise<void>((resolve) => {
+    const on = (m: any) => {
+      if (!(m && typeof m === 'object' && 'ready' in m)) return;
+      sender.off('message', on);
+      resolve();
+    };
+    sender.on('message', on);
+  });
+  return sender;
+}
+
+export interface PipelineOptions {
+  socketPath: string;
+  resyncGraceMs: number;
+  /** The VPP client's window (the daemon's --vpp-window). */
+  window: number;
+  notify: 'auto' | 'on' | 'off';
+  logLevel: string;
+  /** A VPP connection of its own for audits (window 16), as the daemon has; false: audits share the main one. */
+  auditClient: boolean;
+  timeoutMs?: number;
+}
+
+export interface Pipeline {
+  client: VppClient;
+  rec: Reconciler;
+  server: FpmServer;
+  /** fibmgr stops: FPM closed, VPP keeps the routes, the client says goodbye. */
+  stop(): Promise<void>;
+}
+
+/** fibmgr's pipeline, its VPP client connected; the caller starts the reconciler and the server's listening. */
+export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
+  const log = createLogger(o.logLevel);
+  const clientOpts: VppClientOptions = {
+    socketPath: o.socketPath,
+    messages: messages as any,
+    required: REQUIRED.map((n) => (messages as any)[n]),
+    optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean),
+    reconnect: { minMs: 50, maxMs: 1000 },
+    logger: log,
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  };
+  const client = new VppClient({ ...clientOpts, window: o.window });
+  await client.connect();
+  const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });
+  const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, logger: log });
+  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: o.notify });
+  return {
+    client, rec, server,
+    async stop() {
+      await rec.stop({ flush: false });
+      await server.close();
+      await client.close();
+    },
+  };
+}
+
+/** Polls `cond` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Peak RSS of this process so far, in bytes. */
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Starts measuring a phase: its wall seconds and this process's CPU seconds so far, read when asked. */
+export function measure(): { seconds(): number; cpuS(): number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  return {
+    seconds: () => (performance.now() - t0) / 1000,
+    cpuS: () => {
+      const c = process.cpuUsage(c0);
+      return (c.user + c.system) / 1e6;
+    },
+  };
+}
