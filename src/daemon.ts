@@ -3,6 +3,7 @@
 import type { Config } from './config/options.js';
 import { Exit, GOODBYE_DEADLINE_MS } from './exit.js';
 import { reapVppLeftovers } from './vpp-leftovers.js';
+import { connectVpp } from './vpp-connect.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
@@ -16,7 +17,7 @@ import { teeSink } from './sync/tee-sink.js';
 import { OPTIONAL, REQUIRED, VppAdapter, sysIfindex } from './sync/vpp-adapter.js';
 import { parseInterfaceMap, parseTableMap, parsedList } from './config/lists.js';
 import type { VppPort } from './sync/vpp-port.js';
-import { VppClient, VppCrcMismatchError, type MessageDef } from './vpp/index.js';
+import { VppClient, type MessageDef } from './vpp/index.js';
 import { messages } from './vpp/gen/index.js';
 import { parseListenAddr } from './config/options.js';
 import { countingSink, newEventCounts } from './ops/event-counts.js';
@@ -29,22 +30,6 @@ import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
 import { OperatorSocketError, prepareOperatorSocket, restrictOperatorSocket } from './ops/operator-socket.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './ops/instance-lock.js';
-
-/** Connects to VPP, retrying with backoff while it is not there yet (fibmgr may start first). */
-async function connectVpp(client: VppClient, config: Config, log: Logger, stopping: () => boolean): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.connect();
-      return;
-    } catch (err) {
-      if (err instanceof VppCrcMismatchError) throw err;
-      if (stopping()) throw err;
-      const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
-      log.warn({ vppSock: config.vppSock, err: (err as Error).message, attempt: attempt + 1, retryInMs: delay }, 'VPP not reachable yet');
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
 
 /**
  * The last resort: an exception nothing caught means state fibmgr can no longer trust. Log it
@@ -189,7 +174,8 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
 
   if (client) {
     try {
-      await Promise.race([connectVpp(client, config, log, stopping), stopSignal.then(() => { throw new Error('stopped before VPP was reachable'); })]);
+      const retried = (err: Error, attempt: number, retryInMs: number) => log.warn({ vppSock: config.vppSock, err: err.message, attempt, retryInMs }, 'VPP not reachable yet');
+      await Promise.race([connectVpp(client, stopping, retried), stopSignal.then(() => { throw new Error('stopped before VPP was reachable'); })]);
     } catch (err) {
       log.fatal({ vppSock: config.vppSock, err: (err as Error).message }, 'cannot use VPP');
       await exit.now(1);

@@ -10,6 +10,7 @@ import { Auditor } from '../../src/sync/auditor.js';
 import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp-adapter.js';
 import { VppClient, type MessageDef } from '../../src/vpp/index.js';
 import { messages } from '../../src/vpp/gen/index.js';
+import { connectVpp } from '../../src/vpp-connect.js';
 import { IFMAP } from './vpp-world.js';
 import { prefixText, v4Prefix } from '../../src/route/prefix.js';
 
@@ -81,15 +82,7 @@ export class FibmgrNode {
 
   /** As runDaemon: VPP first (retried with the daemon's backoff), then FPM is let in while VPP's routes are adopted. */
   async start(): Promise<void> {
-    for (let attempt = 0; this.alive; attempt++) {
-      try {
-        await this.client.connect();
-        break;
-      } catch {
-        if (!this.alive) return;
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))));
-      }
-    }
+    await connectVpp(this.client, () => !this.alive);
     if (!this.alive) return;
     const started = this.sync.start();
     // the daemon lets zebra in while VPP's routes are read, once VPP's interface map is loaded;
