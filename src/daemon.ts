@@ -1,7 +1,7 @@
 // The daemon: zebra's FPM session → reconciler → VPP (or, with --dry-run, a port that logs what
 // it would send), until SIGTERM/SIGINT. Every way out ends fibmgr's VPP sessions first (exit.ts).
 import type { Config } from './config/options.js';
-import { Exit, GOODBYE_DEADLINE_MS } from './exit.js';
+import { Exit } from './exit.js';
 import { reapVppLeftovers } from './vpp-leftovers.js';
 import { connectVpp } from './vpp-connect.js';
 import { createLogger, type Logger } from './log.js';
@@ -35,14 +35,12 @@ import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './o
  * The last resort: an exception nothing caught means state fibmgr can no longer trust. Log it
  * and exit non-zero — systemd restarts fibmgr, which adopts VPP's routes (no forwarding gap) —
  * rather than die with a stack trace on stderr or limp on. The VPP sessions still end with
- * their goodbye (`exit`); a timer makes sure the process ends even if that path is what broke.
+ * their goodbye (`exit`, bounded even if that path is what broke).
  */
-export function installLastResortGuard(log: Logger, exit?: Exit): void {
+export function installLastResortGuard(log: Logger, exit = new Exit(log)): void {
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ kind, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected exception: exiting so that the service manager restarts fibmgr');
-    setTimeout(() => process.exit(70), (exit ? GOODBYE_DEADLINE_MS : 0) + 1000).unref();
-    if (exit) void exit.now(70);
-    else log.flush(() => process.exit(70));
+    void exit.now(70);
   };
   process.on('uncaughtException', die('uncaughtException'));
   process.on('unhandledRejection', die('unhandledRejection'));

@@ -19,6 +19,9 @@ export interface VppSession {
  */
 export const GOODBYE_DEADLINE_MS = 1500;
 
+/** After the goodbyes' deadline, how long the log flush may take before the process exits anyway. */
+const FLUSH_GRACE_MS = 1000;
+
 export class Exit {
   private readonly sessions = new Set<VppSession>();
   private exiting: Promise<never> | null = null;
@@ -52,11 +55,15 @@ export class Exit {
 
   /**
    * Ends the VPP sessions, flushes the log and exits with `code`. Once: a later call (a fatal
-   * error during a stop) only raises the exit code and waits for the first.
+   * error during a stop) only raises the exit code and waits for the first. A timer ends the
+   * process even if that path is what broke (a goodbye or a flush that never returns).
    */
   now(code: number): Promise<never> {
     this.code = Math.max(this.code, code);
-    if (!this.exiting) this.exiting = this.run();
+    if (!this.exiting) {
+      setTimeout(() => process.exit(this.code), this.deadlineMs + FLUSH_GRACE_MS).unref();
+      this.exiting = this.run();
+    }
     return this.exiting;
   }
 
