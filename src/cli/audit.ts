@@ -5,7 +5,7 @@
 // audit asks the ops port (--metrics-addr); --repair changes VPP, so it goes through the
 // operator socket (--ops-socket), which only root and fibmgr's user may open (exit 4 when refused).
 import type { AuditResult } from '../sync/reconciler.js';
-import { OpsForbidden, operatorRequest, opsRequest } from './ops-client.js';
+import { cannotAsk, operatorRequest, opsRequest } from './ops-client.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -26,14 +26,12 @@ export async function runAudit(at: { metricsAddr: string; opsSocket: string }, o
   let r: AuditResult;
   const query = [opts.json ? 'all=1' : '', opts.repair ? 'repair=1' : ''].filter(Boolean).join('&');
   const path = `/audit${query ? `?${query}` : ''}`;
-  const where = opts.repair ? at.opsSocket : at.metricsAddr;
   try {
     const { status, body } = opts.repair ? await operatorRequest(at.opsSocket, 'POST', path, 600_000) : await opsRequest(at.metricsAddr, 'POST', path, 600_000);
     if (status !== 200) throw new Error(`answered ${status}: ${body.trim()}`);
     r = JSON.parse(body) as AuditResult;
   } catch (e) {
-    process.stderr.write(e instanceof OpsForbidden ? `fibmgr audit --repair: ${e.message}\n` : `fibmgr audit: cannot reach fibmgr at ${where}: ${(e as Error).message}\n`);
-    return e instanceof OpsForbidden ? 4 : 1;
+    return opts.repair ? cannotAsk('audit --repair', at.opsSocket, e) : cannotAsk('audit', at.metricsAddr, e);
   }
   process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatAudit(r));
   if (!r.ok) return 3;

@@ -28,6 +28,16 @@ export function operatorRequest(socketPath: string, method: 'GET' | 'POST', path
   });
 }
 
+/** Tells on stderr why `fibmgr <command>` got no answer from fibmgr at `where`; the exit code (4: refused, 1: anything else). */
+export function cannotAsk(command: string, where: string, e: unknown): number {
+  if (e instanceof OpsForbidden) {
+    process.stderr.write(`fibmgr ${command}: ${e.message}\n`);
+    return 4;
+  }
+  process.stderr.write(`fibmgr ${command}: cannot reach fibmgr at ${where}: ${(e as Error).message}\n`);
+  return 1;
+}
+
 function send(opts: RequestOptions, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(opts, (res) => {

@@ -2,7 +2,7 @@
 // zebra last sent for it, what fibmgr wants in VPP and believes installed, what VPP holds there
 // (one lookup), and what is pending or went wrong.
 import type { RouteExplain } from '../sync/reconciler.js';
-import { opsRequest } from './ops-client.js';
+import { cannotAsk, opsRequest } from './ops-client.js';
 
 type Shown = RouteExplain & { zebraTable: number; vpp: { source: number; ours: boolean; paths: string } | null | string };
 
@@ -44,8 +44,7 @@ export async function runShowRoute(addr: string, prefix: string, table: number, 
     if (status !== 200) throw new Error(`answered ${status}: ${body.trim()}`);
     r = JSON.parse(body) as Shown;
   } catch (e) {
-    process.stderr.write(`fibmgr show route: cannot reach fibmgr at ${addr}: ${(e as Error).message}\n`);
-    return 1;
+    return cannotAsk('show route', addr, e);
   }
   process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatShownRoute(r));
   return r.state === 'unknown' ? 3 : 0;

@@ -1,5 +1,5 @@
 // `fibmgr status`: GET /state from a running fibmgr and print it for a human.
-import { opsRequest } from './ops-client.js';
+import { cannotAsk, opsRequest } from './ops-client.js';
 import type { StateDoc } from '../ops/state.js';
 
 export async function fetchState(addr: string, timeoutMs = 5000): Promise<StateDoc> {
@@ -68,8 +68,7 @@ export async function runStatus(addr: string, opts: { json?: boolean } = {}): Pr
   try {
     st = await fetchState(addr);
   } catch (e) {
-    process.stderr.write(`fibmgr status: cannot reach fibmgr at ${addr}: ${(e as Error).message}\n`);
-    return 1;
+    return cannotAsk('status', addr, e);
   }
   process.stdout.write(opts.json ? JSON.stringify(st, null, 2) + '\n' : formatState(st));
   return st.readiness.ready ? 0 : 3;

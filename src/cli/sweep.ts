@@ -1,7 +1,7 @@
 // `fibmgr sweep`: POST /sweep on a running fibmgr's operator socket — the operator ends a stale
 // wait now (zebra is known to be back and complete), removing every route its replay has not
 // confirmed. An action that changes VPP: only root and fibmgr's user may (the socket's mode).
-import { OpsForbidden, operatorRequest } from './ops-client.js';
+import { cannotAsk, operatorRequest } from './ops-client.js';
 
 export async function runSweep(opsSocket: string): Promise<number> {
   try {
@@ -15,7 +15,6 @@ export async function runSweep(opsSocket: string): Promise<number> {
     process.stdout.write(`swept ${r.swept} stale routes${r.kept ? `; ${r.kept} kept in tables zebra's replay did not mention` : ''}\n`);
     return 0;
   } catch (e) {
-    process.stderr.write(e instanceof OpsForbidden ? `fibmgr sweep: ${e.message}\n` : `fibmgr sweep: cannot reach fibmgr at ${opsSocket}: ${(e as Error).message}\n`);
-    return e instanceof OpsForbidden ? 4 : 1;
+    return cannotAsk('sweep', opsSocket, e);
   }
 }
