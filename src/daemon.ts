@@ -108,13 +108,13 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     }
   }
 
+  const defs = messages as unknown as Record<string, MessageDef>;
   let client: VppClient | null = null;
   let port: VppPort;
   if (config.dryRun) {
     log.info({}, 'dry run: no VPP; every request that would be sent is logged');
-    port = new DryRunPort(log, (messages as unknown as Record<string, MessageDef>).ip_route_add_del_v2!, ifmap, sysIfindex);
+    port = new DryRunPort(log, defs.ip_route_add_del_v2!, ifmap, sysIfindex);
   } else {
-    const defs = messages as unknown as Record<string, MessageDef>;
     const clientOpts = {
       socketPath: config.vppSock,
       messages: defs,
@@ -179,7 +179,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
       await exit.now(1);
     }
     // After the one-fibmgr-per-VPP lock (no other fibmgr lives), though the reap names no session.
-    vppLink.leftoversReaped(await reapVppLeftovers(client, (messages as unknown as Record<string, MessageDef>).cli_inband, log));
+    vppLink.leftoversReaped(await reapVppLeftovers(client, defs.cli_inband, log));
   }
 
   const peerCheck = new PeerCheck({ allow: config.fpmAllow, users: config.fpmUser });
