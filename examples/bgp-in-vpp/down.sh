@@ -10,7 +10,7 @@ stop_frr cp
 stop_frr peer
 stop_vpp
 # anything else still running in the example's namespaces (a ping left behind) was started for it
-for ns in "$NS_PEER" "$NS_CP" "$NS_CLIENT" "$NS_VPP"; do
+for ns in "${NAMESPACES[@]}"; do
   ns_exists "$ns" || continue
   pids=$(ip netns pids "$ns" 2>/dev/null)
   [[ -n $pids ]] && kill -KILL $pids 2>/dev/null

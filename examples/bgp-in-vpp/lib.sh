@@ -16,6 +16,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 P=${BGPVPP_PREFIX:-}
 NS_PEER=${P}peer NS_CP=${P}cp NS_CLIENT=${P}client NS_VPP=${P}vpp
+NAMESPACES=("$NS_PEER" "$NS_CP" "$NS_CLIENT" "$NS_VPP")
 STATE=${BGPVPP_STATE:-/run/bgp-in-vpp${P:+-${P%-}}}
 PREFIXES=${BGPVPP_PREFIXES:-3000}
 NODE=${NODE:-node}
@@ -30,9 +31,10 @@ die() { log "$*"; exit 1; }
 ns_exists() { [[ -e /run/netns/$1 ]]; }
 
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+gone() { ! alive "$1"; }
 pid_of() { cat "$1" 2>/dev/null || true; }
 
-# until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS
+# until SECONDS CMD...: runs CMD (a function of this file too) every 0.1 s until it succeeds; fails after SECONDS
 until_ok() {
   local deadline=$((SECONDS + $1)); shift
   until "$@" >/dev/null 2>&1; do
@@ -46,7 +48,7 @@ stop_pid() {
   local pid; pid=$(pid_of "$1")
   alive "$pid" || { rm -f "$1"; return 0; }
   kill -"${2:-TERM}" "$pid" 2>/dev/null || true
-  until_ok 10 bash -c "! kill -0 $pid" || { kill -KILL "$pid" 2>/dev/null || true; until_ok 5 bash -c "! kill -0 $pid"; }
+  until_ok 10 gone "$pid" || { kill -KILL "$pid" 2>/dev/null || true; until_ok 5 gone "$pid"; }
   rm -f "$1"
 }
 
@@ -94,10 +96,13 @@ start_vpp() {
   ip netns exec "$NS_VPP" setsid "$VPP_PREFIX/bin/vpp" -c "$STATE/vpp/startup.conf" \
     </dev/null >>"$STATE/vpp/vpp.out" 2>&1 &
   echo $! >"$STATE/vpp/vpp.pid.own"
-  # the setup file has run once the last interface it brings up is up
-  until_ok 60 bash -c "[[ -S $STATE/vpp/api.sock ]] && '$VPP_PREFIX/bin/vppctl' -s $STATE/vpp/cli.sock show interface host-vpp-client | grep -qw up" \
+  until_ok 60 vpp_ready \
     || die "VPP did not come up: $(tail -n 20 "$STATE/vpp/vpp.out" "$STATE/vpp/vpp.log" 2>/dev/null)"
 }
+
+# the setup file has run once the last interface it brings up is up (grep reads all of vppctl's
+# output, without -q: under pipefail an early exit would fail vppctl with SIGPIPE)
+vpp_ready() { [[ -S $STATE/vpp/api.sock ]] && vppctl show interface host-vpp-client | grep -w up >/dev/null; }
 
 stop_vpp() {
   stop_pid "$STATE/vpp/vpp.pid.own"

@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || die "needs root (namespaces, VPP)"
-for ns in "$NS_PEER" "$NS_CP" "$NS_CLIENT" "$NS_VPP"; do
+for ns in "${NAMESPACES[@]}"; do
   ns_exists "$ns" && die "namespace $ns exists: already up? ($here/down.sh first)"
 done
 
@@ -31,7 +31,7 @@ frr_dirs
 started=$SECONDS
 
 # ---- the wires: VPP's end of each veth stays in namespace vpp, the other end is eth0 of its host ----
-for ns in "$NS_PEER" "$NS_CP" "$NS_CLIENT" "$NS_VPP"; do
+for ns in "${NAMESPACES[@]}"; do
   ip netns add "$ns"
   ip -n "$ns" link set lo up
 done
@@ -73,7 +73,8 @@ start_bgpd_cp
 until_ok 60 bgp_established || die "BGP did not come up within 60 s: $(vtysh -N "$NS_CP" -c 'show ip bgp summary' 2>&1 | tail -n 5)"
 log "BGP Established after $((SECONDS - started)) s"
 # and what it learned in VPP (zebra → fibmgr → VPP), so that the first ping already goes through
-until_ok 60 bash -c "'$VPP_PREFIX/bin/vppctl' -s $STATE/vpp/cli.sock show ip fib 8.8.8.8/32 | grep -q 'fibmgr refs'" \
+fibmgr_in_vpp() { vppctl show ip fib 8.8.8.8/32 | grep 'fibmgr refs' >/dev/null; }
+until_ok 60 fibmgr_in_vpp \
   || die "8.8.8.8/32 did not reach VPP within 60 s: see $STATE/cp/fibmgr.log"
 log "8.8.8.8/32 in VPP's FIB (from fibmgr) after $((SECONDS - started)) s"
 
