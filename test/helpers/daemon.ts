@@ -34,13 +34,14 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
+/** `stderr`: a file descriptor to give the daemon as its stderr instead of the pipe its log is read from (lines stay empty). */
+export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}, stderr: 'pipe' | number = 'pipe'): Daemon {
   const given = args.indexOf('--ops-socket');
   const opsSocket = given >= 0 ? args[given + 1]! : testOpsSocket();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--log-level', 'debug', ...(given >= 0 ? [] : ['--ops-socket', opsSocket]), ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', stderr],
   });
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
@@ -50,7 +51,7 @@ export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon
     if (given < 0) rmSync(dirname(opsSocket), { recursive: true, force: true });
     resolve(c);
   }));
-  createInterface({ input: proc.stderr! }).on('line', (l) => {
+  if (proc.stderr) createInterface({ input: proc.stderr }).on('line', (l) => {
     raw.push(l);
     try { lines.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not JSON */ }
   });

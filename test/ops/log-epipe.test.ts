@@ -5,12 +5,10 @@
 // but EAGAIN), blocking the event loop, so no later SIGTERM could end it either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../helpers/fibmgr-child.js';
-import { freePort, get, startSimDaemon, testOpsSocket, until } from '../helpers/daemon.js';
+import { freePort, get, startDaemon, startSimDaemon, until } from '../helpers/daemon.js';
 import { VppSim } from '../../src/vpp/sim/server.js';
 
 async function exitWithin(exited: Promise<number | null>, ms: number): Promise<number | null | 'hung'> {
@@ -44,18 +42,17 @@ test('stderr open read-only (every write fails with EBADF): fibmgr runs, and SIG
   writeFileSync(readOnly, '');
   const fd = openSync(readOnly, 'r');
   const [fpmPort, httpPort] = [await freePort(), await freePort()];
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), '--vpp-sock', socketPath, '--fpm-port', String(fpmPort),
-    '--metrics-addr', `127.0.0.1:${httpPort}`, '--ops-socket', testOpsSocket(), '--resync-grace', '1', '--audit-interval', '0'], { cwd: REPO, stdio: ['ignore', 'ignore', fd] });
+  const d = startDaemon(['--log-level', 'info', '--vpp-sock', socketPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`,
+    '--resync-grace', '1', '--audit-interval', '0'], {}, fd);
   closeSync(fd);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
   try {
     await until('ready', async () => (await get(httpPort, '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
-    proc.kill('SIGTERM');
-    assert.equal(await exitWithin(exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
+    d.proc.kill('SIGTERM');
+    assert.equal(await exitWithin(d.exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
     assert.equal(sim.sessions.length, 1, JSON.stringify(sim.sessions));
     assert.deepEqual({ deleted: sim.sessions[0]!.deleted, closed: sim.sessions[0]!.closed }, { deleted: true, closed: true });
   } finally {
-    proc.kill('SIGKILL');
+    await d.stop('SIGKILL');
     await sim.stop();
     rmSync(readOnly, { force: true });
   }
