@@ -93,13 +93,7 @@ export function step(w: ChaosWorld, i: number): void {
     case 'freeze': {
       // the client times a request out after 10 s: a longer freeze answers requests it gave up on
       const ms = w.faults.vppTimeouts && w.prng.chance(0.5) ? w.prng.between(10_500, 40_000) : w.prng.between(500, 8000);
-      w.vpp.freeze();
-      w.vt.after(ms, () => {
-        if (w.vpp.frozen) {
-          w.vpp.thaw();
-          w.note('vpp: thawed (what waited is answered, late)');
-        }
-      });
+      freezeFor(w, ms);
       say(`VPP freezes for ${ms} ms (answers nothing, then everything late)`);
       break;
     }
@@ -133,23 +127,11 @@ export function step(w: ChaosWorld, i: number): void {
     case 'stalledBounce': {
       // one route bounces while VPP is stalled past the client's timeout: its delete is answered late
       const ms = w.prng.between(10_500, 30_000);
-      w.vpp.freeze();
-      w.vt.after(ms, () => {
-        if (w.vpp.frozen) {
-          w.vpp.thaw();
-          w.note('vpp: thawed (what waited is answered, late)');
-        }
-      });
+      freezeFor(w, ms);
       const have = [...w.zebra.intent.bgp.keys()];
       const key = have.length ? w.prng.pick(have) : null;
       const back = w.prng.between(50, 3000);
-      if (key) {
-        const c = w.zebra.intent.bgp.get(key)!;
-        w.zebra.daemonChange('bgp', key, null);
-        w.vt.after(back, () => {
-          if (!w.zebra.intent.bgp.has(key)) w.zebra.daemonChange('bgp', key, c);
-        });
-      }
+      if (key) bounce(w, 'bgp', key, back);
       say(`VPP freezes for ${ms} ms; meanwhile bgp withdraws ${key ?? '(nothing)'} and announces it again ${back} ms later`);
       break;
     }
@@ -200,6 +182,26 @@ export function step(w: ChaosWorld, i: number): void {
   }
 }
 
+/** VPP stalls for `ms`, then answers what waited (unless something else thawed it first). */
+function freezeFor(w: ChaosWorld, ms: number): void {
+  w.vpp.freeze();
+  w.vt.after(ms, () => {
+    if (w.vpp.frozen) {
+      w.vpp.thaw();
+      w.note('vpp: thawed (what waited is answered, late)');
+    }
+  });
+}
+
+/** Daemon `p` withdraws `key` and announces it again as it was `ms` later (unless it did meanwhile). */
+function bounce(w: ChaosWorld, p: Proto, key: string, ms: number): void {
+  const c = w.zebra.intent[p].get(key)!;
+  w.zebra.daemonChange(p, key, null);
+  w.vt.after(ms, () => {
+    if (!w.zebra.intent[p].has(key)) w.zebra.daemonChange(p, key, c);
+  });
+}
+
 /** One daemon's route change: an announcement, a change of paths, a withdrawal, or a withdrawal taken back. */
 function daemonChange(w: ChaosWorld): string {
   const p = w.prng.weighted<Proto>({ bgp: 6, ospf: 2, static: 2, kernel: 0 });
@@ -210,12 +212,8 @@ function daemonChange(w: ChaosWorld): string {
   const r = w.zebra.routes.get(key)!;
   if (op === 'bounce') {
     // a BGP route withdrawn and announced again as it was (the same paths)
-    const c = w.zebra.intent[p].get(key)!;
     const ms = w.prng.between(10, 3000);
-    w.zebra.daemonChange(p, key, null);
-    w.vt.after(ms, () => {
-      if (!w.zebra.intent[p].has(key)) w.zebra.daemonChange(p, key, c);
-    });
+    bounce(w, p, key, ms);
     return `${p} withdraws ${key} and announces it again ${ms} ms later`;
   }
   if (op === 'del' && lastOfItsTable(w, key)) return `${p} keeps ${key} (the last route of its table)`;
