@@ -93,7 +93,7 @@ export class OpsServer {
       }
       // ?all=1: every difference (fibmgr audit --json), else the first ones
       const all = /[?&]all=1\b/.test(req.url ?? '');
-      const repair = /[?&]repair=1\b/.test(req.url ?? '');
+      const repair = action === 'audit --repair'; // the query's repair=1, read once by actionOf
       const r = await this.opts.sources.sync.audit({ maxDrift: all ? 1_000_000 : 20, repair });
       this.log.info({ ok: r.ok, repair, repaired: r.repaired, checked: r.checked, missing: r.missing, extra: r.extra, different: r.different, durationMs: r.durationMs, err: r.error }, 'operator audit');
       return send(res, 200, 'application/json', JSON.stringify(r) + '\n');
