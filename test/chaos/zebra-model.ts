@@ -465,14 +465,15 @@ export class ZebraModel {
   private pacing(length: number, boundaries: number[]): Pacing {
     const grace = this.o.resyncGraceMs;
     const kind = this.prng.weighted({ fast: 5, slow: 3, gap: this.o.replayGaps || this.o.replayStalls ? 2 : 0 });
-    if (kind === 'fast') return { name: 'fast', chunk: Infinity, intervalMs: 1, gapAt: Infinity, gapMs: 0 };
+    if (kind === 'fast') return NO_PACING;
     const chunk = this.prng.between(5, 40);
     const intervalMs = this.prng.between(50, Math.floor(grace / 2));
-    if (kind === 'slow') return { name: `slow: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt: Infinity, gapMs: 0 };
+    const slow: Pacing = { name: `slow: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt: Infinity, gapMs: 0 };
+    if (kind === 'slow') return slow;
     const gapMs = this.prng.between(Math.ceil(grace * 1.2), grace * 4);
     const anywhere = this.o.replayStalls && (!this.o.replayGaps || this.prng.chance(0.5));
     const gapAt = anywhere ? this.prng.between(1, Math.max(1, length - 1)) : boundaries.length ? this.prng.pick(boundaries) : Infinity;
-    if (gapAt === Infinity) return { name: `slow: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt, gapMs: 0 };
+    if (gapAt === Infinity) return slow;
     return { name: `slow with a ${gapMs} ms stall after ${gapAt} messages: ${chunk} every ${intervalMs} ms`, chunk, intervalMs, gapAt, gapMs };
   }
 
