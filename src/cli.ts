@@ -8,6 +8,19 @@ import { OPTIONS, type Config } from './config/options.js';
 import { loadConfig, ConfigError, envName, CONFIG_ENV } from './config/load.js';
 import { fibmgrVersion } from './version.js';
 
+type Reach = 'metrics-addr' | 'ops-socket';
+
+/** A subcommand's way to the running fibmgr (its ops port or its operator socket), its default the daemon's. */
+function runningFibmgr(flag: Reach, when = ''): Option {
+  const o = OPTIONS.find((x) => x.flag === flag)!;
+  const what = flag === 'metrics-addr' ? 'where the running fibmgr listens' : 'the running fibmgr\'s operator socket';
+  return new Option(`--${flag} <${o.arg}>`, `${when}${what} (default: from --config, env, or ${String(o.default)})`);
+}
+
+function runningConfig(flag: Reach): Option {
+  return new Option('--config <FILE>', `the running fibmgr's settings file, to find its --${flag}`);
+}
+
 function buildProgram(): Command {
   const program = new Command('fibmgr')
     .description('Keeps FD.io VPP\'s FIB equal to FRRouting zebra\'s FIB, fed over FPM')
@@ -47,8 +60,8 @@ function buildProgram(): Command {
   program
     .command('status')
     .description('ask a running fibmgr (its --metrics-addr HTTP server) for its state and print it; exit 0 when it is ready, 3 when it answers but is not ready, 1 when it does not answer')
-    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
-    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .addOption(runningFibmgr('metrics-addr'))
+    .addOption(runningConfig('metrics-addr'))
     .addOption(new Option('--json', 'print the /state document as it is'))
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean };
@@ -60,8 +73,8 @@ function buildProgram(): Command {
   program
     .command('sweep')
     .description('tell a running fibmgr to end its stale wait now: routes zebra\'s replay has not confirmed are removed from VPP; through its operator socket, so only root and fibmgr\'s user may (exit 1 when it does not answer, 4 when refused)')
-    .addOption(new Option('--ops-socket <PATH>', 'the running fibmgr\'s operator socket (default: from --config, env, or /run/fibmgr/ops.sock)'))
-    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --ops-socket'))
+    .addOption(runningFibmgr('ops-socket'))
+    .addOption(runningConfig('ops-socket'))
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { opsSocket?: string; config?: string };
       const config = loadConfig({ opsSocket: o.opsSocket }, process.env, o.config, ['opsSocket']);
@@ -76,8 +89,8 @@ function buildProgram(): Command {
     .description('one route: what zebra last sent, what fibmgr wants and installed, what VPP holds, what is pending or failed (exit 0; 3 when fibmgr knows nothing of it)')
     .argument('<prefix>', 'a prefix (8.8.8.8/32, 2001:db8::/32) or an address (a host route)')
     .addOption(new Option('--table <N>', 'zebra\'s table id (254: the main table)').default('254'))
-    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
-    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .addOption(runningFibmgr('metrics-addr'))
+    .addOption(runningConfig('metrics-addr'))
     .addOption(new Option('--json', 'print the answer as JSON'))
     .action(async (prefix: string, _opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean; table?: string };
@@ -95,11 +108,11 @@ function buildProgram(): Command {
   program
     .command('audit')
     .description('ask a running fibmgr to compare VPP\'s routes of its FIB source with what it installed: missing, extra, different (read-only); exit 0 when equal, 1 when not, 3 when it could not tell')
-    .addOption(new Option('--metrics-addr <HOST:PORT>', 'where the running fibmgr listens (default: from --config, env, or 127.0.0.1:9469)'))
-    .addOption(new Option('--config <FILE>', 'the running fibmgr\'s settings file, to find its --metrics-addr'))
+    .addOption(runningFibmgr('metrics-addr'))
+    .addOption(runningConfig('metrics-addr'))
     .addOption(new Option('--json', 'print the whole result, every difference'))
     .addOption(new Option('--repair', 'also repair what differs (as the periodic audit does); through the operator socket, so only root and fibmgr\'s user may (exit 4 when refused)'))
-    .addOption(new Option('--ops-socket <PATH>', 'with --repair: the running fibmgr\'s operator socket (default: from --config, env, or /run/fibmgr/ops.sock)'))
+    .addOption(runningFibmgr('ops-socket', 'with --repair: '))
     .action(async (_opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { metricsAddr?: string; opsSocket?: string; config?: string; json?: boolean; repair?: boolean };
       const config = loadConfig({ metricsAddr: o.metricsAddr, opsSocket: o.opsSocket }, process.env, o.config, ['metricsAddr', 'opsSocket']);
