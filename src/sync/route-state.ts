@@ -26,10 +26,9 @@ export class RouteState {
   readonly routes = new RouteTable();
   readonly sets = new PathSets();
   readonly byGroup = new GroupIndex();
-  /** Routes that want something / that VPP holds from us / whose state in VPP is unknown. */
+  /** Routes that want something / that VPP holds from us (UNKNOWN_PATHS not counted). */
   desired = 0;
   installed = 0;
-  unknown = 0;
   /** zebra's next-hop sets, each with its translation under the current interface map. */
   readonly hopSets = new HopSets();
   /** Routes zebra wants that no next hop of maps to VPP: kept (Entry.hops) for the map to change. */
@@ -148,9 +147,7 @@ export class RouteState {
     this.sets.ref(ps);
     this.sets.unref(e.have);
     if (isInstalled(e.have)) this.installed--;
-    else if (e.have === UNKNOWN_PATHS) this.unknown--;
     if (isInstalled(ps)) this.installed++;
-    else if (ps === UNKNOWN_PATHS) this.unknown++;
     e.have = ps;
   }
 
@@ -160,18 +157,15 @@ export class RouteState {
    */
   forgetHaves(keep: (e: Entry) => boolean): void {
     let kept = 0;
-    let unknown = 0;
     this.routes.forEach((e) => {
       if (keep(e)) {
         if (isInstalled(e.have)) kept++;
-        else if (e.have === UNKNOWN_PATHS) unknown++;
         return;
       }
       this.sets.unref(e.have);
       e.have = null;
     });
     this.installed = kept;
-    this.unknown = unknown;
   }
 
   /**
