@@ -319,9 +319,12 @@ export class Reconciler implements RouteSink {
    * mentioned, is no longer zebra's (the sweep only looks at routes that want something).
    */
   private forgetUnconfirmedUnmapped(): void {
-    for (const e of [...this.store.unmapped]) {
-      if (e.gen < this.gen && e.slot.info.seenGen === this.gen) this.setWant(e, null, 0, false);
-    }
+    // zebra's unmappable routes are those that want nothing yet keep their next hops (route-state.ts)
+    const gone: Entry[] = [];
+    this.store.routes.forEach((e) => {
+      if (e.want === null && e.hops !== null && e.gen < this.gen && e.slot.info.seenGen === this.gen) gone.push(e);
+    });
+    for (const e of gone) this.setWant(e, null, 0, false);
   }
 
   /** `nhg`: the group the route names; `confirm`: zebra sent it (in this session's replay); `hops`: its next hops (route-state.ts). */

@@ -31,8 +31,6 @@ export class RouteState {
   installed = 0;
   /** zebra's next-hop sets, each with its translation under the current interface map. */
   readonly hopSets = new HopSets();
-  /** Routes zebra wants that no next hop of maps to VPP: kept (Entry.hops) for the map to change. */
-  readonly unmapped = new Set<Entry>();
   private readonly lookupIf: { interfaceFor(i: number): number | undefined };
 
   constructor(private readonly opts: RouteStateOptions) {
@@ -127,8 +125,6 @@ export class RouteState {
     // a route that wants nothing keeps its group and next hops only while zebra still has it (unmappable)
     this.byGroup.set(e, ps === null && hops === null ? 0 : nhg);
     e.hops = hops;
-    if (ps === null && hops !== null) this.unmapped.add(e);
-    else if (this.unmapped.size > 0) this.unmapped.delete(e);
     if (e.want === ps) return false;
     this.sets.ref(ps);
     this.sets.unref(e.want);
