@@ -266,6 +266,8 @@ export class Reconciler implements RouteSink {
     this.pendingNhg.clear();
     let n = 0;
     for (const [id, g] of groups) {
+      // a group's next hops and their translation, once per family (a group serves many routes)
+      const byFamily: ({ hops: Hops | null; ps: PathSet | null } | undefined)[] = [];
       for (const e of this.store.byGroup.routes(id)) {
         if (e.want === null && e.hops === null) continue;
         if (g.unusable) {
@@ -273,8 +275,12 @@ export class Reconciler implements RouteSink {
           this.setWant(e, null, 0, false);
         } else {
           const family = e.slot.info.family;
-          const hops = this.store.groupHops(family, !!g.blackhole, g.resolved ?? []);
-          this.setWant(e, this.store.translateGroup(family, !!g.blackhole, hops), id, false, hops);
+          let t = byFamily[family];
+          if (t === undefined) {
+            const hops = this.store.groupHops(family, !!g.blackhole, g.resolved ?? []);
+            byFamily[family] = t = { hops, ps: this.store.translateGroup(family, !!g.blackhole, hops) };
+          }
+          this.setWant(e, t.ps, id, false, t.hops);
         }
         n++;
       }
