@@ -50,8 +50,12 @@ interface Making {
 export class TableMaker {
   /** Tables being created → routes waiting for them. */
   private readonly making = new Map<TableInfo, Making>();
-  /** Routes parked. */
-  parked = 0;
+  /** Routes parked (a walk of the tables being made: a few). */
+  get parked(): number {
+    let n = 0;
+    for (const m of this.making.values()) n += m.waiting.size;
+    return n;
+  }
 
   constructor(private readonly port: VppPort, private readonly log: Logger, private readonly clock: Clock, private readonly host: TableMakerHost) {}
 
@@ -60,13 +64,11 @@ export class TableMaker {
     e.q |= Q_TABLE;
     const m = this.making.get(info);
     if (m) {
-      if (!m.waiting.has(e)) this.parked++;
       m.waiting.add(e);
       if (info.makeError !== null) this.host.note(e);
       return;
     }
     const made: Making = { waiting: new Set([e]), tries: 0, since: 0 };
-    this.parked++;
     this.making.set(info, made);
     const h = this.host;
     const attempt = (n: number) => {
@@ -108,7 +110,7 @@ export class TableMaker {
   unpark(e: Entry): void {
     if ((e.q & Q_TABLE) === 0) return;
     e.q &= ~Q_TABLE;
-    if (this.making.get(e.slot.info)?.waiting.delete(e)) this.parked--;
+    this.making.get(e.slot.info)?.waiting.delete(e);
   }
 
   /** Attempts so far and the last refusal for the table `e` waits for (none: not waiting). */
@@ -140,7 +142,6 @@ export class TableMaker {
     const m = this.making.get(info);
     this.making.delete(info);
     if (!m) return;
-    this.parked -= m.waiting.size;
     for (const e of m.waiting) {
       e.q &= ~Q_TABLE;
       this.host.release(e);
