@@ -33,7 +33,7 @@ export async function runDecode(file: string, opts: { fpmWeights: WeightMode }):
   let lines: string[] = [];
   const emit = (events: RouteEvent[]): void => {
     for (const e of events) {
-      const k = e.kind === 'route' || e.kind === 'nexthop-group' ? `${e.kind} ${e.op}` : e.kind;
+      const k = e.kind === 'route' || e.kind === 'lsp' || e.kind === 'nexthop-group' ? `${e.kind} ${e.op}` : e.kind;
       counts[k] = (counts[k] ?? 0) + 1;
       lines.push(eventLine(e));
     }

@@ -8,10 +8,11 @@ import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_MSG_PROTOBUF, FrameReader } from '
 import { NexthopGroupTable, type ApplyResult } from './nexthop-groups.js';
 import { u16, u32 } from './netlink/attributes.js';
 import {
-  NLMSG_HDRLEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTMSG_LEN, messageName,
+  AF_MPLS, NLMSG_HDRLEN, RTM_DELNEXTHOP, RTM_DELROUTE, RTM_NEWNEXTHOP, RTM_NEWROUTE, RTMSG_LEN, messageName,
 } from './netlink/constants.js';
 import { decodeNexthop } from './netlink/nexthop.js';
 import { decodeRoute } from './netlink/route.js';
+import { decodeLsp } from './netlink/lsp.js';
 import { WeightConvention, type WeightMode } from './netlink/weights.js';
 import { decodeProtobufRoute } from './protobuf/route.js';
 
@@ -31,6 +32,8 @@ export interface FpmDecoderStats {
   frames: number;
   /** Route events emitted (adds and deletions). */
   routes: number;
+  /** LSP events emitted (adds and deletions). */
+  lsps: number;
   nexthopGroups: number;
   skipped: Record<string, number>;
   errors: number;
@@ -51,7 +54,7 @@ function identity(r: RouteEventRoute): RouteIdentity {
 
 export class FpmSessionDecoder {
   private broken: ErrorEvent | null = null;
-  readonly stats: FpmDecoderStats = { frames: 0, routes: 0, nexthopGroups: 0, skipped: {}, errors: 0 };
+  readonly stats: FpmDecoderStats = { frames: 0, routes: 0, lsps: 0, nexthopGroups: 0, skipped: {}, errors: 0 };
   private bytes = 0;
   private readonly reader = new FrameReader();
   private readonly weights: WeightConvention;
@@ -171,7 +174,12 @@ export class FpmSessionDecoder {
       // route is another route than the plain one of its destination).
       if (this.pendingByKey.size > 0) this.unhold(routeKey(e.route.table, e.route.prefix));
     }
-    this.out.push(this.error(offset, e.message, e.what, e.route));
+    const ev = this.error(offset, e.message, e.what, e.route);
+    if (e.lsp) {
+      ev.lsp = e.lsp.label;
+      ev.lspOp = e.lsp.op;
+    }
+    this.out.push(ev);
     if (e.nexthopId !== undefined) {
       const r = this.groups.reject(e.nexthopId, { what: e.what, reason: e.message });
       if (r) this.nexthopResult(r);
@@ -197,9 +205,14 @@ export class FpmSessionDecoder {
         // guard() inlined: a closure per route message is a measurable share of decoding
         try {
           if (e - s >= RTMSG_LEN) this.weights.routeProtocol(buf[s + 5]!);
-          const r = decodeRoute(buf, s, e, type, this.weights.convert);
-          if (r.kind === 'route' && r.nhg !== null) this.weights.routeNexthopId();
-          this.route(r, off);
+          if (e - s >= RTMSG_LEN && buf[s] === AF_MPLS) {
+            this.out.push(decodeLsp(buf, s, e, type, this.weights.convert));
+            this.stats.lsps++;
+          } else {
+            const r = decodeRoute(buf, s, e, type, this.weights.convert);
+            if (r.kind === 'route' && r.nhg !== null) this.weights.routeNexthopId();
+            this.route(r, off);
+          }
         } catch (err) {
           this.caught(off, err);
         }

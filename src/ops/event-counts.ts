@@ -6,6 +6,8 @@ import type { RouteEvent } from '../route/types.js';
 export interface EventCounts {
   routeAdd: number;
   routeDel: number;
+  lspAdd: number;
+  lspDel: number;
   nexthopGroupAdd: number;
   nexthopGroupDel: number;
   errors: number;
@@ -20,7 +22,7 @@ export interface EventCounts {
 const LAST_UNUSABLE = 20;
 
 export function newEventCounts(): EventCounts {
-  return { routeAdd: 0, routeDel: 0, nexthopGroupAdd: 0, nexthopGroupDel: 0, errors: 0, skipped: new Map(), unusable: new Map(), lastUnusable: [] };
+  return { routeAdd: 0, routeDel: 0, lspAdd: 0, lspDel: 0, nexthopGroupAdd: 0, nexthopGroupDel: 0, errors: 0, skipped: new Map(), unusable: new Map(), lastUnusable: [] };
 }
 
 export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void {
@@ -29,6 +31,10 @@ export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void
       case 'route':
         if (ev.op === 'add') c.routeAdd++;
         else c.routeDel++;
+        break;
+      case 'lsp':
+        if (ev.op === 'add') c.lspAdd++;
+        else c.lspDel++;
         break;
       case 'nexthop-group':
         if (ev.op === 'add') c.nexthopGroupAdd++;
@@ -40,7 +46,7 @@ export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void
       case 'error':
         c.errors++;
         c.unusable.set(ev.what, (c.unusable.get(ev.what) ?? 0) + 1);
-        c.lastUnusable.push({ what: ev.what, reason: ev.reason, route: ev.route ? `${ev.route.table} ${ev.route.prefix}${ev.route.src ? ` from ${ev.route.src}` : ''}` : null, at: new Date().toISOString() });
+        c.lastUnusable.push({ what: ev.what, reason: ev.reason, route: ev.route ? `${ev.route.table} ${ev.route.prefix}${ev.route.src ? ` from ${ev.route.src}` : ''}` : ev.lsp !== undefined ? `label ${ev.lsp}` : null, at: new Date().toISOString() });
         if (c.lastUnusable.length > LAST_UNUSABLE) c.lastUnusable.shift();
         break;
     }

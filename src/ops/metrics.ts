@@ -61,6 +61,8 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     return [
       { labels: { kind: 'route', op: 'add' }, value: e.routeAdd },
       { labels: { kind: 'route', op: 'del' }, value: e.routeDel },
+      { labels: { kind: 'lsp', op: 'add' }, value: e.lspAdd },
+      { labels: { kind: 'lsp', op: 'del' }, value: e.lspDel },
       { labels: { kind: 'nexthop-group', op: 'add' }, value: e.nexthopGroupAdd },
       { labels: { kind: 'nexthop-group', op: 'del' }, value: e.nexthopGroupDel },
     ];

@@ -80,6 +80,27 @@ export interface NexthopGroupEvent {
   replaced?: boolean;
 }
 
+/**
+ * An MPLS route (zebra's LSP: `mpls lsp`, LDP, BGP labelled unicast): what a packet arriving with
+ * `label` on top of its stack is sent to. Each next hop's `labels` is the stack that replaces the
+ * incoming label, outermost first; none means pop (implicit-null). A deletion carries no next hops.
+ */
+export interface LspEvent {
+  kind: 'lsp';
+  op: 'add' | 'del';
+  /** The incoming label (20 bits). */
+  label: number;
+  /** The bottom-of-stack bit zebra sent with it (always set by FRR: its LSPs match the label anywhere in the stack). */
+  eos: boolean;
+  protocol: string;
+  /** rtm_protocol as zebra sent it (0 on deletions). */
+  protocolId: number;
+  nexthops: Nexthop[];
+}
+
+/** The most labels a path may push: VPP's fib_path label_stack holds 16. */
+export const MAX_LABELS = 16;
+
 export interface SkippedEvent {
   kind: 'skipped';
   /** The message kind, e.g. "RTM_NEWNEIGH", "AF_MPLS RTM_NEWROUTE", "protobuf UNKNOWN_MSG". */
@@ -94,11 +115,13 @@ export interface SkippedEvent {
  * `too-many-waiting` (routes held for a group not yet defined), `group-unusable` (a route naming
  * a group that is one of the above), `unknown-frame` (an FPM message type of neither encoding),
  * `source-specific` (an IPv6 route with a source prefix, RTA_SRC: babel's, `ipv6 route X from Y`;
- * VPP's ip_route has no source prefix, and it is not the plain route of its destination).
+ * VPP's ip_route has no source prefix, and it is not the plain route of its destination),
+ * `too-many-labels` (a label stack deeper than VPP's MAX_LABELS).
  */
 export type UnusableKind =
   | 'malformed' | 'unsupported-encap' | 'nested-group' | 'group-too-large' | 'too-many-nexthops'
-  | 'too-many-groups' | 'too-many-waiting' | 'group-unusable' | 'unknown-frame' | 'source-specific';
+  | 'too-many-groups' | 'too-many-waiting' | 'group-unusable' | 'unknown-frame' | 'source-specific'
+  | 'too-many-labels';
 
 /** The route a message was about, when the message got far enough to say. */
 export interface RouteIdentity {
@@ -126,9 +149,12 @@ export interface ErrorEvent {
   what: UnusableKind;
   /** Set when the message was a route: that route cannot be installed as zebra sent it. */
   route?: RouteIdentity;
+  /** Set when the message was an LSP: the incoming label it was about (its add or delete: `lspOp`). */
+  lsp?: number;
+  lspOp?: 'add' | 'del';
 }
 
-export type RouteEvent = RouteEventRoute | NexthopGroupEvent | SkippedEvent | ErrorEvent;
+export type RouteEvent = RouteEventRoute | LspEvent | NexthopGroupEvent | SkippedEvent | ErrorEvent;
 
 /** Key of a route in a table (as text: for the few routes a decoder holds back): the same prefix in two tables is two routes. */
 export function routeKey(table: number, prefix: Prefix): string {

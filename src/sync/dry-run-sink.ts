@@ -51,6 +51,12 @@ export class DryRunSink implements RouteSink {
             via: e.nexthops.map(nexthopText).join(', '),
           }, `route ${e.op} ${e.table} ${e.prefix}`);
           break;
+        case 'lsp':
+          this.log.info({
+            session: sessionId, event: 'lsp', op: e.op, label: e.label, eos: e.eos, protocol: e.protocol, nexthops: e.nexthops,
+            via: e.nexthops.map(nexthopText).join(', '),
+          }, `lsp ${e.op} ${e.label}`);
+          break;
         case 'nexthop-group':
           if (e.op === 'add') this.counts.nexthopGroupAdd++; else this.counts.nexthopGroupDel++;
           this.log.debug({ session: sessionId, event: 'nexthop-group', op: e.op, id: e.id, group: e.group, nexthop: e.nexthop, blackhole: e.blackhole }, `nexthop-group ${e.op} ${e.id}`);

@@ -168,3 +168,55 @@ export function protobufFrame(obj: Record<string, unknown>): Buffer {
 export function v4value(addr: string): number {
   return parseAddress(addr).bytes.readUInt32BE(0);
 }
+
+export interface LspSpec {
+  op?: 'add' | 'del';
+  label: number;
+  /** The bottom-of-stack bit on RTA_DST (FRR always sets it). */
+  eos?: boolean;
+  protocol?: number;
+  via?: string;
+  oif?: number;
+  /** RTA_NEWDST: the outgoing stack (absent: pop). */
+  out?: number[];
+  multipath?: { via?: string; ifindex?: number; hops?: number; out?: number[] }[];
+}
+
+/** Label stack entries, network order, bottom-of-stack on the last. */
+export function labelEntries(labels: number[]): Buffer {
+  const b = Buffer.alloc(4 * labels.length);
+  labels.forEach((l, i) => b.writeUInt32BE(((l << 12) | (i === labels.length - 1 ? 0x100 : 0)) >>> 0, 4 * i));
+  return b;
+}
+
+/** An AF_MPLS route message as dplane_fpm_nl writes an LSP. */
+export function lspMsg(l: LspSpec): Buffer {
+  const del = (l.op ?? 'add') === 'del';
+  const hdr = Buffer.alloc(12);
+  hdr[0] = AF_MPLS;
+  hdr[1] = 20;
+  hdr[4] = 254;
+  hdr[5] = l.protocol ?? (del ? 0 : 196);
+  hdr[7] = 1;
+  const dst = Buffer.alloc(4);
+  dst.writeUInt32BE(((l.label << 12) | ((l.eos ?? true) ? 0x100 : 0)) >>> 0);
+  const attrs: Buffer[] = [hdr, rta(1, dst)];
+  if (l.out) attrs.push(rta(19, labelEntries(l.out)));
+  if (l.via) attrs.push(viaAttr(l.via));
+  if (l.oif !== undefined) attrs.push(rta(4, u32le(l.oif)));
+  if (l.multipath) {
+    const paths = l.multipath.map((h) => {
+      const inner: Buffer[] = [];
+      if (h.out) inner.push(rta(19, labelEntries(h.out)));
+      if (h.via) inner.push(viaAttr(h.via));
+      const body = Buffer.concat(inner);
+      const nh = Buffer.alloc(8);
+      nh.writeUInt16LE(8 + body.length, 0);
+      nh[3] = h.hops ?? 0;
+      nh.writeInt32LE(h.ifindex ?? 0, 4);
+      return Buffer.concat([nh, body]);
+    });
+    attrs.push(rta(9 | NLA_F_NESTED, Buffer.concat(paths)));
+  }
+  return nlmsg(del ? RTM_DELROUTE : RTM_NEWROUTE, Buffer.concat(attrs));
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AF_MPLS, RTM_NEWLINK, RTM_NEWNEIGH, fpmFrame, mplsEncap, netlinkFrame, nexthopMsg, nlmsg, routeBody, routeMsg, rta, u32le,
+  RTM_NEWLINK, RTM_NEWNEIGH, fpmFrame, mplsEncap, netlinkFrame, nexthopMsg, nlmsg, routeBody, routeMsg, rta, u32le,
 } from './build.js';
 import { decodeAll, plain } from './decode-all.js';
 import type { Nexthop, RouteEvent, RouteEventRoute } from '../../src/route/types.js';
@@ -171,17 +171,17 @@ test('a stream split at every byte boundary decodes the same', () => {
 });
 
 test('other message kinds are counted by kind and skipped', () => {
-  const mplsRoute = routeBody({ prefix: '10.0.0.0/8', gateway: '10.0.2.2' });
-  mplsRoute[0] = AF_MPLS;
+  const bridgeRoute = routeBody({ prefix: '10.0.0.0/8', gateway: '10.0.2.2' });
+  bridgeRoute[0] = 7; // AF_BRIDGE
   const { events, decoder } = decodeAll(netlinkFrame(
     nlmsg(RTM_NEWNEIGH, Buffer.alloc(12)), nlmsg(RTM_NEWNEIGH, Buffer.alloc(12)), nlmsg(RTM_NEWLINK, Buffer.alloc(16)),
-    nlmsg(24, mplsRoute), nlmsg(3, Buffer.alloc(4)), nlmsg(999, Buffer.alloc(0)),
+    nlmsg(24, bridgeRoute), nlmsg(3, Buffer.alloc(4)), nlmsg(999, Buffer.alloc(0)),
   ));
   assert.deepEqual(events, [
     { kind: 'skipped', what: 'RTM_NEWNEIGH' }, { kind: 'skipped', what: 'RTM_NEWNEIGH' }, { kind: 'skipped', what: 'RTM_NEWLINK' },
-    { kind: 'skipped', what: 'AF_MPLS RTM_NEWROUTE' }, { kind: 'skipped', what: 'NLMSG_DONE' }, { kind: 'skipped', what: 'netlink type 999' },
+    { kind: 'skipped', what: 'AF_BRIDGE RTM_NEWROUTE' }, { kind: 'skipped', what: 'NLMSG_DONE' }, { kind: 'skipped', what: 'netlink type 999' },
   ]);
-  assert.deepEqual(decoder.stats.skipped, { RTM_NEWNEIGH: 2, RTM_NEWLINK: 1, 'AF_MPLS RTM_NEWROUTE': 1, NLMSG_DONE: 1, 'netlink type 999': 1 });
+  assert.deepEqual(decoder.stats.skipped, { RTM_NEWNEIGH: 2, RTM_NEWLINK: 1, 'AF_BRIDGE RTM_NEWROUTE': 1, NLMSG_DONE: 1, 'netlink type 999': 1 });
   assert.equal(decoder.stats.errors, 0);
 });
 

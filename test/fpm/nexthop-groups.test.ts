@@ -10,6 +10,7 @@ const nh = (gateway: string | null, ifindex: number | null, weight = 1) => ({ ga
 const summary = (events: RouteEvent[]): string[] => events.map((e) => {
   if (e.kind === 'route') return `${e.op} ${e.prefix}${e.op === 'add' ? ` ${e.type} ${JSON.stringify(e.nexthops.map((n) => [n.gateway ?? n.ifindex, n.weight]))}` : ''}`;
   if (e.kind === 'nexthop-group') return `nhg ${e.op} ${e.id}${e.replaced ? ' replaced' : ''}${e.resolved ? ` ${e.resolved.length}` : ' unresolved'}`;
+  if (e.kind === 'lsp') return `lsp ${e.op} ${e.label}`;
   return `${e.kind} ${'reason' in e ? e.reason : e.what}`;
 });
 

@@ -19,6 +19,12 @@ export function assertSaneEvents(events: RouteEvent[]): void {
         assert.ok(Number.isInteger(e.table) && e.table >= 0);
         for (const n of e.nexthops) assert.ok(Number.isInteger(n.weight) && n.weight >= 1 && Array.isArray(n.labels));
         break;
+      case 'lsp':
+        assert.equal(Object.keys(e).join(','), 'kind,op,label,eos,protocol,protocolId,nexthops');
+        assert.ok(Number.isInteger(e.label) && e.label >= 0 && e.label < 1 << 20);
+        assert.ok(e.op === 'del' ? e.nexthops.length === 0 : e.nexthops.length > 0);
+        for (const n of e.nexthops) assert.ok(Number.isInteger(n.weight) && n.weight >= 1 && n.labels.length <= 16);
+        break;
       case 'nexthop-group':
         assert.ok(Number.isInteger(e.id) && e.id > 0);
         break;

@@ -1,7 +1,8 @@
 // Reading rtattr lists in place (host byte order: zebra's netlink is the kernel's, little-endian here).
 import { DecodeError } from '../decode-error.js';
 import { formatIPv4, formatIPv6 } from '../../route/prefix.js';
-import { LWTUNNEL_ENCAP_MPLS, MPLS_IPTUNNEL_DST, NLA_TYPE_MASK } from './constants.js';
+import { MAX_LABELS } from '../../route/types.js';
+import { AF_INET, AF_INET6, LWTUNNEL_ENCAP_MPLS, MPLS_IPTUNNEL_DST, NLA_TYPE_MASK } from './constants.js';
 
 export function u16(buf: Buffer, p: number): number {
   return buf[p] | (buf[p + 1] << 8);
@@ -38,6 +39,16 @@ export function attrAddress(buf: Buffer, p: number, len: number, family: 4 | 6, 
   return formatIPv6(buf, p + 4);
 }
 
+/** RTA_VIA: {family u16, address}: an IPv4 route through an IPv6 next hop, and every LSP's next hop. */
+export function attrVia(buf: Buffer, p: number, len: number): string {
+  if (len < 6) throw new DecodeError(`RTA_VIA payload ${len - 4} bytes, too short`);
+  const f = u16(buf, p + 4);
+  const n = len - 6;
+  if (f === AF_INET && n === 4) return formatIPv4(buf, p + 6);
+  if (f === AF_INET6 && n === 16) return formatIPv6(buf, p + 6);
+  throw new DecodeError(`RTA_VIA with family ${f} and ${n} address bytes`);
+}
+
 export const NO_LABELS: number[] = Object.freeze([]) as unknown as number[];
 
 /**
@@ -49,14 +60,22 @@ export function mplsLabels(buf: Buffer, encapType: number, start: number, end: n
   let labels: number[] = NO_LABELS;
   for (let p = start; p < end; ) {
     const len = attrLength(buf, p, end, 'MPLS encap');
-    if ((u16(buf, p + 2) & NLA_TYPE_MASK) === MPLS_IPTUNNEL_DST) {
-      const n = len - 4;
-      if (n % 4 !== 0) throw new DecodeError(`MPLS_IPTUNNEL_DST payload ${n} bytes, not a whole number of label entries`);
-      labels = [];
-      for (let q = p + 4; q < p + len; q += 4) labels.push(buf.readUInt32BE(q) >>> 12);
-    }
+    if ((u16(buf, p + 2) & NLA_TYPE_MASK) === MPLS_IPTUNNEL_DST) labels = labelStack(buf, p, len, 'MPLS_IPTUNNEL_DST');
     p += (len + 3) & ~3;
   }
+  return labels;
+}
+
+/**
+ * The label stack of the attribute at p (MPLS_IPTUNNEL_DST, RTA_NEWDST): entries in network byte
+ * order {label:20, tc:3, bos:1, ttl:8}, outermost first. Deeper than VPP's stack is unusable.
+ */
+export function labelStack(buf: Buffer, p: number, len: number, name: string): number[] {
+  const n = len - 4;
+  if (n % 4 !== 0) throw new DecodeError(`${name} payload ${n} bytes, not a whole number of label entries`);
+  if (n / 4 > MAX_LABELS) throw new DecodeError(`${name}: ${n / 4} labels, deeper than the ${MAX_LABELS} a VPP path can push`, 'too-many-labels');
+  const labels: number[] = [];
+  for (let q = p + 4; q < p + len; q += 4) labels.push(buf.readUInt32BE(q) >>> 12);
   return labels;
 }
 

@@ -11,7 +11,7 @@ export const AF_UNSPEC = 0, AF_INET = 2, AF_INET6 = 10, AF_MPLS = 28;
 
 export const RTMSG_LEN = 12;
 export const RTA_DST = 1, RTA_SRC = 2, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_PRIORITY = 6, RTA_MULTIPATH = 9, RTA_TABLE = 15;
-export const RTA_VIA = 18, RTA_ENCAP_TYPE = 21, RTA_ENCAP = 22, RTA_NH_ID = 30;
+export const RTA_VIA = 18, RTA_NEWDST = 19, RTA_ENCAP_TYPE = 21, RTA_ENCAP = 22, RTA_NH_ID = 30;
 export const RTNH_LEN = 8;
 
 export const NHMSG_LEN = 8;

@@ -2,14 +2,14 @@
 // already converted by the caller's convention (see weights.ts); a route naming a nexthop group
 // (RTA_NH_ID) comes back with no next hops and `nhg` set, for the session to resolve.
 import { DecodeError } from '../decode-error.js';
-import { formatIPv4, formatIPv6, prefixFromBytes } from '../../route/prefix.js';
+import { prefixFromBytes } from '../../route/prefix.js';
 import type { Nexthop, RouteEventRoute, RouteType, SkippedEvent } from '../../route/types.js';
 import {
   AF_INET, AF_INET6, NLA_TYPE_MASK, RTA_DST, RTA_SRC, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID,
   RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTA_VIA, RTMSG_LEN, RTM_DELROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST,
   RTN_UNREACHABLE, RTN_UNSPEC, RTNH_LEN, familyName, messageName, protocolName,
 } from './constants.js';
-import { EncapAttrs, NO_LABELS, attrAddress, attrLength, attrU32, u16, u32 } from './attributes.js';
+import { EncapAttrs, NO_LABELS, attrAddress, attrLength, attrU32, attrVia, u16, u32 } from './attributes.js';
 
 /** rtnh_hops → real weight. */
 export type WeightConverter = (hops: number) => number;
@@ -92,7 +92,7 @@ function routeBody(
         break;
       case RTA_OIF: oif = attrU32(buf, p, len, 'RTA_OIF'); break;
       case RTA_GATEWAY: gateway = attrAddress(buf, p, len, fam, 'RTA_GATEWAY'); break;
-      case RTA_VIA: gateway = via(buf, p, len); break;
+      case RTA_VIA: gateway = attrVia(buf, p, len); break;
       case RTA_PRIORITY: metric = attrU32(buf, p, len, 'RTA_PRIORITY'); break;
       case RTA_TABLE: seenTable = table = attrU32(buf, p, len, 'RTA_TABLE'); break;
       case RTA_NH_ID: nhId = attrU32(buf, p, len, 'RTA_NH_ID'); break;
@@ -130,16 +130,6 @@ function routeBody(
   };
 }
 
-/** RTA_VIA: {family u16, address}, used for an IPv4 route through an IPv6 next hop. */
-function via(buf: Buffer, p: number, len: number): string {
-  if (len < 6) throw new DecodeError(`RTA_VIA payload ${len - 4} bytes, too short`);
-  const f = u16(buf, p + 4);
-  const n = len - 6;
-  if (f === AF_INET && n === 4) return formatIPv4(buf, p + 6);
-  if (f === AF_INET6 && n === 16) return formatIPv6(buf, p + 6);
-  throw new DecodeError(`RTA_VIA with family ${f} and ${n} address bytes`);
-}
-
 function multipath(buf: Buffer, start: number, end: number, fam: 4 | 6, weight: WeightConverter): Nexthop[] {
   const out: Nexthop[] = [];
   for (let q = start; q < end; ) {
@@ -155,7 +145,7 @@ function multipath(buf: Buffer, start: number, end: number, fam: 4 | 6, weight: 
       const alen = attrLength(buf, p, q + len, 'rtnexthop');
       switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
         case RTA_GATEWAY: gateway = attrAddress(buf, p, alen, fam, 'RTA_GATEWAY'); break;
-        case RTA_VIA: gateway = via(buf, p, alen); break;
+        case RTA_VIA: gateway = attrVia(buf, p, alen); break;
         case RTA_ENCAP_TYPE: encap.setType(buf, p, alen); break;
         case RTA_ENCAP: encap.setBody(p, alen); break;
       }
