@@ -11,11 +11,11 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
-import { routeRequestDef } from '../src/vpp/index.js';
-import { fib_source_add, ip_route_add_del_v2, FibPathNhProto } from '../src/vpp/gen/index.js';
+import { routeRequestDef } from 'vpp-binapi-ts';
+import { fib_source_add, ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { connectPipeline, forkSender, measure, peakRss, until } from './lib/pipeline.js';
-import { encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT } from '../src/vpp/client/handshake.js';
-import { FrameReader, HEADER_SIZE, frame, writeHeader } from '../src/vpp/transport/frame.js';
+import { encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT } from 'vpp-binapi-ts';
+import { FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 
 const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);

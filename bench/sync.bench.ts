@@ -10,7 +10,8 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectPipeline, forkChild, forkSender, measure, peakRss, until } from './lib/pipeline.js';
+import { SIM_MAIN } from 'vpp-binapi-ts/sim';
+import { connectPipeline, forkChild, forkFile, forkSender, measure, peakRss, until } from './lib/pipeline.js';
 
 const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
@@ -23,7 +24,7 @@ const WINDOW = Number(process.env.SYNC_BENCH_WINDOW ?? 1024);
 
 const sockPath = join(tmpdir(), `fibmgr-sync-bench-${process.pid}.sock`);
 // SYNC_BENCH_SIM_ARGS: extra node flags for the simulator (e.g. --cpu-prof)
-const sim = forkChild('../src/vpp/sim/main', [sockPath], process.env.SYNC_BENCH_SIM_ARGS?.split(' ').filter(Boolean));
+const sim = forkFile(SIM_MAIN, [sockPath], process.env.SYNC_BENCH_SIM_ARGS?.split(' ').filter(Boolean));
 
 function ask<T>(child: ChildProcess, msg: unknown, match: (m: any) => boolean): Promise<T> {
   return new Promise((resolve) => {

@@ -7,9 +7,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { VppClient } from '../src/vpp/index.js';
-import { messages, ip_route_add_del as add } from '../src/vpp/gen/index.js';
+import { VppClient } from 'vpp-binapi-ts';
+import { messages, ip_route_add_del as add } from 'vpp-binapi-ts/gen';
+import { SIM_MAIN } from 'vpp-binapi-ts/sim';
 
 const N = Number(process.env.VPP_BENCH_N ?? 1_000_000);
 const SERIAL_N = Number(process.env.VPP_BENCH_SERIAL_N ?? 20_000);
@@ -22,9 +22,8 @@ function usage(child: ChildProcess): Promise<{ cpu: NodeJS.CpuUsage; rss: number
 
 const path = join(tmpdir(), `fibmgr-vpp-bench-${process.pid}.sock`);
 // Run from source (tsx) or compiled (npm run bench:vpp): the simulator follows suit.
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const child = fork(fileURLToPath(new URL(`../src/vpp/sim/main${ext}`, import.meta.url)), [path], {
-  execArgv: [...(ext === '.ts' ? ['--import', 'tsx'] : []), ...(process.env.VPP_BENCH_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+const child = fork(SIM_MAIN, [path], {
+  execArgv: [...(SIM_MAIN.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(process.env.VPP_BENCH_SIM_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
   stdio: 'inherit',
 });
 await once(child, 'message');
@@ -40,7 +39,7 @@ function routeFor(i: number, isAdd: boolean): any {
 // Fields left out encode as zero (the generated codec's rule).
 const pathTemplate = { sw_if_index: 1, weight: 1, type: 0, proto: 0, nh: { address: { ip4: '192.0.2.2' } } };
 
-const codec = 'generated (src/vpp/gen)';
+const codec = 'generated (vpp-binapi-ts/gen)';
 
 interface Row { run: string; n: number; seconds: number; rate: number; clientCpu: string; simCpu: string; simShare: string; rss: string }
 const rows: Row[] = [];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start` builds only when it must: when a file under src/ (or tsconfig.json, package-lock.json)
-// is newer than the last build's stamp. The build itself is incremental (tsconfig: dist/.tsbuildinfo).
+// `npm start` builds only when it must: when a file under src/ or a workspace package's src/ (or
+// tsconfig.json, package-lock.json) is newer than the last build's stamp. The build itself is
+// incremental (tsconfig: dist/.tsbuildinfo).
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,8 @@ function newest(path) {
 }
 
 const built = existsSync(STAMP) && existsSync('dist/src/cli.js') ? statSync(STAMP).mtimeMs : 0;
-const sources = Math.max(newest('src'), newest('tsconfig.json'), newest('package-lock.json'));
+const packages = existsSync('packages') ? readdirSync('packages').map((p) => join('packages', p, 'src')).filter((d) => existsSync(d)) : [];
+const sources = Math.max(newest('src'), ...packages.map(newest), newest('tsconfig.json'), newest('package-lock.json'));
 if (built > sources) process.exit(0);
 const started = Date.now();
 const r = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });

@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VppSim } from '../src/vpp/sim/server.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 import { simRoutes, simSource } from '../test/helpers/sim-fib.js';
 import { freePort } from '../test/helpers/daemon.js';
 import { netlinkFrame, nexthopMsg, routeMsg } from '../test/fpm/build.js';

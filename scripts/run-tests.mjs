@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the test files under test/ with Node's own runner and tsx as the TypeScript loader.
+// Runs the test files under test/ and those of the workspace packages (packages/*/test) with
+// Node's own runner and tsx as the TypeScript loader.
 // Node 20's runner takes no globs, so the files are listed here.
 //   --skip-live      leave out *.live.test.ts (they need root and Debian's frr)
 //   --only-live      only those
@@ -28,7 +29,8 @@ function walk(dir) {
   return out;
 }
 
-let files = walk('test');
+const packages = existsSync('packages') ? readdirSync('packages').sort().map((p) => join('packages', p, 'test')).filter((d) => existsSync(d)) : [];
+let files = [...walk('test'), ...packages.flatMap(walk)];
 if (skipLive) files = files.filter((f) => !f.endsWith('.live.test.ts'));
 if (onlyLive) files = files.filter((f) => f.endsWith('.live.test.ts'));
 if (only) files = files.filter((f) => f.includes(only));

@@ -17,8 +17,8 @@ import { teeSink } from './sync/tee-sink.js';
 import { OPTIONAL, REQUIRED, VppAdapter, sysIfindex } from './sync/vpp-adapter.js';
 import { parseInterfaceMap, parseTableMap, parsedList } from './config/lists.js';
 import type { VppPort } from './sync/vpp-port.js';
-import { VppClient, type MessageDef } from './vpp/index.js';
-import { messages } from './vpp/gen/index.js';
+import { VppClient, type MessageDef } from 'vpp-binapi-ts';
+import { messages } from 'vpp-binapi-ts/gen';
 import { parseListenAddr } from './config/options.js';
 import { countingSink, newEventCounts } from './ops/event-counts.js';
 import { VppLink } from './ops/vpp-link.js';
@@ -117,6 +117,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   } else {
     const clientOpts = {
       socketPath: config.vppSock,
+      clientName: 'fibmgr',
       messages: defs,
       required: REQUIRED.map((n) => defs[n]!),
       optional: OPTIONAL.map((n) => defs[n]).filter((d): d is MessageDef => !!d),

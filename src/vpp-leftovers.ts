@@ -1,11 +1,11 @@
 // At start, before any work: VPP sessions left behind by API clients that died without a goodbye
 // (a fibmgr killed by SIGKILL, the OOM killer, a crash) are reaped, so that a fibmgr that starts
 // after a crash leaves VPP as it was before it — a dead session can hold VPP's main thread at
-// 100 % until someone does this (src/vpp/api-clients.ts; README "A crashed fibmgr and VPP's main
+// 100 % until someone does this (vpp-binapi-ts's api-clients.ts; README "A crashed fibmgr and VPP's main
 // thread"). It names no session and touches no live one.
 import type { Logger } from './log.js';
-import type { VppClient, MessageDef } from './vpp/index.js';
-import { reapDeadSessions } from './vpp/index.js';
+import type { VppClient, MessageDef } from 'vpp-binapi-ts';
+import { reapDeadSessions } from 'vpp-binapi-ts';
 
 /** The number of sessions reaped (null: VPP lacks cli_inband, or the reap failed — logged). */
 export async function reapVppLeftovers(client: VppClient, cliInband: MessageDef | undefined, log: Logger): Promise<number | null> {

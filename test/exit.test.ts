@@ -10,7 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { REPO } from './helpers/fibmgr-child.js';
 import { get, sendFpm, startSimDaemon, until, type Daemon } from './helpers/daemon.js';
-import type { VppSim } from '../src/vpp/sim/server.js';
+import type { VppSim } from 'vpp-binapi-ts/sim';
 
 const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 const PRELOAD = join(REPO, 'test', 'helpers', 'throw-on-sigusr2.mjs');

@@ -3,7 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectVpp } from '../src/vpp-connect.js';
-import { VppCrcMismatchError } from '../src/vpp/index.js';
+import { VppCrcMismatchError } from 'vpp-binapi-ts';
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 

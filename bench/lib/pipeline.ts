@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/log.js';
 import { FpmServer } from '../../src/fpm/server.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
-import { VppClient, type VppClientOptions } from '../../src/vpp/index.js';
-import { messages } from '../../src/vpp/gen/index.js';
+import { VppClient, type VppClientOptions } from 'vpp-binapi-ts';
+import { messages } from 'vpp-binapi-ts/gen';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp-adapter.js';
 
@@ -18,7 +18,12 @@ export const childOptions: ForkOptions & { execArgv: string[] } = { execArgv: ex
 
 /** Forks `rel` (a module path relative to bench/, without its extension). */
 export function forkChild(rel: string, args: string[], extraExecArgv: string[] = []): ChildProcess {
-  return fork(fileURLToPath(new URL(`../${rel}${ext}`, import.meta.url)), args, { ...childOptions, execArgv: [...childOptions.execArgv, ...extraExecArgv] });
+  return forkFile(fileURLToPath(new URL(`../${rel}${ext}`, import.meta.url)), args, extraExecArgv);
+}
+
+/** A child from a file named in full (the simulator's SIM_MAIN: source under tsx, else compiled, as this file). */
+export function forkFile(path: string, args: string[], extraExecArgv: string[] = []): ChildProcess {
+  return fork(path, args, { ...childOptions, execArgv: [...childOptions.execArgv, ...extraExecArgv] });
 }
 
 /** The zebra stand-in (lib/fpm-sender), its stream built; resolves once it is ready. */

@@ -2,7 +2,7 @@
 // more than the route); each metric here reads them when scraped. Only the resync histogram is
 // observed as it happens, because resyncs are rare and each one matters.
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS } from '../vpp/index.js';
+import { LATENCY_BUCKETS } from 'vpp-binapi-ts';
 import type { OpsSources } from './sources.js';
 import { SKIP_REASONS } from '../sync/translate.js';
 

@@ -1,6 +1,6 @@
 // What the ops surface knows of the VPP connection: up or down, how often it came back, why it
 // last went away, and the client's per-message request stats. In a dry run there is no VPP.
-import type { RequestStat, VppClient } from '../vpp/index.js';
+import type { RequestStat, VppClient } from 'vpp-binapi-ts';
 
 export interface VppLinkState {
   mode: 'vpp' | 'dry-run';

@@ -1,7 +1,7 @@
 // Prefixes and addresses: binary (Prefix, what every layer keys on) from bytes or text, and text
 // from binary for logs, config and the CLI. The text parser and formatter are the VPP codec's
-// (src/vpp/codec/ip.ts), so that the project has one of each.
-import { formatIp4, formatIp6, parseIpInto, parseLen } from '../vpp/codec/ip.js';
+// (vpp-binapi-ts's codec/ip.ts), so that the project has one of each.
+import { formatIp4, formatIp6, parseIpInto, parseLen } from 'vpp-binapi-ts';
 import type { Family, Prefix } from './types.js';
 
 class Net implements Prefix {

@@ -4,7 +4,7 @@
 // translation, coalescing, resync, the write protocol — runs exactly as it would against VPP.
 import type { Logger } from '../log.js';
 import type { Family, Prefix } from '../route/types.js';
-import type { MessageDef } from '../vpp/index.js';
+import type { MessageDef } from 'vpp-binapi-ts';
 import type { InterfaceMapEntry } from './vpp-port.js';
 import { RouteWrites } from './route-writes.js';
 import { prefixText, v4Prefix } from '../route/prefix.js';

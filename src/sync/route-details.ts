@@ -8,7 +8,7 @@
 // prefix {af u8, address 16, len u8}, n_paths u8, src u8, n × fib_path (167 bytes).
 import { v4Prefix, v6Prefix } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
-import { PATH_BYTES } from '../vpp/bulk/route-request.js';
+import { PATH_BYTES } from 'vpp-binapi-ts';
 
 const HEAD = 34;
 

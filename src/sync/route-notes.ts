@@ -5,7 +5,7 @@
 // a queue holds each route at most once (N_QUEUED) until the pump looks at it.
 import type { RouteReporter } from '../route/sink.js';
 import type { Prefix, RouteIdentity, RouteType } from '../route/types.js';
-import { Fifo } from '../vpp/fifo.js';
+import { Fifo } from 'vpp-binapi-ts';
 import { prefixBytes, writePrefixBytes } from '../route/prefix.js';
 import { Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
 

@@ -5,10 +5,10 @@
 // (table-maker.ts). The backlog is bounded: past it the FPM socket is not read until it drains
 // (congested / onDrain).
 import type { Logger } from '../log.js';
-import { Fifo } from '../vpp/fifo.js';
+import { Fifo } from 'vpp-binapi-ts';
 import type { Clock, Timer } from './clock.js';
 import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
-import { VppDisconnectedError, VppTimeoutError } from '../vpp/index.js';
+import { VppDisconnectedError, VppTimeoutError } from 'vpp-binapi-ts';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
 import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';

@@ -1,8 +1,8 @@
-// One route write at a time as a request of the bulk route encoder (src/vpp/bulk): the request
+// One route write at a time as a request of the bulk route encoder (vpp-binapi-ts, bulk/): the request
 // object is reused (a client reads it during its call only) and a path array's bytes are encoded
 // once. VppAdapter and the dry run write through it, so both send the same bytes.
-import type { MessageDef } from '../vpp/index.js';
-import { routeRequestDef, type Ip6Words, type RouteRequest, type RouteRequestDef } from '../vpp/bulk/route-request.js';
+import type { MessageDef } from 'vpp-binapi-ts';
+import { routeRequestDef, type Ip6Words, type RouteRequest, type RouteRequestDef } from 'vpp-binapi-ts';
 import { pathFields } from './vpp-fields.js';
 import type { VppPath } from './vpp-port.js';
 

@@ -4,7 +4,7 @@
 // (TableInfo.makeError) and, parked rather than queued, they are no part of the backlog that
 // pauses zebra's input for every table.
 import type { Logger } from '../log.js';
-import { VppTimeoutError } from '../vpp/index.js';
+import { VppTimeoutError } from 'vpp-binapi-ts';
 import type { Clock, Timer } from './clock.js';
 import { Q_TABLE, type Entry, type TableInfo } from './route-table.js';
 import type { VppPort } from './vpp-port.js';

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { prefixText, v4Prefix } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
-import { VppRetvalError, type MessageDef, type VppClient } from '../vpp/index.js';
+import { VppRetvalError, type MessageDef, type VppClient } from 'vpp-binapi-ts';
 import { specFromDetails } from './vpp-fields.js';
 import { RouteWrites } from './route-writes.js';
-import type { RouteRequest } from '../vpp/bulk/route-request.js';
+import type { RouteRequest } from 'vpp-binapi-ts';
 import { readRouteHead, type RouteHead } from './route-details.js';
 
 import type { InterfaceMapEntry, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';

@@ -3,7 +3,7 @@
 // fibmgr installs and what it reads back from a dump compare without a socket.
 import { parsePrefix } from '../route/prefix.js';
 import type { Family } from '../route/types.js';
-import type { FibPath, FibPathIn, IpRoute, IpRouteV2 } from '../vpp/gen/types.js';
+import type { FibPath, FibPathIn, IpRoute, IpRouteV2 } from 'vpp-binapi-ts/gen';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from './vpp-port.js';
 
 // fib_path_type and fib_path_nh_proto values from fib_types.api.json: only these four path

@@ -19,7 +19,7 @@ import type { RouteState } from './route-state.js';
 import type { RouteWriter } from './route-writer.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
 import { changedInterfaces } from './translate.js';
-import { VppTimeoutError } from '../vpp/index.js';
+import { VppTimeoutError } from 'vpp-binapi-ts';
 
 export type VppPhase = 'down' | 'adopting' | 'ready' | 'lost';
 

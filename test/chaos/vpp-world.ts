@@ -1,8 +1,8 @@
-// VPP's life in a campaign: the simulator (src/vpp/sim) on a unix socket, as fibmgr meets it in
+// VPP's life in a campaign: the simulator (vpp-binapi-ts/sim) on a unix socket, as fibmgr meets it in
 // production, and the faults a real VPP shows — a stalled main thread (freeze), slow answers,
 // route writes dropped unanswered (timeouts), refused route writes, a table it will not create,
 // a crash and a restart with an empty FIB.
-import { VppSim } from '../../src/vpp/sim/index.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { Prng } from './prng.js';
 

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { startLab, labUnavailable, skipLive, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
-import { VppSim } from '../../src/vpp/sim/server.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 
 const ROUTES = 100_000;
 const STRANGER_TRIES = 200;

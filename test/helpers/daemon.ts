@@ -116,8 +116,8 @@ export function parseMetrics(text: string): Map<string, number> {
  * The simulator (in this process) and the daemon (a child) programming it: FPM and the ops HTTP
  * server on free loopback ports. `extra` flags follow the wiring ones.
  */
-export async function startSimDaemon(name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, prepare?: (sim: import('../../src/vpp/sim/server.js').VppSim) => void): Promise<{ sim: import('../../src/vpp/sim/server.js').VppSim; d: Daemon; fpmPort: number; httpPort: number }> {
-  const { VppSim } = await import('../../src/vpp/sim/server.js');
+export async function startSimDaemon(name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, prepare?: (sim: import('vpp-binapi-ts/sim').VppSim) => void): Promise<{ sim: import('vpp-binapi-ts/sim').VppSim; d: Daemon; fpmPort: number; httpPort: number }> {
+  const { VppSim } = await import('vpp-binapi-ts/sim');
   const { tmpdir } = await import('node:os');
   const socketPath = join(tmpdir(), `fibmgr-${name}-${process.pid}.sock`);
   const sim = await new VppSim({ socketPath }).start();

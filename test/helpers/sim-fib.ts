@@ -1,6 +1,6 @@
 // Reads the simulator's FIB back in a comparable text form: per "table|prefix", the sorted
 // paths a source holds there, e.g. "normal 10.0.2.2 sw* w1" or "drop".
-import { formatPrefix, type VppSim } from '../../src/vpp/sim/index.js';
+import { formatPrefix, type VppSim } from 'vpp-binapi-ts/sim';
 
 const TYPES: Record<number, string> = { 0: 'normal', 1: 'local', 2: 'drop', 3: 'udp-encap', 5: 'icmp-unreach', 6: 'icmp-prohibit' };
 

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp-adapter.js';
-import { VppClient, type MessageDef } from '../../src/vpp/index.js';
-import { messages } from '../../src/vpp/gen/index.js';
-import { VppSim } from '../../src/vpp/sim/index.js';
+import { VppClient, type MessageDef } from 'vpp-binapi-ts';
+import { messages } from 'vpp-binapi-ts/gen';
+import { VppSim } from 'vpp-binapi-ts/sim';
 import { FakeClock } from './fake-clock.js';
 import { simRoutes, simSource } from './sim-fib.js';
 

@@ -1,9 +1,9 @@
 // Reads a real VPP's FIB back through fibmgr's own client, in the text form of sim-fib.ts (per
 // "table|prefix", the sorted paths a source holds, e.g. "normal 10.0.2.2 sw* w1" or "drop"), so
 // tests on the real VPP and on the simulator assert the same way.
-import { VppClient } from '../../src/vpp/index.js';
-import { messages, fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, show_version } from '../../src/vpp/gen/index.js';
-import { PATH_BYTES } from '../../src/vpp/bulk/route-request.js';
+import { VppClient } from 'vpp-binapi-ts';
+import { messages, fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, show_version } from 'vpp-binapi-ts/gen';
+import { PATH_BYTES } from 'vpp-binapi-ts';
 import { readRouteHead, type RouteHead } from '../../src/sync/route-details.js';
 import { prefixText, v4Prefix } from '../../src/route/prefix.js';
 import { pathText } from './sim-fib.js';

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { get, parseMetrics, runCli, sendFpm, startSimDaemon, until } from '../helpers/daemon.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import { makePath } from '../../src/vpp/sim/index.js';
-import type { VppSim } from '../../src/vpp/sim/server.js';
+import { makePath } from 'vpp-binapi-ts/sim';
+import type { VppSim } from 'vpp-binapi-ts/sim';
 
 const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 const view = (sim: VppSim) => JSON.stringify([...simRoutes(sim, simSource(sim, 'fibmgr')!)].sort());

@@ -9,7 +9,7 @@ import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, get, startDaemon, startSimDaemon, until } from '../helpers/daemon.js';
-import { VppSim } from '../../src/vpp/sim/server.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 
 async function exitWithin(exited: Promise<number | null>, ms: number): Promise<number | null | 'hung'> {
   let deadline: NodeJS.Timeout | undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import pino from 'pino';
 import { SystemdNotifier } from '../../src/ops/systemd-notify.js';
-import { VppSim } from '../../src/vpp/sim/index.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, startDaemon, until } from '../helpers/daemon.js';
 

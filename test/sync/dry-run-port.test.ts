@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { DryRunPort } from '../../src/sync/dry-run-port.js';
 import { Reconciler } from '../../src/sync/reconciler.js';
-import { messages } from '../../src/vpp/gen/index.js';
-import type { MessageDef } from '../../src/vpp/index.js';
+import { messages } from 'vpp-binapi-ts/gen';
+import type { MessageDef } from 'vpp-binapi-ts';
 import type { RouteEventRoute } from '../../src/route/types.js';
 import { parsePrefix } from '../../src/route/prefix.js';
 

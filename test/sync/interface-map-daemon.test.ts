@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppSim } from '../../src/vpp/sim/index.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 import { freePort, startDaemon, until } from '../helpers/daemon.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { netlinkFrame, routeMsg } from '../fpm/build.js';

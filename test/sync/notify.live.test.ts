@@ -16,7 +16,7 @@ import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/z
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { until } from '../helpers/daemon.js';
-import { VppSim } from '../../src/vpp/sim/index.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 
 const FRR10 = FRRS[2];
 const FRR103 = FRRS[1];

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startLab, labUnavailable, type Lab } from '../helpers/zebra-lab.js';
 import { REPO, startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import { VppSim } from '../../src/vpp/sim/server.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 
 const STATICS = ['8.8.8.8/32', '9.9.9.0/24', '198.18.0.0/15'];
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ip_route_v2_details } from '../../src/vpp/gen/ip.js';
+import { ip_route_v2_details } from 'vpp-binapi-ts/gen';
 import { readRouteHead, type RouteHead } from '../../src/sync/route-details.js';
 import { pathFields } from '../../src/sync/vpp-fields.js';
 import { SW_IF_INDEX_NONE } from '../../src/sync/vpp-port.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import { VppSim, makePath, SRC_CLI } from '../../src/vpp/sim/index.js';
+import { VppSim, makePath, SRC_CLI } from 'vpp-binapi-ts/sim';
 
 const CONFIG = [
   'conf t',

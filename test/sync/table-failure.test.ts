@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { parsePrefix, prefixText, v4Prefix } from '../../src/route/prefix.js';
 import type { RouteReporter } from '../../src/route/sink.js';
 import type { Nexthop, RouteEventRoute, RouteType } from '../../src/route/types.js';
-import { messages } from '../../src/vpp/gen/index.js';
-import { RETVAL } from '../../src/vpp/index.js';
+import { messages } from 'vpp-binapi-ts/gen';
+import { RETVAL } from 'vpp-binapi-ts';
 import { simStack, until } from '../helpers/sim-stack.js';
 
 const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pathFields, pathsKey, specFromDetails } from '../../src/sync/vpp-fields.js';
 import { parsePrefix, prefixText } from '../../src/route/prefix.js';
-import type { FibPath, IpRouteV2 } from '../../src/vpp/gen/types.js';
+import type { FibPath, IpRouteV2 } from 'vpp-binapi-ts/gen';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
 
-const transcript = JSON.parse(readFileSync(new URL('../fixtures/vpp/transcripts/routes.json', import.meta.url), 'utf8'));
+const transcript = JSON.parse(readFileSync(new URL('../../packages/vpp-binapi-ts/test/fixtures/transcripts/routes.json', import.meta.url), 'utf8'));
 
 /** vpp_papi's decoded form → plain values; label_stack trimmed to n_labels. */
 function plainPath(p: any) {

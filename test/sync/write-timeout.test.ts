@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { parsePrefix } from '../../src/route/prefix.js';
 import type { Nexthop, RouteEventRoute } from '../../src/route/types.js';
-import { VppRetvalError, VppTimeoutError } from '../../src/vpp/index.js';
+import { VppRetvalError, VppTimeoutError } from 'vpp-binapi-ts';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { simStack, until, type SimStack } from '../helpers/sim-stack.js';

@@ -8,7 +8,7 @@ import { startRealVpp } from '../helpers/real-vpp.js';
 import { fibOf, openVpp } from '../helpers/vpp-fib.js';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, sendFpm, startDaemon, until } from '../helpers/daemon.js';
-import { show_version } from '../../src/vpp/gen/index.js';
+import { show_version } from 'vpp-binapi-ts/gen';
 
 const FIXTURES = join(REPO, 'test', 'fixtures', 'fpm');
 

@@ -23,9 +23,9 @@ import { startRealVpp, type RealVpp } from '../helpers/real-vpp.js';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, startDaemon, until, type Daemon } from '../helpers/daemon.js';
 import { netlinkNhg } from '../../bench/lib/fpm-stream.js';
-import { VppClient, parseSocketClients } from '../../src/vpp/index.js';
+import { VppClient, parseSocketClients } from 'vpp-binapi-ts';
 import { countOf, openVpp, sourceId } from '../helpers/vpp-fib.js';
-import { messages, cli_inband } from '../../src/vpp/gen/index.js';
+import { messages, cli_inband } from 'vpp-binapi-ts/gen';
 
 const N = 100_000;
 /** Main-thread CPU below this is idle: an idle VPP measures ~3 % here, a spinning one 30-100 % (the 2 cores are shared). */

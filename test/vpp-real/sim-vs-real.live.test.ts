@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRealVpp } from '../helpers/real-vpp.js';
 import { openVpp, routesOf } from '../helpers/vpp-fib.js';
-import { VppSim } from '../../src/vpp/sim/index.js';
-import { VppRetvalError } from '../../src/vpp/client/errors.js';
-import type { VppClient } from '../../src/vpp/index.js';
-import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, FibPathType, FibPathNhProto } from '../../src/vpp/gen/index.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
+import { VppRetvalError } from 'vpp-binapi-ts';
+import type { VppClient } from 'vpp-binapi-ts';
+import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, FibPathType, FibPathNhProto } from 'vpp-binapi-ts/gen';
 
 const ANY = 0xffffffff;
 const v4 = (nh: string, weight = 1) => ({ sw_if_index: ANY, weight, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4, nh: { address: { ip4: nh } } });

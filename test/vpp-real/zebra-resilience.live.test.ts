@@ -13,8 +13,8 @@ import { cliFibEntry, countOf, openVpp, sourceId } from '../helpers/vpp-fib.js';
 import { traceFromNow, tracedRouteWrites } from '../helpers/vpp-api-trace.js';
 import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { REPO, startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
-import { ip_route_add_del_v2 } from '../../src/vpp/gen/index.js';
-import type { VppClient } from '../../src/vpp/index.js';
+import { ip_route_add_del_v2 } from 'vpp-binapi-ts/gen';
+import type { VppClient } from 'vpp-binapi-ts';
 
 // Debian 12's FRR 8.4: its zebra forwards kernel routes' adds and deletes over FPM (the 100k routes
 // here are the namespace's kernel routes); 10.3's forwards a kernel route only while a route of its

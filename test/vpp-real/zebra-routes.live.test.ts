@@ -10,8 +10,8 @@ import { traceFromNow, tracedRouteWrites } from '../helpers/vpp-api-trace.js';
 import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { until } from '../helpers/daemon.js';
-import { ip_table_dump } from '../../src/vpp/gen/index.js';
-import type { VppClient } from '../../src/vpp/index.js';
+import { ip_table_dump } from 'vpp-binapi-ts/gen';
+import type { VppClient } from 'vpp-binapi-ts';
 
 const STATICS = [
   'conf t',

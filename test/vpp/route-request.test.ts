@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ip_route_add_del, ip_route_add_del_v2 } from '../../src/vpp/gen/index.js';
-import { routeRequestDef } from '../../src/vpp/bulk/route-request.js';
-import { parseIpInto } from '../../src/vpp/codec/ip.js';
+import { ip_route_add_del, ip_route_add_del_v2 } from 'vpp-binapi-ts/gen';
+import { routeRequestDef } from 'vpp-binapi-ts';
+import { parseIpInto } from 'vpp-binapi-ts';
 import { parsePrefix, prefixText } from '../../src/route/prefix.js';
 import { pathFields } from '../../src/sync/vpp-fields.js';
 import type { VppPath } from '../../src/sync/vpp-port.js';

@@ -1,0 +1,405 @@
+// The VPP binary API client: requests pipelined up to a window and matched to replies by
+// context (in-flight.ts), dumps closed by control_ping, events and keepalives, per-request
+// timeouts, over one session at a time that reconnects with backoff (connection.ts).
+import { EventEmitter } from 'node:events';
+import { VppDisconnectedError, VppUnavailableError } from './errors.js';
+import { nullLogger, type MessageDef, type VppLogger } from './types.js';
+import type { RequestStat } from './request-stats.js';
+import { Fifo } from '../fifo.js';
+import { Connection, type ConnectedInfo } from './connection.js';
+import { K_DELETE_REPLY, K_DETAILS, K_EVENT, K_KEEPALIVE, K_OTHER, K_PING_REPLY, K_REPLY, companion } from './message-table.js';
+import { EACH, InFlight, RAW, S_ACK, S_CALLBACK, S_DUMP, S_REQUEST, S_TOKEN, settle, type Rejecter, type Resolver } from './in-flight.js';
+
+export type { ConnectedInfo } from './connection.js';
+
+export interface VppClientOptions {
+  socketPath: string;
+  /** Every generated definition (src/gen `messages`): replies, details and events are found here by name. */
+  messages: Record<string, MessageDef>;
+  /** Requests the owner cannot work without: a CRC VPP does not offer fails connect(). */
+  required?: MessageDef[];
+  /** Requests the owner can do without: see has(). */
+  optional?: MessageDef[];
+  /** Requests in flight at once; more are queued. */
+  window?: number;
+  timeoutMs?: number;
+  /** Backoff between reconnect attempts after a lost session; false: do not reconnect. */
+  reconnect?: { minMs: number; maxMs: number } | false;
+  /** Our name in VPP's client list. */
+  clientName?: string;
+  /**
+   * Monotonic milliseconds that request timeouts are measured on (default performance.now()):
+   * a step of the system clock neither times every request out nor keeps a wedged VPP's
+   * requests waiting forever. Injectable for tests.
+   */
+  now?: () => number;
+  /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
+  goodbyeMs?: number;
+  /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */
+  maxTimeouts?: number;
+  logger?: VppLogger;
+}
+
+interface Queued {
+  kind: number;
+  def: MessageDef;
+  fields: any;
+  resolve: Resolver;
+  reject: Rejecter | undefined;
+  token: number;
+}
+
+/** Completion of requestCb: (null, reply) or (error). */
+export type ReplyCallback<Rep = any> = (err: Error | null, reply?: Rep) => void;
+/** Completion of requestAckTo: the caller's token, and null or the error. */
+export type TokenCallback = (token: number, err: Error | null) => void;
+
+export declare interface VppClient {
+  on(ev: 'connected', fn: (info: ConnectedInfo) => void): this;
+  on(ev: 'disconnected', fn: (info: { reason: string }) => void): this;
+  on(ev: 'event', fn: (name: string, msg: any) => void): this;
+  on(ev: 'reconnect_failed', fn: (err: Error) => void): this;
+}
+
+export class VppClient extends EventEmitter {
+  readonly window: number;
+  readonly timeoutMs: number;
+  private readonly opts: VppClientOptions;
+  private readonly log: VppLogger;
+  private readonly conn: Connection;
+  private readonly flight: InFlight;
+  /** Requests past the window, oldest first (bounded by the caller: see room). */
+  private readonly queue = new Fifo<Queued>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  /** Requests that timed out since the last reply. */
+  private timeoutsInARow = 0;
+  private readonly threw = (e: unknown): void => this.callerThrew(e);
+  private readonly now: () => number;
+
+  constructor(opts: VppClientOptions) {
+    super();
+    this.opts = opts;
+    this.window = Math.max(1, opts.window ?? 1024);
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.log = opts.logger ?? nullLogger;
+    this.now = opts.now ?? (() => performance.now());
+    this.flight = new InFlight(this.window, this.log, this.threw, this.now);
+    this.conn = new Connection({ ...opts, timeoutMs: this.timeoutMs }, this.log, {
+      opened: (info) => {
+        this.startSweep();
+        this.emitSafe('connected', info);
+      },
+      payload: (buf, s, e) => this.onPayload(buf, s, e),
+      lost: (reason, tell) => {
+        this.stopSweep();
+        this.failAll(reason);
+        if (tell) this.emitSafe('disconnected', { reason });
+      },
+      reconnectFailed: (err) => this.emitSafe('reconnect_failed', err),
+    });
+    for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
+      if (!companion(opts.messages, def)) throw new Error(`no reply or details definition for ${def.name} in messages`);
+    }
+  }
+
+  get connected(): boolean {
+    return this.conn.ready;
+  }
+
+  /** close() was called (and connect() not since). */
+  get closed(): boolean {
+    return this.conn.closing;
+  }
+
+  /** VPP's client index for this session (opaque). */
+  get index(): number {
+    return this.conn.clientIndex;
+  }
+
+  /** Requests sent and not yet answered, and requests waiting for window space. */
+  get pending(): { inflight: number; queued: number } {
+    return { inflight: this.flight.count, queued: this.queue.size };
+  }
+
+  /** The id VPP assigned to a message in this session, or undefined. */
+  msgId(def: MessageDef | string): number | undefined {
+    return this.conn.msgs?.idByKey.get(typeof def === 'string' ? def : def.key);
+  }
+
+  /** Whether VPP offers this message (and its reply) with our CRC. */
+  has(def: MessageDef): boolean {
+    return this.conn.msgs?.has(def) ?? false;
+  }
+
+  connect(): Promise<ConnectedInfo> {
+    return this.conn.open(false);
+  }
+
+  /** One request, one reply. Rejects with VppRetvalError on a negative retval. */
+  request<Req = any, Rep = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Rep> {
+    return new Promise<Rep>((resolve, reject) => this.submit(S_REQUEST, def, fields, resolve, reject));
+  }
+
+  /**
+   * request() without a promise: for bulk callers, where a promise and its microtask per request
+   * are a measurable share of the cost (bench/vpp.bench.ts).
+   */
+  requestCb<Req = any, Rep = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: ReplyCallback<Rep>): void {
+    this.submit(S_CALLBACK, def, fields, cb, undefined);
+  }
+
+  /**
+   * requestCb() for callers that need only success or failure: the reply is never decoded
+   * (its id, context and retval are read in place), and cb gets (null) or (error).
+   */
+  requestAck<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
+    this.submit(S_ACK, def, fields, cb, undefined);
+  }
+
+  /**
+   * requestAck() for bulk writers that allocate nothing per request: one callback serves them
+   * all and gets the caller's `token` back with the outcome, and `fields` is only read during
+   * the call, so the caller may reuse one object (a request that has to wait for window space
+   * keeps a deep copy). Errors carry no request fields.
+   */
+  requestAckTo<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, token: number, cb: TokenCallback): void {
+    this.submit(S_TOKEN, def, fields, cb as Resolver, undefined, token);
+  }
+
+  /** Sends what was requested so far now, rather than at the end of this event-loop turn. */
+  flush(): void {
+    if (this.conn.ready) this.conn.writer.flush();
+  }
+
+  /** Requests that can be sent now without waiting for window space. */
+  get room(): number {
+    return this.conn.ready && this.queue.size === 0 ? this.window - this.flight.count : 0;
+  }
+
+  /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
+  dump<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Det[]> {
+    return new Promise<Det[]>((resolve, reject) => this.submit(S_DUMP, def, fields, resolve, reject));
+  }
+
+  /**
+   * dump() that hands each detail to `onDetail` as it arrives instead of collecting them: a dump
+   * of a million routes then holds one at a time. Resolves with the number of details.
+   */
+  dumpEach<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (d: Det) => void): Promise<number> {
+    const f = { ...fields, [EACH]: onDetail } as Partial<Req>;
+    return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
+  }
+
+  /**
+   * dumpEach() for callers that read a hot detail themselves: `onDetail` gets each *_details
+   * payload undecoded — `buf[start, end)`, valid during the call only (message id and context
+   * first, as on the wire). Resolves with the number of details.
+   */
+  dumpRaw<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (buf: Buffer, start: number, end: number) => void): Promise<number> {
+    const f = { ...fields, [EACH]: onDetail, [RAW]: true } as Partial<Req>;
+    return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
+  }
+
+  /**
+   * Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). For
+   * a caller that reads a long dump at its own pace; timeouts do not count while paused.
+   */
+  pause(): void {
+    this.conn.pause();
+  }
+
+  resume(): void {
+    // the time paused was ours, not VPP's: requests in flight wait afresh
+    if (this.conn.resume()) this.flight.restartClocks();
+  }
+
+  /**
+   * Ends the session at once, as if it were lost (requests in flight fail with
+   * VppDisconnectedError, 'disconnected' is emitted), and reconnects with backoff: for a caller
+   * that no longer trusts the session, e.g. after a request timed out. VPP still gets its
+   * goodbye (sockclnt_delete) on the old socket.
+   */
+  reset(reason: string): void {
+    this.conn.reset(reason);
+  }
+
+  /**
+   * Ends the session as VPP expects (sockclnt_delete) and stops reconnecting; bounded by
+   * goodbyeMs (+200 ms for the socket to close), so a wedged VPP cannot hold the caller.
+   */
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+
+  /** Completed requests by message name: results and latency (see request-stats.ts). */
+  requestStats(): ReadonlyMap<string, RequestStat> {
+    return this.flight.requestStats();
+  }
+
+  // --- requests --------------------------------------------------------------------------------
+
+  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token = 0): void {
+    if (!this.conn.ready) {
+      settle(kind, resolve, reject, new VppDisconnectedError(def.name, this.conn.closing ? 'client closed' : 'not connected'), token, this.threw);
+      return;
+    }
+    if (this.flight.count >= this.window || this.queue.size > 0) {
+      // requestAckTo's caller may rewrite its object, nested fields included, once the call returns
+      this.queue.push({ kind, def, fields: kind === S_TOKEN ? structuredClone(fields) : fields, resolve, reject, token });
+      return;
+    }
+    this.send(kind, def, fields, resolve, reject, token);
+  }
+
+  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token: number): void {
+    const msgs = this.conn.msgs!;
+    const [id, replyId] = msgs.ids(def);
+    if (id < 0 || replyId < 0) {
+      settle(kind, resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`), token, this.threw);
+      return;
+    }
+    const ctx = this.flight.freeContext();
+    const clientIndex = this.conn.clientIndex;
+    // The session's own fields go into the caller's object (no copy per request on the fast
+    // path); a frozen object gets a copy.
+    let msg = fields;
+    try {
+      msg.client_index = clientIndex;
+      msg.context = ctx;
+    } catch {
+      msg = { ...fields, client_index: clientIndex, context: ctx };
+    }
+    const writer = this.conn.writer;
+    try {
+      const size = def.size(msg);
+      const at = writer.reserve(size);
+      try {
+        def.encodeInto(writer.buffer, at, id, msg);
+      } catch (err) {
+        writer.unreserve(size);
+        throw err;
+      }
+    } catch (err) {
+      settle(kind, resolve, reject, err as Error, token, this.threw);
+      return;
+    }
+    if (kind === S_DUMP) {
+      const at = writer.reserve(10);
+      const b = writer.buffer;
+      b.writeUInt16BE(msgs.pingId, at);
+      b.writeUInt32BE(clientIndex >>> 0, at + 2);
+      b.writeUInt32BE(ctx, at + 6);
+    }
+    this.flight.add(ctx, kind, def, fields, resolve, reject, token, replyId);
+  }
+
+  private drain(): void {
+    const q = this.queue;
+    // runs after every reply: with nothing queued, leave at once (and allocate nothing)
+    while (q.size > 0 && this.flight.count < this.window && this.conn.ready) {
+      const item = q.shift()!;
+      this.send(item.kind, item.def, item.fields, item.resolve, item.reject, item.token);
+    }
+  }
+
+  private failAll(reason: string): void {
+    this.flight.failAll((name) => new VppDisconnectedError(name, reason));
+    this.queue.drain((item) => settle(item.kind, item.resolve, item.reject, new VppDisconnectedError(item.def.name, reason), item.token, this.threw));
+  }
+
+  /**
+   * A caller's callback threw: their bug, not VPP's. Logged; the session and the other
+   * requests go on (a throw here used to reset the session as a protocol error).
+   */
+  private callerThrew(e: unknown): void {
+    this.log.error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'a vpp client callback threw (a bug of the caller): ignored');
+  }
+
+  /** emit() with the listeners' throws isolated like callbacks'. */
+  private emitSafe(ev: string, ...args: unknown[]): void {
+    try {
+      this.emit(ev, ...args);
+    } catch (e) {
+      this.callerThrew(e);
+    }
+  }
+
+  // --- timeouts --------------------------------------------------------------------------------
+
+  private startSweep(): void {
+    this.stopSweep();
+    const every = Math.max(5, Math.min(1000, Math.floor(this.timeoutMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  private sweep(): void {
+    if (this.flight.count === 0 || this.conn.paused) return;
+    const freed = this.flight.expire(this.now() - this.timeoutMs, this.timeoutMs);
+    if (freed === 0) return;
+    this.timeoutsInARow += freed;
+    const max = this.opts.maxTimeouts ?? 3;
+    if (this.timeoutsInARow >= max && this.conn.ready) {
+      // VPP holds the socket but answers nothing: only a new session can tell whether it lives.
+      this.log.error({ socket: this.opts.socketPath, timeouts: this.timeoutsInARow }, 'vpp stopped answering: resetting the session');
+      this.timeoutsInARow = 0;
+      this.conn.reset(`VPP stopped answering (${max} requests timed out in a row)`);
+      return;
+    }
+    this.drain();
+  }
+
+  // --- incoming --------------------------------------------------------------------------------
+
+  private onPayload(buf: Buffer, s: number, e: number): void {
+    const msgs = this.conn.msgs!;
+    if (e - s < 2) return this.conn.failure(`frame of ${e - s} bytes has no message id`);
+    const id = buf.readUInt16BE(s);
+    const kind = msgs.kindById[id]!;
+    if (kind === K_REPLY || kind === K_DETAILS || kind === K_PING_REPLY) {
+      this.timeoutsInARow = 0;
+      const r = this.flight.reply(buf, s, e, id, kind, msgs);
+      if (r === true) this.drain();
+      else if (r !== false) this.conn.failure(r);
+      return;
+    }
+    switch (kind) {
+      case K_EVENT: {
+        const def = msgs.defById[id]!;
+        let msg: unknown;
+        try {
+          msg = def.decode(buf, s, e);
+        } catch (err) {
+          return this.conn.failure(`cannot decode ${def.name}: ${(err as Error).message}`);
+        }
+        this.emitSafe('event', def.name, msg);
+        return;
+      }
+      case K_KEEPALIVE: {
+        // Request layout: id, client_index, context.
+        const ctx = e - s >= 10 ? buf.readUInt32BE(s + 6) : 0;
+        const writer = this.conn.writer;
+        const at = writer.reserve(10);
+        const b = writer.buffer;
+        b.writeUInt16BE(msgs.keepaliveReplyId, at);
+        b.writeUInt32BE(ctx, at + 2);
+        b.writeInt32BE(0, at + 6);
+        this.log.debug({ context: ctx }, 'vpp keepalive answered');
+        return;
+      }
+      case K_DELETE_REPLY:
+        this.conn.deleted();
+        return;
+      case K_OTHER:
+        this.log.warn({ msgId: id }, 'vpp sent a message the client does not handle; dropped');
+        return;
+      default:
+        return this.conn.failure(`message id ${id} is not in VPP's message table`);
+    }
+  }
+}

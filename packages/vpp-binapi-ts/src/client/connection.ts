@@ -1,0 +1,297 @@
+// One unix-socket session with VPP at a time: connect and handshake (sockclnt_create, the message
+// table), framing in and batched writes out, reconnect with backoff after a lost session, and the
+// orderly goodbye (sockclnt_delete). What the payloads mean is the client's business.
+//
+// Every session this side ends says goodbye first — close(), a reset after timeouts, a protocol
+// error, a handshake whose table we refuse — because a VPP that only sees the socket drop can
+// keep the dead registration and spin its main thread on it (issue 27;
+// docs/upstream/vpp-socket-eof-spin.md). Only a VPP that dropped the socket itself gets none.
+import net from 'node:net';
+import { FrameReader, frame } from '../transport/frame.js';
+import { BatchWriter } from '../transport/writer.js';
+import { MEMCLNT, decodeSockclntCreateReply, encodeSockclntCreate, encodeSockclntDelete } from './handshake.js';
+import { VppDisconnectedError, VppProtocolError } from './errors.js';
+import { MessageTable, type MessageSet } from './message-table.js';
+import type { VppLogger } from './types.js';
+
+export interface ConnectedInfo {
+  reconnect: boolean;
+  clientIndex: number;
+  messageCount: number;
+}
+
+export interface ConnectionOptions extends MessageSet {
+  socketPath: string;
+  timeoutMs: number;
+  /** Backoff between reconnect attempts after a lost session; false: do not reconnect. */
+  reconnect?: { minMs: number; maxMs: number } | false;
+  clientName?: string;
+  /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
+  goodbyeMs?: number;
+}
+
+/** After the goodbye, how long the socket may take to close before it is destroyed. */
+const CLOSE_GRACE_MS = 200;
+
+export interface ConnectionHost {
+  /** A session is up: its message table is `msgs`. */
+  opened(info: ConnectedInfo): void;
+  /** A message of the session (after the handshake): buf[s, e), message id first. */
+  payload(buf: Buffer, s: number, e: number): void;
+  /** The session ended; requests in flight are lost. `tell`: it was up and not closed by us (say so). */
+  lost(reason: string, tell: boolean): void;
+  reconnectFailed(err: Error): void;
+}
+
+export class Connection {
+  readonly writer = new BatchWriter(null);
+  private readonly reader: FrameReader;
+  private socket: net.Socket | null = null;
+  /** The session completed its handshake and is not lost. */
+  ready = false;
+  closing = false;
+  paused = false;
+  private everConnected = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectAttempt = 0;
+  private onHandshake: ((buf: Buffer, s: number, e: number) => void) | null = null;
+  private deleteWaiter: (() => void) | null = null;
+  private closeDone: Promise<void> | null = null;
+  /** close() waits on this for a handshake in flight. */
+  private handshakeSettled: (() => void) | null = null;
+  clientIndex = 0;
+  msgs: MessageTable | null = null;
+  readonly goodbyeMs: number;
+
+  constructor(private readonly opts: ConnectionOptions, private readonly log: VppLogger, private readonly host: ConnectionHost) {
+    this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
+    this.reader = new FrameReader((b, s, e) => {
+      if (this.onHandshake) this.onHandshake(b, s, e);
+      else if (this.socket) host.payload(b, s, e);
+    });
+  }
+
+  open(reconnect: boolean): Promise<ConnectedInfo> {
+    this.closing = false;
+    this.closeDone = null;
+    return new Promise<ConnectedInfo>((resolve, reject) => {
+      const sock = net.createConnection(this.opts.socketPath);
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        this.onHandshake = null;
+        sock.destroy();
+        reject(err);
+        this.handshakeSettled?.();
+      };
+      this.reader.reset();
+      this.socket = sock;
+      sock.setNoDelay?.(true);
+      const hsTimer = setTimeout(() => fail(new VppProtocolError(`no handshake reply from VPP within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      hsTimer.unref();
+      this.onHandshake = (buf, s, e) => {
+        this.onHandshake = null;
+        clearTimeout(hsTimer);
+        let reply: ReturnType<typeof decodeSockclntCreateReply> | null = null;
+        try {
+          reply = decodeSockclntCreateReply(buf, s, e);
+          if (reply.response !== 0) throw new VppProtocolError(`sockclnt_create refused: response ${reply.response}`);
+          // close() came while VPP was registering us
+          if (this.closing) throw new VppDisconnectedError('sockclnt_create', 'client closed during the handshake');
+          this.msgs = new MessageTable(this.opts, reply.table, this.log);
+          this.clientIndex = reply.index;
+        } catch (err) {
+          // VPP registered us (a CRC we refuse, say): leave as a client, not as a dropped socket
+          const deleteId = reply?.response === 0 ? reply.table.get(MEMCLNT.sockclnt_delete) : undefined;
+          if (reply && deleteId !== undefined && !settled) {
+            settled = true;
+            this.onHandshake = null;
+            if (this.socket === sock) this.socket = null;
+            this.sendGoodbye(sock, deleteId, reply.index);
+            reject(err as Error);
+            this.handshakeSettled?.();
+            return;
+          }
+          fail(err as Error);
+          return;
+        }
+        settled = true;
+        this.ready = true;
+        this.everConnected = true;
+        this.reconnectAttempt = 0;
+        this.writer.setSink(sock);
+        const info: ConnectedInfo = { reconnect, clientIndex: this.clientIndex, messageCount: this.msgs.table.size };
+        this.log.info({ socket: this.opts.socketPath, clientIndex: this.clientIndex, messages: info.messageCount, reconnect }, 'vpp connected');
+        resolve(info);
+        this.host.opened(info);
+        this.handshakeSettled?.();
+      };
+      sock.on('connect', () => {
+        sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'vpp-binapi-ts')));
+      });
+      sock.on('data', (chunk: Buffer) => {
+        // a session left behind (reset, refused) may still talk: the reader is the current one's
+        if (this.socket !== sock) return;
+        try {
+          this.reader.push(chunk);
+        } catch (err) {
+          this.failure((err as Error).message, sock);
+        }
+      });
+      sock.on('error', (err) => {
+        if (!settled) fail(err);
+        else if (this.socket === sock) this.log.warn({ err: err.message }, 'vpp socket error');
+      });
+      sock.on('close', () => {
+        clearTimeout(hsTimer);
+        if (!settled) {
+          fail(new VppDisconnectedError('sockclnt_create', 'VPP closed the socket during the handshake'));
+          return;
+        }
+        if (this.socket === sock) this.sessionLost('socket closed');
+      });
+    });
+  }
+
+  /** Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). */
+  pause(): void {
+    if (this.closing) return; // the goodbye's answer must be read
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  /** False when it was not paused. */
+  resume(): boolean {
+    if (!this.paused) return false;
+    this.paused = false;
+    this.socket?.resume();
+    return true;
+  }
+
+  /** VPP answered our sockclnt_delete. */
+  deleted(): void {
+    this.deleteWaiter?.();
+  }
+
+  /**
+   * Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. Bounded: VPP's
+   * answer is awaited for goodbyeMs, the socket's close for 200 ms more, so that a wedged VPP
+   * cannot hold the caller. Calling it again while it runs returns the same promise.
+   */
+  close(): Promise<void> {
+    if (!this.closeDone) this.closeDone = this.goodbye();
+    return this.closeDone;
+  }
+
+  private async goodbye(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    let sock = this.socket;
+    if (!sock) return;
+    if (!this.ready && this.onHandshake) {
+      // VPP may be registering us: its answer tells whom to say goodbye as (open() does it)
+      await new Promise<void>((res) => {
+        this.handshakeSettled = res;
+        setTimeout(res, this.goodbyeMs).unref();
+      });
+      this.handshakeSettled = null;
+      sock = this.socket;
+      if (!sock) return;
+    }
+    if (this.paused) {
+      this.paused = false;
+      sock.resume();
+    }
+    if (this.ready && this.msgs) {
+      let timer: NodeJS.Timeout | undefined;
+      const answered = new Promise<boolean>((res) => {
+        this.deleteWaiter = () => res(true);
+        timer = setTimeout(() => res(false), this.goodbyeMs);
+        timer.unref();
+      });
+      const msg = encodeSockclntDelete(this.msgs.deleteId, this.clientIndex);
+      const at = this.writer.reserve(msg.length);
+      msg.copy(this.writer.buffer, at);
+      this.writer.flush();
+      if (!(await answered)) this.log.warn({ socket: this.opts.socketPath, clientIndex: this.clientIndex, waitedMs: this.goodbyeMs }, 'vpp did not answer the goodbye (sockclnt_delete) in time: closing anyway');
+      clearTimeout(timer);
+      this.deleteWaiter = null;
+    }
+    this.ready = false;
+    this.host.lost('client closed', false);
+    await new Promise<void>((res) => {
+      if (sock.destroyed) return res();
+      sock.once('close', () => res());
+      sock.end();
+      setTimeout(() => sock.destroy(), CLOSE_GRACE_MS).unref();
+    });
+  }
+
+  /**
+   * The goodbye for a session we drop without waiting (reset, protocol error, a refused table):
+   * sockclnt_delete goes out behind whatever was written, then the socket ends. VPP frees the
+   * registration when it reads the message — now, or once it answers again. The socket is
+   * destroyed after goodbyeMs if VPP never reads it.
+   */
+  private sendGoodbye(sock: net.Socket, deleteId: number, clientIndex: number): void {
+    if (sock.destroyed) return;
+    sock.end(frame(encodeSockclntDelete(deleteId, clientIndex)));
+    sock.resume();
+    setTimeout(() => sock.destroy(), this.goodbyeMs).unref();
+  }
+
+  /** The byte stream cannot be trusted (or VPP stopped answering): a new session. */
+  failure(reason: string, sock = this.socket): void {
+    if (!sock) return;
+    this.log.error({ socket: this.opts.socketPath, reason }, 'vpp protocol error, resetting the session');
+    this.reader.reset();
+    const current = this.socket === sock;
+    const goodbye = current && this.ready && this.msgs ? this.msgs.deleteId : -1;
+    const index = this.clientIndex;
+    if (current) this.sessionLost(`protocol error: ${reason}`);
+    if (goodbye >= 0) this.sendGoodbye(sock, goodbye, index);
+    else sock.destroy();
+  }
+
+  /** Ends the session at once (VPP holds the socket but answers nothing). */
+  reset(reason: string): void {
+    const sock = this.socket;
+    if (!sock || !this.ready || !this.msgs) return;
+    const deleteId = this.msgs.deleteId;
+    const index = this.clientIndex;
+    this.reader.reset();
+    this.sessionLost(reason);
+    this.sendGoodbye(sock, deleteId, index);
+  }
+
+  private sessionLost(reason: string): void {
+    const wasReady = this.ready;
+    this.ready = false;
+    this.socket = null;
+    this.writer.setSink(null);
+    this.host.lost(reason, wasReady && !this.closing);
+    this.deleteWaiter?.();
+    if (this.closing) return;
+    if (wasReady) this.log.warn({ socket: this.opts.socketPath, reason }, 'vpp session lost');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const rc = this.opts.reconnect ?? { minMs: 100, maxMs: 10_000 };
+    if (rc === false || this.closing || !this.everConnected || this.reconnectTimer) return;
+    const base = Math.min(rc.maxMs, rc.minMs * 2 ** Math.min(this.reconnectAttempt, 30));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.reconnectAttempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.closing) return;
+      this.open(true).catch((err: Error) => {
+        this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
+        this.host.reconnectFailed(err);
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+}

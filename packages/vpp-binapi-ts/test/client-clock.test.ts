@@ -1,0 +1,62 @@
+// The client measures request timeouts on a monotonic clock (issue 26, item 11): a forward step
+// of the system clock does not time every request out, a backward one does not keep a wedged
+// VPP's requests waiting. The monotonic clock is injected; Date.now is stepped for code that
+// would still read it; the timeout sweep's interval runs on mocked timers.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VppClient, VppTimeoutError } from '../src/index.js';
+import { VppSim } from '../src/sim/index.js';
+import * as d from './client-defs.js';
+
+const HOUR = 3_600_000;
+let n = 0;
+
+async function setup(t: TestContext) {
+  const path = join(tmpdir(), `fibmgr-client-clock-${process.pid}-${n++}.sock`);
+  const sim = await new VppSim({ socketPath: path }).start();
+  let mono = 1000;
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: false, now: () => mono });
+  await c.connect();
+  t.after(async () => {
+    await c.close();
+    await sim.stop();
+  });
+  sim.silent.add('ip_route_add_del');
+  let outcome: Error | 'ok' | null = null;
+  c.request(d.ip_route_add_del, d.route('10.1.0.0/24')).then(() => (outcome = 'ok'), (err: Error) => (outcome = err));
+  // the request is on the wire and recorded in flight
+  while (sim.count('ip_route_add_del') === 0) await new Promise((res) => setImmediate(res));
+  const sweep = async (ms: number) => {
+    t.mock.timers.tick(ms);
+    await new Promise((res) => setImmediate(res));
+  };
+  return { c, outcome: () => outcome, advance: (ms: number) => (mono += ms), sweep };
+}
+
+function stepSystemClock(t: TestContext, ms: number): void {
+  const real = Date.now.bind(Date);
+  t.mock.method(Date, 'now', () => real() + ms);
+}
+
+test('a forward step of the system clock does not time requests out; the monotonic time does', async (t) => {
+  const s = await setup(t);
+  stepSystemClock(t, HOUR);
+  await s.sweep(2000);
+  assert.equal(s.outcome(), null, 'still waiting for VPP');
+  assert.equal(s.c.pending.inflight, 1);
+  s.advance(1000);
+  await s.sweep(2000);
+  assert.ok(s.outcome() instanceof VppTimeoutError, `timed out after the timeout on the monotonic clock: ${String(s.outcome())}`);
+  assert.equal((s.outcome() as VppTimeoutError).code, 'VPP_TIMEOUT', 'told apart by its code as well as its class');
+});
+
+test('a backward step of the system clock does not keep a request waiting past its timeout', async (t) => {
+  const s = await setup(t);
+  stepSystemClock(t, -HOUR);
+  s.advance(1000);
+  await s.sweep(2000);
+  assert.ok(s.outcome() instanceof VppTimeoutError, `timed out: ${String(s.outcome())}`);
+});
