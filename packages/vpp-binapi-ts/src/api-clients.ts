@@ -7,9 +7,9 @@
 // client's socket buffer full (a big dump). Then the dead session stays registered and readable,
 // and VPP's main thread reads it again on every loop, at 100 % CPU, for good.
 //
-// How (measured on VPP 26.10; fibmgr's README, "A crashed fibmgr and VPP's main thread", tells the story): any failing
-// system call with another errno on VPP's main thread lets the next read of 0 take VPP's own
-// removal path. `exec` of a path that cannot exist (a child of /dev/null: ENOTDIR on any Linux)
+// How (measured on VPP 26.10, where the client grew: fibmgr's README, "A crashed fibmgr and VPP's
+// main thread"): any failing system call with another errno on VPP's main thread lets the next
+// read of 0 take VPP's own removal path. `exec` of a path that cannot exist (a child of /dev/null: ENOTDIR on any Linux)
 // is such a call, harmless, and runs on the main thread. It touches no live session: a live
 // client's socket is read only when it has data, and then read() does not return 0.
 //
