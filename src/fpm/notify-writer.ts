@@ -1,5 +1,5 @@
-// Route notifications on one FPM session's socket. Frames are gathered into 64 KB writes (one per
-// event-loop turn at most), never block the reading side, and are bounded: past `highWater` bytes
+// Route notifications on one FPM session's socket. Frames are gathered into writes (one per
+// GATHER_MS at most, or per 64 KB), never block the reading side, and are bounded: past `highWater` bytes
 // queued in the socket, report() refuses until the socket drains, and the caller keeps the routes
 // to report (the reconciler holds at most one pending notification per route, so nothing grows).
 import type { Socket } from 'node:net';
@@ -8,9 +8,18 @@ import type { RouteType } from '../route/types.js';
 import { MAX_NOTIFICATION_LEN, RTM_F_OFFLOAD, RTM_F_OFFLOAD_FAILED, rtmType, writeRouteNotification } from './netlink/notify.js';
 
 const CHUNK = 65536;
+/** How long a notification may wait for others to share its write. */
+const GATHER_MS = 5;
 
 export class NotifyWriter implements RouteReporter {
+  /**
+   * Frames are written into a 64 KB chunk; a flush hands the socket the part written since the
+   * last one and the next frames go after it: a chunk is allocated per 64 KB of notifications,
+   * not per flush (a turn of a busy replay flushes a few frames, and a fresh 64 KB each time was
+   * a third of fibmgr's CPU on a real VPP, mostly the garbage collector's).
+   */
   private buf = Buffer.allocUnsafe(CHUNK);
+  private start = 0;
   private pos = 0;
   private scheduled = false;
   private readonly roomCbs: (() => void)[] = [];
@@ -26,14 +35,20 @@ export class NotifyWriter implements RouteReporter {
   report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen = 0, src: Uint8Array | null = null): boolean {
     if (this.socket.destroyed) return true; // the session is gone: the next one replays and is told again
     if (this.full) return false;
-    if (this.pos > CHUNK - MAX_NOTIFICATION_LEN) this.flush();
+    if (this.pos > CHUNK - MAX_NOTIFICATION_LEN) {
+      this.flush();
+      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.start = this.pos = 0;
+    }
     this.pos = writeRouteNotification(this.buf, this.pos, family, v4, v6, len, table, protocol, rtmType(type), installed ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED, srcLen, src);
     if (!this.scheduled) {
+      // Zebra does not wait for these: a few milliseconds let a replay's notifications share a
+      // write (one per turn was a write per few routes, on a TCP socket that wakes zebra each time).
       this.scheduled = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.scheduled = false;
         this.flush();
-      });
+      }, GATHER_MS).unref();
     }
     return true;
   }
@@ -47,13 +62,9 @@ export class NotifyWriter implements RouteReporter {
   }
 
   flush(): void {
-    if (this.pos === 0 || this.socket.destroyed) {
-      this.pos = 0;
-      return;
-    }
-    // the chunk goes to the socket as it is; a fresh one takes the next frames
-    this.socket.write(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(CHUNK);
-    this.pos = 0;
+    if (this.pos === this.start) return;
+    // the socket keeps what it was given until sent: those bytes of the chunk are not written again
+    if (!this.socket.destroyed) this.socket.write(this.buf.subarray(this.start, this.pos));
+    this.start = this.pos;
   }
 }

@@ -139,3 +139,34 @@ test('the legacy module gets none in auto (it reads nothing back), but does with
   assert.equal(off.back.length, 0);
   off.sock.destroy();
 });
+
+test('NotifyWriter: notifications of several turns share one write, and writes share one 64 KB chunk until it fills', async (t) => {
+  const { NotifyWriter } = await import('../../src/fpm/notify-writer.js');
+  const { EventEmitter } = await import('node:events');
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const written: Buffer[] = [];
+  const sock = Object.assign(new EventEmitter(), { destroyed: false, writableLength: 0, write: (b: Buffer) => written.push(b) });
+  const w = new NotifyWriter(sock as unknown as Socket);
+  const v4 = (i: number) => (0x0a000000 + i) >>> 0;
+  for (let turn = 0; turn < 3; turn++) {
+    assert.equal(w.report(4, v4(turn), null, 32, 254, 196, 'unicast', true), true);
+    await new Promise((r) => setImmediate(r)); // a turn of the event loop: a busy replay's pump
+  }
+  assert.equal(written.length, 0, 'nothing written per turn');
+  t.mock.timers.tick(1000);
+  assert.equal(written.length, 1, 'one write for the three turns');
+  assert.equal(frames(written[0]!).length, 3);
+  for (let i = 0; i < 3; i++) {
+    w.report(4, v4(10 + i), null, 32, 254, 196, 'unicast', true);
+    w.flush();
+  }
+  assert.equal(written.length, 4);
+  assert.ok(written.every((b) => b.buffer === written[0]!.buffer), 'flushes share a chunk: no 64 KB allocated per flush');
+  // past the chunk: a new one, and what was written before is left as it was
+  const before = Buffer.concat(written);
+  for (let i = 0; i < 2000; i++) w.report(4, v4(100 + i), null, 32, 254, 196, 'unicast', true);
+  w.flush();
+  assert.ok(written.at(-1)!.buffer !== written[0]!.buffer, 'a full chunk is replaced');
+  assert.deepEqual(Buffer.concat(written.slice(0, 4)), before);
+  assert.equal(frames(Buffer.concat(written)).length, 3 + 3 + 2000);
+});
