@@ -58,6 +58,28 @@ test('BatchWriter joins the frames of one tick into one write', async () => {
   assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => i));
 });
 
+test('BatchWriter: the frames of later ticks go after those already written, in the same buffer until it fills', async () => {
+  const writes: Buffer[] = [];
+  const w = new BatchWriter({ write: (b: Buffer) => writes.push(b) }, 8192); // past the size Buffer's pool serves
+  const put = (v: number, size = 4) => {
+    const at = w.reserve(size);
+    w.buffer.fill(0, at, at + size);
+    w.buffer.writeUInt32BE(v, at);
+  };
+  for (let tick = 0; tick < 4; tick++) {
+    put(tick);
+    w.flush();
+  }
+  assert.equal(writes.length, 4);
+  assert.ok(writes.every((b) => b.buffer === writes[0]!.buffer), 'one buffer for ticks of a few frames, not a fresh one per flush');
+  put(100, 9000); // more than is left: a new buffer, the bytes already written untouched
+  w.flush();
+  const got: number[] = [];
+  const r = new FrameReader((b, s) => got.push(b.readUInt32BE(s)));
+  for (const b of writes) r.push(b);
+  assert.deepEqual(got, [0, 1, 2, 3, 100]);
+});
+
 test('the messages the client writes itself match the recorded bytes', async () => {
   const { readFileSync } = await import('node:fs');
   const net = await import('node:net');

@@ -7,7 +7,13 @@ export interface Sink {
 }
 
 export class BatchWriter {
+  /**
+   * Frames of the turn are `buf[start, len)`; a flush hands them to the socket and the next turn's
+   * frames go after them, so a buffer is allocated when one fills, not per flush (a busy session
+   * flushes a few frames per turn: a fresh 64 KB each time fed the garbage collector).
+   */
   private buf: Buffer;
+  private start = 0;
   private len = 0;
   private scheduled = false;
   private readonly flushBound = () => this.flush();
@@ -18,20 +24,24 @@ export class BatchWriter {
 
   setSink(sink: Sink | null): void {
     this.sink = sink;
-    this.len = 0;
+    this.start = this.len = 0;
   }
 
   /** Reserves a frame of payloadLen bytes; returns the payload offset in `buffer`, header filled. */
   reserve(payloadLen: number): number {
     const need = this.len + HEADER_SIZE + payloadLen;
     if (need > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(bigger, 0, 0, this.len);
-      this.buf = bigger;
+      // the frames not yet flushed move to a new buffer (the flushed ones belong to the socket)
+      const pending = this.len - this.start;
+      const next = Buffer.allocUnsafe(Math.max(this.initialSize, 2 * (pending + HEADER_SIZE + payloadLen)));
+      this.buf.copy(next, 0, this.start, this.len);
+      this.buf = next;
+      this.start = 0;
+      this.len = pending;
     }
     writeHeader(this.buf, this.len, payloadLen);
     const at = this.len + HEADER_SIZE;
-    this.len = need;
+    this.len += HEADER_SIZE + payloadLen;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushBound);
@@ -51,11 +61,9 @@ export class BatchWriter {
 
   flush(): void {
     this.scheduled = false;
-    if (this.len === 0) return;
-    const out = this.buf.subarray(0, this.len);
-    // The socket keeps the written buffer until it is sent, so the next tick gets a fresh one.
-    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, this.len));
-    this.len = 0;
+    if (this.len === this.start) return;
+    const out = this.buf.subarray(this.start, this.len);
+    this.start = this.len;
     this.sink?.write(out);
   }
 }
