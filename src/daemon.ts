@@ -154,6 +154,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     resyncGraceMs: config.resyncGrace * 1000,
     staleTimeMs: config.staleTime * 1000,
     maxBacklog: config.maxBacklog,
+    window: config.vppWindow,
     logger: log,
     onResyncDone: (r) => metrics.resyncDone(r),
   });

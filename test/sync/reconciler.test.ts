@@ -546,3 +546,31 @@ both('a new session during the stale wait keeps its deadline; fibmgr sweep ends 
   assert.equal(r.state().resyncing, false);
   assert.equal(r.sweepNow(), null);
 });
+
+test('with writes in flight, a pump waits for a 16th of the window to be free and sends them together', async () => {
+  const port = new FakePort();
+  port.hold = true;
+  const r = make(port, { window: 64 });
+  await r.start();
+  r.sessionStart(1);
+  const events: RouteEvent[] = [];
+  for (let i = 0; i < 200; i++) events.push(route('add', `10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  r.apply(1, events);
+  const turn = () => new Promise((res) => setImmediate(res));
+  await turn();
+  assert.equal(port.inflight, 64, 'the window filled');
+  const flushes = port.flushes;
+  port.release(1);
+  await turn();
+  port.release(2);
+  await turn();
+  assert.equal(port.inflight, 61, 'three free slots of 64: no write yet');
+  assert.equal(port.flushes, flushes);
+  port.release(1);
+  await turn();
+  assert.equal(port.inflight, 64, 'four free (64 / 16): all four sent');
+  assert.equal(port.flushes, flushes + 1, 'in one flush');
+  while (port.release() > 0) await turn();
+  await settle(r);
+  assert.equal(port.fib.size, 200);
+});
