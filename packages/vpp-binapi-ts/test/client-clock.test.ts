@@ -60,3 +60,30 @@ test('a backward step of the system clock does not keep a request waiting past i
   await s.sweep(2000);
   assert.ok(s.outcome() instanceof VppTimeoutError, `timed out: ${String(s.outcome())}`);
 });
+
+test('a stalled VPP timing a window of requests out logs one line for them all, not one per request', async (t) => {
+  const path = join(tmpdir(), `fibmgr-client-clock-${process.pid}-${n++}.sock`);
+  const sim = await new VppSim({ socketPath: path }).start();
+  let mono = 1000;
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const warned: { obj: any; msg?: string }[] = [];
+  const logger = { debug() {}, info() {}, warn: (obj: object, msg?: string) => warned.push({ obj, msg }), error() {} };
+  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: false, now: () => mono, logger, maxTimeouts: 1000 });
+  await c.connect();
+  t.after(async () => {
+    await c.close();
+    await sim.stop();
+  });
+  sim.silent.add('ip_route_add_del');
+  let failed = 0;
+  for (let i = 0; i < 200; i++) c.request(d.ip_route_add_del, d.route(`10.${i}.0.0/24`)).catch(() => failed++);
+  while (sim.count('ip_route_add_del') < 200) await new Promise((res) => setImmediate(res));
+  mono += 1000;
+  t.mock.timers.tick(2000);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(failed, 200, 'every request timed out');
+  const lines = warned.filter((w) => w.msg === 'vpp request timed out');
+  assert.equal(lines.length, 1, `${lines.length} log lines`);
+  assert.equal(lines[0]!.obj.requests, 200);
+  assert.equal(lines[0]!.obj.message, 'ip_route_add_del');
+});

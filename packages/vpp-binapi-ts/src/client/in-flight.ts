@@ -232,13 +232,16 @@ export class InFlight {
   /** Requests sent before `limit` (ms) fail with a timeout; how many did. */
   expire(limit: number, timeoutMs: number): number {
     let n = 0;
+    let first: { message: string; context: number } | null = null;
     for (let slot = 0; slot <= this.mask; slot++) {
       if (this.sState[slot] === S_FREE || this.sSent[slot]! > limit) continue;
       const def = this.sDef[slot]!;
-      this.log.warn({ message: def.name, context: this.sCtx[slot], timeoutMs }, 'vpp request timed out');
+      first ??= { message: def.name, context: this.sCtx[slot]! };
       this.failSlot(slot, new VppTimeoutError(def.name, timeoutMs, this.sFields[slot]));
       n++;
     }
+    // one line per sweep, not per request: a stalled VPP times a whole window out at once
+    if (first) this.log.warn({ ...first, requests: n, timeoutMs }, 'vpp request timed out');
     return n;
   }
 
