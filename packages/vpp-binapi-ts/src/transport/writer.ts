@@ -31,9 +31,10 @@ export class BatchWriter {
   reserve(payloadLen: number): number {
     const need = this.len + HEADER_SIZE + payloadLen;
     if (need > this.buf.length) {
-      // the frames not yet flushed move to a new buffer (the flushed ones belong to the socket)
+      // The frames not yet flushed move to a new buffer (the flushed ones belong to the socket),
+      // one that holds many turns like this one, so that moving a turn's frames stays rare.
       const pending = this.len - this.start;
-      const next = Buffer.allocUnsafe(Math.max(this.initialSize, 2 * (pending + HEADER_SIZE + payloadLen)));
+      const next = Buffer.allocUnsafe(Math.max(this.initialSize, 16 * (pending + HEADER_SIZE + payloadLen)));
       this.buf.copy(next, 0, this.start, this.len);
       this.buf = next;
       this.start = 0;
