@@ -9,7 +9,7 @@ import { MAX_NOTIFICATION_LEN, RTM_F_OFFLOAD, RTM_F_OFFLOAD_FAILED, rtmType, wri
 
 const CHUNK = 65536;
 /** How long a notification may wait for others to share its write. */
-const GATHER_MS = 5;
+const GATHER_MS = 20;
 
 export class NotifyWriter implements RouteReporter {
   /**
