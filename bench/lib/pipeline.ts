@@ -75,7 +75,7 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   const client = new VppClient({ ...clientOpts, window: o.window });
   await client.connect();
   const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });
-  const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, logger: log });
+  const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, window: o.window, logger: log });
   const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: o.notify });
   return {
     client, rec, server,
