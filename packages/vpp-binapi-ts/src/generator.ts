@@ -8,7 +8,7 @@
 // field follows its array. An enum field only takes the enum's values (flags enums: any
 // combination of their bits) — a bad path type once crashed the VPP the transcripts came from.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { basename, join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 type Json = any;
@@ -59,8 +59,18 @@ export interface Model {
 const strip = (t: string) => t.replace(/^vl_api_/, '').replace(/_t$/, '');
 const pascal = (s: string) => s.split('_').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : '')).join('');
 
+/** The .api.json files under `dir`, subdirectories too (an installed VPP keeps core/ and plugins/ apart), as paths below it. */
+function apiFiles(dir: string, below = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, below), { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+    if (e.isDirectory()) out.push(...apiFiles(dir, join(below, e.name)));
+    else if (e.name.endsWith('.api.json')) out.push(join(below, e.name));
+  }
+  return out;
+}
+
 export function loadModel(dir: string): Model {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.api.json')).sort();
+  const files = apiFiles(dir);
   const aliases = new Map<string, Json>();
   const enums = new Map<string, EnumDef>();
   const rawStructs = new Map<string, { json: Json; union: boolean }>();
@@ -145,7 +155,7 @@ export function loadModel(dir: string): Model {
   }
   for (const { file, json } of docs) {
     if (!json.messages?.length) continue;
-    const module = file.replace(/\.api\.json$/, '');
+    const module = basename(file).replace(/\.api\.json$/, '');
     modules.push(module);
     for (const m of json.messages) {
       const meta = m[m.length - 1] as { crc: string };

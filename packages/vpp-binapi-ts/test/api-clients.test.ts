@@ -24,18 +24,18 @@ test('the nudge path cannot name a file: its parent is /dev/null', () => {
 });
 
 test('reapDeadSessions: dead sessions listed, the nudge sent, the ones gone counted; alone, no nudge', async () => {
-  const path = join(tmpdir(), `fibmgr-reap-${process.pid}.sock`);
+  const path = join(tmpdir(), `vbt-reap-${process.pid}.sock`);
   const sim = await new VppSim({ socketPath: path }).start();
   const cliInband = (messages as any).cli_inband;
-  const c = new VppClient({ socketPath: path, messages: messages as any, reconnect: false, clientName: 'fibmgr' });
+  const c = new VppClient({ socketPath: path, messages: messages as any, reconnect: false, clientName: 'app' });
   try {
     await c.connect();
     const alone = await reapDeadSessions(c, cliInband);
-    assert.deepEqual(alone, { before: [{ name: 'fibmgr', fd: 13 }], reaped: [] });
+    assert.deepEqual(alone, { before: [{ name: 'app', fd: 13 }], reaped: [] });
     assert.equal(sim.count('cli_inband'), 1, 'only the listing: nobody else to reap');
-    sim.deadSessions.push('fibmgr', 'fibmgr-audit');
+    sim.deadSessions.push('app', 'app-audit');
     const r = await reapDeadSessions(c, cliInband);
-    assert.deepEqual(r.reaped.map((x) => x.name), ['fibmgr', 'fibmgr-audit']);
+    assert.deepEqual(r.reaped.map((x) => x.name), ['app', 'app-audit']);
     assert.equal(r.before.length, 3);
     assert.equal(sim.count('cli_inband'), 4, 'listing, nudge, listing');
   } finally {

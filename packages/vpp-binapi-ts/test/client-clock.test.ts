@@ -14,7 +14,7 @@ const HOUR = 3_600_000;
 let n = 0;
 
 async function setup(t: TestContext) {
-  const path = join(tmpdir(), `fibmgr-client-clock-${process.pid}-${n++}.sock`);
+  const path = join(tmpdir(), `vbt-client-clock-${process.pid}-${n++}.sock`);
   const sim = await new VppSim({ socketPath: path }).start();
   let mono = 1000;
   t.mock.timers.enable({ apis: ['setInterval'] });

@@ -1,4 +1,4 @@
-// The client with the generated definitions (the way fibmgr uses it) against the simulator: the
+// The client with the generated definitions (the way an application uses it) against the simulator: the
 // same requests as a user would write them, typed replies and dumps, and a refused enum value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import * as m from '../src/gen/index.js';
 import { VppEncodeError } from '../src/codec/runtime.js';
 
 test('generated definitions: tables, routes with labels, v2 source dumps, events, errors', async () => {
-  const path = join(tmpdir(), `fibmgr-client-gen-${process.pid}.sock`);
+  const path = join(tmpdir(), `vbt-client-gen-${process.pid}.sock`);
   const sim = await new VppSim({ socketPath: path, interfaces: [{ swIfIndex: 1, name: 'ge0', flags: 3, mac: '02:00:00:00:00:01' }] }).start();
   const c = new VppClient({
     socketPath: path,

@@ -17,7 +17,7 @@ import { until } from './helpers/until.js';
 import * as d from './client-defs.js';
 
 let n = 0;
-const sockPath = () => join(tmpdir(), `fibmgr-goodbye-${process.pid}-${n++}.sock`);
+const sockPath = () => join(tmpdir(), `vbt-goodbye-${process.pid}-${n++}.sock`);
 
 /** Warnings the client logged, as "message" strings. */
 const warned: string[] = [];
@@ -47,11 +47,11 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   });
 
   test('close(): VPP is told, answers, and the socket closes; a second close() sends nothing more', async () => {
-    const c = clientFor(path, { clientName: 'fibmgr-test' });
+    const c = clientFor(path, { clientName: 'app-test' });
     await c.connect();
     await Promise.all([c.close(), c.close()]);
     await c.close();
-    assert.deepEqual(sim.sessions, [{ index: 0x80000001, name: 'fibmgr-test', deleted: true, closed: true }]);
+    assert.deepEqual(sim.sessions, [{ index: 0x80000001, name: 'app-test', deleted: true, closed: true }]);
     assert.equal(sim.count('sockclnt_delete'), 1);
   });
 

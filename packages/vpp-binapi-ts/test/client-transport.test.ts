@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { FrameReader, FramingError, HEADER_SIZE, frame } from '../src/transport/frame.js';
 import { BatchWriter } from '../src/transport/writer.js';
 
-const runs = Number(process.env.FIBMGR_FUZZ_RUNS ?? 2000);
+const runs = Number(process.env.VPP_BINAPI_FUZZ_RUNS ?? 2000);
 
 test('FrameReader yields the same payloads however the stream is cut', () => {
   fc.assert(
@@ -97,7 +97,7 @@ test('the messages the client writes itself match the recorded bytes', async () 
   assert.equal(reply.toString('hex'), hex('sockclnt_create_reply').slice(32));
 
   // sockclnt_delete as close() writes it, with the recorded context put in.
-  const path = join(tmpdir(), `fibmgr-wire-${process.pid}.sock`);
+  const path = join(tmpdir(), `vbt-wire-${process.pid}.sock`);
   const seen: Buffer[] = [];
   const server = net.createServer((sock) => {
     const r = new FrameReader((b, s, e) => {

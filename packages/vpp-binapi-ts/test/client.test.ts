@@ -12,7 +12,7 @@ import * as d from './client-defs.js';
 import { until } from './helpers/until.js';
 
 let n = 0;
-const sockPath = () => join(tmpdir(), `fibmgr-client-${process.pid}-${n++}.sock`);
+const sockPath = () => join(tmpdir(), `vbt-client-${process.pid}-${n++}.sock`);
 const loop0 = { swIfIndex: 1, name: 'loop0', flags: 3, mac: '02:fe:00:00:00:01', mtu: 9000 };
 
 function clientFor(sim: VppSim, path: string, extra: Partial<VppClientOptions> = {}): VppClient {

@@ -16,7 +16,7 @@ import { generate, loadModel, API_DIR, type Field, type Kind, type Model } from 
 // may ask for any other, so the generator is tried on every message of api/: generated
 // beside the codec and client it imports, in a scratch directory.
 const model = loadModel(API_DIR);
-const scratch = mkdtempSync(join(tmpdir(), 'fibmgr-gen-all-'));
+const scratch = mkdtempSync(join(tmpdir(), 'vbt-gen-all-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const src = new URL('../src/', import.meta.url).pathname;
 mkdirSync(join(scratch, 'gen'));
@@ -26,7 +26,7 @@ symlinkSync(join(src, 'errors.ts'), join(scratch, 'errors.ts'));
 for (const [name, code] of generate(API_DIR, model.messages.map((x) => x.name))) writeFileSync(join(scratch, 'gen', name), code);
 const { messages } = (await import(join(scratch, 'gen', 'index.ts'))) as { messages: Record<string, MessageDef> };
 const defs = messages;
-const runs = Number(process.env.FIBMGR_FUZZ_RUNS ?? 0) > 0 ? 500 : 25;
+const runs = Number(process.env.VPP_BINAPI_FUZZ_RUNS ?? 0) > 0 ? 500 : 25;
 
 const text = (max: number) => fc.string({ unit: 'grapheme-ascii', maxLength: max }).filter((s) => !s.includes('\0'));
 const v4prefix = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([a, l]) => `${a}/${l}`);

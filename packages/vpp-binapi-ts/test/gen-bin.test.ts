@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,22 @@ test('vpp-binapi-gen writes the named messages with their replies and details, i
     const fromFile = gen(['--api-dir', API_DIR, '--messages-file', join(dir, 'list.txt'), '--out', out]);
     assert.equal(fromFile.status, 0, fromFile.stderr);
     assert.deepEqual(readdirSync(out).sort(), ['index.ts', 'memclnt.ts', 'types.ts'], '--out is emptied first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('vpp-binapi-gen reads an installed VPP\'s layout: .api.json files in core/ and plugins/ below --api-dir', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpp-binapi-gen-tree-'));
+  try {
+    const api = join(dir, 'share', 'vpp', 'api');
+    for (const sub of ['core', 'plugins']) mkdirSync(join(api, sub), { recursive: true });
+    for (const f of readdirSync(API_DIR).filter((n) => n.endsWith('.api.json'))) cpSync(join(API_DIR, f), join(api, f === 'lcp.api.json' ? 'plugins' : 'core', f));
+    const out = join(dir, 'msgs');
+    const r = gen(['--api-dir', api, '--messages', 'lcp_itf_pair_get', 'sw_interface_dump', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['index.ts', 'interface.ts', 'lcp.ts', 'types.ts']);
+    assert.match(readFileSync(join(out, 'lcp.ts'), 'utf8'), /export const lcp_itf_pair_details\b/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

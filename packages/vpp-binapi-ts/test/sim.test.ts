@@ -92,7 +92,7 @@ const rv = (b: Buffer) => b.readInt32BE(6);
 describe('VppSim FIB rules', () => {
   let sim: VppSim;
   let raw: Raw;
-  const path = join(tmpdir(), `fibmgr-sim-${process.pid}.sock`);
+  const path = join(tmpdir(), `vbt-sim-${process.pid}.sock`);
   before(async () => {
     sim = await new VppSim({ socketPath: path, interfaces: [{ swIfIndex: 1, name: 'loop0', flags: 3 }] }).start();
     raw = await Raw.open(sim, path);
@@ -181,7 +181,7 @@ describe('VppSim FIB rules', () => {
   });
 
   test('garbage requests with real message ids never break the simulator', async () => {
-    const gpath = join(tmpdir(), `fibmgr-sim-garbage-${process.pid}.sock`);
+    const gpath = join(tmpdir(), `vbt-sim-garbage-${process.pid}.sock`);
     const g = await new VppSim({ socketPath: gpath, interfaces: [{ swIfIndex: 1, name: 'loop0' }] }).start();
     try {
       const handled = ['ip_route_add_del_b8ecfe0d', 'ip_route_add_del_v2_521ef330', 'ip_table_add_del_0ffdaec0', 'ip_route_dump_b9d2e09e',
@@ -191,7 +191,7 @@ describe('VppSim FIB rules', () => {
         'ip_table_replace_end_b9d2e09e', 'ip_table_flush_b9d2e09e', 'mpls_route_add_del_8e1d1e07', 'want_interface_events_476f5a08'];
       // Mostly messages the simulator handles, some it does not.
       const ids = [...handled.map((k) => g.msgId(k)!), ...handled.map((k) => g.msgId(k)!), ...[...g.messageTable.values()].slice(0, 18)];
-      const runs = Math.min(2000, Number(process.env.FIBMGR_FUZZ_RUNS ?? 300));
+      const runs = Math.min(2000, Number(process.env.VPP_BINAPI_FUZZ_RUNS ?? 300));
       const samples = fc.sample(fc.tuple(fc.constantFrom(...ids), fc.boolean(), fc.uint8Array({ maxLength: 400 }), fc.nat()), runs);
       const conn = await Raw.open(g, gpath);
       for (const [id, ours, body, cut] of samples) {

@@ -118,7 +118,7 @@ function compare(t: Transcript, sim: Buffer[], tally: Tally, known: (p: Buffer) 
 }
 
 test('the simulator answers every recorded request as the real VPP did', async () => {
-  const path = join(tmpdir(), `fibmgr-transcripts-${process.pid}.sock`);
+  const path = join(tmpdir(), `vbt-transcripts-${process.pid}.sock`);
   const sim = await new VppSim({ socketPath: path }).start();
   const tally: Tally = { compared: 0, bytes: 0, skippedVppEntries: 0 };
   // Route entries the recorded clients installed: everything else in a dump is VPP's own.

@@ -1,6 +1,6 @@
-// IP address text <-> bytes: the project's one parser and one formatter. The VPP codec takes and
-// gives addresses as text (as VPP's Python client does); fibmgr's route model carries binary
-// prefixes and uses this module only for logs, config and the CLI.
+// IP address text <-> bytes: the package's one parser and one formatter (exported, so that a
+// caller has one too). The VPP codec takes and gives addresses as text (as VPP's Python client
+// does); a caller whose own model carries binary prefixes needs text only for logs and config.
 
 const HEX = Array.from({ length: 65536 }, (_, i) => i.toString(16));
 
