@@ -4,9 +4,13 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # --- build: compile TypeScript with the dev dependencies ---
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
+# the VPP client is a workspace package (packages/vpp-binapi-ts): its manifest before npm ci, which links it
 COPY package.json package-lock.json ./
+COPY packages/vpp-binapi-ts/package.json ./packages/vpp-binapi-ts/
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
+COPY packages/vpp-binapi-ts/tsconfig.json packages/vpp-binapi-ts/tsconfig.build.json ./packages/vpp-binapi-ts/
+COPY packages/vpp-binapi-ts/src ./packages/vpp-binapi-ts/src
 COPY proto ./proto
 COPY src ./src
 COPY scripts ./scripts
@@ -19,8 +23,10 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /opt/fibmgr
 COPY package.json package-lock.json ./
+COPY packages/vpp-binapi-ts/package.json ./packages/vpp-binapi-ts/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY proto ./proto
+COPY --from=build /src/packages/vpp-binapi-ts/dist ./packages/vpp-binapi-ts/dist
 COPY --from=build /src/dist/src ./dist/src
 RUN chmod 0755 dist/src/cli.js && ln -s /opt/fibmgr/dist/src/cli.js /usr/local/bin/fibmgr \
  && groupadd --system --gid 10001 fibmgr \

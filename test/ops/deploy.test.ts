@@ -103,6 +103,16 @@ test('Dockerfile: multi-stage, slim Node LTS, production dependencies only, non-
   assert.deepEqual(JSON.parse(runtime.find((l) => l.startsWith('ENTRYPOINT '))!.slice(11)), ['fibmgr']);
   assert.ok(runtime.some((l) => /^EXPOSE .*\b2620\b/.test(l)), 'FPM port exposed');
   assert.ok(runtime.some((l) => /^VOLUME .*\/run\/vpp/.test(l)), 'VPP API socket directory is a volume');
+  // the VPP client is a workspace package: each stage has its manifest before npm ci (which links
+  // it), the build its sources, the runtime its compiled dist
+  const build = lines.slice(froms[0]![1], froms.at(-1)![1]);
+  for (const [name, stage] of [['build', build], ['runtime', runtime]] as const) {
+    const manifest = stage.findIndex((l) => /^COPY .*packages\/vpp-binapi-ts\/package\.json/.test(l));
+    const ci = stage.findIndex((l) => /npm ci\b/.test(l));
+    assert.ok(manifest >= 0 && manifest < ci, `${name}: packages/vpp-binapi-ts/package.json is copied before npm ci`);
+  }
+  assert.ok(build.some((l) => /^COPY .*packages\/vpp-binapi-ts\/src\b/.test(l)), 'the build has the package\'s sources');
+  assert.ok(runtime.some((l) => /^COPY --from=build .*packages\/vpp-binapi-ts\/dist/.test(l)), 'the runtime has the package\'s dist');
 });
 
 test('compose: zebra, VPP and fibmgr, with VPP\'s API socket shared', () => {
