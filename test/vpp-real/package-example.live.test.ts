@@ -1,10 +1,12 @@
 // vpp-binapi-ts as a user gets it: `npm pack` of the workspace package (its prepack builds a
 // clean dist), the tarball installed into an empty directory, and the ten-line example of its
-// README — the very block between its example markers — run from there against a real VPP.
-import { test } from 'node:test';
+// README — the very block between its example markers — run from there against a real VPP. Then
+// the user's own messages: the installed vpp-binapi-gen makes them, TypeScript compiles them
+// against the installed package's types, and they talk to the same VPP.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +16,26 @@ import { REPO } from '../helpers/fibmgr-child.js';
 const PACKAGE = join(REPO, 'packages', 'vpp-binapi-ts');
 const npm = (args: string[], cwd: string) =>
   spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 300_000 });
+
+/** The package packed once for this file's tests: the tarball's path and the files it holds. */
+let packedOnce: { tarball: string; paths: string[] } | undefined;
+const packDir = mkdtempSync(join(tmpdir(), 'vpp-binapi-ts-pack-'));
+after(() => rmSync(packDir, { recursive: true, force: true }));
+function packed(): { tarball: string; paths: string[] } {
+  if (packedOnce) return packedOnce;
+  const r = npm(['pack', '--json', '--pack-destination', packDir, '-w', 'vpp-binapi-ts'], REPO);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout.slice(r.stdout.indexOf('[\n'))) as [{ filename: string; files: { path: string }[] }];
+  packedOnce = { tarball: join(packDir, info[0].filename), paths: info[0].files.map((f) => f.path) };
+  return packedOnce;
+}
+
+/** The tarball installed into an empty directory, as `npm install <tarball>` does. */
+function installInto(app: string): void {
+  // no dependencies: the install needs no registry
+  const installed = npm(['install', '--offline', '--no-audit', '--no-fund', '--prefix', app, packed().tarball], tmpdir());
+  assert.equal(installed.status, 0, installed.stderr);
+}
 
 /** The README's example: the one ```js block between <!-- example:start --> and <!-- example:end -->. */
 function readmeExample(): string {
@@ -26,23 +48,17 @@ function readmeExample(): string {
 test('real VPP: the packed vpp-binapi-ts, installed into an empty directory, runs its README example', { timeout: 300_000 }, async (t) => {
   const vpp = await startRealVpp(t);
   if (!vpp) return;
-  const dir = mkdtempSync(join(tmpdir(), 'vpp-binapi-ts-pack-'));
+  const dir = mkdtempSync(join(tmpdir(), 'vpp-binapi-ts-example-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-
-  const packed = npm(['pack', '--json', '--pack-destination', dir, '-w', 'vpp-binapi-ts'], REPO);
-  assert.equal(packed.status, 0, packed.stderr);
-  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as [{ filename: string; files: { path: string }[] }];
-  const paths = info[0].files.map((f) => f.path);
+  const { paths } = packed();
   for (const must of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/gen/index.js',
     'dist/sim/index.js', 'dist/sim/message-table.json', 'dist/bin/vpp-binapi-gen.js', 'api/ip.api.json']) {
     assert.ok(paths.includes(must), `the tarball lacks ${must}`);
   }
   assert.deepEqual(paths.filter((p) => /^(src|test|scripts)\/|\.map$|tsbuildinfo/.test(p)), [], 'the tarball holds development files');
 
-  // no dependencies: the install needs no registry
   const app = join(dir, 'app');
-  const installed = npm(['install', '--offline', '--no-audit', '--no-fund', '--prefix', app, join(dir, info[0].filename)], dir);
-  assert.equal(installed.status, 0, installed.stderr);
+  installInto(app);
 
   writeFileSync(join(app, 'example.mjs'), readmeExample());
   const { stdout } = await promisify(execFile)(process.execPath, [join(app, 'example.mjs'), vpp.apiSock], { cwd: app, encoding: 'utf8', timeout: 60_000 });
@@ -52,4 +68,46 @@ test('real VPP: the packed vpp-binapi-ts, installed into an empty directory, run
   assert.equal(lines[1], 'route 198.51.100.0/24');
   // and VPP itself holds the route the example added
   assert.match(await vpp.cli('show ip fib 198.51.100.0/24'), /198\.51\.100\.0\/24[\s\S]*192\.0\.2\.1/);
+});
+
+/** A user's own program: messages made by the installed generator, compiled by TypeScript against the installed package. */
+const USER_MAIN = `import { VppClient } from 'vpp-binapi-ts';
+import { messages, type ShowVersionReply } from './msgs/index.js';
+
+const vpp = new VppClient({ socketPath: process.argv[2]!, messages, required: [messages.show_version] });
+await vpp.connect();
+const v = await vpp.request<{}, ShowVersionReply>(messages.show_version, {});
+console.log(v.program, v.version);
+await vpp.close();
+`;
+
+test('real VPP: messages generated by the installed vpp-binapi-gen compile against the package and talk to VPP', { timeout: 300_000 }, async (t) => {
+  const vpp = await startRealVpp(t);
+  if (!vpp) return;
+  const dir = mkdtempSync(join(tmpdir(), 'vpp-binapi-ts-user-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const app = join(dir, 'app');
+  installInto(app);
+
+  const bin = join(app, 'node_modules', '.bin', 'vpp-binapi-gen');
+  assert.ok(existsSync(bin), 'the install links the vpp-binapi-gen bin');
+  const gen = spawnSync(bin, ['--api-dir', join(app, 'node_modules', 'vpp-binapi-ts', 'api'), '--messages', 'show_version', '--out', join(app, 'msgs')], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+
+  writeFileSync(join(app, 'main.ts'), USER_MAIN);
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out',
+      // the user's own @types/node (generated code uses Buffer); fibmgr's serves here
+      typeRoots: [join(REPO, 'node_modules', '@types')], types: ['node'],
+    },
+    include: ['main.ts', 'msgs'],
+  }));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')), type: 'module' }));
+  const tsc = spawnSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { encoding: 'utf8' });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+
+  const { stdout } = await promisify(execFile)(process.execPath, [join(app, 'out', 'main.js'), vpp.apiSock], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+  assert.match(stdout.trim(), /^vpe /);
+  assert.ok(stdout.includes(vpp.version), stdout);
 });
