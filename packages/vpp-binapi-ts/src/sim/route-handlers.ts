@@ -139,20 +139,6 @@ export class RouteHandlers {
           }
         },
       },
-      mpls_table_add_del_57817512: {
-        reply: `mpls_table_add_del_reply_${GEN}`, min: 79, errSize: 10,
-        fn: (c, _b, _s, _e, ctx) => w.simple(c, `mpls_table_add_del_reply_${GEN}`, ctx),
-      },
-      mpls_route_add_del_8e1d1e07: {
-        reply: 'mpls_route_add_del_reply_1992deab', min: 24, errSize: 14,
-        fn: (c, b, s, e, ctx) => {
-          const n = b[s + 23]!;
-          if (e - s < 24 + n * PATH_SIZE) return w.refuse(c, 'mpls_route_add_del_8e1d1e07', ctx, RETVAL.INVALID_VALUE);
-          const [o, at] = w.put(c, 'mpls_route_add_del_reply_1992deab', 14, ctx);
-          o.writeUInt32BE(0xffffffff, at + 10);
-        },
-      },
-
     };
   }
 

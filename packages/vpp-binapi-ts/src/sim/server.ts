@@ -9,6 +9,7 @@ import { SOCKCLNT_CREATE_ID, encodeSockclntCreateReply } from '../client/handsha
 import { SimFib } from './fib.js';
 import { interfaceHandlers } from './interface-handlers.js';
 import { RouteHandlers } from './route-handlers.js';
+import { SimMpls, mplsHandlers } from './mpls-handlers.js';
 import { readName } from '../client/handshake.js';
 import type { Conn, HandlerDef, RejectFn, SimInterface, SimLcpPair, SimSession, SimWire, VppSimOptions } from './wire.js';
 
@@ -22,6 +23,8 @@ export function recordedMessageTable(): Map<string, number> {
 
 export class VppSim implements SimWire {
   readonly fib = new SimFib();
+  /** MPLS tables, label entries and MPLS-enabled interfaces. */
+  readonly mpls = new SimMpls();
   readonly interfaces = new Map<number, SimInterface>();
   /** linux-cp interface pairs that lcp_itf_pair_get lists (the plugin is in the recorded table). */
   readonly lcpPairs: SimLcpPair[] = [];
@@ -330,6 +333,7 @@ export class VppSim implements SimWire {
         },
       },
       ...this.routes.handlers(),
+      ...mplsHandlers(this, this.mpls),
       ...interfaceHandlers(this),
     };
   }
