@@ -82,9 +82,29 @@ function buildProgram(): Command {
       process.exitCode = await runSweep(config.opsSocket);
     });
 
-  program
+  const show = program
     .command('show')
-    .description('show what fibmgr knows: `show route PREFIX`')
+    .description('show what fibmgr knows: `show route PREFIX`, `show label N`');
+  show
+    .command('label')
+    .description('one LSP by its incoming label: what zebra last sent, what fibmgr wants and installed, what VPP\'s MPLS table holds (exit 0; 3 when fibmgr knows nothing of it)')
+    .argument('<label>', 'the incoming MPLS label (16 to 1048575)')
+    .addOption(runningFibmgr('metrics-addr'))
+    .addOption(runningConfig('metrics-addr'))
+    .addOption(new Option('--json', 'print the answer as JSON'))
+    .action(async (label: string, _opts: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { metricsAddr?: string; config?: string; json?: boolean };
+      const config = loadConfig({ metricsAddr: o.metricsAddr }, process.env, o.config, ['metricsAddr']);
+      const n = Number(label);
+      if (!Number.isInteger(n) || n < 0 || n >= 1 << 20) {
+        process.stderr.write(`fibmgr show label: ${label}: not an MPLS label\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const { runShowLabel } = await import('./cli/show-label.js');
+      process.exitCode = await runShowLabel(config.metricsAddr, n, { json: !!o.json });
+    });
+  show
     .command('route')
     .description('one route: what zebra last sent, what fibmgr wants and installed, what VPP holds, what is pending or failed (exit 0; 3 when fibmgr knows nothing of it)')
     .argument('<prefix>', 'a prefix (8.8.8.8/32, 2001:db8::/32) or an address (a host route)')

@@ -143,6 +143,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
       sweep: () => sync!.sweepNow(),
       audit: (o) => sync!.audit(o),
       showRoute: (prefix, table) => sync!.showRoute(prefix, table),
+      showLabel: (label) => sync!.showLabel(label),
       perTable: () => sync!.perTable(),
     },
     vpp: vppLink,

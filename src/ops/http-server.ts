@@ -114,6 +114,11 @@ export class OpsServer {
           return send(res, 400, 'text/plain', `${(err as Error).message}\n`);
         }
       }
+      case '/label': {
+        const label = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('label'));
+        if (!Number.isInteger(label) || label < 0 || label >= 1 << 20) return send(res, 400, 'text/plain', 'want ?label=N (0 to 1048575)\n');
+        return send(res, 200, 'application/json', JSON.stringify(await this.opts.sources.sync.showLabel(label)) + '\n');
+      }
       case '/metrics': {
         const body = await this.opts.metrics.registry.metrics();
         return send(res, 200, this.opts.metrics.registry.contentType, body);

@@ -78,6 +78,12 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
     sync().tables.map((t) => ({ labels: { family: `ipv${t.family}`, table: t.table }, value: t.desired })));
   add('fibmgr_routes_installed', 'Routes fibmgr has installed in VPP, by VPP table and family', 'gauge', () =>
     sync().tables.map((t) => ({ labels: { family: `ipv${t.family}`, table: t.table }, value: t.installed })));
+  add('fibmgr_lsps', 'LSPs (MPLS labels, VPP\'s MPLS table 0) by state: desired (zebra wants them), installed (VPP holds them), pending (being written or failing)', 'gauge', () => {
+    const l = sync().state.lsps;
+    return [{ labels: { state: 'desired' }, value: l.desired }, { labels: { state: 'installed' }, value: l.installed }, { labels: { state: 'pending' }, value: l.pending }];
+  });
+  add('fibmgr_lsp_errors_total', 'LSP writes VPP refused or that failed (each is retried with backoff)', 'counter', () => one(sync().state.lsps.errors));
+  add('fibmgr_lsps_skipped_total', 'LSPs zebra sent that cannot be installed (no usable next hop, an unusable message)', 'counter', () => one(sync().state.lsps.skipped));
   add('fibmgr_backlog', 'Route changes not yet acknowledged by VPP (queued, held, in flight)', 'gauge', () => one(sync().state.backlog));
   add('fibmgr_routes_retrying', 'Routes VPP refused, waiting for a retry', 'gauge', () => one(sync().state.retrying));
   add('fibmgr_path_sets', 'Distinct next-hop sets in use', 'gauge', () => one(sync().state.pathSets));

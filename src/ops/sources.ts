@@ -15,6 +15,8 @@ export interface SyncView {
   audit(opts: { maxDrift: number; repair: boolean }): Promise<AuditResult>;
   /** `fibmgr show route`: one prefix in one of zebra's tables. */
   showRoute(prefix: string, zebraTable: number): Promise<unknown>;
+  /** `fibmgr show label`: one LSP, by its incoming label. */
+  showLabel(label: number): Promise<unknown>;
 }
 
 export interface OpsSources {

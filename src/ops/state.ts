@@ -18,12 +18,12 @@ export interface StateDoc {
     /** Connections refused as not zebra's, by reason kind (address, owner, invalid-first-frame, …). */
     refused: Record<string, number>;
     frames: number;
-    events: { routeAdd: number; routeDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number>; unusable: Record<string, number> };
+    events: { routeAdd: number; routeDel: number; lspAdd: number; lspDel: number; nexthopGroupAdd: number; nexthopGroupDel: number; errors: number; skipped: Record<string, number>; unusable: Record<string, number> };
     /** The latest messages that could not be used (skipped, the session went on). */
     lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
-  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'waitingForTables' | 'failingTables' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale' | 'lastAudit'>;
+  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'waitingForTables' | 'failingTables' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale' | 'lastAudit' | 'lsps'>;
   tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
   lastErrors: { route: string; error: string; at: string }[];
 }
@@ -63,7 +63,7 @@ export function buildState(src: OpsSources): StateDoc {
       refused: fpm.refused,
       frames: fpm.framesTotal,
       events: {
-        routeAdd: src.events.routeAdd, routeDel: src.events.routeDel, nexthopGroupAdd: src.events.nexthopGroupAdd,
+        routeAdd: src.events.routeAdd, routeDel: src.events.routeDel, lspAdd: src.events.lspAdd, lspDel: src.events.lspDel, nexthopGroupAdd: src.events.nexthopGroupAdd,
         nexthopGroupDel: src.events.nexthopGroupDel, errors: src.events.errors,
         skipped: Object.fromEntries(src.events.skipped), unusable: Object.fromEntries(src.events.unusable),
       },
@@ -78,7 +78,7 @@ export function buildState(src: OpsSources): StateDoc {
     sync: {
       resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
       inflight: s.inflight, retrying: s.retrying, waitingForTables: s.waitingForTables, failingTables: s.failingTables, congested: s.congested, pathSets: s.pathSets,
-      counters: s.counters, lastResync: s.lastResync, stale: s.stale, lastAudit: s.lastAudit,
+      counters: s.counters, lastResync: s.lastResync, stale: s.stale, lastAudit: s.lastAudit, lsps: s.lsps,
     },
     tables: src.sync.perTable(),
     lastErrors: s.lastErrors,

@@ -1,5 +1,6 @@
 // The reconciler's public shapes: its options, its state as /state and the metrics read it, and
 // the answers of its operator queries (show route, audit).
+import type { LspSync } from './lsp-sync.js';
 import type { Logger } from '../log.js';
 import type { Family, RouteType } from '../route/types.js';
 import type { Clock } from './clock.js';
@@ -93,6 +94,8 @@ export interface ReconcilerState {
   auditChecked: number | null;
   /** Routes of VPP adopted so far while its routes are read (null: not reading them). */
   adopting: number | null;
+  /** LSPs (MPLS table 0): wanted, installed, being written or failing, and what went wrong. */
+  lsps: ReturnType<LspSync['state']>;
 }
 
 /** A route zebra sent that fibmgr did not install, and why (`fibmgr show route`). */

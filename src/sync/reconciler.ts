@@ -20,6 +20,7 @@ import { SkipLog, explainRoute, routeOf } from './route-explain.js';
 import { RouteState } from './route-state.js';
 import { RouteWriter } from './route-writer.js';
 import { VppSession } from './vpp-session.js';
+import { LspSync } from './lsp-sync.js';
 import { SKIP_REASONS, vppTable, type SkipReason } from './translate.js';
 import type { VppPort } from './vpp-port.js';
 
@@ -51,6 +52,8 @@ export class Reconciler implements RouteSink {
   private readonly resync: ResyncFsm;
   /** Route notifications to zebra (route-notes.ts). */
   private readonly notes: RouteNotes;
+  /** LSPs: zebra's MPLS routes in VPP's MPLS table (lsp-sync.ts). */
+  private readonly lsps: LspSync;
 
   constructor(private readonly port: VppPort, opts: ReconcilerOptions) {
     this.log = opts.logger.child({ component: 'sync' });
@@ -84,11 +87,16 @@ export class Reconciler implements RouteSink {
         if (e.n & N_PENDING) this.notes.note(e);
       },
     });
+    this.lsps = new LspSync(port, this.log, clock, () => this.settled(), writerOpts.retryMinMs, writerOpts.retryMaxMs);
     this.vpp = new VppSession(port, this.store, this.writer, this.log, {
       adopted: (e) => {
         if (e.n & N_PENDING) this.notes.note(e);
       },
-      interfacesChanged: (changed) => this.onInterfacesChanged(changed),
+      interfacesChanged: (changed) => {
+        this.onInterfacesChanged(changed);
+        this.lsps.interfacesChanged();
+      },
+      adoptMore: (initial) => this.lsps.adopt(initial),
     }, clock);
     this.notes = new RouteNotes({
       gen: () => this.gen,
@@ -107,6 +115,7 @@ export class Reconciler implements RouteSink {
       },
       done: (r) => {
         this.forgetUnconfirmedUnmapped();
+        this.lsps.sweepStale();
         this.opts.onResyncDone?.(r);
       },
       kick: () => this.writer.kick(),
@@ -143,6 +152,7 @@ export class Reconciler implements RouteSink {
     // changes are about its groups, not these
     this.store.byGroup.newGeneration();
     this.pendingNhg.clear();
+    this.lsps.sessionStart(this.gen);
     this.resync.begin(sessionId, this.gen);
   }
 
@@ -160,6 +170,8 @@ export class Reconciler implements RouteSink {
       if (ev.kind === 'route') this.onRoute(ev);
       else if (ev.kind === 'nexthop-group' && ev.op === 'add' && ev.replaced && (ev.resolved || ev.unusable)) this.onGroupChange(ev);
       else if (ev.kind === 'error' && ev.route) this.onUnusable(ev);
+      else if (ev.kind === 'lsp') this.lsps.event(ev);
+      else if (ev.kind === 'error' && ev.lsp !== undefined) this.lsps.unusable(ev);
     }
     this.resync.activity(sessionId);
     this.writer.kick();
@@ -372,6 +384,16 @@ export class Reconciler implements RouteSink {
     return { ...out, zebraTable, vpp };
   }
 
+  /** What fibmgr knows of one LSP (its incoming label). */
+  explainLabel(label: number): ReturnType<LspSync['explain']> {
+    return this.lsps.explain(label);
+  }
+
+  /** `fibmgr show label N`: what fibmgr knows of one LSP and what VPP's MPLS table holds for it. */
+  async showLabel(label: number): Promise<ReturnType<LspSync['explain']> & { vpp: { eos: string | null; neos: string | null } | string }> {
+    return { ...this.lsps.explain(label), vpp: await this.lsps.vppOf(label) };
+  }
+
   /** What fibmgr knows of one route: zebra's version, the paths wanted and installed, pending work, errors. */
   explain(table: number, prefix: Prefix): RouteExplain {
     const e = this.store.routes.lookup(table, prefix, false);
@@ -406,7 +428,7 @@ export class Reconciler implements RouteSink {
   }
 
   private isIdle(): boolean {
-    return this.vpp.ready && this.writer.backlog === 0 && this.writer.waitingForTables === 0 && this.writer.retrying === 0 && !this.resync.active && this.pendingNhg.size === 0;
+    return this.vpp.ready && this.writer.backlog === 0 && this.writer.waitingForTables === 0 && this.writer.retrying === 0 && !this.resync.active && this.pendingNhg.size === 0 && this.lsps.idle;
   }
 
   /** Resolves when nothing is pending: no backlog, no retries, no resync under way. */
@@ -438,6 +460,7 @@ export class Reconciler implements RouteSink {
       lastAudit: this.fibAudit.last,
       auditChecked: this.fibAudit.dumping ? this.fibAudit.checked : null,
       adopting: this.vpp.adopting ? this.vpp.adopting.installed : null,
+      lsps: this.lsps.state(),
     };
   }
 
@@ -452,6 +475,7 @@ export class Reconciler implements RouteSink {
    */
   async stop(opts: { flush?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.resync.stop();
+    this.lsps.stop();
     await this.writer.stop({ flush: opts.flush ?? false, timeoutMs: opts.timeoutMs ?? 30_000 });
   }
 }

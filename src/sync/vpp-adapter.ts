@@ -9,8 +9,9 @@ import { specFromDetails } from './vpp-fields.js';
 import { RouteWrites } from './route-writes.js';
 import type { RouteRequest } from 'vpp-binapi-ts';
 import { readRouteHead, type RouteHead } from './route-details.js';
+import { MPLS_MESSAGES, VppMpls } from './vpp-mpls.js';
 
-import type { InterfaceMapEntry, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
+import type { InterfaceMapEntry, MplsPort, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
 
 export const SOURCE_NAME = 'fibmgr';
 /** Better than the API source (128) and the CLI (129), worse than interface routes (3). */
@@ -22,7 +23,7 @@ export type AdapterMessages = Record<string, MessageDef>;
 export const REQUIRED = [
   'ip_route_add_del', 'ip_route_dump', 'ip_table_add_del', 'ip_table_dump', 'sw_interface_dump', 'control_ping',
 ] as const;
-export const OPTIONAL = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump', 'lcp_itf_pair_get', 'ip_route_lookup_v2'] as const;
+export const OPTIONAL = ['fib_source_add', 'fib_source_dump', 'ip_route_add_del_v2', 'ip_route_v2_dump', 'lcp_itf_pair_get', 'ip_route_lookup_v2', ...MPLS_MESSAGES] as const;
 
 export interface VppAdapterOptions {
   client: VppClient;
@@ -76,6 +77,14 @@ export class VppAdapter implements VppPort {
 
   get connected(): boolean {
     return this.c.connected;
+  }
+
+  private mplsPort: VppMpls | null = null;
+
+  /** VPP's MPLS FIB, where this VPP offers its messages (checked per session: a VPP may change). */
+  get mpls(): MplsPort | undefined {
+    if (!MPLS_MESSAGES.every((n) => this.offers(n))) return undefined;
+    return (this.mplsPort ??= new VppMpls(this.c, (n) => this.def(n)));
   }
 
   get inflight(): number {

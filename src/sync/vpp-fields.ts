@@ -45,23 +45,30 @@ export function specFromDetails(route: IpRoute | IpRouteV2): VppRouteSpec | null
   const family = prefix.family;
   const paths: VppPath[] = [];
   for (const p of route.paths as FibPath[]) {
-    const kind = KIND_OF_TYPE.get(Number(p.type));
-    if (!kind) return null;
-    const proto: Family = Number(p.proto) === NH_PROTO_IP6 ? 6 : Number(p.proto) === NH_PROTO_IP4 ? 4 : family;
-    const addr = proto === 6 ? p.nh?.address?.ip6 : p.nh?.address?.ip4;
-    const n = Math.min(Number(p.n_labels ?? 0), p.label_stack?.length ?? 0);
-    const labels: number[] = [];
-    for (let i = 0; i < n; i++) labels.push(Number(p.label_stack[i].label));
-    paths.push({
-      kind,
-      proto,
-      gateway: kind === 'normal' && !isZeroAddress(addr) ? String(addr) : null,
-      swIfIndex: Number(p.sw_if_index) >>> 0,
-      weight: Number(p.weight),
-      labels,
-    });
+    const path = pathFromFields(p, family);
+    if (!path) return null;
+    paths.push(path);
   }
   return { family, table: route.table_id, prefix, paths };
+}
+
+/** A dumped fib_path (the generated codec's shape) as a VppPath, or null for a kind fibmgr never installs. */
+export function pathFromFields(p: FibPath, family: Family): VppPath | null {
+  const kind = KIND_OF_TYPE.get(Number(p.type));
+  if (!kind) return null;
+  const proto: Family = Number(p.proto) === NH_PROTO_IP6 ? 6 : Number(p.proto) === NH_PROTO_IP4 ? 4 : family;
+  const addr = proto === 6 ? p.nh?.address?.ip6 : p.nh?.address?.ip4;
+  const n = Math.min(Number(p.n_labels ?? 0), p.label_stack?.length ?? 0);
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) labels.push(Number(p.label_stack[i]!.label));
+  return {
+    kind,
+    proto,
+    gateway: kind === 'normal' && !isZeroAddress(addr) ? String(addr) : null,
+    swIfIndex: Number(p.sw_if_index) >>> 0,
+    weight: Number(p.weight),
+    labels,
+  };
 }
 
 /** A canonical text of a path set: equal sets (in any order) give equal text. */

@@ -36,6 +36,29 @@ export interface VppRouteSpec {
   paths: VppPath[];
 }
 
+/** One MPLS label entry as VPP holds it (table 0): EOS and non-EOS are two entries of the label. */
+export interface VppLspSpec {
+  label: number;
+  eos: boolean;
+  paths: VppPath[];
+}
+
+/**
+ * VPP's MPLS FIB, as fibmgr programs LSPs. VPP's mpls_route_add_del has no FIB source (it writes
+ * the API source): fibmgr owns the labels of MPLS table 0 from 16 up (0-15 are reserved, VPP's own
+ * entries live there); another API client programming that table would be mistaken for fibmgr.
+ */
+export interface MplsPort {
+  /** Creates MPLS table 0 (idempotent) and lists its entries of labels 16 and up. */
+  prepare(): Promise<VppLspSpec[]>;
+  /** Lists table 0's entries of labels 16 and up (nothing created). */
+  read(): Promise<VppLspSpec[]>;
+  /** Installs or replaces (paths) or deletes (null) one label entry of table 0. */
+  write(label: number, eos: boolean, paths: readonly VppPath[] | null): Promise<void>;
+  /** Enables MPLS input on an interface (idempotent). */
+  enable(swIfIndex: number): Promise<void>;
+}
+
 /** How fibmgr owns its routes in this VPP session. */
 export interface Ownership {
   /** 'source': our own FIB source via the _v2 messages; 'api': the plain API source (v1). */
@@ -95,6 +118,8 @@ export interface VppPort {
    * request), with the FIB source that provides it; null when VPP has no such entry.
    */
   lookupRoute?(table: number, prefix: Prefix): Promise<{ source: number; ours: boolean; paths: VppPath[] } | null>;
+  /** VPP's MPLS FIB (LSPs); absent where the port cannot program it (a VPP without the messages). */
+  readonly mpls?: MplsPort;
   /** Linux ifindex → VPP sw_if_index, or undefined when unmapped (linux-cp pairs, --interface-map). */
   interfaceFor(linuxIfindex: number): number | undefined;
   /**

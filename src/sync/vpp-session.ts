@@ -28,6 +28,8 @@ export interface VppSessionHost {
   adopted(e: Entry): void;
   /** The interface map VPP's session loaded differs from the last one at these Linux ifindexes. */
   interfacesChanged(changed: ReadonlySet<number>): void;
+  /** More of VPP to adopt in the same phase, after the routes (LSPs); `initial`: fibmgr's first session. */
+  adoptMore?(initial: boolean): Promise<void>;
 }
 
 export class VppSession {
@@ -83,6 +85,8 @@ export class VppSession {
           this.adopting = { initial, installed: 0, adopted: 0 };
           const sink = { begin: (o: Ownership) => this.begin(o), route: (spec: VppRouteSpec) => this.adoptOne(spec) };
           const { ownership } = await this.port.prepare(sink);
+          if (this.writer.stopping) return;
+          if (!this.prepareAgain) await this.host.adoptMore?.(initial);
           if (this.writer.stopping) return;
           if (this.prepareAgain) continue;
           this.end(ownership, this.clock.now() - t0);

@@ -8,7 +8,8 @@ import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js
 import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp-adapter.js';
 import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
-import { VppSim } from 'vpp-binapi-ts/sim';
+import { VppSim, type SimInterface } from 'vpp-binapi-ts/sim';
+import type { InterfaceMapEntry } from '../../src/sync/vpp-port.js';
 import { FakeClock } from './fake-clock.js';
 import { simRoutes, simSource } from './sim-fib.js';
 
@@ -21,12 +22,13 @@ export interface SimStack {
   r: Reconciler;
   /** Routes of fibmgr's source in the simulator, "table|prefix" → paths text. */
   fib(): Map<string, string[]>;
-  close(): Promise<void>;
+  /** `keepSim`: the simulator goes on (a fibmgr restart against the same VPP). */
+  close(keepSim?: boolean): Promise<void>;
 }
 
-export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: number } = {}): Promise<SimStack> {
-  const path = join(tmpdir(), `fibmgr-simstack-${process.pid}-${n++}.sock`);
-  const sim = await new VppSim({ socketPath: path }).start();
+export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: number; sim?: VppSim; simPath?: string; interfaces?: SimInterface[]; interfaceMap?: InterfaceMapEntry[] } = {}): Promise<SimStack> {
+  const path = o.simPath ?? join(tmpdir(), `fibmgr-simstack-${process.pid}-${n++}.sock`);
+  const sim = o.sim ?? await new VppSim({ socketPath: path, interfaces: o.interfaces }).start();
   const clock = new FakeClock();
   const defs = messages as unknown as Record<string, MessageDef>;
   const client = new VppClient({
@@ -35,17 +37,17 @@ export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: num
     timeoutMs: o.timeoutMs ?? 1000, reconnect: { minMs: 5, maxMs: 20 }, now: () => clock.now(),
   });
   const logger = pino({ level: 'silent' });
-  const port = new VppAdapter({ client, messages: defs, logger });
+  const port = new VppAdapter({ client, messages: defs, logger, interfaceMap: o.interfaceMap });
   const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 3000, maxBacklog: 10_000, logger, deleteHoldMs: 0, clock, ...o });
   await client.connect();
   await r.start();
   return {
     sim, client, clock, r,
     fib: () => simRoutes(sim, simSource(sim, 'fibmgr') ?? -1),
-    async close() {
+    async close(keepSim = false) {
       await r.stop({ timeoutMs: 0 });
       await client.close();
-      await sim.stop();
+      if (!keepSim) await sim.stop();
     },
   };
 }

@@ -5,6 +5,7 @@ import { spawn, spawnSync, execFileSync, type ChildProcess, type SpawnOptions } 
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { alive, cleanUpAtExit, pollUntil } from './external-process.js';
 
 const FRR = '/usr/lib/frr';
@@ -34,7 +35,15 @@ export interface LabOptions {
   conf?: string[];
   /** More zebra arguments, e.g. '--asic-offload=notify_on_offload'. */
   zebraArgs?: string[];
+  /**
+   * MPLS on this kernel without it (issue 24; test/fixtures/fpm/lab: mpls-env.sh gives zebra a
+   * /proc/sys/net/mpls in its own mount namespace, eopnotsupp-ack.c reads the kernel's refusals of
+   * MPLS routes as ACKs): `no zebra nexthop kernel enable`, and on FRR 8.4 no nexthop groups.
+   */
+  mpls?: boolean;
 }
+
+const LAB_DIR = fileURLToPath(new URL('../fixtures/fpm/lab/', import.meta.url));
 
 export interface Lab {
   readonly ns: string;
@@ -163,11 +172,20 @@ class LabImpl implements Lab {
       if (opts.useNhg === false) conf.push('no fpm use-next-hop-groups');
       mod = 'dplane_fpm_nl';
     }
+    let mplsEnv: string[] = [];
+    if (opts.mpls) {
+      conf.push('no zebra nexthop kernel enable');
+      // FRR 8.4's FPM encoder refuses nexthop objects once kernel nexthops are off
+      if (!this.root && opts.module === 'dplane_fpm_nl') conf.push('no fpm use-next-hop-groups');
+      const shim = join(this.dir, 'eopnotsupp-ack.so');
+      sh('gcc', ['-shared', '-fPIC', '-O2', '-o', shim, join(LAB_DIR, 'eopnotsupp-ack.c'), '-ldl']);
+      mplsEnv = [join(LAB_DIR, 'mpls-env.sh'), this.root ?? '-', shim];
+    }
     conf.push(...(opts.conf ?? []));
     writeFileSync(join(this.dir, 'zebra.conf'), conf.join('\n') + '\n');
     writeFileSync(join(this.dir, 'staticd.conf'), `hostname ${this.ns}-static\n`);
     const common = ['-u', 'root', '-g', 'root', '-P', '0', '--vty_socket', this.dir, '-z', join(this.dir, 'zserv.api'), ...(this.root ? ['-N', this.ns] : []), '-d'];
-    const run = (d: string, ...args: string[]): string[] => ['netns', 'exec', this.ns, ...this.chroot, `${FRR}/${d}`, ...common, ...args,
+    const run = (d: string, ...args: string[]): string[] => ['netns', 'exec', this.ns, ...(d === 'zebra' ? mplsEnv : []), ...this.chroot, `${FRR}/${d}`, ...common, ...args,
       '-i', join(this.dir, `${d}.pid`), '--log', `file:${join(this.dir, `${d}.log`)}`];
     this.zebraArgv = run('zebra', '-M', mod, ...(opts.zebraArgs ?? []), '-f', join(this.dir, 'zebra.conf'));
     daemonize(this.zebraArgv, join(this.dir, 'daemons.out'));

@@ -1,0 +1,300 @@
+// LSPs (zebra's MPLS routes) → VPP's MPLS table 0. Small beside the IP routes' machinery: LSPs are
+// few (a label per FEC and neighbour), so each is its own entry with its own write. Per label,
+// what zebra wants (translated paths) and what VPP holds; VPP forwards a label at the bottom of
+// the stack (EOS) and above it (non-EOS) by two entries, written alike: zebra's LSPs match the
+// label wherever it is in the stack. The VPP session's phases come from vpp-session.ts (ready:
+// adopt VPP's entries, then diff); zebra's session from the reconciler (a new session marks every
+// LSP stale; the resync's end removes what its replay did not confirm).
+import type { Logger } from '../log.js';
+import type { ErrorEvent, LspEvent, Nexthop } from '../route/types.js';
+import type { Clock, Timer } from './clock.js';
+import { translatePaths } from './translate.js';
+import { pathsKey } from './vpp-fields.js';
+import type { MplsPort, VppPath, VppPort } from './vpp-port.js';
+
+export interface LspEntry {
+  label: number;
+  /** zebra's next hops (kept: a new interface map translates them again), null once zebra deleted it. */
+  hops: readonly Nexthop[] | null;
+  protocol: string;
+  /** The paths VPP should hold (both EOS entries), or null: none. */
+  want: VppPath[] | null;
+  /** What VPP holds, as adopted or written (pathsKey of both entries; they differ: 'eos|neos'). */
+  haveKey: string | null;
+  have: VppPath[] | null;
+  /** Why zebra's LSP is not installed (unmappable next hops, an unusable message), or null. */
+  skip: string | null;
+  /** zebra's session generation that last spoke of it (0: adopted from VPP, never confirmed). */
+  gen: number;
+  writing: boolean;
+  tries: number;
+  error: string | null;
+  retry: Timer | null;
+}
+
+export interface LspCounts {
+  /** LSPs zebra wants installed. */
+  desired: number;
+  /** LSPs VPP holds from fibmgr. */
+  installed: number;
+  /** mpls_route_add_del requests answered with an error (each retried with backoff). */
+  errors: number;
+  /** LSPs zebra sent that cannot be installed (no usable next hop, an unusable message). */
+  skipped: number;
+  /** Adopted LSPs the resync removed because zebra's replay did not confirm them. */
+  swept: number;
+}
+
+const keyOf = (paths: readonly VppPath[] | null): string | null => (paths === null ? null : pathsKey(paths));
+
+export class LspSync {
+  private readonly lsps = new Map<number, LspEntry>();
+  private gen = 0;
+  private mpls: MplsPort | null = null;
+  private ready = false;
+  /** Interfaces MPLS input is enabled on in this VPP session. */
+  private enabled = new Set<number>();
+  private stopped = false;
+  private readonly log: Logger;
+  readonly counts = { errors: 0, skipped: 0, swept: 0 };
+  /** Why this VPP cannot hold LSPs (it lacks the MPLS messages), once seen. */
+  unsupported: string | null = null;
+
+  constructor(
+    private readonly port: VppPort, logger: Logger, private readonly clock: Clock,
+    /** Called after every write's completion (the reconciler's idle waiters). */
+    private readonly settled: () => void,
+    private readonly retryMinMs = 200, private readonly retryMaxMs = 30_000,
+  ) {
+    this.log = logger.child({ component: 'lsp' });
+    port.onDisconnect(() => {
+      this.ready = false;
+    });
+  }
+
+  // --- zebra ------------------------------------------------------------------------------------
+
+  sessionStart(gen: number): void {
+    this.gen = gen;
+  }
+
+  event(ev: LspEvent): void {
+    const e = this.entry(ev.label);
+    e.gen = this.gen;
+    if (ev.op === 'del') {
+      e.hops = null;
+      e.skip = null;
+      this.want(e, null);
+      return;
+    }
+    e.hops = ev.nexthops;
+    e.protocol = ev.protocol;
+    this.translate(e);
+  }
+
+  /** An LSP message fibmgr could not use: the LSP cannot be installed as zebra sent it. */
+  unusable(ev: ErrorEvent): void {
+    const e = this.entry(ev.lsp!);
+    e.gen = this.gen;
+    e.hops = null;
+    e.skip = `unusable-message: ${ev.what}: ${ev.reason}`;
+    if (ev.lspOp === 'add') this.counts.skipped++;
+    this.want(e, null);
+  }
+
+  /** The resync is over: what zebra's replay did not confirm goes. */
+  sweepStale(): void {
+    let n = 0;
+    for (const e of this.lsps.values()) {
+      if (e.gen < this.gen && e.want !== null) {
+        e.hops = null;
+        this.want(e, null);
+        n++;
+      }
+    }
+    this.counts.swept += n;
+    if (n > 0) this.log.info({ swept: n }, 'LSPs zebra did not replay removed');
+  }
+
+  private entry(label: number): LspEntry {
+    let e = this.lsps.get(label);
+    if (!e) {
+      e = { label, hops: null, protocol: '', want: null, haveKey: null, have: null, skip: null, gen: 0, writing: false, tries: 0, error: null, retry: null };
+      this.lsps.set(label, e);
+    }
+    return e;
+  }
+
+  private translate(e: LspEntry): void {
+    const t = translatePaths(4, 'unicast', e.hops!, { interfaceFor: (i) => this.port.interfaceFor(i) });
+    if (!t.ok) {
+      e.skip = `${t.reason}${t.detail ? `: ${t.detail}` : ''}`;
+      this.counts.skipped++;
+      this.log.warn({ label: e.label, reason: e.skip, nexthops: e.hops }, 'LSP not installed');
+      this.want(e, null);
+      return;
+    }
+    e.skip = null;
+    this.want(e, t.paths);
+  }
+
+  private want(e: LspEntry, paths: VppPath[] | null): void {
+    e.want = paths;
+    e.tries = 0;
+    e.retry?.cancel();
+    e.retry = null;
+    this.schedule(e);
+  }
+
+  /** The interface map changed: every LSP is translated again (they are few). */
+  interfacesChanged(): void {
+    for (const e of this.lsps.values()) if (e.hops !== null) this.translate(e);
+  }
+
+  // --- VPP --------------------------------------------------------------------------------------
+
+  /**
+   * A VPP session is being adopted (first start or a reconnect): its MPLS table is read (a failure
+   * fails the adoption, which is retried), then the diff is written.
+   */
+  async adopt(initial: boolean): Promise<void> {
+    const mpls = this.port.mpls;
+    if (!mpls) {
+      this.unsupported = 'VPP lacks the MPLS messages (mpls_table_add_del, mpls_route_add_del, mpls_route_dump, sw_interface_set_mpls_enable)';
+      if (this.lsps.size > 0) this.log.warn({}, `LSPs not installed: ${this.unsupported}`);
+      return;
+    }
+    this.unsupported = null;
+    this.mpls = mpls;
+    this.enabled = new Set();
+    const specs = await mpls.prepare();
+    const byLabel = new Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }>();
+    for (const s of specs) {
+      const b = byLabel.get(s.label) ?? { eos: null, neos: null };
+      if (s.eos) b.eos = s.paths;
+      else b.neos = s.paths;
+      byLabel.set(s.label, b);
+    }
+    for (const e of this.lsps.values()) {
+      e.have = null;
+      e.haveKey = null;
+    }
+    for (const [label, b] of byLabel) {
+      const e = this.entry(label);
+      const ke = keyOf(b.eos), kn = keyOf(b.neos);
+      e.have = b.eos ?? b.neos;
+      e.haveKey = ke === kn ? ke : `${ke}|${kn}`;
+      // at start zebra's LSPs are not known yet: VPP's stay until zebra's replay confirms them
+      if (initial && e.gen === 0 && e.want === null && e.hops === null) e.want = e.have;
+    }
+    this.ready = true;
+    this.log.info({ installed: byLabel.size, desired: this.desired }, 'VPP\'s MPLS table adopted');
+    for (const e of this.lsps.values()) this.schedule(e);
+    this.settled();
+  }
+
+  private schedule(e: LspEntry): void {
+    if (!this.ready || this.stopped || e.writing || e.retry) return;
+    if (keyOf(e.want) === e.haveKey) {
+      if (e.want === null && e.hops === null && e.skip === null) this.lsps.delete(e.label);
+      return;
+    }
+    void this.write(e);
+  }
+
+  private async write(e: LspEntry): Promise<void> {
+    const mpls = this.mpls!;
+    const paths = e.want;
+    const key = keyOf(paths);
+    e.writing = true;
+    try {
+      if (paths) for (const p of paths) if (p.swIfIndex !== 0xffffffff && !this.enabled.has(p.swIfIndex)) {
+        await mpls.enable(p.swIfIndex);
+        this.enabled.add(p.swIfIndex);
+      }
+      await mpls.write(e.label, false, paths);
+      await mpls.write(e.label, true, paths);
+      e.have = paths;
+      e.haveKey = key;
+      e.tries = 0;
+      e.error = null;
+    } catch (err) {
+      e.error = (err as Error).message;
+      this.counts.errors++;
+      const delay = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(e.tries++, 10));
+      this.log.warn({ label: e.label, err: e.error, retryInMs: delay }, paths ? 'LSP not installed: retrying' : 'LSP not removed: retrying');
+      if (this.ready) e.retry = this.clock.after(delay, () => {
+        e.retry = null;
+        this.schedule(e);
+      });
+    } finally {
+      e.writing = false;
+    }
+    this.schedule(e);
+    this.settled();
+  }
+
+  // --- what operators see -----------------------------------------------------------------------
+
+  get desired(): number {
+    let n = 0;
+    for (const e of this.lsps.values()) if (e.want !== null) n++;
+    return n;
+  }
+
+  get installed(): number {
+    let n = 0;
+    for (const e of this.lsps.values()) if (e.have !== null) n++;
+    return n;
+  }
+
+  /** LSPs whose VPP state differs from what zebra wants (being written, or failing). */
+  get pending(): number {
+    let n = 0;
+    for (const e of this.lsps.values()) if (keyOf(e.want) !== e.haveKey) n++;
+    return n;
+  }
+
+  state(): LspCounts & { pending: number; unsupported: string | null } {
+    return { desired: this.desired, installed: this.installed, pending: this.pending, unsupported: this.unsupported, ...this.counts };
+  }
+
+  /** One label: zebra's next hops, the paths wanted and installed, why not, the last error. */
+  explain(label: number): { label: number; known: boolean; protocol?: string; nexthops?: readonly Nexthop[] | null; want?: string | null; have?: string | null; skip?: string | null; error?: string | null; tries?: number } {
+    const e = this.lsps.get(label);
+    if (!e) return { label, known: false };
+    return { label, known: true, protocol: e.protocol, nexthops: e.hops, want: keyOf(e.want), have: e.haveKey, skip: e.skip, error: e.error, tries: e.tries };
+  }
+
+  /** What VPP holds for `label` now (its EOS and non-EOS entries), or why it cannot be told. */
+  async vppOf(label: number): Promise<{ eos: string | null; neos: string | null } | string> {
+    const mpls = this.port.mpls;
+    if (!mpls) return this.unsupported ?? 'this VPP port has no MPLS table (dry run, or VPP lacks the MPLS messages)';
+    if (!this.port.connected) return 'VPP is not connected';
+    try {
+      const specs = (await mpls.read()).filter((s) => s.label === label);
+      return { eos: keyOf(specs.find((s) => s.eos)?.paths ?? null), neos: keyOf(specs.find((s) => !s.eos)?.paths ?? null) };
+    } catch (err) {
+      return `reading VPP's MPLS table failed: ${(err as Error).message}`;
+    }
+  }
+
+  /** Every label fibmgr knows, sorted (tests and `show route`). */
+  labels(): number[] {
+    return [...this.lsps.keys()].sort((a, b) => a - b);
+  }
+
+  get idle(): boolean {
+    if (!this.ready) return this.mpls === null || this.lsps.size === 0;
+    for (const e of this.lsps.values()) if (e.writing || keyOf(e.want) !== e.haveKey) return false;
+    return true;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const e of this.lsps.values()) {
+      e.retry?.cancel();
+      e.retry = null;
+    }
+  }
+}

@@ -1,0 +1,134 @@
+// LSPs into VPP's MPLS table, through the real adapter against the simulator: the streams real
+// zebras sent (test/fixtures/fpm/mpls-*) programmed as EOS and non-EOS entries with their out-label
+// stacks (implicit-null: none), MPLS input enabled on the mapped interfaces they use, labelled IP
+// routes with their stacks; a fibmgr restart adopts VPP's entries and writes nothing for an
+// unchanged replay, and the resync removes what zebra no longer has; a refused write is retried.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeAll } from '../fpm/decode-all.js';
+import { lspMsg, netlinkFrame } from '../fpm/build.js';
+import { simStack, type SimStack } from '../helpers/sim-stack.js';
+import { RETVAL } from 'vpp-binapi-ts';
+import type { VppSim } from 'vpp-binapi-ts/sim';
+import type { RouteEvent } from '../../src/route/types.js';
+
+const FIX = fileURLToPath(new URL('../fixtures/fpm/', import.meta.url));
+const events = (name: string): RouteEvent[] => decodeAll(readFileSync(`${FIX}${name}.bin`)).events;
+// the recordings' interfaces: eth1 = ifindex 3, eth2 = 5
+const INTERFACES = [{ swIfIndex: 1, name: 'eth1' }, { swIfIndex: 2, name: 'eth2' }];
+const MAP = [{ linux: 3, vpp: 1 }, { linux: 5, vpp: 2 }];
+
+/** The simulator's MPLS entries of API clients: "label eos|neos → via@sw:labels". */
+function mplsFib(sim: VppSim): string[] {
+  return sim.mpls.apiEntries().map((e) => {
+    const paths = e.paths.map((p) => {
+      const sw = p.readUInt32BE(0);
+      const proto = p.readUInt32BE(22);
+      const addr = proto === 1 ? [...Array(8)].map((_, i) => p.readUInt16BE(26 + 2 * i).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::') : [...p.subarray(26, 30)].join('.');
+      const n = p[54]!;
+      const labels = [...Array(n)].map((_, i) => p.readUInt32BE(55 + 7 * i + 1));
+      return `${addr}@${sw === 0xffffffff ? '*' : sw}:${labels.join('/') || 'pop'}`;
+    });
+    return `${e.label} ${e.eos ? `eos/${e.eosProto}` : 'neos'} ${paths.join(' ')}`;
+  }).sort();
+}
+
+const WANT_84 = [
+  '100 eos/0 10.0.2.2@1:201', '100 neos 10.0.2.2@1:201',
+  '102 eos/0 10.0.3.3@2:301', '102 neos 10.0.3.3@2:301',
+  '103 eos/1 2001:db8:3::5@2:2', '103 neos 2001:db8:3::5@2:2',
+];
+
+/** A zebra session sends `name`; returns once written (the replay's quiet period, 10 ms, passed on the fake clock). */
+async function play(s: SimStack, session: number, name: string): Promise<void> {
+  s.r.sessionStart(session);
+  s.r.apply(session, events(name));
+  s.clock.advance(10);
+  await s.r.idle();
+}
+
+test('zebra\'s LSPs (FRR 8.4 and 10.3 recordings) become EOS and non-EOS entries; MPLS input on their interfaces; labelled routes keep their stacks', async () => {
+  for (const fixture of ['mpls-84', 'mpls-frr10']) {
+    const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
+    try {
+      s.r.sessionStart(1);
+      s.r.apply(1, events(`${fixture}-1`));
+      s.clock.advance(10);
+      await s.r.idle();
+      assert.deepEqual(mplsFib(s.sim), WANT_84, fixture);
+      assert.deepEqual([...s.sim.mpls.enabled].sort(), [1, 2]);
+      const labelled = s.fib().get('0|192.168.50.0/24')!;
+      assert.equal(labelled.length, 1);
+      assert.match(labelled[0]!, /^normal 10\.0\.2\.2 sw1 .*501.*601.*701/);
+      assert.equal(s.fib().has('0|2001:db8:500::/48'), false);
+      const st = s.r.state().lsps;
+      assert.deepEqual({ desired: st.desired, installed: st.installed, pending: st.pending }, { desired: 3, installed: 3, pending: 0 });
+      assert.equal(s.r.explainLabel(101).known, false, 'a deleted LSP is forgotten once VPP no longer holds it');
+      assert.match(String(s.r.explainLabel(103).have), /2001:db8:3::5/);
+    } finally {
+      await s.close();
+    }
+  }
+});
+
+test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; the resync removes an LSP zebra no longer has', async () => {
+  const simPath = join(tmpdir(), `fibmgr-lsp-restart-${process.pid}.sock`);
+  const first = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, simPath, resyncGraceMs: 10 });
+  await play(first, 1, 'mpls-84-1');
+  // one more LSP, which the restarted zebra's replay will not have
+  first.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 500, via: '10.0.2.9', oif: 3, out: [77] }))).events);
+  await first.r.idle();
+  assert.equal(mplsFib(first.sim).filter((l) => l.startsWith('500 ')).length, 2);
+  await first.close(true);
+  const sim = first.sim;
+  const before = sim.count('mpls_route_add_del');
+  const second = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, simPath, sim, resyncGraceMs: 10 });
+  try {
+    await second.r.idle();
+    assert.equal(second.r.state().lsps.installed, 4, 'adopted at start, kept until zebra speaks');
+    assert.equal(sim.count('mpls_route_add_del'), before);
+    second.r.sessionStart(1);
+    second.r.apply(1, events('mpls-84-2'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sim.count('mpls_route_add_del'), before, 'the replay of what VPP holds writes nothing');
+    second.clock.advance(10);
+    await second.r.idle();
+    assert.equal(sim.count('mpls_route_add_del'), before + 2, 'then label 500 goes (its two entries)');
+    assert.deepEqual(mplsFib(sim), WANT_84, 'label 500 swept at the resync\'s end');
+    assert.equal(second.r.state().lsps.swept, 1);
+  } finally {
+    await second.close();
+  }
+});
+
+test('a refused LSP write is retried with backoff; a stack VPP cannot push is not installed', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, retryMinMs: 100 });
+  try {
+    let refuse = 2;
+    s.sim.reject = (name) => (name.startsWith('mpls_route_add_del') && refuse-- > 0 ? RETVAL.INVALID_VALUE : undefined);
+    s.r.sessionStart(1);
+    s.r.apply(1, decodeAll(netlinkFrame(
+      lspMsg({ label: 600, via: '10.0.2.2', oif: 3, out: [1] }),
+      lspMsg({ label: 601, via: '10.0.2.2', oif: 3, out: Array.from({ length: 17 }, (_, i) => i + 20) }),
+    )).events);
+    await new Promise((r) => setImmediate(r));
+    const until = async (cond: () => boolean) => { for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r)); };
+    await until(() => s.r.state().lsps.errors >= 1);
+    assert.equal(s.r.state().lsps.errors, 1);
+    assert.match(String(s.r.explainLabel(600).error), /INVALID_VALUE/);
+    s.clock.advance(100);
+    await until(() => s.r.state().lsps.errors >= 2);
+    s.clock.advance(200);
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.deepEqual(mplsFib(s.sim), ['600 eos/0 10.0.2.2@1:1', '600 neos 10.0.2.2@1:1']);
+    assert.equal(s.r.state().lsps.skipped, 1);
+    assert.match(String(s.r.explainLabel(601).skip), /too-many-labels/);
+  } finally {
+    await s.close();
+  }
+});

@@ -1,0 +1,135 @@
+// MPLS end to end (issue 24): a real zebra with MPLS made available (zebra-lab `mpls`: its own
+// /proc/sys/net/mpls, the kernel's refusals read as ACKs) → fibmgr → a real VPP. `mpls lsp` and
+// labelled statics added, changed and deleted through vtysh, an FPM reconnect, a zebra restart:
+// at every step VPP's MPLS table (mpls_route_dump: the EOS and non-EOS entry of each label) equals
+// zebra's `show mpls table`, and the labelled routes carry their stacks (ip_route_v2_dump).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { startRealVpp, type RealVpp } from '../helpers/real-vpp.js';
+import { fibOf, openVpp } from '../helpers/vpp-fib.js';
+import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
+import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
+import { until } from '../helpers/daemon.js';
+import { mpls_route_dump } from 'vpp-binapi-ts/gen';
+import type { VppClient } from 'vpp-binapi-ts';
+
+type Lsps = Record<string, string[]>;
+const IMPLICIT_NULL = 3;
+
+/** zebra's installed LSPs: label → sorted "nexthop:out-stack" ("pop" for implicit-null). */
+function zebraLsps(l: Lab): Lsps {
+  const table = JSON.parse(l.vtysh('show mpls table json')) as Record<string, { nexthops: { nexthop?: string; installed?: boolean; outLabelStack?: number[]; outLabel: number }[] }>;
+  const out: Lsps = {};
+  for (const [label, lsp] of Object.entries(table)) {
+    const hops = lsp.nexthops.filter((n) => n.installed).map((n) => {
+      const stack = n.outLabelStack ?? [n.outLabel];
+      return `${n.nexthop}:${stack.length === 1 && stack[0] === IMPLICIT_NULL ? 'pop' : stack.join('/')}`;
+    });
+    if (hops.length) out[label] = hops.sort();
+  }
+  return out;
+}
+
+/** VPP's MPLS table 0 above the reserved labels: label → sorted "nexthop:out-stack", EOS and non-EOS entries checked equal. */
+async function vppLsps(c: VppClient): Promise<Lsps> {
+  const eos: Lsps = {}, neos: Lsps = {};
+  for (const d of await c.dump<any, any>(mpls_route_dump, { table: { mt_table_id: 0, mt_name: '' } })) {
+    const r = d.mr_route;
+    if (r.mr_label < 16) continue;
+    const hops = (r.mr_paths as any[]).map((p) => {
+      const via = Number(p.proto) === 1 ? p.nh.address.ip6 : p.nh.address.ip4;
+      const labels = (p.label_stack as { label: number }[]).slice(0, p.n_labels).map((x) => x.label);
+      return `${via}:${labels.join('/') || 'pop'}`;
+    }).sort();
+    (r.mr_eos ? eos : neos)[String(r.mr_label)] = hops;
+  }
+  assert.deepEqual(neos, eos, 'each label has its EOS and non-EOS entry alike');
+  return eos;
+}
+
+const sortedKeys = (o: Lsps): Lsps => Object.fromEntries(Object.entries(o).sort(([a], [b]) => Number(a) - Number(b)));
+
+async function lspsMatch(c: VppClient, l: Lab, what: string, expect?: Lsps): Promise<void> {
+  const z = sortedKeys(zebraLsps(l));
+  if (expect) assert.deepEqual(z, expect, `zebra's own table (${what})`);
+  await until(`VPP's MPLS table = zebra's (${what})`, async () => JSON.stringify(sortedKeys(await vppLsps(c))) === JSON.stringify(z), 20_000, async () => ({ vpp: await vppLsps(c), zebra: z }));
+}
+
+async function labelled(c: VppClient): Promise<Record<string, string[]>> {
+  const f = await fibOf(c);
+  return Object.fromEntries(Object.entries(f).filter(([, paths]) => paths.some((p) => p.includes(' labels '))));
+}
+
+async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean): Promise<void> {
+  let lab: Lab | undefined;
+  let fib: FibmgrChild | undefined;
+  const c = await openVpp(vpp.apiSock);
+  try {
+    if (first) await vpp.cli('create loopback interface'); // loop0, sw_if_index 1
+    lab = await startLab({ module: 'dplane_fpm_nl', fpmPort: 2620, root: frr.root, mpls: true, conf: ['mpls lsp 100 10.0.2.2 200'] });
+    const l = lab;
+    fib = await startFibmgr(l, ['--vpp-sock', vpp.apiSock, '--resync-grace', '1', '--stale-time', '4', '--interface-map', 'eth2=loop0'], { dryRun: false });
+    const f = fib;
+    await f.waitFor('zebra to connect and VPP to be read', () => f.sessions().length > 0 && f.lines.some((x) => x.msg === 'VPP ready: adopted our routes'));
+    await lspsMatch(c, l, 'zebra.conf\'s LSP', { 100: ['10.0.2.2:200'] });
+
+    // added
+    l.vtysh('conf t', 'ip route 192.168.50.0/24 10.0.2.2 label 500/600', 'ipv6 route 2001:db8:500::/48 2001:db8:3::2 label 700',
+      'mpls lsp 101 10.0.3.4 implicit-null', 'mpls lsp 102 10.0.2.3 300', 'mpls lsp 102 10.0.3.3 301', 'mpls lsp 103 2001:db8:3::5 explicit-null');
+    await lspsMatch(c, l, 'added', { 100: ['10.0.2.2:200'], 101: ['10.0.3.4:pop'], 102: ['10.0.2.3:300', '10.0.3.3:301'], 103: ['2001:db8:3::5:2'] });
+    const want = { '0|192.168.50.0/24': ['normal 10.0.2.2 sw* w1 labels 500/600'], '0|2001:db8:500::/48': ['normal 2001:db8:3::2 sw1 w1 labels 700'] };
+    await until('the labelled routes in VPP', async () => JSON.stringify(await labelled(c)) === JSON.stringify(want), 20_000, () => labelled(c));
+    assert.match(await vpp.cli('show mpls interface'), /loop0\s+MPLS enabled/, 'MPLS input on the mapped interface LSPs use');
+
+    // changed
+    l.vtysh('conf t', 'mpls lsp 100 10.0.2.2 201', 'ip route 192.168.50.0/24 10.0.2.2 label 501/601/701');
+    await lspsMatch(c, l, 'changed', { 100: ['10.0.2.2:201'], 101: ['10.0.3.4:pop'], 102: ['10.0.2.3:300', '10.0.3.3:301'], 103: ['2001:db8:3::5:2'] });
+    // (zebra sends the route's change as a delete and an add, or one replace: either way one add reaches VPP)
+    l.vtysh('conf t', 'no ip route 192.168.50.0/24 10.0.2.2 label 500/600');
+    const want2 = { '0|192.168.50.0/24': ['normal 10.0.2.2 sw* w1 labels 501/601/701'], '0|2001:db8:500::/48': want['0|2001:db8:500::/48'] };
+    await until('the changed labelled route', async () => JSON.stringify(await labelled(c)) === JSON.stringify(want2), 20_000, () => labelled(c));
+
+    // deleted
+    l.vtysh('conf t', 'no mpls lsp 101', 'no mpls lsp 102 10.0.2.3', 'no ipv6 route 2001:db8:500::/48 2001:db8:3::2 label 700');
+    const after = { 100: ['10.0.2.2:201'], 102: ['10.0.3.3:301'], 103: ['2001:db8:3::5:2'] };
+    await lspsMatch(c, l, 'deleted', after);
+    await until('the labelled IPv6 route gone', async () => !('0|2001:db8:500::/48' in (await labelled(c))), 20_000, () => labelled(c));
+
+    // FPM reconnect: the replay confirms everything, nothing changes
+    l.exec('ss -K dst 127.0.0.1 dport = 2620');
+    await f.waitFor('zebra to reconnect', () => f.sessions().length > 1, 25_000);
+    const s2 = f.sessions().at(-1);
+    await f.waitFor('the resync to end', () => f.lines.some((x) => x.session === s2 && x.msg === 'resync done'), 25_000);
+    await lspsMatch(c, l, 'after an FPM reconnect', after);
+
+    // zebra restarts: its LSPs from vtysh are gone (only zebra.conf's is back); the resync's end removes the rest
+    await l.kill9('zebra');
+    await l.startZebra();
+    await f.waitFor('zebra\'s new session', () => f.sessions().length > 2, 30_000);
+    const s3 = f.sessions().at(-1);
+    await f.waitFor('the resync after the restart to end', () => f.lines.some((x) => x.session === s3 && x.msg === 'resync done'), 30_000);
+    await lspsMatch(c, l, 'after a zebra restart', { 100: ['10.0.2.2:200'] });
+    const bad = f.lines.filter((x) => Number(x.level) >= 50);
+    assert.deepEqual(bad, [], 'no error logged');
+  } finally {
+    await fib?.stop();
+    await lab?.stop();
+    await c.close();
+  }
+}
+
+test('real VPP, real zebra with MPLS: LSPs and labelled routes added, changed, deleted, across an FPM reconnect and a zebra restart', { timeout: 300_000 }, async (t) => {
+  if (spawnSync('gcc', ['--version']).status !== 0) return skipLive(t, 'no gcc: the MPLS lab compiles its netlink shim (apt-get install -y gcc)');
+  const vpp = await startRealVpp(t);
+  if (!vpp) return;
+  let first = true;
+  for (const frr of [FRRS[0], FRRS[1]]) {
+    await vpp.test(t, frr.name, async (st) => {
+      const why = labUnavailable(frr.root);
+      if (why) return skipLive(st, why);
+      await scenario(vpp, frr, first);
+      first = false;
+    });
+  }
+});
