@@ -65,6 +65,8 @@ export class LspSync {
     /** Called after every write's completion (the reconciler's idle waiters). */
     private readonly settled: () => void,
     private readonly retryMinMs = 200, private readonly retryMaxMs = 30_000,
+    /** How long a delete waits for the add that may follow it (a change as delete + add: no gap). */
+    private readonly deleteHoldMs = 50,
   ) {
     this.log = logger.child({ component: 'lsp' });
     port.onDisconnect(() => {
@@ -143,6 +145,15 @@ export class LspSync {
     e.tries = 0;
     e.retry?.cancel();
     e.retry = null;
+    if (paths === null && e.have !== null && this.deleteHoldMs > 0) {
+      // FRR without route replace sends a change as a delete and an add: the add, if it comes,
+      // replaces what VPP holds and cancels this
+      e.retry = this.clock.after(this.deleteHoldMs, () => {
+        e.retry = null;
+        this.schedule(e);
+      });
+      return;
+    }
     this.schedule(e);
   }
 

@@ -132,3 +132,29 @@ test('a refused LSP write is retried with backoff; a stack VPP cannot push is no
     await s.close();
   }
 });
+
+test('an LSP change sent as a delete and an add (FRR without route replace) reaches VPP as replacing adds, never a delete', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, deleteHoldMs: 50 });
+  try {
+    s.r.sessionStart(1);
+    s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 700, via: '10.0.2.2', oif: 3, out: [1] }))).events);
+    s.clock.advance(10);
+    await s.r.idle();
+    const before = s.sim.count('mpls_route_add_del');
+    s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ op: 'del', label: 700, oif: 3 }), lspMsg({ label: 700, via: '10.0.3.3', oif: 5, out: [2] }))).events);
+    await new Promise((r) => setImmediate(r));
+    s.clock.advance(50);
+    await s.r.idle();
+    assert.deepEqual(mplsFib(s.sim), ['700 eos/0 10.0.3.3@2:2', '700 neos 10.0.3.3@2:2']);
+    assert.equal(s.sim.count('mpls_route_add_del'), before + 2, 'two replacing adds (EOS and non-EOS), no delete');
+    // a delete alone goes once the hold has passed
+    s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ op: 'del', label: 700, oif: 5 }))).events);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(mplsFib(s.sim).length, 2, 'held');
+    s.clock.advance(50);
+    await s.r.idle();
+    assert.deepEqual(mplsFib(s.sim), []);
+  } finally {
+    await s.close();
+  }
+});
