@@ -13,7 +13,7 @@ import { openVpp, routesOf } from '../helpers/vpp-fib.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
 import { VppRetvalError } from 'vpp-binapi-ts';
 import type { VppClient } from 'vpp-binapi-ts';
-import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, FibPathType, FibPathNhProto } from 'vpp-binapi-ts/gen';
+import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, mpls_route_add_del, mpls_route_dump, mpls_table_add_del, sw_interface_set_mpls_enable, FibPathType, FibPathNhProto } from 'vpp-binapi-ts/gen';
 
 const ANY = 0xffffffff;
 const v4 = (nh: string, weight = 1) => ({ sw_if_index: ANY, weight, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4, nh: { address: { ip4: nh } } });
@@ -125,5 +125,90 @@ test('sim vs real VPP: one scripted scenario, the same retvals and the same FIB 
   assert.deepEqual(differences, [], `the simulator differs from the real VPP ${vpp.version}:\n${differences.join('\n')}`);
   // the scenario reached VPP's errors, not only its successes: no such FIB, no paths, no such interface
   assert.deepEqual([...retvals].sort((a, b) => a - b), [-54, -52, -3, 0]);
+  assert.equal(sim.errors.length, 0, `the simulator threw: ${sim.errors.join('; ')}`);
+});
+
+// The MPLS half (issue 24): label entries of MPLS table 0 as fibmgr writes them (EOS and non-EOS,
+// swaps, implicit-null pops, IPv6 next hops, replaces, deletes) and VPP's errors, on both sides;
+// after every step the retvals and the whole table (VPP's special entries of labels 0-2 too) agree.
+const lbl = (...labels: number[]) => ({ n_labels: labels.length, label_stack: labels.map((label) => ({ is_uniform: 0, label, ttl: 64, exp: 0 })) });
+type MplsStep =
+  | { what: string; table: boolean }
+  | { what: string; enable: number }
+  | { what: string; lsp: { is_add: boolean; label: number; eos: boolean; eos_proto?: number; paths: object[] } };
+
+const MPLS_SCRIPT: MplsStep[] = [
+  { what: 'an LSP before MPLS table 0 exists', lsp: { is_add: true, label: 100, eos: true, paths: [{ ...v4('10.0.0.1'), ...lbl(200) }] } },
+  { what: 'create MPLS table 0', table: true },
+  { what: 'create MPLS table 0 again', table: true },
+  { what: 'swap, EOS', lsp: { is_add: true, label: 100, eos: true, paths: [{ ...v4('10.0.0.1'), ...lbl(200) }] } },
+  { what: 'swap, non-EOS', lsp: { is_add: true, label: 100, eos: false, paths: [{ ...v4('10.0.0.1'), ...lbl(200) }] } },
+  { what: 'replace (is_multipath 0)', lsp: { is_add: true, label: 100, eos: true, paths: [{ ...v4('10.0.0.2'), ...lbl(201, 202) }] } },
+  { what: 'implicit-null: pop', lsp: { is_add: true, label: 101, eos: true, paths: [v4('10.0.0.3')] } },
+  { what: 'two next hops', lsp: { is_add: true, label: 102, eos: false, paths: [{ ...v4('10.0.0.4'), ...lbl(300) }, { ...v4('10.0.0.5'), ...lbl(301) }] } },
+  { what: 'IPv6 next hop, explicit-null, EOS proto IPv6', lsp: { is_add: true, label: 103, eos: true, eos_proto: 1, paths: [{ ...v6('2001:db8::5'), ...lbl(2) }] } },
+  { what: 'a path via an interface VPP does not have', lsp: { is_add: true, label: 104, eos: true, paths: [{ ...v4('10.0.0.1'), sw_if_index: 99 }] } },
+  { what: 'add with no paths', lsp: { is_add: true, label: 105, eos: true, paths: [] } },
+  { what: 'delete', lsp: { is_add: false, label: 101, eos: true, paths: [] } },
+  { what: 'delete again (absent)', lsp: { is_add: false, label: 101, eos: true, paths: [] } },
+  { what: 'MPLS on an interface VPP does not have', enable: 99 },
+];
+
+interface MplsOutcome { retval: number; table: Record<string, string> }
+
+async function mplsOutcomeOf(c: VppClient, step: MplsStep): Promise<MplsOutcome> {
+  let retval = 0;
+  try {
+    if ('table' in step) await c.request(mpls_table_add_del, { mt_is_add: true, mt_table: { mt_table_id: 0, mt_name: '' } });
+    else if ('enable' in step) await c.request(sw_interface_set_mpls_enable, { sw_if_index: step.enable, enable: true });
+    else {
+      const l = step.lsp;
+      await c.request(mpls_route_add_del, { mr_is_add: l.is_add, mr_is_multipath: false, mr_route: { mr_table_id: 0, mr_label: l.label, mr_eos: l.eos ? 1 : 0, mr_eos_proto: l.eos_proto ?? 0, mr_is_multicast: false, mr_n_paths: l.paths.length, mr_paths: l.paths } });
+    }
+  } catch (e) {
+    if (!(e instanceof VppRetvalError)) throw e;
+    retval = e.retval;
+  }
+  const table: Record<string, string> = {};
+  try {
+    for (const d of await c.dump<any, any>(mpls_route_dump, { table: { mt_table_id: 0, mt_name: '' } })) {
+      const r = d.mr_route;
+      const paths = (r.mr_paths as any[]).map((p) => JSON.stringify({
+        sw: p.sw_if_index, w: p.weight, type: p.type, proto: p.proto, flags: p.flags,
+        nh: Number(p.proto) === 1 ? p.nh.address.ip6 : Number(p.proto) === 0 ? p.nh.address.ip4 : null,
+        labels: (p.label_stack as { label: number }[]).slice(0, p.n_labels).map((x) => x.label),
+      })).sort();
+      table[`${r.mr_label}${r.mr_eos ? ' eos' : ' neos'}`] = `eos_proto ${r.mr_eos_proto} ${paths.join(' ')}`;
+    }
+  } catch (e) {
+    if (!(e instanceof VppRetvalError)) throw e;
+  }
+  return { retval, table: Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b))) };
+}
+
+test('sim vs real VPP: the MPLS script, the same retvals and the same MPLS table after every step', { timeout: 120_000 }, async (t) => {
+  const vpp = await startRealVpp(t);
+  if (!vpp) return;
+  const simSock = join(tmpdir(), `fibmgr-simreal-mpls-${process.pid}.sock`);
+  const sim = await new VppSim({ socketPath: simSock }).start();
+  t.after(() => sim.stop());
+  const real = await openVpp(vpp.apiSock);
+  t.after(() => real.close());
+  const simc = await openVpp(simSock);
+  t.after(() => simc.close());
+  const differences: string[] = [];
+  const retvals = new Set<number>();
+  for (const step of MPLS_SCRIPT) {
+    const r = await mplsOutcomeOf(real, step);
+    const s = await mplsOutcomeOf(simc, step);
+    retvals.add(r.retval);
+    try {
+      assert.deepEqual(s, r);
+    } catch {
+      differences.push(`${step.what}:\n  real ${JSON.stringify(r)}\n  sim  ${JSON.stringify(s)}`);
+    }
+  }
+  assert.deepEqual(differences, [], `the simulator differs from the real VPP ${vpp.version}:\n${differences.join('\n')}`);
+  assert.deepEqual([...retvals].sort((a, b) => a - b), [-54, -52, -3, -2, 0]);
   assert.equal(sim.errors.length, 0, `the simulator threw: ${sim.errors.join('; ')}`);
 });

@@ -34,14 +34,15 @@ export class SimMpls {
   addTable(id: number): void {
     if (this.tables.has(id)) return;
     this.tables.add(id);
-    // VPP's special entries: explicit-null (0, 2) and router alert (1), a drop path each
-    const drop = Buffer.alloc(PATH_SIZE);
-    drop.writeUInt32BE(0xffffffff, 0);
-    drop[12] = 1;
-    drop.writeUInt32BE(2, 14);
+    // VPP's special entries: explicit-null (0, 2) and router alert (1), as VPP dumps them: one
+    // normal path of protocol MPLS, no interface, no address
+    const special = Buffer.alloc(PATH_SIZE);
+    special.writeUInt32BE(0xffffffff, 0);
+    special[12] = 1;
+    special.writeUInt32BE(2, 22);
     for (const label of [0, 1, 2]) {
       for (const eos of [false, true]) {
-        this.entries.set(SimMpls.key(id, label, eos), { table: id, label, eos, eosProto: eos ? (label === 2 ? 1 : label === 0 ? 0 : 2) : EOS_PROTO_MPLS, paths: [drop], special: true });
+        this.entries.set(SimMpls.key(id, label, eos), { table: id, label, eos, eosProto: eos ? (label === 2 ? 1 : label === 0 ? 0 : 2) : EOS_PROTO_MPLS, paths: [special], special: true });
       }
     }
   }
