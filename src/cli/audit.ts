@@ -19,6 +19,14 @@ export function formatAudit(r: AuditResult): string {
     out.push(`  ${d.kind.padEnd(9)} ipv${d.family} table ${d.table} ${d.prefix}: VPP ${d.vpp ?? 'none'}; fibmgr ${d.fibmgr ?? 'none'}`);
   }
   if (r.drift.length < drift) out.push(`  … ${n(drift - r.drift.length)} more (--json lists all)`);
+  const l = r.lsps;
+  if (l) {
+    const ldrift = l.missing + l.extra + l.different;
+    out.push(`audit: ${n(l.checked)} labels of VPP's MPLS table checked: ` +
+      (ldrift === 0 ? 'VPP holds exactly the LSPs fibmgr installed' : `${n(l.missing)} missing in VPP, ${n(l.extra)} extra in VPP, ${n(l.different)} with different paths`) +
+      (l.unjudged ? ` (${n(l.unjudged)} being written, not judged)` : '') + (l.repaired ? `; ${n(l.repaired)} repaired` : ''));
+    for (const d of l.drift) out.push(`  ${d.kind.padEnd(9)} label ${d.label}: VPP ${d.vpp ?? 'none'}; fibmgr ${d.fibmgr ?? 'none'}`);
+  }
   return out.join('\n') + '\n';
 }
 
@@ -35,5 +43,6 @@ export async function runAudit(at: { metricsAddr: string; opsSocket: string }, o
   }
   process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatAudit(r));
   if (!r.ok) return 3;
-  return r.missing + r.extra + r.different === 0 ? 0 : 1;
+  const l = r.lsps;
+  return r.missing + r.extra + r.different + (l ? l.missing + l.extra + l.different : 0) === 0 ? 0 : 1;
 }

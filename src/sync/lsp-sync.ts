@@ -11,6 +11,7 @@ import type { Clock, Timer } from './clock.js';
 import { translatePaths } from './translate.js';
 import { pathsKey } from './vpp-fields.js';
 import type { MplsPort, VppPath, VppPort } from './vpp-port.js';
+import type { LspAudit } from './reconciler-types.js';
 
 export interface LspEntry {
   label: number;
@@ -288,6 +289,49 @@ export class LspSync {
     } catch (err) {
       return `reading VPP's MPLS table failed: ${(err as Error).message}`;
     }
+  }
+
+  /**
+   * VPP's MPLS table against what fibmgr believes it installed (both entries of each label).
+   * `repair`: VPP's view becomes the installed state, and the diff writes what zebra wants.
+   * Undefined when it cannot be told (no MPLS in this VPP port, VPP not ready).
+   */
+  async audit(repair: boolean, maxDrift: number): Promise<LspAudit | undefined> {
+    const mpls = this.port.mpls;
+    if (!mpls || !this.ready) return undefined;
+    const specs = await mpls.read();
+    const vpp = new Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }>();
+    for (const s of specs) {
+      const b = vpp.get(s.label) ?? { eos: null, neos: null };
+      if (s.eos) b.eos = s.paths;
+      else b.neos = s.paths;
+      vpp.set(s.label, b);
+    }
+    const r: LspAudit = { checked: vpp.size, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, drift: [] };
+    const labels = new Set([...vpp.keys(), ...[...this.lsps.values()].filter((e) => e.have !== null).map((e) => e.label)]);
+    for (const label of [...labels].sort((a, b) => a - b)) {
+      const e = this.lsps.get(label);
+      if (e && (e.writing || e.retry)) {
+        r.unjudged++;
+        continue;
+      }
+      const b = vpp.get(label);
+      const ke = keyOf(b?.eos ?? null), kn = keyOf(b?.neos ?? null);
+      const vppKey = b ? (ke === kn ? ke : `${ke}|${kn}`) : null;
+      const ours = e?.haveKey ?? null;
+      if (vppKey === ours) continue;
+      const kind = ours === null ? 'extra' : vppKey === null ? 'missing' : 'different';
+      r[kind]++;
+      if (r.drift.length < maxDrift) r.drift.push({ label, kind, vpp: vppKey, fibmgr: ours });
+      if (repair) {
+        const x = e ?? this.entry(label);
+        x.have = b ? (b.eos ?? b.neos) : null;
+        x.haveKey = vppKey;
+        r.repaired++;
+        this.schedule(x);
+      }
+    }
+    return r;
   }
 
   /** Every label fibmgr knows, sorted (tests and `show route`). */

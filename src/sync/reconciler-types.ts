@@ -157,4 +157,18 @@ export interface AuditResult {
   durationMs: number;
   /** The first differences (up to `maxDrift`). */
   drift: Drift[];
+  /** VPP's MPLS table against the LSPs fibmgr installed (absent where VPP has no MPLS messages, or not ready). */
+  lsps?: LspAudit;
+}
+
+/** The LSP half of an audit: VPP's MPLS table 0 (labels 16 and up) against what fibmgr installed. */
+export interface LspAudit {
+  checked: number;
+  /** Labels being written or waiting for a retry: not judged. */
+  unjudged: number;
+  missing: number;
+  extra: number;
+  different: number;
+  repaired: number;
+  drift: { label: number; kind: DriftKind; vpp: string | null; fibmgr: string | null }[];
 }

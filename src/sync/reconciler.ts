@@ -401,8 +401,22 @@ export class Reconciler implements RouteSink {
     return explainRoute(table, prefix, e, this.skips.get(table, prefix), retry.tries, retry.error);
   }
 
-  audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
-    return this.fibAudit.run(opts);
+  async audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {
+    const r = await this.fibAudit.run(opts);
+    if (!r.ok) return r;
+    try {
+      const lsps = await this.lsps.audit(opts.repair, opts.maxDrift ?? 20);
+      if (lsps) {
+        r.lsps = lsps;
+        this.counters.drift.missing += lsps.missing;
+        this.counters.drift.extra += lsps.extra;
+        this.counters.drift.different += lsps.different;
+      }
+    } catch (err) {
+      r.ok = false;
+      r.error = `reading VPP's MPLS table failed: ${(err as Error).message}`;
+    }
+    return r;
   }
 
   /** An audit's repair: VPP's view becomes the installed state; the queue then makes it what zebra wants. */

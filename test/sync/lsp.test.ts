@@ -158,3 +158,29 @@ test('an LSP change sent as a delete and an add (FRR without route replace) reac
     await s.close();
   }
 });
+
+test('the audit compares VPP\'s MPLS table with the LSPs fibmgr installed, and its repair restores them', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
+  try {
+    await play(s, 1, 'mpls-84-1');
+    const clean = await s.r.audit({ repair: false });
+    assert.deepEqual({ ok: clean.ok, ...clean.lsps, drift: clean.lsps?.drift.length }, { ok: true, checked: 3, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, drift: 0 });
+    // someone else changes VPP's MPLS table: 100 gone, 102's non-EOS entry changed, 900 added
+    const m = s.sim.mpls;
+    const key = (label: number, eos: boolean) => `0|${label}|${eos ? 1 : 0}`;
+    m.entries.delete(key(100, true));
+    m.entries.delete(key(100, false));
+    m.entries.get(key(102, false))!.paths = m.entries.get(key(103, false))!.paths;
+    m.entries.set(key(900, true), { ...m.entries.get(key(103, true))!, label: 900 });
+    const r = await s.r.audit({ repair: false });
+    assert.deepEqual(r.lsps!.drift.map((d) => `${d.kind} ${d.label}`), ['missing 100', 'different 102', 'extra 900']);
+    assert.equal(mplsFib(s.sim).length, 5, 'a read-only audit changes nothing');
+    const fixed = await s.r.audit({ repair: true });
+    assert.equal(fixed.lsps!.repaired, 3);
+    await s.r.idle();
+    assert.deepEqual(mplsFib(s.sim), WANT_84);
+    assert.deepEqual((await s.r.audit({ repair: false })).lsps!.drift, []);
+  } finally {
+    await s.close();
+  }
+});
