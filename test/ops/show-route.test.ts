@@ -52,3 +52,31 @@ test('fibmgr show route: installed, not installed (connected), retrying, unknown
     await sim.stop();
   }
 });
+
+test('fibmgr show label: an installed LSP (its two VPP entries), an unknown label; /state and the metrics count LSPs', { timeout: 90_000 }, async () => {
+  const { sim, d, fpmPort, httpPort } = await startSimDaemon('show-label', ['--resync-grace', '1', '--audit-interval', '0']);
+  const show = (...args: string[]) => runCli('show', 'label', '--metrics-addr', `127.0.0.1:${httpPort}`, ...args);
+  try {
+    await d.waitLog('listening for zebra FPM');
+    const zebra = await sendFpm(fpmPort, join(FIXTURES, 'mpls-84-1.bin'));
+    await until('LSP 102 in VPP', async () => /state: {3}in sync/.test((await show('102')).stdout), 30_000);
+    const lsp = await show('102');
+    assert.equal(lsp.status, 0, lsp.stderr);
+    assert.match(lsp.stdout, /zebra: {3}static: 10\.0\.3\.3 ifindex 5 out 301/);
+    assert.match(lsp.stdout, /vpp: {5}eos normal\/4\/10\.0\.3\.3\/\*\/1\/301; non-eos normal\/4\/10\.0\.3\.3\/\*\/1\/301/);
+    const gone = await show('101');
+    assert.equal(gone.status, 3, 'LSP 101 was deleted by zebra');
+    assert.match(gone.stdout, /fibmgr has no such LSP/);
+    assert.equal((await show('not-a-label')).status, 2);
+    const state = JSON.parse((await fetch(`http://127.0.0.1:${httpPort}/state`).then((r) => r.text())));
+    assert.deepEqual({ desired: state.sync.lsps.desired, installed: state.sync.lsps.installed }, { desired: 3, installed: 3 });
+    assert.deepEqual([state.fpm.events.lspAdd, state.fpm.events.lspDel], [6, 1]);
+    const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
+    assert.match(metrics, /fibmgr_lsps\{state="installed"\} 3/);
+    assert.equal(sim.mpls.apiEntries().length, 6);
+    zebra.destroy();
+  } finally {
+    await d.stop();
+    await sim.stop();
+  }
+});
