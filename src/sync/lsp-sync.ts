@@ -100,7 +100,8 @@ export class LspSync {
     const e = this.entry(ev.lsp!);
     e.gen = this.gen;
     e.hops = null;
-    e.skip = `unusable-message: ${ev.what}: ${ev.reason}`;
+    // an add that cannot be used is remembered (show label says why); a delete's label is forgotten
+    e.skip = ev.lspOp === 'add' ? `unusable-message: ${ev.what}: ${ev.reason}` : null;
     if (ev.lspOp === 'add') this.counts.skipped++;
     this.want(e, null);
   }
@@ -109,6 +110,12 @@ export class LspSync {
   sweepStale(): void {
     let n = 0;
     for (const e of this.lsps.values()) {
+      // one left out that zebra's replay no longer mentions is forgotten (bounded by zebra's table)
+      if (e.gen < this.gen && e.want === null && e.skip !== null) {
+        e.skip = null;
+        e.hops = null;
+        this.schedule(e);
+      }
       if (e.gen < this.gen && e.want !== null) {
         e.hops = null;
         this.want(e, null);

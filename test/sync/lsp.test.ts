@@ -128,6 +128,13 @@ test('a refused LSP write is retried with backoff; a stack VPP cannot push is no
     assert.deepEqual(mplsFib(s.sim), ['600 eos/0 10.0.2.2@1:1', '600 neos 10.0.2.2@1:1']);
     assert.equal(s.r.state().lsps.skipped, 1);
     assert.match(String(s.r.explainLabel(601).skip), /too-many-labels/);
+    // zebra's next session no longer has 601: what was left out of it is forgotten at the resync's end
+    s.r.sessionStart(2);
+    s.r.apply(2, decodeAll(netlinkFrame(lspMsg({ label: 600, via: '10.0.2.2', oif: 3, out: [1] }))).events);
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.equal(s.r.explainLabel(601).known, false);
+    assert.equal(s.r.explainLabel(600).known, true);
   } finally {
     await s.close();
   }
