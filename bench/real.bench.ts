@@ -297,6 +297,12 @@ if (best) for (const r of fibmgrRows) r['vs raw'] = `${(best.s / r.seconds).toFi
 console.table(rows);
 console.log(`routes: ${V4} IPv4 /32 + ${V6} IPv6 /64, each via 2 recursive next hops; VPP ${vpp.version}; best raw: ${best?.label}`);
 console.log('targets (issue 21): fibmgr ≥ 1.0x the raw client, ≤ 300 B/route in every phase, 0 route writes on an unchanged resync');
+const missed = [
+  ...fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`),
+  ...rows.filter((r) => Number(r['peak RSS B/route']) > 300).map((r) => `${r.run}: ${r['peak RSS B/route']} B/route`),
+  ...rows.filter((r) => r.run.includes('unchanged resync') && !r.note.startsWith('0 route writes')).map((r) => `${r.run}: ${r.note}`),
+];
+for (const m of missed) console.log(`target missed: ${m}`);
 for (const f of failures) console.log(`FAILED: ${f}`);
 await admin.c.close();
 for (const f of cleanups.reverse()) await f();
