@@ -1,27 +1,29 @@
 // Speed against a real VPP (issue 21), in one run, side by side on one VPP (6G main heap, 1G stats
-// segment): VPP's own CLI insert rate (`ip route add count N`), a raw pipelined client written with
-// the project's bulk encoder (every request packed beforehand; a few windows / batches tried, the
-// best reported), and fibmgr end to end (the sync bench's zebra-like FPM stream → fibmgr's pipeline
-// in this process → VPP), with fibmgr's CPU per million routes, VPP's CPU share during the replay,
-// peak RSS per route, and an unchanged resync's route writes.
-// Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts; FIBMGR_VPP_PREFIX
-// names the VPP, else scripts/ensure-vpp.sh finds it).
-import net from 'node:net';
+// segment): VPP's own CLI insert rate (`ip route add count N`); a raw pipelined client written with
+// the project's bulk encoder (bench/lib/raw-client, every request packed beforehand; a few windows /
+// batches tried, each pass on a cleared FIB, the best is the reference and its window fibmgr's);
+// then fibmgr end to end on the same VPP, its FIB cleared (the sync bench's zebra-like FPM stream →
+// fibmgr's pipeline in this process → VPP): the first sync, an unchanged resync, VPP killed and
+// restarted mid-replay, and a fresh fibmgr's first sync with VPP frozen (SIGSTOP) for 15 s
+// mid-replay. Per fibmgr phase: CPU per million routes, VPP's CPU share, peak RSS per route (the
+// phase's own high-water mark over the process before any pipeline), route writes, the time to
+// converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
+// Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
+// the raw passes, REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FAULTS=0 leaves the fault
+// phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
+// scripts/ensure-vpp.sh finds it).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
-import { routeRequestDef } from 'vpp-binapi-ts';
-import { fib_source_add, ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
-import { connectPipeline, forkSender, measure, until } from './lib/pipeline.js';
-import { encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT } from 'vpp-binapi-ts';
-import { FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
+import { fib_source_add } from 'vpp-binapi-ts/gen';
+import { connectPipeline, forkChild, forkSender, measure, until } from './lib/pipeline.js';
 
 const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);
 const TOTAL = V4 + V6;
 const GRACE_MS = 1000;
 /** Raw client passes, "window/batch" each, "/g" to read replies every 1 ms as fibmgr does; the best one's window is fibmgr's (REAL_BENCH_FIBMGR_WINDOW overrides). */
-const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512').split(',').filter(Boolean).map((wb) => {
+const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,8192/512/g').split(',').filter(Boolean).map((wb) => {
   const [w, b, g] = wb.split('/');
   return [Number(w), Number(b), g === 'g'] as const;
 });
@@ -70,102 +72,22 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
   await vpp.cli(`ip route del count ${V4} 11.0.0.0/32 via 10.0.2.2`);
 }
 
-// ---- 2. a raw pipelined client: the project's bulk encoder, every request packed beforehand
-const bulk = routeRequestDef(ip_route_add_del_v2);
-const path4 = bulk.pathBytes([1, 2].map((i) => ({ sw_if_index: 0xffffffff, weight: 1, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4, nh: { address: { ip4: `10.0.0.${i}` } } })));
-const path6 = bulk.pathBytes([1, 2].map((i) => ({ sw_if_index: 0xffffffff, weight: 1, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP6, nh: { address: { ip6: `2001:db8:2::${i}` } } })));
-
-/** Every request of one pass, framed, in one buffer; `ends[i]` is where request i ends. The same prefixes as the FPM stream. */
-function pack(clientIndex: number, msgId: number, src: number, isAdd: boolean): { buf: Buffer; ends: Uint32Array } {
-  const per = HEADER_SIZE + bulk.size({ paths: path6 } as any);
-  const buf = Buffer.alloc(TOTAL * per);
-  const ends = new Uint32Array(TOTAL);
-  let off = 0;
-  for (let i = 0; i < TOTAL; i++) {
-    const v6 = i >= V4;
-    const j = v6 ? i - V4 : i;
-    const paths = isAdd ? (v6 ? path6 : path4) : new Uint8Array(0);
-    const req = {
-      client_index: clientIndex, context: i + 1, is_add: isAdd, table: 0, src, paths,
-      prefix: v6 ? { w0: 0x20010db8, w1: j >>> 0, w2: 0, w3: 0 } : (((11 + (j >>> 24)) << 24) | (j & 0xffffff)) >>> 0,
-      len: v6 ? 64 : 32,
-    };
-    const size = bulk.size(req as any);
-    writeHeader(buf, off, size);
-    bulk.encodeInto(buf, off + HEADER_SIZE, msgId, req as any);
-    off += HEADER_SIZE + size;
-    ends[i] = off;
-  }
-  return { buf: buf.subarray(0, off), ends };
-}
-
-async function rawSession(): Promise<{ sock: net.Socket; index: number; msgId: number; onReply: (f: (ok: boolean) => void) => void; gather: (f: () => boolean) => void; reads: () => number; bye: () => Promise<void> }> {
-  const sock = net.connect(vpp.apiSock);
-  await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
-  let handler: ((buf: Buffer, s: number, e: number) => void) | null = null;
-  const reader = new FrameReader((buf, s, e) => handler?.(buf, s, e));
-  let reads = 0;
-  let gathering: NodeJS.Timeout | null = null;
-  let gatherWhile: (() => boolean) | null = null;
-  sock.on('data', (c) => {
-    reads++;
-    reader.push(c);
-    // as fibmgr's client does (Connection.gather): with many in flight, replies are read every 1 ms
-    if (gatherWhile?.() && !gathering) {
-      sock.pause();
-      gathering = setTimeout(() => { gathering = null; sock.resume(); }, 1);
-    }
-  });
-  const hello = await new Promise<ReturnType<typeof decodeSockclntCreateReply>>((resolve) => {
-    handler = (buf, s, e) => resolve(decodeSockclntCreateReply(buf, s, e));
-    sock.write(frame(encodeSockclntCreate(1, 'fibmgr-bench-raw')));
-  });
-  const msgId = hello.table.get(ip_route_add_del_v2.key)!;
-  return {
-    sock, index: hello.index, msgId,
-    // the reply's retval sits after id (2) and context (4)
-    onReply: (f) => { handler = (buf, s) => f(buf.readInt32BE(s + 6) === 0); },
-    gather: (f) => { gatherWhile = f; },
-    reads: () => reads,
-    // a client that leaves without sockclnt_delete makes VPP spin on its socket (docs/upstream)
-    bye: () => new Promise<void>((resolve) => {
-      handler = () => { sock.destroy(); resolve(); };
-      sock.write(frame(encodeSockclntDelete(hello.table.get(MEMCLNT.sockclnt_delete)!, hello.index)));
-    }),
-  };
-}
-
+// ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
+// packed requests never count in fibmgr's RSS here)
 async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; vppShare: number; failed: number; reads: number }> {
-  const r = await rawSession();
-  const { buf, ends } = pack(r.index, r.msgId, src, isAdd);
-  const m = measure();
-  const v0 = vppCpu();
-  let failed = 0;
-  await new Promise<void>((resolve) => {
-    let sent = 0;
-    let done = 0;
-    const pump = (): void => {
-      while (sent < TOTAL && sent - done + batch <= window) {
-        const n = Math.min(batch, TOTAL - sent);
-        sr(sent, n);
-        sent += n;
-      }
-    };
-    const sr = (from: number, n: number): void => { r.sock.write(buf.subarray(from === 0 ? 0 : ends[from - 1]!, ends[from + n - 1]!)); };
-    if (gather) r.gather(() => sent - done >= 64);
-    r.onReply((ok) => {
-      if (!ok) failed++;
-      if (++done === TOTAL) resolve();
-      else if (sent - done + batch <= window) pump();
-    });
-    pump();
+  const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src)]);
+  const next = (): Promise<any> => new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`raw client exited (${code})`)));
   });
-  const s = m.seconds();
-  const cpu = m.cpuS();
-  const vppShare = (vppCpu() - v0) / s;
-  const reads = r.reads();
-  await r.bye();
-  return { s, cpu, vppShare, failed, reads };
+  await next(); // packed and connected
+  const v0 = vppCpu();
+  const t0 = performance.now();
+  child.send('go');
+  const r = await next();
+  const vppShare = (vppCpu() - v0) / ((performance.now() - t0) / 1000);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { ...r, vppShare };
 }
 
 const admin = { c: await openVpp(vpp.apiSock) };

@@ -1,0 +1,99 @@
+// bench:real's raw pipelined client, one pass per process: every ip_route_add_del_v2 of the pass
+// (the same prefixes as the FPM stream, two recursive next hops each) packed beforehand with the
+// project's bulk encoder, then written `batch` at a time within `window` requests in flight.
+// Args: apiSock v4 v6 window batch gather('g' or '') add|del src. IPC: {ready} once packed and
+// connected; on 'go' the pass runs and {s, cpu, failed, reads} comes back; then it exits.
+import net from 'node:net';
+import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
+import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
+import { measure } from './pipeline.js';
+
+const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS] = process.argv.slice(2);
+const V4 = Number(v4s);
+const V6 = Number(v6s);
+const TOTAL = V4 + V6;
+const window = Number(windowS);
+const batch = Number(batchS);
+const gather = gatherS === 'g';
+const isAdd = op === 'add';
+const src = Number(srcS);
+
+const bulk = routeRequestDef(ip_route_add_del_v2);
+const path4 = bulk.pathBytes([1, 2].map((i) => ({ sw_if_index: 0xffffffff, weight: 1, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4, nh: { address: { ip4: `10.0.0.${i}` } } })));
+const path6 = bulk.pathBytes([1, 2].map((i) => ({ sw_if_index: 0xffffffff, weight: 1, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP6, nh: { address: { ip6: `2001:db8:2::${i}` } } })));
+
+/** Every request of the pass, framed, in one buffer; `ends[i]` is where request i ends. */
+function pack(clientIndex: number, msgId: number): { buf: Buffer; ends: Uint32Array } {
+  const per = HEADER_SIZE + bulk.size({ paths: path6 } as any);
+  const buf = Buffer.alloc(TOTAL * per);
+  const ends = new Uint32Array(TOTAL);
+  let off = 0;
+  for (let i = 0; i < TOTAL; i++) {
+    const v6 = i >= V4;
+    const j = v6 ? i - V4 : i;
+    const paths = isAdd ? (v6 ? path6 : path4) : new Uint8Array(0);
+    const req = {
+      client_index: clientIndex, context: i + 1, is_add: isAdd, table: 0, src, paths,
+      prefix: v6 ? { w0: 0x20010db8, w1: j >>> 0, w2: 0, w3: 0 } : (((11 + (j >>> 24)) << 24) | (j & 0xffffff)) >>> 0,
+      len: v6 ? 64 : 32,
+    };
+    const size = bulk.size(req as any);
+    writeHeader(buf, off, size);
+    bulk.encodeInto(buf, off + HEADER_SIZE, msgId, req as any);
+    off += HEADER_SIZE + size;
+    ends[i] = off;
+  }
+  return { buf: buf.subarray(0, off), ends };
+}
+
+const sock = net.connect(apiSock);
+await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+let handler: ((buf: Buffer, s: number, e: number) => void) | null = null;
+const reader = new FrameReader((buf, s, e) => handler?.(buf, s, e));
+let reads = 0;
+let sent = 0;
+let done = 0;
+let gathering: NodeJS.Timeout | null = null;
+sock.on('data', (c) => {
+  reads++;
+  reader.push(c);
+  // the "/g" passes: with many in flight, replies are read every 1 ms rather than as they come
+  if (gather && !gathering && sent - done >= 64) {
+    sock.pause();
+    gathering = setTimeout(() => { gathering = null; sock.resume(); }, 1);
+  }
+});
+const hello = await new Promise<ReturnType<typeof decodeSockclntCreateReply>>((resolve) => {
+  handler = (buf, s, e) => resolve(decodeSockclntCreateReply(buf, s, e));
+  sock.write(frame(encodeSockclntCreate(1, 'fibmgr-bench-raw')));
+});
+const { buf, ends } = pack(hello.index, hello.table.get(ip_route_add_del_v2.key)!);
+process.send!({ ready: true });
+await new Promise((resolve) => process.once('message', resolve));
+
+const m = measure();
+let failed = 0;
+await new Promise<void>((resolve) => {
+  const pump = (): void => {
+    while (sent < TOTAL && sent - done + batch <= window) {
+      const n = Math.min(batch, TOTAL - sent);
+      sock.write(buf.subarray(sent === 0 ? 0 : ends[sent - 1]!, ends[sent + n - 1]!));
+      sent += n;
+    }
+  };
+  // the reply's retval sits after id (2) and context (4)
+  handler = (b, s) => {
+    if (b.readInt32BE(s + 6) !== 0) failed++;
+    if (++done === TOTAL) resolve();
+    else if (sent - done + batch <= window) pump();
+  };
+  pump();
+});
+const result = { s: m.seconds(), cpu: m.cpuS(), failed, reads };
+// a client that leaves without sockclnt_delete makes VPP spin on its socket (docs/upstream)
+await new Promise<void>((resolve) => {
+  handler = () => resolve();
+  sock.write(frame(encodeSockclntDelete(hello.table.get(MEMCLNT.sockclnt_delete)!, hello.index)));
+});
+sock.destroy();
+process.send!(result, () => process.exit(0));
