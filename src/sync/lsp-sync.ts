@@ -5,6 +5,7 @@
 // label wherever it is in the stack. The VPP session's phases come from vpp-session.ts (ready:
 // adopt VPP's entries, then diff); zebra's session from the reconciler (a new session marks every
 // LSP stale; the resync's end removes what its replay did not confirm).
+import { VppTimeoutError } from 'vpp-binapi-ts';
 import type { Logger } from '../log.js';
 import type { ErrorEvent, LspEvent, Nexthop } from '../route/types.js';
 import type { Clock, Timer } from './clock.js';
@@ -68,6 +69,8 @@ export class LspSync {
     private readonly retryMinMs = 200, private readonly retryMaxMs = 30_000,
     /** How long a delete waits for the add that may follow it (a change as delete + add: no gap). */
     private readonly deleteHoldMs = 50,
+    /** VPP did not answer in time: the session is reset, and its adoption reads what VPP holds. */
+    private readonly timedOut: (what: string) => void = () => {},
   ) {
     this.log = logger.child({ component: 'lsp' });
     port.onDisconnect(() => {
@@ -239,6 +242,14 @@ export class LspSync {
       e.error = null;
     } catch (err) {
       e.error = (err as Error).message;
+      if (err instanceof VppTimeoutError) {
+        // not a refusal: what VPP holds for the label is unknown until the reset's adoption reads it
+        e.haveKey = 'unknown';
+        this.ready = false;
+        this.timedOut(`an LSP write (label ${e.label})`);
+        return;
+      }
+      if (!this.ready || !this.port.connected) return; // lost with the session: the next adoption diffs it
       this.counts.errors++;
       const delay = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(e.tries++, 10));
       this.log.warn({ label: e.label, err: e.error, retryInMs: delay }, paths ? 'LSP not installed: retrying' : 'LSP not removed: retrying');

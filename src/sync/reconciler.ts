@@ -87,7 +87,7 @@ export class Reconciler implements RouteSink {
         if (e.n & N_PENDING) this.notes.note(e);
       },
     });
-    this.lsps = new LspSync(port, this.log, clock, () => this.settled(), writerOpts.retryMinMs, writerOpts.retryMaxMs, writerOpts.deleteHoldMs);
+    this.lsps = new LspSync(port, this.log, clock, () => this.settled(), writerOpts.retryMinMs, writerOpts.retryMaxMs, writerOpts.deleteHoldMs, (what) => this.vpp.timedOut(what));
     this.vpp = new VppSession(port, this.store, this.writer, this.log, {
       adopted: (e) => {
         if (e.n & N_PENDING) this.notes.note(e);

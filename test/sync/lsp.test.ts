@@ -191,3 +191,30 @@ test('the audit compares VPP\'s MPLS table with the LSPs fibmgr installed, and i
     await s.close();
   }
 });
+
+test('an LSP write VPP does not answer in time resets the VPP session; the adoption after it reads VPP and the LSP ends right', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, timeoutMs: 1000 });
+  try {
+    await play(s, 1, 'mpls-84-1');
+    const firstClient = s.client.index;
+    let left = 1;
+    s.sim.swallow = (name) => name.startsWith('mpls_route_add_del') && left-- > 0;
+    const sent = s.sim.count('mpls_route_add_del');
+    s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 100, via: '10.0.3.3', oif: 5, out: [999] }))).events);
+    const timeouts = () => s.client.requestStats().get('mpls_route_add_del')?.results.timeout ?? 0;
+    for (let i = 0; i < 1000 && s.sim.count('mpls_route_add_del') <= sent; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(left, 0, 'VPP applied the write and kept its answer');
+    s.clock.advance(1000);
+    t.mock.timers.tick(1000);
+    for (let i = 0; i < 1000 && timeouts() < 1; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(timeouts(), 1, 'the write timed out');
+    // (bounded, not idle(): without the reset the LSP would wait on a retry timer of the fake clock)
+    for (let i = 0; i < 5000 && !(s.r.state().vppReady && s.client.index !== firstClient && s.r.state().lsps.pending === 0); i++) await new Promise((r) => setImmediate(r));
+    assert.notEqual(s.client.index, firstClient, 'the session that timed out was reset');
+    assert.deepEqual(mplsFib(s.sim).filter((l) => l.startsWith('100 ')), ['100 eos/0 10.0.3.3@2:999', '100 neos 10.0.3.3@2:999']);
+    assert.equal(s.r.state().lsps.pending, 0);
+  } finally {
+    await s.close();
+  }
+});
