@@ -37,8 +37,10 @@ export interface StaleState {
   held: number;
   since: string;
   until: string;
-  /** Protocols the replay has not mentioned yet. */
+  /** The groups waiting ("bgp ipv4 table 0"; adopted routes have no protocol), and the adoption if it holds the resync open. */
   missing: string[];
+  /** Each group's wait: routes held, its deadline, why it waits (resync.ts WaitReason). */
+  waits: { group: string; held: number; until: string; why: string }[];
 }
 
 export interface ReconcilerCounters {

@@ -131,7 +131,13 @@ export class Reconciler implements RouteSink {
 
   /** Finds our FIB source and adopts what VPP holds from it (a fibmgr restart causes no gap). */
   async start(): Promise<void> {
-    await this.vpp.prepare(true);
+    // routes adopted while zebra's replay is judged are judged when the adoption is complete
+    this.resync.adoption(true);
+    try {
+      await this.vpp.prepare(true);
+    } finally {
+      this.resync.adoption(false);
+    }
   }
 
   /** Resolves once VPP's interface map is first loaded (start() goes on adopting VPP's routes). */
@@ -198,7 +204,8 @@ export class Reconciler implements RouteSink {
   private onRoute(ev: RouteEventRoute, unusable = false): void {
     const table = vppTable(ev.table, this.opts.tableMap);
     const e = this.store.routes.lookup(table, ev.prefix, ev.op === 'add' || unusable);
-    if (this.resync.active) this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol);
+    // before the route changes: a route held by a stale wait is found under its old protocol
+    this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol, e);
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
     e.zt = ev.table;
@@ -255,7 +262,7 @@ export class Reconciler implements RouteSink {
     const r = ev.route!;
     const table = vppTable(r.table, this.opts.tableMap);
     // zebra did speak of the table and protocol (the resync counts them as any message's)
-    if (this.resync.active) this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol);
+    this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol, undefined);
     if (r.op === 'del') {
       this.notes.forgetSourceSpecific(r);
       return;
@@ -347,10 +354,7 @@ export class Reconciler implements RouteSink {
 
   /** `nhg`: the group the route names; `confirm`: zebra sent it (in this session's replay); `hops`: its next hops (route-state.ts). */
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean, hops: Hops | null = null): void {
-    if (confirm) {
-      this.resync.confirmed(e);
-      e.gen = this.gen;
-    }
+    if (confirm) e.gen = this.gen;
     if (this.store.want(e, ps, nhg, hops)) this.writer.wantChanged(e);
     else if (ps === null) this.store.dropIfEmpty(e, Q_SENDING);
   }

@@ -1,43 +1,102 @@
-// The zebra-session state machine of the sync layer: no resync → replaying (until zebra's replay
-// goes quiet for the grace period) → swept and done (the replay is evidently complete, stale-rule.ts)
-// or → stale-wait (zebra restarted: routes it has not confirmed keep forwarding until it refreshes
-// or deletes each, the stale time ends, or the operator sweeps) → swept and done. A new session
-// during a resync starts replaying again and keeps the stale deadline. Each route carries the
-// generation of the session that last confirmed it (Entry.gen); each table, the generation whose
-// replay mentioned it (TableInfo.seenGen): tables a replay never mentions are kept.
+// zebra's sessions as the sync layer sees them: a state machine of three explicit states, one
+// function per state that takes an event and returns the next state with a typed reason
+// (GoBGP's FSM style):
+//
+//   in-sync ──session up──▶ replaying ──first quiet period, or cut──▶ judged (stale-rule.ts):
+//                              ▲                                       │ every group complete: swept
+//                              │ session up (waits go on)              ├──────────────────────────▶ in-sync
+//                              └──────────────────────────── stale-wait ◀┘ some group waits
+//                                                              │ each wait ends when zebra confirms its
+//                                                              │ routes, at its deadline, or `fibmgr sweep`
+//                                                              └──no wait left (adoption done)──▶ in-sync
+//
+// A wait belongs to one group (VPP table, family, protocol) and holds the group's routes that no
+// session has confirmed since `below` (Entry.gen < below) until its deadline. Waits outlive
+// sessions: a new session never ends one by a fresh verdict; its own judgement continues it (a
+// reconnect), or extends it to the new session's deadline (another restart, a cut replay). A
+// deadline that passes while a session is replaying is decided at that replay's judgement (zebra
+// may be re-sending those very routes). Tables a session first mentions after its judgement, and
+// routes adopted from VPP after it (the initial dump may stream longer than zebra's replay), get
+// waits of their own: nothing unconfirmed stays forever, nothing is swept before it had its time.
 import type { Logger } from '../log.js';
 import { wallText, type Clock, type Timer } from './clock.js';
 import type { ReconcilerState, StaleState } from './reconciler-types.js';
 import type { Entry, RouteTable, TableInfo } from './route-table.js';
-import { replayVerdict } from './stale-rule.js';
+import { judgeReplay, type GroupReplay, type SessionKind } from './stale-rule.js';
 
 type LastResync = NonNullable<ReconcilerState['lastResync']>;
 
-interface Resync {
-  session: number;
-  gen: number;
-  phase: 'replaying' | 'stale-wait';
-  startedAt: number;
-  writesAtStart: number;
-  grace: Timer | null;
-  /** Protocols of the routes this session's replay confirmed. */
-  protocols: Set<string>;
-  /** When routes first went unconfirmed (kept across sessions that follow each other). */
-  staleSince: number;
-  /** When the stale wait ends at the latest. */
-  deadline: number;
-  staleTimer: Timer | null;
-  /** Stale routes still held (stale-wait only). */
-  stale: number;
-  missing: string[];
+export type ResyncPhase = 'in-sync' | 'replaying' | 'stale-wait';
+
+/** Why the machine moved (logged with every transition). */
+export type ResyncReason =
+  | 'session-up'
+  | 'replay-complete' // every group with unconfirmed routes was complete in the first burst
+  | 'zebra-restarted' // a group was missing from the first burst
+  | 'unconfirmable' // groups whose protocol cannot show completeness (legacy `zebra`, adopted)
+  | 'wait-continues' // a reconnect during a wait
+  | 'replay-cut' // the session ended before its replay went quiet
+  | 'adoption-streaming' // VPP's routes are still being adopted: routes may yet arrive to judge
+  | 'late-table' // the live session first mentioned a table after its judgement
+  | 'adopted-late' // the adoption ended after the judgement with routes no session confirmed
+  | 'stale-time-ended'
+  | 'all-confirmed'
+  | 'operator-sweep';
+
+/** Why one group waits. */
+export type WaitReason = 'zebra-restarted' | 'unconfirmable' | 'replay-cut' | 'late-table' | 'adopted';
+
+type ResyncEvent =
+  | { kind: 'session-start'; session: number; gen: number }
+  | { kind: 'session-end'; session: number; reason: string }
+  | { kind: 'quiet' }
+  | { kind: 'deadline' }
+  | { kind: 'confirmed' }
+  | { kind: 'adoption-done' }
+  | { kind: 'late-table'; info: TableInfo }
+  | { kind: 'sweep' };
+
+interface Transition {
+  next: ResyncPhase;
+  reason: ResyncReason;
 }
 
-interface Found {
-  stale: Entry[];
+interface ZebraSession {
+  readonly id: number;
+  readonly gen: number;
+  readonly startedAt: number;
+  live: boolean;
+  /** Its replay was judged (first quiet period, or cut). */
+  judged: boolean;
+  kind: SessionKind | null;
+  /** Protocols its replay mentioned, per table it mentioned (TableInfo.seenGen says which). */
+  readonly mentioned: Map<TableInfo, Set<string>>;
+  grace: Timer | null;
+  /** The replay is judged at the stale time after the start at the latest (a churning zebra is never quiet). */
+  cap: Timer | null;
+}
+
+interface Wait {
+  readonly info: TableInfo;
+  readonly protocol: string;
+  /** Routes of the group wanted and confirmed by no session since generation `below` are held. */
+  below: number;
+  since: number;
+  deadline: number;
+  /** Routes held (recounted at every judgement; counted down as zebra confirms them). */
+  held: number;
+  why: WaitReason;
+}
+
+/** One resync: from leaving in-sync to coming back (what `lastResync` reports). */
+interface Run {
+  session: number;
+  startedAt: number;
+  writesAtStart: number;
   refreshed: number;
+  swept: number;
   kept: number;
-  untouched: Set<string>;
-  byProto: Map<string, number>;
+  waitedSince: number | null;
 }
 
 export interface ResyncHost {
@@ -60,187 +119,489 @@ export interface ResyncHost {
   kick(): void;
 }
 
+const familyName = (info: TableInfo) => (info.family === 4 ? 'ipv4' : 'ipv6');
+const groupName = (info: TableInfo, protocol: string) => `${protocol === '' ? '(adopted from VPP)' : protocol} ${familyName(info)} table ${info.table}`;
+
 export class ResyncFsm {
-  private r: Resync | null = null;
+  private phase: ResyncPhase = 'in-sync';
+  /** The latest zebra session (live or ended). */
+  private session: ZebraSession | null = null;
+  private readonly waits = new Map<TableInfo, Map<string, Wait>>();
+  private waitCount = 0;
+  private deadlineTimer: Timer | null = null;
+  private confirmQueued = false;
+  /** The initial adoption of VPP's routes is streaming. */
+  private adopting = false;
+  private run: Run | null = null;
+  /** The (table, protocol) the last route event mentioned: runs of one group skip the lookups. */
+  private lastInfo: TableInfo | null = null;
+  private lastProto = '';
+  private operatorSwept = 0;
   last: LastResync | null = null;
 
   constructor(private readonly h: ResyncHost) {}
 
-  /** A resync is under way (replaying or in its stale wait). */
+  /** A resync is under way (replaying, or routes held in a stale wait). */
   get active(): boolean {
-    return this.r !== null;
+    return this.phase !== 'in-sync';
   }
+
+  // --- inputs ------------------------------------------------------------------------------------
 
   /** A new zebra session with generation `gen`: its replay begins. */
   begin(session: number, gen: number): void {
-    const prev = this.r;
-    prev?.grace?.cancel();
-    prev?.staleTimer?.cancel();
-    const now = this.h.clock.now();
-    // A session that follows one still in its stale wait inherits its deadline: reconnecting
-    // does not stretch how long unconfirmed routes may forward.
-    const staleSince = prev ? prev.staleSince : now;
-    const deadline = prev ? prev.deadline : now + this.h.staleTimeMs;
-    this.r = {
-      session, gen, phase: 'replaying', startedAt: now, writesAtStart: this.h.writes(), grace: null,
-      protocols: new Set(), staleSince, deadline, staleTimer: null, stale: 0, missing: [],
-    };
-    this.armGrace();
-    this.h.log.info({ session, routes: this.h.desired(), graceMs: this.h.graceMs, staleTimeMs: this.h.staleTimeMs }, 'zebra session up: resync started (routes the replay does not confirm are swept once it is complete, or when the stale time ends)');
+    this.step({ kind: 'session-start', session, gen });
   }
 
   end(session: number, reason: string): void {
-    const r = this.r;
-    if (r?.session === session && r.phase === 'replaying') {
-      r.grace?.cancel();
-      r.grace = null;
-      this.h.log.warn({ session, reason, until: wallText(this.h.clock, r.deadline) }, 'zebra session ended during its replay: unconfirmed routes are kept until the next replay or the stale time ends');
-    }
+    const s = this.session;
+    if (s === null || s.id !== session || !s.live) return;
+    if (s.judged) s.live = false;
+    else this.step({ kind: 'session-end', session, reason });
   }
 
   /** Zebra's session sent something: its replay is not quiet yet. */
   activity(session: number): void {
-    if (this.r?.session === session && this.r.phase === 'replaying') this.armGrace();
+    const s = this.session;
+    if (s !== null && s.id === session && s.live && !s.judged) this.armGrace(s);
   }
 
-  /** A route event of the replay: its table and protocol count as mentioned. */
-  seen(info: TableInfo, protocol: string): void {
-    const r = this.r;
-    if (!r) return;
-    info.seenGen = r.gen;
-    r.protocols.add(protocol);
+  /**
+   * A route event of zebra's (before it changes `e`): its table and protocol count as mentioned
+   * by the session, and the route, if held, as confirmed.
+   */
+  seen(info: TableInfo, protocol: string, e: Entry | undefined): void {
+    const s = this.session;
+    if (s !== null && s.live && (info !== this.lastInfo || protocol !== this.lastProto)) this.mention(s, info, protocol);
+    if (e !== undefined && this.waitCount > 0 && e.want !== null) {
+      const w = this.waits.get(e.slot.info)?.get(e.proto);
+      if (w !== undefined && e.gen < w.below && --w.held === 0 && !this.confirmQueued) {
+        this.confirmQueued = true;
+        this.h.clock.after(0, () => {
+          this.confirmQueued = false;
+          this.step({ kind: 'confirmed' });
+        });
+      }
+    }
   }
 
-  /** A route (wanted, older than this session) was confirmed: the stale wait may be over. */
-  confirmed(e: Entry): void {
-    const r = this.r;
-    if (r !== null && r.phase === 'stale-wait' && e.gen < r.gen && e.want !== null && --r.stale === 0) this.h.clock.after(0, () => this.staleConfirmed());
+  /** The initial adoption of VPP's routes started (true) or is complete (false). */
+  adoption(streaming: boolean): void {
+    this.adopting = streaming;
+    if (!streaming) this.step({ kind: 'adoption-done' });
   }
 
-  /** `fibmgr sweep`: the operator ends the wait now. The routes swept, or null without a resync. */
+  /** `fibmgr sweep`: the operator ends every wait now. The routes swept, or null without a resync. */
   sweepNow(): { swept: number; kept: number } | null {
-    const r = this.r;
-    if (!r) return null;
-    const found = this.staleOf(r);
-    this.finish(r, found, 'operator sweep');
-    return { swept: found.stale.length, kept: found.kept };
-  }
-
-  state(): StaleState | null {
-    const r = this.r;
-    if (!r) return null;
-    return {
-      phase: r.phase, held: r.phase === 'stale-wait' ? r.stale : 0, since: wallText(this.h.clock, r.staleSince),
-      until: wallText(this.h.clock, r.deadline), missing: r.missing,
-    };
+    if (this.phase === 'in-sync') return null;
+    const kept = this.run?.kept ?? 0;
+    this.operatorSwept = 0;
+    this.step({ kind: 'sweep' });
+    return { swept: this.operatorSwept, kept };
   }
 
   stop(): void {
-    this.r?.grace?.cancel();
-    this.r?.staleTimer?.cancel();
-    this.r = null;
+    this.session?.grace?.cancel();
+    this.session?.cap?.cancel();
+    this.deadlineTimer?.cancel();
+    this.session = null;
+    this.waits.clear();
+    this.waitCount = 0;
+    this.phase = 'in-sync';
   }
 
-  private armGrace(): void {
-    const r = this.r;
-    if (!r || r.phase !== 'replaying') return;
-    r.grace?.cancel();
-    r.grace = this.h.clock.after(this.h.graceMs, () => this.replayQuiet());
+  // --- the machine: one function per state ------------------------------------------------------
+
+  private step(ev: ResyncEvent): void {
+    const from = this.phase;
+    const t = from === 'in-sync' ? this.inSync(ev) : from === 'replaying' ? this.inReplaying(ev) : this.inStaleWait(ev);
+    if (t) this.enter(from, t);
+    this.armDeadline();
   }
 
-  private armStaleTimer(): void {
-    const r = this.r;
-    if (!r) return;
-    r.staleTimer?.cancel();
-    r.staleTimer = this.h.clock.after(Math.max(0, r.deadline - this.h.clock.now()), () => this.staleTimeUp());
+  private inSync(ev: ResyncEvent): Transition | null {
+    switch (ev.kind) {
+      case 'session-start':
+        return this.startSession(ev.session, ev.gen);
+      case 'late-table':
+        this.lateTable(ev.info);
+        return this.waitCount > 0 ? { next: 'stale-wait', reason: 'late-table' } : null;
+      case 'adoption-done':
+        this.adoptedLate();
+        return this.waitCount > 0 ? { next: 'stale-wait', reason: 'adopted-late' } : null;
+      default:
+        return null;
+    }
   }
 
-  /** Stale routes of a resync, in tables its replay mentioned; and those kept in tables it did not. */
-  private staleOf(r: Resync): Found {
+  private inReplaying(ev: ResyncEvent): Transition | null {
+    const s = this.session!;
+    switch (ev.kind) {
+      case 'session-start':
+        return this.startSession(ev.session, ev.gen);
+      case 'session-end':
+        s.live = false;
+        this.h.log.warn({ session: s.id, reason: ev.reason }, 'zebra session ended during its replay: it is judged as it stands (nothing counts as complete; unconfirmed routes wait for the stale time)');
+        return this.judge(s, 'cut');
+      case 'quiet':
+        // While the backlog holds the FPM socket, zebra's quiet is ours: wait for real quiet.
+        if (this.h.congested()) {
+          this.armGrace(s);
+          return null;
+        }
+        return this.judge(s, 'quiet');
+      case 'confirmed':
+        this.recount();
+        return null;
+      case 'sweep':
+        this.sweepWaits();
+        return null;
+      default:
+        // deadlines wait for the judgement (zebra may be re-sending those routes now); adoption
+        // done: the judgement will see the routes; late tables: none before the judgement
+        return null;
+    }
+  }
+
+  private inStaleWait(ev: ResyncEvent): Transition | null {
+    switch (ev.kind) {
+      case 'session-start':
+        return this.startSession(ev.session, ev.gen);
+      case 'deadline':
+        return this.expire() ? this.waitsOver('stale-time-ended') : null;
+      case 'confirmed':
+        this.recount();
+        return this.waitsOver('all-confirmed');
+      case 'adoption-done':
+        this.adoptedLate();
+        this.expire();
+        return this.waitsOver('stale-time-ended');
+      case 'late-table':
+        this.lateTable(ev.info);
+        return null;
+      case 'sweep':
+        this.sweepWaits();
+        return this.waitsOver('operator-sweep');
+      default:
+        return null;
+    }
+  }
+
+  /** In a stale wait: in sync again once no wait is left and no adopted route may still arrive. */
+  private waitsOver(reason: ResyncReason): Transition | null {
+    return this.waitCount === 0 && !this.adopting ? { next: 'in-sync', reason } : null;
+  }
+
+  private enter(from: ResyncPhase, t: Transition): void {
+    this.phase = t.next;
+    const now = this.h.clock.now();
+    const s = this.session;
+    if (from === 'in-sync') {
+      this.run = { session: s?.id ?? 0, startedAt: now, writesAtStart: this.h.writes(), refreshed: 0, swept: 0, kept: 0, waitedSince: null };
+    }
+    const run = this.run!;
+    if (s) run.session = s.id;
+    if (t.next === 'replaying') {
+      this.h.log.info({ session: s!.id, routes: this.h.desired(), waits: this.waitCount, graceMs: this.h.graceMs, staleTimeMs: this.h.staleTimeMs }, this.waitCount > 0
+        ? 'zebra session up during a stale wait: the wait goes on (routes zebra relearns are confirmed as they come)'
+        : 'zebra session up: resync started (routes the replay does not confirm are swept once it is complete, or when the stale time ends)');
+    } else if (t.next === 'stale-wait' && from !== 'stale-wait') {
+      const fresh = run.waitedSince === null;
+      run.waitedSince ??= now;
+      const st = this.state()!;
+      this.h.log.info({ session: s?.id, why: t.reason, held: st.held, groups: st.waits.map((w) => `${w.group}: ${w.held} until ${w.until} (${w.why})`), until: st.until }, fresh && t.reason !== 'wait-continues'
+        ? 'stale wait started: routes zebra has not confirmed keep forwarding until zebra refreshes or deletes them, or the stale time ends'
+        : 'stale wait goes on');
+    } else if (t.next === 'in-sync') {
+      this.finish(run, t.reason, now);
+    }
+    this.h.kick();
+  }
+
+  private finish(run: Run, reason: ResyncReason, now: number): void {
+    this.run = null;
+    const grace = this.h.graceMs;
+    const waited = run.waitedSince !== null;
+    const staleWaitMs = waited ? Math.max(0, now - run.waitedSince!) : 0;
+    const durationMs = waited ? Math.max(0, now - run.startedAt) : Math.max(0, now - run.startedAt - grace);
+    const writes = this.h.writes() - run.writesAtStart;
+    this.last = { session: run.session, durationMs, refreshed: run.refreshed, swept: run.swept, kept: run.kept, writes, staleWaitMs };
+    this.h.log.info({ session: run.session, why: reason, refreshed: run.refreshed, swept: run.swept, kept: run.kept, writes, durationMs, staleWaitMs, graceMs: grace }, waited ? 'stale wait ended: resync done' : 'resync done');
+    this.h.done(this.last);
+  }
+
+  // --- what the states do -------------------------------------------------------------------------
+
+  private startSession(id: number, gen: number): Transition {
+    const prev = this.session;
+    if (prev !== null && prev.live && !prev.judged) {
+      // replaced before its replay went quiet: judged as cut (its verdict is logged; the new
+      // session's replay follows at once)
+      prev.live = false;
+      this.judge(prev, 'cut');
+    } else if (prev !== null) prev.live = false;
+    prev?.grace?.cancel();
+    prev?.cap?.cancel();
+    const s: ZebraSession = { id, gen, startedAt: this.h.clock.now(), live: true, judged: false, kind: null, mentioned: new Map(), grace: null, cap: null };
+    this.session = s;
+    this.lastInfo = null;
+    this.armGrace(s);
+    s.cap = this.h.clock.after(this.h.staleTimeMs, () => {
+      s.cap = null;
+      if (this.session === s && !s.judged) this.step({ kind: 'quiet' });
+    });
+    return { next: 'replaying', reason: 'session-up' };
+  }
+
+  private mention(s: ZebraSession, info: TableInfo, protocol: string): void {
+    this.lastInfo = info;
+    this.lastProto = protocol;
+    if (info.seenGen !== s.gen) {
+      info.seenGen = s.gen;
+      s.mentioned.set(info, new Set([protocol]));
+      if (s.judged) this.step({ kind: 'late-table', info });
+      return;
+    }
+    s.mentioned.get(info)?.add(protocol);
+  }
+
+  private armGrace(s: ZebraSession): void {
+    s.grace?.cancel();
+    s.grace = this.h.clock.after(this.h.graceMs, () => {
+      s.grace = null;
+      if (this.session === s && !s.judged) this.step({ kind: 'quiet' });
+    });
+  }
+
+  private wait(info: TableInfo, protocol: string): Wait | undefined {
+    return this.waits.get(info)?.get(protocol);
+  }
+
+  private setWait(w: Wait): void {
+    let m = this.waits.get(w.info);
+    if (!m) this.waits.set(w.info, (m = new Map()));
+    if (!m.has(w.protocol)) this.waitCount++;
+    m.set(w.protocol, w);
+  }
+
+  private dropWait(w: Wait): void {
+    const m = this.waits.get(w.info);
+    if (m?.delete(w.protocol)) {
+      this.waitCount--;
+      if (m.size === 0) this.waits.delete(w.info);
+    }
+  }
+
+  /** A wait for (info, protocol) held from `below` until at least `deadline`. */
+  private holdUntil(info: TableInfo, protocol: string, below: number, since: number, deadline: number, why: WaitReason): Wait {
+    const w = this.wait(info, protocol);
+    if (!w) {
+      const fresh: Wait = { info, protocol, below, since, deadline, held: 0, why };
+      this.setWait(fresh);
+      return fresh;
+    }
+    w.below = Math.max(w.below, below);
+    if (deadline > w.deadline) {
+      w.deadline = deadline;
+      w.why = why;
+    }
+    return w;
+  }
+
+  /** The session's replay is judged: each group's unconfirmed routes are swept or wait. */
+  private judge(s: ZebraSession, end: 'quiet' | 'cut'): Transition {
+    s.judged = true;
+    s.grace?.cancel();
+    s.cap?.cancel();
+    s.grace = s.cap = null;
+    const run = this.run!;
+    // the groups of the tables the replay mentioned, with their unconfirmed routes
+    const groups = new Map<TableInfo, Map<string, { protocol: string; unconfirmed: number; mentioned: boolean; waiting: boolean }>>();
     let refreshed = 0;
     let kept = 0;
     const untouched = new Set<string>();
-    const stale: Entry[] = [];
-    const byProto = new Map<string, number>();
     this.h.routes.forEach((e) => {
       if (e.want === null) return;
-      if (e.gen >= r.gen) {
+      if (e.gen >= s.gen) {
         refreshed++;
         return;
       }
-      if (e.slot.info.seenGen !== r.gen) {
+      const info = e.slot.info;
+      if (info.seenGen !== s.gen) {
         kept++;
-        untouched.add(e.slot.info.key);
+        untouched.add(info.key);
         return;
       }
-      stale.push(e);
-      byProto.set(e.proto, (byProto.get(e.proto) ?? 0) + 1);
+      let m = groups.get(info);
+      if (!m) groups.set(info, (m = new Map()));
+      let g = m.get(e.proto);
+      if (!g) m.set(e.proto, (g = { protocol: e.proto, unconfirmed: 0, mentioned: s.mentioned.get(info)?.has(e.proto) ?? false, waiting: this.wait(info, e.proto) !== undefined }));
+      g.unconfirmed++;
     });
-    return { stale, refreshed, kept, untouched, byProto };
-  }
-
-  /** The replay went quiet for the grace period: sweep now if it is evidently complete, else wait. */
-  private replayQuiet(): void {
-    const r = this.r;
-    if (!r || r.phase !== 'replaying') return;
-    r.grace = null;
-    // While the backlog holds the FPM socket, zebra's quiet is ours: wait for real quiet.
-    if (this.h.congested()) return this.armGrace();
-    const found = this.staleOf(r);
-    const verdict = replayVerdict({ stale: found.byProto, replayed: r.protocols });
-    if (verdict.complete) return this.finish(r, found, 'replay complete');
-    if (this.h.clock.now() >= r.deadline) return this.finish(r, found, 'stale time ended');
-    r.phase = 'stale-wait';
-    r.stale = found.stale.length;
-    r.missing = verdict.missing;
-    this.armStaleTimer();
-    this.h.log.info({
-      session: r.session, stale: r.stale, refreshed: found.refreshed, missing: verdict.missing,
-      byProtocol: Object.fromEntries(found.byProto), until: wallText(this.h.clock, r.deadline),
-    }, 'stale wait started: zebra\'s replay lacks whole protocols (zebra restarted?); unconfirmed routes keep forwarding until zebra refreshes or deletes them, or the stale time ends');
-    this.h.kick();
-  }
-
-  /** Every stale route was refreshed or deleted (as counted): recount, and end the wait if so. */
-  private staleConfirmed(): void {
-    const r = this.r;
-    if (!r || r.phase !== 'stale-wait' || r.stale > 0) return;
-    const found = this.staleOf(r);
-    if (found.stale.length === 0) return this.finish(r, found, 'every stale route confirmed');
-    r.stale = found.stale.length;
-  }
-
-  private staleTimeUp(): void {
-    const r = this.r;
-    if (!r) return;
-    r.staleTimer = null;
-    if (r.phase === 'replaying' && r.grace !== null) {
-      // zebra is still replaying: the quiet period decides, now with no time left to wait
-      r.deadline = this.h.clock.now();
-      return;
+    const list: { info: TableInfo; g: GroupReplay }[] = [];
+    for (const [info, m] of groups) for (const g of m.values()) list.push({ info, g });
+    const v = judgeReplay(list.map((x) => x.g), end);
+    s.kind = v.kind;
+    const sweepNow = new Map<TableInfo, Set<string>>();
+    const why: WaitReason = v.kind === 'restart' ? 'zebra-restarted' : v.kind === 'cut' ? 'replay-cut' : 'unconfirmable';
+    list.forEach(({ info, g }, i) => {
+      const d = v.decisions[i]!;
+      if (d === 'sweep') {
+        let set = sweepNow.get(info);
+        if (!set) sweepNow.set(info, (set = new Set()));
+        set.add(g.protocol);
+      } else if (d === 'wait') {
+        this.holdUntil(info, g.protocol, s.gen, s.startedAt, s.startedAt + this.h.staleTimeMs, g.protocol === '' ? 'adopted' : why);
+      } else this.wait(info, g.protocol)!.below = s.gen;
+    });
+    let swept = 0;
+    if (sweepNow.size > 0) {
+      this.h.routes.forEach((e) => {
+        if (e.want !== null && e.gen < s.gen && sweepNow.get(e.slot.info)?.has(e.proto)) {
+          this.h.sweep(e);
+          swept++;
+        }
+      });
     }
-    this.finish(r, this.staleOf(r), 'stale time ended');
-  }
-
-  private finish(r: Resync, found: Found, why: string): void {
-    r.grace?.cancel();
-    r.staleTimer?.cancel();
-    this.r = null;
-    const { stale, refreshed, kept, untouched } = found;
-    for (const e of stale) this.h.sweep(e);
-    const swept = stale.length;
+    run.refreshed = refreshed;
+    run.kept += kept;
+    run.swept += swept;
     this.h.counted(swept, kept);
-    const now = this.h.clock.now();
-    const grace = this.h.graceMs;
-    const staleWaitMs = r.phase === 'stale-wait' ? Math.max(0, now - r.staleSince - grace) : 0;
-    const durationMs = r.phase === 'stale-wait' ? Math.max(0, now - r.startedAt) : Math.max(0, now - r.startedAt - grace);
-    const writes = this.h.writes() - r.writesAtStart;
-    this.last = { session: r.session, durationMs, refreshed, swept, kept, writes, staleWaitMs };
-    this.h.log.info({ session: r.session, why, refreshed, swept, kept, writes, durationMs, staleWaitMs, graceMs: grace }, r.phase === 'stale-wait' ? 'stale wait ended: resync done' : 'resync done');
-    this.h.done(this.last);
+    this.recount();
+    this.expire();
+    this.h.log.info({
+      session: s.id, end, kind: v.kind, refreshed, swept, waiting: this.waitCount,
+      groups: list.map(({ info, g }, i) => `${groupName(info, g.protocol)}: ${g.unconfirmed} unconfirmed, ${g.mentioned ? 'mentioned' : 'not mentioned'} → ${v.decisions[i]}`).slice(0, 50),
+    }, 'zebra\'s replay judged');
     if (kept > 0) {
-      this.h.log.warn({ session: r.session, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
+      this.h.log.warn({ session: s.id, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
     }
-    this.h.kick();
+    if (this.waitCount > 0) {
+      const reason: ResyncReason = v.kind === 'restart' ? 'zebra-restarted' : v.kind === 'cut' ? 'replay-cut' : list.some(({ g }, i) => g.waiting && v.decisions[i] === 'continue') ? 'wait-continues' : 'unconfirmable';
+      return { next: 'stale-wait', reason };
+    }
+    if (this.adopting) return { next: 'stale-wait', reason: 'adoption-streaming' };
+    return { next: 'in-sync', reason: end === 'cut' ? 'replay-cut' : 'replay-complete' };
+  }
+
+  /** A table the live session first mentions after its judgement: its unconfirmed routes wait. */
+  private lateTable(info: TableInfo): void {
+    const s = this.session!;
+    const now = this.h.clock.now();
+    const protocols = new Set<string>();
+    this.h.routes.forEach((e) => {
+      if (e.slot.info === info && e.want !== null && e.gen < s.gen) protocols.add(e.proto);
+    });
+    if (protocols.size === 0) return;
+    for (const p of protocols) this.holdUntil(info, p, s.gen, now, now + this.h.staleTimeMs, p === '' ? 'adopted' : 'late-table');
+    this.recount();
+    this.h.log.info({ session: s.id, table: `${familyName(info)} table ${info.table}`, protocols: [...protocols], until: wallText(this.h.clock, now + this.h.staleTimeMs) }, 'a table first mentioned after the replay was judged: its unconfirmed routes wait');
+  }
+
+  /** The initial adoption is complete: adopted routes no judged session confirmed wait for one. */
+  private adoptedLate(): void {
+    const s = this.session;
+    if (s === null || !s.judged) return; // no session yet, or its judgement is still to come
+    const tables = new Set<TableInfo>();
+    this.h.routes.forEach((e) => {
+      if (e.want !== null && e.proto === '' && e.gen < s.gen && e.slot.info.seenGen === s.gen) tables.add(e.slot.info);
+    });
+    for (const info of tables) this.holdUntil(info, '', s.gen, s.startedAt, s.startedAt + this.h.staleTimeMs, 'adopted');
+    this.recount();
+  }
+
+  /** Counts what each wait holds; a wait that holds nothing is over. */
+  private recount(): void {
+    if (this.waitCount === 0) return;
+    for (const m of this.waits.values()) for (const w of m.values()) w.held = 0;
+    this.h.routes.forEach((e) => {
+      if (e.want === null) return;
+      const w = this.wait(e.slot.info, e.proto);
+      if (w !== undefined && e.gen < w.below) w.held++;
+    });
+    for (const m of [...this.waits.values()]) {
+      for (const w of [...m.values()]) {
+        if (w.held > 0) continue;
+        this.dropWait(w);
+        this.h.log.info({ group: groupName(w.info, w.protocol), why: w.why }, 'every stale route of the group confirmed: its wait is over');
+      }
+    }
+  }
+
+  /** Waits whose deadline has passed (adopted ones wait for the adoption): their routes go. */
+  private expire(): boolean {
+    const now = this.h.clock.now();
+    const due = new Set<Wait>();
+    for (const m of this.waits.values()) for (const w of m.values()) if (w.deadline <= now && !(w.protocol === '' && this.adopting)) due.add(w);
+    if (due.size === 0) return false;
+    const swept = this.sweepHeld(due);
+    this.h.log.info({ swept, groups: [...due].map((w) => groupName(w.info, w.protocol)) }, 'stale time ended: routes zebra did not confirm are swept');
+    return true;
+  }
+
+  /** `fibmgr sweep`: every wait ends now. */
+  private sweepWaits(): void {
+    const all = new Set<Wait>();
+    for (const m of this.waits.values()) for (const w of m.values()) all.add(w);
+    const swept = this.sweepHeld(all);
+    this.operatorSwept += swept;
+    this.h.log.info({ swept, groups: [...all].map((w) => groupName(w.info, w.protocol)) }, 'operator sweep: every stale wait ended');
+  }
+
+  private sweepHeld(waits: Set<Wait>): number {
+    let swept = 0;
+    this.h.routes.forEach((e) => {
+      if (e.want === null) return;
+      const w = this.wait(e.slot.info, e.proto);
+      if (w !== undefined && waits.has(w) && e.gen < w.below) {
+        this.h.sweep(e);
+        swept++;
+      }
+    });
+    for (const w of waits) this.dropWait(w);
+    if (this.run) this.run.swept += swept;
+    this.h.counted(swept, 0);
+    return swept;
+  }
+
+  /** One timer, for the earliest deadline that may end a wait in this state. */
+  private armDeadline(): void {
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = null;
+    const now = this.h.clock.now();
+    let at = Infinity;
+    for (const m of this.waits.values()) {
+      for (const w of m.values()) {
+        if (w.protocol === '' && this.adopting) continue;
+        if (this.phase === 'replaying' && w.deadline <= now) continue; // decided at the judgement
+        at = Math.min(at, w.deadline);
+      }
+    }
+    if (at === Infinity) return;
+    this.deadlineTimer = this.h.clock.after(Math.max(0, at - now), () => {
+      this.deadlineTimer = null;
+      this.step({ kind: 'deadline' });
+    });
+  }
+
+  // --- what the operator sees ----------------------------------------------------------------------
+
+  state(): StaleState | null {
+    if (this.phase === 'in-sync') return null;
+    const s = this.session;
+    const ws: Wait[] = [];
+    for (const m of this.waits.values()) for (const w of m.values()) ws.push(w);
+    ws.sort((a, b) => a.deadline - b.deadline);
+    const held = ws.reduce((n, w) => n + w.held, 0);
+    const start = s?.startedAt ?? this.h.clock.now();
+    const since = ws.length ? Math.min(...ws.map((w) => w.since)) : start;
+    const until = ws.length ? Math.max(...ws.map((w) => w.deadline)) : start + this.h.staleTimeMs;
+    const missing = ws.map((w) => groupName(w.info, w.protocol));
+    if (this.adopting && s?.judged) missing.push('(VPP routes still being adopted)');
+    return {
+      phase: ws.length > 0 || this.phase === 'stale-wait' ? 'stale-wait' : 'replaying',
+      held, since: wallText(this.h.clock, since), until: wallText(this.h.clock, until), missing,
+      waits: ws.map((w) => ({ group: groupName(w.info, w.protocol), held: w.held, until: wallText(this.h.clock, w.deadline), why: w.why })),
+    };
   }
 }

@@ -1,47 +1,73 @@
-// When is zebra's replay after a new FPM session evidently complete? zebra sends no end-of-replay
-// marker (FORMAT.md), so the rule reads the replay itself. Routes not replayed ("stale") are
-// swept when the replay is complete and has gone quiet; otherwise they keep forwarding until
-// zebra refreshes or deletes them, or until the stale time ends (graceful restart).
+// The stale rule, pure: what a zebra session's replay says about the routes zebra wanted before
+// it and that the replay has not confirmed ("unconfirmed"). zebra sends no end-of-replay marker
+// (FORMAT.md), so the rule reads the replay itself, group by group — a group is the routes of one
+// (VPP table, family, protocol): default-VRF BGP says nothing of another VRF's BGP, and ospf and
+// ospf6 share rtm_protocol 188 but not a family.
 //
-// The rule, at the end of the first quiet period of the session:
+// The replay is judged once, at the end of its first quiet period (or when its session ends
+// before that: "cut"), in the tables it mentioned so far (zebra does not replay `table N` routes
+// after an FPM reconnect: tables a session never mentions are kept; one it first mentions after
+// the judgement waits, resync.ts):
 // - A plain reconnect (zebra kept running) replays its whole RIB in one burst: every protocol
-//   that has routes is in it. So the replay is complete when every protocol with stale routes
-//   had at least one route refreshed by it.
-// - A zebra restart first replays only what zebra itself knows (connected and kernel routes);
+//   with routes is in it. A group that is mentioned is then complete and its unconfirmed routes
+//   were deleted while the connection was down: they are swept.
+// - A zebra restart first replays only what zebra knows itself (connected and kernel routes);
 //   staticd, bgpd… re-register and re-send theirs seconds to minutes later, in bursts with quiet
-//   gaps between. A protocol of the stale routes missing from the first burst means zebra
-//   restarted: the wait lasts until the stale time ends (or every stale route is refreshed or
-//   deleted, or the operator runs `fibmgr sweep`). Later quiet gaps never end it — BGP
-//   relearning a full table has many.
-// - Routes adopted from VPP at fibmgr's start have no known protocol: the replay is complete for
-//   them when it holds a route of some protocol other than zebra's own (kernel, connected,
-//   local): zebra's daemons are connected to it and it gave their routes.
+//   gaps between. So a group with unconfirmed routes that the first burst does not mention means
+//   zebra restarted, and then no group of the session is trusted complete (bgpd may be half way
+//   through a relearn): every group with unconfirmed routes waits, with a deadline of its own —
+//   the session's start plus the stale time, even when an earlier restart's wait was running.
+// - A session cut before its first quiet period cannot tell either: the same as a restart.
+// - A group whose protocol cannot show completeness waits even when mentioned: the legacy module
+//   (`-M fpm`) writes rtm_protocol `zebra` for every daemon's routes, and routes adopted from VPP
+//   at fibmgr's start have no protocol at all (zebra never names them: '' is no evidence of a
+//   restart either). They wait until zebra re-sends each, or the stale time.
+// - A group already waiting (a reconnect during a stale wait: FRR 10.3 resets its FPM connection
+//   by itself when its output stays blocked for 15 s, exactly what a relearn into a busy consumer
+//   does) continues its wait with its deadline: the new session never starts a fresh verdict
+//   over routes zebra is still relearning.
+// A wait ends for its group when every unconfirmed route is re-sent or deleted, at its deadline
+// (what is still unconfirmed is swept), or by the operator's `fibmgr sweep`.
 
-/** Protocols that zebra knows by itself, before any routing daemon reconnects to it. */
-export const ZEBRA_OWN = new Set(['kernel', 'connected', 'local', 'zebra']);
-
-export interface ReplayCounts {
-  /** Stale routes by protocol name ('' for unknown: adopted from VPP). */
-  stale: ReadonlyMap<string, number>;
-  /** Protocols of the routes the replay has sent so far. */
-  replayed: ReadonlySet<string>;
+/** False for protocols whose presence in a replay cannot show their group complete. */
+export function showsCompleteness(protocol: string): boolean {
+  return protocol !== '' && protocol !== 'zebra';
 }
+
+/** One group of a session, as its replay stands when it is judged. */
+export interface GroupReplay {
+  readonly protocol: string;
+  /** Routes of the group wanted before this session that its replay has not confirmed (> 0). */
+  readonly unconfirmed: number;
+  /** The replay holds a route of this (table, family, protocol). */
+  readonly mentioned: boolean;
+  /** A wait is under way for the group (from an earlier session). */
+  readonly waiting: boolean;
+}
+
+/** What the session was, as far as its replay shows. */
+export type SessionKind = 'reconnect' | 'restart' | 'cut';
+
+/**
+ * What becomes of a group's unconfirmed routes: `sweep` (the replay is complete for it), `wait`
+ * (a wait with the session's own deadline begins, or the one under way is extended to it),
+ * `continue` (the wait under way goes on, its deadline unchanged).
+ */
+export type GroupDecision = 'sweep' | 'wait' | 'continue';
 
 export interface Verdict {
-  complete: boolean;
-  /** Protocols with stale routes that the replay has not mentioned (why it is not complete). */
-  missing: string[];
+  kind: SessionKind;
+  /** One decision per group, in the order given. */
+  decisions: GroupDecision[];
 }
 
-export function replayVerdict(c: ReplayCounts): Verdict {
-  const missing: string[] = [];
-  for (const [proto, n] of c.stale) {
-    if (n <= 0) continue;
-    if (proto === '') {
-      let daemons = false;
-      for (const p of c.replayed) if (!ZEBRA_OWN.has(p)) daemons = true;
-      if (!daemons) missing.push('(adopted from VPP)');
-    } else if (!c.replayed.has(proto)) missing.push(proto);
-  }
-  return { complete: missing.length === 0, missing };
+export function judgeReplay(groups: readonly GroupReplay[], end: 'quiet' | 'cut'): Verdict {
+  let kind: SessionKind = end === 'cut' ? 'cut' : 'reconnect';
+  if (kind === 'reconnect' && groups.some((g) => g.unconfirmed > 0 && !g.mentioned && g.protocol !== '')) kind = 'restart';
+  const decisions = groups.map((g): GroupDecision => {
+    if (kind !== 'reconnect') return 'wait';
+    if (g.waiting) return 'continue';
+    return showsCompleteness(g.protocol) ? 'sweep' : 'wait';
+  });
+  return { kind, decisions };
 }

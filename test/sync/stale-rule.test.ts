@@ -1,0 +1,288 @@
+// The stale rule as a state of its own (issue 26, items 2, 3, 4, 7 and 9): scripted timelines on
+// a fake clock, the reconciler against a fake VPP port. Each case is one way the old rule removed
+// a route zebra still had (or kept one it no longer had, forever).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Reconciler } from '../../src/sync/reconciler.js';
+import { judgeReplay } from '../../src/sync/stale-rule.js';
+import { pathsKey } from '../../src/sync/vpp-fields.js';
+import { SW_IF_INDEX_NONE, type AdoptSink, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
+import { parsePrefix } from '../../src/route/prefix.js';
+import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
+import { FakePort } from '../helpers/fake-port.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const GRACE = 3000;
+const STALE = 60_000;
+
+function route(prefix: string, protocol: string, table = 254, op: 'add' | 'del' = 'add'): RouteEventRoute {
+  const v6 = prefix.includes(':');
+  return {
+    kind: 'route', op, family: v6 ? 6 : 4, table, prefix: parsePrefix(prefix), type: 'unicast', protocol, metric: 0, nhg: null,
+    nexthops: op === 'del' ? [] : [{ gateway: v6 ? '2001:db8::2' : '10.0.2.2', ifindex: 3, weight: 1, labels: [] }],
+  } as RouteEventRoute;
+}
+const kernel = (table = 254) => route(table === 254 ? '0.0.0.0/0' : `192.0.${table}.0/24`, 'kernel', table);
+const stat = (i: number, proto = 'static') => route(`10.1.${i}.0/24`, proto);
+const bgp = (i: number, table = 254, proto = 'bgp') => route(`10.${100 + (i >> 8)}.${i & 255}.0/24`, proto, table);
+const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+/** The fake port's key of a route: its VPP table (254 is 0) and prefix. */
+const key = (r: RouteEventRoute) => `${r.table === 254 ? 0 : r.table}|${r.prefix}`;
+
+/** Waits (for the event, not a time) until every write has been acknowledged. */
+async function written(r: Reconciler, port: FakePort): Promise<void> {
+  while (r.state().backlog > 0 || port.inflight > 0) await new Promise((res) => setImmediate(res));
+}
+
+function setup(port: FakePort = new FakePort()) {
+  const clock = new FakeClock();
+  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE, staleTimeMs: STALE, maxBacklog: 100_000, logger: pino({ level: 'silent' }), deleteHoldMs: 0, clock });
+  /** Routes removed from VPP so far, by key. */
+  const removed = () => port.ops.filter((o) => o.op === 'remove').map((o) => o.key);
+  /** Every route of `rs` is in VPP (fails naming those that are not). */
+  const inVpp = (rs: RouteEventRoute[], why: string) => assert.deepEqual(rs.map(key).filter((k) => !port.fib.has(k)), [], why);
+  /** A session whose replay is sent and has gone quiet, with its writes acknowledged. */
+  const replay = async (session: number, events: RouteEvent[]) => {
+    r.sessionStart(session);
+    r.apply(session, events);
+    clock.advance(GRACE);
+    await written(r, port);
+  };
+  /** Moves the clock, then lets the writes it caused finish. */
+  const advance = async (ms: number) => {
+    clock.advance(ms);
+    await written(r, port);
+  };
+  return { port, clock, r, removed, inVpp, replay, advance };
+}
+
+test('the rule, group by group: a reconnect sweeps complete groups; a missing group means a restart (every group waits); a cut tells nothing; legacy `zebra` and adopted routes cannot show completeness; a wait under way continues', () => {
+  const g = (protocol: string, mentioned: boolean, waiting = false) => ({ protocol, unconfirmed: 1, mentioned, waiting });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'quiet'), { kind: 'reconnect', decisions: ['sweep', 'sweep'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false)], 'quiet'), { kind: 'restart', decisions: ['wait', 'wait'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'cut'), { kind: 'cut', decisions: ['wait', 'wait'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('zebra', true), g('', false)], 'quiet'), { kind: 'reconnect', decisions: ['sweep', 'wait', 'wait'] });
+  assert.deepEqual(judgeReplay([g('static', true), g('bgp', true, true)], 'quiet'), { kind: 'reconnect', decisions: ['sweep', 'continue'] });
+  assert.deepEqual(judgeReplay([g('static', false), g('bgp', true, true)], 'quiet'), { kind: 'restart', decisions: ['wait', 'wait'] });
+});
+
+test('flap mid-wait: zebra restarts, bgpd relearns half, the FPM connection flaps; the new session continues the wait and never sweeps the half not yet relearned', async () => {
+  const { r, clock, removed, inVpp, replay, advance } = setup();
+  await r.start();
+  const statics = range(10).map((i) => stat(i));
+  const bgps = range(200).map((i) => bgp(i));
+  await replay(1, [kernel(), ...statics, ...bgps]);
+  r.sessionEnd(1, 'zebra killed');
+  const t2 = clock.t;
+  await replay(2, [kernel()]); // zebra's own routes first
+  assert.equal(r.state().stale!.phase, 'stale-wait');
+  await advance(5000);
+  r.apply(2, [...statics, ...bgps.slice(0, 100)]); // staticd back, bgpd half way
+  await advance(5000);
+  r.sessionEnd(2, 'connection reset'); // FRR 10.3 resets a connection blocked for 15 s
+  await replay(3, [kernel(), ...statics, ...bgps.slice(0, 100)]); // it replays what it has
+  assert.deepEqual(removed(), [], 'the new session swept routes bgpd had not relearned yet');
+  inVpp([...statics, ...bgps], 'every route is still in VPP');
+  assert.equal(r.state().stale!.held, 100);
+  assert.equal(Date.parse(r.state().stale!.until), t2 + STALE, 'the wait keeps the restart\'s deadline');
+  await advance(10_000);
+  r.apply(3, bgps.slice(100, 199)); // the peer withdrew the last one while zebra was down
+  await advance(0);
+  assert.deepEqual(removed(), []);
+  assert.equal(r.state().stale!.held, 1);
+  await advance(t2 + STALE - clock.t - 1);
+  assert.deepEqual(removed(), [], 'held until the deadline');
+  await advance(1);
+  assert.deepEqual(removed(), [key(bgps[199]!)]);
+  assert.equal(r.state().resyncing, false);
+});
+
+test('cut mid-replay: the session that ends before its replay goes quiet arms the stale timer; a zebra restarted an hour later gets its own deadline', async () => {
+  const { r, clock, removed, inVpp, replay, advance } = setup();
+  await r.start();
+  await replay(1, [kernel(), stat(0), stat(1), stat(2)]);
+  const t2 = clock.t;
+  r.sessionStart(2);
+  r.apply(2, [kernel(), stat(0), stat(1)]);
+  await advance(1000);
+  r.sessionEnd(2, 'connection closed'); // before its replay went quiet
+  assert.equal(r.state().resyncing, true);
+  assert.equal(Date.parse(r.state().stale!.until), t2 + STALE, 'a deadline is armed');
+  await advance(STALE - 1000 - 1);
+  assert.deepEqual(removed(), []);
+  await advance(1);
+  assert.deepEqual(removed(), [key(stat(2))], 'what the cut replay did not confirm goes at the stale time');
+  assert.equal(r.state().resyncing, false, 'no unbounded resync: audits and /readyz are not blocked');
+  await advance(3600_000);
+  const t3 = clock.t;
+  await replay(3, [kernel()]); // a restarted zebra, an hour later
+  assert.equal(r.state().stale!.phase, 'stale-wait');
+  assert.equal(Date.parse(r.state().stale!.until), t3 + STALE, 'its own deadline, not one inherited from the cut session');
+  inVpp([stat(0), stat(1)], 'held while zebra relearns');
+  await advance(5000);
+  r.apply(3, [stat(0), stat(1)]);
+  await advance(0);
+  assert.equal(r.state().resyncing, false);
+  assert.deepEqual(removed(), [key(stat(2))]);
+});
+
+test('two restarts: a second zebra restart during a wait gets the full stale time for the routes it must relearn, not what is left of the first wait', async () => {
+  const { r, clock, removed, inVpp, replay, advance } = setup();
+  await r.start();
+  const statics = range(3).map((i) => stat(i));
+  const bgps = range(100).map((i) => bgp(i));
+  await replay(1, [kernel(), ...statics, ...bgps]);
+  const t2 = clock.t;
+  await replay(2, [kernel()]);
+  await advance(20_000);
+  r.apply(2, [...statics, ...bgps.slice(0, 50)]);
+  await advance(10_000);
+  r.sessionEnd(2, 'zebra killed again');
+  const t3 = clock.t;
+  await replay(3, [kernel()]);
+  assert.equal(Date.parse(r.state().stale!.until), t3 + STALE);
+  await advance(t2 + STALE - clock.t + 1);
+  assert.deepEqual(removed(), [], 'nothing goes at the first restart\'s deadline');
+  inVpp([...statics, ...bgps], 'every route is still in VPP');
+  r.apply(3, [...statics, ...bgps.slice(0, 99)]);
+  await advance(0);
+  assert.deepEqual(removed(), []);
+  await advance(t3 + STALE - clock.t);
+  assert.deepEqual(removed(), [key(bgps[99]!)]);
+  assert.equal(r.state().resyncing, false);
+});
+
+test('legacy module: every daemon\'s routes are `zebra`; one in the first burst after a restart does not make the rest complete', async () => {
+  const { r, clock, removed, inVpp, replay, advance } = setup();
+  await r.start();
+  const statics = range(3).map((i) => stat(i, 'zebra'));
+  const bgps = range(50).map((i) => bgp(i, 254, 'zebra'));
+  await replay(1, [kernel(), ...statics, ...bgps]);
+  const t2 = clock.t;
+  await replay(2, [kernel(), statics[0]!]);
+  assert.deepEqual(removed(), [], 'nothing is swept at the quiet period');
+  assert.deepEqual(r.state().stale!.missing, ['zebra ipv4 table 0']);
+  await advance(20_000);
+  r.apply(2, [...statics, ...bgps.slice(0, 49)]);
+  await advance(0);
+  inVpp([...statics, ...bgps], 'every route is still in VPP');
+  await advance(t2 + STALE - clock.t);
+  assert.deepEqual(removed(), [key(bgps[49]!)], 'the one zebra never re-sent goes at the stale time');
+  // a plain reconnect that re-sends everything: no wait at all
+  await replay(3, [kernel(), ...statics, ...bgps.slice(0, 49)]);
+  assert.equal(r.state().resyncing, false);
+});
+
+test('per (table, family, protocol): default-VRF BGP in the first burst does not complete another VRF\'s BGP, nor IPv4 OSPF the IPv6 OSPF (one rtm_protocol)', async () => {
+  const { r, clock, removed, inVpp, replay, advance } = setup();
+  await r.start();
+  const bgp0 = range(5).map((i) => bgp(i));
+  const bgp10 = range(5).map((i) => bgp(i, 10));
+  const ospf4 = [route('10.50.0.0/24', 'ospf'), route('10.50.1.0/24', 'ospf')];
+  const ospf6 = [route('2001:db8:50::/48', 'ospf'), route('2001:db8:51::/48', 'ospf')];
+  const kernel6 = route('2001:db8:ffff::/64', 'kernel');
+  await replay(1, [kernel(), kernel(10), kernel6, ...bgp0, ...bgp10, ...ospf4, ...ospf6]);
+  const t2 = clock.t;
+  await replay(2, [kernel(), kernel(10), kernel6, ...bgp0, ...ospf4]); // the first burst after a restart
+  assert.deepEqual(removed(), []);
+  assert.deepEqual([...r.state().stale!.missing].sort(), ['bgp ipv4 table 10', 'ospf ipv6 table 0']);
+  inVpp([...bgp10, ...ospf6], 'the other VRF\'s BGP and the IPv6 OSPF are held');
+  await advance(10_000);
+  r.apply(2, [...bgp10.slice(0, 4), ...ospf6]);
+  await advance(t2 + STALE - clock.t);
+  assert.deepEqual(removed(), [key(bgp10[4]!)]);
+  assert.equal(r.state().resyncing, false);
+});
+
+/** A port whose dump of our routes stops after `pauseAt` routes until `go()`: an adoption slower than zebra's replay. */
+class SlowAdoptPort extends FakePort {
+  pauseAt = 0;
+  private open!: () => void;
+  private readonly gate = new Promise<void>((res) => (this.open = res));
+  go(): void {
+    this.open();
+  }
+  override async prepare(adopt: AdoptSink) {
+    adopt.begin(this.ownership);
+    for (let i = 0; i < this.installed.length; i++) {
+      if (i === this.pauseAt) await this.gate;
+      adopt.route(this.installed[i]!);
+    }
+    return { ownership: this.ownership, installed: this.installed.length };
+  }
+}
+
+test('slow adoption: routes adopted from VPP after zebra\'s replay was judged are still judged: swept at the stale time unless zebra confirms them', async () => {
+  const port = new SlowAdoptPort();
+  const spec = (r: RouteEventRoute): VppRouteSpec => ({ family: 4, table: 0, prefix: r.prefix, paths: [{ kind: 'normal', proto: 4, gateway: '10.0.2.2', swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] } as VppPath] });
+  const gone1 = stat(91);
+  const gone2 = stat(92);
+  port.installed = [spec(stat(1)), spec(gone1), spec(stat(2)), spec(gone2)];
+  for (const s of port.installed) port.fib.set(`0|${s.prefix}`, pathsKey(s.paths));
+  port.pauseAt = 2;
+  const { r, clock, removed, advance } = setup(port);
+  const started = r.start();
+  await new Promise((res) => setImmediate(res));
+  const t1 = clock.t;
+  r.sessionStart(1);
+  r.apply(1, [kernel(), stat(1), stat(2)]);
+  clock.advance(GRACE); // judged while VPP's routes still stream in
+  assert.equal(r.state().resyncing, true, 'the adoption still streaming holds the resync open');
+  assert.equal(r.state().stale!.phase, 'stale-wait');
+  port.go();
+  await started;
+  await advance(0);
+  assert.deepEqual(removed(), []);
+  assert.equal(r.state().stale!.held, 2, 'the route adopted after the judgement waits too');
+  await advance(t1 + STALE - clock.t);
+  assert.deepEqual(removed().sort(), [key(gone1), key(gone2)]);
+  assert.equal(port.fib.has(key(stat(1))) && port.fib.has(key(stat(2))), true);
+  assert.equal(r.state().resyncing, false);
+});
+
+test('quiet gap in a replay (zebra stalled): a table first mentioned after the judgement is not swept before it is replayed, and what stays unconfirmed there goes at its stale time', async () => {
+  const { r, clock, removed, inVpp, replay, advance } = setup();
+  await r.start();
+  const statics = [stat(1), stat(2)];
+  const bgp0 = range(3).map((i) => bgp(i));
+  const bgp10 = range(3).map((i) => bgp(i, 10));
+  await replay(1, [kernel(), ...statics, ...bgp0, kernel(10), ...bgp10]);
+
+  // a reconnect whose replay stalls right after table 10's first route, for longer than the grace
+  await replay(2, [kernel(), ...statics, ...bgp0, kernel(10)]);
+  assert.deepEqual(removed(), [], 'table 10\'s BGP routes, not replayed yet, were swept');
+  inVpp(bgp10, 'table 10 is held');
+  await advance(10_000);
+  r.apply(2, bgp10);
+  await advance(0);
+  assert.equal(r.state().resyncing, false);
+
+  // a reconnect that stalls before table 10: it comes after the judgement, and one of its routes
+  // was deleted while the connection was down
+  await replay(3, [kernel(), ...statics, ...bgp0]);
+  await advance(10_000);
+  const tLate = clock.t;
+  r.apply(3, [kernel(10), ...bgp10.slice(0, 2)]);
+  await advance(GRACE);
+  assert.deepEqual(removed(), []);
+  assert.equal(r.state().stale!.held, 1);
+  await advance(tLate + STALE - clock.t);
+  assert.deepEqual(removed(), [key(bgp10[2]!)], 'a table first mentioned after the judgement is still swept');
+  assert.equal(r.state().resyncing, false);
+});
+
+test('a zebra that is never quiet (a churning feed) has its replay judged at the stale time at the latest', async () => {
+  const { r, clock, removed, replay, advance } = setup();
+  await r.start();
+  await replay(1, [kernel(), stat(1), stat(2), bgp(1)]);
+  r.sessionStart(2);
+  r.apply(2, [kernel(), stat(1), bgp(1)]); // stat(2) was deleted while the connection was down
+  for (let t = 0; t < STALE; t += 1000) {
+    clock.advance(1000);
+    r.apply(2, [bgp(1)]); // churn: never quiet for the grace period
+  }
+  await advance(0);
+  assert.deepEqual(removed(), [key(stat(2))]);
+  assert.equal(r.state().resyncing, false);
+});
