@@ -42,7 +42,7 @@ export function formatState(st: StateDoc): string {
   for (const t of s.failingTables ?? []) out.push(`table:   VPP would not create table ${t.table} (IPv${t.family}): ${t.error}; ${n(t.routes)} routes wait (zebra told they failed), ${n(t.tries)} attempts since ${t.since}, retried`);
   const lr = s.lastResync;
   const sw = s.stale;
-  if (sw?.phase === 'stale-wait') out.push(`stale:   ${n(sw.held)} routes held (forwarding) since ${sw.since}, until ${sw.until} at the latest; the replay lacks ${sw.missing.join(', ')} (\`fibmgr sweep\` removes them now)`);
+  if (sw?.phase === 'stale-wait') out.push(`stale:   ${n(sw.held)} routes held (forwarding) since ${sw.since}, until ${sw.until} at the latest; waiting: ${sw.missing.join(', ')} (\`fibmgr sweep\` removes them now)`);
   if (f.refused && Object.keys(f.refused).length) out.push(`refused: ${Object.entries(f.refused).map(([k, v]) => `${n(v)} ${k}`).join(', ')} (connections not zebra's)`);
   const nt = s.counters.notified;
   if (nt && nt.offload + nt.failed > 0) out.push(`zebra told: ${n(nt.offload)} routes offloaded, ${n(nt.failed)} offload failed (route notifications)`);

@@ -27,7 +27,7 @@ export function readiness(s: ReadinessInput): Readiness {
   if (!s.vppPrepared) return { ready: false, reason: 'VPP connected; FIB source and installed routes are being read' };
   if (s.staleWait) {
     const w = s.staleWait;
-    return { ready: false, reason: `holding ${w.held} stale routes until zebra confirms them or ${w.until} (replay lacks: ${w.missing.join(', ')}; fibmgr sweep ends the wait)` };
+    return { ready: false, reason: `holding ${w.held} stale routes until zebra confirms them or ${w.until} (waiting: ${w.missing.join(', ')}; fibmgr sweep ends the wait)` };
   }
   if (s.resyncing) return { ready: false, reason: 'resync with zebra in progress (waiting for the end of its replay)' };
   if (s.backlog > 0) return { ready: false, reason: `${s.backlog} route changes pending` };
