@@ -68,9 +68,6 @@ export interface CampaignOptions {
  * chaos.test.ts), on in `npm run chaos`. Each names what it finds; it leaves this list when the fix lands.
  */
 export const PENDING: Partial<Record<keyof Faults, string>> = {
-  zebraRestarts: 'issue 26 items 2, 3, 4, 7 (the stale rule: fixed by d1b5678, reverted on main by c02cf20 until it lands again)',
-  replayGaps: 'issue 26 item 9 (a replay gap between two tables; fixed by d1b5678, reverted by c02cf20)',
-  earlyReplay: 'issue 26 item 7 (routes adopted after the resync ended stay for good; fixed by d1b5678, reverted by c02cf20; item 8, the interface map, is fixed)',
   replayStalls: 'a replay stalled longer than the grace inside a table: the protocols it mentioned are judged complete (near issue 26 item 9)',
   earlyRelearn: 'the stale verdict after a zebra restart: a daemon whose first routes come within the grace is judged complete',
   vrfGone: 'routes of a table zebra\'s replay does not mention are kept for good (a VRF deleted while FPM was down); near issue 26 item 9',
