@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
 import { PeerCheck } from './fpm/peer-check.js';
+import { socketOwner } from './fpm/socket-owner.js';
 import { Reconciler } from './sync/reconciler.js';
 import { Auditor } from './sync/auditor.js';
 import { Progress } from './ops/progress.js';
@@ -195,6 +196,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     sink: countingSink(config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync, events),
     logger: log,
     peerCheck,
+    socketOwner: (inode) => socketOwner(inode),
     notify: config.offloadNotify,
   });
   const progress = new Progress({ routesReceived: () => server?.stats.routesTotal ?? 0, sync: () => sync!.state() }, { logger: log, intervalMs: config.progressInterval * 1000 });

@@ -22,6 +22,8 @@ export interface PeerVerdict {
   reason: string;
   /** The owner of the connecting socket, when it is on this host and its row told one. */
   uid?: number;
+  /** The connecting socket's inode, when it is on this host (who holds it: socket-owner.ts). */
+  inode?: number;
 }
 
 export interface PeerCheckOptions {
@@ -54,7 +56,7 @@ export function judgeOwnerRow(row: TcpRow | undefined, uids: ReadonlySet<number>
   }
   if (row.inode === 0) return { ok: false, kind: 'owner', reason: 'the connecting socket is held by no process (inode 0): its owner cannot be told' };
   if (!uids.has(row.uid)) return { ok: false, kind: 'owner', reason: `the connecting socket belongs to uid ${row.uid}, not to --fpm-user`, uid: row.uid };
-  return { ok: true, kind: 'owner', reason: 'allowed', uid: row.uid };
+  return { ok: true, kind: 'owner', reason: 'allowed', uid: row.uid, inode: row.inode };
 }
 
 export class PeerCheck {

@@ -40,6 +40,11 @@ export interface FpmServerOptions {
   refusalLogIntervalMs?: number;
   /** Tests: monotonic milliseconds for the refusal log. */
   now?: () => number;
+  /**
+   * The process ("pid@start") holding a local peer's socket, by its inode (socket-owner.ts): the
+   * sink is told which zebra each session is from. Without it, sessions name no process.
+   */
+  socketOwner?: (inode: number) => Promise<string | null>;
 }
 
 /** Connections waiting to prove themselves (a valid first frame) while a session is live. */
@@ -84,6 +89,8 @@ export interface FpmServerStats {
 interface Candidate {
   socket: Socket;
   peer: string;
+  /** The process holding its other end (socket-owner.ts), or null. */
+  zebraProcess: string | null;
   chunks: Buffer[];
   bytes: number;
   timer: NodeJS.Timeout;
@@ -209,20 +216,33 @@ export class FpmServer {
   }
 
   private checked(socket: Socket, peer: string, v: PeerVerdict): void {
-    if (!this.checking.delete(socket) || this.closing) return void socket.destroy();
-    if (!v.ok) return this.refuse(socket, peer, v.kind, v.reason, v.uid);
-    if (socket.destroyed) return;
-    this.admit(socket, peer);
+    if (!this.checking.has(socket) || this.closing) return void this.unchecked(socket);
+    if (!v.ok) {
+      this.checking.delete(socket);
+      return this.refuse(socket, peer, v.kind, v.reason, v.uid);
+    }
+    const owner = v.inode !== undefined && this.opts.socketOwner ? this.opts.socketOwner(v.inode).catch(() => null) : Promise.resolve(null);
+    void owner.then((zebraProcess) => {
+      if (!this.checking.has(socket) || this.closing) return void this.unchecked(socket);
+      this.checking.delete(socket);
+      if (socket.destroyed) return;
+      this.admit(socket, peer, zebraProcess);
+    });
+  }
+
+  private unchecked(socket: Socket): void {
+    this.checking.delete(socket);
+    socket.destroy();
   }
 
   /** A connection that passed the check: the session, or a candidate to replace it. */
-  private admit(socket: Socket, peer: string): void {
-    if (!this.current) return this.startSession(socket, peer, []);
+  private admit(socket: Socket, peer: string, zebraProcess: string | null = null): void {
+    if (!this.current) return this.startSession(socket, peer, [], zebraProcess);
     // A session is live: a new connection replaces it only once it has sent a valid frame, so
     // that a stray connection never forces zebra off and into a full replay.
     if (this.candidates.size >= MAX_CANDIDATES) return this.refuse(socket, peer, 'too-many-waiting', `${MAX_CANDIDATES} connections already wait to replace the live session`);
     const c: Candidate = {
-      socket, peer, chunks: [], bytes: 0,
+      socket, peer, zebraProcess, chunks: [], bytes: 0,
       timer: setTimeout(() => this.dropCandidate(c, 'sent no frame in time'), this.opts.candidateTimeoutMs ?? 30_000),
     };
     c.timer.unref();
@@ -256,7 +276,7 @@ export class FpmServer {
       this.log.warn({ session: old.id, peer: old.peer, newPeer: c.peer }, 'fpm session replaced by a new connection that sent a valid frame');
       this.endSession(old, `replaced by ${c.peer}`);
     }
-    this.startSession(c.socket, c.peer, [head]);
+    this.startSession(c.socket, c.peer, [head], c.zebraProcess);
   }
 
   private dropCandidate(c: Candidate, reason: string | null): void {
@@ -266,7 +286,7 @@ export class FpmServer {
     else c.socket.destroy();
   }
 
-  private startSession(socket: Socket, peer: string, buffered: Buffer[]): void {
+  private startSession(socket: Socket, peer: string, buffered: Buffer[], zebraProcess: string | null): void {
     const s: Session = {
       id: this.nextId++, socket, peer,
       decoder: this.opts.decoder(),
@@ -278,8 +298,8 @@ export class FpmServer {
     // (seen with strace): a zebra that died silently is noticed in about 20 s, not the kernel
     // default's 11 minutes.
     socket.setKeepAlive(true, 10_000);
-    this.log.info({ session: s.id, peer }, 'fpm session up');
-    this.opts.sink.sessionStart(s.id);
+    this.log.info({ session: s.id, peer, zebraProcess: zebraProcess ?? undefined }, 'fpm session up');
+    this.opts.sink.sessionStart(s.id, zebraProcess);
     socket.on('data', (chunk: Buffer) => this.onData(s, chunk));
     socket.on('end', () => this.endSession(s, 'closed by peer'));
     socket.on('close', () => this.endSession(s, 'connection closed'));

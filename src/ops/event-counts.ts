@@ -56,7 +56,7 @@ export function countEvents(c: EventCounts, events: readonly RouteEvent[]): void
 /** `inner` with every batch counted into `counts` first. */
 export function countingSink(inner: RouteSink, counts: EventCounts): RouteSink {
   return {
-    sessionStart: (id) => inner.sessionStart(id),
+    sessionStart: (id, zebraProcess) => inner.sessionStart(id, zebraProcess),
     sessionEnd: (id, reason) => inner.sessionEnd(id, reason),
     apply(id, events) {
       countEvents(counts, events);

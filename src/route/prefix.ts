@@ -114,3 +114,12 @@ export function parsePrefix(text: string, opts: { host?: boolean } = {}): Prefix
   if (len < 0 || len > max) throw new Error(`bad prefix length in ${JSON.stringify(text)}`);
   return prefixFromBytes(family, SCRATCH, 0, len);
 }
+
+/**
+ * The order in which zebra walks a routing table (FRR's route_next: a pre-order walk of the
+ * prefix trie, bit 0 before bit 1): by address, and a network before the more-specific ones
+ * that share its address. Negative when `a` comes first. Both of one family.
+ */
+export function walkOrder(a: Prefix, b: Prefix): number {
+  return (a.w0 >>> 0) - (b.w0 >>> 0) || (a.w1 >>> 0) - (b.w1 >>> 0) || (a.w2 >>> 0) - (b.w2 >>> 0) || (a.w3 >>> 0) - (b.w3 >>> 0) || a.len - b.len;
+}

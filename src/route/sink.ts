@@ -3,8 +3,13 @@
 import type { RouteEvent, RouteType } from './types.js';
 
 export interface RouteSink {
-  /** A new zebra session came up (a reconnect or zebra restart): its replay follows. */
-  sessionStart(sessionId: number): void;
+  /**
+   * A new zebra session came up (a reconnect or zebra restart): its replay follows.
+   * `zebraProcess` names the process at the other end ("pid@start time", unique for the host's
+   * uptime) when this host shows it, else null: another value than the last session's means
+   * zebra restarted.
+   */
+  sessionStart(sessionId: number, zebraProcess?: string | null): void;
   /** The session ended (closed by zebra, replaced, or closed by us on bad input). */
   sessionEnd(sessionId: number, reason: string): void;
   /** Events of one read, in stream order. Skipped/error events may be passed too (for counting). */

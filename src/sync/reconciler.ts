@@ -147,7 +147,7 @@ export class Reconciler implements RouteSink {
 
   // --- RouteSink -------------------------------------------------------------------------------
 
-  sessionStart(sessionId: number): void {
+  sessionStart(sessionId: number, zebraProcess: string | null = null): void {
     this.notes.detach();
     this.session = sessionId;
     this.gen++;
@@ -159,7 +159,7 @@ export class Reconciler implements RouteSink {
     this.store.byGroup.newGeneration();
     this.pendingNhg.clear();
     this.lsps.sessionStart(this.gen);
-    this.resync.begin(sessionId, this.gen);
+    this.resync.begin(sessionId, this.gen, zebraProcess);
   }
 
   sessionEnd(sessionId: number, reason: string): void {
@@ -205,7 +205,7 @@ export class Reconciler implements RouteSink {
     const table = vppTable(ev.table, this.opts.tableMap);
     const e = this.store.routes.lookup(table, ev.prefix, ev.op === 'add' || unusable);
     // before the route changes: a route held by a stale wait is found under its old protocol
-    this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol, e);
+    this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol, e, ev.prefix);
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
     e.zt = ev.table;
@@ -262,7 +262,7 @@ export class Reconciler implements RouteSink {
     const r = ev.route!;
     const table = vppTable(r.table, this.opts.tableMap);
     // zebra did speak of the table and protocol (the resync counts them as any message's)
-    this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol, undefined);
+    this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol, undefined, r.prefix);
     if (r.op === 'del') {
       this.notes.forgetSourceSpecific(r);
       return;

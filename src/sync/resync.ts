@@ -19,10 +19,12 @@
 // routes adopted from VPP after it (the initial dump may stream longer than zebra's replay), get
 // waits of their own: nothing unconfirmed stays forever, nothing is swept before it had its time.
 import type { Logger } from '../log.js';
+import { walkOrder } from '../route/prefix.js';
+import type { Prefix } from '../route/types.js';
 import { wallText, type Clock, type Timer } from './clock.js';
 import type { ReconcilerState, StaleState } from './reconciler-types.js';
 import type { Entry, RouteTable, TableInfo } from './route-table.js';
-import { judgeReplay, type GroupReplay, type SessionKind } from './stale-rule.js';
+import { judgeReplay, type GroupReplay, type SessionKind, type ZebraRelation } from './stale-rule.js';
 
 type LastResync = NonNullable<ReconcilerState['lastResync']>;
 
@@ -32,24 +34,27 @@ export type ResyncPhase = 'in-sync' | 'replaying' | 'stale-wait';
 export type ResyncReason =
   | 'session-up'
   | 'replay-complete' // every group with unconfirmed routes was complete in the first burst
-  | 'zebra-restarted' // a group was missing from the first burst
+  | 'zebra-restarted' // another zebra process, or (zebra out of sight) a group missing from the first burst
   | 'unconfirmable' // groups whose protocol cannot show completeness (legacy `zebra`, adopted)
   | 'wait-continues' // a reconnect during a wait
   | 'replay-cut' // the session ended before its replay went quiet
   | 'adoption-streaming' // VPP's routes are still being adopted: routes may yet arrive to judge
   | 'late-table' // the live session first mentioned a table after its judgement
   | 'adopted-late' // the adoption ended after the judgement with routes no session confirmed
+  | 'replay-walking' // complete groups, but zebra's walk had not reached some of their routes
+  | 'replay-walked' // zebra's walk went past the routes still held (they were deleted)
   | 'stale-time-ended'
   | 'all-confirmed'
   | 'operator-sweep';
 
 /** Why one group waits. */
-export type WaitReason = 'zebra-restarted' | 'unconfirmable' | 'replay-cut' | 'late-table' | 'adopted';
+export type WaitReason = 'zebra-restarted' | 'unconfirmable' | 'replay-cut' | 'late-table' | 'adopted' | 'not-walked-yet';
 
 type ResyncEvent =
-  | { kind: 'session-start'; session: number; gen: number }
+  | { kind: 'session-start'; session: number; gen: number; zebraProcess: string | null }
   | { kind: 'session-end'; session: number; reason: string }
   | { kind: 'quiet' }
+  | { kind: 'walk-quiet' }
   | { kind: 'deadline' }
   | { kind: 'confirmed' }
   | { kind: 'adoption-done' }
@@ -65,15 +70,31 @@ interface ZebraSession {
   readonly id: number;
   readonly gen: number;
   readonly startedAt: number;
+  /** Its zebra against the last session's (stale-rule.ts). */
+  readonly zebra: ZebraRelation;
+  /** The zebra process it is from ("pid@start"), or null (not seen). */
+  readonly zebraProcess: string | null;
   live: boolean;
   /** Its replay was judged (first quiet period, or cut). */
   judged: boolean;
   kind: SessionKind | null;
   /** Protocols its replay mentioned, per table it mentioned (TableInfo.seenGen says which). */
   readonly mentioned: Map<TableInfo, Set<string>>;
+  /** How far zebra's walk of each table has come (a replay that stalls inside a table is judged complete only up to there). */
+  readonly walks: Map<TableInfo, Walk>;
   grace: Timer | null;
   /** The replay is judged at the stale time after the start at the latest (a churning zebra is never quiet). */
   cap: Timer | null;
+}
+
+/**
+ * zebra's replay walks each table in walk order (walkOrder); a change zebra sends meanwhile may
+ * name any prefix. `reach` is where the walk has surely come: a prefix past it counts only once
+ * the next one mentioned comes after it (`next`) — one change out of order is not the walk.
+ */
+interface Walk {
+  reach: Prefix | null;
+  next: Prefix | null;
 }
 
 interface Wait {
@@ -137,6 +158,11 @@ export class ResyncFsm {
   private lastInfo: TableInfo | null = null;
   private lastProto = '';
   private operatorSwept = 0;
+  /**
+   * The last session's zebra process (null: not seen; undefined: no session yet), and when fibmgr
+   * saw it restart (or could not tell): its relearn runs until then plus the stale time.
+   */
+  private lastZebra: { process: string | null; restartedAt: number | null } | undefined = undefined;
   last: LastResync | null = null;
 
   constructor(private readonly h: ResyncHost) {}
@@ -148,9 +174,12 @@ export class ResyncFsm {
 
   // --- inputs ------------------------------------------------------------------------------------
 
-  /** A new zebra session with generation `gen`: its replay begins. */
-  begin(session: number, gen: number): void {
-    this.step({ kind: 'session-start', session, gen });
+  /**
+   * A new zebra session with generation `gen`: its replay begins. `zebraProcess` names the zebra
+   * process at the other end ("pid@start"), or null when it cannot be seen.
+   */
+  begin(session: number, gen: number, zebraProcess: string | null = null): void {
+    this.step({ kind: 'session-start', session, gen, zebraProcess });
   }
 
   end(session: number, reason: string): void {
@@ -163,16 +192,22 @@ export class ResyncFsm {
   /** Zebra's session sent something: its replay is not quiet yet. */
   activity(session: number): void {
     const s = this.session;
-    if (s !== null && s.id === session && s.live && !s.judged) this.armGrace(s);
+    if (s === null || s.id !== session || !s.live) return;
+    if (!s.judged) this.armGrace(s);
+    else if (this.waitCount > 0 && this.walking(s)) this.armWalkQuiet(s);
   }
 
   /**
    * A route event of zebra's (before it changes `e`): its table and protocol count as mentioned
-   * by the session, and the route, if held, as confirmed.
+   * by the session, its prefix as reached by zebra's walk, and the route, if held, as confirmed.
    */
-  seen(info: TableInfo, protocol: string, e: Entry | undefined): void {
+  seen(info: TableInfo, protocol: string, e: Entry | undefined, prefix: Prefix): void {
     const s = this.session;
-    if (s !== null && s.live && (info !== this.lastInfo || protocol !== this.lastProto)) this.mention(s, info, protocol);
+    if (s !== null && s.live) {
+      if (info !== this.lastInfo || protocol !== this.lastProto) this.mention(s, info, protocol);
+      if (!s.judged) this.walkTo(s, info, prefix);
+      else if (e !== undefined && this.waitCount > 0 && e.want !== null) this.walkResumed(s, e, prefix);
+    }
     if (e !== undefined && this.waitCount > 0 && e.want !== null) {
       const w = this.waits.get(e.slot.info)?.get(e.proto);
       if (w !== undefined && e.gen < w.below && --w.held === 0 && !this.confirmQueued) {
@@ -222,7 +257,7 @@ export class ResyncFsm {
   private inSync(ev: ResyncEvent): Transition | null {
     switch (ev.kind) {
       case 'session-start':
-        return this.startSession(ev.session, ev.gen);
+        return this.startSession(ev.session, ev.gen, ev.zebraProcess);
       case 'late-table':
         this.lateTable(ev.info);
         return this.waitCount > 0 ? { next: 'stale-wait', reason: 'late-table' } : null;
@@ -238,7 +273,7 @@ export class ResyncFsm {
     const s = this.session!;
     switch (ev.kind) {
       case 'session-start':
-        return this.startSession(ev.session, ev.gen);
+        return this.startSession(ev.session, ev.gen, ev.zebraProcess);
       case 'session-end':
         s.live = false;
         this.h.log.warn({ session: s.id, reason: ev.reason }, 'zebra session ended during its replay: it is judged as it stands (nothing counts as complete; unconfirmed routes wait for the stale time)');
@@ -266,7 +301,7 @@ export class ResyncFsm {
   private inStaleWait(ev: ResyncEvent): Transition | null {
     switch (ev.kind) {
       case 'session-start':
-        return this.startSession(ev.session, ev.gen);
+        return this.startSession(ev.session, ev.gen, ev.zebraProcess);
       case 'deadline':
         return this.expire() ? this.waitsOver('stale-time-ended') : null;
       case 'confirmed':
@@ -279,6 +314,9 @@ export class ResyncFsm {
       case 'late-table':
         this.lateTable(ev.info);
         return null;
+      case 'walk-quiet':
+        this.sweepWalked();
+        return this.waitsOver('replay-walked');
       case 'sweep':
         this.sweepWaits();
         return this.waitsOver('operator-sweep');
@@ -332,7 +370,7 @@ export class ResyncFsm {
 
   // --- what the states do -------------------------------------------------------------------------
 
-  private startSession(id: number, gen: number): Transition {
+  private startSession(id: number, gen: number, zebraProcess: string | null): Transition {
     const prev = this.session;
     if (prev !== null && prev.live && !prev.judged) {
       // replaced before its replay went quiet: judged as cut (its verdict is logged; the new
@@ -342,7 +380,17 @@ export class ResyncFsm {
     } else if (prev !== null) prev.live = false;
     prev?.grace?.cancel();
     prev?.cap?.cancel();
-    const s: ZebraSession = { id, gen, startedAt: this.h.clock.now(), live: true, judged: false, kind: null, mentioned: new Map(), grace: null, cap: null };
+    const now = this.h.clock.now();
+    const last = this.lastZebra;
+    let zebra: ZebraRelation = 'unknown';
+    let restartedAt: number | null = null;
+    if (last !== undefined && last.process !== null && zebraProcess !== null) {
+      if (last.process !== zebraProcess) [zebra, restartedAt] = ['other', now];
+      else if (last.restartedAt !== null && now < last.restartedAt + this.h.staleTimeMs) [zebra, restartedAt] = ['relearning', last.restartedAt];
+      else zebra = 'same';
+    }
+    this.lastZebra = { process: zebraProcess, restartedAt };
+    const s: ZebraSession = { id, gen, startedAt: now, zebra, zebraProcess, live: true, judged: false, kind: null, mentioned: new Map(), walks: new Map(), grace: null, cap: null };
     this.session = s;
     this.lastInfo = null;
     this.armGrace(s);
@@ -356,6 +404,8 @@ export class ResyncFsm {
   private mention(s: ZebraSession, info: TableInfo, protocol: string): void {
     this.lastInfo = info;
     this.lastProto = protocol;
+    // a reconnect's replay walks VRF tables only: this one is zebra's to replay from now on
+    if (!s.judged && (s.zebra === 'same' || s.zebra === 'relearning')) info.walkedBy = s.zebraProcess;
     if (info.seenGen !== s.gen) {
       info.seenGen = s.gen;
       s.mentioned.set(info, new Set([protocol]));
@@ -427,7 +477,7 @@ export class ResyncFsm {
         return;
       }
       const info = e.slot.info;
-      if (info.seenGen !== s.gen) {
+      if (info.seenGen !== s.gen && !this.answersFor(s, info)) {
         kept++;
         untouched.add(info.key);
         return;
@@ -440,8 +490,13 @@ export class ResyncFsm {
     });
     const list: { info: TableInfo; g: GroupReplay }[] = [];
     for (const [info, m] of groups) for (const g of m.values()) list.push({ info, g });
-    const v = judgeReplay(list.map((x) => x.g), end);
+    const v = judgeReplay(list.map((x) => x.g), end, s.zebra);
     s.kind = v.kind;
+    // a session that could only guess, and guessed a restart: later sessions of its process are
+    // in that restart's relearn (a cut one tells nothing: its next session is taken as it comes)
+    if (s.zebra === 'unknown' && v.kind === 'restart' && this.lastZebra?.process === s.zebraProcess && s.zebraProcess !== null) this.lastZebra.restartedAt = s.startedAt;
+    // a restart's waits end at the restart's deadline, whichever of its sessions holds them
+    const waitFrom = s.zebra === 'relearning' ? this.lastZebra!.restartedAt! : s.startedAt;
     const sweepNow = new Map<TableInfo, Set<string>>();
     const why: WaitReason = v.kind === 'restart' ? 'zebra-restarted' : v.kind === 'cut' ? 'replay-cut' : 'unconfirmable';
     list.forEach(({ info, g }, i) => {
@@ -451,17 +506,28 @@ export class ResyncFsm {
         if (!set) sweepNow.set(info, (set = new Set()));
         set.add(g.protocol);
       } else if (d === 'wait') {
-        this.holdUntil(info, g.protocol, s.gen, s.startedAt, s.startedAt + this.h.staleTimeMs, g.protocol === '' ? 'adopted' : why);
+        this.holdUntil(info, g.protocol, s.gen, waitFrom, waitFrom + this.h.staleTimeMs, g.protocol === '' ? 'adopted' : why);
       } else this.wait(info, g.protocol)!.below = s.gen;
     });
     let swept = 0;
+    // a complete group is complete up to where zebra's walk has come: a replay that stalled inside
+    // a table (zebra's main thread busy) has not reached the rest yet, which waits for the walk
+    const notWalked = new Map<TableInfo, Set<string>>();
     if (sweepNow.size > 0) {
       this.h.routes.forEach((e) => {
-        if (e.want !== null && e.gen < s.gen && sweepNow.get(e.slot.info)?.has(e.proto)) {
+        if (e.want === null || e.gen >= s.gen || !sweepNow.get(e.slot.info)?.has(e.proto)) return;
+        if (this.walkedPast(s, e)) {
           this.h.sweep(e);
           swept++;
+          return;
         }
+        let set = notWalked.get(e.slot.info);
+        if (!set) notWalked.set(e.slot.info, (set = new Set()));
+        set.add(e.proto);
       });
+    }
+    for (const [info, protocols] of notWalked) {
+      for (const p of protocols) this.holdUntil(info, p, s.gen, s.startedAt, s.startedAt + this.h.staleTimeMs, 'not-walked-yet');
     }
     run.refreshed = refreshed;
     run.kept += kept;
@@ -470,18 +536,95 @@ export class ResyncFsm {
     this.recount();
     this.expire();
     this.h.log.info({
-      session: s.id, end, kind: v.kind, refreshed, swept, waiting: this.waitCount,
+      session: s.id, end, zebra: s.zebra, kind: v.kind, refreshed, swept, waiting: this.waitCount,
       groups: list.map(({ info, g }, i) => `${groupName(info, g.protocol)}: ${g.unconfirmed} unconfirmed, ${g.mentioned ? 'mentioned' : 'not mentioned'} → ${v.decisions[i]}`).slice(0, 50),
     }, 'zebra\'s replay judged');
     if (kept > 0) {
       this.h.log.warn({ session: s.id, kept, tables: [...untouched] }, 'routes in tables the replay did not mention were kept (zebra does not replay routes of other tables after an FPM reconnect)');
     }
     if (this.waitCount > 0) {
-      const reason: ResyncReason = v.kind === 'restart' ? 'zebra-restarted' : v.kind === 'cut' ? 'replay-cut' : list.some(({ g }, i) => g.waiting && v.decisions[i] === 'continue') ? 'wait-continues' : 'unconfirmable';
+      const reason: ResyncReason = v.kind === 'restart' ? 'zebra-restarted' : v.kind === 'cut' ? 'replay-cut'
+        : list.some(({ g }, i) => g.waiting && v.decisions[i] === 'continue') ? 'wait-continues' : notWalked.size > 0 ? 'replay-walking' : 'unconfirmable';
       return { next: 'stale-wait', reason };
     }
     if (this.adopting) return { next: 'stale-wait', reason: 'adoption-streaming' };
     return { next: 'in-sync', reason: end === 'cut' ? 'replay-cut' : 'replay-complete' };
+  }
+
+  /** The replay mentioned `p` in table `info` (before its judgement). */
+  private walkTo(s: ZebraSession, info: TableInfo, p: Prefix): void {
+    let w = s.walks.get(info);
+    if (w === undefined) s.walks.set(info, (w = { reach: null, next: null }));
+    if (w.next !== null && walkOrder(p, w.next) > 0) {
+      w.reach = w.next; // two in a row past the reach: the first was the walk's
+      w.next = p;
+    } else if (w.reach === null || walkOrder(p, w.reach) > 0) {
+      w.next = p; // past the reach (the last one past it, if any, was out of order)
+    }
+  }
+
+  /**
+   * After the judgement, zebra re-sends a route held for its walk: the walk has resumed and come
+   * this far (a change zebra sends of a route it was still to walk is rare, and what it passes is
+   * swept only at a quiet period, when the walk has had its time).
+   */
+  private walkResumed(s: ZebraSession, e: Entry, p: Prefix): void {
+    const w = this.wait(e.slot.info, e.proto);
+    if (w === undefined || w.why !== 'not-walked-yet' || e.gen >= w.below) return;
+    const walk = s.walks.get(e.slot.info);
+    if (walk !== undefined && (walk.reach === null || walkOrder(p, walk.reach) > 0)) walk.reach = p;
+  }
+
+  /** zebra's walk of `e`'s table, as `s` mentioned it, has surely come to `e` or past it. */
+  private walkedPast(s: ZebraSession, e: Entry): boolean {
+    const reach = s.walks.get(e.slot.info)?.reach;
+    return reach != null && walkOrder(this.h.routes.prefixOf(e), reach) <= 0;
+  }
+
+  /** The judged live session still has routes waiting for its walk to reach them. */
+  private walking(s: ZebraSession): boolean {
+    for (const m of this.waits.values()) for (const w of m.values()) if (w.why === 'not-walked-yet' && w.below === s.gen) return true;
+    return false;
+  }
+
+  /** After the judgement, each quiet period of the session sweeps what its walk went past meanwhile. */
+  private armWalkQuiet(s: ZebraSession): void {
+    s.grace?.cancel();
+    s.grace = this.h.clock.after(this.h.graceMs, () => {
+      s.grace = null;
+      if (this.session !== s || !s.live) return;
+      if (this.h.congested()) this.armWalkQuiet(s);
+      else this.step({ kind: 'walk-quiet' });
+    });
+  }
+
+  /** Routes waiting for the live session's walk that it has now gone past: zebra no longer has them. */
+  private sweepWalked(): void {
+    const s = this.session;
+    if (s === null || !s.live) return;
+    let swept = 0;
+    this.h.routes.forEach((e) => {
+      if (e.want === null) return;
+      const w = this.wait(e.slot.info, e.proto);
+      if (w === undefined || w.why !== 'not-walked-yet' || w.below !== s.gen || e.gen >= w.below || !this.walkedPast(s, e)) return;
+      this.h.sweep(e);
+      swept++;
+    });
+    if (this.run) this.run.swept += swept;
+    this.h.counted(swept, 0);
+    if (swept > 0) this.h.log.info({ session: s.id, swept }, 'zebra\'s walk went past routes it did not replay: they are swept');
+    this.recount();
+  }
+
+  /**
+   * A table the session's replay did not mention is judged with it only when zebra would have
+   * replayed it: a restarted zebra's first connection carries everything it has (even `table N`
+   * routes), and a process seen to walk the table on a reconnect walks it on every reconnect (a
+   * VRF). Otherwise it may be a `table N` one, which zebra never replays on a reconnect: kept.
+   */
+  private answersFor(s: ZebraSession, info: TableInfo): boolean {
+    if (s.zebra === 'other') return true;
+    return (s.zebra === 'same' || s.zebra === 'relearning') && info.walkedBy === s.zebraProcess;
   }
 
   /** A table the live session first mentions after its judgement: its unconfirmed routes wait. */

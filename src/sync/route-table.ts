@@ -21,6 +21,11 @@ export interface TableInfo {
   makeError: string | null;
   /** The last resync generation whose replay mentioned this table. */
   seenGen: number;
+  /**
+   * The zebra process ("pid@start") whose replay on a reconnect walked this table (zebra walks its
+   * VRFs' tables again on a reconnect, not `table N` ones): null when none was seen to.
+   */
+  walkedBy: string | null;
 }
 
 export const Q_ADD = 1;
@@ -82,7 +87,7 @@ export class RouteTable {
   tableInfo(family: Family, table: number): TableInfo {
     const key = `${family}|${table}`;
     let t = this.infos.get(key);
-    if (!t) this.infos.set(key, (t = { family, table, key, ready: false, makeError: null, seenGen: -1 }));
+    if (!t) this.infos.set(key, (t = { family, table, key, ready: false, makeError: null, seenGen: -1, walkedBy: null }));
     return t;
   }
 

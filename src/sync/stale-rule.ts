@@ -26,6 +26,14 @@
 //   by itself when its output stays blocked for 15 s, exactly what a relearn into a busy consumer
 //   does) continues its wait with its deadline: the new session never starts a fresh verdict
 //   over routes zebra is still relearning.
+// - When fibmgr can see zebra's process (the peer socket's owner, socket-owner.ts), it does not
+//   guess: a session from another zebra process than the last one is a restart whatever its first
+//   burst holds (a daemon whose first routes come within the grace of zebra's own, or a zebra
+//   that still finds part of its predecessor's routes in the kernel, would otherwise look like a
+//   reconnect), and one from the same process is a reconnect — unless that process restarted less
+//   than the stale time ago (or its first session could not tell): then it is still the restart,
+//   whose deadline stays. The guess above is for a zebra out of sight (another host, another PID
+//   namespace).
 // A wait ends for its group when every unconfirmed route is re-sent or deleted, at its deadline
 // (what is still unconfirmed is swept), or by the operator's `fibmgr sweep`.
 
@@ -45,6 +53,13 @@ export interface GroupReplay {
   readonly waiting: boolean;
 }
 
+/**
+ * The session's zebra against the last session's: the same process, another one (zebra
+ * restarted), the same one that restarted less than the stale time ago (its daemons may still be
+ * relearning: a flap in a relearn is part of the restart), or not known (a process not seen).
+ */
+export type ZebraRelation = 'same' | 'other' | 'relearning' | 'unknown';
+
 /** What the session was, as far as its replay shows. */
 export type SessionKind = 'reconnect' | 'restart' | 'cut';
 
@@ -61,9 +76,9 @@ export interface Verdict {
   decisions: GroupDecision[];
 }
 
-export function judgeReplay(groups: readonly GroupReplay[], end: 'quiet' | 'cut'): Verdict {
-  let kind: SessionKind = end === 'cut' ? 'cut' : 'reconnect';
-  if (kind === 'reconnect' && groups.some((g) => g.unconfirmed > 0 && !g.mentioned && g.protocol !== '')) kind = 'restart';
+export function judgeReplay(groups: readonly GroupReplay[], end: 'quiet' | 'cut', zebra: ZebraRelation = 'unknown'): Verdict {
+  let kind: SessionKind = end === 'cut' ? 'cut' : zebra === 'other' || zebra === 'relearning' ? 'restart' : 'reconnect';
+  if (kind === 'reconnect' && zebra === 'unknown' && groups.some((g) => g.unconfirmed > 0 && !g.mentioned && g.protocol !== '')) kind = 'restart';
   const decisions = groups.map((g): GroupDecision => {
     if (kind !== 'reconnect') return 'wait';
     if (g.waiting) return 'continue';

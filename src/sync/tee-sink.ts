@@ -5,9 +5,9 @@ import type { RouteEvent } from '../route/types.js';
 
 export function teeSink(primary: RouteSink, ...watchers: RouteSink[]): RouteSink {
   return {
-    sessionStart(id: number) {
-      for (const w of watchers) w.sessionStart(id);
-      primary.sessionStart(id);
+    sessionStart(id: number, zebraProcess?: string | null) {
+      for (const w of watchers) w.sessionStart(id, zebraProcess);
+      primary.sessionStart(id, zebraProcess);
     },
     sessionEnd(id: number, reason: string) {
       for (const w of watchers) w.sessionEnd(id, reason);

@@ -68,9 +68,7 @@ export interface CampaignOptions {
  * chaos.test.ts), on in `npm run chaos`. Each names what it finds; it leaves this list when the fix lands.
  */
 export const PENDING: Partial<Record<keyof Faults, string>> = {
-  replayStalls: 'a replay stalled longer than the grace inside a table: the protocols it mentioned are judged complete (near issue 26 item 9)',
-  earlyRelearn: 'the stale verdict after a zebra restart: a daemon whose first routes come within the grace is judged complete',
-  vrfGone: 'routes of a table zebra\'s replay does not mention are kept for good (a VRF deleted while FPM was down); near issue 26 item 9',
+  vrfGone: 'a VRF deleted while FPM was down, in a table fibmgr never saw this zebra process walk on a reconnect (zebra out of sight, or just after fibmgr started): kept for good, as a `table N` table must be (zebra does not replay those); fixed after a zebra restart and for tables seen walked (ARCHITECTURE.md)',
 };
 
 export const DEFAULTS: CampaignOptions = {

@@ -97,14 +97,14 @@ export class FibmgrNode {
   }
 
   /** zebra connects: a session of its own (the daemon's FpmServer.startSession). */
-  accept(onClosed: (why: string) => void): FpmLink | null {
+  accept(onClosed: (why: string) => void, zebraProcess: string | null): FpmLink | null {
     if (!this.alive || !this.listening) return null;
     this.link?.onClosed('replaced by a new connection');
     this.endLink('replaced by a new connection');
     const id = this.o.sessionId();
     const l = { id, decoder: new FpmSessionDecoder({ weights: 'auto' }), closed: false, onClosed };
     this.link = l;
-    this.sync.sessionStart(id);
+    this.sync.sessionStart(id, zebraProcess);
     const node = this;
     return {
       id,

@@ -22,6 +22,8 @@ export class ChaosWorld {
   readonly settings: FibmgrSettings;
   /** The seed has table 200 (the one VPP may refuse to create), and VPP refuses it for good. */
   readonly table200: boolean;
+  /** fibmgr sees zebra's process (a systemd service beside zebra), or not (a sidecar in another PID namespace). */
+  readonly zebraVisible: boolean;
   readonly tableRefusedForGood: boolean;
   /** The seed's settings in one line (the timeline's first). */
   readonly setting: string;
@@ -50,6 +52,7 @@ export class ChaosWorld {
     });
     const module: FpmModule = prng.weighted({ 'nl-groups': 5, 'nl-inline': 2, legacy: f.legacyModule ? 2 : 0 });
     this.table200 = f.tableRefusal && prng.chance(0.5);
+    this.zebraVisible = new Prng(seed ^ 0x2eb7a).chance(0.75); // a stream of its own, as below
     this.tableRefusedForGood = this.table200 && prng.chance(0.4);
     const maxBacklog = prng.pick([8, 64, 100_000, 100_000]);
     this.settings = {
@@ -60,7 +63,7 @@ export class ChaosWorld {
       // a stream of its own: a setting added later leaves the seeds' other draws as they were
       auditIntervalMs: new Prng(seed ^ 0xa0d17).pick([600_000, 60_000, 15_000]),
     };
-    this.setting = `module ${module}, maxBacklog ${maxBacklog}, audits every ${this.settings.auditIntervalMs / 1000} s${this.table200 ? `, table 200${this.tableRefusedForGood ? ' (VPP refuses to create it for good)' : ''}` : ''}`;
+    this.setting = `module ${module}, zebra ${this.zebraVisible ? 'seen' : 'out of sight'}, maxBacklog ${maxBacklog}, audits every ${this.settings.auditIntervalMs / 1000} s${this.table200 ? `, table 200${this.tableRefusedForGood ? ' (VPP refuses to create it for good)' : ''}` : ''}`;
     this.vpp = new VppWorld(join(dir, 'vpp.sock'), seed);
     this.vt.progress = () => this.vpp.traffic;
     this.oracle = new Oracle(o.staleTimeMs, () => this.vt.mono, this.vpp, {
@@ -75,7 +78,10 @@ export class ChaosWorld {
     const oracle = this.oracle;
     this.zebra = new ZebraModel(prng.fork(), {
       module, resetWhenBlocked: prng.chance(0.5), replayGaps: f.replayGaps, replayStalls: f.replayStalls,
-      resyncGraceMs: o.resyncGraceMs, scale: o.scale, table200: this.table200, earlyRelearn: f.earlyRelearn,
+      resyncGraceMs: o.resyncGraceMs, scale: o.scale, table200: this.table200,
+      // a zebra out of sight (another PID namespace) leaves fibmgr the replay alone to tell a
+      // restart by: its daemons must then wait for its first burst to go quiet (ARCHITECTURE.md)
+      earlyRelearn: f.earlyRelearn && this.zebraVisible, visible: this.zebraVisible,
     }, (ms, fn) => this.vt.after(ms, fn), () => this.vt.mono, {
       delivered: (k, t, held) => oracle.delivered(k, t, held),
       allowed: (k, t) => oracle.allowed(k, t),

@@ -15,7 +15,7 @@ import { netlinkFrame, nexthopMsg, routeMsg } from '../fpm/build.js';
 import type { Prng } from './prng.js';
 import type { FibmgrNode, FpmLink } from './fibmgr-node.js';
 import { IFMAP } from './vpp-world.js';
-import { parsePrefix, prefixText } from '../../src/route/prefix.js';
+import { parsePrefix, prefixText, walkOrder } from '../../src/route/prefix.js';
 
 export type Proto = 'kernel' | 'static' | 'bgp' | 'ospf';
 export const PROTOS: readonly Proto[] = ['kernel', 'static', 'bgp', 'ospf'];
@@ -103,6 +103,8 @@ export interface ZebraOptions {
    * own (kernel, static) routes; otherwise they begin once that first burst has gone quiet.
    */
   earlyRelearn: boolean;
+  /** fibmgr sees zebra's process (each zebra's connections name it): else it only has the replay to go by. */
+  visible: boolean;
 }
 
 interface Pacing {
@@ -426,7 +428,7 @@ export class ZebraModel {
     if (!this.alive || this.conn) return;
     const fib = this.fib;
     let c: Conn | null = null;
-    const link = fib?.accept((why) => c && this.lost(c, why)) ?? null;
+    const link = fib?.accept((why) => c && this.lost(c, why), this.o.visible ? `zebra#${this.generation}` : null) ?? null;
     if (!fib || !link) {
       this.later(1000, () => this.connect());
       return;
@@ -435,8 +437,9 @@ export class ZebraModel {
       link, fib, queue: [], replayLeft: 0, sent: 0, pacing: NO_PACING, defined: new Set(), timer: null, blockedSince: null, closed: false,
     };
     this.conn = c;
-    // the replay: zebra walks its tables
-    const keys = [...this.rib.keys()].sort((a, b) => this.order(a) - this.order(b) || a.localeCompare(b));
+    // the replay: zebra walks its tables, each in its walk order (a pre-order walk of the trie)
+    const net = (key: string) => parsePrefix(this.routes.get(key)!.prefix);
+    const keys = [...this.rib.keys()].sort((a, b) => this.order(a) - this.order(b) || walkOrder(net(a), net(b)));
     const msgs: Msg[] = [];
     /** Where the walk passes from one table (and family) to the next. */
     const boundaries: number[] = [];

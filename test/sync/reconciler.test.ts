@@ -486,15 +486,15 @@ both('zebra restarts under BGP: routes back over tens of seconds with quiet gaps
 both('a plain reconnect still sweeps a route deleted while away at the quiet period', async (port) => {
   const { clock, r, kernel, stat, replay } = timeline(port);
   await r.start();
-  await replay(1, [kernel, stat(1), stat(2)]);
+  await replay(1, [kernel, stat(1), stat(2), stat(3)]);
   r.sessionStart(2);
-  r.apply(2, [kernel, stat(1)]); // stat(2) was deleted while the FPM connection was down
+  r.apply(2, [kernel, stat(2), stat(3)]); // stat(1) was deleted while the FPM connection was down
   clock.advance(GRACE - 1);
   await written(r, port);
-  assert.ok(port.fib.has('0|10.1.2.0/24'));
+  assert.ok(port.fib.has('0|10.1.1.0/24'));
   clock.advance(1);
   await written(r, port);
-  assert.equal(port.fib.has('0|10.1.2.0/24'), false);
+  assert.equal(port.fib.has('0|10.1.1.0/24'), false);
   assert.equal(r.state().resyncing, false);
 });
 

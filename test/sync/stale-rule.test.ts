@@ -286,3 +286,122 @@ test('a zebra that is never quiet (a churning feed) has its replay judged at the
   assert.deepEqual(removed(), [key(stat(2))]);
   assert.equal(r.state().resyncing, false);
 });
+
+test('zebra in sight: another zebra process is a restart whatever its first burst holds, the same process a reconnect whatever it lacks (the guess from the replay is for a zebra out of sight)', () => {
+  const g = (protocol: string, mentioned: boolean, waiting = false) => ({ protocol, unconfirmed: 1, mentioned, waiting });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'quiet', 'other'), { kind: 'restart', decisions: ['wait', 'wait'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false)], 'quiet', 'same'), { kind: 'reconnect', decisions: ['sweep', 'sweep'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false), g('zebra', false), g('ospf', true, true)], 'quiet', 'same'), { kind: 'reconnect', decisions: ['sweep', 'sweep', 'wait', 'continue'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'cut', 'same'), { kind: 'cut', decisions: ['wait', 'wait'] });
+  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false)], 'quiet', 'unknown'), judgeReplay([g('kernel', true), g('bgp', false)], 'quiet'));
+});
+
+test('early relearn: a restarted zebra (another process) whose bgpd sends its first routes within the grace of zebra\'s own: the rest of BGP is held, not swept', async () => {
+  const { r, removed, inVpp, advance, clock } = setup();
+  await r.start();
+  const bgps = range(100).map((i) => bgp(i));
+  r.sessionStart(1, '100@5000');
+  r.apply(1, [kernel(), stat(0), ...bgps]);
+  await advance(GRACE);
+  r.sessionEnd(1, 'zebra killed');
+  const t2 = clock.t;
+  r.sessionStart(2, '200@9000'); // zebra kill -9'd and started again
+  r.apply(2, [kernel(), stat(0), ...bgps.slice(0, 10)]); // bgpd's first routes in zebra's first burst
+  await advance(GRACE);
+  assert.deepEqual(removed(), [], 'BGP routes not relearned yet were swept');
+  assert.equal(r.state().stale!.held, 90);
+  inVpp(bgps, 'every BGP route still forwards');
+  r.apply(2, bgps.slice(10, 99)); // the last one was withdrawn while zebra was down
+  await advance(t2 + STALE - clock.t);
+  assert.deepEqual(removed(), [key(bgps[99]!)]);
+  assert.equal(r.state().resyncing, false);
+});
+
+test('the same zebra process reconnecting: a group its replay lacks was deleted while the connection was down, and goes at the judgement (no stale wait)', async () => {
+  const { r, removed, advance } = setup();
+  await r.start();
+  r.sessionStart(1, '100@5000');
+  r.apply(1, [kernel(), route('10.0.5.0/24', 'ospf'), stat(0), stat(1)]);
+  await advance(GRACE);
+  r.sessionEnd(1, 'connection reset');
+  r.sessionStart(2, '100@5000');
+  r.apply(2, [kernel(), stat(0), stat(1)]); // ospfd's only route went while FPM was down
+  await advance(GRACE);
+  assert.deepEqual(removed(), [key(route('10.0.5.0/24', 'ospf'))]);
+  assert.equal(r.state().resyncing, false, 'no stale wait: zebra did not restart');
+});
+
+test('a reconnect replay stalled inside a table (zebra busy): complete only as far as zebra\'s walk came; the rest is held until the walk passes it, a change out of walk order does not move it, and what the walk never re-sends goes at the stale time', async () => {
+  const { r, clock, removed, inVpp, advance } = setup();
+  await r.start();
+  const bgps = range(100).map((i) => bgp(i)); // 10.100.0.0/24 … 10.100.99.0/24, in walk order
+  r.sessionStart(1, '100@5000');
+  r.apply(1, [kernel(), ...bgps]);
+  await advance(GRACE);
+  r.sessionEnd(1, 'connection reset');
+  const t2 = clock.t;
+  r.sessionStart(2, '100@5000'); // the same zebra: a plain reconnect
+  // the walk: 0.0.0.0/0, then BGP up to 10.100.39.0/24, with one change out of order (10.100.90.0/24)
+  // and 10.100.20.0/24 deleted while the connection was down; then zebra stalls past the grace
+  r.apply(2, [kernel(), ...bgps.slice(0, 20), ...bgps.slice(21, 30), bgps[90]!, ...bgps.slice(30, 40)]);
+  await advance(GRACE);
+  assert.deepEqual(removed(), [key(bgps[20]!)], 'only what the walk passed is swept');
+  inVpp([...bgps.slice(40, 90), ...bgps.slice(91)], 'what the walk has not reached stays');
+  assert.equal(r.state().stale!.phase, 'stale-wait');
+  await advance(10_000); // still stalled
+  assert.deepEqual(removed(), [key(bgps[20]!)]);
+  // the walk resumes; 10.100.70.0/24 and the last one were deleted meanwhile
+  r.apply(2, [...bgps.slice(40, 70), ...bgps.slice(71, 99)]);
+  await advance(GRACE);
+  assert.deepEqual(removed(), [key(bgps[20]!), key(bgps[70]!)], 'what the walk went past goes at the next quiet period');
+  await advance(t2 + STALE - clock.t);
+  assert.deepEqual(removed(), [key(bgps[20]!), key(bgps[70]!), key(bgps[99]!)], 'past the walk\'s end: the stale time');
+  assert.equal(r.state().resyncing, false);
+});
+
+test('a restarted zebra whose first session is cut before its replay reached a VRF: its next session (the same process, relearning) does not sweep that VRF, and the restart\'s deadline stays', async () => {
+  const { r, clock, removed, inVpp, advance } = setup();
+  await r.start();
+  const vrf = range(20).map((i) => bgp(i, 100));
+  r.sessionStart(1, '100@5000');
+  r.apply(1, [kernel(), stat(0), ...vrf]);
+  await advance(GRACE);
+  r.sessionEnd(1, 'zebra killed');
+  const t2 = clock.t;
+  r.sessionStart(2, '200@9000'); // the restarted zebra
+  r.apply(2, [kernel()]);
+  r.sessionEnd(2, 'connection reset'); // cut before its replay reached table 100
+  await advance(2000);
+  r.sessionStart(3, '200@9000'); // the same process reconnects while bgpd relearns
+  r.apply(3, [kernel(), stat(0), ...vrf.slice(0, 5), ...vrf.slice(10, 15)]);
+  await advance(GRACE);
+  assert.deepEqual(removed(), [], 'routes bgpd had not relearned yet were swept');
+  inVpp(vrf, 'the VRF still forwards');
+  assert.equal(Date.parse(r.state().stale!.until), t2 + STALE, 'the restart\'s deadline, not a new one');
+  r.apply(3, vrf.slice(5, 10));
+  await advance(t2 + STALE - clock.t);
+  assert.deepEqual(removed().sort(), vrf.slice(15).map(key).sort(), 'what bgpd never relearned goes at the restart\'s deadline');
+});
+
+test('tables a replay does not mention: a `table N` one (never walked on a reconnect) is kept, through a cut first session too; a VRF this zebra was seen to walk on a reconnect, gone while FPM was down, goes at the stale time', async () => {
+  const { r, clock, removed, advance } = setup();
+  await r.start();
+  const tableN = route('10.200.0.0/16', 'static', 200);
+  const vrf = [bgp(0, 100), bgp(1, 100)];
+  r.sessionStart(1, '100@5000');
+  r.apply(1, [kernel(), stat(0), tableN, ...vrf]);
+  r.sessionEnd(1, 'connection reset'); // cut before its quiet period: it tells nothing
+  r.sessionStart(2, '100@5000'); // a reconnect walks VRFs, not `table N`
+  r.apply(2, [kernel(), stat(0), ...vrf]);
+  await advance(GRACE);
+  r.sessionEnd(2, 'connection reset');
+  const t3 = clock.t;
+  r.sessionStart(3, '100@5000'); // VRF 100 deleted while the connection was down
+  r.apply(3, [kernel(), stat(0)]);
+  await advance(GRACE);
+  assert.deepEqual(removed(), []);
+  await advance(t3 + STALE - clock.t);
+  assert.deepEqual(removed().sort(), vrf.map(key).sort(), 'the VRF this zebra walked goes at the stale time');
+  await advance(10 * STALE);
+  assert.ok(!removed().includes(key(tableN)), 'the `table N` route zebra never replays is kept');
+});
