@@ -14,7 +14,7 @@ import { startLab, labUnavailable, type Lab } from '../helpers/zebra-lab.js';
 import { startBgpPair, type BgpPair } from '../helpers/bgp-peer.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simSource } from '../helpers/sim-fib.js';
-import { VppSim } from '../../src/vpp/sim/server.js';
+import { VppSim } from 'vpp-binapi-ts/sim';
 
 const PORT = 2631;
 const STALE_S = 20;
