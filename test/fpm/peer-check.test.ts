@@ -133,7 +133,7 @@ test('the owner of a loopback connection is read from /proc/net/tcp and tcp6: al
     const c = new PeerCheck({ allow: ['127.0.0.0/8', '::1/128'], users: [String(me)] });
     const row = await c.socketRow(s.remoteAddress!, s.remotePort!, s.localAddress!, s.localPort!);
     assert.equal(row?.uid, me, host);
-    assert.deepEqual(await c.check(s.remoteAddress, s.remotePort, s.localAddress, s.localPort), { ok: true, kind: 'owner', reason: 'allowed', uid: me });
+    assert.deepEqual(await c.check(s.remoteAddress, s.remotePort, s.localAddress, s.localPort), { ok: true, kind: 'owner', reason: 'allowed', uid: me, inode: row!.inode });
     const other = new PeerCheck({ allow: ['127.0.0.0/8', '::1/128'], users: ['frr-nobody-such'] });
     assert.deepEqual(other.unknownUsers, ['frr-nobody-such']);
     cl.destroy();
