@@ -11,6 +11,8 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 export interface SocketOwnerOptions {
   /** Tests: another /proc. */
   procRoot?: string;
+  /** How long the walk may take before the owner counts as not seen. */
+  budgetMs?: number;
 }
 
 /** The start time (field 22) of a /proc/PID/stat text, or null. Pure. */
@@ -23,8 +25,23 @@ export function statStartTime(stat: string): string | null {
   return start !== undefined && /^\d+$/.test(start) ? start : null;
 }
 
-/** "pid@start" of the process holding socket `inode`, or null when none this host shows holds it. */
+/**
+ * "pid@start" of the process holding socket `inode`, or null when none this host shows holds it
+ * — or when the walk takes longer than `budgetMs` (default 2 s): zebra waits to be let in meanwhile.
+ */
 export async function socketOwner(inode: number, opts: SocketOwnerOptions = {}): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), opts.budgetMs ?? 2000);
+  });
+  try {
+    return await Promise.race([findOwner(inode, opts), budget]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function findOwner(inode: number, opts: SocketOwnerOptions): Promise<string | null> {
   if (!Number.isInteger(inode) || inode <= 0) return null;
   const root = opts.procRoot ?? '/proc';
   const link = `socket:[${inode}]`;

@@ -8,7 +8,7 @@
 import type { Logger } from '../log.js';
 import type { RouteReporter, RouteSink } from '../route/sink.js';
 import type { ErrorEvent, Family, Nexthop, NexthopGroupEvent, Prefix, RouteEvent, RouteEventRoute } from '../route/types.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock, type Timer } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import type { Hops } from './hop-sets.js';
 import { pathsKey } from './vpp-fields.js';
@@ -54,6 +54,8 @@ export class Reconciler implements RouteSink {
   private readonly notes: RouteNotes;
   /** LSPs: zebra's MPLS routes in VPP's MPLS table (lsp-sync.ts). */
   private readonly lsps: LspSync;
+  /** The LSP sweep, put off to the end of a zebra restart's relearn (ldpd may re-send late). */
+  private lspSweep: Timer | null = null;
 
   constructor(private readonly port: VppPort, opts: ReconcilerOptions) {
     this.log = opts.logger.child({ component: 'sync' });
@@ -115,7 +117,7 @@ export class Reconciler implements RouteSink {
       },
       done: (r) => {
         this.forgetUnconfirmedUnmapped();
-        this.lsps.sweepStale();
+        this.sweepLsps(clock);
         this.opts.onResyncDone?.(r);
       },
       kick: () => this.writer.kick(),
@@ -140,6 +142,22 @@ export class Reconciler implements RouteSink {
     }
   }
 
+  /**
+   * LSPs zebra did not replay go when the resync is done — after a zebra restart, not before its
+   * relearn could have brought them back (the route groups' waits may all end early: statics and
+   * BGP confirmed, ldpd still to come).
+   */
+  private sweepLsps(clock: Clock): void {
+    this.lspSweep?.cancel();
+    this.lspSweep = null;
+    const until = this.resync.relearnUntil();
+    if (until === null) return this.lsps.sweepStale();
+    this.lspSweep = clock.after(until - clock.now(), () => {
+      this.lspSweep = null;
+      if (!this.resync.active) this.lsps.sweepStale();
+    });
+  }
+
   /** Resolves once VPP's interface map is first loaded (start() goes on adopting VPP's routes). */
   interfacesLoaded(): Promise<void> {
     return this.vpp.interfacesLoaded;
@@ -158,6 +176,8 @@ export class Reconciler implements RouteSink {
     // changes are about its groups, not these
     this.store.byGroup.newGeneration();
     this.pendingNhg.clear();
+    this.lspSweep?.cancel(); // the new session's replay confirms LSPs first; its resync's end sweeps
+    this.lspSweep = null;
     this.lsps.sessionStart(this.gen);
     this.resync.begin(sessionId, this.gen, zebraProcess);
   }
@@ -205,7 +225,7 @@ export class Reconciler implements RouteSink {
     const table = vppTable(ev.table, this.opts.tableMap);
     const e = this.store.routes.lookup(table, ev.prefix, ev.op === 'add' || unusable);
     // before the route changes: a route held by a stale wait is found under its old protocol
-    this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol, e, ev.prefix);
+    this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol, e, ev.prefix, ev.table);
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
     e.zt = ev.table;
@@ -262,7 +282,7 @@ export class Reconciler implements RouteSink {
     const r = ev.route!;
     const table = vppTable(r.table, this.opts.tableMap);
     // zebra did speak of the table and protocol (the resync counts them as any message's)
-    this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol, undefined, r.prefix);
+    this.resync.seen(this.store.routes.tableInfo(r.family, table), r.protocol, undefined, r.prefix, r.table);
     if (r.op === 'del') {
       this.notes.forgetSourceSpecific(r);
       return;
@@ -493,6 +513,7 @@ export class Reconciler implements RouteSink {
    */
   async stop(opts: { flush?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.resync.stop();
+    this.lspSweep?.cancel();
     this.lsps.stop();
     await this.writer.stop({ flush: opts.flush ?? false, timeoutMs: opts.timeoutMs ?? 30_000 });
   }

@@ -80,8 +80,19 @@ interface ZebraSession {
   kind: SessionKind | null;
   /** Protocols its replay mentioned, per table it mentioned (TableInfo.seenGen says which). */
   readonly mentioned: Map<TableInfo, Set<string>>;
-  /** How far zebra's walk of each table has come (a replay that stalls inside a table is judged complete only up to there). */
-  readonly walks: Map<TableInfo, Walk>;
+  /**
+   * How far zebra's walk of each table has come, per VPP table and zebra table (several of
+   * zebra's may share a VPP table): a replay that stalls inside a table is complete only up to there.
+   */
+  readonly walks: Map<TableInfo, Map<number, Walk>>;
+  /**
+   * Tables the session was seen to walk (two routes in walk order). In a reconnect, what the walk
+   * has not reached waits only in these: one change zebra sends of a `table N` route during the
+   * replay says nothing of the others (zebra never replays them), which are kept.
+   */
+  readonly walked: Set<TableInfo>;
+  /** Tables first mentioned after the judgement, not yet seen walked. */
+  readonly late: Set<TableInfo>;
   grace: Timer | null;
   /** The replay is judged at the stale time after the start at the latest (a churning zebra is never quiet). */
   cap: Timer | null;
@@ -140,6 +151,17 @@ export interface ResyncHost {
   kick(): void;
 }
 
+/** The walk has mentioned `p`: true when its reach moved (two in a row past it; one alone may be a change out of order). */
+function advance(w: Walk, p: Prefix): boolean {
+  if (w.next !== null && walkOrder(p, w.next) > 0) {
+    w.reach = w.next;
+    w.next = p;
+    return true;
+  }
+  if (w.reach === null || walkOrder(p, w.reach) > 0) w.next = p; // the last one past the reach, if any, was out of order
+  return false;
+}
+
 const familyName = (info: TableInfo) => (info.family === 4 ? 'ipv4' : 'ipv6');
 const groupName = (info: TableInfo, protocol: string) => `${protocol === '' ? '(adopted from VPP)' : protocol} ${familyName(info)} table ${info.table}`;
 
@@ -163,9 +185,21 @@ export class ResyncFsm {
    * saw it restart (or could not tell): its relearn runs until then plus the stale time.
    */
   private lastZebra: { process: string | null; restartedAt: number | null } | undefined = undefined;
+  /** When the last zebra restart (known, or read from a replay) began its relearn. */
+  private lastRestartAt: number | null = null;
   last: LastResync | null = null;
 
   constructor(private readonly h: ResyncHost) {}
+
+  /**
+   * Until when a zebra restart's daemons may still be relearning (null: no restart within the
+   * stale time): what the route groups' waits do not cover (LSPs) is not swept before then.
+   */
+  relearnUntil(): number | null {
+    if (this.lastRestartAt === null) return null;
+    const until = this.lastRestartAt + this.h.staleTimeMs;
+    return until > this.h.clock.now() ? until : null;
+  }
 
   /** A resync is under way (replaying, or routes held in a stale wait). */
   get active(): boolean {
@@ -201,12 +235,18 @@ export class ResyncFsm {
    * A route event of zebra's (before it changes `e`): its table and protocol count as mentioned
    * by the session, its prefix as reached by zebra's walk, and the route, if held, as confirmed.
    */
-  seen(info: TableInfo, protocol: string, e: Entry | undefined, prefix: Prefix): void {
+  seen(info: TableInfo, protocol: string, e: Entry | undefined, prefix: Prefix, zebraTable: number): void {
     const s = this.session;
     if (s !== null && s.live) {
       if (info !== this.lastInfo || protocol !== this.lastProto) this.mention(s, info, protocol);
-      if (!s.judged) this.walkTo(s, info, prefix);
-      else if (e !== undefined && this.waitCount > 0 && e.want !== null) this.walkResumed(s, e, prefix);
+      if (!s.judged) this.walkTo(s, info, zebraTable, prefix);
+      else {
+        if (s.late.size > 0 && s.late.has(info) && this.walkTo(s, info, zebraTable, prefix)) {
+          s.late.delete(info);
+          this.step({ kind: 'late-table', info });
+        }
+        if (e !== undefined && this.waitCount > 0 && e.want !== null) this.walkResumed(s, e, prefix);
+      }
     }
     if (e !== undefined && this.waitCount > 0 && e.want !== null) {
       const w = this.waits.get(e.slot.info)?.get(e.proto);
@@ -389,8 +429,10 @@ export class ResyncFsm {
       else if (last.restartedAt !== null && now < last.restartedAt + this.h.staleTimeMs) [zebra, restartedAt] = ['relearning', last.restartedAt];
       else zebra = 'same';
     }
-    this.lastZebra = { process: zebraProcess, restartedAt };
-    const s: ZebraSession = { id, gen, startedAt: now, zebra, zebraProcess, live: true, judged: false, kind: null, mentioned: new Map(), walks: new Map(), grace: null, cap: null };
+    // a session whose process could not be seen (its socket closed during the lookup, say) tells
+    // nothing of the last one's: a relearn under way is not forgotten by it
+    if (zebraProcess !== null || last === undefined) this.lastZebra = { process: zebraProcess, restartedAt };
+    const s: ZebraSession = { id, gen, startedAt: now, zebra, zebraProcess, live: true, judged: false, kind: null, mentioned: new Map(), walks: new Map(), walked: new Set(), late: new Set(), grace: null, cap: null };
     this.session = s;
     this.lastInfo = null;
     this.armGrace(s);
@@ -404,12 +446,15 @@ export class ResyncFsm {
   private mention(s: ZebraSession, info: TableInfo, protocol: string): void {
     this.lastInfo = info;
     this.lastProto = protocol;
-    // a reconnect's replay walks VRF tables only: this one is zebra's to replay from now on
-    if (!s.judged && (s.zebra === 'same' || s.zebra === 'relearning')) info.walkedBy = s.zebraProcess;
     if (info.seenGen !== s.gen) {
       info.seenGen = s.gen;
       s.mentioned.set(info, new Set([protocol]));
-      if (s.judged) this.step({ kind: 'late-table', info });
+      // after the judgement: a table zebra replays is held for the walk that reaches it now; one
+      // it may not (`table N`) only once it is seen walked, not for a change of one of its routes
+      if (s.judged) {
+        if (this.answersFor(s, info)) this.step({ kind: 'late-table', info });
+        else s.late.add(info);
+      }
       return;
     }
     s.mentioned.get(info)?.add(protocol);
@@ -442,8 +487,12 @@ export class ResyncFsm {
     }
   }
 
-  /** A wait for (info, protocol) held from `below` until at least `deadline`. */
-  private holdUntil(info: TableInfo, protocol: string, below: number, since: number, deadline: number, why: WaitReason): Wait {
+  /**
+   * A wait for (info, protocol) held from `below` until at least `deadline` — unless `extend` is
+   * false: the same zebra process cutting its sessions again and again (FRR 10.3 resets one whose
+   * output stays blocked) must not push a wait under way past its deadline for good.
+   */
+  private holdUntil(info: TableInfo, protocol: string, below: number, since: number, deadline: number, why: WaitReason, extend = true): Wait {
     const w = this.wait(info, protocol);
     if (!w) {
       const fresh: Wait = { info, protocol, below, since, deadline, held: 0, why };
@@ -451,7 +500,7 @@ export class ResyncFsm {
       return fresh;
     }
     w.below = Math.max(w.below, below);
-    if (deadline > w.deadline) {
+    if (extend && deadline > w.deadline) {
       w.deadline = deadline;
       w.why = why;
     }
@@ -497,6 +546,7 @@ export class ResyncFsm {
     if (s.zebra === 'unknown' && v.kind === 'restart' && this.lastZebra?.process === s.zebraProcess && s.zebraProcess !== null) this.lastZebra.restartedAt = s.startedAt;
     // a restart's waits end at the restart's deadline, whichever of its sessions holds them
     const waitFrom = s.zebra === 'relearning' ? this.lastZebra!.restartedAt! : s.startedAt;
+    if (v.kind === 'restart' || (v.kind === 'cut' && s.zebra === 'unknown')) this.lastRestartAt = waitFrom;
     const sweepNow = new Map<TableInfo, Set<string>>();
     const why: WaitReason = v.kind === 'restart' ? 'zebra-restarted' : v.kind === 'cut' ? 'replay-cut' : 'unconfirmable';
     list.forEach(({ info, g }, i) => {
@@ -506,19 +556,24 @@ export class ResyncFsm {
         if (!set) sweepNow.set(info, (set = new Set()));
         set.add(g.protocol);
       } else if (d === 'wait') {
-        this.holdUntil(info, g.protocol, s.gen, waitFrom, waitFrom + this.h.staleTimeMs, g.protocol === '' ? 'adopted' : why);
+        this.holdUntil(info, g.protocol, s.gen, waitFrom, waitFrom + this.h.staleTimeMs, g.protocol === '' ? 'adopted' : why, s.zebra !== 'same' && s.zebra !== 'relearning');
       } else this.wait(info, g.protocol)!.below = s.gen;
     });
     let swept = 0;
     // a complete group is complete up to where zebra's walk has come: a replay that stalled inside
     // a table (zebra's main thread busy) has not reached the rest yet, which waits for the walk
     const notWalked = new Map<TableInfo, Set<string>>();
+    let notWalkedKept = 0;
     if (sweepNow.size > 0) {
       this.h.routes.forEach((e) => {
         if (e.want === null || e.gen >= s.gen || !sweepNow.get(e.slot.info)?.has(e.proto)) return;
         if (this.walkedPast(s, e)) {
           this.h.sweep(e);
           swept++;
+          return;
+        }
+        if (!s.walked.has(e.slot.info) && !this.answersFor(s, e.slot.info)) {
+          notWalkedKept++;
           return;
         }
         let set = notWalked.get(e.slot.info);
@@ -529,6 +584,7 @@ export class ResyncFsm {
     for (const [info, protocols] of notWalked) {
       for (const p of protocols) this.holdUntil(info, p, s.gen, s.startedAt, s.startedAt + this.h.staleTimeMs, 'not-walked-yet');
     }
+    kept += notWalkedKept;
     run.refreshed = refreshed;
     run.kept += kept;
     run.swept += swept;
@@ -551,16 +607,24 @@ export class ResyncFsm {
     return { next: 'in-sync', reason: end === 'cut' ? 'replay-cut' : 'replay-complete' };
   }
 
-  /** The replay mentioned `p` in table `info` (before its judgement). */
-  private walkTo(s: ZebraSession, info: TableInfo, p: Prefix): void {
-    let w = s.walks.get(info);
-    if (w === undefined) s.walks.set(info, (w = { reach: null, next: null }));
-    if (w.next !== null && walkOrder(p, w.next) > 0) {
-      w.reach = w.next; // two in a row past the reach: the first was the walk's
-      w.next = p;
-    } else if (w.reach === null || walkOrder(p, w.reach) > 0) {
-      w.next = p; // past the reach (the last one past it, if any, was out of order)
-    }
+  private walkOf(s: ZebraSession, info: TableInfo, zebraTable: number): Walk {
+    let m = s.walks.get(info);
+    if (m === undefined) s.walks.set(info, (m = new Map()));
+    let w = m.get(zebraTable);
+    if (w === undefined) m.set(zebraTable, (w = { reach: null, next: null }));
+    return w;
+  }
+
+  /**
+   * The session mentioned `p` in zebra's table `zebraTable` (VPP's `info`). True when that is the
+   * first sign the session walks the table; a reconnect's walk then shows the table is one zebra
+   * replays on every reconnect (a VRF's: `walkedBy`).
+   */
+  private walkTo(s: ZebraSession, info: TableInfo, zebraTable: number, p: Prefix): boolean {
+    if (!advance(this.walkOf(s, info, zebraTable), p) || s.walked.has(info)) return false;
+    s.walked.add(info);
+    if (!s.judged && (s.zebra === 'same' || s.zebra === 'relearning')) info.walkedBy = s.zebraProcess;
+    return true;
   }
 
   /**
@@ -571,13 +635,12 @@ export class ResyncFsm {
   private walkResumed(s: ZebraSession, e: Entry, p: Prefix): void {
     const w = this.wait(e.slot.info, e.proto);
     if (w === undefined || w.why !== 'not-walked-yet' || e.gen >= w.below) return;
-    const walk = s.walks.get(e.slot.info);
-    if (walk !== undefined && (walk.reach === null || walkOrder(p, walk.reach) > 0)) walk.reach = p;
+    advance(this.walkOf(s, e.slot.info, e.zt), p);
   }
 
   /** zebra's walk of `e`'s table, as `s` mentioned it, has surely come to `e` or past it. */
   private walkedPast(s: ZebraSession, e: Entry): boolean {
-    const reach = s.walks.get(e.slot.info)?.reach;
+    const reach = s.walks.get(e.slot.info)?.get(e.zt)?.reach;
     return reach != null && walkOrder(this.h.routes.prefixOf(e), reach) <= 0;
   }
 
@@ -623,7 +686,7 @@ export class ResyncFsm {
    * VRF). Otherwise it may be a `table N` one, which zebra never replays on a reconnect: kept.
    */
   private answersFor(s: ZebraSession, info: TableInfo): boolean {
-    if (s.zebra === 'other') return true;
+    if (s.zebra === 'other' || info.table === 0) return true; // VPP's table 0: the default VRF's, replayed on every connection
     return (s.zebra === 'same' || s.zebra === 'relearning') && info.walkedBy === s.zebraProcess;
   }
 

@@ -132,21 +132,21 @@ both('zebra reconnect: an unchanged replay writes nothing; what is not replayed 
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  const table = [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')]), route('add', '10.3.0.0/16', [nh('10.0.2.2')], { table: 100 })];
+  const table = [10, 20, 40, 50].map((i) => route('add', `10.${i}.0.0/16`, [nh('10.0.2.2')])).concat(route('add', '10.3.0.0/16', [nh('10.0.2.2')], { table: 100 }));
   r.apply(1, table);
   await new Promise((res) => setTimeout(res, 150));
   await settle(r);
-  assert.equal(port.fib.size, 3);
+  assert.equal(port.fib.size, 5);
   port.ops.length = 0;
   r.sessionEnd(1, 'cut');
   r.sessionStart(2);
   assert.equal(r.state().resyncing, true);
-  r.apply(2, [table[0]!]); // 10.2/16 is gone from zebra; table 100 is not replayed
+  r.apply(2, [table[0]!, table[2]!, table[3]!]); // 10.20/16 is gone from zebra (zebra's walk went past it); table 100 is not replayed
   await settle(r);
-  assert.deepEqual(port.ops, [{ op: 'remove', key: '0|10.2.0.0/16' }]);
-  assert.deepEqual([...port.fib.keys()].sort(), ['0|10.1.0.0/16', '100|10.3.0.0/16']);
+  assert.deepEqual(port.ops, [{ op: 'remove', key: '0|10.20.0.0/16' }]);
+  assert.deepEqual([...port.fib.keys()].sort(), ['0|10.10.0.0/16', '0|10.40.0.0/16', '0|10.50.0.0/16', '100|10.3.0.0/16']);
   const last = r.state().lastResync!;
-  assert.equal(last.refreshed, 1);
+  assert.equal(last.refreshed, 3);
   assert.equal(last.swept, 1);
   assert.equal(last.kept, 1);
   assert.equal(last.writes, 0, 'the replay itself wrote nothing');
