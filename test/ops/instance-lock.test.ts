@@ -90,7 +90,8 @@ test('a second fibmgr on the same VPP exits non-zero within seconds naming the f
   try {
     await d.waitLog('listening for zebra FPM');
     const zebra = await sendFpm(fpmPort, join(FIXTURES, 'kernel-1k.bin'));
-    await until('the first ready with its routes', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
+    // zebra's session first (its replay judged), then ready: before the session, nothing is pending either
+    await until('the first ready with its routes', async () => d.lines.some((l) => /resync done/.test(String(l.msg))) && (await get(httpPort, '/readyz')).status === 200, 30_000);
     const routes = () => JSON.stringify([...simRoutes(sim, simSource(sim, 'fibmgr')!)].sort());
     const before = routes();
     assert.equal(simRoutes(sim, simSource(sim, 'fibmgr')!).size, 1000);
