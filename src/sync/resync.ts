@@ -398,6 +398,9 @@ export class ResyncFsm {
 
   private finish(run: Run, reason: ResyncReason, now: number): void {
     this.run = null;
+    // every route the restart held came back: its daemons have relearned, and a flap from now on
+    // is a plain reconnect again
+    if (reason === 'all-confirmed' && this.lastZebra) this.lastZebra.restartedAt = null;
     const grace = this.h.graceMs;
     const waited = run.waitedSince !== null;
     const staleWaitMs = waited ? Math.max(0, now - run.waitedSince!) : 0;

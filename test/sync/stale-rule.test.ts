@@ -405,3 +405,26 @@ test('tables a replay does not mention: a `table N` one (never walked on a recon
   await advance(10 * STALE);
   assert.ok(!removed().includes(key(tableN)), 'the `table N` route zebra never replays is kept');
 });
+
+test('once every route a zebra restart held has come back, a flap of the same process is a plain reconnect again: what was deleted meanwhile goes at the quiet period', async () => {
+  const { r, removed, advance } = setup();
+  await r.start();
+  const statics = range(5).map((i) => stat(i));
+  r.sessionStart(1, '100@5000');
+  r.apply(1, [kernel(), ...statics]);
+  await advance(GRACE);
+  r.sessionEnd(1, 'zebra killed');
+  r.sessionStart(2, '200@9000');
+  r.apply(2, [kernel()]);
+  await advance(GRACE);
+  assert.equal(r.state().stale!.phase, 'stale-wait');
+  r.apply(2, statics); // staticd back: the wait is over
+  await advance(0);
+  assert.equal(r.state().resyncing, false);
+  r.sessionEnd(2, 'connection reset');
+  r.sessionStart(3, '200@9000'); // an FPM flap; statics 1 was deleted while it was down
+  r.apply(3, [kernel(), statics[0]!, ...statics.slice(2)]);
+  await advance(GRACE);
+  assert.deepEqual(removed(), [key(statics[1]!)]);
+  assert.equal(r.state().resyncing, false);
+});
