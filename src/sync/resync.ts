@@ -93,6 +93,8 @@ interface ZebraSession {
   readonly walked: Set<TableInfo>;
   /** Tables first mentioned after the judgement, not yet seen walked. */
   readonly late: Set<TableInfo>;
+  /** The table zebra's walk is in (the last whose reach moved). */
+  walking: Walk | null;
   grace: Timer | null;
   /** The replay is judged at the stale time after the start at the latest (a churning zebra is never quiet). */
   cap: Timer | null;
@@ -106,6 +108,8 @@ interface ZebraSession {
 interface Walk {
   reach: Prefix | null;
   next: Prefix | null;
+  /** The walk went on to another table: it has come through this one. */
+  done: boolean;
 }
 
 interface Wait {
@@ -435,7 +439,7 @@ export class ResyncFsm {
     // a session whose process could not be seen (its socket closed during the lookup, say) tells
     // nothing of the last one's: a relearn under way is not forgotten by it
     if (zebraProcess !== null || last === undefined) this.lastZebra = { process: zebraProcess, restartedAt };
-    const s: ZebraSession = { id, gen, startedAt: now, zebra, zebraProcess, live: true, judged: false, kind: null, mentioned: new Map(), walks: new Map(), walked: new Set(), late: new Set(), grace: null, cap: null };
+    const s: ZebraSession = { id, gen, startedAt: now, zebra, zebraProcess, live: true, judged: false, kind: null, mentioned: new Map(), walks: new Map(), walked: new Set(), late: new Set(), walking: null, grace: null, cap: null };
     this.session = s;
     this.lastInfo = null;
     this.armGrace(s);
@@ -614,7 +618,7 @@ export class ResyncFsm {
     let m = s.walks.get(info);
     if (m === undefined) s.walks.set(info, (m = new Map()));
     let w = m.get(zebraTable);
-    if (w === undefined) m.set(zebraTable, (w = { reach: null, next: null }));
+    if (w === undefined) m.set(zebraTable, (w = { reach: null, next: null, done: false }));
     return w;
   }
 
@@ -624,7 +628,14 @@ export class ResyncFsm {
    * replays on every reconnect (a VRF's: `walkedBy`).
    */
   private walkTo(s: ZebraSession, info: TableInfo, zebraTable: number, p: Prefix): boolean {
-    if (!advance(this.walkOf(s, info, zebraTable), p) || s.walked.has(info)) return false;
+    const w = this.walkOf(s, info, zebraTable);
+    if (!advance(w, p)) return false;
+    // zebra walks one table after another: walking this one, it has come through the last one
+    if (s.walking !== w) {
+      if (s.walking !== null) s.walking.done = true;
+      s.walking = w;
+    }
+    if (s.walked.has(info)) return false;
     s.walked.add(info);
     if (!s.judged && (s.zebra === 'same' || s.zebra === 'relearning')) info.walkedBy = s.zebraProcess;
     return true;
@@ -643,8 +654,8 @@ export class ResyncFsm {
 
   /** zebra's walk of `e`'s table, as `s` mentioned it, has surely come to `e` or past it. */
   private walkedPast(s: ZebraSession, e: Entry): boolean {
-    const reach = s.walks.get(e.slot.info)?.get(e.zt)?.reach;
-    return reach != null && walkOrder(this.h.routes.prefixOf(e), reach) <= 0;
+    const w = s.walks.get(e.slot.info)?.get(e.zt);
+    return w !== undefined && (w.done || (w.reach !== null && walkOrder(this.h.routes.prefixOf(e), w.reach) <= 0));
   }
 
   /** The judged live session still has routes waiting for its walk to reach them. */
