@@ -84,6 +84,8 @@ export interface FpmServerStats {
   routesTotal: number;
   /** Connections refused before any byte counted, by reason kind. */
   refused: Record<string, number>;
+  /** Connections being admitted (their peer check or owner lookup has not answered yet). */
+  admitting?: number;
 }
 
 interface Candidate {
@@ -183,6 +185,7 @@ export class FpmServer {
       framesTotal: this.framesTotal,
       routesTotal: this.routesTotal,
       refused: { ...this.refused },
+      admitting: this.checking.size,
     };
   }
 

@@ -14,6 +14,8 @@ export interface ReadinessInput {
   /** Routes waiting for their VPP table, and the tables VPP would not create. */
   waitingForTables?: number;
   failingTables?: number;
+  /** zebra connections being admitted: their session, and its replay, are about to begin. */
+  admitting?: number;
 }
 
 export interface Readiness {
@@ -29,6 +31,7 @@ export function readiness(s: ReadinessInput): Readiness {
     const w = s.staleWait;
     return { ready: false, reason: `holding ${w.held} stale routes until zebra confirms them or ${w.until} (waiting: ${w.missing.join(', ')}; fibmgr sweep ends the wait)` };
   }
+  if (s.admitting) return { ready: false, reason: 'a zebra connection is being admitted (peer check): its replay follows' };
   if (s.resyncing) return { ready: false, reason: 'resync with zebra in progress (waiting for the end of its replay)' };
   if (s.backlog > 0) return { ready: false, reason: `${s.backlog} route changes pending` };
   if (s.retrying > 0) return { ready: false, reason: `${s.retrying} routes failed in VPP and are being retried` };

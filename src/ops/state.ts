@@ -31,12 +31,12 @@ export interface StateDoc {
 export function readinessOf(src: OpsSources): Readiness {
   const s = src.sync.state();
   const v = src.vpp.state();
-  return readiness(readinessInput(s, v.connected));
+  return readiness(readinessInput(s, v.connected, src.fpm.stats.admitting));
 }
 
-function readinessInput(s: ReconcilerState, connected: boolean) {
+function readinessInput(s: ReconcilerState, connected: boolean, admitting = 0) {
   const w = s.stale?.phase === 'stale-wait' ? { held: s.stale.held, until: s.stale.until, missing: s.stale.missing } : null;
-  return { vppConnected: connected, vppPrepared: s.vppReady, resyncing: s.resyncing, staleWait: w, backlog: s.backlog, retrying: s.retrying, waitingForTables: s.waitingForTables, failingTables: s.failingTables.length };
+  return { vppConnected: connected, vppPrepared: s.vppReady, resyncing: s.resyncing, staleWait: w, backlog: s.backlog, retrying: s.retrying, waitingForTables: s.waitingForTables, failingTables: s.failingTables.length, admitting };
 }
 
 export function buildState(src: OpsSources): StateDoc {
@@ -51,7 +51,7 @@ export function buildState(src: OpsSources): StateDoc {
     startedAt: src.startedAt.toISOString(),
     // measured on the process's monotonic clock: a step of the system clock does not change it
     uptimeSeconds: Math.round(process.uptime()),
-    readiness: readiness(readinessInput(s, v.connected)),
+    readiness: readiness(readinessInput(s, v.connected, fpm.admitting)),
     fpm: {
       state: fpm.state,
       session: sess && {
