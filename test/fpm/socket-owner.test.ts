@@ -47,11 +47,11 @@ test('the process holding a connection\'s other end is found by its socket\'s in
     return socketOwner(row.inode);
   };
   const a = await holder(port);
-  while (accepted.length < 1) await new Promise((r) => setImmediate(r));
+  if (accepted.length < 1) await once(srv, 'connection');
   const nameA = await ownerOf(accepted[0]!);
   assert.equal(nameA, `${a.pid}@${statStartTime(readFileSync(`/proc/${a.pid}/stat`, 'utf8'))}`);
   const b = await holder(port);
-  while (accepted.length < 2) await new Promise((r) => setImmediate(r));
+  if (accepted.length < 2) await once(srv, 'connection');
   const nameB = await ownerOf(accepted[1]!);
   assert.ok(nameB?.startsWith(`${b.pid}@`));
   assert.notEqual(nameA, nameB);
@@ -62,10 +62,12 @@ test('the process holding a connection\'s other end is found by its socket\'s in
 });
 
 test('the FPM server tells the sink which process each session is from', async () => {
-  const starts: [number, string | null | undefined][] = [];
+  // each session's start, as the sink is told it (waited for, not polled)
+  const waiting: ((zebraProcess: string | null | undefined) => void)[] = [];
+  const started: Promise<string | null | undefined>[] = [0, 1].map(() => new Promise((r) => waiting.push(r)));
   const sink: RouteSink = {
     congested: false, onDrain: () => undefined, apply: () => undefined, sessionEnd: () => undefined,
-    sessionStart: (id, zebraProcess) => void starts.push([id, zebraProcess]),
+    sessionStart: (_id, zebraProcess) => waiting.shift()?.(zebraProcess),
   };
   const server = new FpmServer({
     host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder(), sink, logger: createLogger('silent'),
@@ -73,12 +75,11 @@ test('the FPM server tells the sink which process each session is from', async (
   });
   const { port } = await server.listen();
   const z = await holder(port);
-  while (starts.length < 1) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(starts[0]![1]?.startsWith(`${z.pid}@`), `session 1 names ${starts[0]![1]}`);
+  const first = await started[0]!;
+  assert.ok(first?.startsWith(`${z.pid}@`), `session 1 names ${first}`);
   z.kill('SIGKILL');
   await once(z, 'exit');
   const z2 = await holder(port);
-  while (starts.length < 2) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(starts[1]![1]?.startsWith(`${z2.pid}@`));
+  assert.ok((await started[1]!)?.startsWith(`${z2.pid}@`));
   await server.close();
 });
