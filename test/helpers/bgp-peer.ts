@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from './zebra-lab.js';
+import { pollUntil } from './external-process.js';
 
 const FRR = '/usr/lib/frr';
 
@@ -42,14 +43,6 @@ function readPid(file: string): number | null {
   } catch { return null; }
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
 
 /** Starts the pair; the peer announces `networks` (prefix texts). */
 export async function startBgpPair(lab: Lab, networks: readonly string[]): Promise<BgpPair> {
@@ -67,7 +60,7 @@ export async function startBgpPair(lab: Lab, networks: readonly string[]): Promi
   const startLab = async () => {
     const before = readPid(labPid);
     daemon(lab.ns, lab.dir, ['-z', join(lab.dir, 'zserv.api')]);
-    if (!(await waitFor(() => { const p = readPid(labPid); return p !== before && alive(p); }, 10_000))) throw new Error(`the lab's bgpd did not come up: ${tail(lab.dir)}`);
+    if (!(await pollUntil(() => { const p = readPid(labPid); return p !== before && alive(p); }, 10_000))) throw new Error(`the lab's bgpd did not come up: ${tail(lab.dir)}`);
   };
   const pair: BgpPair = {
     peerNs,
@@ -89,7 +82,7 @@ export async function startBgpPair(lab: Lab, networks: readonly string[]): Promi
       const pid = readPid(labPid);
       if (!alive(pid)) throw new Error('the lab\'s bgpd is not running');
       process.kill(pid!, 'SIGKILL');
-      if (!(await waitFor(() => !alive(pid), 10_000))) throw new Error('bgpd survived SIGKILL');
+      if (!(await pollUntil(() => !alive(pid), 10_000))) throw new Error('bgpd survived SIGKILL');
     },
     startLabBgpd: startLab,
     received() {
@@ -128,7 +121,7 @@ export async function startBgpPair(lab: Lab, networks: readonly string[]): Promi
       ' neighbor 10.0.9.2 remote-as 65002', ' neighbor 10.0.9.2 timers connect 1', '',
     ].join('\n'));
     daemon(peerNs, peerDir, ['-Z']);
-    if (!(await waitFor(() => existsSync(join(peerDir, 'bgpd.vty')), 10_000))) throw new Error(`the peer's bgpd did not come up: ${tail(peerDir)}`);
+    if (!(await pollUntil(() => existsSync(join(peerDir, 'bgpd.vty')), 10_000))) throw new Error(`the peer's bgpd did not come up: ${tail(peerDir)}`);
     await startLab();
   } catch (e) {
     await pair.stop();

@@ -14,6 +14,7 @@ import { startLab, labUnavailable, type Lab } from '../helpers/zebra-lab.js';
 import { startBgpPair, type BgpPair } from '../helpers/bgp-peer.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simSource } from '../helpers/sim-fib.js';
+import { until } from '../helpers/daemon.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
 
 const PORT = 2631;
@@ -22,13 +23,6 @@ const KEEP = Array.from({ length: 10_000 }, (_, i) => `20.${i >> 8}.${i & 255}.0
 const LATE = KEEP.slice(5_000);
 const WITHDRAWN = Array.from({ length: 100 }, (_, i) => `21.0.${i}.0/24`);
 
-async function until(what: string, cond: () => boolean, ms: number, detail: () => unknown = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(detail())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('zebra restart under BGP with an FPM cut while bgpd relearns: no BGP route ever missing; the withdrawn go within the stale time', { timeout: 150_000 }, async () => {
   const why = labUnavailable();
