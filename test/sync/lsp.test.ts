@@ -15,6 +15,9 @@ import { simStack, type SimStack } from '../helpers/sim-stack.js';
 import { RETVAL } from 'vpp-binapi-ts';
 import type { VppSim } from 'vpp-binapi-ts/sim';
 import type { RouteEvent } from '../../src/route/types.js';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { NotifyWriter } from '../../src/fpm/notify-writer.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/fpm/', import.meta.url));
 const events = (name: string): RouteEvent[] => decodeAll(readFileSync(`${FIX}${name}.bin`)).events;
@@ -214,6 +217,51 @@ test('an LSP write VPP does not answer in time resets the VPP session; the adopt
     assert.notEqual(s.client.index, firstClient, 'the session that timed out was reset');
     assert.deepEqual(mplsFib(s.sim).filter((l) => l.startsWith('100 ')), ['100 eos/0 10.0.3.3@2:999', '100 neos 10.0.3.3@2:999']);
     assert.equal(s.r.state().lsps.pending, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('LSPs get no route notification, installed, refused or unusable (FRR drops AF_MPLS ones: README "MPLS"); the IP routes of the same stream are told', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
+  try {
+    // NotifyWriter, the production reporter, over a socket that keeps what it is given
+    const sent: Buffer[] = [];
+    const socket = Object.assign(new EventEmitter(), { destroyed: false, writableLength: 0, write: (b: Buffer) => sent.push(Buffer.from(b)) > 0 });
+    const writer = new NotifyWriter(socket as unknown as Socket);
+    s.sim.reject = (name) => (name.startsWith('mpls_route_add_del') ? RETVAL.INVALID_VALUE : undefined);
+    s.r.sessionStart(1);
+    s.r.attachReporter(1, writer);
+    const recorded = events('mpls-84-1');
+    const lsps = recorded.filter((e) => e.kind === 'lsp');
+    assert.ok(lsps.length >= 3, 'the recording has LSPs');
+    s.r.apply(1, [
+      ...lsps,
+      ...decodeAll(netlinkFrame(
+        lspMsg({ label: 601, via: '10.0.2.2', oif: 3, out: Array.from({ length: 17 }, (_, i) => i + 20) }), // too deep: not installable
+        lspMsg({ label: 602, oif: 99, out: [5] }), // an interface VPP does not have
+      )).events,
+    ]);
+    for (let i = 0; i < 1000 && s.r.state().lsps.errors < 3; i++) await new Promise((r) => setImmediate(r));
+    s.sim.reject = () => undefined;
+    s.clock.advance(60_000);
+    s.clock.advance(10);
+    await s.r.idle();
+    const st = s.r.state().lsps;
+    assert.ok(st.errors >= 3 && st.installed === 3 && st.skipped === 2, JSON.stringify(st));
+    writer.flush();
+    assert.equal(Buffer.concat(sent).length, 0, 'not a byte back for an LSP');
+    assert.deepEqual(s.r.state().counters.notified, { offload: 0, failed: 0 });
+
+    // the IP routes of the same recording are reported: the way back works
+    s.r.apply(1, recorded.filter((e) => e.kind !== 'lsp'));
+    await s.r.idle();
+    for (let i = 0; i < 1000 && s.r.state().counters.notified.offload + s.r.state().counters.notified.failed === 0; i++) await new Promise((r) => setImmediate(r));
+    writer.flush();
+    const bytes = Buffer.concat(sent);
+    assert.ok(bytes.length > 0, 'the labelled routes are told');
+    // every frame is an IPv4 or IPv6 rtmsg (FPM header 4 bytes, nlmsghdr 16, then rtm_family)
+    for (let p = 0; p < bytes.length; p += bytes.readUInt16BE(p + 2)) assert.notEqual(bytes[p + 4 + 16], 28, 'no AF_MPLS notification');
   } finally {
     await s.close();
   }
