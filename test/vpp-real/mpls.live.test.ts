@@ -2,7 +2,8 @@
 // /proc/sys/net/mpls, the kernel's refusals read as ACKs) → fibmgr → a real VPP. `mpls lsp` and
 // labelled statics added, changed and deleted through vtysh, an FPM reconnect, a zebra restart:
 // at every step VPP's MPLS table (mpls_route_dump: the EOS and non-EOS entry of each label) equals
-// zebra's `show mpls table`, and the labelled routes carry their stacks (ip_route_v2_dump).
+// zebra's `show mpls table`, and the labelled routes carry zebra's stacks (ip_route_v2_dump against
+// `show ip route json`). FRR 8.4 and 10.3 go through every step; 10.7 through the changes only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -67,7 +68,32 @@ async function labelled(c: VppClient): Promise<Record<string, string[]>> {
   return Object.fromEntries(Object.entries(f).filter(([, paths]) => paths.some((p) => p.includes(' labels '))));
 }
 
-async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean): Promise<void> {
+/** zebra's installed labelled routes (table 0 in VPP): "0|prefix" → sorted "gateway labels a/b". */
+function zebraLabelled(l: Lab): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const af of ['ip', 'ipv6']) {
+    const table = JSON.parse(l.vtysh(`show ${af} route json`)) as Record<string, { installed?: boolean; nexthops: { ip?: string; fib?: boolean; labels?: number[] }[] }[]>;
+    for (const [prefix, routes] of Object.entries(table)) {
+      const hops = routes.filter((r) => r.installed).flatMap((r) => r.nexthops).filter((n) => n.fib && n.labels?.length).map((n) => `${n.ip} labels ${n.labels!.join('/')}`);
+      if (hops.length) out[`0|${prefix}`] = hops.sort();
+    }
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** VPP's labelled routes as zebraLabelled says them. */
+async function vppLabelled(c: VppClient): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const [k, paths] of Object.entries(await labelled(c))) out[k] = paths.map((p) => `${p.split(' ')[1]} labels ${p.split(' labels ')[1]}`).sort();
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+async function labelledMatch(c: VppClient, l: Lab, what: string): Promise<void> {
+  const z = zebraLabelled(l);
+  await until(`VPP's labelled routes = zebra's (${what})`, async () => JSON.stringify(await vppLabelled(c)) === JSON.stringify(z), 20_000, async () => ({ vpp: await vppLabelled(c), zebra: z }));
+}
+
+async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean, full: boolean): Promise<void> {
   let lab: Lab | undefined;
   let fib: FibmgrChild | undefined;
   const c = await openVpp(vpp.apiSock);
@@ -92,15 +118,22 @@ async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean
     l.vtysh('conf t', 'mpls lsp 100 10.0.2.2 201', 'ip route 192.168.50.0/24 10.0.2.2 label 501/601/701');
     await lspsMatch(c, l, 'changed', { 100: ['10.0.2.2:201'], 101: ['10.0.3.4:pop'], 102: ['10.0.2.3:300', '10.0.3.3:301'], 103: ['2001:db8:3::5:2'] });
     // (zebra sends the route's change as a delete and an add, or one replace: either way one add reaches VPP)
+    await labelledMatch(c, l, 'a second label stack on the same next hop');
+    // with FRR 8.4 and 10.3 the route keeps the new stack after this; 10.7's staticd replaced the
+    // stack of the same next hop in place, so removing the old stack's static removes the route
     l.vtysh('conf t', 'no ip route 192.168.50.0/24 10.0.2.2 label 500/600');
-    const want2 = { '0|192.168.50.0/24': ['normal 10.0.2.2 sw* w1 labels 501/601/701'], '0|2001:db8:500::/48': want['0|2001:db8:500::/48'] };
-    await until('the changed labelled route', async () => JSON.stringify(await labelled(c)) === JSON.stringify(want2), 20_000, () => labelled(c));
+    await labelledMatch(c, l, 'the first label stack removed');
 
     // deleted
     l.vtysh('conf t', 'no mpls lsp 101', 'no mpls lsp 102 10.0.2.3', 'no ipv6 route 2001:db8:500::/48 2001:db8:3::2 label 700');
     const after = { 100: ['10.0.2.2:201'], 102: ['10.0.3.3:301'], 103: ['2001:db8:3::5:2'] };
     await lspsMatch(c, l, 'deleted', after);
     await until('the labelled IPv6 route gone', async () => !('0|2001:db8:500::/48' in (await labelled(c))), 20_000, () => labelled(c));
+
+    const bad = () => f.lines.filter((x) => Number(x.level) >= 50);
+    // zebra's replays are FRR's own code, alike in 10.3 and 10.7: the newest FRR is checked for
+    // what changed in its encoding (labels on nexthop objects), not again for the replays (time)
+    if (!full) return assert.deepEqual(bad(), [], 'no error logged');
 
     // FPM reconnect: the replay confirms everything, nothing changes
     l.exec('ss -K dst 127.0.0.1 dport = 2620');
@@ -116,8 +149,7 @@ async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean
     const s3 = f.sessions().at(-1);
     await f.waitFor('the resync after the restart to end', () => f.lines.some((x) => x.session === s3 && x.msg === 'resync done'), 30_000);
     await lspsMatch(c, l, 'after a zebra restart', { 100: ['10.0.2.2:200'] });
-    const bad = f.lines.filter((x) => Number(x.level) >= 50);
-    assert.deepEqual(bad, [], 'no error logged');
+    assert.deepEqual(bad(), [], 'no error logged');
   } finally {
     await fib?.stop();
     await lab?.stop();
@@ -130,11 +162,11 @@ test('real VPP, real zebra with MPLS: LSPs and labelled routes added, changed, d
   const vpp = await startRealVpp(t);
   if (!vpp) return;
   let first = true;
-  for (const frr of [FRRS[0], FRRS[1]]) {
+  for (const frr of FRRS) {
     await vpp.test(t, frr.name, async (st) => {
       const why = labUnavailable(frr.root);
       if (why) return skipLive(st, why);
-      await scenario(vpp, frr, first);
+      await scenario(vpp, frr, first, frr !== FRRS[2]);
       first = false;
     });
   }
