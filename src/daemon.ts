@@ -114,7 +114,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   let port: VppPort;
   if (config.dryRun) {
     log.info({}, 'dry run: no VPP; every request that would be sent is logged');
-    port = new DryRunPort(log, defs.ip_route_add_del_v2!, ifmap, sysIfindex);
+    port = new DryRunPort(log, defs.ip_route_add_del_v2!, ifmap, sysIfindex, defs);
   } else {
     const clientOpts = {
       socketPath: config.vppSock,

@@ -9,6 +9,7 @@ import type { InterfaceMapEntry } from './vpp-port.js';
 import { RouteWrites } from './route-writes.js';
 import { prefixText, v4Prefix } from '../route/prefix.js';
 import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';
+import { DryRunMpls } from './dry-run-mpls.js';
 
 
 export interface DryRunCounts {
@@ -27,6 +28,8 @@ export class DryRunPort implements VppPort {
   private readonly tables = new Set<string>();
 
   private readonly writes: RouteWrites;
+  /** LSPs, logged the same way (absent when the MPLS messages are not given). */
+  readonly mpls?: DryRunMpls;
   private written: Written = () => {};
   private done: number[] = [];
 
@@ -34,9 +37,10 @@ export class DryRunPort implements VppPort {
    * `routeMessage`: the generated ip_route_add_del_v2, whose bytes production sends. Mapped
    * interfaces get stand-in sw_if_index values 1, 2, … (there is no VPP to ask).
    */
-  constructor(logger: Logger, routeMessage: MessageDef, interfaceMap: InterfaceMapEntry[] = [], linuxIfindex?: (name: string) => number | undefined) {
+  constructor(logger: Logger, routeMessage: MessageDef, interfaceMap: InterfaceMapEntry[] = [], linuxIfindex?: (name: string) => number | undefined, messages?: Record<string, MessageDef>) {
     this.log = logger.child({ component: 'dry-run' });
     this.writes = new RouteWrites(routeMessage);
+    if (messages) this.mpls = new DryRunMpls(this.log, (n) => messages[n]!, (sw) => String(this.vppNames.get(sw) ?? `sw_if_index ${sw}`));
     let next = 1;
     for (const e of interfaceMap) {
       const ifindex = typeof e.linux === 'number' ? e.linux : linuxIfindex?.(e.linux);

@@ -54,8 +54,8 @@ export class LspSync {
   private gen = 0;
   private mpls: MplsPort | null = null;
   private ready = false;
-  /** Interfaces MPLS input is enabled on in this VPP session. */
-  private enabled = new Set<number>();
+  /** Interfaces MPLS input is enabled on (or being enabled: concurrent writes share the one request) in this VPP session. */
+  private enabled = new Map<number, Promise<void>>();
   private stopped = false;
   private readonly log: Logger;
   readonly counts = { errors: 0, skipped: 0, swept: 0 };
@@ -188,7 +188,7 @@ export class LspSync {
     }
     this.unsupported = null;
     this.mpls = mpls;
-    this.enabled = new Set();
+    this.enabled = new Map();
     const specs = await mpls.prepare();
     const byLabel = new Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }>();
     for (const s of specs) {
@@ -230,10 +230,7 @@ export class LspSync {
     const key = keyOf(paths);
     e.writing = true;
     try {
-      if (paths) for (const p of paths) if (p.swIfIndex !== 0xffffffff && !this.enabled.has(p.swIfIndex)) {
-        await mpls.enable(p.swIfIndex);
-        this.enabled.add(p.swIfIndex);
-      }
+      if (paths) for (const p of paths) if (p.swIfIndex !== 0xffffffff) await this.enable(mpls, p.swIfIndex);
       await mpls.write(e.label, false, paths);
       await mpls.write(e.label, true, paths);
       e.have = paths;
@@ -262,6 +259,17 @@ export class LspSync {
     }
     this.schedule(e);
     this.settled();
+  }
+
+  private enable(mpls: MplsPort, swIfIndex: number): Promise<void> {
+    let done = this.enabled.get(swIfIndex);
+    if (!done) {
+      const enabled = this.enabled;
+      done = mpls.enable(swIfIndex);
+      enabled.set(swIfIndex, done);
+      done.catch(() => enabled.delete(swIfIndex)); // the next write asks again
+    }
+    return done;
   }
 
   // --- what operators see -----------------------------------------------------------------------

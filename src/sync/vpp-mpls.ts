@@ -13,11 +13,32 @@ const TABLE = { mt_table_id: 0, mt_name: '' };
 /** dpo_proto of an EOS entry's payload: what the packet is once the last label is popped. */
 const EOS_PROTO = { 4: 0, 6: 1 } as const;
 
+/** The fields of each MPLS request fibmgr sends (VPP and the dry run encode the same ones). */
+export const mplsRequests = {
+  /** mpls_table_add_del: MPLS table 0, before any label. */
+  table: () => ({ mt_is_add: true, mt_table: TABLE }),
+  /** mpls_route_add_del: one label entry installed or replaced (paths), or deleted (null). */
+  route(label: number, eos: boolean, paths: readonly VppPath[] | null) {
+    const mrPaths = (paths ?? []).map(pathFields);
+    return {
+      mr_is_add: paths !== null,
+      mr_is_multipath: false,
+      mr_route: {
+        mr_table_id: 0, mr_label: label, mr_eos: eos ? 1 : 0,
+        mr_eos_proto: eos && paths && paths.length > 0 ? EOS_PROTO[paths[0]!.proto] : 0,
+        mr_is_multicast: false, mr_n_paths: mrPaths.length, mr_paths: mrPaths,
+      },
+    };
+  },
+  /** sw_interface_set_mpls_enable: MPLS input on one interface. */
+  enable: (swIfIndex: number) => ({ sw_if_index: swIfIndex, enable: true }),
+};
+
 export class VppMpls implements MplsPort {
   constructor(private readonly c: VppClient, private readonly def: (name: string) => MessageDef) {}
 
   async prepare(): Promise<VppLspSpec[]> {
-    await this.c.request(this.def('mpls_table_add_del'), { mt_is_add: true, mt_table: TABLE });
+    await this.c.request(this.def('mpls_table_add_del'), mplsRequests.table());
     return this.read();
   }
 
@@ -39,19 +60,10 @@ export class VppMpls implements MplsPort {
   }
 
   async write(label: number, eos: boolean, paths: readonly VppPath[] | null): Promise<void> {
-    const mrPaths = (paths ?? []).map(pathFields);
-    await this.c.request(this.def('mpls_route_add_del'), {
-      mr_is_add: paths !== null,
-      mr_is_multipath: false,
-      mr_route: {
-        mr_table_id: 0, mr_label: label, mr_eos: eos ? 1 : 0,
-        mr_eos_proto: eos && paths && paths.length > 0 ? EOS_PROTO[paths[0]!.proto] : 0,
-        mr_is_multicast: false, mr_n_paths: mrPaths.length, mr_paths: mrPaths,
-      },
-    });
+    await this.c.request(this.def('mpls_route_add_del'), mplsRequests.route(label, eos, paths));
   }
 
   async enable(swIfIndex: number): Promise<void> {
-    await this.c.request(this.def('sw_interface_set_mpls_enable'), { sw_if_index: swIfIndex, enable: true });
+    await this.c.request(this.def('sw_interface_set_mpls_enable'), mplsRequests.enable(swIfIndex));
   }
 }
