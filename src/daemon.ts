@@ -26,6 +26,8 @@ import { VppLink } from './ops/vpp-link.js';
 import { createMetrics } from './ops/metrics.js';
 import { OpsServer } from './ops/http-server.js';
 import { SystemdNotifier } from './ops/systemd-notify.js';
+import { buildState } from './ops/state.js';
+import { statusLine } from './cli/status.js';
 import type { OpsSources } from './ops/sources.js';
 import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
@@ -217,9 +219,9 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   auditor.start();
 
   if (notifier) {
-    await notifier.ready(statusLine(sources));
+    await notifier.ready(statusLine(buildState(sources)));
     notifier.startWatchdog();
-    const statusTimer = setInterval(() => void notifier.status(statusLine(sources)), 5_000);
+    const statusTimer = setInterval(() => void notifier.status(statusLine(buildState(sources))), 5_000);
     statusTimer.unref();
   }
 
@@ -259,13 +261,3 @@ async function startOperatorSocket(path: string, sources: OpsSources, metrics: R
 
 const NO_FPM: FpmServerStats = { state: 'none', session: null, sessionsTotal: 0, sessionsFailed: 0, bytesTotal: 0, framesTotal: 0, routesTotal: 0, refused: {} };
 
-/** One line for `systemctl status`. */
-function statusLine(src: OpsSources): string {
-  const s = src.sync.state();
-  const fpm = src.fpm.stats;
-  const v = src.vpp.state();
-  const zebra = fpm.session ? `zebra session ${fpm.session.id} up` : 'waiting for zebra';
-  const vpp = v.mode === 'dry-run' ? 'dry run' : v.connected ? 'VPP connected' : 'VPP lost';
-  const work = s.resyncing ? 'resyncing' : s.backlog > 0 ? `${s.backlog} pending` : 'in sync';
-  return `${zebra}; ${vpp}; ${s.desired} routes, ${s.installed} installed; ${work}`;
-}

@@ -1,4 +1,5 @@
-// `fibmgr status`: GET /state from a running fibmgr and print it for a human.
+// `fibmgr status`: GET /state from a running fibmgr and print it for a human; the daemon's status
+// line for systemd is rendered here too, from the same document (src/ops/state.ts builds it).
 import { cannotAsk, opsRequest } from './ops-client.js';
 import type { StateDoc } from '../ops/state.js';
 
@@ -61,6 +62,15 @@ export function formatState(st: StateDoc): string {
     for (const e of st.lastErrors.slice(-10)) out.push(`  ${e.at}  ${e.route}: ${e.error}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** One line for `systemctl status` (systemd's STATUS=), from the same document. */
+export function statusLine(st: StateDoc): string {
+  const zebra = st.fpm.session ? `zebra session ${st.fpm.session.id} up` : 'waiting for zebra';
+  const vpp = st.vpp.mode === 'dry-run' ? 'dry run' : st.vpp.connected ? 'VPP connected' : 'VPP lost';
+  const s = st.sync;
+  const work = s.resyncing ? 'resyncing' : s.backlog > 0 ? `${s.backlog} pending` : 'in sync';
+  return `${zebra}; ${vpp}; ${s.desired} routes, ${s.installed} installed; ${work}`;
 }
 
 export async function runStatus(addr: string, opts: { json?: boolean } = {}): Promise<number> {

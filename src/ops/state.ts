@@ -1,5 +1,6 @@
 // The /state document: what an operator asks first (is zebra connected, is VPP, how many routes
-// per table, what is pending, what failed last), as plain JSON.
+// per table, what is pending, what failed last), as plain JSON. The one place status is built:
+// `fibmgr status` and systemd's status line (src/cli/status.ts) render this document.
 import { readiness, type Readiness } from './readiness.js';
 import type { OpsSources } from './sources.js';
 import type { VppLinkState } from './vpp-link.js';
@@ -23,9 +24,23 @@ export interface StateDoc {
     lastUnusable: { what: string; reason: string; route: string | null; at: string }[];
   };
   vpp: VppLinkState & { prepared: boolean; ownership: string | null; requests: Record<string, Record<string, number>> };
-  sync: Pick<ReconcilerState, 'resyncing' | 'routes' | 'desired' | 'installed' | 'backlog' | 'inflight' | 'retrying' | 'waitingForTables' | 'failingTables' | 'congested' | 'pathSets' | 'counters' | 'lastResync' | 'stale' | 'lastAudit' | 'lsps'>;
+  sync: SyncDoc;
   tables: { family: 4 | 6; table: number; desired: number; installed: number }[];
   lastErrors: { route: string; error: string; at: string }[];
+}
+
+/**
+ * The reconciler's state as /state (and so `fibmgr status`) shows it: all of it but what is shown
+ * elsewhere in the document (vpp.prepared, vpp.ownership, lastErrors, the session under fpm) or
+ * is only progress's (auditChecked, adopting). A field added to ReconcilerState shows here as is.
+ */
+export type SyncDoc = Omit<ReconcilerState, (typeof NOT_IN_SYNC_DOC)[number]>;
+const NOT_IN_SYNC_DOC = ['session', 'vppReady', 'ownership', 'lastErrors', 'auditChecked', 'adopting'] as const;
+
+export function syncDoc(s: ReconcilerState): SyncDoc {
+  const doc: Partial<ReconcilerState> = { ...s };
+  for (const k of NOT_IN_SYNC_DOC) delete doc[k];
+  return doc as SyncDoc;
 }
 
 export function readinessOf(src: OpsSources): Readiness {
@@ -75,11 +90,7 @@ export function buildState(src: OpsSources): StateDoc {
       ownership: s.ownership ? (s.ownership.mode === 'source' ? `FIB source fibmgr (${s.ownership.sourceId})` : 'API source') : null,
       requests,
     },
-    sync: {
-      resyncing: s.resyncing, routes: s.routes, desired: s.desired, installed: s.installed, backlog: s.backlog,
-      inflight: s.inflight, retrying: s.retrying, waitingForTables: s.waitingForTables, failingTables: s.failingTables, congested: s.congested, pathSets: s.pathSets,
-      counters: s.counters, lastResync: s.lastResync, stale: s.stale, lastAudit: s.lastAudit, lsps: s.lsps,
-    },
+    sync: syncDoc(s),
     tables: src.sync.perTable(),
     lastErrors: s.lastErrors,
   };
