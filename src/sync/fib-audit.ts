@@ -1,14 +1,15 @@
 // The audit: VPP's routes of our FIB source, dumped (streamed), against what fibmgr believes VPP
 // holds from it — missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
-// another API client under our source), different paths. Marks live in each route's Entry.n
-// (N_AUDITED: seen in the dump; N_TOUCHED: written while the dump ran, so not judged).
+// another API client under our source), different paths. Its marks live in bits of each route's
+// Entry.marks that only this module reads or writes (route-entry.ts).
 import { prefixText } from '../route/prefix.js';
 import type { Prefix } from '../route/types.js';
 import { wallText, type Clock } from './clock.js';
 import type { PathSet, PathSets } from './path-sets.js';
 import type { AuditResult, DriftKind, ReconcilerCounters } from './reconciler-types.js';
-import type { Entry, RouteTable } from './route-table.js';
-import { N_AUDITED, N_AUDIT_BITS, N_TOUCHED } from './route-notes.js';
+import { auditMark, type Entry } from './route-entry.js';
+import type { RouteTable } from './route-table.js';
+import { isWriteIdle } from './write-flags.js';
 import type { Pace, VppPort } from './vpp-port.js';
 
 export interface AuditHost {
@@ -28,6 +29,32 @@ export interface AuditHost {
   kick(): void;
 }
 
+/** Seen in the dump of the audit under way. */
+const AUDITED = auditMark(0);
+/** Written while the audit under way dumped VPP: not judged by it. */
+const TOUCHED = auditMark(1);
+
+export function isAudited(e: Entry): boolean {
+  return (e.marks & AUDITED) !== 0;
+}
+
+export function markAudited(e: Entry): void {
+  e.marks |= AUDITED;
+}
+
+export function isTouched(e: Entry): boolean {
+  return (e.marks & TOUCHED) !== 0;
+}
+
+export function markTouched(e: Entry): void {
+  e.marks |= TOUCHED;
+}
+
+/** The audit is over for `e`: its marks are cleared. */
+export function clearAuditMarks(e: Entry): void {
+  if (e.marks & (AUDITED | TOUCHED)) e.marks &= ~(AUDITED | TOUCHED);
+}
+
 export class FibAudit {
   /** Set while the dump runs (writes completed meanwhile are marked, see written()). */
   dumping = false;
@@ -39,7 +66,7 @@ export class FibAudit {
 
   /** A write completed: while the dump runs, that route's state moved under it. */
   written(e: Entry): void {
-    if (this.dumping) e.n |= N_TOUCHED;
+    if (this.dumping) markTouched(e);
   }
 
   /**
@@ -106,8 +133,8 @@ export class FibAudit {
         const set = h.sets.internOnce(spec.paths, sets);
         if (set.refs === 0) fresh.add(set);
         const e = h.routes.lookup(spec.table, spec.prefix, false);
-        if (e) e.n |= N_AUDITED;
-        if (e && (e.q !== 0 || e.n & N_TOUCHED)) {
+        if (e) markAudited(e);
+        if (e && (!isWriteIdle(e) || isTouched(e))) {
           r.unjudged++;
           return;
         }
@@ -127,10 +154,11 @@ export class FibAudit {
     }
     // what fibmgr believes installed and the dump did not show
     h.routes.forEach((e) => {
-      const n = e.n;
-      if (n & N_AUDIT_BITS) e.n = n & ~N_AUDIT_BITS;
-      if (!r.ok || n & N_AUDITED || e.have === null) return;
-      if (e.q !== 0 || n & N_TOUCHED) {
+      const audited = isAudited(e);
+      const touched = isTouched(e);
+      clearAuditMarks(e);
+      if (!r.ok || audited || e.have === null) return;
+      if (!isWriteIdle(e) || touched) {
         r.unjudged++;
         return;
       }

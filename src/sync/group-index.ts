@@ -7,7 +7,7 @@
 // belong to a generation (newGeneration() at every session start): a route of an older session
 // keeps the id it named (for the operator) but leaves the lists, and is never re-resolved through
 // a newer session's group of the same id — it keeps its paths until zebra sends it again.
-import type { Entry } from './route-table.js';
+import type { Entry } from './route-entry.js';
 
 export class GroupIndex {
   private readonly heads = new Map<number, Entry>();
@@ -19,16 +19,16 @@ export class GroupIndex {
     e.nhg = nhg;
     if (nhg === 0) return;
     const head = this.heads.get(nhg);
-    e.gp = null;
-    e.gn = head ?? null;
-    if (head) head.gp = e;
+    e.groupPrev = null;
+    e.groupNext = head ?? null;
+    if (head) head.groupPrev = e;
     this.heads.set(nhg, e);
   }
 
   /** The routes naming `nhg` in this generation, as an array (the caller may move them meanwhile). */
   routes(nhg: number): Entry[] {
     const out: Entry[] = [];
-    for (let e = this.heads.get(nhg) ?? null; e; e = e.gn) out.push(e);
+    for (let e = this.heads.get(nhg) ?? null; e; e = e.groupNext) out.push(e);
     return out;
   }
 
@@ -39,8 +39,8 @@ export class GroupIndex {
   newGeneration(): void {
     for (const head of this.heads.values()) {
       for (let e: Entry | null = head; e !== null; ) {
-        const next: Entry | null = e.gn;
-        e.gp = e.gn = null;
+        const next: Entry | null = e.groupNext;
+        e.groupPrev = e.groupNext = null;
         e = next;
       }
     }
@@ -54,17 +54,17 @@ export class GroupIndex {
 
   /** `e` is in its group's list (not left behind by a newer generation). */
   private linked(e: Entry): boolean {
-    return e.gp !== null || this.heads.get(e.nhg) === e;
+    return e.groupPrev !== null || this.heads.get(e.nhg) === e;
   }
 
   private unlink(e: Entry): void {
-    if (e.gp) e.gp.gn = e.gn;
+    if (e.groupPrev) e.groupPrev.groupNext = e.groupNext;
     else if (this.heads.get(e.nhg) === e) {
-      if (e.gn) this.heads.set(e.nhg, e.gn);
+      if (e.groupNext) this.heads.set(e.nhg, e.groupNext);
       else this.heads.delete(e.nhg);
     }
-    if (e.gn) e.gn.gp = e.gp;
-    e.gp = e.gn = null;
+    if (e.groupNext) e.groupNext.groupPrev = e.groupPrev;
+    e.groupPrev = e.groupNext = null;
     e.nhg = 0;
   }
 }

@@ -12,8 +12,9 @@ import { realClock, type Clock, type Timer } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import type { Hops } from './hop-sets.js';
 import { pathsKey } from './vpp-fields.js';
-import { Q_SENDING, type Entry } from './route-table.js';
-import { N_AUDIT_BITS, N_FAILED, N_PENDING, N_SKIP_FAIL, N_SKIP_OK, RouteNotes, wireOf } from './route-notes.js';
+import { setWire, wireProtocol, type Entry } from './route-entry.js';
+import { oweAnswer, oweNothing, RouteNotes } from './route-notes.js';
+import { isSending, isWriteIdle } from './write-flags.js';
 import { FibAudit } from './fib-audit.js';
 import { ResyncFsm } from './resync.js';
 import { SkipLog, explainRoute, routeOf } from './route-explain.js';
@@ -78,22 +79,18 @@ export class Reconciler implements RouteSink {
       ready: () => this.vpp.ready,
       written: (e) => {
         this.fibAudit.written(e);
-        if (e.n & N_PENDING) this.notes.note(e);
+        this.notes.note(e);
       },
       pumped: () => {
         if (this.notes.size > 0) this.notes.report();
       },
       settled: () => this.settled(),
       timedOut: (what) => this.vpp.timedOut(what),
-      note: (e) => {
-        if (e.n & N_PENDING) this.notes.note(e);
-      },
+      note: (e) => this.notes.note(e),
     });
     this.lsps = new LspSync(port, this.log, clock, () => this.settled(), writerOpts.retryMinMs, writerOpts.retryMaxMs, writerOpts.deleteHoldMs, (what) => this.vpp.timedOut(what));
     this.vpp = new VppSession(port, this.store, this.writer, this.log, {
-      adopted: (e) => {
-        if (e.n & N_PENDING) this.notes.note(e);
-      },
+      adopted: (e) => this.notes.note(e),
       interfacesChanged: (changed) => {
         this.onInterfacesChanged(changed);
         this.lsps.interfacesChanged();
@@ -228,17 +225,21 @@ export class Reconciler implements RouteSink {
     this.resync.seen(e?.slot.info ?? this.store.routes.tableInfo(ev.family, table), ev.protocol, e, ev.prefix, ev.table);
     if (!e) return; // a delete of a route fibmgr does not have
     e.proto = ev.protocol;
-    e.zt = ev.table;
+    e.zebraTable = ev.table;
     if (ev.op === 'del') {
       // a delete is not answered; an add that cannot be used is, as failed
-      e.n = (e.n & N_AUDIT_BITS) | (unusable ? N_PENDING | N_SKIP_FAIL | wireOf(ev) : 0);
-      if (unusable) this.notes.note(e);
+      setWire(e, unusable ? ev : null);
+      if (unusable) {
+        oweAnswer(e, 'failed');
+        this.notes.note(e);
+      } else oweNothing(e);
       this.setWant(e, null, 0, true);
       return;
     }
     const hops = this.store.hopsOf(ev);
     const t = this.store.translate(ev, hops);
-    e.n = (e.n & N_AUDIT_BITS) | N_PENDING | wireOf(ev) | (typeof t !== 'string' ? 0 : t === 'connected' ? N_SKIP_OK : N_SKIP_FAIL);
+    setWire(e, ev);
+    oweAnswer(e, typeof t !== 'string' ? null : t === 'connected' ? 'installed' : 'failed');
     // a skipped route is noted before setWant: wanting nothing, it stays in the table until reported
     if (typeof t === 'string') {
       this.notes.note(e);
@@ -257,7 +258,7 @@ export class Reconciler implements RouteSink {
     if (e.want === null) this.skips.forget(table, ev.prefix);
     this.setWant(e, t, ev.nhg ?? 0, true, hops);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
-    if (e.want === e.have && (e.q & Q_SENDING) === 0) this.notes.note(e);
+    if (e.want === e.have && !isSending(e)) this.notes.note(e);
   }
 
   /**
@@ -341,12 +342,12 @@ export class Reconciler implements RouteSink {
       const t = this.store.resolve(e.hops!);
       const ps = typeof t === 'string' ? null : t;
       if (ps === e.want) continue;
-      e.n = (e.n & ~(N_SKIP_OK | N_SKIP_FAIL | N_FAILED)) | N_PENDING | (ps === null ? N_SKIP_FAIL : 0);
+      oweAnswer(e, ps === null ? 'failed' : null);
       if (ps === null) {
         unmappable++;
         this.counters.skipped[t as SkipReason]++;
         const prefix = this.store.routes.prefixOf(e);
-        this.skips.note({ kind: 'route', op: 'add', family: prefix.family, table: e.zt, prefix, type: 'unicast', protocol: e.proto, protocolId: e.n & 0xff, metric: 0, nhg: e.nhg || null, nexthops: e.hops!.nexthops as Nexthop[] }, e.slot.info.table, t as SkipReason);
+        this.skips.note({ kind: 'route', op: 'add', family: prefix.family, table: e.zebraTable, prefix, type: 'unicast', protocol: e.proto, protocolId: wireProtocol(e), metric: 0, nhg: e.nhg || null, nexthops: e.hops!.nexthops as Nexthop[] }, e.slot.info.table, t as SkipReason);
         this.notes.note(e);
       } else {
         installable++;
@@ -376,7 +377,7 @@ export class Reconciler implements RouteSink {
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean, hops: Hops | null = null): void {
     if (confirm) e.gen = this.gen;
     if (this.store.want(e, ps, nhg, hops)) this.writer.wantChanged(e);
-    else if (ps === null) this.store.dropIfEmpty(e, Q_SENDING);
+    else if (ps === null) this.store.dropIfEmpty(e, 'in-flight');
   }
 
   // --- the operator: sweep, show route, audit ---------------------------------------------------
@@ -445,7 +446,7 @@ export class Reconciler implements RouteSink {
 
   /** An audit's repair: VPP's view becomes the installed state; the queue then makes it what zebra wants. */
   private adoptHave(e: Entry, vpp: PathSet | null): boolean {
-    if (e.q !== 0) return false; // work arrived meanwhile: it decides
+    if (!isWriteIdle(e)) return false; // work arrived meanwhile: it decides
     this.store.have(e, vpp);
     this.writer.schedule(e);
     return true;

@@ -23,7 +23,8 @@ import { walkOrder } from '../route/prefix.js';
 import type { Prefix } from '../route/types.js';
 import { wallText, type Clock, type Timer } from './clock.js';
 import type { ReconcilerState, StaleState } from './reconciler-types.js';
-import type { Entry, RouteTable, TableInfo } from './route-table.js';
+import type { Entry } from './route-entry.js';
+import type { RouteTable, TableInfo } from './route-table.js';
 import { judgeReplay, type GroupReplay, type SessionKind, type ZebraRelation } from './stale-rule.js';
 
 type LastResync = NonNullable<ReconcilerState['lastResync']>;
@@ -649,12 +650,12 @@ export class ResyncFsm {
   private walkResumed(s: ZebraSession, e: Entry, p: Prefix): void {
     const w = this.wait(e.slot.info, e.proto);
     if (w === undefined || w.why !== 'not-walked-yet' || e.gen >= w.below) return;
-    advance(this.walkOf(s, e.slot.info, e.zt), p);
+    advance(this.walkOf(s, e.slot.info, e.zebraTable), p);
   }
 
   /** zebra's walk of `e`'s table, as `s` mentioned it, has surely come to `e` or past it. */
   private walkedPast(s: ZebraSession, e: Entry): boolean {
-    const w = s.walks.get(e.slot.info)?.get(e.zt);
+    const w = s.walks.get(e.slot.info)?.get(e.zebraTable);
     return w !== undefined && (w.done || (w.reach !== null && walkOrder(this.h.routes.prefixOf(e), w.reach) <= 0));
   }
 

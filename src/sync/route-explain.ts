@@ -3,8 +3,9 @@
 import type { Prefix, RouteEventRoute } from '../route/types.js';
 import { parsePrefix, prefixText } from '../route/prefix.js';
 import type { RouteExplain, SkipRecord } from './reconciler-types.js';
-import { N_PENDING, TYPES } from './route-notes.js';
-import { Q_ADD, Q_DEL, Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
+import { wireProtocol, wireType, type Entry } from './route-entry.js';
+import { owesAnswer } from './route-notes.js';
+import { writeStage } from './write-flags.js';
 import { UNKNOWN_PATHS } from './path-sets.js';
 
 /** How many left-out routes are remembered (the oldest goes first). */
@@ -60,16 +61,13 @@ export function routeOf(text: string): Prefix {
 export function explainRoute(
   table: number, prefix: Prefix, e: Entry | undefined, skipped: SkipRecord | null, attempts: number, lastError: string | null,
 ): RouteExplain {
-  const n = e?.n ?? 0;
-  const zebra = e && e.zt >= 0 && (e.want !== null || skipped === null)
-    ? { protocol: e.proto, protocolId: n & 0xff, table: e.zt, type: TYPES[(n >> 8) & 0xff]!, nhg: e.nhg || null }
+  const zebra = e && e.zebraTable >= 0 && (e.want !== null || skipped === null)
+    ? { protocol: e.proto, protocolId: wireProtocol(e), table: e.zebraTable, type: wireType(e), nhg: e.nhg || null }
     : null;
   let state = 'unknown';
   if (e) {
-    if (e.q & Q_RETRY) state = 'retrying';
-    else if (e.q & Q_SENDING) state = 'in-flight';
-    else if (e.q & Q_TABLE) state = 'waiting-for-table';
-    else if (e.q & (Q_ADD | Q_DEL)) state = 'queued';
+    const stage = writeStage(e);
+    if (stage !== null) state = stage;
     else if (e.have === UNKNOWN_PATHS) state = 'unknown-in-vpp';
     else if (e.want !== e.have) state = 'waiting-for-table';
     else if (e.want !== null) state = 'in-sync';
@@ -81,6 +79,6 @@ export function explainRoute(
     installed: e?.have?.key ?? null,
     state, attempts, lastError,
     skipped: e?.want ? null : skipped,
-    notifyPending: (n & N_PENDING) !== 0,
+    notifyPending: e !== undefined && owesAnswer(e),
   };
 }

@@ -1,44 +1,56 @@
 // Route notifications back to zebra, from the sync side: which routes owe zebra an answer, and
 // the answer each gets, always read from the route's current state (so zebra never hears of an
-// older version than the one it last sent). The state lives in each route's Entry.n, over zebra's
-// rtm_protocol (bits 0-7) and its type (bits 8-15), so that a million routes cost no extra object;
-// a queue holds each route at most once (N_QUEUED) until the pump looks at it.
+// older version than the one it last sent). The state lives in bits of each route's Entry.marks that
+// only this module reads or writes (route-entry.ts), so that a million routes cost no extra object;
+// a queue holds each route at most once (QUEUED) until the pump looks at it.
 import type { RouteReporter } from '../route/sink.js';
-import type { Prefix, RouteIdentity, RouteType } from '../route/types.js';
+import type { Prefix, RouteIdentity } from '../route/types.js';
 import { Fifo } from 'vpp-binapi-ts';
 import { prefixBytes, writePrefixBytes } from '../route/prefix.js';
-import { Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
+import { noteMark, wireProtocol, wireType, type Entry } from './route-entry.js';
+import { isParked, isRetrying, isSending } from './write-flags.js';
 
-// Route notifications (Entry.n, over zebra's rtm_protocol in bits 0-7 and its type in 8-15).
 /** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
-export const N_PENDING = 1 << 16;
+const PENDING = noteMark(0);
 /** "could not be installed" was reported for that add (VPP refuses it): "installed" follows once it is. */
-export const N_FAILED = 1 << 17;
+const FAILED = noteMark(1);
 /** Not installed on purpose (connected, local): VPP has its own routes for it, reported as installed. */
-export const N_SKIP_OK = 1 << 18;
+const SKIP_OK = noteMark(2);
 /** Not installable as sent (no mapped next hop, an unusable message): reported as failed. */
-export const N_SKIP_FAIL = 1 << 19;
+const SKIP_FAIL = noteMark(3);
 /** In the notification queue (an entry is queued once at most). */
-export const N_QUEUED = 1 << 20;
-export const N_WIRE = 0xffff;
-/** Seen in the dump of the audit under way. */
-export const N_AUDITED = 1 << 21;
-/** Written while the audit under way dumped VPP: not judged by it. */
-export const N_TOUCHED = 1 << 22;
-export const N_AUDIT_BITS = N_AUDITED | N_TOUCHED;
-export const TYPES: RouteType[] = ['unspec', 'unicast', 'blackhole', 'unreachable', 'prohibit'];
-const TYPE_INDEX: Record<RouteType, number> = { unspec: 0, unicast: 1, blackhole: 2, unreachable: 3, prohibit: 4 };
+const QUEUED = noteMark(4);
+/** What zebra is owed for the route's last add (all but QUEUED, the queue's own). */
+const ANSWER = PENDING | FAILED | SKIP_OK | SKIP_FAIL;
+
+/**
+ * zebra sent an add of `e`: it is owed an answer. `told`: the final answer without a write (a route
+ * not installed on purpose, 'installed', or not installable as sent, 'failed'); null: the write's.
+ */
+export function oweAnswer(e: Entry, told: 'installed' | 'failed' | null): void {
+  e.marks = (e.marks & ~ANSWER) | PENDING | (told === null ? 0 : told === 'installed' ? SKIP_OK : SKIP_FAIL);
+}
+
+/** zebra deleted `e`: a delete is not answered, nor is the add it replaces any more. */
+export function oweNothing(e: Entry): void {
+  e.marks &= ~ANSWER;
+}
+
+/** zebra waits for an answer about `e`. */
+export function owesAnswer(e: Entry): boolean {
+  return (e.marks & PENDING) !== 0;
+}
+
+/** `e` waits in the notification queue (and so stays in the table until the pump looks at it). */
+export function isNoteQueued(e: Entry): boolean {
+  return (e.marks & QUEUED) !== 0;
+}
 
 const v6Scratch = new Uint8Array(16);
 /** An IPv6 route's network as 16 bytes (a scratch array: the reporter copies it at once). */
 function v6Bytes(prefix: Prefix): Uint8Array {
   writePrefixBytes(prefix, v6Scratch);
   return v6Scratch;
-}
-
-/** rtm_protocol and type as zebra sent them, for Entry.n. */
-export function wireOf(ev: Pick<RouteIdentity, 'protocolId' | 'type'>): number {
-  return ((ev.protocolId ?? 0) & 0xff) | (TYPE_INDEX[ev.type] << 8);
 }
 
 export interface NotesHost {
@@ -85,7 +97,7 @@ export class RouteNotes {
     });
     const gen = this.host.gen();
     forEach((e) => {
-      if (e.n & N_PENDING && e.gen === gen) this.note(e);
+      if (owesAnswer(e) && e.gen === gen) this.note(e);
     });
   }
 
@@ -94,15 +106,15 @@ export class RouteNotes {
     // the next session replays its source-specific routes, and is told of them then
     this.sourceSpecific.clear();
     this.queue.drain((e) => {
-      e.n &= ~N_QUEUED;
+      e.marks &= ~QUEUED;
       this.host.dropIfEmpty(e);
     });
   }
 
-  /** The route's notification state may have changed: look at it in the pump. */
+  /** The route's notification state may have changed: look at it in the pump (if zebra is owed an answer). */
   note(e: Entry): void {
-    if (this.reporter === null || e.n & N_QUEUED) return;
-    e.n |= N_QUEUED;
+    if (this.reporter === null || (e.marks & (QUEUED | PENDING)) !== PENDING) return;
+    e.marks |= QUEUED;
     this.queue.push(e);
   }
 
@@ -117,30 +129,30 @@ export class RouteNotes {
     if (rep === null) return;
     const gen = this.host.gen();
     for (let e = this.queue.peek(); e !== undefined; e = this.queue.peek()) {
-      const n = e.n;
-      if ((n & N_PENDING) && e.gen === gen) {
+      const n = e.marks;
+      if ((n & PENDING) && e.gen === gen) {
         let installed: boolean | null = null;
         if (e.want !== null) {
-          if (e.want === e.have && (e.q & Q_SENDING) === 0) installed = true;
+          if (e.want === e.have && !isSending(e)) installed = true;
           // VPP refuses the route, or its table: failed (once), installed once it is
-          else if ((e.q & Q_RETRY || (e.q & Q_TABLE && e.slot.info.makeError !== null)) && (n & N_FAILED) === 0) installed = false;
-        } else if (n & (N_SKIP_OK | N_SKIP_FAIL)) installed = (n & N_SKIP_OK) !== 0;
+          else if ((isRetrying(e) || (isParked(e) && e.slot.info.makeError !== null)) && (n & FAILED) === 0) installed = false;
+        } else if (n & (SKIP_OK | SKIP_FAIL)) installed = (n & SKIP_OK) !== 0;
         if (installed !== null) {
           const info = e.slot.info;
-          const v6 = info.family === 6 ? v6Bytes(e.a as Prefix) : null;
-          if (!rep.report(info.family, info.family === 4 ? (e.a as number) : 0, v6, e.slot.len, e.zt, n & 0xff, TYPES[(n >> 8) & 0xff]!, installed)) return;
+          const v6 = info.family === 6 ? v6Bytes(e.network as Prefix) : null;
+          if (!rep.report(info.family, info.family === 4 ? (e.network as number) : 0, v6, e.slot.len, e.zebraTable, wireProtocol(e), wireType(e), installed)) return;
           if (installed) {
             this.host.notified.offload++;
-            e.n = e.n & (N_WIRE | N_QUEUED | N_AUDIT_BITS);
+            e.marks &= ~ANSWER;
           } else {
             this.host.notified.failed++;
-            e.n |= N_FAILED;
-            if (e.want === null) e.n &= ~N_PENDING;
+            e.marks |= FAILED;
+            if (e.want === null) e.marks &= ~PENDING;
           }
         }
       }
       this.queue.shift();
-      e.n &= ~N_QUEUED;
+      e.marks &= ~QUEUED;
       this.host.dropIfEmpty(e);
     }
     for (const [key, r] of this.sourceSpecific) {

@@ -6,8 +6,10 @@ import type { Logger } from '../log.js';
 import type { Family, Nexthop, RouteEventRoute } from '../route/types.js';
 import { GroupIndex } from './group-index.js';
 import { PathSets, UNKNOWN_PATHS, type PathSet } from './path-sets.js';
-import { N_QUEUED } from './route-notes.js';
-import { RouteTable, type Entry, type TableInfo } from './route-table.js';
+import { isNoteQueued } from './route-notes.js';
+import type { Entry } from './route-entry.js';
+import { RouteTable, type TableInfo } from './route-table.js';
+import { isSending, isWriteIdle } from './write-flags.js';
 import { isConnected, translatePaths } from './translate.js';
 import { HopSets, type Hops, type Translated } from './hop-sets.js';
 
@@ -166,11 +168,11 @@ export class RouteState {
 
   /**
    * A route that wants nothing, holds nothing, waits for nothing and is not zebra's unmappable one
-   * leaves the table. `busy`: the
-   * queue bits that keep it (a route still queued for a write may go: the writer then skips it).
+   * leaves the table. `keptBy`: the writer's work that keeps it, any, or only a write in flight
+   * (a route still queued for a write may go: the writer then skips it).
    */
-  dropIfEmpty(e: Entry, busy = ~0): void {
-    if (e.want === null && e.have === null && e.hops === null && (e.q & busy) === 0 && (e.n & N_QUEUED) === 0) this.routes.delete(e);
+  dropIfEmpty(e: Entry, keptBy: 'any-write' | 'in-flight' = 'any-write'): void {
+    if (e.want === null && e.have === null && e.hops === null && !isNoteQueued(e) && (keptBy === 'in-flight' ? !isSending(e) : isWriteIdle(e))) this.routes.delete(e);
   }
 
   /** Routes per VPP table and family: wanted and installed (for /state and metrics). */

@@ -6,8 +6,7 @@
 // decoder's Prefix (no copy) for writing and logs.
 import { v4Prefix } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
-import type { PathSet } from './path-sets.js';
-import type { Hops } from './hop-sets.js';
+import { newEntry, type Entry } from './route-entry.js';
 
 /** One VPP table of one family: shared by all its routes. */
 export interface TableInfo {
@@ -17,7 +16,7 @@ export interface TableInfo {
   readonly key: string;
   /** The VPP table exists (created by us or found); reset on every VPP session. */
   ready: boolean;
-  /** Why VPP would not create it at the last attempt (null: not refused); its routes wait (Q_TABLE). */
+  /** Why VPP would not create it at the last attempt (null: not refused); its routes wait (parked, write-flags.ts). */
   makeError: string | null;
   /** The last resync generation whose replay mentioned this table. */
   seenGen: number;
@@ -28,50 +27,10 @@ export interface TableInfo {
   walkedBy: string | null;
 }
 
-export const Q_ADD = 1;
-export const Q_DEL = 2;
-export const Q_SENDING = 4;
-export const Q_RETRY = 8;
-/** Scratch bit of a queue compaction. */
-export const Q_MARK = 16;
-/** Parked until its VPP table exists (table-maker.ts): not part of the backlog. */
-export const Q_TABLE = 32;
-
 export interface Slot {
   readonly info: TableInfo;
   readonly len: number;
   readonly map: V4Map | V6Map;
-}
-
-export interface Entry {
-  /** What zebra wants here (null: nothing). */
-  want: PathSet | null;
-  /** What VPP holds here from fibmgr, as far as fibmgr knows. */
-  have: PathSet | null;
-  /** The resync generation that last confirmed this route (0: adopted from VPP at start). */
-  gen: number;
-  /** The nexthop group the route refers to (0: none), so that a changed group re-resolves it (GroupIndex keeps it). */
-  nhg: number;
-  /** Neighbours in the GroupIndex list of routes naming the same group. */
-  gp: Entry | null;
-  gn: Entry | null;
-  /**
-   * zebra's next hops for the route, interned with their translation (hop-sets.ts), while zebra
-   * wants it installed: what a change of the interface map translates again. Null: none kept
-   * (adopted, deleted, or next hops that name no interface: blackhole, unreachable…).
-   */
-  hops: Hops | null;
-  /** zebra's protocol name for the route ('' when adopted from VPP), for the stale rule. */
-  proto: string;
-  /** Queue membership and write state (Q_* bits), kept here to spare hash lookups per write. */
-  q: number;
-  /** zebra's table id for the route (what a notification echoes; -1: zebra has not sent it). */
-  zt: number;
-  /** Notification state (N_* bits of reconciler.ts) over zebra's rtm_protocol (bits 0-7) and rtm_type (8-15). */
-  n: number;
-  readonly slot: Slot;
-  /** IPv4: the network as int32; IPv6: the Prefix. */
-  readonly a: number | Prefix;
 }
 
 export class RouteTable {
@@ -118,7 +77,7 @@ export class RouteTable {
       const m = s.map as V4Map;
       let e = m.get(p.w0);
       if (!e && create) {
-        e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, hops: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p.w0 };
+        e = newEntry(s, p.w0);
         m.set(p.w0, e);
         this.count++;
       }
@@ -127,7 +86,7 @@ export class RouteTable {
     const m = s.map as V6Map;
     let e = m.get(p);
     if (!e && create) {
-      e = { want: null, have: null, gen: 0, nhg: 0, gp: null, gn: null, hops: null, proto: '', q: 0, zt: -1, n: 0, slot: s, a: p };
+      e = newEntry(s, p);
       m.set(p, e);
       this.count++;
     }
@@ -135,13 +94,13 @@ export class RouteTable {
   }
 
   delete(e: Entry): void {
-    const removed = typeof e.a === 'number' ? (e.slot.map as V4Map).delete(e) : (e.slot.map as V6Map).delete(e.a, e);
+    const removed = typeof e.network === 'number' ? (e.slot.map as V4Map).delete(e) : (e.slot.map as V6Map).delete(e.network, e);
     if (removed) this.count--;
   }
 
   /** The entry's network (made anew for an IPv4 one: for logs and the operator). */
   prefixOf(e: Entry): Prefix {
-    return typeof e.a === 'number' ? v4Prefix(e.a, e.slot.len) : e.a;
+    return typeof e.network === 'number' ? v4Prefix(e.network, e.slot.len) : e.network;
   }
 
   /**
@@ -169,7 +128,7 @@ export class RouteTable {
 }
 
 /** A removed slot: probing goes on past it; an insert may reuse it. */
-const GONE: Entry = Object.freeze({ want: null, have: null, gen: -1, nhg: 0, gp: null, gn: null, hops: null, proto: '', q: 0, zt: -1, n: 0, slot: null as unknown as Slot, a: 0 }) as Entry;
+const GONE: Entry = Object.freeze({ ...newEntry(null as unknown as Slot, 0), gen: -1 });
 
 /**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what
@@ -304,7 +263,7 @@ export class V4Map extends ProbeMap {
 
   /** Removes `e` if it is in the table. */
   delete(e: Entry): boolean {
-    return this.remove(this.home(e.a as number), e);
+    return this.remove(this.home(e.network as number), e);
   }
 
   protected reinsert(keys: Int32Array, i: number, e: Entry): void {

@@ -11,7 +11,11 @@ import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
 import { VppDisconnectedError, VppTimeoutError } from 'vpp-binapi-ts';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
-import { Q_ADD, Q_DEL, Q_MARK, Q_RETRY, Q_SENDING, Q_TABLE, type Entry } from './route-table.js';
+import type { Entry } from './route-entry.js';
+import {
+  clearCompactSeen, clearSending, dequeue, dequeueAdd, dequeueDelete, isCompactSeen, isParked, isQueuedAdd, isQueuedDelete, isRetrying, isSending,
+  markCompactSeen, markSending, queueAdd, queueDelete,
+} from './write-flags.js';
 import type { RouteState } from './route-state.js';
 import { TableMaker, type FailingTable } from './table-maker.js';
 import { WriteRetries } from './write-retries.js';
@@ -43,7 +47,7 @@ export interface WriterHost {
 export class RouteWriter {
   /**
    * Routes whose wanted set differs from VPP's, in arrival order; an entry taken off the queue
-   * just loses its Q_ADD bit and its slot is skipped when reached (no search, no hash).
+   * just leaves the add queue (dequeueAdd) and its slot is skipped when reached (no search, no hash).
    */
   private readonly addQ = new Fifo<Entry>();
   private addCount = 0;
@@ -164,27 +168,28 @@ export class RouteWriter {
 
   /** Queues what `e` needs (a write, a held delete), or drops it from the queues when nothing. */
   schedule(e: Entry): void {
-    if (e.q & (Q_SENDING | Q_RETRY)) return; // completion / retry re-checks
-    if (e.q & Q_TABLE) {
+    if (isSending(e) || isRetrying(e)) return; // completion / retry re-checks
+    if (isParked(e)) {
       if (e.want !== null) return; // released, with what it wants then, once its table exists
       this.tables.unpark(e); // wants nothing now: nothing to wait for
     }
-    const q = e.q;
+    const queuedAdd = isQueuedAdd(e);
+    const queuedDelete = isQueuedDelete(e);
     if (e.want === e.have) {
-      if (q & Q_ADD) this.addCount--;
-      if (q & Q_DEL) this.dels.cancel(e);
-      e.q = 0;
+      if (queuedAdd) this.addCount--;
+      if (queuedDelete) this.dels.cancel(e);
+      dequeue(e);
       this.state.dropIfEmpty(e);
       return;
     }
     if (e.want === null) {
-      if (q & Q_ADD) this.addCount--;
-      if ((q & Q_DEL) === 0) this.dels.hold(e, this.clock.now() + this.opts.deleteHoldMs);
-      e.q = Q_DEL;
+      if (queuedAdd) this.addCount--;
+      if (!queuedDelete) this.dels.hold(e, this.clock.now() + this.opts.deleteHoldMs);
+      queueDelete(e);
     } else {
-      if (q & Q_DEL) this.dels.cancel(e);
-      e.q = Q_ADD;
-      if ((q & Q_ADD) === 0) {
+      if (queuedDelete) this.dels.cancel(e);
+      queueAdd(e);
+      if (!queuedAdd) {
         this.addQ.push(e);
         this.addCount++;
         // Slots of entries taken off the queue (an add flipped to a delete) stay until the pump
@@ -198,24 +203,20 @@ export class RouteWriter {
   private compactAddQ(): void {
     const kept: Entry[] = [];
     this.addQ.retain((e) => {
-      if ((e.q & Q_ADD) === 0 || e.q & Q_MARK) return false;
-      e.q |= Q_MARK;
+      if (!isQueuedAdd(e) || isCompactSeen(e)) return false;
+      markCompactSeen(e);
       kept.push(e);
       return true;
     });
-    for (const e of kept) e.q &= ~Q_MARK;
+    for (const e of kept) clearCompactSeen(e);
     this.addCount = kept.length;
   }
 
   /** Drops every queued write (a new VPP session's diff, or stopping, redoes what is needed). */
   clearQueues(): void {
-    this.addQ.drain((e) => {
-      e.q &= ~Q_ADD;
-    });
+    this.addQ.drain(dequeueAdd);
     this.addCount = 0;
-    this.dels.clear((e) => {
-      e.q &= ~Q_DEL;
-    });
+    this.dels.clear(dequeueDelete);
   }
 
   /** A new VPP session: retries and table creations of the old one end (its diff redoes them). */
@@ -246,10 +247,10 @@ export class RouteWriter {
       const q = this.addQ;
       while (q.size > 0 && this.inflight < window && this.port.room > 0) {
         const e = q.shift()!;
-        if ((e.q & Q_ADD) === 0) continue; // taken off the queue since
-        e.q &= ~Q_ADD;
+        if (!isQueuedAdd(e)) continue; // taken off the queue since
+        dequeueAdd(e);
         this.addCount--;
-        if (e.want === null || e.want === e.have || e.q & Q_SENDING) continue;
+        if (e.want === null || e.want === e.have || isSending(e)) continue;
         const info = e.slot.info;
         if (info.table !== 0 && !info.ready) {
           this.tables.wait(info, e);
@@ -269,8 +270,8 @@ export class RouteWriter {
           break;
         }
         this.dels.take(e);
-        e.q &= ~Q_DEL;
-        if (e.want !== null || e.have === null || e.q & Q_SENDING) continue;
+        dequeueDelete(e);
+        if (e.want !== null || e.have === null || isSending(e)) continue;
         this.send(e, null);
       }
       // The pump runs late in the event loop's turn: batched writes would wait for the end of
@@ -282,7 +283,7 @@ export class RouteWriter {
   }
 
   private send(e: Entry, ps: PathSet | null): void {
-    e.q |= Q_SENDING;
+    markSending(e);
     this.inflight++;
     this.writes++;
     const token = this.freeTokens.length > 0 ? this.freeTokens.pop()! : this.flightEntry.length;
@@ -291,7 +292,7 @@ export class RouteWriter {
     const info = e.slot.info;
     if (ps) this.counters.replaces++;
     else this.counters.removes++;
-    this.port.write(token, info.family, info.table, e.a, e.slot.len, ps ? ps.paths : null);
+    this.port.write(token, info.family, info.table, e.network, e.slot.len, ps ? ps.paths : null);
   }
 
   private onWritten(token: number, err: Error | null): void {
@@ -306,7 +307,7 @@ export class RouteWriter {
   private complete(e: Entry, sent: PathSet | null, err: Error | null): void {
     this.inflight--;
     if (this.flightWaiter !== null && this.inflight < this.flightWaiter.below) this.flightWaiter.done();
-    e.q &= ~Q_SENDING;
+    clearSending(e);
     this.host.written(e);
     if (!err) {
       this.counters.acked++;
@@ -391,7 +392,7 @@ export class RouteWriter {
     if (opts.flush && this.host.ready() && this.port.connected) {
       let n = 0;
       for (const e of [...this.state.routes]) {
-        if (e.have === null || e.q & Q_SENDING) continue;
+        if (e.have === null || isSending(e)) continue;
         this.state.want(e, null, 0);
         this.send(e, null);
         n++;

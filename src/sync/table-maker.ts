@@ -1,12 +1,14 @@
 // VPP tables are created before their first route: routes of a table not ready yet are parked
-// here (Q_TABLE) while it is created, then scheduled again. A table VPP will not create costs its
+// here (markParked, write-flags.ts) while it is created, then scheduled again. A table VPP will not create costs its
 // own routes only: it is retried with backoff, its routes are counted and reported as failed
 // (TableInfo.makeError) and, parked rather than queued, they are no part of the backlog that
 // pauses zebra's input for every table.
 import type { Logger } from '../log.js';
 import { VppTimeoutError } from 'vpp-binapi-ts';
 import type { Clock, Timer } from './clock.js';
-import { Q_TABLE, type Entry, type TableInfo } from './route-table.js';
+import type { Entry } from './route-entry.js';
+import type { TableInfo } from './route-table.js';
+import { clearParked, isParked, markParked } from './write-flags.js';
 import type { VppPort } from './vpp-port.js';
 
 export interface TableMakerHost {
@@ -61,7 +63,7 @@ export class TableMaker {
 
   /** Parks `e` until its table exists (creating it, if no one is yet). */
   wait(info: TableInfo, e: Entry): void {
-    e.q |= Q_TABLE;
+    markParked(e);
     const m = this.making.get(info);
     if (m) {
       m.waiting.add(e);
@@ -108,14 +110,14 @@ export class TableMaker {
 
   /** `e` wants nothing any more (zebra deleted it): it leaves its table's waiting routes. */
   unpark(e: Entry): void {
-    if ((e.q & Q_TABLE) === 0) return;
-    e.q &= ~Q_TABLE;
+    if (!isParked(e)) return;
+    clearParked(e);
     this.making.get(e.slot.info)?.waiting.delete(e);
   }
 
   /** Attempts so far and the last refusal for the table `e` waits for (none: not waiting). */
   of(e: Entry): { tries: number; error: string | null } | null {
-    if ((e.q & Q_TABLE) === 0) return null;
+    if (!isParked(e)) return null;
     const info = e.slot.info;
     return { tries: this.making.get(info)?.tries ?? 0, error: info.makeError && `VPP table ${info.table} (IPv${info.family}) could not be created: ${info.makeError}` };
   }
@@ -143,7 +145,7 @@ export class TableMaker {
     this.making.delete(info);
     if (!m) return;
     for (const e of m.waiting) {
-      e.q &= ~Q_TABLE;
+      clearParked(e);
       this.host.release(e);
     }
     this.host.kick();

@@ -14,7 +14,7 @@
 import type { Logger } from '../log.js';
 import type { Clock } from './clock.js';
 import type { PathSet } from './path-sets.js';
-import type { Entry } from './route-table.js';
+import type { Entry } from './route-entry.js';
 import type { RouteState } from './route-state.js';
 import type { RouteWriter } from './route-writer.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';

@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { Clock, Timer } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
-import { Q_RETRY, type Entry } from './route-table.js';
+import type { Entry } from './route-entry.js';
+import { clearRetrying, isRetrying, markRetrying } from './write-flags.js';
 
 export interface RetryOptions {
   retryMinMs: number;
@@ -47,10 +48,10 @@ export class WriteRetries {
     this.log.warn({ route, op: sent ? 'replace' : 'delete', paths: sent?.key, err: err.message, attempt: tries, retryInMs: delay }, 'VPP refused a route write: retrying');
     this.last.push({ route, error: err.message, at: new Date(this.clock.wall()).toISOString() });
     if (this.last.length > 20) this.last.shift();
-    e.q |= Q_RETRY;
+    markRetrying(e);
     this.timers.set(e, this.clock.after(delay, () => {
       this.timers.delete(e);
-      e.q &= ~Q_RETRY;
+      clearRetrying(e);
       this.counters.retries++;
       this.due(e);
     }));
@@ -69,18 +70,18 @@ export class WriteRetries {
 
   /** A new wish replaces the one that kept failing. */
   cancel(e: Entry): void {
-    if ((e.q & Q_RETRY) === 0) return;
+    if (!isRetrying(e)) return;
     this.timers.get(e)?.cancel();
     this.timers.delete(e);
     this.succeeded(e);
-    e.q &= ~Q_RETRY;
+    clearRetrying(e);
   }
 
   /** Stops every pending retry; `forget` also drops what was counted (a new VPP session). */
   clear(forget: boolean): void {
     for (const [e, t] of this.timers) {
       t.cancel();
-      e.q &= ~Q_RETRY;
+      clearRetrying(e);
     }
     this.timers.clear();
     if (forget) {
