@@ -178,3 +178,19 @@ both('routes that came before the session was known to read notifications are re
   await rep.until(1);
   assert.deepEqual(rep.got, ['offload 254 8.8.8.8/32 p196 unicast']);
 });
+
+both('a route zebra re-sends while its answer waits for room is queued once: the queue does not grow with the re-sends', async (port) => {
+  const { r, rep } = await setup(port);
+  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.2')])]);
+  await rep.until(1);
+  rep.full = true;
+  const resend = route('add', '8.8.8.8/32', [nh('10.0.2.2')]);
+  for (let i = 0; i < 100; i++) r.apply(1, [resend]);
+  await r.idle();
+  // the queue is internal: its size is what the way back would owe
+  assert.equal((r as unknown as { notes: { size: number } }).notes.size, 1);
+  rep.open();
+  await rep.until(2);
+  await r.idle();
+  assert.deepEqual(rep.got, ['offload 254 8.8.8.8/32 p196 unicast', 'offload 254 8.8.8.8/32 p196 unicast']);
+});
