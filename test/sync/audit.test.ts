@@ -4,33 +4,21 @@
 // work under way are not judged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
-import { BulkFakePort, FakePort } from '../helpers/fake-port.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
-import type { Nexthop, RouteEventRoute } from '../../src/route/types.js';
+import { FakePort } from '../helpers/fake-port.js';
 import { parsePrefix } from '../../src/route/prefix.js';
+import { bothPorts as both, path as vppPath, reconciler, routesWith } from '../helpers/builders.js';
 
-const quiet = pino({ level: 'silent' });
-const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
-const add = (prefix: string, gw: string): RouteEventRoute => ({
-  kind: 'route', op: 'add', family: 4, table: 254, prefix: parsePrefix(prefix), type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [nh(gw)],
-});
-const path = (gateway: string): VppPath => ({ kind: 'normal', proto: 4, gateway, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] });
+const { add } = routesWith({ protocolId: 196 });
+const path = (gateway: string) => vppPath({ gateway });
 
 async function synced(port: FakePort) {
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5 });
+  const r = reconciler(port, { resyncGraceMs: 10, deleteHoldMs: 5 });
   await r.start();
   r.sessionStart(1);
   r.apply(1, [add('10.1.0.0/16', '10.0.2.2'), add('10.2.0.0/16', '10.0.2.2'), add('10.3.0.0/16', '10.0.2.3')]);
   await r.idle();
   return r;
-}
-
-function both(name: string, fn: (port: FakePort) => Promise<void>): void {
-  test(name, () => fn(new FakePort()));
-  test(`${name} (bulk writes)`, () => fn(new BulkFakePort()));
 }
 
 both('an audit of an untouched VPP finds nothing and changes nothing', async (port) => {
@@ -119,7 +107,7 @@ test('an audit that cannot read VPP says why', async () => {
 });
 
 both('an audit asked for during a 100k-route replay waits for it to be written, finishes and repairs nothing wrongly', async (port) => {
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1_000_000, logger: quiet, deleteHoldMs: 5 });
+  const r = reconciler(port, { resyncGraceMs: 10, maxBacklog: 1_000_000, deleteHoldMs: 5 });
   await r.start();
   r.sessionStart(1);
   const N = 100_000;

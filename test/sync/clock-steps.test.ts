@@ -4,21 +4,20 @@
 // stepped too, for code that would still read it.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
-import { parsePrefix } from '../../src/route/prefix.js';
-import type { Nexthop, RouteEventRoute } from '../../src/route/types.js';
+import type { Reconciler, ReconcilerOptions } from '../../src/sync/reconciler.js';
+import type { RouteEventRoute } from '../../src/route/types.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { until } from '../helpers/sim-stack.js';
+import { reconciler, route as build } from '../helpers/builders.js';
 
 const HOUR = 3_600_000;
-const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
 function route(op: 'add' | 'del', prefix: string, protocol = 'static'): RouteEventRoute {
-  return { kind: 'route', op, family: 4, table: 254, prefix: parsePrefix(prefix), type: 'unicast', protocol, metric: 0, nhg: null, nexthops: op === 'add' ? [nh('10.0.2.2')] : [] } as RouteEventRoute;
+  return build({ op, prefix, protocol, type: 'unicast', via: '10.0.2.2' });
 }
 
 function make(port: FakePort, o: Partial<ReconcilerOptions>): Reconciler {
-  return new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 3000, maxBacklog: 10_000, logger: pino({ level: 'silent' }), ...o });
+  return reconciler(port, { resyncGraceMs: 3000, ...o });
 }
 
 /** Steps the system clock: Date.now() jumps by `ms` from now on (and the fake clock's wall with it). */
@@ -28,15 +27,6 @@ function stepSystemClock(t: TestContext, ms: number, clock?: FakeClock): void {
   clock?.stepWall(ms);
 }
 
-/** Waits (event-loop turns, with a generous real deadline) until `cond` holds; false if it never does. */
-async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await new Promise((res) => setImmediate(res));
-  }
-  return true;
-}
 
 test('a backward step of the system clock does not hold deletes back', async (t) => {
   const port = new FakePort();

@@ -9,12 +9,11 @@ import { DryRunPort } from '../../src/sync/dry-run-port.js';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { messages } from 'vpp-binapi-ts/gen';
 import type { MessageDef } from 'vpp-binapi-ts';
-import type { RouteEventRoute } from '../../src/route/types.js';
-import { parsePrefix } from '../../src/route/prefix.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeAll } from '../fpm/decode-all.js';
 import { lspMsg, netlinkFrame } from '../fpm/build.js';
+import { route as build } from '../helpers/builders.js';
 
 test('dry run: every write is the production message, logged decoded; deletes too', async () => {
   const lines: Record<string, unknown>[] = [];
@@ -23,10 +22,7 @@ test('dry run: every write is the production message, logged decoded; deletes to
   const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1000, logger, deleteHoldMs: 1 });
   await r.start();
   r.sessionStart(1);
-  const route = (op: 'add' | 'del', prefix: string): RouteEventRoute => ({
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: 254, prefix: parsePrefix(prefix), type: op === 'add' ? 'unicast' : 'unspec', protocol: 'static', protocolId: 196, metric: 0, nhg: null,
-    nexthops: op === 'add' ? [{ gateway: prefix.includes(':') ? '2001:db8:2::2' : '10.0.2.2', ifindex: 3, weight: 1, labels: [] }] : [],
-  } as RouteEventRoute);
+  const route = (op: 'add' | 'del', prefix: string) => build({ op, prefix, protocolId: 196, via: prefix.includes(':') ? '2001:db8:2::2' : '10.0.2.2' });
   r.apply(1, [route('add', '10.1.0.0/16'), route('add', '2001:db8:100::/48')]);
   await r.idle();
   r.apply(1, [route('del', '10.1.0.0/16')]);

@@ -3,34 +3,28 @@
 // through the new zebra's group of the same id. Scripted on a fake clock, against a fake port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
-import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
+import type { Reconciler } from '../../src/sync/reconciler.js';
+import type { RouteEventRoute } from '../../src/route/types.js';
 import { parsePrefix } from '../../src/route/prefix.js';
-import type { Nexthop, RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { add, groupChange, groupUnusable, pathsOf as pk, reconciler, written as acknowledged } from '../helpers/builders.js';
 
 const GRACE = 3000;
-const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
-const pk = (...gws: string[]) => pathsKey(gws.map((g): VppPath => ({ kind: 'normal', proto: 4, gateway: g, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] })));
 function route(prefix: string, gw: string, protocol: string, nhg: number | null, table = 254): RouteEventRoute {
-  return { kind: 'route', op: 'add', family: 4, table, prefix: parsePrefix(prefix), type: 'unicast', protocol, metric: 0, nhg, nexthops: [nh(gw)] } as RouteEventRoute;
+  return add(prefix, gw, { protocol, nhg, table });
 }
-const groupChange = (id: number, gw: string): RouteEvent => ({ kind: 'nexthop-group', op: 'add', id, replaced: true, resolved: [nh(gw)] });
-const groupUnusable = (id: number): RouteEvent => ({ kind: 'nexthop-group', op: 'add', id, replaced: true, unusable: { what: 'nested-group', reason: 'test' } });
 
 /** Lets the group re-resolution (deferred a turn) run, then waits until every write is acknowledged. */
 async function written(r: Reconciler, port: FakePort): Promise<void> {
   await new Promise((res) => setImmediate(res));
-  while (r.state().backlog > 0 || port.inflight > 0) await new Promise((res) => setImmediate(res));
+  await acknowledged(r, port);
 }
 
 function setup() {
   const port = new FakePort();
   const clock = new FakeClock();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE, maxBacklog: 10_000, logger: pino({ level: 'silent' }), deleteHoldMs: 0, clock });
+  const r = reconciler(port, { resyncGraceMs: GRACE, deleteHoldMs: 0, clock });
   return { port, clock, r };
 }
 

@@ -8,58 +8,40 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp-adapter.js';
 import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { VppSim } from 'vpp-binapi-ts/sim';
 import { parsePrefix } from '../../src/route/prefix.js';
-import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
-import type { RouteReporter } from '../../src/route/sink.js';
-import type { Nexthop, RouteEventRoute, RouteType } from '../../src/route/types.js';
+import { until } from '../helpers/sim-stack.js';
 import { translatePaths } from '../../src/sync/translate.js';
-import { prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { nexthop as nh, pathsOf as pk, quiet, reconciler, reconcilerOptions, RecordingReporter, routesWith, type Report } from '../helpers/builders.js';
 
-const quiet = pino({ level: 'silent' });
-const nh = (gateway: string | null, ifindex: number | null): Nexthop => ({ gateway, ifindex, weight: 1, labels: [] });
-function route(op: 'add' | 'del', prefix: string, nexthops: Nexthop[] = [], o: { nhg?: number } = {}): RouteEventRoute {
-  return {
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: 254, prefix: parsePrefix(prefix), type: op === 'add' ? 'unicast' : 'unspec',
-    protocol: 'static', protocolId: 196, metric: 0, nhg: o.nhg ?? null, nexthops: op === 'del' ? [] : nexthops,
-  } as RouteEventRoute;
-}
-const path = (p: Partial<VppPath>): VppPath => ({ kind: 'normal', proto: 4, gateway: null, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [], ...p });
-const pk = (...paths: Partial<VppPath>[]) => pathsKey(paths.map(path));
-
-class Reporter implements RouteReporter {
-  readonly got: string[] = [];
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, _t: number, _p: number, _ty: RouteType, installed: boolean): boolean {
-    this.got.push(`${installed ? 'offload' : 'failed'} ${prefixText(family === 4 ? v4Prefix(v4, len) : prefixFromBytes(6, v6!, 0, len))}`);
-    return true;
-  }
-  onRoom(): void {}
+const { add } = routesWith({ protocolId: 196 });
+/** What zebra was told, by route: "offload 10.1.0.0/16". */
+class Reporter extends RecordingReporter {
+  constructor() { super((n: Report) => `${n.installed ? 'offload' : 'failed'} ${n.prefix}`); }
 }
 
-function reconciler(port: FakePort, resyncGraceMs = 20) {
-  return new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5, retryMinMs: 5 });
+function make(port: FakePort, resyncGraceMs = 20) {
+  return reconciler(port, { resyncGraceMs, deleteHoldMs: 5, retryMinMs: 5 });
 }
 
 test('routes decoded before the first interface map are installed once it comes', async () => {
   const port = new FakePort();
   port.ifmap.clear(); // as the adapter: nothing is mapped before VPP's first handshake
-  const r = reconciler(port);
+  const r = make(port);
   r.sessionStart(1);
   const rep = new Reporter();
   r.attachReporter(1, rep);
   r.apply(1, [
-    route('add', '10.1.0.0/16', [nh(null, 7)]), // interface-only
-    route('add', '10.2.0.0/16', [nh('10.0.2.2', 7)]), // its gateway recursive without the map
-    route('add', '2001:db8:1::/48', [nh('fe80::1', 7)]), // link-local: nothing without the map
-    route('add', '10.3.0.0/16', [nh('10.0.3.3', 8)]), // through an interface the map will not know
+    add('10.1.0.0/16', [nh(null, 7)]), // interface-only
+    add('10.2.0.0/16', [nh('10.0.2.2', 7)]), // its gateway recursive without the map
+    add('2001:db8:1::/48', [nh('fe80::1', 7)]), // link-local: nothing without the map
+    add('10.3.0.0/16', [nh('10.0.3.3', 8)]), // through an interface the map will not know
   ]);
   assert.equal(r.state().counters.skipped['unmappable-nexthop'], 2);
   // VPP's first handshake loads the map (the adapter does it before adopting)
@@ -79,18 +61,18 @@ test('routes decoded before the first interface map are installed once it comes'
 test('a change of the map at a VPP reconnect translates again exactly the routes through the changed interfaces', async () => {
   const port = new FakePort(); // ifindex 2 → sw 5
   port.ifmap.set(3, 6);
-  const r = reconciler(port);
+  const r = make(port);
   await r.start();
   r.sessionStart(1);
   const rep = new Reporter();
   r.attachReporter(1, rep);
   r.apply(1, [
-    route('add', '10.1.0.0/16', [nh(null, 7)]), // unmappable until 7 appears
-    route('add', '10.2.0.0/16', [nh('10.0.2.2', 7)]), // recursive until 7 appears
-    route('add', '10.3.0.0/16', [nh(null, 2)]), // on sw 5 until 2 goes
-    route('add', '10.4.0.0/16', [nh('10.0.4.4', 2), nh(null, 3)]), // 2 goes: recursive + sw 6
-    route('add', '10.5.0.0/16', [nh('10.0.5.5', 3)], { nhg: 40 }), // through 3: untouched
-    route('add', '10.6.0.0/16', [nh(null, 3)]), // through 3: untouched
+    add('10.1.0.0/16', [nh(null, 7)]), // unmappable until 7 appears
+    add('10.2.0.0/16', [nh('10.0.2.2', 7)]), // recursive until 7 appears
+    add('10.3.0.0/16', [nh(null, 2)]), // on sw 5 until 2 goes
+    add('10.4.0.0/16', [nh('10.0.4.4', 2), nh(null, 3)]), // 2 goes: recursive + sw 6
+    add('10.5.0.0/16', [nh('10.0.5.5', 3)], { nhg: 40 }), // through 3: untouched
+    add('10.6.0.0/16', [nh(null, 3)]), // through 3: untouched
   ]);
   await r.idle();
   assert.deepEqual(Object.fromEntries([...port.fib].sort()), {
@@ -142,12 +124,12 @@ test('a link-local gateway whose interface maps to no VPP interface is unmappabl
   assert.ok(translatePaths(6, 'unicast', [nh('fec0::1', 7)], { interfaceFor: () => undefined }).ok, 'fec0:: is not link-local');
 
   const port = new FakePort();
-  const r = reconciler(port);
+  const r = make(port);
   await r.start();
   r.sessionStart(1);
   const rep = new Reporter();
   r.attachReporter(1, rep);
-  r.apply(1, [route('add', '2001:db8:1::/48', [nh('fe80::1', 7)])]);
+  r.apply(1, [add('2001:db8:1::/48', [nh('fe80::1', 7)])]);
   await r.idle();
   assert.equal(port.fib.size, 0);
   assert.equal(r.state().counters.skipped['unmappable-nexthop'], 1);
@@ -158,13 +140,13 @@ test('a link-local gateway whose interface maps to no VPP interface is unmappabl
 
 test('an unmappable route zebra\'s next replay does not send is forgotten: a later map does not install it', async () => {
   const port = new FakePort();
-  const r = reconciler(port);
+  const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh(null, 7)]), route('add', '10.9.0.0/16', [nh('10.0.9.9', null)])]);
+  r.apply(1, [add('10.1.0.0/16', [nh(null, 7)]), add('10.9.0.0/16', [nh('10.0.9.9', null)])]);
   await r.idle();
   r.sessionStart(2); // zebra reconnects and replays without 10.1.0.0/16
-  r.apply(2, [route('add', '10.9.0.0/16', [nh('10.0.9.9', null)])]);
+  r.apply(2, [add('10.9.0.0/16', [nh('10.0.9.9', null)])]);
   await r.idle();
   port.ifmap.set(7, 9);
   port.installed = [...port.vpp.values()];
@@ -177,10 +159,10 @@ test('an unmappable route zebra\'s next replay does not send is forgotten: a lat
 
 test('an unmappable route of a nexthop group is installed when the group changes to next hops that map', async () => {
   const port = new FakePort();
-  const r = reconciler(port);
+  const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh(null, 7)], { nhg: 40 })]);
+  r.apply(1, [add('10.1.0.0/16', [nh(null, 7)], { nhg: 40 })]);
   await r.idle();
   assert.equal(port.fib.size, 0);
   r.apply(1, [{ kind: 'nexthop-group', op: 'add', id: 40, nexthop: nh(null, 2), resolved: [nh(null, 2)], replaced: true }]);
@@ -201,23 +183,20 @@ test('a linux-cp pair that appears at a VPP reconnect installs the routes throug
     reconnect: { minMs: 10, maxMs: 50 },
   });
   const port = new VppAdapter({ client, messages: defs, logger: quiet });
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5, retryMinMs: 5 });
+  const r = new Reconciler(port, reconcilerOptions({ resyncGraceMs: 20, deleteHoldMs: 5, retryMinMs: 5 }));
   try {
     await client.connect();
     await r.start();
     r.sessionStart(1);
-    r.apply(1, [route('add', '10.1.0.0/16', [nh(null, 40)]), route('add', '10.2.0.0/16', [nh('10.0.2.2', 40)]), route('add', '10.3.0.0/16', [nh('10.0.3.3', null)])]);
+    r.apply(1, [add('10.1.0.0/16', [nh(null, 40)]), add('10.2.0.0/16', [nh('10.0.2.2', 40)]), add('10.3.0.0/16', [nh('10.0.3.3', null)])]);
     await r.idle();
     const fib = () => Object.fromEntries([...simRoutes(sim, simSource(sim, 'fibmgr')!)].sort(([a], [b]) => a.localeCompare(b)));
     assert.deepEqual(fib(), { '0|10.2.0.0/16': ['normal 10.0.2.2 sw* w1'], '0|10.3.0.0/16': ['normal 10.0.3.3 sw* w1'] });
     const writes = sim.routeOps.add;
     sim.lcpPairs.push({ phySwIfIndex: 1, hostSwIfIndex: 2, vifIndex: 40, hostIfName: 'tap40' });
     sim.dropConnections();
-    const deadline = Date.now() + 20_000;
-    while (fib()['0|10.1.0.0/16'] === undefined || !r.state().vppReady || r.state().backlog > 0) {
-      assert.ok(Date.now() < deadline, `not installed after the reconnect: ${JSON.stringify(fib())}`);
-      await new Promise((res) => setTimeout(res, 20));
-    }
+    const installed = await until(() => fib()['0|10.1.0.0/16'] !== undefined && r.state().vppReady && r.state().backlog === 0, 20_000);
+    assert.ok(installed, `not installed after the reconnect: ${JSON.stringify(fib())}`);
     await r.idle();
     assert.deepEqual(fib(), { '0|10.1.0.0/16': ['normal - sw1 w1'], '0|10.2.0.0/16': ['normal 10.0.2.2 sw1 w1'], '0|10.3.0.0/16': ['normal 10.0.3.3 sw* w1'] });
     assert.equal(sim.routeOps.add - writes, 2, 'only the two routes through the new pair are written');

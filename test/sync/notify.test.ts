@@ -4,51 +4,17 @@
 // way back is full. No clock: each step waits for the reconciler to go idle or for a report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
-import { BulkFakePort, FakePort } from '../helpers/fake-port.js';
-import type { RouteReporter } from '../../src/route/sink.js';
-import type { ErrorEvent, Nexthop, RouteEventRoute, RouteType } from '../../src/route/types.js';
-import { parsePrefix, prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
+import type { FakePort } from '../helpers/fake-port.js';
+import type { ErrorEvent } from '../../src/route/types.js';
+import { parsePrefix } from '../../src/route/prefix.js';
+import { bothPorts as both, nexthop as nh, reconciler, RecordingReporter as Reporter, routesWith } from '../helpers/builders.js';
 
-class Reporter implements RouteReporter {
-  readonly got: string[] = [];
-  full = false;
-  private room: (() => void)[] = [];
-  private waiters: { n: number; resolve: () => void }[] = [];
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean): boolean {
-    if (this.full) return false;
-    const prefix = prefixText(family === 4 ? v4Prefix(v4, len) : prefixFromBytes(6, v6!, 0, len));
-    this.got.push(`${installed ? 'offload' : 'failed'} ${table} ${prefix} p${protocol} ${type}`);
-    for (const w of this.waiters.filter((x) => this.got.length >= x.n)) w.resolve();
-    return true;
-  }
-  onRoom(cb: () => void): void {
-    this.room.push(cb);
-  }
-  open(): void {
-    this.full = false;
-    for (const cb of this.room) cb();
-  }
-  /** Resolves once `n` notifications in all have been reported. */
-  until(n: number): Promise<void> {
-    if (this.got.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ n, resolve }));
-  }
-}
-
-const quiet = pino({ level: 'silent' });
-const nh = (gateway: string | null, ifindex: number | null = 3): Nexthop => ({ gateway, ifindex, weight: 1, labels: [] });
-function route(op: 'add' | 'del', prefix: string, nexthops: Nexthop[] = [], o: { table?: number; protocol?: string; protocolId?: number; type?: RouteType } = {}): RouteEventRoute {
-  return {
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix: parsePrefix(prefix), type: o.type ?? (op === 'del' ? 'unspec' : 'unicast'),
-    protocol: o.protocol ?? 'static', protocolId: o.protocolId ?? 196, metric: 0, nhg: null, nexthops: op === 'del' ? [] : nexthops,
-  } as RouteEventRoute;
-}
+// zebra's static routes carry rtm_protocol 196: notifications echo it
+const { add, del } = routesWith({ protocolId: 196 });
 
 /** The reconciler through a resync to idle, with a reporter on session 1. */
 async function setup(port: FakePort) {
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5, retryMinMs: 5, retryMaxMs: 20 });
+  const r = reconciler(port, { resyncGraceMs: 20, deleteHoldMs: 5, retryMinMs: 5, retryMaxMs: 20 });
   await r.start();
   r.sessionStart(1);
   const rep = new Reporter();
@@ -56,18 +22,13 @@ async function setup(port: FakePort) {
   return { r, rep };
 }
 
-function both(name: string, fn: (port: FakePort) => Promise<void>): void {
-  test(name, () => fn(new FakePort()));
-  test(`${name} (bulk writes)`, () => fn(new BulkFakePort()));
-}
-
 both('installed is reported once VPP acknowledged the write, with zebra\'s table, protocol and type echoed', async (port) => {
   const { r, rep } = await setup(port);
   port.hold = true;
   r.apply(1, [
-    route('add', '8.8.8.8/32', [nh('10.0.2.2')]),
-    route('add', '2001:db8:100::/48', [nh('2001:db8:2::2')], { table: 1000, protocol: 'bgp', protocolId: 186 }),
-    route('add', '192.0.2.0/24', [], { type: 'blackhole' }),
+    add('8.8.8.8/32', [nh('10.0.2.2')]),
+    add('2001:db8:100::/48', [nh('2001:db8:2::2')], { table: 1000, protocol: 'bgp', protocolId: 186 }),
+    add('192.0.2.0/24', [], { type: 'blackhole' }),
   ]);
   await new Promise((res) => setImmediate(res));
   await new Promise((res) => setImmediate(res));
@@ -86,14 +47,14 @@ both('installed is reported once VPP acknowledged the write, with zebra\'s table
 
 both('an unchanged replay reports every route at once, with no write', async (port) => {
   const { r, rep } = await setup(port);
-  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.2')]), route('add', '9.9.9.0/24', [nh('10.0.2.3')])]);
+  r.apply(1, [add('8.8.8.8/32', [nh('10.0.2.2')]), add('9.9.9.0/24', [nh('10.0.2.3')])]);
   await rep.until(2);
   await r.idle();
   const writes = port.ops.length;
   r.sessionStart(2);
   const rep2 = new Reporter();
   r.attachReporter(2, rep2);
-  r.apply(2, [route('add', '8.8.8.8/32', [nh('10.0.2.2')]), route('add', '9.9.9.0/24', [nh('10.0.2.3')])]);
+  r.apply(2, [add('8.8.8.8/32', [nh('10.0.2.2')]), add('9.9.9.0/24', [nh('10.0.2.3')])]);
   await rep2.until(2);
   assert.equal(port.ops.length, writes, 'no write');
   assert.deepEqual(rep2.got.sort(), ['offload 254 8.8.8.8/32 p196 unicast', 'offload 254 9.9.9.0/24 p196 unicast']);
@@ -104,7 +65,7 @@ both('a route VPP refuses is reported failed once, however often it is retried, 
   const { r, rep } = await setup(port);
   let refusals = 0;
   port.failWith = (op) => (op.key === '0|8.8.8.8/32' && refusals++ < 3 ? new Error('VPP says no') : null);
-  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.2')])]);
+  r.apply(1, [add('8.8.8.8/32', [nh('10.0.2.2')])]);
   await rep.until(2);
   await r.idle();
   assert.equal(refusals, 4, 'three refusals, then accepted');
@@ -118,9 +79,9 @@ both('routes left to VPP are reported installed; routes that cannot be installed
     route: { family: 4, table: 254, prefix: parsePrefix('10.9.0.0/16'), op: 'add', protocol: 'bgp', protocolId: 186, type: 'unicast' },
   };
   r.apply(1, [
-    route('add', '10.0.2.0/24', [nh(null, 3)], { protocol: 'kernel', protocolId: 2 }), // connected
-    route('add', '10.0.2.1/32', [nh(null, 3)], { protocol: 'kernel', protocolId: 2 }), // local (FRR 10)
-    route('add', '203.0.113.0/24', [nh(null, 9)]), // interface-only, interface not mapped
+    add('10.0.2.0/24', [nh(null, 3)], { protocol: 'kernel', protocolId: 2 }), // connected
+    add('10.0.2.1/32', [nh(null, 3)], { protocol: 'kernel', protocolId: 2 }), // local (FRR 10)
+    add('203.0.113.0/24', [nh(null, 9)]), // interface-only, interface not mapped
     unusable,
   ]);
   await rep.until(4);
@@ -138,11 +99,11 @@ both('routes left to VPP are reported installed; routes that cannot be installed
 both('never an older version: a write overtaken by zebra\'s next version is not reported; a deleted route is not either', async (port) => {
   const { r, rep } = await setup(port);
   port.hold = true;
-  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.2')]), route('add', '9.9.9.9/32', [nh('10.0.2.2')])]);
+  r.apply(1, [add('8.8.8.8/32', [nh('10.0.2.2')]), add('9.9.9.9/32', [nh('10.0.2.2')])]);
   await new Promise((res) => setImmediate(res));
   await new Promise((res) => setImmediate(res));
   // version 2 of 8.8.8.8 and the deletion of 9.9.9.9 arrive while version 1 is being written
-  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.3')]), route('del', '9.9.9.9/32')]);
+  r.apply(1, [add('8.8.8.8/32', [nh('10.0.2.3')]), del('9.9.9.9/32')]);
   assert.equal(port.release(), 2);
   await new Promise((res) => setImmediate(res));
   assert.deepEqual(rep.got, [], 'version 1 acknowledged: zebra is not told (it sent version 2)');
@@ -158,7 +119,7 @@ both('a full way back loses nothing: reports wait for room', async (port) => {
   const { r, rep } = await setup(port);
   rep.full = true;
   const n = 500;
-  r.apply(1, Array.from({ length: n }, (_, i) => route('add', `10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')])));
+  r.apply(1, Array.from({ length: n }, (_, i) => add(`10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')])));
   await r.idle();
   assert.equal(rep.got.length, 0);
   rep.open();
@@ -167,10 +128,10 @@ both('a full way back loses nothing: reports wait for room', async (port) => {
 });
 
 both('routes that came before the session was known to read notifications are reported when it is', async (port) => {
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5 });
+  const r = reconciler(port, { resyncGraceMs: 20, deleteHoldMs: 5 });
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.2')])]);
+  r.apply(1, [add('8.8.8.8/32', [nh('10.0.2.2')])]);
   await r.idle();
   const rep = new Reporter();
   r.attachReporter(2, rep); // not this session's
@@ -181,10 +142,10 @@ both('routes that came before the session was known to read notifications are re
 
 both('a route zebra re-sends while its answer waits for room is queued once: the queue does not grow with the re-sends', async (port) => {
   const { r, rep } = await setup(port);
-  r.apply(1, [route('add', '8.8.8.8/32', [nh('10.0.2.2')])]);
+  r.apply(1, [add('8.8.8.8/32', [nh('10.0.2.2')])]);
   await rep.until(1);
   rep.full = true;
-  const resend = route('add', '8.8.8.8/32', [nh('10.0.2.2')]);
+  const resend = add('8.8.8.8/32', [nh('10.0.2.2')]);
   for (let i = 0; i < 100; i++) r.apply(1, [resend]);
   await r.idle();
   // the queue is internal: its size is what the way back would owe

@@ -2,36 +2,18 @@
 // reconnects, errors and retries, backpressure, nexthop-group changes, shutdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
+import type { Reconciler, ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
+import type { VppRouteSpec } from '../../src/sync/vpp-port.js';
 import { FakePort, BulkFakePort } from '../helpers/fake-port.js';
 import { parsePrefix } from '../../src/route/prefix.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import type { Family, Nexthop, RouteEvent, RouteEventRoute, RouteType } from '../../src/route/types.js';
-
-/** Every scenario twice: through replace()/remove(), and through the bulk write(). */
-function both(name: string, fn: (port: FakePort) => Promise<void>): void {
-  test(name, () => fn(new FakePort()));
-  test(`${name} (bulk writes)`, () => fn(new BulkFakePort()));
-}
-
-const quiet = pino({ level: 'silent' });
+import type { Nexthop, RouteEvent } from '../../src/route/types.js';
+import { add, bothPorts as both, del, groupChange, groupUnusable, idleOn, nexthop as nh, path, pathsOf as pk, reconciler, written } from '../helpers/builders.js';
 
 function make(port: FakePort, o: Partial<ReconcilerOptions> = {}) {
-  return new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 60, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 20, retryMinMs: 10, ...o });
+  return reconciler(port, { resyncGraceMs: 60, deleteHoldMs: 20, retryMinMs: 10, ...o });
 }
-
-const nh = (gateway: string | null, ifindex: number | null = 3, weight = 1, labels: number[] = []): Nexthop => ({ gateway, ifindex, weight, labels });
-function route(op: 'add' | 'del', prefix: string, nexthops: Nexthop[] = [], o: { table?: number; type?: RouteType; protocol?: string; nhg?: number | null } = {}): RouteEventRoute {
-  return {
-    kind: 'route', op, family: prefix.includes(':') ? 6 : 4, table: o.table ?? 254, prefix: parsePrefix(prefix), type: o.type ?? 'unicast',
-    protocol: o.protocol ?? 'static', metric: 0, nhg: o.nhg ?? null, nexthops: op === 'del' ? [] : nexthops,
-  } as RouteEventRoute;
-}
-const path = (p: Partial<VppPath>): VppPath => ({ kind: 'normal', proto: 4, gateway: null, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [], ...p });
-const pk = (...paths: Partial<VppPath>[]) => pathsKey(paths.map(path));
 
 async function settle(r: Reconciler): Promise<void> {
   await r.idle();
@@ -42,23 +24,22 @@ both('every kind of route reaches VPP with the right table and paths', async (po
   await r.start();
   r.sessionStart(1);
   const events: RouteEvent[] = [
-    route('add', '10.1.0.0/16', [nh('10.0.2.2')]), // recursive: ifindex 3 is not mapped
-    route('add', '10.2.0.0/16', [nh('10.0.2.2', 2)]), // attached: ifindex 2 is sw 5
-    route('add', '10.3.0.0/16', [nh(null, 2)]), // interface-only, mapped
-    route('add', '10.4.0.0/16', [nh(null, 9)]), // interface-only, unmapped: not installed
-    route('add', '10.5.0.0/16', [nh('10.0.2.2', 3, 3), nh('10.0.3.3', 3, 1)]), // weighted ECMP
-    route('add', '10.6.0.0/16', [nh('10.0.2.2', 3, 1, [100, 200])]), // labels
-    route('add', '10.7.0.0/16', [], { type: 'blackhole' }),
-    route('add', '10.8.0.0/16', [], { type: 'unreachable' }),
-    route('add', '10.9.0.0/16', [], { type: 'prohibit' }),
-    route('add', '2001:db8::/32', [nh('fe80::1', 2)]),
-    route('add', '10.10.0.0/16', [nh('10.0.2.2')], { table: 100 }),
-    route('add', '10.11.0.0/16', [nh('10.0.2.2')], { table: 200 }),
-    route('add', '192.0.2.0/24', [nh(null, 2)], { protocol: 'kernel' }), // connected: skipped
-    route('add', '0.0.0.0/0', [nh('192.0.2.1', 2)], { protocol: 'kernel' }), // kernel route with a gateway: installed
+    add('10.1.0.0/16', [nh('10.0.2.2')]), // recursive: ifindex 3 is not mapped
+    add('10.2.0.0/16', [nh('10.0.2.2', 2)]), // attached: ifindex 2 is sw 5
+    add('10.3.0.0/16', [nh(null, 2)]), // interface-only, mapped
+    add('10.4.0.0/16', [nh(null, 9)]), // interface-only, unmapped: not installed
+    add('10.5.0.0/16', [nh('10.0.2.2', 3, 3), nh('10.0.3.3', 3, 1)]), // weighted ECMP
+    add('10.6.0.0/16', [nh('10.0.2.2', 3, 1, [100, 200])]), // labels
+    add('10.7.0.0/16', [], { type: 'blackhole' }),
+    add('10.8.0.0/16', [], { type: 'unreachable' }),
+    add('10.9.0.0/16', [], { type: 'prohibit' }),
+    add('2001:db8::/32', [nh('fe80::1', 2)]),
+    add('10.10.0.0/16', [nh('10.0.2.2')], { table: 100 }),
+    add('10.11.0.0/16', [nh('10.0.2.2')], { table: 200 }),
+    add('192.0.2.0/24', [nh(null, 2)], { protocol: 'kernel' }), // connected: skipped
+    add('0.0.0.0/0', [nh('192.0.2.1', 2)], { protocol: 'kernel' }), // kernel route with a gateway: installed
   ];
   r.apply(1, events);
-  await new Promise((res) => setTimeout(res, 100));
   await settle(r);
   assert.deepEqual(Object.fromEntries([...port.fib].sort()), Object.fromEntries([
     ['0|10.1.0.0/16', pk({ gateway: '10.0.2.2' })],
@@ -87,8 +68,8 @@ both('--install-connected installs connected routes on their interface', async (
   const r = make(port, { installConnected: true });
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '192.0.2.0/24', [nh(null, 2)], { protocol: 'kernel' })]);
-  await new Promise((res) => setTimeout(res, 100));
+  r.apply(1, [add('192.0.2.0/24', [nh(null, 2)], { protocol: 'kernel' })]);
+  await settle(r);
   assert.equal(port.fib.get('0|192.0.2.0/24'), pk({ swIfIndex: 5 }));
 });
 
@@ -97,16 +78,16 @@ both('a change sent as delete + add (even in two reads) is one replacing write, 
   const r = make(port, { deleteHoldMs: 600_000 });
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')])]);
-  await new Promise((res) => setTimeout(res, 100));
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')])]);
+  await settle(r);
   port.ops.length = 0;
-  r.apply(1, [route('del', '10.1.0.0/16')]);
+  r.apply(1, [del('10.1.0.0/16')]);
   await new Promise((res) => setImmediate(res));
   await new Promise((res) => setImmediate(res));
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.9.9')])]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.9.9')])]);
   // and in one read
-  r.apply(1, [route('del', '10.1.0.0/16'), route('add', '10.1.0.0/16', [nh('10.0.8.8')])]);
-  await new Promise((res) => setTimeout(res, 100));
+  r.apply(1, [del('10.1.0.0/16'), add('10.1.0.0/16', [nh('10.0.8.8')])]);
+  await settle(r);
   assert.equal(port.count('remove'), 0);
   assert.equal(port.fib.get('0|10.1.0.0/16'), pk({ gateway: '10.0.8.8' }));
   assert.ok(port.count('replace') >= 1 && port.count('replace') <= 2);
@@ -117,13 +98,13 @@ both('add then delete before programming writes nothing; a re-add of the same pa
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('del', '10.1.0.0/16')]);
-  await new Promise((res) => setTimeout(res, 80));
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')]), del('10.1.0.0/16')]);
+  await settle(r);
   assert.equal(port.ops.length, 0);
-  r.apply(1, [route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
-  await new Promise((res) => setTimeout(res, 50));
-  r.apply(1, [route('del', '10.2.0.0/16'), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
-  await new Promise((res) => setTimeout(res, 80));
+  r.apply(1, [add('10.2.0.0/16', [nh('10.0.2.2')])]);
+  await settle(r);
+  r.apply(1, [del('10.2.0.0/16'), add('10.2.0.0/16', [nh('10.0.2.2')])]);
+  await settle(r);
   assert.deepEqual(port.ops.map((o) => o.op), ['replace']);
   assert.equal(r.state().routes, 1, 'the deleted route left no entry behind');
 });
@@ -132,9 +113,8 @@ both('zebra reconnect: an unchanged replay writes nothing; what is not replayed 
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  const table = [10, 20, 40, 50].map((i) => route('add', `10.${i}.0.0/16`, [nh('10.0.2.2')])).concat(route('add', '10.3.0.0/16', [nh('10.0.2.2')], { table: 100 }));
+  const table = [10, 20, 40, 50].map((i) => add(`10.${i}.0.0/16`, [nh('10.0.2.2')])).concat(add('10.3.0.0/16', [nh('10.0.2.2')], { table: 100 }));
   r.apply(1, table);
-  await new Promise((res) => setTimeout(res, 150));
   await settle(r);
   assert.equal(port.fib.size, 5);
   port.ops.length = 0;
@@ -153,17 +133,21 @@ both('zebra reconnect: an unchanged replay writes nothing; what is not replayed 
 });
 
 both('deletes zebra sends during its replay apply at once; a session that ends mid-replay sweeps nothing', async (port) => {
-  const r = make(port, { resyncGraceMs: 200 });
+  const clock = new FakeClock();
+  const r = make(port, { resyncGraceMs: 200, clock });
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')]), add('10.2.0.0/16', [nh('10.0.2.2')])]);
+  clock.advance(200);
   await settle(r);
   r.sessionStart(2);
-  r.apply(2, [route('del', '10.1.0.0/16')]);
-  await new Promise((res) => setTimeout(res, 80));
+  r.apply(2, [del('10.1.0.0/16')]);
+  clock.advance(20); // the delete hold
+  await written(r, port);
   assert.equal(port.fib.has('0|10.1.0.0/16'), false, 'deleted before the grace ended');
   r.sessionEnd(2, 'cut');
-  await new Promise((res) => setTimeout(res, 250));
+  clock.advance(250);
+  await written(r, port);
   assert.equal(port.fib.has('0|10.2.0.0/16'), true, 'not swept by an aborted replay');
 });
 
@@ -171,14 +155,15 @@ both('fibmgr start adopts VPP routes of our source: no writes for what zebra con
   const spec = (prefix: string, gw: string): VppRouteSpec => ({ family: 4, table: 0, prefix: parsePrefix(prefix), paths: [path({ gateway: gw })] });
   port.installed = [spec('10.1.0.0/16', '10.0.2.2'), spec('10.2.0.0/16', '10.0.2.2'), spec('10.3.0.0/16', '10.0.2.2')];
   for (const s of port.installed) port.fib.set(`0|${s.prefix}`, pathsKey(s.paths));
-  const r = make(port);
+  const clock = new FakeClock(); // the routes zebra does not confirm wait for the stale time (minutes)
+  const r = make(port, { clock });
   await r.start();
   assert.equal(r.state().installed, 3);
-  await new Promise((res) => setTimeout(res, 50));
+  await written(r, port);
   assert.equal(port.ops.length, 0, 'nothing written before zebra speaks');
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.7.7')])]);
-  await settle(r);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')]), add('10.2.0.0/16', [nh('10.0.7.7')])]);
+  await idleOn(r, clock);
   assert.deepEqual(port.ops, [{ op: 'replace', key: '0|10.2.0.0/16', paths: pk({ gateway: '10.0.7.7' }) }, { op: 'remove', key: '0|10.3.0.0/16' }]);
 });
 
@@ -186,11 +171,11 @@ both('VPP restart: everything is replayed into the empty VPP; a reconnect to a V
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')], { table: 100 })]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')]), add('10.2.0.0/16', [nh('10.0.2.2')], { table: 100 })]);
   await settle(r);
   port.disconnect();
-  r.apply(1, [route('add', '10.3.0.0/16', [nh('10.0.2.2')])]); // arrives while VPP is away
-  await new Promise((res) => setTimeout(res, 30));
+  r.apply(1, [add('10.3.0.0/16', [nh('10.0.2.2')])]); // arrives while VPP is away
+  await new Promise((res) => setImmediate(res)); // the writer's turn: it must wait for VPP
   port.fib.clear();
   port.ops.length = 0;
   port.tables.length = 0;
@@ -217,7 +202,7 @@ both('a VPP error on one route is retried with backoff and never blocks the othe
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')]), add('10.2.0.0/16', [nh('10.0.2.2')])]);
   // the fake port completes on setImmediate: turn the loop until it has (no clock involved)
   while (!port.fib.has('0|10.2.0.0/16')) await new Promise((res) => setImmediate(res));
   assert.ok(port.count('replace') >= 2, 'the other route went in while the first waits for its retry');
@@ -236,7 +221,7 @@ both('backpressure: past maxBacklog the sink is congested until the backlog drai
   await r.start();
   r.sessionStart(1);
   const events: RouteEvent[] = [];
-  for (let i = 0; i < 300; i++) events.push(route('add', `10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  for (let i = 0; i < 300; i++) events.push(add(`10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
   r.apply(1, events);
   assert.equal(r.congested, true);
   let drained = 0;
@@ -256,12 +241,12 @@ both('a nexthop group that changes re-resolves the routes that use it', async (p
   await r.start();
   r.sessionStart(1);
   r.apply(1, [
-    route('add', '10.1.0.0/16', [nh('10.0.2.2')], { nhg: 7 }),
-    route('add', '10.2.0.0/16', [nh('10.0.2.2')], { nhg: 7 }),
-    route('add', '10.3.0.0/16', [nh('10.0.2.2')], { nhg: 8 }),
+    add('10.1.0.0/16', [nh('10.0.2.2')], { nhg: 7 }),
+    add('10.2.0.0/16', [nh('10.0.2.2')], { nhg: 7 }),
+    add('10.3.0.0/16', [nh('10.0.2.2')], { nhg: 8 }),
   ]);
   await settle(r);
-  r.apply(1, [{ kind: 'nexthop-group', op: 'add', id: 7, replaced: true, resolved: [nh('10.0.5.5'), nh('10.0.6.6')] }]);
+  r.apply(1, [groupChange(7, [nh('10.0.5.5'), nh('10.0.6.6')])]);
   await settle(r);
   assert.equal(port.fib.get('0|10.1.0.0/16'), pk({ gateway: '10.0.5.5' }, { gateway: '10.0.6.6' }));
   assert.equal(port.fib.get('0|10.2.0.0/16'), pk({ gateway: '10.0.5.5' }, { gateway: '10.0.6.6' }));
@@ -273,7 +258,7 @@ both('stop leaves routes in VPP; stop with flush removes ours', async (port) => 
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')]), route('add', '10.2.0.0/16', [nh('10.0.2.2')])]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')]), add('10.2.0.0/16', [nh('10.0.2.2')])]);
   await settle(r);
   await r.stop();
   assert.equal(port.fib.size, 2);
@@ -281,7 +266,7 @@ both('stop leaves routes in VPP; stop with flush removes ours', async (port) => 
   const r2 = make(port2);
   await r2.start();
   r2.sessionStart(1);
-  r2.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')])]);
+  r2.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')])]);
   await settle(r2);
   await r2.stop({ flush: true });
   assert.equal(port2.fib.size, 0);
@@ -294,7 +279,7 @@ test('bulk writes stop at the port\'s room and go on as it frees up; each pump f
   await r.start();
   r.sessionStart(1);
   const events: RouteEvent[] = [];
-  for (let i = 0; i < 40; i++) events.push(route('add', i % 2 ? `2001:db8:${i}::/48` : `10.9.${i}.0/24`, [nh('10.0.2.2')]));
+  for (let i = 0; i < 40; i++) events.push(add(i % 2 ? `2001:db8:${i}::/48` : `10.9.${i}.0/24`, [nh('10.0.2.2')]));
   r.apply(1, events);
   await settle(r);
   assert.equal(port.fib.size, 40);
@@ -310,13 +295,13 @@ both('a route whose newest message is unusable leaves VPP; later routes go on', 
   const r = make(port);
   await r.start();
   r.sessionStart(1);
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')])]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')])]);
   await settle(r);
   assert.ok(port.fib.has('0|10.1.0.0/16'));
   r.apply(1, [
     { kind: 'error', offset: 0, reason: 'unsupported next-hop encapsulation type 100', what: 'unsupported-encap',
       route: { family: 4, table: 254, prefix: parsePrefix('10.1.0.0/16'), op: 'add', protocol: 'bgp', type: 'unicast' } },
-    route('add', '10.2.0.0/16', [nh('10.0.2.2')]),
+    add('10.2.0.0/16', [nh('10.0.2.2')]),
   ]);
   await settle(r);
   assert.deepEqual([...port.fib.keys()], ['0|10.2.0.0/16']);
@@ -329,7 +314,7 @@ both('a delete-then-add flapping while VPP is away keeps the add queue at the nu
   r.sessionStart(1);
   port.disconnect();
   for (let i = 0; i < 200_000; i++) {
-    r.apply(1, [route('del', '10.1.0.0/16'), route('add', '10.1.0.0/16', [nh('10.0.2.2', 3, 1 + (i & 1))])]);
+    r.apply(1, [del('10.1.0.0/16'), add('10.1.0.0/16', [nh('10.0.2.2', 3, 1 + (i & 1))])]);
   }
   const slots = (r as unknown as { writer: { queueSlots: number } }).writer.queueSlots;
   assert.ok(slots < 2048, `add queue holds ${slots} slots for one route`);
@@ -346,17 +331,17 @@ both('a path set freed at refcount 0 is not reused from the cache: an unchanged 
   await r.start();
   r.sessionStart(1);
   const group = Object.freeze([nh('10.0.2.2')]) as Nexthop[];
-  r.apply(1, [route('add', '10.1.0.0/16', group, { nhg: 5 })]);
+  r.apply(1, [add('10.1.0.0/16', group, { nhg: 5 })]);
   await settle(r);
-  r.apply(1, [route('del', '10.1.0.0/16')]);
+  r.apply(1, [del('10.1.0.0/16')]);
   await settle(r);
   assert.equal(r.state().pathSets, 0);
   // the same next-hop array again (zebra's group 5 still stands), then a replay of it
-  r.apply(1, [route('add', '10.1.0.0/16', group, { nhg: 5 })]);
+  r.apply(1, [add('10.1.0.0/16', group, { nhg: 5 })]);
   await settle(r);
   assert.equal(r.state().pathSets, 1);
   const writes = port.ops.length;
-  r.apply(1, [route('add', '10.1.0.0/16', [nh('10.0.2.2')])]);
+  r.apply(1, [add('10.1.0.0/16', [nh('10.0.2.2')])]);
   await settle(r);
   assert.equal(port.ops.length, writes, 'the replay rewrote an unchanged route');
 });
@@ -368,17 +353,17 @@ both('a changed group re-resolves its own routes only; an unusable group takes i
   const a = Object.freeze([nh('10.0.2.2')]) as Nexthop[];
   const b = Object.freeze([nh('10.0.3.3')]) as Nexthop[];
   const evs: RouteEvent[] = [];
-  for (let i = 0; i < 50; i++) evs.push(route('add', `10.1.${i}.0/24`, a, { nhg: 1 }), route('add', `10.2.${i}.0/24`, b, { nhg: 2 }));
+  for (let i = 0; i < 50; i++) evs.push(add(`10.1.${i}.0/24`, a, { nhg: 1 }), add(`10.2.${i}.0/24`, b, { nhg: 2 }));
   r.apply(1, evs);
   await settle(r);
   const writes = port.ops.length;
-  r.apply(1, [{ kind: 'nexthop-group', op: 'add', id: 1, replaced: true, resolved: [nh('10.0.9.9')] }]);
+  r.apply(1, [groupChange(1, [nh('10.0.9.9')])]);
   await settle(r);
   assert.equal(r.state().counters.nhgReresolved, 50);
   assert.equal(port.ops.length - writes, 50);
   assert.equal(port.fib.get('0|10.1.7.0/24'), pk({ gateway: '10.0.9.9' }));
   assert.equal(port.fib.get('0|10.2.7.0/24'), pk({ gateway: '10.0.3.3' }));
-  r.apply(1, [{ kind: 'nexthop-group', op: 'add', id: 2, replaced: true, unusable: { what: 'nested-group', reason: 'test' } }]);
+  r.apply(1, [groupUnusable(2)]);
   await settle(r);
   assert.equal([...port.fib.keys()].filter((k) => k.startsWith('0|10.2.')).length, 0);
   assert.equal([...port.fib.keys()].filter((k) => k.startsWith('0|10.1.')).length, 50);
@@ -389,12 +374,12 @@ both('backlog made by a group change pauses FPM reading too', async (port) => {
   await r.start();
   r.sessionStart(1);
   const a = Object.freeze([nh('10.0.2.2')]) as Nexthop[];
-  for (let i = 0; i < 15; i++) r.apply(1, [route('add', `10.1.${i}.0/24`, a, { nhg: 1 })]);
-  for (let i = 0; i < 15; i++) r.apply(1, [route('add', `10.2.${i}.0/24`, a, { nhg: 3 })]);
+  for (let i = 0; i < 15; i++) r.apply(1, [add(`10.1.${i}.0/24`, a, { nhg: 1 })]);
+  for (let i = 0; i < 15; i++) r.apply(1, [add(`10.2.${i}.0/24`, a, { nhg: 3 })]);
   await settle(r);
   port.hold = true;
-  r.apply(1, [{ kind: 'nexthop-group', op: 'add', id: 1, replaced: true, resolved: [nh('10.0.9.9')] },
-    { kind: 'nexthop-group', op: 'add', id: 3, replaced: true, resolved: [nh('10.0.8.8')] }]);
+  r.apply(1, [groupChange(1, [nh('10.0.9.9')]),
+    groupChange(3, [nh('10.0.8.8')])]);
   const drained = new Promise<void>((res) => r.onDrain(res));
   await new Promise((res) => setImmediate(res));
   await new Promise((res) => setImmediate(res));
@@ -407,18 +392,14 @@ both('backlog made by a group change pauses FPM reading too', async (port) => {
 
 // --- the stale rule (issue 14), on scripted timelines with a fake clock: no sleeps ---------------
 
-/** Waits (for the event, not a time) until every write has been acknowledged. */
-async function written(r: Reconciler, port: FakePort): Promise<void> {
-  while (r.state().backlog > 0 || port.inflight > 0) await new Promise((res) => setImmediate(res));
-}
 
 const GRACE = 3000;
 function timeline(port: FakePort, staleTimeMs = 120_000) {
   const clock = new FakeClock();
   const r = make(port, { clock, resyncGraceMs: GRACE, staleTimeMs, deleteHoldMs: 0 });
-  const kernel = route('add', '0.0.0.0/0', [nh('192.0.2.1')], { protocol: 'kernel' });
-  const stat = (i: number) => route('add', `10.1.${i}.0/24`, [nh('10.0.2.2')], { protocol: 'static' });
-  const bgp = (i: number) => route('add', `10.${100 + (i >> 8)}.${i & 255}.0/24`, [nh('10.0.3.3')], { protocol: 'bgp' });
+  const kernel = add('0.0.0.0/0', [nh('192.0.2.1')], { protocol: 'kernel' });
+  const stat = (i: number) => add(`10.1.${i}.0/24`, [nh('10.0.2.2')], { protocol: 'static' });
+  const bgp = (i: number) => add(`10.${100 + (i >> 8)}.${i & 255}.0/24`, [nh('10.0.3.3')], { protocol: 'bgp' });
   /** A session whose replay is sent and has gone quiet, with its writes acknowledged. */
   const replay = async (session: number, events: RouteEvent[]) => {
     r.sessionStart(session);
@@ -560,7 +541,7 @@ test('with writes in flight, a pump waits for a 16th of the window to be free an
   await r.start();
   r.sessionStart(1);
   const events: RouteEvent[] = [];
-  for (let i = 0; i < 200; i++) events.push(route('add', `10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  for (let i = 0; i < 200; i++) events.push(add(`10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
   r.apply(1, events);
   const turn = () => new Promise((res) => setImmediate(res));
   await turn();

@@ -3,33 +3,18 @@
 // route as it is; the add is counted and reported to zebra as failed, naming its source.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import { FakePort } from '../helpers/fake-port.js';
-import type { RouteReporter } from '../../src/route/sink.js';
-import type { RouteType } from '../../src/route/types.js';
-import { prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { prefixFromBytes } from '../../src/route/prefix.js';
+import { reconciler, RecordingReporter as Reporter } from '../helpers/builders.js';
 import { netlinkFrame, routeMsg } from '../fpm/build.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-class Reporter implements RouteReporter {
-  readonly got: string[] = [];
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen = 0, src: Uint8Array | null = null): boolean {
-    const prefix = prefixText(family === 4 ? v4Prefix(v4, len) : prefixFromBytes(6, v6!, 0, len));
-    const from = srcLen > 0 ? ` from ${prefixText(prefixFromBytes(family, src!, 0, srcLen))}` : '';
-    this.got.push(`${installed ? 'offload' : 'failed'} ${table} ${prefix}${from} p${protocol} ${type}`);
-    return true;
-  }
-  onRoom(): void {}
-}
-
-const quiet = pino({ level: 'silent' });
 
 test('a source-specific add and delete never touch the plain route of the same destination; the add is counted and reported failed with its source', async () => {
   const port = new FakePort();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5, retryMinMs: 5 });
+  const r = reconciler(port, { resyncGraceMs: 20, deleteHoldMs: 5, retryMinMs: 5 });
   await r.start();
   r.sessionStart(1);
   const rep = new Reporter();
@@ -62,7 +47,7 @@ test('a source-specific add and delete never touch the plain route of the same d
 
 test('a source-specific route waiting for a reporter is told once the session takes notifications; a new session forgets it', async () => {
   const port = new FakePort();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet });
+  const r = reconciler(port, { resyncGraceMs: 20 });
   await r.start();
   r.sessionStart(1);
   const dec = new FpmSessionDecoder();
@@ -84,7 +69,7 @@ test('a source-specific route waiting for a reporter is told once the session ta
 
 test('FRR 10.7\'s stream of `ipv6 route X from Y` added and removed beside `ipv6 route X`: VPP keeps X as the plain route says', async () => {
   const port = new FakePort();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 20, maxBacklog: 10_000, logger: quiet, deleteHoldMs: 5 });
+  const r = reconciler(port, { resyncGraceMs: 20, deleteHoldMs: 5 });
   await r.start();
   r.sessionStart(1);
   const bytes = readFileSync(fileURLToPath(new URL('../fpm/corpus/frr10.7-source-specific.bin', import.meta.url)));

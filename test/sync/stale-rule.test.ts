@@ -3,25 +3,19 @@
 // a route zebra still had (or kept one it no longer had, forever).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
 import { judgeReplay } from '../../src/sync/stale-rule.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type AdoptSink, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
-import { parsePrefix } from '../../src/route/prefix.js';
+import type { AdoptSink, VppRouteSpec } from '../../src/sync/vpp-port.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { nexthop, path, reconciler, route as build, written } from '../helpers/builders.js';
 
 const GRACE = 3000;
 const STALE = 60_000;
 
 function route(prefix: string, protocol: string, table = 254, op: 'add' | 'del' = 'add'): RouteEventRoute {
-  const v6 = prefix.includes(':');
-  return {
-    kind: 'route', op, family: v6 ? 6 : 4, table, prefix: parsePrefix(prefix), type: 'unicast', protocol, metric: 0, nhg: null,
-    nexthops: op === 'del' ? [] : [{ gateway: v6 ? '2001:db8::2' : '10.0.2.2', ifindex: 3, weight: 1, labels: [] }],
-  } as RouteEventRoute;
+  return build({ prefix, op, protocol, table, type: 'unicast', via: [nexthop(prefix.includes(':') ? '2001:db8::2' : '10.0.2.2')] });
 }
 const kernel = (table = 254) => route(table === 254 ? '0.0.0.0/0' : `192.0.${table}.0/24`, 'kernel', table);
 const stat = (i: number, proto = 'static') => route(`10.1.${i}.0/24`, proto);
@@ -30,14 +24,10 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from 
 /** The fake port's key of a route: its VPP table (254 is 0) and prefix. */
 const key = (r: RouteEventRoute) => `${r.table === 254 ? 0 : r.table}|${r.prefix}`;
 
-/** Waits (for the event, not a time) until every write has been acknowledged. */
-async function written(r: Reconciler, port: FakePort): Promise<void> {
-  while (r.state().backlog > 0 || port.inflight > 0) await new Promise((res) => setImmediate(res));
-}
 
 function setup(port: FakePort = new FakePort()) {
   const clock = new FakeClock();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: GRACE, staleTimeMs: STALE, maxBacklog: 100_000, logger: pino({ level: 'silent' }), deleteHoldMs: 0, clock });
+  const r = reconciler(port, { resyncGraceMs: GRACE, staleTimeMs: STALE, maxBacklog: 100_000, deleteHoldMs: 0, clock });
   /** Routes removed from VPP so far, by key. */
   const removed = () => port.ops.filter((o) => o.op === 'remove').map((o) => o.key);
   /** Every route of `rs` is in VPP (fails naming those that are not). */
@@ -215,7 +205,7 @@ class SlowAdoptPort extends FakePort {
 
 test('slow adoption: routes adopted from VPP after zebra\'s replay was judged are still judged: swept at the stale time unless zebra confirms them', async () => {
   const port = new SlowAdoptPort();
-  const spec = (r: RouteEventRoute): VppRouteSpec => ({ family: 4, table: 0, prefix: r.prefix, paths: [{ kind: 'normal', proto: 4, gateway: '10.0.2.2', swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] } as VppPath] });
+  const spec = (r: RouteEventRoute): VppRouteSpec => ({ family: 4, table: 0, prefix: r.prefix, paths: [path({ gateway: '10.0.2.2' })] });
   const gone1 = stat(91);
   const gone2 = stat(92);
   port.installed = [spec(stat(1)), spec(gone1), spec(stat(2)), spec(gone2)];

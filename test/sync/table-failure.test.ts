@@ -6,14 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePrefix, prefixText, v4Prefix } from '../../src/route/prefix.js';
 import type { RouteReporter } from '../../src/route/sink.js';
-import type { Nexthop, RouteEventRoute, RouteType } from '../../src/route/types.js';
+import type { RouteEventRoute, RouteType } from '../../src/route/types.js';
+import { add, del } from '../helpers/builders.js';
 import { messages } from 'vpp-binapi-ts/gen';
 import { RETVAL } from 'vpp-binapi-ts';
 import { simStack, until } from '../helpers/sim-stack.js';
 
-const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
 function route(prefix: string, table: number): RouteEventRoute {
-  return { kind: 'route', op: 'add', family: 4, table, prefix: parsePrefix(prefix), type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [nh('10.0.2.2')] } as RouteEventRoute;
+  return add(prefix, '10.0.2.2', { table, protocolId: 196 });
 }
 
 class Reporter implements RouteReporter {
@@ -87,7 +87,7 @@ test('a route zebra deletes while its table is refused stops waiting for it', as
   r.apply(1, [route('10.100.1.0/24', 100), route('10.100.2.0/24', 100)]);
   s.clock.advance(3000);
   assert.ok(await until(() => r.state().counters.tableErrors === 1 && r.state().waitingForTables === 2));
-  r.apply(1, [{ ...route('10.100.1.0/24', 100), op: 'del', nexthops: [] } as RouteEventRoute]);
+  r.apply(1, [del('10.100.1.0/24', { table: 100, protocolId: 196, type: 'unicast' })]);
   assert.ok(await until(() => r.state().waitingForTables === 1));
   assert.equal(r.state().failingTables[0]?.routes, 1);
   assert.equal(r.explain(100, parsePrefix('10.100.1.0/24')).state, 'unknown', 'forgotten');

@@ -5,18 +5,16 @@
 // reconciler's fake clock.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
 import { parsePrefix } from '../../src/route/prefix.js';
-import type { Nexthop, RouteEventRoute } from '../../src/route/types.js';
+import type { RouteEventRoute } from '../../src/route/types.js';
+import { reconciler, route as build } from '../helpers/builders.js';
 import { VppRetvalError, VppTimeoutError } from 'vpp-binapi-ts';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { simStack, until, type SimStack } from '../helpers/sim-stack.js';
 
-const nh = (gateway: string): Nexthop => ({ gateway, ifindex: 3, weight: 1, labels: [] });
 function route(op: 'add' | 'del', prefix: string, gw = '10.0.2.2'): RouteEventRoute {
-  return { kind: 'route', op, family: 4, table: 254, prefix: parsePrefix(prefix), type: 'unicast', protocol: 'static', metric: 0, nhg: null, nexthops: op === 'add' ? [nh(gw)] : [] } as RouteEventRoute;
+  return build({ op, prefix, type: 'unicast', via: gw });
 }
 const paths = (gw: string) => [`normal ${gw} sw* w1`];
 
@@ -86,7 +84,7 @@ test('the session reset reads VPP back: a timed-out delete VPP did apply is not 
 test('without a session reset, the unknown state alone makes the next write go out (a port that cannot reset)', async () => {
   const port = new FakePort();
   const clock = new FakeClock();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 3000, maxBacklog: 10_000, logger: pino({ level: 'silent' }), deleteHoldMs: 0, clock });
+  const r = reconciler(port, { resyncGraceMs: 3000, deleteHoldMs: 0, clock });
   await r.start();
   r.sessionStart(1);
   r.apply(1, [route('add', '10.1.0.0/24')]);
