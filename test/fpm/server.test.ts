@@ -11,6 +11,7 @@ import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import { createLogger } from '../../src/log.js';
 import type { RouteSink } from '../../src/route/sink.js';
 import type { RouteEvent } from '../../src/route/types.js';
+import { turns, waitFor } from '../helpers/wait.js';
 
 const FIXTURES = new URL('../fixtures/fpm/', import.meta.url);
 const fixture = (name: string): Buffer => readFileSync(new URL(`${name}.bin`, FIXTURES));
@@ -53,26 +54,21 @@ async function dial(port: number): Promise<Socket> {
   return s;
 }
 
-async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = waitFor;
 
 // events.once would reject on the reset that precedes the close
 const closed = (s: Socket): Promise<void> => new Promise((r) => s.once('close', () => r()));
 const decodeWhole = (b: Buffer): RouteEvent[] => new FpmSessionDecoder({ weights: 'auto' }).push(b);
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
-async function writeInChunks(s: Socket, data: Buffer, sizes: number[]): Promise<void> {
+/** Writes `data` a piece at a time, each read by the server (`read()`: its bytes so far) before the next goes. */
+async function writeInChunks(s: Socket, data: Buffer, sizes: number[], read: () => number): Promise<void> {
+  const base = read();
   let off = 0;
   for (let i = 0; off < data.length; i++) {
     const n = sizes[i % sizes.length]!;
     s.write(data.subarray(off, off + n));
-    off += n;
-    await tick(); // let each piece arrive as its own read as often as not
+    off = Math.min(data.length, off + n);
+    await until('the piece read', () => read() - base >= off); // each piece arrives as its own read
   }
 }
 
@@ -85,7 +81,7 @@ test('a fixture fed in odd chunk sizes yields exactly the events of decoding it 
     const s = await dial(port);
     await until('session start', () => server.stats.state === 'up');
     const id = server.stats.session!.id;
-    await writeInChunks(s, data, [1, 3, 7, 13, 64, 2, 250]);
+    await writeInChunks(s, data, [1, 3, 7, 13, 64, 2, 250], () => server.stats.bytesTotal);
     await until(`${name} events`, () => (sink.events.get(id)?.length ?? 0) >= want.length);
     assert.deepEqual(sink.events.get(id), want, name);
     assert.ok(sink.applies > 1, 'several reads');
@@ -113,7 +109,7 @@ test('a new connection replaces the current session only once it has sent a vali
   assert.equal(server.stats.refused['invalid-first-frame'], 1);
   const aClosed = closed(a);
   const b = await dial(port);
-  await tick();
+  await turns();
   assert.deepEqual(sink.log, ['start 1'], 'a connection that has sent nothing yet replaces nothing');
   b.write(data);
   await until('B up', () => sink.log.includes('start 2'));
@@ -181,7 +177,7 @@ test('nothing of a connection is read while its peer check is pending; a refused
   const zebra = await dial(port);
   zebra.write(data);
   await until('the check asked', () => gates.length === 2);
-  await tick();
+  await turns();
   assert.equal(server.stats.bytesTotal, 0);
   gates[1]!({ ok: true, kind: 'owner', reason: 'allowed' });
   const want = decodeWhole(data);
@@ -248,8 +244,8 @@ test('while the sink is congested the socket is not read; after drain nothing is
   await until('first apply', () => sink.applies === 1);
   await until('paused', () => server.stats.state === 'paused');
   const bytesAtPause = server.stats.session!.bytes;
-  s.write(data.subarray(1000));
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise<void>((r) => s.write(data.subarray(1000), () => r()));
+  await turns(); // the bytes are here: a server reading them would have by now
   assert.equal(sink.applies, 1, 'no reads while congested');
   assert.equal(server.stats.session!.bytes, bytesAtPause, 'no bytes consumed while congested');
 

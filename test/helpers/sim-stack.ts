@@ -52,12 +52,4 @@ export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: num
   };
 }
 
-/** Waits (event-loop turns, with a generous real deadline) until `cond` holds; false if it never does. */
-export async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await new Promise((res) => setImmediate(res));
-  }
-  return true;
-}
+export { until } from './wait.js';

@@ -1,7 +1,7 @@
 // systemd's notify protocol: the notifier's messages and timing in isolation, then the real
 // daemon against a datagram socket that stands in for systemd (READY only after VPP's
 // handshake, watchdog pings, STOPPING on SIGTERM).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -15,6 +15,28 @@ import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, startDaemon, until } from '../helpers/daemon.js';
 
 const log = pino({ level: 'silent' });
+
+/**
+ * The notifier's interval timer and performance.now on one scripted clock: `advance` moves both
+ * (the loop keeps up), `stall` moves performance.now only (the loop was stuck meanwhile).
+ */
+function scriptedTime(t: TestContext) {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  let now = performance.now();
+  t.mock.method(performance, 'now', () => now);
+  const posted = () => new Promise((r) => setImmediate(r)); // the notifier's sends are chained promises
+  return {
+    async advance(ms: number, step: number) {
+      for (let done = 0; done < ms; done += step) {
+        now += step;
+        t.mock.timers.tick(step);
+        await posted();
+      }
+    },
+    stall(ms: number) { now += ms; },
+    posted,
+  };
+}
 
 test('no NOTIFY_SOCKET: no notifier (not run by systemd, or not Type=notify)', () => {
   assert.equal(SystemdNotifier.fromEnv({ env: {}, logger: log }), null);
@@ -35,7 +57,7 @@ test('messages go out in order; an unchanged status is not resent; a failing sen
   const n = SystemdNotifier.fromEnv({
     env: { NOTIFY_SOCKET: '/x' }, logger: log,
     send: async (a) => {
-      await new Promise((r) => setTimeout(r, Math.random() * 5));
+      for (let turns = Math.random() * 5; turns > 0; turns--) await new Promise((r) => setImmediate(r)); // a sender of uneven speed
       if (fail) throw new Error('no systemd-notify');
       sent.push(a);
     },
@@ -49,37 +71,29 @@ test('messages go out in order; an unchanged status is not resent; a failing sen
   await n.status('unreachable');
 });
 
-test('watchdog pings while the loop is healthy, and stop when told', async () => {
+test('watchdog pings while the loop is healthy, and stop when told', async (t) => {
+  const time = scriptedTime(t);
   const sent: string[] = [];
-  // pings keep coming: the fourth one is waited for, not counted against the clock
-  let fourth!: () => void;
-  const gotFour = new Promise<void>((r) => (fourth = r));
-  const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => {
-    sent.push(a.join(','));
-    if (sent.filter((s) => s === 'WATCHDOG=1').length === 4) fourth();
-  } })!;
+  const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => void sent.push(a.join(',')) })!;
   n.startWatchdog();
-  // the watchdog's timer is unref'd: a generous deadline keeps the loop alive meanwhile
-  let deadline!: NodeJS.Timeout;
-  await Promise.race([gotFour, new Promise((_, rej) => (deadline = setTimeout(() => rej(new Error('no four pings in 20 s')), 20_000)))]);
-  clearTimeout(deadline);
+  await time.advance(300, 100); // three intervals of 100 ms, the loop keeping up
   n.stopWatchdog();
   const pings = sent.filter((s) => s === 'WATCHDOG=1').length;
   assert.ok(pings >= 4, `pings: ${pings}`);
   const before = sent.length;
-  await new Promise((r) => setTimeout(r, 250));
+  await time.advance(250, 50);
   assert.equal(sent.length, before);
 });
 
-test('a stalled event loop gets no watchdog ping', async () => {
+test('a stalled event loop gets no watchdog ping', async (t) => {
+  const time = scriptedTime(t);
   const sent: string[] = [];
   const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => void sent.push(a.join(',')) })!;
   n.startWatchdog();
-  await new Promise((r) => setTimeout(r, 20));
+  await time.posted();
   const before = sent.length;
-  const end = Date.now() + 400; // blocks the loop for four intervals
-  while (Date.now() < end) { /* stuck */ }
-  await new Promise((r) => setTimeout(r, 30));
+  time.stall(400); // the loop stuck for four intervals
+  await time.advance(100, 100); // the late tick
   n.stopWatchdog();
   assert.equal(sent.length, before, 'the late tick withheld its ping');
 });
@@ -99,8 +113,8 @@ test('the daemon under a stand-in systemd: READY after the VPP handshake, WATCHD
   );
   try {
     await until('the stand-in systemd', () => got.includes('LISTENING'));
-    await d.waitLog('VPP not reachable yet');
-    await new Promise((r) => setTimeout(r, 800));
+    // the third attempt comes 750 ms after the first (250 ms doubling): the watchdog (200 ms) would have pinged
+    await until('the third attempt to reach VPP', () => d.lines.some((l) => l.msg === 'VPP not reachable yet' && l.attempt === 3), 20_000);
     const messages = () => got.filter((l) => l !== 'LISTENING' && l !== 'BARRIER=1');
     assert.deepEqual(messages(), [], 'nothing before VPP answers: no READY, no pings');
     await sim.start();

@@ -12,17 +12,11 @@ import { join } from 'node:path';
 import { startLab, labUnavailable, type Lab } from '../helpers/zebra-lab.js';
 import { REPO, startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
+import { until } from '../helpers/daemon.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
 
 const STATICS = ['8.8.8.8/32', '9.9.9.0/24', '198.18.0.0/15'];
 
-async function until(what: string, cond: () => boolean, ms: number, detail: () => unknown = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(detail())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('restarts never blackhole; only zebra feeds the FIB; fibmgr sweep', { timeout: 180_000 }, async () => {
   const why = labUnavailable();

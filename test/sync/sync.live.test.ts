@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startLab, labUnavailable, skipLive, FRRS, type Lab } from '../helpers/zebra-lab.js';
 import { startFibmgr, type FibmgrChild } from '../helpers/fibmgr-child.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
+import { until } from '../helpers/daemon.js';
 import { VppSim, makePath, SRC_CLI } from 'vpp-binapi-ts/sim';
 
 const CONFIG = [
@@ -71,13 +72,6 @@ function others(sim: VppSim): Record<string, string> {
 }
 const sorted = (w: Record<string, string[]>) => Object.fromEntries(Object.entries(w).sort(([a], [b]) => a.localeCompare(b)));
 
-async function until(what: string, cond: () => boolean, ms: number, detail: () => unknown): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(detail())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // Debian 12's FRR, Debian 13's with route replace (its default: a change is one RTM_NEWROUTE with
 // NLM_F_REPLACE) and without it (delete + add, as 8.4 sends it), and Debian testing's newer FRR 10.

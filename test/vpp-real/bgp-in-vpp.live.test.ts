@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { labUnavailable, skipLive } from '../helpers/zebra-lab.js';
+import { until } from '../helpers/daemon.js';
 import { countRealVppTest, realVppPrefix } from '../helpers/real-vpp.js';
 
 const EXAMPLE = join(REPO, 'examples', 'bgp-in-vpp');
@@ -38,13 +39,6 @@ function succeeds(file: string, args: string[]): Promise<boolean> {
   return new Promise((resolve) => execFile(file, args, (err) => resolve(!err)));
 }
 
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms: number, detail: () => unknown = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what} ${String(await detail())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A ping running in `client` (10 a second), to tell afterwards which requests went unanswered. */
 class PingWatch {

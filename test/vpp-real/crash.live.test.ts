@@ -44,34 +44,40 @@ const CHUNK_EVERY_MS = 200;
  * zebra's replay of N routes: all at once, or paced — 1 % every 200 ms, holding at half until
  * `go()` says fibmgr has adopted VPP's routes, so that the replay goes on for 10 s after that.
  */
-async function replay(port: number, paced: { go: () => boolean } | null): Promise<Socket> {
+async function replay(port: number, paced: { go: () => boolean } | null): Promise<Replay> {
   const { connect } = await import('node:net');
   const sock = connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => { sock.once('connect', () => resolve()); sock.once('error', reject); });
   sock.on('error', () => undefined);
   if (!paced) {
     sock.write(stream);
-    return sock;
+    return { sock, sent: async () => undefined };
   }
   const size = Math.ceil(stream.length / CHUNKS);
   let i = 0;
+  const waiting: { n: number; resolve: () => void }[] = [];
   const timer = setInterval(() => {
     if (sock.destroyed || i >= CHUNKS) { clearInterval(timer); return; }
     if (i >= CHUNKS / 2 && !paced.go()) return;
     sock.write(stream.subarray(i * size, (i + 1) * size));
     i++;
+    for (const w of waiting.filter((x) => x.n <= i)) w.resolve();
   }, CHUNK_EVERY_MS);
   sock.once('close', () => clearInterval(timer));
-  return sock;
+  return { sock, sent: (n) => (n <= i ? Promise.resolve() : new Promise((resolve) => waiting.push({ n, resolve }))) };
 }
 
+/** zebra's side of a replay: its socket, and `sent(n)`: resolves once `n` chunks have been written. */
+interface Replay { sock: Socket; sent(n: number): Promise<void> }
+
 /** fibmgr on this VPP with zebra's replay of N routes started as soon as it listens. */
-async function fibmgrReplaying(vpp: RealVpp, env: NodeJS.ProcessEnv = {}, paced = true): Promise<{ d: Daemon; zebra: Socket }> {
+async function fibmgrReplaying(vpp: RealVpp, env: NodeJS.ProcessEnv = {}, paced = true): Promise<{ d: Daemon; zebra: Socket; sent: Replay['sent'] }> {
   const fpmPort = await freePort();
   const d = startDaemon(['--vpp-sock', vpp.apiSock, '--fpm-port', String(fpmPort), '--metrics-addr', 'off', '--ops-socket', 'off', '--resync-grace', '1', '--audit-interval', '0'], env);
   await d.waitLog('listening for zebra FPM', 60_000);
   const adopted = () => d.lines.some((l) => l.msg === READY);
-  return { d, zebra: await replay(fpmPort, paced ? { go: adopted } : null) };
+  const r = await replay(fpmPort, paced ? { go: adopted } : null);
+  return { d, zebra: r.sock, sent: r.sent };
 }
 
 /** VPP's socket clients, listed over the API (no vppctl: see above), without the lister. */
@@ -110,10 +116,10 @@ async function installTable(vpp: RealVpp): Promise<void> {
   }
 }
 
-/** Once fibmgr has adopted VPP's routes, in the middle of zebra's replay. */
-async function adoptedMidReplay(d: Daemon): Promise<void> {
+/** Once fibmgr has adopted VPP's routes, in the middle of zebra's replay: it went on after the adoption (three chunks, 600 ms). */
+async function adoptedMidReplay(d: Daemon, sent: Replay['sent']): Promise<void> {
   await d.waitLog(READY, 240_000);
-  await new Promise((r) => setTimeout(r, 500));
+  await sent(CHUNKS / 2 + 3);
   assert.ok(replaying(d), 'fibmgr is still in zebra\'s replay');
 }
 
@@ -126,9 +132,9 @@ test('real VPP: a fibmgr crash must not cost VPP its main core', { timeout: 900_
   for (const way of ['SIGTERM', 'the last-resort guard'] as const) {
     await vpp.test(t, `${way} during zebra's replay leaves VPP's main thread idle within 2 s`, async (st) => {
       const idle = await vpp.mainThreadCpuPercent(1000);
-      const { d, zebra } = await fibmgrReplaying(vpp, way === 'SIGTERM' ? {} : { NODE_OPTIONS: `--import ${PRELOAD}` });
+      const { d, zebra, sent } = await fibmgrReplaying(vpp, way === 'SIGTERM' ? {} : { NODE_OPTIONS: `--import ${PRELOAD}` });
       st.after(() => { zebra.destroy(); return d.stop('SIGKILL'); });
-      await adoptedMidReplay(d);
+      await adoptedMidReplay(d, sent);
       d.proc.kill(way === 'SIGTERM' ? 'SIGTERM' : 'SIGUSR2');
       assert.equal(await d.exited, way === 'SIGTERM' ? 0 : 70, d.raw.slice(-5).join('\n'));
       const after = await vpp.mainThreadCpuPercent(2000);
@@ -147,8 +153,8 @@ test('real VPP: a fibmgr crash must not cost VPP its main core', { timeout: 900_
       return hit?.msg === REAPED ? Number(hit.reaped) : 0;
     };
     for (let kill = 1; kill <= 5; kill++) {
-      const { d, zebra } = await fibmgrReplaying(vpp);
-      await adoptedMidReplay(d);
+      const { d, zebra, sent } = await fibmgrReplaying(vpp);
+      await adoptedMidReplay(d, sent);
       if (kill > 1) reapedAtStart.push(reapedBy(d));
       d.proc.kill('SIGKILL');
       await d.exited;
