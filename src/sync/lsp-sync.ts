@@ -13,6 +13,7 @@ import { translatePaths } from './translate.js';
 import { pathsKey } from './vpp-fields.js';
 import type { MplsPort, VppPath, VppPort } from './vpp-port.js';
 import type { LspAudit } from './reconciler-types.js';
+import { lspWaitUntil } from './stale-rule.js';
 
 export interface LspEntry {
   label: number;
@@ -34,6 +35,22 @@ export interface LspEntry {
   retry: Timer | null;
 }
 
+/** A protocol's LSPs zebra's replay has not confirmed, kept in VPP until zebra re-sends them or the deadline. */
+export interface LspWait {
+  protocol: string;
+  lsps: number;
+  until: number;
+}
+
+/** What the resync knows of zebra when it is over (resync.ts). */
+export interface LspSweepContext {
+  /** The session is the same zebra process as the last one (seen, not relearning a restart). */
+  sameZebra: boolean;
+  /** A zebra restart's relearn runs until then (null: none within the stale time). */
+  relearnUntil: number | null;
+  staleTimeMs: number;
+}
+
 export interface LspCounts {
   /** LSPs zebra wants installed. */
   desired: number;
@@ -52,6 +69,11 @@ const keyOf = (paths: readonly VppPath[] | null): string | null => (paths === nu
 export class LspSync {
   private readonly lsps = new Map<number, LspEntry>();
   private gen = 0;
+  /** When zebra's session began, and the protocols its LSP adds came under. */
+  private sessionAt = 0;
+  private mentioned = new Set<string>();
+  /** Protocols whose unconfirmed LSPs are held for zebra: protocol → deadline (stale-rule.ts, lspWaitUntil). */
+  private readonly waits = new Map<string, number>();
   private mpls: MplsPort | null = null;
   private ready = false;
   /** Interfaces MPLS input is enabled on (or being enabled: concurrent writes share the one request) in this VPP session. */
@@ -82,6 +104,8 @@ export class LspSync {
 
   sessionStart(gen: number): void {
     this.gen = gen;
+    this.sessionAt = this.clock.now();
+    this.mentioned = new Set();
   }
 
   event(ev: LspEvent): void {
@@ -95,6 +119,7 @@ export class LspSync {
     }
     e.hops = ev.nexthops;
     e.protocol = ev.protocol;
+    this.mentioned.add(ev.protocol);
     this.translate(e);
   }
 
@@ -109,24 +134,71 @@ export class LspSync {
     this.want(e, null);
   }
 
-  /** The resync is over: what zebra's replay did not confirm goes. */
-  sweepStale(): void {
-    let n = 0;
+  /**
+   * The resync is over (or a wait's deadline came): per protocol, what zebra's replay did not
+   * confirm goes now or is held until its deadline (lspWaitUntil). Returns the earliest deadline
+   * still ahead, or null.
+   */
+  sweepStale(ctx: LspSweepContext): number | null {
+    const now = this.clock.now();
+    const unconfirmed = new Map<string, LspEntry[]>();
     for (const e of this.lsps.values()) {
+      if (e.gen >= this.gen) continue;
       // one left out that zebra's replay no longer mentions is forgotten (bounded by zebra's table)
-      if (e.gen < this.gen && e.want === null && e.skip !== null) {
+      if (e.want === null && e.skip !== null) {
         e.skip = null;
         e.hops = null;
         this.schedule(e);
       }
-      if (e.gen < this.gen && e.want !== null) {
+      if (e.want === null) continue;
+      const list = unconfirmed.get(e.protocol);
+      if (list) list.push(e);
+      else unconfirmed.set(e.protocol, [e]);
+    }
+    // a group whose LSPs all came back (or went) waits no more
+    for (const p of [...this.waits.keys()]) if (!unconfirmed.has(p)) this.waits.delete(p);
+    let n = 0;
+    let next: number | null = null;
+    for (const [protocol, list] of unconfirmed) {
+      const until = lspWaitUntil({ protocol, mentioned: this.mentioned.has(protocol), sameZebra: ctx.sameZebra, relearnUntil: ctx.relearnUntil, waiting: this.waits.get(protocol) ?? null, sessionAt: this.sessionAt, staleTimeMs: ctx.staleTimeMs });
+      if (until > now) {
+        if (!this.waits.has(protocol)) this.log.info({ protocol: protocol || 'adopted', lsps: list.length, untilMs: until - now }, 'LSPs zebra has not re-sent are kept while it may relearn them');
+        this.waits.set(protocol, until);
+        next = next === null ? until : Math.min(next, until);
+        continue;
+      }
+      this.waits.delete(protocol);
+      for (const e of list) {
         e.hops = null;
         this.want(e, null);
-        n++;
       }
+      n += list.length;
     }
     this.counts.swept += n;
     if (n > 0) this.log.info({ swept: n }, 'LSPs zebra did not replay removed');
+    return next;
+  }
+
+  /** `fibmgr sweep`: every LSP held for zebra goes now. Returns how many. */
+  sweepHeld(): number {
+    let n = 0;
+    for (const e of this.lsps.values()) {
+      if (e.gen >= this.gen || e.want === null || !this.waits.has(e.protocol)) continue;
+      e.hops = null;
+      this.want(e, null);
+      n++;
+    }
+    this.waits.clear();
+    this.counts.swept += n;
+    if (n > 0) this.log.info({ swept: n }, 'LSPs held for zebra removed by the operator');
+    return n;
+  }
+
+  /** The LSP groups held for zebra now (protocol '' : adopted from VPP). */
+  held(): LspWait[] {
+    const count = new Map<string, number>();
+    for (const e of this.lsps.values()) if (e.gen < this.gen && e.want !== null && this.waits.has(e.protocol)) count.set(e.protocol, (count.get(e.protocol) ?? 0) + 1);
+    return [...this.waits].filter(([p]) => count.has(p)).map(([protocol, until]) => ({ protocol, lsps: count.get(protocol)!, until }));
   }
 
   private entry(label: number): LspEntry {
@@ -293,8 +365,8 @@ export class LspSync {
     return n;
   }
 
-  state(): LspCounts & { pending: number; unsupported: string | null } {
-    return { desired: this.desired, installed: this.installed, pending: this.pending, unsupported: this.unsupported, ...this.counts };
+  state(): LspCounts & { pending: number; unsupported: string | null; held: LspWait[] } {
+    return { desired: this.desired, installed: this.installed, pending: this.pending, unsupported: this.unsupported, ...this.counts, held: this.held() };
   }
 
   /** One label: zebra's next hops, the paths wanted and installed, why not, the last error. */

@@ -140,18 +140,18 @@ export class Reconciler implements RouteSink {
   }
 
   /**
-   * LSPs zebra did not replay go when the resync is done — after a zebra restart, not before its
-   * relearn could have brought them back (the route groups' waits may all end early: statics and
-   * BGP confirmed, ldpd still to come).
+   * LSPs zebra did not replay go when the resync is done, or wait per protocol like routes
+   * (stale-rule.ts, lspWaitUntil: a restart's relearn, ldpd still to re-send its LSPs); a
+   * deadline passing during a resync is decided at its end.
    */
   private sweepLsps(clock: Clock): void {
     this.lspSweep?.cancel();
     this.lspSweep = null;
-    const until = this.resync.relearnUntil();
-    if (until === null) return this.lsps.sweepStale();
-    this.lspSweep = clock.after(until - clock.now(), () => {
+    const next = this.lsps.sweepStale({ sameZebra: this.resync.sameZebra, relearnUntil: this.resync.relearnUntil(), staleTimeMs: this.resync.staleTimeMs });
+    if (next === null) return;
+    this.lspSweep = clock.after(next - clock.now(), () => {
       this.lspSweep = null;
-      if (!this.resync.active) this.lsps.sweepStale();
+      if (!this.resync.active) this.sweepLsps(clock);
     });
   }
 
@@ -384,7 +384,14 @@ export class Reconciler implements RouteSink {
 
   /** `fibmgr sweep`: the operator ends the wait now. Returns the routes swept, or null without a resync. */
   sweepNow(): { swept: number; kept: number } | null {
-    return this.resync.sweepNow();
+    const routes = this.resync.sweepNow();
+    const lsps = this.lsps.sweepHeld();
+    if (lsps > 0 && !this.resync.active) {
+      this.lspSweep?.cancel();
+      this.lspSweep = null;
+    }
+    if (routes === null) return lsps > 0 ? { swept: lsps, kept: 0 } : null;
+    return { swept: routes.swept + lsps, kept: routes.kept };
   }
 
   /**

@@ -206,6 +206,15 @@ export class ResyncFsm {
     return until > this.h.clock.now() ? until : null;
   }
 
+  get staleTimeMs(): number {
+    return this.h.staleTimeMs;
+  }
+
+  /** The session is from the last session's zebra process, seen, and not relearning a restart. */
+  get sameZebra(): boolean {
+    return this.session?.zebra === 'same';
+  }
+
   /** A resync is under way (replaying, or routes held in a stale wait). */
   get active(): boolean {
     return this.phase !== 'in-sync';

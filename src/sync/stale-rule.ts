@@ -86,3 +86,32 @@ export function judgeReplay(groups: readonly GroupReplay[], end: 'quiet' | 'cut'
   });
   return { kind, decisions };
 }
+
+/**
+ * LSPs (zebra's MPLS routes), one group per protocol — ldpd and staticd relearn apart, and VPP's
+ * MPLS table is one — once the resync is over: until when the group's unconfirmed LSPs are held
+ * (at or before `now`: swept now). zebra sends every LSP it has before its routes in a replay
+ * (dplane_fpm_nl walks them first), so:
+ * - after a zebra restart (`relearnUntil`: the restart's deadline) every group waits for it;
+ * - a group already waiting keeps its deadline (a flap does not push it);
+ * - on a reconnect of the same zebra process (seen), the replay is complete: a protocol it lacks
+ *   was deleted while FPM was down;
+ * - zebra out of sight: a protocol the replay mentions is complete, one it lacks may be a
+ *   restarted zebra's daemon still relearning (as for routes, a group missing), and LSPs adopted
+ *   from VPP have no protocol to tell: these wait until the session's start plus the stale time.
+ */
+export function lspWaitUntil(g: {
+  protocol: string;
+  mentioned: boolean;
+  sameZebra: boolean;
+  relearnUntil: number | null;
+  /** The deadline of the group's wait under way, or null. */
+  waiting: number | null;
+  sessionAt: number;
+  staleTimeMs: number;
+}): number {
+  if (g.relearnUntil !== null) return Math.max(g.relearnUntil, g.waiting ?? 0);
+  if (g.waiting !== null) return g.waiting;
+  if (g.sameZebra || (g.mentioned && showsCompleteness(g.protocol))) return -Infinity;
+  return g.sessionAt + g.staleTimeMs;
+}

@@ -2,7 +2,8 @@
 // zebras sent (test/fixtures/fpm/mpls-*) programmed as EOS and non-EOS entries with their out-label
 // stacks (implicit-null: none), MPLS input enabled on the mapped interfaces they use, labelled IP
 // routes with their stacks; a fibmgr restart adopts VPP's entries and writes nothing for an
-// unchanged replay, and the resync removes what zebra no longer has; a refused write is retried.
+// unchanged replay, and what zebra no longer has goes (per protocol, as routes: stale-rule.ts's
+// lspWaitUntil); a refused write is retried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -78,7 +79,7 @@ test('zebra\'s LSPs (FRR 8.4 and 10.3 recordings) become EOS and non-EOS entries
   }
 });
 
-test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; the resync removes an LSP zebra no longer has', async () => {
+test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; an LSP zebra no longer has goes at the stale time', async () => {
   const simPath = join(tmpdir(), `fibmgr-lsp-restart-${process.pid}.sock`);
   const first = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, simPath, resyncGraceMs: 10 });
   await play(first, 1, 'mpls-84-1');
@@ -100,8 +101,14 @@ test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; t
     assert.equal(sim.count('mpls_route_add_del'), before, 'the replay of what VPP holds writes nothing');
     second.clock.advance(10);
     await second.r.idle();
+    // adopted, it has no protocol to show the replay complete (zebra may have restarted too): held
+    // like adopted routes until zebra re-sends it or the stale time
+    assert.deepEqual(second.r.state().lsps.held.map((w) => [w.protocol, w.lsps]), [['', 1]]);
+    assert.equal(sim.count('mpls_route_add_del'), before, 'the resync\'s end keeps label 500');
+    second.clock.advance(120_000);
+    await second.r.idle();
     assert.equal(sim.count('mpls_route_add_del'), before + 2, 'then label 500 goes (its two entries)');
-    assert.deepEqual(mplsFib(sim), WANT_84, 'label 500 swept at the resync\'s end');
+    assert.deepEqual(mplsFib(sim), WANT_84, 'label 500 swept at the stale time');
     assert.equal(second.r.state().lsps.swept, 1);
   } finally {
     await second.close();
@@ -262,6 +269,84 @@ test('LSPs get no route notification, installed, refused or unusable (FRR drops 
     assert.ok(bytes.length > 0, 'the labelled routes are told');
     // every frame is an IPv4 or IPv6 rtmsg (FPM header 4 bytes, nlmsghdr 16, then rtm_family)
     for (let p = 0; p < bytes.length; p += bytes.readUInt16BE(p + 2)) assert.notEqual(bytes[p + 4 + 16], 28, 'no AF_MPLS notification');
+  } finally {
+    await s.close();
+  }
+});
+
+/** LSP `label` of `protocol` (193 ldp, 196 static) via 10.0.2.2 on eth1, swapped to `out`. */
+const lsp = (label: number, protocol: number, out = label + 1000): RouteEvent[] => decodeAll(netlinkFrame(lspMsg({ label, protocol, via: '10.0.2.2', oif: 3, out: [out] }))).events;
+const labelsIn = (sim: VppSim): number[] => [...new Set(mplsFib(sim).map((l) => Number(l.split(' ')[0])))].sort((a, b) => a - b);
+
+test('LSPs wait per protocol like routes: zebra restarted out of sight, its replay has the static LSPs but not yet ldpd\'s: those are held until ldpd re-sends them or the stale time (they were swept at the resync\'s end)', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, staleTimeMs: 1000 });
+  try {
+    // session 1 (zebra out of sight: no process named): static LSPs 100 and 101, ldpd's 200 and 201
+    s.r.sessionStart(1);
+    s.r.apply(1, [...lsp(100, 196), ...lsp(101, 196), ...lsp(200, 193), ...lsp(201, 193)]);
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.deepEqual(labelsIn(s.sim), [100, 101, 200, 201]);
+
+    // t0: zebra restarted; its replay has zebra.conf's static LSP 100 (101 was removed meanwhile), nothing of ldpd yet
+    const t0 = s.clock.now();
+    s.r.sessionStart(2);
+    s.r.apply(2, lsp(100, 196));
+    s.clock.advance(10); // the quiet period: judged, the resync is over
+    await s.r.idle();
+    assert.deepEqual(labelsIn(s.sim), [100, 200, 201], 'static was replayed: 101 goes; ldp was not: it waits');
+    const held = s.r.state().lsps.held;
+    assert.deepEqual(held.map((w) => [w.protocol, w.lsps, w.until - t0]), [['ldp', 2, 1000]]);
+
+    // ldpd relearns 200 within the stale time; 201 it no longer has
+    s.clock.advance(500);
+    s.r.apply(2, lsp(200, 193));
+    await s.r.idle();
+    assert.deepEqual(labelsIn(s.sim), [100, 200, 201]);
+    s.clock.advance(t0 + 1000 - s.clock.now());
+    await s.r.idle();
+    assert.deepEqual(labelsIn(s.sim), [100, 200], 'at the stale time what ldpd did not re-send goes');
+    assert.deepEqual(s.r.state().lsps.held, []);
+    assert.equal(s.r.state().lsps.swept, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test('LSPs of a protocol the same zebra (its process seen) does not replay were deleted while FPM was down: swept at the resync\'s end', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, staleTimeMs: 1000 });
+  try {
+    s.r.sessionStart(1, '100@5');
+    s.r.apply(1, [...lsp(100, 196), ...lsp(200, 193)]);
+    s.clock.advance(10);
+    await s.r.idle();
+    s.r.sessionStart(2, '100@5'); // an FPM flap of the same zebra
+    s.r.apply(2, lsp(100, 196));
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.deepEqual(labelsIn(s.sim), [100]);
+    assert.deepEqual(s.r.state().lsps.held, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('fibmgr sweep ends the LSP waits too: the held LSPs go at once', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, staleTimeMs: 1000 });
+  try {
+    s.r.sessionStart(1);
+    s.r.apply(1, [...lsp(100, 196), ...lsp(200, 193)]);
+    s.clock.advance(10);
+    await s.r.idle();
+    s.r.sessionStart(2); // zebra out of sight, restarted: ldpd's LSP not replayed yet
+    s.r.apply(2, lsp(100, 196));
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.deepEqual(s.r.state().lsps.held.map((w) => w.protocol), ['ldp']);
+    assert.deepEqual(s.r.sweepNow(), { swept: 1, kept: 0 });
+    await s.r.idle();
+    assert.deepEqual(labelsIn(s.sim), [100]);
+    assert.deepEqual(s.r.state().lsps.held, []);
   } finally {
     await s.close();
   }

@@ -3,7 +3,7 @@
 // a route zebra still had (or kept one it no longer had, forever).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeReplay } from '../../src/sync/stale-rule.js';
+import { judgeReplay, lspWaitUntil } from '../../src/sync/stale-rule.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
 import type { AdoptSink, VppRouteSpec } from '../../src/sync/vpp-port.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
@@ -417,4 +417,20 @@ test('once every route a zebra restart held has come back, a flap of the same pr
   await advance(GRACE);
   assert.deepEqual(removed(), [key(statics[1]!)]);
   assert.equal(r.state().resyncing, false);
+});
+
+test('lspWaitUntil: until when a protocol\'s unconfirmed LSPs are held once the resync is over (-Infinity: swept now)', () => {
+  const base: Parameters<typeof lspWaitUntil>[0] = { protocol: 'ldp', mentioned: false, sameZebra: false, relearnUntil: null, waiting: null, sessionAt: 1000, staleTimeMs: 500 };
+  const cases: [string, Partial<typeof base>, number][] = [
+    ['out of sight, mentioned: complete', { mentioned: true }, -Infinity],
+    ['out of sight, not mentioned: may be relearning', {}, 1500],
+    ['adopted (no protocol), mentioned or not: waits', { protocol: '', mentioned: true }, 1500],
+    ['legacy module (zebra for every daemon): waits', { protocol: 'zebra', mentioned: true }, 1500],
+    ['same zebra process, not mentioned: deleted while FPM was down', { sameZebra: true }, -Infinity],
+    ['a restart\'s relearn: everything waits for it', { mentioned: true, sameZebra: true, relearnUntil: 1800 }, 1800],
+    ['a wait under way keeps its deadline on a flap', { sameZebra: true, waiting: 1300 }, 1300],
+    ['a later restart extends it', { waiting: 1300, relearnUntil: 2000 }, 2000],
+    ['an earlier relearn does not shorten it', { waiting: 2500, relearnUntil: 2000 }, 2500],
+  ];
+  for (const [what, o, want] of cases) assert.equal(lspWaitUntil({ ...base, ...o }), want, what);
 });
