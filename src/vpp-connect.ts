@@ -1,7 +1,7 @@
 // At start fibmgr may come up before VPP does: its first session is retried with backoff until
 // VPP answers, a stop is asked for, or VPP turns out to be one fibmgr cannot use (a CRC mismatch:
 // no retry fixes that). The VPP client's own reconnect takes over once a session has been up.
-import { VppCrcMismatchError } from 'vpp-binapi-ts';
+import { isCrcMismatch } from 'vpp-binapi-ts';
 
 /**
  * Connects `client`; true once it is, false if `stopping()` became true first. `onRetry` hears of
@@ -17,7 +17,7 @@ export async function connectVpp(
       await client.connect();
       return true;
     } catch (err) {
-      if (err instanceof VppCrcMismatchError) throw err;
+      if (isCrcMismatch(err)) throw err;
       if (stopping()) return false;
       const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6));
       onRetry(err as Error, attempt, delay);

@@ -5,7 +5,7 @@
 // label wherever it is in the stack. The VPP session's phases come from vpp-session.ts (ready:
 // adopt VPP's entries, then diff); zebra's session from the reconciler (a new session marks every
 // LSP stale; the resync's end removes what its replay did not confirm).
-import { VppTimeoutError } from 'vpp-binapi-ts';
+import { isTimeout } from 'vpp-binapi-ts';
 import type { Logger } from '../log.js';
 import type { ErrorEvent, LspEvent, Nexthop } from '../route/types.js';
 import type { Clock, Timer } from './clock.js';
@@ -311,7 +311,7 @@ export class LspSync {
       e.error = null;
     } catch (err) {
       e.error = (err as Error).message;
-      if (err instanceof VppTimeoutError) {
+      if (isTimeout(err)) {
         // not a refusal: what VPP holds for the label is unknown until the reset's adoption reads it
         e.haveKey = 'unknown';
         this.ready = false;

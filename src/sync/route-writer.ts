@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { Fifo } from 'vpp-binapi-ts';
 import type { Clock, Timer } from './clock.js';
 import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
-import { VppDisconnectedError, VppTimeoutError } from 'vpp-binapi-ts';
+import { isDisconnected, isTimeout } from 'vpp-binapi-ts';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
 import type { Entry } from './route-entry.js';
@@ -313,7 +313,7 @@ export class RouteWriter {
       this.counters.acked++;
       this.state.have(e, sent);
       this.retries.succeeded(e);
-    } else if (err instanceof VppTimeoutError) {
+    } else if (isTimeout(err)) {
       // Not a refusal: VPP may have applied the write, or may yet. What it holds for the route is
       // unknown, so the route is written again at the next chance (a re-add of the very paths a
       // timed-out delete removed included), and the session is reset: its reconnect reads VPP's
@@ -321,7 +321,7 @@ export class RouteWriter {
       this.counters.timeouts++;
       this.state.have(e, UNKNOWN_PATHS);
       this.host.timedOut(`a route write to ${e.slot.info.table} ${this.state.routes.prefixOf(e)}`);
-    } else if (err instanceof VppDisconnectedError || !this.port.connected || !this.host.ready() || this.stopping) {
+    } else if (isDisconnected(err) || !this.port.connected || !this.host.ready() || this.stopping) {
       // Lost with the VPP session: the diff after the reconnect redoes it. Not rescheduled here,
       // so that a session going down cannot spin the pump.
       this.kick();

@@ -4,7 +4,7 @@
 // (TableInfo.makeError) and, parked rather than queued, they are no part of the backlog that
 // pauses zebra's input for every table.
 import type { Logger } from '../log.js';
-import { VppTimeoutError } from 'vpp-binapi-ts';
+import { isTimeout } from 'vpp-binapi-ts';
 import type { Clock, Timer } from './clock.js';
 import type { Entry } from './route-entry.js';
 import type { TableInfo } from './route-table.js';
@@ -85,7 +85,7 @@ export class TableMaker {
             this.release(info);
           },
           (err: Error) => {
-            if (err instanceof VppTimeoutError) {
+            if (isTimeout(err)) {
               // not a refusal: the session is reset, and the creation redone after the reconnect
               h.timedOut(`the creation of VPP table ${info.key}`);
               return this.release(info);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { prefixText, v4Prefix } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
-import { VppRetvalError, type MessageDef, type VppClient } from 'vpp-binapi-ts';
+import { isRetvalError, type MessageDef, type VppClient } from 'vpp-binapi-ts';
 import { specFromDetails } from './vpp-fields.js';
 import { RouteWrites } from './route-writes.js';
 import type { RouteRequest } from 'vpp-binapi-ts';
@@ -244,7 +244,7 @@ export class VppAdapter implements VppPort {
       return { source: Number(r.route.src), ours: this.ownership.mode === 'source' && Number(r.route.src) === this.ownership.sourceId, paths: spec?.paths ?? [] };
     } catch (err) {
       // VPP answers an exact lookup of a prefix it does not hold with an error
-      if (err instanceof VppRetvalError) return null;
+      if (isRetvalError(err)) return null;
       throw err;
     }
   }

@@ -19,7 +19,7 @@ import type { RouteState } from './route-state.js';
 import type { RouteWriter } from './route-writer.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
 import { changedInterfaces } from './translate.js';
-import { VppTimeoutError } from 'vpp-binapi-ts';
+import { isTimeout } from 'vpp-binapi-ts';
 
 export type VppPhase = 'down' | 'adopting' | 'ready' | 'lost';
 
@@ -93,7 +93,7 @@ export class VppSession {
           return;
         } catch (err) {
           if (this.writer.stopping) return;
-          if (err instanceof VppTimeoutError) this.timedOut('reading VPP\'s state');
+          if (isTimeout(err)) this.timedOut('reading VPP\'s state');
           const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
           this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'could not read VPP state: retrying');
           await new Promise<void>((r) => this.writer.later(delay, r));

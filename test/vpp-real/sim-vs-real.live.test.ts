@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startRealVpp } from '../helpers/real-vpp.js';
 import { openVpp, routesOf } from '../helpers/vpp-fib.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
-import { VppRetvalError } from 'vpp-binapi-ts';
+import { isRetvalError } from 'vpp-binapi-ts';
 import type { VppClient } from 'vpp-binapi-ts';
 import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, mpls_route_add_del, mpls_route_dump, mpls_table_add_del, sw_interface_set_mpls_enable, FibPathType, FibPathNhProto } from 'vpp-binapi-ts/gen';
 
@@ -82,7 +82,7 @@ async function outcomeOf(c: VppClient, src: number, step: Step): Promise<Outcome
       await c.request(ip_route_add_del_v2, { is_add: r.is_add, is_multipath: r.is_multipath ?? false, route: { table_id: r.table_id ?? 0, prefix: r.prefix, src, paths: r.paths } });
     }
   } catch (e) {
-    if (!(e instanceof VppRetvalError)) throw e;
+    if (!isRetvalError(e)) throw e;
     retval = e.retval;
   }
   const fib = Object.fromEntries([...(await routesOf(c, src))].sort(([a], [b]) => a.localeCompare(b)));
@@ -166,7 +166,7 @@ async function mplsOutcomeOf(c: VppClient, step: MplsStep): Promise<MplsOutcome>
       await c.request(mpls_route_add_del, { mr_is_add: l.is_add, mr_is_multipath: false, mr_route: { mr_table_id: 0, mr_label: l.label, mr_eos: l.eos ? 1 : 0, mr_eos_proto: l.eos_proto ?? 0, mr_is_multicast: false, mr_n_paths: l.paths.length, mr_paths: l.paths } });
     }
   } catch (e) {
-    if (!(e instanceof VppRetvalError)) throw e;
+    if (!isRetvalError(e)) throw e;
     retval = e.retval;
   }
   const table: Record<string, string> = {};
@@ -181,7 +181,7 @@ async function mplsOutcomeOf(c: VppClient, step: MplsStep): Promise<MplsOutcome>
       table[`${r.mr_label}${r.mr_eos ? ' eos' : ' neos'}`] = `eos_proto ${r.mr_eos_proto} ${paths.join(' ')}`;
     }
   } catch (e) {
-    if (!(e instanceof VppRetvalError)) throw e;
+    if (!isRetvalError(e)) throw e;
   }
   return { retval, table: Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b))) };
 }

@@ -15,7 +15,8 @@
 //
 // Errors: VppRetvalError (negative retval, named from vnet/error.h), VppTimeoutError,
 // VppDisconnectedError, VppUnavailableError (message not offered), VppProtocolError; each has a
-// stable `code` (VPP_RETVAL, VPP_TIMEOUT, …) to tell them apart by.
+// stable `code` (VPP_RETVAL, VPP_TIMEOUT, …), and a predicate reads it (isRetvalError(err),
+// isTimeout, isDisconnected, …): they hold across two copies of the package, instanceof does not.
 export { VppClient, type VppClientOptions, type ConnectedInfo, type ReplyCallback } from './client/client.js';
 export {
   VppError,
@@ -25,13 +26,20 @@ export {
   VppCrcMismatchError,
   VppUnavailableError,
   VppProtocolError,
+  isVppError,
+  isRetvalError,
+  isTimeout,
+  isDisconnected,
+  isCrcMismatch,
+  isUnavailable,
+  isProtocolError,
   type CrcMismatch,
   type VppErrorCode,
 } from './client/errors.js';
 export type { MessageDef, VppLogger } from './client/types.js';
 export { LATENCY_BUCKETS, type RequestStat } from './client/request-stats.js';
 export { retvalName, retval, RETVAL } from './errors.js';
-export { VppEncodeError, VppDecodeError } from './codec/runtime.js';
+export { VppEncodeError, VppDecodeError, isEncodeError, isDecodeError } from './codec/runtime.js';
 export { routeRequestDef, PATH_BYTES, type RouteRequest, type RouteRequestDef, type Ip6Words } from './bulk/route-request.js';
 export { Fifo } from './fifo.js';
 export { reapDeadSessions, parseSocketClients, type ApiClient, type ReapResult } from './api-clients.js';

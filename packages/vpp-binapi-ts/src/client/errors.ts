@@ -1,8 +1,12 @@
 // The client's errors, one class each, with a stable `code` (as Node's system errors have):
-// callers tell them apart by class (instanceof) or code, never by name or message text.
+// callers tell them apart with the predicates at the end (isDisconnected(err), …), which read the
+// code, so that they hold across two copies of the package (a duplicate install, where instanceof
+// fails); never by name or message text.
 import { retvalName } from '../errors.js';
+import { codeOf, hasCode } from '../error-code.js';
 
 export type VppErrorCode = 'VPP_ERROR' | 'VPP_RETVAL' | 'VPP_TIMEOUT' | 'VPP_DISCONNECTED' | 'VPP_CRC_MISMATCH' | 'VPP_UNAVAILABLE' | 'VPP_PROTOCOL';
+const VPP_ERROR_CODES: ReadonlySet<unknown> = new Set<VppErrorCode>(['VPP_ERROR', 'VPP_RETVAL', 'VPP_TIMEOUT', 'VPP_DISCONNECTED', 'VPP_CRC_MISMATCH', 'VPP_UNAVAILABLE', 'VPP_PROTOCOL']);
 
 export class VppError extends Error {
   override name = 'VppError';
@@ -76,3 +80,21 @@ export class VppProtocolError extends VppError {
   override name = 'VppProtocolError';
   override readonly code = 'VPP_PROTOCOL';
 }
+
+/** Any of the client's errors (a VppError of this or another copy of the package). */
+export function isVppError(err: unknown): err is VppError {
+  return VPP_ERROR_CODES.has(codeOf(err));
+}
+
+/** VPP refused the request (a negative retval): `retval`, `retvalName`. */
+export const isRetvalError = hasCode<VppRetvalError>('VPP_RETVAL');
+/** No reply in time: VPP may have done it or not. */
+export const isTimeout = hasCode<VppTimeoutError>('VPP_TIMEOUT');
+/** The session ended before the reply (or there was none). */
+export const isDisconnected = hasCode<VppDisconnectedError>('VPP_DISCONNECTED');
+/** connect(): VPP speaks another version of a required message. */
+export const isCrcMismatch = hasCode<VppCrcMismatchError>('VPP_CRC_MISMATCH');
+/** The message is not offered by this VPP (or not known to the client). */
+export const isUnavailable = hasCode<VppUnavailableError>('VPP_UNAVAILABLE');
+/** VPP sent something the protocol does not allow. */
+export const isProtocolError = hasCode<VppProtocolError>('VPP_PROTOCOL');

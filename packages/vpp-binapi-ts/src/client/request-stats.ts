@@ -1,6 +1,6 @@
 // Per-message request outcomes and a latency histogram, kept as plain numbers so that recording
 // costs a few additions on the hot path; whoever exports them (Prometheus, logs) reads a snapshot.
-import { VppDisconnectedError, VppRetvalError, VppTimeoutError } from './errors.js';
+import { isDisconnected, isRetvalError, isTimeout } from './errors.js';
 
 /** Upper bounds, in seconds, of the latency buckets (the last bucket is +Inf). */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -22,9 +22,9 @@ export function newRequestStat(message: string): RequestStat {
 
 /** The result label of a failed request. */
 export function resultOf(err: Error): string {
-  if (err instanceof VppRetvalError) return err.retvalName ?? `retval ${err.retval}`;
-  if (err instanceof VppTimeoutError) return 'timeout';
-  if (err instanceof VppDisconnectedError) return 'disconnected';
+  if (isRetvalError(err)) return err.retvalName ?? `retval ${err.retval}`;
+  if (isTimeout(err)) return 'timeout';
+  if (isDisconnected(err)) return 'disconnected';
   return 'error';
 }
 

@@ -2,16 +2,25 @@
 // fixed and variable strings, enum checks. Hand-written and small, so that the generated files
 // stay plain straight-line code.
 import { formatIp4, formatIp6, parseIpInto, parseLen } from './ip.js';
+import { hasCode } from '../error-code.js';
 
 /** A value that cannot be encoded as the definition says (nothing is written to the socket). */
 export class VppEncodeError extends Error {
   override name = 'VppEncodeError';
+  readonly code = 'VPP_ENCODE';
 }
+
+/** A field the definition cannot encode (holds across copies of the package, as every is…() does). */
+export const isEncodeError = hasCode<VppEncodeError>('VPP_ENCODE');
 
 /** Bytes that do not hold the message the id says (truncated, or a count that overruns). */
 export class VppDecodeError extends Error {
   override name = 'VppDecodeError';
+  readonly code = 'VPP_DECODE';
 }
+
+/** Bytes that do not hold their message. */
+export const isDecodeError = hasCode<VppDecodeError>('VPP_DECODE');
 
 /** A read cursor: buffer, position, end. */
 export interface Rd {
