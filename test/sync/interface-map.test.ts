@@ -17,7 +17,6 @@ import { parsePrefix } from '../../src/route/prefix.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { simRoutes, simSource } from '../helpers/sim-fib.js';
 import { until } from '../helpers/sim-stack.js';
-import { translatePaths } from '../../src/sync/translate.js';
 import { nexthop as nh, pathsOf as pk, quiet, reconciler, reconcilerOptions, RecordingReporter, routesWith, type Report } from '../helpers/builders.js';
 
 const { add } = routesWith({ protocolId: 196 });
@@ -112,17 +111,7 @@ test('a change of the map at a VPP reconnect translates again exactly the routes
 });
 
 test('a link-local gateway whose interface maps to no VPP interface is unmappable (reported), not a recursive path', async () => {
-  const t = translatePaths(6, 'unicast', [nh('fe80::1', 7)], { interfaceFor: () => undefined });
-  assert.deepEqual(t.ok ? 'installed' : t.reason, 'unmappable-nexthop');
-  assert.ok(!t.ok && /link-local fe80::1/.test(t.detail ?? ''), JSON.stringify(t));
-  const noIf = translatePaths(6, 'unicast', [nh('fe80::1', null)], { interfaceFor: () => 4 });
-  assert.deepEqual(noIf.ok ? 'installed' : noIf.reason, 'unmappable-nexthop');
-  const mixed = translatePaths(6, 'unicast', [nh('febf::1', 7), nh('2001:db8::1', 7)], { interfaceFor: () => undefined });
-  assert.ok(mixed.ok);
-  assert.deepEqual(mixed.paths.map((p) => p.gateway), ['2001:db8::1'], 'the global gateway stays, recursive');
-  assert.equal(mixed.dropped, 1);
-  assert.ok(translatePaths(6, 'unicast', [nh('fec0::1', 7)], { interfaceFor: () => undefined }).ok, 'fec0:: is not link-local');
-
+  // the translation itself, case by case: translate.test.ts
   const port = new FakePort();
   const r = make(port);
   await r.start();

@@ -3,7 +3,7 @@
 // a route zebra still had (or kept one it no longer had, forever).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeReplay, lspWaitUntil } from '../../src/sync/stale-rule.js';
+import { judgeReplay, lspWaitUntil, type GroupReplay, type Verdict, type ZebraRelation } from '../../src/sync/stale-rule.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
 import type { AdoptSink, VppRouteSpec } from '../../src/sync/vpp-port.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
@@ -47,14 +47,36 @@ function setup(port: FakePort = new FakePort()) {
   return { port, clock, r, removed, inVpp, replay, advance };
 }
 
-test('the rule, group by group: a reconnect sweeps complete groups; a missing group means a restart (every group waits); a cut tells nothing; legacy `zebra` and adopted routes cannot show completeness; a wait under way continues', () => {
-  const g = (protocol: string, mentioned: boolean, waiting = false) => ({ protocol, unconfirmed: 1, mentioned, waiting });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'quiet'), { kind: 'reconnect', decisions: ['sweep', 'sweep'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false)], 'quiet'), { kind: 'restart', decisions: ['wait', 'wait'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'cut'), { kind: 'cut', decisions: ['wait', 'wait'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('zebra', true), g('', false)], 'quiet'), { kind: 'reconnect', decisions: ['sweep', 'wait', 'wait'] });
-  assert.deepEqual(judgeReplay([g('static', true), g('bgp', true, true)], 'quiet'), { kind: 'reconnect', decisions: ['sweep', 'continue'] });
-  assert.deepEqual(judgeReplay([g('static', false), g('bgp', true, true)], 'quiet'), { kind: 'restart', decisions: ['wait', 'wait'] });
+/** A group as the replay left it: one unconfirmed route unless said. */
+const g = (protocol: string, mentioned: boolean, waiting = false, unconfirmed = 1): GroupReplay => ({ protocol, unconfirmed, mentioned, waiting });
+
+/** judgeReplay, case by case: the groups as the replay left them, how it ended, which zebra (out of sight unless said). */
+const VERDICTS: { name: string; groups: GroupReplay[]; end: 'quiet' | 'cut'; zebra?: ZebraRelation; want: Verdict }[] = [
+  { name: 'a reconnect: every group mentioned is complete, swept', groups: [g('kernel', true), g('bgp', true)], end: 'quiet', want: { kind: 'reconnect', decisions: ['sweep', 'sweep'] } },
+  { name: 'a group missing: zebra restarted, every group waits', groups: [g('kernel', true), g('bgp', false)], end: 'quiet', want: { kind: 'restart', decisions: ['wait', 'wait'] } },
+  { name: 'a cut tells nothing: every group waits', groups: [g('kernel', true), g('bgp', true)], end: 'cut', want: { kind: 'cut', decisions: ['wait', 'wait'] } },
+  { name: 'legacy `zebra` and adopted routes cannot show completeness; adopted ones missing are no restart', groups: [g('kernel', true), g('zebra', true), g('', false)], end: 'quiet', want: { kind: 'reconnect', decisions: ['sweep', 'wait', 'wait'] } },
+  { name: 'a wait under way continues in a reconnect', groups: [g('static', true), g('bgp', true, true)], end: 'quiet', want: { kind: 'reconnect', decisions: ['sweep', 'continue'] } },
+  { name: 'a restart extends a wait under way (wait, not continue)', groups: [g('static', false), g('bgp', true, true)], end: 'quiet', want: { kind: 'restart', decisions: ['wait', 'wait'] } },
+  { name: 'a legacy `zebra` group missing is a restart (only adopted routes say nothing)', groups: [g('kernel', true), g('zebra', false)], end: 'quiet', want: { kind: 'restart', decisions: ['wait', 'wait'] } },
+  { name: 'a group missing with nothing unconfirmed is no evidence of a restart', groups: [g('kernel', true), g('bgp', false, false, 0)], end: 'quiet', want: { kind: 'reconnect', decisions: ['sweep', 'sweep'] } },
+  { name: 'no groups: a reconnect with nothing to decide', groups: [], end: 'quiet', want: { kind: 'reconnect', decisions: [] } },
+  { name: 'no groups, cut: still a cut', groups: [], end: 'cut', want: { kind: 'cut', decisions: [] } },
+  // zebra in sight: the process decides, not the replay
+  { name: 'another zebra process is a restart whatever its first burst holds', groups: [g('kernel', true), g('bgp', true)], end: 'quiet', zebra: 'other', want: { kind: 'restart', decisions: ['wait', 'wait'] } },
+  { name: 'the same process is a reconnect whatever it lacks', groups: [g('kernel', true), g('bgp', false)], end: 'quiet', zebra: 'same', want: { kind: 'reconnect', decisions: ['sweep', 'sweep'] } },
+  { name: 'the same process: legacy `zebra` still waits, a wait under way continues', groups: [g('kernel', true), g('bgp', false), g('zebra', false), g('ospf', true, true)], end: 'quiet', zebra: 'same', want: { kind: 'reconnect', decisions: ['sweep', 'sweep', 'wait', 'continue'] } },
+  { name: 'the same process, cut: a cut', groups: [g('kernel', true), g('bgp', true)], end: 'cut', zebra: 'same', want: { kind: 'cut', decisions: ['wait', 'wait'] } },
+  { name: 'the same process relearning (restarted less than the stale time ago) is still the restart', groups: [g('kernel', true), g('bgp', true, true)], end: 'quiet', zebra: 'relearning', want: { kind: 'restart', decisions: ['wait', 'wait'] } },
+  { name: '`unknown` given is the guess from the replay, as when not given', groups: [g('kernel', true), g('bgp', false)], end: 'quiet', zebra: 'unknown', want: { kind: 'restart', decisions: ['wait', 'wait'] } },
+];
+
+test('the rule, group by group (judgeReplay), zebra out of sight and in sight', async (t) => {
+  for (const c of VERDICTS) {
+    await t.test(c.name, () => {
+      assert.deepEqual(c.zebra === undefined ? judgeReplay(c.groups, c.end) : judgeReplay(c.groups, c.end, c.zebra), c.want);
+    });
+  }
 });
 
 test('flap mid-wait: zebra restarts, bgpd relearns half, the FPM connection flaps; the new session continues the wait and never sweeps the half not yet relearned', async () => {
@@ -275,15 +297,6 @@ test('a zebra that is never quiet (a churning feed) has its replay judged at the
   await advance(0);
   assert.deepEqual(removed(), [key(stat(2))]);
   assert.equal(r.state().resyncing, false);
-});
-
-test('zebra in sight: another zebra process is a restart whatever its first burst holds, the same process a reconnect whatever it lacks (the guess from the replay is for a zebra out of sight)', () => {
-  const g = (protocol: string, mentioned: boolean, waiting = false) => ({ protocol, unconfirmed: 1, mentioned, waiting });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'quiet', 'other'), { kind: 'restart', decisions: ['wait', 'wait'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false)], 'quiet', 'same'), { kind: 'reconnect', decisions: ['sweep', 'sweep'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false), g('zebra', false), g('ospf', true, true)], 'quiet', 'same'), { kind: 'reconnect', decisions: ['sweep', 'sweep', 'wait', 'continue'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', true)], 'cut', 'same'), { kind: 'cut', decisions: ['wait', 'wait'] });
-  assert.deepEqual(judgeReplay([g('kernel', true), g('bgp', false)], 'quiet', 'unknown'), judgeReplay([g('kernel', true), g('bgp', false)], 'quiet'));
 });
 
 test('early relearn: a restarted zebra (another process) whose bgpd sends its first routes within the grace of zebra\'s own: the rest of BGP is held, not swept', async () => {
