@@ -47,6 +47,13 @@ export function formatState(st: StateDoc): string {
   if (f.refused && Object.keys(f.refused).length) out.push(`refused: ${Object.entries(f.refused).map(([k, v]) => `${n(v)} ${k}`).join(', ')} (connections not zebra's)`);
   const nt = s.counters.notified;
   if (nt && nt.offload + nt.failed > 0) out.push(`zebra told: ${n(nt.offload)} routes offloaded, ${n(nt.failed)} offload failed (route notifications)`);
+  const l = s.lsps;
+  // older daemons' /state has no table
+  if (l && l.table && (l.desired + l.installed + l.notInstallable + l.held.length > 0 || l.table === 'unsupported')) {
+    const held = l.held.map((w) => `${n(w.lsps)} ${w.protocol || 'adopted'} until ${w.until}`).join(', ');
+    out.push(`lsps:    ${n(l.desired)} desired, ${n(l.installed)} installed; ${n(l.pending)} pending, ${n(l.failed)} refused by VPP (retrying), ${n(l.notInstallable)} not installable` +
+      `${held ? `; held for zebra: ${held}` : ''}; MPLS table 0 ${l.table === 'unsupported' ? `unusable: ${l.unsupported}` : l.table === 'ready' ? 'ready' : 'waiting for VPP'}`);
+  }
   const la = s.lastAudit;
   if (la) out.push(la.ok
     ? `audit:   last at ${la.at}: ${n(la.checked)} routes checked in ${(la.durationMs / 1000).toFixed(1)} s; ${n(la.missing)} missing, ${n(la.extra)} extra, ${n(la.different)} different${la.repaired ? `, ${n(la.repaired)} repaired` : ''}`

@@ -8,7 +8,7 @@
 import { isTimeout } from 'vpp-binapi-ts';
 import type { Logger } from '../log.js';
 import type { ErrorEvent, LspEvent, Nexthop } from '../route/types.js';
-import type { Clock, Timer } from './clock.js';
+import { wallText, type Clock, type Timer } from './clock.js';
 import { translatePaths } from './translate.js';
 import { pathsKey } from './vpp-fields.js';
 import type { MplsPort, VppPath, VppPort } from './vpp-port.js';
@@ -39,7 +39,28 @@ export interface LspEntry {
 export interface LspWait {
   protocol: string;
   lsps: number;
-  until: number;
+  /** The deadline, wall-clock time. */
+  until: string;
+}
+
+/**
+ * VPP's MPLS table 0 as fibmgr sees it: `ready` (created, adopted; LSPs are written), `waiting`
+ * (no VPP session ready: LSPs wait for the adoption), `unsupported` (this VPP lacks the messages).
+ */
+export type MplsTableState = 'ready' | 'waiting' | 'unsupported';
+
+/** The LSPs at a glance, for /state and `fibmgr status`. */
+export interface LspState extends LspCounts {
+  /** LSPs whose VPP state differs from what zebra wants (being written, or failing). */
+  pending: number;
+  /** LSPs VPP refused: retried with backoff (their last error in `fibmgr show label`). */
+  failed: number;
+  /** LSPs zebra sent that are not installed now (no usable next hop, too deep a stack, an unusable message). */
+  notInstallable: number;
+  /** Per protocol, LSPs zebra has not re-sent since its last session, kept until then or the deadline. */
+  held: LspWait[];
+  table: MplsTableState;
+  unsupported: string | null;
 }
 
 /** What the resync knows of zebra when it is over (resync.ts). */
@@ -198,7 +219,7 @@ export class LspSync {
   held(): LspWait[] {
     const count = new Map<string, number>();
     for (const e of this.lsps.values()) if (e.gen < this.gen && e.want !== null && this.waits.has(e.protocol)) count.set(e.protocol, (count.get(e.protocol) ?? 0) + 1);
-    return [...this.waits].filter(([p]) => count.has(p)).map(([protocol, until]) => ({ protocol, lsps: count.get(protocol)!, until }));
+    return [...this.waits].filter(([p]) => count.has(p)).map(([protocol, until]) => ({ protocol, lsps: count.get(protocol)!, until: wallText(this.clock, until) }));
   }
 
   private entry(label: number): LspEntry {
@@ -365,8 +386,14 @@ export class LspSync {
     return n;
   }
 
-  state(): LspCounts & { pending: number; unsupported: string | null; held: LspWait[] } {
-    return { desired: this.desired, installed: this.installed, pending: this.pending, unsupported: this.unsupported, ...this.counts, held: this.held() };
+  state(): LspState {
+    let failed = 0, notInstallable = 0;
+    for (const e of this.lsps.values()) {
+      if (e.error !== null && e.retry !== null) failed++;
+      if (e.skip !== null) notInstallable++;
+    }
+    const table: MplsTableState = this.unsupported !== null ? 'unsupported' : this.ready ? 'ready' : 'waiting';
+    return { desired: this.desired, installed: this.installed, pending: this.pending, failed, notInstallable, held: this.held(), table, unsupported: this.unsupported, ...this.counts };
   }
 
   /** One label: zebra's next hops, the paths wanted and installed, why not, the last error. */

@@ -22,7 +22,7 @@ function state(o: Partial<ReconcilerState> & { writes?: number }): ReconcilerSta
   return {
     session: 1, resyncing: false, vppReady: true, ownership: null, routes: 0, desired: 0, installed: 0, backlog: 0, inflight: 0, retrying: 0, waitingForTables: 0, failingTables: [], pathSets: 0, congested: false,
     counters: { acked: o.writes ?? 0 } as ReconcilerState['counters'], lastResync: null, stale: null, lastErrors: [], lastAudit: null, auditChecked: null, adopting: null,
-    lsps: { desired: 0, installed: 0, pending: 0, unsupported: null, errors: 0, skipped: 0, swept: 0, held: [] }, ...o,
+    lsps: { desired: 0, installed: 0, pending: 0, failed: 0, notInstallable: 0, held: [], table: 'ready', unsupported: null, errors: 0, skipped: 0, swept: 0 }, ...o,
   };
 }
 

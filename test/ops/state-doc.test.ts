@@ -14,10 +14,14 @@ import type { OpsSources } from '../../src/ops/sources.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { parsePrefix } from '../../src/route/prefix.js';
 import type { RouteEventRoute } from '../../src/route/types.js';
+import { RETVAL } from 'vpp-binapi-ts';
+import { simStack } from '../helpers/sim-stack.js';
+import { decodeAll } from '../fpm/decode-all.js';
+import { lspMsg, netlinkFrame } from '../fpm/build.js';
 
-async function sources() {
-  const r = new Reconciler(new FakePort(), { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1000, logger: pino({ level: 'silent' }), deleteHoldMs: 0 });
-  await r.start();
+async function sources(reconciler?: Reconciler) {
+  const r = reconciler ?? new Reconciler(new FakePort(), { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1000, logger: pino({ level: 'silent' }), deleteHoldMs: 0 });
+  if (!reconciler) await r.start();
   const src: OpsSources = {
     startedAt: new Date(0),
     fpm: { stats: { state: 'up', session: { id: 1, peer: '127.0.0.1:40000', since: new Date(0), frames: 1, routes: 1, nexthopGroups: 0, errors: 0 }, sessionsTotal: 1, sessionsFailed: 0, bytesTotal: 0, framesTotal: 1, routesTotal: 1, refused: {}, admitting: 0 } as never },
@@ -53,5 +57,40 @@ test('fibmgr status and systemd\'s status line are rendered from the one documen
   const text = formatState(doc);
   assert.match(text, /^routes: {2}1 desired, 1 installed; backlog 0 \(0 in flight\), 0 retrying$/m);
   assert.match(text, /^zebra: {3}session 1 from 127\.0\.0\.1:40000 up since 1970-01-01T00:00:00\.000Z, 1 routes received/m);
+  await r.stop();
+});
+
+test('fibmgr status shows the LSPs: installed, pending, refused, not installable, held for zebra per protocol, and MPLS table 0\'s state', async () => {
+  const st = await simStack({ interfaces: [{ swIfIndex: 1, name: 'eth1' }], interfaceMap: [{ linux: 3, vpp: 1 }], resyncGraceMs: 10, staleTimeMs: 60_000, retryMinMs: 60_000 });
+  try {
+    const { src } = await sources(st.r);
+    const lsp = (label: number, protocol: number, out: number[] = [label + 1000]) => decodeAll(netlinkFrame(lspMsg({ label, protocol, via: '10.0.2.2', oif: 3, out }))).events;
+    const lspLine = () => formatState(buildState(src)).split('\n').find((l) => l.startsWith('lsps:'));
+    assert.equal(lspLine(), undefined, 'no LSPs: no line');
+    st.r.sessionStart(1);
+    st.r.apply(1, [...lsp(100, 196), ...lsp(200, 193), ...lsp(201, 193)]);
+    st.clock.advance(10);
+    await st.r.idle();
+    assert.equal(lspLine(), 'lsps:    3 desired, 3 installed; 0 pending, 0 refused by VPP (retrying), 0 not installable; MPLS table 0 ready');
+    // zebra restarted out of sight: ldpd's LSPs not re-sent yet; one LSP VPP refuses, one too deep for VPP
+    st.sim.reject = (name) => (name.startsWith('mpls_route_add_del') ? RETVAL.INVALID_VALUE : undefined);
+    st.r.sessionStart(2);
+    st.r.apply(2, [...lsp(100, 196), ...lsp(300, 196), ...lsp(301, 196, Array.from({ length: 17 }, (_, i) => i + 20))]);
+    st.clock.advance(10);
+    for (let i = 0; i < 1000 && st.r.state().lsps.failed === 0; i++) await new Promise((r) => setImmediate(r));
+    const until = new Date(st.clock.wall() - 10 + 60_000).toISOString();
+    assert.equal(lspLine(), `lsps:    4 desired, 3 installed; 1 pending, 1 refused by VPP (retrying), 1 not installable; held for zebra: 2 ldp until ${until}; MPLS table 0 ready`);
+    assert.deepEqual(buildState(src).sync.lsps.held, [{ protocol: 'ldp', lsps: 2, until }]);
+  } finally {
+    await st.close();
+  }
+});
+
+test('fibmgr status says when VPP cannot hold LSPs', async () => {
+  const { r, src } = await sources();
+  r.sessionStart(1);
+  r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 100, protocol: 196, via: '10.0.2.2', oif: 3, out: [5] }))).events);
+  await r.idle();
+  assert.match(formatState(buildState(src)), /^lsps: {4}1 desired, 0 installed; 1 pending, 0 refused by VPP \(retrying\), 0 not installable; MPLS table 0 unusable: VPP lacks the MPLS messages/m);
   await r.stop();
 });

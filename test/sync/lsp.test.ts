@@ -296,7 +296,7 @@ test('LSPs wait per protocol like routes: zebra restarted out of sight, its repl
     await s.r.idle();
     assert.deepEqual(labelsIn(s.sim), [100, 200, 201], 'static was replayed: 101 goes; ldp was not: it waits');
     const held = s.r.state().lsps.held;
-    assert.deepEqual(held.map((w) => [w.protocol, w.lsps, w.until - t0]), [['ldp', 2, 1000]]);
+    assert.deepEqual(held.map((w) => [w.protocol, w.lsps, Date.parse(w.until) - t0]), [['ldp', 2, 1000]], 'until the session\'s start + the stale time (the fake wall clock = the monotonic one)');
 
     // ldpd relearns 200 within the stale time; 201 it no longer has
     s.clock.advance(500);
