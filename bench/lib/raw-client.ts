@@ -34,9 +34,10 @@ function pack(clientIndex: number, msgId: number): { buf: Buffer; ends: Uint32Ar
     const paths = isAdd ? (v6 ? path6 : path4) : new Uint8Array(0);
     const req = {
       client_index: clientIndex, context: i + 1, is_add: isAdd, table: 0, src, paths,
-      prefix: v6 ? { w0: 0x20010db8, w1: j >>> 0, w2: 0, w3: 0 } : (((11 + (j >>> 24)) << 24) | (j & 0xffffff)) >>> 0,
-      len: v6 ? 64 : 32,
-    };
+      prefix: v6
+        ? { family: 6, len: 64, w0: 0x20010db8, w1: j | 0, w2: 0, w3: 0 }
+        : { family: 4, len: 32, w0: ((11 + (j >>> 24)) << 24) | (j & 0xffffff), w1: 0, w2: 0, w3: 0 },
+    } as const;
     const size = bulk.size(req as any);
     writeHeader(buf, off, size);
     bulk.encodeInto(buf, off + HEADER_SIZE, msgId, req as any);

@@ -29,6 +29,14 @@ function wordMask(len: number, from: number): number {
   return bits >= 32 ? -1 : bits <= 0 ? 0 : -1 << (32 - bits);
 }
 
+/** A Prefix whose fields are set in place: one per hot loop, so that handing a network on allocates nothing. */
+export type PrefixScratch = { -readonly [K in keyof Prefix]: Prefix[K] };
+
+/** A new PrefixScratch (0.0.0.0/0 until set); of the class every Prefix is, so readers of it stay monomorphic. */
+export function prefixScratch(): PrefixScratch {
+  return new Net(4, 0, 0, 0, 0, 0);
+}
+
 /** An IPv4 network from its address as a 32-bit number (host bits cleared here). */
 export function v4Prefix(addr: number, len: number): Prefix {
   return new Net(4, len, addr & wordMask(len, 0), 0, 0, 0);

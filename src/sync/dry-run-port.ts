@@ -7,7 +7,7 @@ import type { Family, Prefix } from '../route/types.js';
 import type { MessageDef } from 'vpp-binapi-ts';
 import type { InterfaceMapEntry } from './vpp-port.js';
 import { RouteWrites } from './route-writes.js';
-import { prefixText, v4Prefix } from '../route/prefix.js';
+import { prefixText } from '../route/prefix.js';
 import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';
 import { DryRunMpls } from './dry-run-mpls.js';
 
@@ -77,17 +77,17 @@ export class DryRunPort implements VppPort {
 
   flush(): void {}
 
-  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void {
+  write(token: number, table: number, prefix: Prefix, paths: readonly VppPath[] | null): void {
     let wire: Buffer;
     try {
-      wire = this.writes.def.encode(0, this.writes.request(table, prefix, len, paths, 0));
+      wire = this.writes.def.encode(0, this.writes.request(table, prefix, paths, 0));
     } catch (err) {
       // what VppAdapter would answer: the write fails, the reconciler logs it and retries
       queueMicrotask(() => this.written(token, err as Error));
       return;
     }
     const { route, is_add, is_multipath } = this.writes.def.decode(wire, 0, wire.length) as { route: Record<string, unknown>; is_add: boolean; is_multipath: boolean };
-    const text = prefixText(typeof prefix === 'number' ? v4Prefix(prefix, len) : prefix);
+    const text = prefixText(prefix);
     const fields = { request: 'ip_route_add_del_v2', bytes: wire.length, table, prefix: text, fields: { is_add, is_multipath, route } };
     if (paths) {
       this.counts.replace++;
@@ -95,7 +95,7 @@ export class DryRunPort implements VppPort {
       this.log.info(fields, `would add ${table} ${text} via ${via}`);
     } else {
       this.counts.remove++;
-      this.log.info({ ...fields, family }, `would delete ${table} ${text}`);
+      this.log.info({ ...fields, family: prefix.family }, `would delete ${table} ${text}`);
     }
     // acknowledged as VPP would, after the event loop's turn
     if (this.done.push(token) === 1) {

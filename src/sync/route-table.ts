@@ -4,7 +4,7 @@
 // million entries costs several cache misses per lookup and a rehash of a 30 MB backing store at
 // every doubling). An IPv4 entry keeps its address as one int32; an IPv6 entry keeps the
 // decoder's Prefix (no copy) for writing and logs.
-import { v4Prefix } from '../route/prefix.js';
+import { v4Prefix, type PrefixScratch } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
 import { newEntry, type Entry } from './route-entry.js';
 
@@ -98,9 +98,19 @@ export class RouteTable {
     if (removed) this.count--;
   }
 
-  /** The entry's network (made anew for an IPv4 one: for logs and the operator). */
-  prefixOf(e: Entry): Prefix {
-    return typeof e.network === 'number' ? v4Prefix(e.network, e.slot.len) : e.network;
+  /**
+   * The entry's network. An IPv4 one is made anew (for logs and the operator), or set `into` a
+   * scratch (a write: valid until the scratch is set again).
+   */
+  prefixOf(e: Entry, into?: PrefixScratch): Prefix {
+    const a = e.network;
+    if (typeof a !== 'number') return a;
+    if (into === undefined) return v4Prefix(a, e.slot.len);
+    into.family = 4;
+    into.len = e.slot.len;
+    into.w0 = a;
+    into.w1 = into.w2 = into.w3 = 0;
+    return into;
   }
 
   /**

@@ -9,6 +9,7 @@ import { Fifo } from 'vpp-binapi-ts';
 import type { Clock, Timer } from './clock.js';
 import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
 import { isDisconnected, isTimeout } from 'vpp-binapi-ts';
+import { prefixScratch } from '../route/prefix.js';
 import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
 import type { Entry } from './route-entry.js';
@@ -84,6 +85,8 @@ export class RouteWriter {
     },
   };
   private readonly pumpBound = () => this.pump();
+  /** The network of every IPv4 write (the port reads it during its call only). */
+  private readonly scratch = prefixScratch();
   /** The free part of the window a pump waits for while writes are in flight (a 16th: the raw client's best). */
   private readonly batch: number;
 
@@ -292,7 +295,7 @@ export class RouteWriter {
     const info = e.slot.info;
     if (ps) this.counters.replaces++;
     else this.counters.removes++;
-    this.port.write(token, info.family, info.table, e.network, e.slot.len, ps ? ps.paths : null);
+    this.port.write(token, info.table, this.state.routes.prefixOf(e, this.scratch), ps ? ps.paths : null);
   }
 
   private onWritten(token: number, err: Error | null): void {

@@ -286,12 +286,11 @@ export class VppAdapter implements VppPort {
     this.c.flush();
   }
 
-  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void {
-    void family;
+  write(token: number, table: number, prefix: Prefix, paths: readonly VppPath[] | null): void {
     const w = this.writesOf(this.ownership.mode === 'source' ? 'ip_route_add_del_v2' : 'ip_route_add_del');
     let r: RouteRequest;
     try {
-      r = w.request(table, prefix, len, paths, this.ownership.sourceId ?? 0);
+      r = w.request(table, prefix, paths, this.ownership.sourceId ?? 0);
     } catch (err) {
       queueMicrotask(() => this.written(token, err as Error));
       return;

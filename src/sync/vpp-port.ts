@@ -98,12 +98,12 @@ export interface VppPort {
   ensureTable(family: Family, table: number): Promise<void>;
   /**
    * The one way routes are written: installs or replaces (is_multipath=0) a route (paths given)
-   * or deletes one of ours (null), allocating nothing per route — an IPv4 prefix as its network
-   * int32 and length, an IPv6 one as its Prefix. Pipelined: the outcome goes with `token` to the
-   * callback given to onWritten. `room` says how many writes can go out now (more would wait in
-   * a queue, costing memory, not speed).
+   * or deletes one of ours (null), allocating nothing per route: `prefix` is read during the call
+   * only (the writer hands every IPv4 network over in one reused Prefix). Pipelined: the outcome
+   * goes with `token` to the callback given to onWritten. `room` says how many writes can go out
+   * now (more would wait in a queue, costing memory, not speed).
    */
-  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void;
+  write(token: number, table: number, prefix: Prefix, paths: readonly VppPath[] | null): void;
   onWritten(cb: Written): void;
   readonly room: number;
   /** Sends the writes made so far now (else they go at the end of this event-loop turn). */

@@ -12,7 +12,7 @@ import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { connectVpp } from '../../src/vpp-connect.js';
 import { IFMAP } from './vpp-world.js';
-import { prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { prefixText } from '../../src/route/prefix.js';
 
 export interface FibmgrSettings {
   resyncGraceMs: number;
@@ -61,9 +61,9 @@ export class FibmgrNode {
     const sent = this.o.sent;
     if (sent) {
       const write = this.port.write.bind(this.port);
-      this.port.write = (token, family, table, prefix, len, paths) => {
-        sent(`${table}|${prefixText(typeof prefix === 'number' ? v4Prefix(prefix, len) : prefix)}`, paths === null);
-        write(token, family, table, prefix, len, paths);
+      this.port.write = (token, table, prefix, paths) => {
+        sent(`${table}|${prefixText(prefix)}`, paths === null);
+        write(token, table, prefix, paths);
       };
     }
     this.sync = new Reconciler(this.port, {

@@ -52,11 +52,12 @@ export class FakePort implements VppPort {
   flush(): void {
     this.flushes++;
   }
-  write(token: number, family: Family, table: number, prefix: number | Prefix, len: number, paths: readonly VppPath[] | null): void {
-    const p = typeof prefix === 'number' ? v4Prefix(prefix, len) : prefix;
+  write(token: number, table: number, prefix: Prefix, paths: readonly VppPath[] | null): void {
+    // kept: a copy (the writer reuses its IPv4 prefix)
+    const p = prefix.family === 4 ? v4Prefix(prefix.w0, prefix.len) : prefix;
     const text = prefixText(p);
     const done = (err: Error | null) => this.writtenCb(token, err);
-    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family, table, prefix: p, paths: [...paths] });
+    if (paths) this.finish({ op: 'replace', key: `${table}|${text}`, paths: pathsKey(paths) }, done, { family: p.family, table, prefix: p, paths: [...paths] });
     else this.finish({ op: 'remove', key: `${table}|${text}` }, done);
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
   }

@@ -30,15 +30,15 @@ test('bulk ip_route_add_del(_v2) requests are byte-identical to the generated en
           const p = parsePrefix(`${addr}/${len}`);
           const fields = paths.map(pathFields);
           const want = gen.encode(397, { client_index: ci, context: ctx, is_add: isAdd, is_multipath: false, route: { table_id: table, prefix: prefixText(p), paths: fields, src } } as any);
-          const prefix = p.family === 4 ? p.w0 : p;
-          const got = fast.encode(397, { client_index: ci, context: ctx, is_add: isAdd, table, prefix, len: p.len, src, paths: fast.pathBytes(fields) });
+          const got = fast.encode(397, { client_index: ci, context: ctx, is_add: isAdd, table, prefix: p, src, paths: fast.pathBytes(fields) });
           assert.equal(got.toString('hex'), want.toString('hex'));
         },
       ),
       { numRuns: 300 },
     );
-    assert.throws(() => fast.encode(397, { is_add: false, table: 0, prefix: 0, len: 33, src: 0, paths: Buffer.alloc(0) }), /length 33/);
-    assert.throws(() => fast.encode(397, { is_add: false, table: 0, prefix: { w0: 0, w1: 0, w2: 0, w3: 0 }, len: 129, src: 0, paths: Buffer.alloc(0) }), /length 129/);
+    const words = { w0: 0, w1: 0, w2: 0, w3: 0 };
+    assert.throws(() => fast.encode(397, { is_add: false, table: 0, prefix: { family: 4, len: 33, ...words }, src: 0, paths: Buffer.alloc(0) }), /length 33/);
+    assert.throws(() => fast.encode(397, { is_add: false, table: 0, prefix: { family: 6, len: 129, ...words }, src: 0, paths: Buffer.alloc(0) }), /length 129/);
   }
 });
 

@@ -40,7 +40,7 @@ export type { MessageDef, VppLogger } from './client/types.js';
 export { LATENCY_BUCKETS, type RequestStat } from './client/request-stats.js';
 export { retvalName, retval, RETVAL } from './errors.js';
 export { VppEncodeError, VppDecodeError, isEncodeError, isDecodeError } from './codec/runtime.js';
-export { routeRequestDef, PATH_BYTES, type RouteRequest, type RouteRequestDef, type Ip6Words } from './bulk/route-request.js';
+export { routeRequestDef, PATH_BYTES, type RouteRequest, type RouteRequestDef, type PrefixWords } from './bulk/route-request.js';
 export { Fifo } from './fifo.js';
 export { reapDeadSessions, parseSocketClients, type ApiClient, type ReapResult } from './api-clients.js';
 // The one IP text parser and formatter the codec uses, for callers that keep addresses as bytes.

@@ -1,8 +1,8 @@
 // ip_route_add_del(_v2) for bulk programming. A full table has a million routes and a few hundred
 // path sets, so the paths (167 bytes each, the bulk of every request) are encoded once per set by
 // the generated codec — with all its checks — and copied; per route only the head is written:
-// context, is_add, table, prefix, path count, source. The prefix comes in binary (an IPv4 network
-// as one 32-bit number, an IPv6 one as four words): no text is made per route to be parsed back.
+// context, is_add, table, prefix, path count, source. The prefix comes in binary, as its address
+// words (PrefixWords): no text is made per route to be parsed back.
 // Same name, CRC and bytes as the generated definition (a test compares them), so the client
 // treats it as that message.
 import { VppEncodeError } from '../codec/runtime.js';
@@ -24,12 +24,15 @@ function u32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = v;
 }
 
-/** An IPv6 network's address as four 32-bit words, most significant first. */
-export interface Ip6Words {
-  readonly w0: number;
-  readonly w1: number;
-  readonly w2: number;
-  readonly w3: number;
+/**
+ * A network in binary: its family, its length and its address as 32-bit words, most significant
+ * first (IPv4 in w0; the words past the family's are not read). A caller whose own prefix objects
+ * have these fields hands them over as they are.
+ */
+export interface PrefixWords {
+  readonly family: 4 | 6;
+  readonly len: number;
+  readonly w0: number; readonly w1: number; readonly w2: number; readonly w3: number;
 }
 
 /** The fields this encoder takes (the client adds client_index and context). */
@@ -38,9 +41,7 @@ export interface RouteRequest {
   context?: number;
   is_add: boolean;
   table: number;
-  /** An IPv4 network as a 32-bit number, or an IPv6 one as its words. */
-  prefix: number | Ip6Words;
-  len: number;
+  prefix: PrefixWords;
   /** Our FIB source (v2 only). */
   src: number;
   /** Encoded fib_path bytes, n × 167 (from pathBytes()). */
@@ -76,10 +77,10 @@ export function routeRequestDef(gen: MessageDef): RouteRequestDef {
       u32(b, off + 12, m.table);
       fill.call(b, 0, off + 16, off + 38); // stats_index, then the prefix
       const p = m.prefix;
-      const len = m.len;
-      if (typeof p === 'number') {
+      const len = p.len;
+      if (p.family === 4) {
         if (!(len >= 0 && len <= 32)) throw new VppEncodeError(`route.prefix: length ${len} is not 0-32`);
-        u32(b, off + 21, p);
+        u32(b, off + 21, p.w0);
       } else {
         if (!(len >= 0 && len <= 128)) throw new VppEncodeError(`route.prefix: length ${len} is not 0-128`);
         b[off + 20] = 1;
