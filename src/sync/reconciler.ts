@@ -307,7 +307,7 @@ export class Reconciler implements RouteSink {
     let n = 0;
     for (const [id, g] of groups) {
       // a group's next hops and their translation, once per family (a group serves many routes)
-      const byFamily: ({ hops: Hops | null; ps: PathSet | null } | undefined)[] = [];
+      const byFamily: ({ hops: Hops | null; paths: PathSet | null } | undefined)[] = [];
       for (const e of this.store.byGroup.routes(id)) {
         if (e.want === null && e.hops === null) continue;
         if (g.unusable) {
@@ -318,9 +318,9 @@ export class Reconciler implements RouteSink {
           let t = byFamily[family];
           if (t === undefined) {
             const hops = this.store.groupHops(family, !!g.blackhole, g.resolved ?? []);
-            byFamily[family] = t = { hops, ps: this.store.translateGroup(family, !!g.blackhole, hops) };
+            byFamily[family] = t = { hops, paths: this.store.translateGroup(family, !!g.blackhole, hops) };
           }
-          this.setWant(e, t.ps, id, false, t.hops);
+          this.setWant(e, t.paths, id, false, t.hops);
         }
         n++;
       }
