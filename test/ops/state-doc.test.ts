@@ -4,23 +4,21 @@
 // it needs no edit in between.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Reconciler } from '../../src/sync/reconciler.js';
 import { buildState } from '../../src/ops/state.js';
 import { formatState, statusLine } from '../../src/cli/status.js';
 import { newEventCounts } from '../../src/ops/event-counts.js';
 import { VppLink } from '../../src/ops/vpp-link.js';
 import type { OpsSources } from '../../src/ops/sources.js';
 import { FakePort } from '../helpers/fake-port.js';
-import { parsePrefix } from '../../src/route/prefix.js';
-import type { RouteEventRoute } from '../../src/route/types.js';
+import type { Reconciler } from '../../src/sync/reconciler.js';
 import { RETVAL } from 'vpp-binapi-ts';
 import { simStack } from '../helpers/sim-stack.js';
 import { decodeAll } from '../fpm/decode-all.js';
 import { lspMsg, netlinkFrame } from '../fpm/build.js';
+import { add, reconciler as makeReconciler } from '../helpers/builders.js';
 
 async function sources(reconciler?: Reconciler) {
-  const r = reconciler ?? new Reconciler(new FakePort(), { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1000, logger: pino({ level: 'silent' }), deleteHoldMs: 0 });
+  const r = reconciler ?? makeReconciler(new FakePort(), { resyncGraceMs: 10, maxBacklog: 1000, deleteHoldMs: 0 });
   if (!reconciler) await r.start();
   const src: OpsSources = {
     startedAt: new Date(0),
@@ -35,7 +33,7 @@ async function sources(reconciler?: Reconciler) {
 test('/state shows the reconciler\'s state whole, but for the fields shown elsewhere', async () => {
   const { r, src } = await sources();
   r.sessionStart(1);
-  r.apply(1, [{ kind: 'route', op: 'add', family: 4, table: 254, prefix: parsePrefix('10.1.0.0/16'), type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [{ gateway: '10.0.2.2', ifindex: 3, weight: 1, labels: [] }] } as RouteEventRoute]);
+  r.apply(1, [add('10.1.0.0/16', '10.0.2.2', { protocolId: 196 })]);
   await r.idle();
   const st = r.state();
   const doc = buildState(src);
@@ -50,7 +48,7 @@ test('/state shows the reconciler\'s state whole, but for the fields shown elsew
 test('fibmgr status and systemd\'s status line are rendered from the one document', async () => {
   const { r, src } = await sources();
   r.sessionStart(1);
-  r.apply(1, [{ kind: 'route', op: 'add', family: 4, table: 254, prefix: parsePrefix('10.1.0.0/16'), type: 'unicast', protocol: 'static', protocolId: 196, metric: 0, nhg: null, nexthops: [{ gateway: '10.0.2.2', ifindex: 3, weight: 1, labels: [] }] } as RouteEventRoute]);
+  r.apply(1, [add('10.1.0.0/16', '10.0.2.2', { protocolId: 196 })]);
   await r.idle();
   const doc = buildState(src);
   assert.equal(statusLine(doc), 'zebra session 1 up; dry run; 1 routes, 1 installed; in sync');
