@@ -1,8 +1,8 @@
 // The stale rule, pure: what a zebra session's replay says about the routes zebra wanted before
 // it and that the replay has not confirmed ("unconfirmed"). zebra sends no end-of-replay marker
-// (FORMAT.md), so the rule reads the replay itself, group by group — a group is the routes of one
-// (VPP table, family, protocol): default-VRF BGP says nothing of another VRF's BGP, and ospf and
-// ospf6 share rtm_protocol 188 but not a family.
+// (test/fixtures/fpm/FORMAT.md), so the rule reads the replay itself, group by group — a group is
+// the routes of one (VPP table, family, protocol): default-VRF BGP says nothing of another VRF's
+// BGP, and ospf and ospf6 share rtm_protocol 188 but not a family.
 //
 // The replay is judged once, at the end of its first quiet period (or when its session ends
 // before that: "cut"), in the tables it mentioned so far (zebra does not replay `table N` routes
