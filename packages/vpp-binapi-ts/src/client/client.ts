@@ -1,16 +1,18 @@
-// The VPP binary API client: requests pipelined up to a window and matched to replies by
-// context (in-flight.ts), dumps closed by control_ping, events and keepalives, per-request
+// The VPP binary API client: the ways to ask (request, dump, the bulk paths) as thin layers
+// (api/) over one dispatch core (dispatcher.ts: the window, requests matched to replies by
+// context in in-flight.ts, dumps closed by control_ping), events and keepalives, per-request
 // timeouts, over one session at a time that reconnects with backoff (connection.ts).
 import { EventEmitter } from 'node:events';
-import { VppDisconnectedError, VppUnavailableError } from './errors.js';
 import { nullLogger, type MessageDef, type VppLogger } from './types.js';
 import type { RequestStat } from './request-stats.js';
-import { Fifo } from '../fifo.js';
 import { Connection, type ConnectedInfo } from './connection.js';
 import { K_DELETE_REPLY, K_DETAILS, K_EVENT, K_KEEPALIVE, K_OTHER, K_PING_REPLY, K_REPLY, companion } from './message-table.js';
-import { EACH, InFlight, RAW, S_ACK, S_CALLBACK, S_DUMP, S_REQUEST, S_TOKEN, settle, type Rejecter, type Resolver } from './in-flight.js';
+import { Dispatcher } from './dispatcher.js';
+import { AckToToken, ReplyPromise, ToCallback, type AckCallback, type ReplyCallback, type TokenCallback } from './api/reply.js';
+import { DumpCollect, DumpEach, DumpRaw } from './api/dump.js';
 
 export type { ConnectedInfo } from './connection.js';
+export type { ReplyCallback, TokenCallback } from './api/reply.js';
 
 export interface VppClientOptions {
   socketPath: string;
@@ -40,20 +42,6 @@ export interface VppClientOptions {
   logger?: VppLogger;
 }
 
-interface Queued {
-  kind: number;
-  def: MessageDef;
-  fields: any;
-  resolve: Resolver;
-  reject: Rejecter | undefined;
-  token: number;
-}
-
-/** Completion of requestCb: (null, reply) or (error). */
-export type ReplyCallback<Rep = any> = (err: Error | null, reply?: Rep) => void;
-/** Completion of requestAckTo: the caller's token, and null or the error. */
-export type TokenCallback = (token: number, err: Error | null) => void;
-
 export declare interface VppClient {
   on(ev: 'connected', fn: (info: ConnectedInfo) => void): this;
   on(ev: 'disconnected', fn: (info: { reason: string }) => void): this;
@@ -67,9 +55,10 @@ export class VppClient extends EventEmitter {
   private readonly opts: VppClientOptions;
   private readonly log: VppLogger;
   private readonly conn: Connection;
-  private readonly flight: InFlight;
-  /** Requests past the window, oldest first (bounded by the caller: see room). */
-  private readonly queue = new Fifo<Queued>();
+  private readonly core: Dispatcher;
+  /** The bulk paths' handlers, one per callback: a stream of requests with one callback allocates none. */
+  private ackHandler: ToCallback | null = null;
+  private tokenHandler: AckToToken | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   /** Requests that timed out since the last reply. */
   private timeoutsInARow = 0;
@@ -83,7 +72,6 @@ export class VppClient extends EventEmitter {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.log = opts.logger ?? nullLogger;
     this.now = opts.now ?? (() => performance.now());
-    this.flight = new InFlight(this.window, this.log, this.threw, this.now);
     this.conn = new Connection({ ...opts, timeoutMs: this.timeoutMs }, this.log, {
       opened: (info) => {
         this.startSweep();
@@ -92,11 +80,12 @@ export class VppClient extends EventEmitter {
       payload: (buf, s, e) => this.onPayload(buf, s, e),
       lost: (reason, tell) => {
         this.stopSweep();
-        this.failAll(reason);
+        this.core.lost(reason);
         if (tell) this.emitSafe('disconnected', { reason });
       },
       reconnectFailed: (err) => this.emitSafe('reconnect_failed', err),
     });
+    this.core = new Dispatcher(this.conn, this.window, this.log, this.threw, this.now);
     for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {
       if (!companion(opts.messages, def)) throw new Error(`no reply or details definition for ${def.name} in messages`);
     }
@@ -118,7 +107,7 @@ export class VppClient extends EventEmitter {
 
   /** Requests sent and not yet answered, and requests waiting for window space. */
   get pending(): { inflight: number; queued: number } {
-    return { inflight: this.flight.count, queued: this.queue.size };
+    return { inflight: this.core.inflight, queued: this.core.queued };
   }
 
   /** The id VPP assigned to a message in this session, or undefined. */
@@ -137,7 +126,7 @@ export class VppClient extends EventEmitter {
 
   /** One request, one reply. Rejects with VppRetvalError on a negative retval. */
   request<Req = any, Rep = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Rep> {
-    return new Promise<Rep>((resolve, reject) => this.submit(S_REQUEST, def, fields, resolve, reject));
+    return new Promise<Rep>((resolve, reject) => this.core.dispatch(def, fields, new ReplyPromise(resolve, reject), 0));
   }
 
   /**
@@ -145,15 +134,16 @@ export class VppClient extends EventEmitter {
    * are a measurable share of the cost (bench/vpp.bench.ts).
    */
   requestCb<Req = any, Rep = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: ReplyCallback<Rep>): void {
-    this.submit(S_CALLBACK, def, fields, cb, undefined);
+    this.core.dispatch(def, fields, new ToCallback(cb, true), 0);
   }
 
   /**
    * requestCb() for callers that need only success or failure: the reply is never decoded
    * (its id, context and retval are read in place), and cb gets (null) or (error).
    */
-  requestAck<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: (err: Error | null) => void): void {
-    this.submit(S_ACK, def, fields, cb, undefined);
+  requestAck<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, cb: AckCallback): void {
+    const h = this.ackHandler?.cb === cb ? this.ackHandler : (this.ackHandler = new ToCallback(cb, false));
+    this.core.dispatch(def, fields, h, 0);
   }
 
   /**
@@ -163,7 +153,8 @@ export class VppClient extends EventEmitter {
    * keeps a deep copy). Errors carry no request fields.
    */
   requestAckTo<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, token: number, cb: TokenCallback): void {
-    this.submit(S_TOKEN, def, fields, cb as Resolver, undefined, token);
+    const h = this.tokenHandler?.cb === cb ? this.tokenHandler : (this.tokenHandler = new AckToToken(cb));
+    this.core.dispatch(def, fields, h, token);
   }
 
   /** Sends what was requested so far now, rather than at the end of this event-loop turn. */
@@ -173,12 +164,12 @@ export class VppClient extends EventEmitter {
 
   /** Requests that can be sent now without waiting for window space. */
   get room(): number {
-    return this.conn.ready && this.queue.size === 0 ? this.window - this.flight.count : 0;
+    return this.core.room;
   }
 
   /** A dump: every *_details VPP sends until the control_ping_reply that follows it. */
   dump<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>): Promise<Det[]> {
-    return new Promise<Det[]>((resolve, reject) => this.submit(S_DUMP, def, fields, resolve, reject));
+    return new Promise<Det[]>((resolve, reject) => this.core.dispatch(def, fields, new DumpCollect(resolve as (d: unknown[]) => void, reject), 0));
   }
 
   /**
@@ -186,8 +177,7 @@ export class VppClient extends EventEmitter {
    * of a million routes then holds one at a time. Resolves with the number of details.
    */
   dumpEach<Req = any, Det = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (d: Det) => void): Promise<number> {
-    const f = { ...fields, [EACH]: onDetail } as Partial<Req>;
-    return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
+    return new Promise<number>((resolve, reject) => this.core.dispatch(def, fields, new DumpEach(resolve, reject, onDetail), 0));
   }
 
   /**
@@ -196,8 +186,7 @@ export class VppClient extends EventEmitter {
    * first, as on the wire). Resolves with the number of details.
    */
   dumpRaw<Req = any>(def: MessageDef<Req, any>, fields: Partial<Req>, onDetail: (buf: Buffer, start: number, end: number) => void): Promise<number> {
-    const f = { ...fields, [EACH]: onDetail, [RAW]: true } as Partial<Req>;
-    return new Promise<number>((resolve, reject) => this.submit(S_DUMP, def, f, resolve, reject));
+    return new Promise<number>((resolve, reject) => this.core.dispatch(def, fields, new DumpRaw(resolve, reject, onDetail), 0));
   }
 
   /**
@@ -210,7 +199,7 @@ export class VppClient extends EventEmitter {
 
   resume(): void {
     // the time paused was ours, not VPP's: requests in flight wait afresh
-    if (this.conn.resume()) this.flight.restartClocks();
+    if (this.conn.resume()) this.core.restartClocks();
   }
 
   /**
@@ -233,78 +222,7 @@ export class VppClient extends EventEmitter {
 
   /** Completed requests by message name: results and latency (see request-stats.ts). */
   requestStats(): ReadonlyMap<string, RequestStat> {
-    return this.flight.requestStats();
-  }
-
-  // --- requests --------------------------------------------------------------------------------
-
-  private submit(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token = 0): void {
-    if (!this.conn.ready) {
-      settle(kind, resolve, reject, new VppDisconnectedError(def.name, this.conn.closing ? 'client closed' : 'not connected'), token, this.threw);
-      return;
-    }
-    if (this.flight.count >= this.window || this.queue.size > 0) {
-      // requestAckTo's caller may rewrite its object, nested fields included, once the call returns
-      this.queue.push({ kind, def, fields: kind === S_TOKEN ? structuredClone(fields) : fields, resolve, reject, token });
-      return;
-    }
-    this.send(kind, def, fields, resolve, reject, token);
-  }
-
-  private send(kind: number, def: MessageDef, fields: any, resolve: Resolver, reject: Rejecter | undefined, token: number): void {
-    const msgs = this.conn.msgs!;
-    const [id, replyId] = msgs.ids(def);
-    if (id < 0 || replyId < 0) {
-      settle(kind, resolve, reject, new VppUnavailableError(`${def.key} is not offered by this VPP (or not known to the client)`), token, this.threw);
-      return;
-    }
-    const ctx = this.flight.freeContext();
-    const clientIndex = this.conn.clientIndex;
-    // The session's own fields go into the caller's object (no copy per request on the fast
-    // path); a frozen object gets a copy.
-    let msg = fields;
-    try {
-      msg.client_index = clientIndex;
-      msg.context = ctx;
-    } catch {
-      msg = { ...fields, client_index: clientIndex, context: ctx };
-    }
-    const writer = this.conn.writer;
-    try {
-      const size = def.size(msg);
-      const at = writer.reserve(size);
-      try {
-        def.encodeInto(writer.buffer, at, id, msg);
-      } catch (err) {
-        writer.unreserve(size);
-        throw err;
-      }
-    } catch (err) {
-      settle(kind, resolve, reject, err as Error, token, this.threw);
-      return;
-    }
-    if (kind === S_DUMP) {
-      const at = writer.reserve(10);
-      const b = writer.buffer;
-      b.writeUInt16BE(msgs.pingId, at);
-      b.writeUInt32BE(clientIndex >>> 0, at + 2);
-      b.writeUInt32BE(ctx, at + 6);
-    }
-    this.flight.add(ctx, kind, def, fields, resolve, reject, token, replyId);
-  }
-
-  private drain(): void {
-    const q = this.queue;
-    // runs after every reply: with nothing queued, leave at once (and allocate nothing)
-    while (q.size > 0 && this.flight.count < this.window && this.conn.ready) {
-      const item = q.shift()!;
-      this.send(item.kind, item.def, item.fields, item.resolve, item.reject, item.token);
-    }
-  }
-
-  private failAll(reason: string): void {
-    this.flight.failAll((name) => new VppDisconnectedError(name, reason));
-    this.queue.drain((item) => settle(item.kind, item.resolve, item.reject, new VppDisconnectedError(item.def.name, reason), item.token, this.threw));
+    return this.core.requestStats();
   }
 
   /**
@@ -339,8 +257,8 @@ export class VppClient extends EventEmitter {
   }
 
   private sweep(): void {
-    if (this.flight.count === 0 || this.conn.paused) return;
-    const freed = this.flight.expire(this.now() - this.timeoutMs, this.timeoutMs);
+    if (this.core.inflight === 0 || this.conn.paused) return;
+    const freed = this.core.expire(this.now() - this.timeoutMs, this.timeoutMs);
     if (freed === 0) return;
     this.timeoutsInARow += freed;
     const max = this.opts.maxTimeouts ?? 3;
@@ -351,7 +269,7 @@ export class VppClient extends EventEmitter {
       this.conn.reset(`VPP stopped answering (${max} requests timed out in a row)`);
       return;
     }
-    this.drain();
+    this.core.drain();
   }
 
   // --- incoming --------------------------------------------------------------------------------
@@ -363,9 +281,8 @@ export class VppClient extends EventEmitter {
     const kind = msgs.kindById[id]!;
     if (kind === K_REPLY || kind === K_DETAILS || kind === K_PING_REPLY) {
       this.timeoutsInARow = 0;
-      const r = this.flight.reply(buf, s, e, id, kind, msgs);
-      if (r === true) this.drain();
-      else if (r !== false) this.conn.failure(r);
+      const r = this.core.reply(buf, s, e, id, kind, msgs);
+      if (typeof r === 'string') this.conn.failure(r);
       return;
     }
     switch (kind) {
