@@ -3,13 +3,13 @@
 // its own client) is still a timeout, a lost session or a CRC mismatch (issue 23).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { VppCrcMismatchError, VppDisconnectedError, VppTimeoutError } from 'vpp-binapi-ts';
-import { Reconciler } from '../src/sync/reconciler.js';
+import type { Reconciler } from '../src/sync/reconciler.js';
 import { connectVpp } from '../src/vpp-connect.js';
-import { parsePrefix } from '../src/route/prefix.js';
 import type { RouteEventRoute } from '../src/route/types.js';
 import { FakePort } from './helpers/fake-port.js';
+import { reconciler, route as build } from './helpers/builders.js';
+import { parsePrefix } from '../src/route/prefix.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { until } from './helpers/sim-stack.js';
 
@@ -24,16 +24,13 @@ const otherTimeout = () => new OtherCopyError('VppTimeoutError', 'VPP_TIMEOUT', 
 const otherDisconnected = () => new OtherCopyError('VppDisconnectedError', 'VPP_DISCONNECTED', 'ip_route_add_del_v2: VPP session lost before the reply');
 
 function route(op: 'add' | 'del', prefix: string): RouteEventRoute {
-  return {
-    kind: 'route', op, family: 4, table: 254, prefix: parsePrefix(prefix), type: 'unicast', protocol: 'static', metric: 0, nhg: null,
-    nexthops: op === 'add' ? [{ gateway: '10.0.2.2', ifindex: 3, weight: 1, labels: [] }] : [],
-  } as RouteEventRoute;
+  return build({ op, prefix, type: 'unicast', via: '10.0.2.2' });
 }
 
 async function started(): Promise<{ r: Reconciler; port: FakePort }> {
   const port = new FakePort();
   const clock = new FakeClock();
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 3000, maxBacklog: 10_000, logger: pino({ level: 'silent' }), deleteHoldMs: 0, clock });
+  const r = reconciler(port, { resyncGraceMs: 3000, deleteHoldMs: 0, clock });
   await r.start();
   r.sessionStart(1);
   clock.advance(3000);

@@ -5,8 +5,8 @@ import { netlinkFrame, nexthopMsg, routeMsg } from './build.js';
 import { decodeAll, plain } from './decode-all.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import type { ErrorEvent, NexthopGroupEvent, RouteEvent, RouteEventRoute } from '../../src/route/types.js';
+import { nexthop as nh } from '../helpers/builders.js';
 
-const nh = (gateway: string | null, ifindex: number | null, weight = 1) => ({ gateway, ifindex, weight, labels: [] });
 const summary = (events: RouteEvent[]): string[] => events.map((e) => {
   if (e.kind === 'route') return `${e.op} ${e.prefix}${e.op === 'add' ? ` ${e.type} ${JSON.stringify(e.nexthops.map((n) => [n.gateway ?? n.ifindex, n.weight]))}` : ''}`;
   if (e.kind === 'nexthop-group') return `nhg ${e.op} ${e.id}${e.replaced ? ' replaced' : ''}${e.resolved ? ` ${e.resolved.length}` : ' unresolved'}`;

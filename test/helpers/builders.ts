@@ -111,7 +111,7 @@ export function reconcilerOptions(o: Partial<ReconcilerOptions> & Pick<Reconcile
 }
 
 /** A reconciler over `port` (not started); options past `reconcilerOptions`' as given. */
-export function reconciler(port: FakePort, o: Partial<ReconcilerOptions> & Pick<ReconcilerOptions, 'resyncGraceMs'>): Reconciler {
+export function reconciler(port: ConstructorParameters<typeof Reconciler>[0], o: Partial<ReconcilerOptions> & Pick<ReconcilerOptions, 'resyncGraceMs'>): Reconciler {
   return new Reconciler(port, reconcilerOptions(o));
 }
 

@@ -11,6 +11,7 @@ import { messages } from 'vpp-binapi-ts/gen';
 import { VppSim, type SimInterface } from 'vpp-binapi-ts/sim';
 import type { InterfaceMapEntry } from '../../src/sync/vpp-port.js';
 import { FakeClock } from './fake-clock.js';
+import { reconcilerOptions } from './builders.js';
 import { simRoutes, simSource } from './sim-fib.js';
 
 let n = 0;
@@ -38,7 +39,7 @@ export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: num
   });
   const logger = pino({ level: 'silent' });
   const port = new VppAdapter({ client, messages: defs, logger, interfaceMap: o.interfaceMap });
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 3000, maxBacklog: 10_000, logger, deleteHoldMs: 0, clock, ...o });
+  const r = new Reconciler(port, reconcilerOptions({ resyncGraceMs: 3000, logger, deleteHoldMs: 0, clock, ...o }));
   await client.connect();
   await r.start();
   return {

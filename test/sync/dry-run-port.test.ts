@@ -6,20 +6,19 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { DryRunPort } from '../../src/sync/dry-run-port.js';
-import { Reconciler } from '../../src/sync/reconciler.js';
 import { messages } from 'vpp-binapi-ts/gen';
 import type { MessageDef } from 'vpp-binapi-ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeAll } from '../fpm/decode-all.js';
 import { lspMsg, netlinkFrame } from '../fpm/build.js';
-import { route as build } from '../helpers/builders.js';
+import { reconciler, route as build } from '../helpers/builders.js';
 
 test('dry run: every write is the production message, logged decoded; deletes too', async () => {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger('info', new Writable({ write(c, _e, cb) { for (const l of String(c).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } }));
   const port = new DryRunPort(logger, (messages as unknown as Record<string, MessageDef>).ip_route_add_del_v2!);
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1000, logger, deleteHoldMs: 1 });
+  const r = reconciler(port, { resyncGraceMs: 10, maxBacklog: 1000, logger, deleteHoldMs: 1 });
   await r.start();
   r.sessionStart(1);
   const route = (op: 'add' | 'del', prefix: string) => build({ op, prefix, protocolId: 196, via: prefix.includes(':') ? '2001:db8:2::2' : '10.0.2.2' });
@@ -47,7 +46,7 @@ test('dry run: LSP writes are logged like route writes: MPLS table 0, MPLS input
   const defs = messages as unknown as Record<string, MessageDef>;
   // the recording's interfaces: eth1 = ifindex 3, eth2 = 5
   const port = new DryRunPort(logger, defs.ip_route_add_del_v2!, [{ linux: 3, vpp: 'eth1' }, { linux: 5, vpp: 'eth2' }], undefined, defs);
-  const r = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: 10, maxBacklog: 1000, logger, deleteHoldMs: 0 });
+  const r = reconciler(port, { resyncGraceMs: 10, maxBacklog: 1000, logger, deleteHoldMs: 0 });
   await r.start();
   r.sessionStart(1);
   // FRR 8.4.4's stream: LSPs 100 (swap to 201), 101 (deleted), 102, 103 (IPv6 next hop, explicit-null), labelled routes

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { DryRunSink } from '../../src/sync/dry-run-sink.js';
-import type { RouteEvent } from '../../src/route/types.js';
-import { parsePrefix } from '../../src/route/prefix.js';
+import { nexthop, route } from '../helpers/builders.js';
 
 function capture(): { lines: Record<string, unknown>[]; stream: Writable } {
   const lines: Record<string, unknown>[] = [];
@@ -17,14 +16,8 @@ function capture(): { lines: Record<string, unknown>[]; stream: Writable } {
   return { lines, stream };
 }
 
-const ecmp: RouteEvent = {
-  kind: 'route', op: 'add', family: 4, table: 254, prefix: parsePrefix('8.8.8.8/32'), type: 'unicast', protocol: 'static', metric: 20, nhg: 27,
-  nexthops: [
-    { gateway: '10.0.2.2', ifindex: 3, weight: 1, labels: [] },
-    { gateway: '10.0.3.4', ifindex: 5, weight: 3, labels: [16, 17] },
-  ],
-};
-const del: RouteEvent = { kind: 'route', op: 'del', family: 6, table: 100, prefix: parsePrefix('2001:db8::/32'), type: 'unspec', protocol: 'static', metric: 0, nhg: null, nexthops: [] };
+const ecmp = route({ prefix: '8.8.8.8/32', metric: 20, nhg: 27, via: [nexthop('10.0.2.2', 3), nexthop('10.0.3.4', 5, 3, [16, 17])] });
+const del = route({ op: 'del', prefix: '2001:db8::/32', table: 100 });
 
 test('dry-run sink: one log line per route event with its fields, counts by kind, never congested', async () => {
   const { lines, stream } = capture();
