@@ -2,6 +2,7 @@
 // zebra last sent for it, what fibmgr wants in VPP and believes installed, what VPP holds there
 // (one lookup), and what is pending or went wrong.
 import type { RouteExplain } from '../sync/reconciler.js';
+import { explainReason } from '../sync/not-installed.js';
 import { cannotAsk, opsRequest } from './ops-client.js';
 
 type Shown = RouteExplain & { zebraTable: number; vpp: { source: number; ours: boolean; paths: string } | null | string };
@@ -28,7 +29,10 @@ export function formatShownRoute(r: Shown): string {
   out.push(`vpp:     ${vpp}`);
   let state = STATES[r.state] ?? r.state;
   if (r.state === 'retrying') state += ` (attempt ${r.attempts}): ${r.lastError}`;
-  if (r.state === 'not-installed' && r.skipped) state += `: ${r.skipped.reason}`;
+  if (r.state === 'not-installed' && r.skipped) {
+    const why = explainReason(r.skipped.reason);
+    state += `: ${r.skipped.reason}${r.skipped.detail ? `: ${r.skipped.detail}` : ''}${why ? ` (${why})` : ''}`;
+  }
   out.push(`state:   ${state}${r.notifyPending ? '; zebra not told yet' : ''}`);
   return out.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS } from 'vpp-binapi-ts';
 import type { OpsSources } from './sources.js';
-import { SKIP_REASONS } from '../sync/translate.js';
+import { NOT_INSTALLED_REASONS } from '../sync/not-installed.js';
 
 type Labels = Record<string, string | number>;
 interface Sample {
@@ -96,7 +96,7 @@ export function createMetrics(src: OpsSources, opts: { processMetrics?: boolean 
   add('fibmgr_routes_waiting_for_table', 'Routes waiting for their VPP table to be created (not part of the backlog)', 'gauge', () => one(sync().state.waitingForTables));
   add('fibmgr_vpp_tables_failing', 'VPP tables VPP would not create at the last attempt', 'gauge', () => one(sync().state.failingTables.length));
   add('fibmgr_route_errors_total', 'Route writes VPP refused or that failed (each is retried)', 'counter', () => one(sync().state.counters.errors));
-  add('fibmgr_routes_skipped_total', `Route events not installed, by reason (${SKIP_REASONS.join(', ')})`, 'counter', () =>
+  add('fibmgr_routes_skipped_total', `Route events not installed, by reason (${NOT_INSTALLED_REASONS.join(', ')})`, 'counter', () =>
     Object.entries(sync().state.counters.skipped).map(([reason, value]) => ({ labels: { reason }, value })));
   add('fibmgr_unmappable_nexthops_total', 'Interface-only next hops whose Linux interface maps to no VPP interface (route skipped or installed without them)', 'counter', () => {
     const c = sync().state.counters;

@@ -5,10 +5,10 @@
 // no next hop of which mapped before, which VPP holds nothing for.
 import type { Family, Nexthop } from '../route/types.js';
 import type { PathSet } from './path-sets.js';
-import type { PathSkip } from './translate.js';
+import type { PathsReason } from './not-installed.js';
 
-/** A next-hop set's translation: the shared path set, or why it cannot be installed. */
-export type Translated = PathSet | PathSkip;
+/** A next-hop set's translation (a route's, once nothing on the route itself left it out): the shared path set, or why it cannot be installed. */
+export type Translated = PathSet | PathsReason;
 
 export interface Hops {
   readonly family: Family;

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Family, RouteType } from '../route/types.js';
 import type { Clock } from './clock.js';
 import type { FailingTable } from './table-maker.js';
-import type { SkipReason } from './translate.js';
+import type { NotInstalledReason } from './not-installed.js';
 import type { Ownership } from './vpp-port.js';
 
 export interface ReconcilerOptions {
@@ -54,8 +54,8 @@ export interface ReconcilerCounters {
   /** Attempts to create a VPP table that VPP refused (each retried with backoff). */
   tableErrors: number;
   retries: number;
-  /** By SkipReason (translate.ts: the list of reasons). */
-  skipped: Record<SkipReason, number>;
+  /** Routes not installed, by reason (not-installed.ts: the table of reasons). */
+  skipped: Record<NotInstalledReason, number>;
   partialPaths: number;
   nhgReresolved: number;
   resyncs: number;
@@ -101,8 +101,10 @@ export interface ReconcilerState {
 }
 
 /** A route zebra sent that fibmgr did not install, and why (`fibmgr show route`). */
-export interface SkipRecord {
-  reason: string;
+export interface NotInstalledRecord {
+  reason: NotInstalledReason;
+  /** What exactly, where the reason alone does not say (an unusable message: its kind and why). */
+  detail: string | null;
   at: string;
   protocol: string;
   type: RouteType;
@@ -126,7 +128,7 @@ export interface RouteExplain {
   attempts: number;
   lastError: string | null;
   /** When zebra's route was not installed: why, with what zebra sent. */
-  skipped: SkipRecord | null;
+  skipped: NotInstalledRecord | null;
   /** Route notification to zebra still owed. */
   notifyPending: boolean;
 }

@@ -7,7 +7,7 @@
 // mentioned (zebra does not replay `table N` routes after an FPM reconnect).
 import type { Logger } from '../log.js';
 import type { RouteReporter, RouteSink } from '../route/sink.js';
-import type { ErrorEvent, Family, Nexthop, NexthopGroupEvent, Prefix, RouteEvent, RouteEventRoute } from '../route/types.js';
+import type { ErrorEvent, Family, NexthopGroupEvent, Prefix, RouteEvent, RouteEventRoute } from '../route/types.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import type { PathSet } from './path-sets.js';
 import type { Hops } from './hop-sets.js';
@@ -17,34 +17,35 @@ import { oweAnswer, oweNothing, RouteNotes } from './route-notes.js';
 import { isSending, isWriteIdle } from './write-flags.js';
 import { FibAudit } from './fib-audit.js';
 import { ResyncFsm } from './resync.js';
-import { SkipLog, explainRoute, routeOf } from './route-explain.js';
+import { NotInstalledRecords, explainRoute, routeOf } from './route-explain.js';
 import { RouteState } from './route-state.js';
 import { RouteWriter } from './route-writer.js';
 import { VppSession } from './vpp-session.js';
 import { LspSync } from './lsp-sync.js';
-import { SKIP_REASONS, vppTable, type SkipReason } from './translate.js';
+import { vppTable } from './translate.js';
+import { NotInstalledCounter, newReasonCounts, routeReason, zebraTold } from './not-installed.js';
 import type { VppPort } from './vpp-port.js';
 
 export type { AuditResult, Drift, DriftKind, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
 import type { AuditResult, ReconcilerCounters, ReconcilerOptions, ReconcilerState, RouteExplain } from './reconciler-types.js';
 
 export class Reconciler implements RouteSink {
-  private readonly opts: { tableMap: ReadonlyMap<number, number>; onResyncDone: ReconcilerOptions['onResyncDone'] };
+  private readonly opts: { tableMap: ReadonlyMap<number, number>; installConnected: boolean; onResyncDone: ReconcilerOptions['onResyncDone'] };
   private readonly log: Logger;
   private readonly store: RouteState;
   private readonly writer: RouteWriter;
   private readonly vpp: VppSession;
   /** Routes recently not installed: why, and what zebra sent (bounded). */
-  private readonly skips = new SkipLog();
+  private readonly notInstalled = new NotInstalledRecords();
+  /** Routes not installed: counted and logged by reason (not-installed.ts). */
+  private readonly leftOut: NotInstalledCounter;
   private gen = 0;
   private session: number | null = null;
   private idleWaiters: (() => void)[] = [];
   private readonly pendingNhg = new Map<number, NexthopGroupEvent>();
-  private unmappableLogged = 0;
-  private sourceSpecificLogged = 0;
   readonly counters: ReconcilerCounters = {
     replaces: 0, removes: 0, acked: 0, errors: 0, timeouts: 0, tableErrors: 0, retries: 0,
-    skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
+    skipped: newReasonCounts(),
     partialPaths: 0, nhgReresolved: 0, resyncs: 0, swept: 0, keptUntouched: 0, notified: { offload: 0, failed: 0 },
     audits: 0, drift: { missing: 0, extra: 0, different: 0 },
   };
@@ -60,10 +61,10 @@ export class Reconciler implements RouteSink {
 
   constructor(private readonly port: VppPort, opts: ReconcilerOptions) {
     this.log = opts.logger.child({ component: 'sync' });
-    this.opts = { tableMap: opts.tableMap, onResyncDone: opts.onResyncDone };
+    this.leftOut = new NotInstalledCounter(this.log, this.counters.skipped);
+    this.opts = { tableMap: opts.tableMap, installConnected: opts.installConnected, onResyncDone: opts.onResyncDone };
     const clock: Clock = opts.clock ?? realClock;
     this.store = new RouteState({
-      installConnected: opts.installConnected,
       interfaceFor: (i) => port.interfaceFor(i),
       log: this.log,
       partial: () => this.counters.partialPaths++,
@@ -167,8 +168,7 @@ export class Reconciler implements RouteSink {
     this.session = sessionId;
     this.gen++;
     this.counters.resyncs++;
-    this.unmappableLogged = 0;
-    this.sourceSpecificLogged = 0;
+    this.leftOut.sessionStart();
     // group ids are the new session's own from now on (group-index.ts); the last one's pending
     // changes are about its groups, not these
     this.store.byGroup.newGeneration();
@@ -236,26 +236,24 @@ export class Reconciler implements RouteSink {
       this.setWant(e, null, 0, true);
       return;
     }
-    const hops = this.store.hopsOf(ev);
-    const t = this.store.translate(ev, hops);
+    // a reason found on the route itself comes before its next hops' translation, which all
+    // routes through the same next hops share (not-installed.ts)
+    const why = routeReason(ev, this.opts);
+    const hops = why === null ? this.store.hopsOf(ev) : null;
+    const t = why ?? this.store.translate(ev, hops);
     setWire(e, ev);
-    oweAnswer(e, typeof t !== 'string' ? null : t === 'connected' ? 'installed' : 'failed');
-    // a skipped route is noted before setWant: wanting nothing, it stays in the table until reported
+    oweAnswer(e, typeof t !== 'string' ? null : zebraTold(t));
+    // a route not installed is noted before setWant: wanting nothing, it stays in the table until reported
     if (typeof t === 'string') {
       this.notes.note(e);
-      this.counters.skipped[t]++;
-      this.skips.note(ev, table, t);
-      if (t === 'unmappable-nexthop' || t === 'no-nexthops') {
-        const fields = { route: `${table} ${ev.prefix}`, zebraTable: ev.table, reason: t, nexthops: ev.nexthops };
-        if (this.unmappableLogged++ < 200) this.log.warn(fields, 'route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)');
-        else this.log.debug(fields, 'route not installed');
-      }
+      this.leftOut.note(t, table, ev);
+      this.notInstalled.note(ev, table, t);
       // an unmappable route keeps its next hops: a new interface map may install it
       this.setWant(e, null, ev.nhg ?? 0, true, t === 'unmappable-nexthop' ? hops : null);
       return;
     }
-    // a route left out had no entry wanting anything: only such a route may be in the skip log
-    if (e.want === null) this.skips.forget(table, ev.prefix);
+    // a route left out had no entry wanting anything: only such a route may be in the record
+    if (e.want === null) this.notInstalled.forget(table, ev.prefix);
     this.setWant(e, t, ev.nhg ?? 0, true, hops);
     // installed already (an unchanged replay): say so now; otherwise the write's completion will
     if (e.want === e.have && !isSending(e)) this.notes.note(e);
@@ -268,8 +266,9 @@ export class Reconciler implements RouteSink {
   private onUnusable(ev: ErrorEvent): void {
     const r = ev.route!;
     if (r.src) return this.onSourceSpecific(ev);
-    this.counters.skipped['unusable-message']++;
-    this.skips.note({ ...r, kind: 'route', metric: 0, nhg: null, nexthops: [] } as RouteEventRoute, vppTable(r.table, this.opts.tableMap), `unusable-message: ${ev.what}: ${ev.reason}`);
+    const table = vppTable(r.table, this.opts.tableMap);
+    this.leftOut.note('unusable-message', table, r);
+    this.notInstalled.note(r, table, 'unusable-message', `${ev.what}: ${ev.reason}`);
     // zebra did speak of the route (its table and protocol count for the resync as any message's)
     this.onRoute({ kind: 'route', op: 'del', family: r.family, table: r.table, prefix: r.prefix, type: r.type, protocol: r.protocol, protocolId: r.protocolId, metric: 0, nhg: null, nexthops: [] }, r.op === 'add');
   }
@@ -288,11 +287,8 @@ export class Reconciler implements RouteSink {
       this.notes.forgetSourceSpecific(r);
       return;
     }
-    this.counters.skipped['source-specific']++;
     this.notes.failSourceSpecific(r);
-    const fields = { route: `${table} ${r.prefix}`, from: String(r.src), zebraTable: r.table, protocol: r.protocol, reason: 'source-specific' };
-    if (this.sourceSpecificLogged++ < 200) this.log.warn(fields, 'route not installed: it is source-specific (VPP\'s routes have no source prefix); the route of its destination is left as it is');
-    else this.log.debug(fields, 'route not installed');
+    this.leftOut.note('source-specific', table, r);
   }
 
   /** A group's members changed: zebra does not resend the routes using it, so re-resolve them. */
@@ -311,7 +307,7 @@ export class Reconciler implements RouteSink {
       for (const e of this.store.byGroup.routes(id)) {
         if (e.want === null && e.hops === null) continue;
         if (g.unusable) {
-          this.counters.skipped['unusable-message']++;
+          this.leftOut.note('unusable-message', e.slot.info.table, { prefix: this.store.routes.prefixOf(e), table: e.zebraTable, protocol: e.proto });
           this.setWant(e, null, 0, false);
         } else {
           const family = e.slot.info.family;
@@ -342,16 +338,17 @@ export class Reconciler implements RouteSink {
       const t = this.store.resolve(e.hops!);
       const ps = typeof t === 'string' ? null : t;
       if (ps === e.want) continue;
-      oweAnswer(e, ps === null ? 'failed' : null);
-      if (ps === null) {
+      oweAnswer(e, typeof t !== 'string' ? null : zebraTold(t));
+      if (typeof t === 'string') {
         unmappable++;
-        this.counters.skipped[t as SkipReason]++;
-        const prefix = this.store.routes.prefixOf(e);
-        this.skips.note({ kind: 'route', op: 'add', family: prefix.family, table: e.zebraTable, prefix, type: 'unicast', protocol: e.proto, protocolId: wireProtocol(e), metric: 0, nhg: e.nhg || null, nexthops: e.hops!.nexthops as Nexthop[] }, e.slot.info.table, t as SkipReason);
+        const r = { prefix: this.store.routes.prefixOf(e), table: e.zebraTable, type: 'unicast' as const, protocol: e.proto, nexthops: e.hops!.nexthops };
+        // logged once for all of them, below
+        this.leftOut.note(t, e.slot.info.table, r, false);
+        this.notInstalled.note(r, e.slot.info.table, t);
         this.notes.note(e);
       } else {
         installable++;
-        this.skips.forget(e.slot.info.table, this.store.routes.prefixOf(e));
+        this.notInstalled.forget(e.slot.info.table, this.store.routes.prefixOf(e));
       }
       // a group id of an older zebra session means nothing now (group-index.ts): it is not kept
       this.setWant(e, ps, e.gen === this.gen ? e.nhg : 0, false, e.hops);
@@ -430,7 +427,7 @@ export class Reconciler implements RouteSink {
   explain(table: number, prefix: Prefix): RouteExplain {
     const e = this.store.routes.lookup(table, prefix, false);
     const retry = e ? this.writer.retryOf(e) : { tries: 0, error: null };
-    return explainRoute(table, prefix, e, this.skips.get(table, prefix), retry.tries, retry.error);
+    return explainRoute(table, prefix, e, this.notInstalled.get(table, prefix), retry.tries, retry.error);
   }
 
   async audit(opts: { repair: boolean; maxDrift?: number; quietWaitMs?: number }): Promise<AuditResult> {

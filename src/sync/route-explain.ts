@@ -1,44 +1,49 @@
 // One route for the operator (`fibmgr show route`): what fibmgr knows of it, read off its entry,
 // and the bounded record of routes zebra sent that fibmgr left out, with why.
-import type { Prefix, RouteEventRoute } from '../route/types.js';
+import type { Nexthop, Prefix, Route } from '../route/types.js';
 import { parsePrefix, prefixText } from '../route/prefix.js';
-import type { RouteExplain, SkipRecord } from './reconciler-types.js';
+import type { NotInstalledRecord, RouteExplain } from './reconciler-types.js';
+import type { NotInstalledReason } from './not-installed.js';
 import { wireProtocol, wireType, type Entry } from './route-entry.js';
 import { owesAnswer } from './route-notes.js';
 import { writeStage } from './write-flags.js';
 import { UNKNOWN_PATHS } from './path-sets.js';
 
 /** How many left-out routes are remembered (the oldest goes first). */
-const SKIPS_KEPT = 4096;
+const RECORDS_KEPT = 4096;
 
-export class SkipLog {
-  /** By VPP table and family (table × 8 + family), then prefix (skipKey). */
-  private readonly byTable = new Map<number, Map<number | string, SkipRecord>>();
+/** What is recorded of a route zebra sent (a message not usable has no next hops). */
+export type RecordedRoute = Pick<Route, 'prefix' | 'table' | 'type' | 'protocol'> & { nexthops?: readonly Nexthop[] };
+
+export class NotInstalledRecords {
+  /** By VPP table and family (table × 8 + family), then prefix (recordKey). */
+  private readonly byTable = new Map<number, Map<number | string, NotInstalledRecord>>();
   private size = 0;
 
-  note(ev: RouteEventRoute, table: number, reason: string): void {
-    const key = table * 8 + ev.family;
+  /** `r` (zebra's table in r.table) is not installed in VPP table `table`, for `reason` (`detail`: what exactly). */
+  note(r: RecordedRoute, table: number, reason: NotInstalledReason, detail: string | null = null): void {
+    const key = table * 8 + r.prefix.family;
     let m = this.byTable.get(key);
     if (!m) this.byTable.set(key, (m = new Map()));
-    const k = skipKey(ev.prefix);
+    const k = recordKey(r.prefix);
     if (m.delete(k)) this.size--;
-    if (this.size >= SKIPS_KEPT) this.evictOne();
-    m.set(k, { reason, at: new Date().toISOString(), protocol: ev.protocol, type: ev.type, zebraTable: ev.table, nexthops: ev.nexthops.map((n) => ({ ...n })) });
+    if (this.size >= RECORDS_KEPT) this.evictOne();
+    m.set(k, { reason, detail, at: new Date().toISOString(), protocol: r.protocol, type: r.type, zebraTable: r.table, nexthops: (r.nexthops ?? []).map((n) => ({ ...n })) });
     this.size++;
   }
 
   /** The route is installable again. */
   forget(table: number, prefix: Prefix): void {
-    if (this.size > 0 && this.byTable.get(table * 8 + prefix.family)?.delete(skipKey(prefix))) this.size--;
+    if (this.size > 0 && this.byTable.get(table * 8 + prefix.family)?.delete(recordKey(prefix))) this.size--;
   }
 
-  get(table: number, prefix: Prefix): SkipRecord | null {
-    return this.byTable.get(table * 8 + prefix.family)?.get(skipKey(prefix)) ?? null;
+  get(table: number, prefix: Prefix): NotInstalledRecord | null {
+    return this.byTable.get(table * 8 + prefix.family)?.get(recordKey(prefix)) ?? null;
   }
 
   /** The oldest record of the largest table goes (the bound is on the whole log). */
   private evictOne(): void {
-    let big: Map<number | string, SkipRecord> | undefined;
+    let big: Map<number | string, NotInstalledRecord> | undefined;
     for (const m of this.byTable.values()) if (!big || m.size > big.size) big = m;
     const first = big?.keys().next();
     if (big && first && !first.done) {
@@ -49,7 +54,7 @@ export class SkipLog {
 }
 
 /** A number for an IPv4 network (its length is below 64), text for an IPv6 one: a map key made only for routes the log may hold. */
-function skipKey(p: Prefix): number | string {
+function recordKey(p: Prefix): number | string {
   return p.family === 4 ? p.w0 * 64 + p.len : `${p.w0},${p.w1},${p.w2},${p.w3}/${p.len}`;
 }
 
@@ -59,7 +64,7 @@ export function routeOf(text: string): Prefix {
 }
 
 export function explainRoute(
-  table: number, prefix: Prefix, e: Entry | undefined, skipped: SkipRecord | null, attempts: number, lastError: string | null,
+  table: number, prefix: Prefix, e: Entry | undefined, skipped: NotInstalledRecord | null, attempts: number, lastError: string | null,
 ): RouteExplain {
   const zebra = e && e.zebraTable >= 0 && (e.want !== null || skipped === null)
     ? { protocol: e.proto, protocolId: wireProtocol(e), table: e.zebraTable, type: wireType(e), nhg: e.nhg || null }

@@ -10,13 +10,12 @@ import { isNoteQueued } from './route-notes.js';
 import type { Entry } from './route-entry.js';
 import { RouteTable, type TableInfo } from './route-table.js';
 import { isSending, isWriteIdle } from './write-flags.js';
-import { isConnected, translatePaths } from './translate.js';
+import { translatePaths } from './translate.js';
 import { HopSets, type Hops, type Translated } from './hop-sets.js';
 
 export type { Translated } from './hop-sets.js';
 
 export interface RouteStateOptions {
-  installConnected: boolean;
   /** Linux ifindex → VPP sw_if_index (undefined: unmapped). */
   interfaceFor(ifindex: number): number | undefined;
   log: Logger;
@@ -41,22 +40,25 @@ export class RouteState {
 
   /**
    * A route's next hops as its entry keeps them (interned), or null when its translation does not
-   * depend on the interface map: no next hops (blackhole, unreachable…), or a connected route left to VPP.
+   * depend on the interface map: no next hops (blackhole, unreachable…). Asked only of a route
+   * no reason found on the route itself left out (not-installed.ts routeReason).
    */
   hopsOf(ev: RouteEventRoute): Hops | null {
     if (ev.type !== 'unicast' || ev.nexthops.length === 0) return null;
-    if (!this.opts.installConnected && isConnected(ev)) return null;
     return this.hopSets.intern(ev.family, ev.nexthops, ev.nhg !== null);
   }
 
-  /** A route's path set (shared), or why it is not installed; `hops` is hopsOf(ev). */
+  /**
+   * A route's path set (shared), or why its next hops cannot be installed; `hops` is hopsOf(ev).
+   * What the route itself rules out is decided before (not-installed.ts routeReason): the
+   * translation of `hops` is shared by every route through them.
+   */
   translate(ev: RouteEventRoute, hops: Hops | null): Translated {
     if (hops !== null) {
       const t = this.resolve(hops);
       if (hops.partial && typeof t !== 'string') this.opts.partial();
       return t;
     }
-    if (!this.opts.installConnected && isConnected(ev)) return 'connected';
     const t = translatePaths(ev.family, ev.type, ev.nexthops, this.lookupIf);
     return t.ok ? this.sets.intern(t.paths) : t.reason;
   }

@@ -1,34 +1,20 @@
-// A zebra route → the VPP route fibmgr wants (table id, prefix, path set), or the reason it is
-// not installed. Pure: the interface lookup is passed in.
-import type { Family, Nexthop, Route, RouteType } from '../route/types.js';
+// zebra's tables and next hops → VPP's: the VPP table of a zebra table, and a next-hop set's VPP
+// paths or the reason it cannot be installed (not-installed.ts: found on the paths). Pure: the
+// interface lookup is passed in.
+import type { Family, Nexthop, RouteType } from '../route/types.js';
+import type { PathsReason } from './not-installed.js';
 import { SW_IF_INDEX_NONE, type VppPath } from './vpp-port.js';
 
 /** Zebra's main table: 254 in netlink (RT_TABLE_MAIN), VRF 0 in protobuf. Both are VPP's 0. */
 export const ZEBRA_MAIN = 254;
 
-export interface TranslateOptions {
-  /** zebra table id → VPP table id (--table-map); wins over the main-table rule. */
-  tableMap: ReadonlyMap<number, number>;
-  installConnected: boolean;
+export interface InterfaceLookup {
   /** Linux ifindex → VPP sw_if_index, undefined when unmapped. */
   interfaceFor(linuxIfindex: number): number | undefined;
 }
 
-/**
- * Why a route zebra sent is not installed (the reason label of fibmgr_routes_skipped_total, and
- * the counters' keys): `connected` (VPP has its own interface routes), `unmappable-nexthop` (no
- * next hop maps to a VPP interface, see --interface-map), `no-nexthops`, `source-specific` (an
- * IPv6 route with a source prefix: VPP's routes have none), `unusable-message` (any other message
- * fibmgr could not use: the event counts say which kind).
- */
-export const SKIP_REASONS = ['connected', 'unmappable-nexthop', 'no-nexthops', 'source-specific', 'unusable-message'] as const;
-export type SkipReason = (typeof SKIP_REASONS)[number];
-/** What a next-hop set's translation can say against it. */
-export type PathSkip = Extract<SkipReason, 'connected' | 'unmappable-nexthop' | 'no-nexthops'>;
-
-export type Translated =
-  | { ok: true; table: number; paths: VppPath[]; dropped: number }
-  | { ok: false; table: number; reason: PathSkip; detail?: string };
+/** A next-hop set's VPP paths (`dropped`: next hops left out, mapping to no VPP interface), or why it cannot be installed. */
+export type PathsTranslation = { ok: true; paths: VppPath[]; dropped: number } | { ok: false; reason: PathsReason; detail?: string };
 
 /** fib_path's weight is a u8. */
 export const MAX_VPP_WEIGHT = 255;
@@ -39,32 +25,15 @@ export function vppTable(zebraTable: number, tableMap: ReadonlyMap<number, numbe
   return zebraTable === ZEBRA_MAIN || zebraTable === 0 ? 0 : zebraTable;
 }
 
-/**
- * Connected routes (an interface's own subnet): protobuf says so; netlink gives protocol
- * "kernel" for them and for routes learned from the kernel alike, and only the next hops tell
- * them apart: a connected route has interfaces and no gateway.
- */
-export function isConnected(r: Route): boolean {
-  if (r.protocol === 'connected') return true;
-  if (r.protocol !== 'kernel' || r.type !== 'unicast' || r.nexthops.length === 0) return false;
-  return r.nexthops.every((n) => n.gateway === null && n.ifindex !== null);
-}
-
 const KIND_OF_TYPE = { blackhole: 'drop', unreachable: 'icmp-unreach', prohibit: 'icmp-prohibit' } as const;
-
-export function translate(r: Route, o: TranslateOptions): Translated {
-  const table = vppTable(r.table, o.tableMap);
-  if (!o.installConnected && isConnected(r)) return { ok: false, table, reason: 'connected' };
-  return { table, ...translatePaths(r.family, r.type, r.nexthops, o) };
-}
 
 /** A next-hop set (a route's, or a nexthop group's after it changed) → VPP paths. */
 export function translatePaths(
   family: Family,
   type: RouteType,
   nexthops: readonly Nexthop[],
-  o: Pick<TranslateOptions, 'interfaceFor'>,
-): { ok: true; paths: VppPath[]; dropped: number } | { ok: false; reason: PathSkip; detail?: string } {
+  o: InterfaceLookup,
+): PathsTranslation {
   const special = KIND_OF_TYPE[type as keyof typeof KIND_OF_TYPE];
   if (special) {
     return { ok: true, paths: [{ kind: special, proto: family, gateway: null, swIfIndex: SW_IF_INDEX_NONE, weight: 1, labels: [] }], dropped: 0 };

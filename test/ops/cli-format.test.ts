@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatShownRoute } from '../../src/cli/show-route.js';
+import { NOT_INSTALLED, type NotInstalledReason } from '../../src/sync/not-installed.js';
 import { formatState } from '../../src/cli/status.js';
 import { buildState, type StateDoc } from '../../src/ops/state.js';
 import { newEventCounts } from '../../src/ops/event-counts.js';
@@ -25,8 +26,8 @@ const shown = (o: Partial<Shown> = {}): Shown => ({
   wants: P, installed: P, vpp: { source: 23, ours: true, paths: P },
   state: 'in-sync', attempts: 0, lastError: null, skipped: null, notifyPending: false, ...o,
 });
-const skip = (reason: string, nexthops: { gateway: string | null; ifindex: number | null; weight: number }[]) => ({
-  reason, at: AT, protocol: 'kernel', type: 'unicast' as const, zebraTable: 254, nexthops: nexthops.map((h) => ({ ...h, labels: [] })),
+const skip = (reason: NotInstalledReason | 'some-newer-reason', nexthops: { gateway: string | null; ifindex: number | null; weight: number }[]) => ({
+  reason: reason as NotInstalledReason, detail: null as string | null, at: AT, protocol: 'kernel', type: 'unicast' as const, zebraTable: 254, nexthops: nexthops.map((h) => ({ ...h, labels: [] })),
 });
 
 /** `whole`: the lines are the whole text, in order (else each is somewhere in it). */
@@ -69,19 +70,29 @@ const SHOWN: { name: string; route: Shown; text: string[]; whole?: true }[] = [
       '         next hops: - ifindex 2',
       'fibmgr:  wants nothing; believes VPP holds nothing',
       'vpp:     no entry',
-      'state:   not installed: connected',
+      `state:   not installed: connected (${NOT_INSTALLED.connected.explain})`,
     ],
     whole: true,
   },
   {
     name: 'not installed while zebra\'s route is kept (unmappable): zebra\'s line, then the next hops it named',
     route: shown({ wants: null, installed: null, state: 'not-installed', skipped: skip('unmappable-nexthop', [{ gateway: '10.0.2.2', ifindex: null, weight: 3 }, { gateway: null, ifindex: 9, weight: 1 }]) }),
-    text: ['zebra:   static (protocol 196), unicast', '         next hops: 10.0.2.2 weight 3, - ifindex 9', 'state:   not installed: unmappable-nexthop'],
+    text: ['zebra:   static (protocol 196), unicast', '         next hops: 10.0.2.2 weight 3, - ifindex 9', `state:   not installed: unmappable-nexthop (${NOT_INSTALLED['unmappable-nexthop'].explain})`],
   },
   {
     name: 'a skip record without next hops says none',
     route: shown({ zebra: null, state: 'not-installed', skipped: skip('no-nexthops', []) }),
-    text: ['         next hops: none', 'state:   not installed: no-nexthops'],
+    text: ['         next hops: none', `state:   not installed: no-nexthops (${NOT_INSTALLED['no-nexthops'].explain})`],
+  },
+  {
+    name: 'not installed, a message fibmgr could not use: its kind and why after the reason',
+    route: shown({ zebra: null, state: 'not-installed', skipped: { ...skip('unusable-message', []), detail: 'unsupported-encap: encapsulation 100' } }),
+    text: [`state:   not installed: unusable-message: unsupported-encap: encapsulation 100 (${NOT_INSTALLED['unusable-message'].explain})`],
+  },
+  {
+    name: 'a reason this fibmgr does not know (another version\'s daemon) is shown by its name alone',
+    route: shown({ zebra: null, state: 'not-installed', skipped: skip('some-newer-reason', []) }),
+    text: ['state:   not installed: some-newer-reason'],
   },
   { name: 'not installed without a skip record: no reason appended', route: shown({ state: 'not-installed' }), text: ['state:   not installed'] },
   {
