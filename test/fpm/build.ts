@@ -83,6 +83,16 @@ function viaAttr(addr: string): Buffer {
   return rta(18, Buffer.concat([u16le(a.family === 4 ? AF_INET : AF_INET6), a.bytes]));
 }
 
+/** One struct rtnexthop of RTA_MULTIPATH: its length, hops (weight - 1) and ifindex, then its attributes. */
+function rtnexthop(h: { hops?: number; ifindex?: number }, attrs: Buffer[]): Buffer {
+  const body = Buffer.concat(attrs);
+  const nh = Buffer.alloc(8);
+  nh.writeUInt16LE(8 + body.length, 0);
+  nh[3] = h.hops ?? 0;
+  nh.writeInt32LE(h.ifindex ?? 0, 4);
+  return Buffer.concat([nh, body]);
+}
+
 export function routeBody(r: RouteSpec): Buffer {
   const p = parsePrefix(r.prefix);
   const hdr = Buffer.alloc(12);
@@ -110,12 +120,7 @@ export function routeBody(r: RouteSpec): Buffer {
       if (h.gateway) inner.push(rta(5, parseAddress(h.gateway).bytes));
       if (h.via) inner.push(viaAttr(h.via));
       if (h.labels) inner.push(mplsEncap(h.labels));
-      const body = Buffer.concat(inner);
-      const nh = Buffer.alloc(8);
-      nh.writeUInt16LE(8 + body.length, 0);
-      nh[3] = h.hops ?? 0;
-      nh.writeInt32LE(h.ifindex ?? 0, 4);
-      return Buffer.concat([nh, body]);
+      return rtnexthop(h, inner);
     });
     attrs.push(rta(9 | NLA_F_NESTED, Buffer.concat(paths)));
   }
@@ -209,12 +214,7 @@ export function lspMsg(l: LspSpec): Buffer {
       const inner: Buffer[] = [];
       if (h.out) inner.push(rta(19, labelEntries(h.out)));
       if (h.via) inner.push(viaAttr(h.via));
-      const body = Buffer.concat(inner);
-      const nh = Buffer.alloc(8);
-      nh.writeUInt16LE(8 + body.length, 0);
-      nh[3] = h.hops ?? 0;
-      nh.writeInt32LE(h.ifindex ?? 0, 4);
-      return Buffer.concat([nh, body]);
+      return rtnexthop(h, inner);
     });
     attrs.push(rta(9 | NLA_F_NESTED, Buffer.concat(paths)));
   }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, get, startDaemon, startSimDaemon, until } from '../helpers/daemon.js';
+import { freePort, get, startDaemon, startSimDaemon, until, type Daemon } from '../helpers/daemon.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
 
 async function exitWithin(exited: Promise<number | null>, ms: number): Promise<number | null | 'hung'> {
@@ -18,6 +18,14 @@ async function exitWithin(exited: Promise<number | null>, ms: number): Promise<n
   return code;
 }
 
+/** SIGTERM: fibmgr exits 0 within 20 s, its one VPP session ended with the goodbye (sockclnt_delete). */
+async function goodbyeOnSigterm(d: Daemon, sim: VppSim): Promise<void> {
+  d.proc.kill('SIGTERM');
+  assert.equal(await exitWithin(d.exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
+  assert.equal(sim.sessions.length, 1, JSON.stringify(sim.sessions));
+  assert.deepEqual({ deleted: sim.sessions[0]!.deleted, closed: sim.sessions[0]!.closed }, { deleted: true, closed: true });
+}
+
 test('stderr into a closed pipe: SIGTERM still ends the VPP session with its goodbye and exits 0', { timeout: 90_000 }, async () => {
   const { sim, d, httpPort } = await startSimDaemon('log-epipe', ['--log-level', 'info', '--resync-grace', '1', '--audit-interval', '0', '--progress-interval', '0']);
   try {
@@ -25,10 +33,7 @@ test('stderr into a closed pipe: SIGTERM still ends the VPP session with its goo
     await new Promise<void>((resolve) => d.proc.stderr!.once('data', () => resolve()));
     d.proc.stderr!.destroy();
     await until('ready', async () => (await get(httpPort, '/readyz')).status === 200, 30_000);
-    d.proc.kill('SIGTERM');
-    assert.equal(await exitWithin(d.exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
-    assert.equal(sim.sessions.length, 1, JSON.stringify(sim.sessions));
-    assert.deepEqual({ deleted: sim.sessions[0]!.deleted, closed: sim.sessions[0]!.closed }, { deleted: true, closed: true });
+    await goodbyeOnSigterm(d, sim);
   } finally {
     await d.stop('SIGKILL');
     await sim.stop();
@@ -47,10 +52,7 @@ test('stderr open read-only (every write fails with EBADF): fibmgr runs, and SIG
   closeSync(fd);
   try {
     await until('ready', async () => (await get(httpPort, '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
-    d.proc.kill('SIGTERM');
-    assert.equal(await exitWithin(d.exited, 20_000), 0, 'fibmgr did not exit within 20 s of SIGTERM (or not with status 0)');
-    assert.equal(sim.sessions.length, 1, JSON.stringify(sim.sessions));
-    assert.deepEqual({ deleted: sim.sessions[0]!.deleted, closed: sim.sessions[0]!.closed }, { deleted: true, closed: true });
+    await goodbyeOnSigterm(d, sim);
   } finally {
     await d.stop('SIGKILL');
     await sim.stop();

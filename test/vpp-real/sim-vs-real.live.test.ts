@@ -4,11 +4,11 @@
 // the retvals must be equal and the FIBs (ip_route_v2_dump of the scenario's source, in every table
 // ip_table_dump lists) identical — except for the named differences in EXCEPTIONS, each with its
 // reason, each checked to still hold (so a stale exception fails too).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRealVpp } from '../helpers/real-vpp.js';
+import { startRealVpp, type RealVpp } from '../helpers/real-vpp.js';
 import { openVpp, routesOf } from '../helpers/vpp-fib.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
 import { isRetvalError } from 'vpp-binapi-ts';
@@ -90,16 +90,22 @@ async function outcomeOf(c: VppClient, src: number, step: Step): Promise<Outcome
   return { retval, fib, tables };
 }
 
-test('sim vs real VPP: one scripted scenario, the same retvals and the same FIB after every step', { timeout: 180_000 }, async (t) => {
-  const vpp = await startRealVpp(t);
-  if (!vpp) return;
-  const simSock = join(tmpdir(), `fibmgr-simreal-${process.pid}.sock`);
+/** A simulator beside the real VPP, and a client of each (all closed after the test). */
+async function clientsOfBoth(t: TestContext, vpp: RealVpp, name: string): Promise<{ sim: VppSim; real: VppClient; simc: VppClient }> {
+  const simSock = join(tmpdir(), `fibmgr-${name}-${process.pid}.sock`);
   const sim = await new VppSim({ socketPath: simSock }).start();
   t.after(() => sim.stop());
   const real = await openVpp(vpp.apiSock);
   t.after(() => real.close());
   const simc = await openVpp(simSock);
   t.after(() => simc.close());
+  return { sim, real, simc };
+}
+
+test('sim vs real VPP: one scripted scenario, the same retvals and the same FIB after every step', { timeout: 180_000 }, async (t) => {
+  const vpp = await startRealVpp(t);
+  if (!vpp) return;
+  const { sim, real, simc } = await clientsOfBoth(t, vpp, 'simreal');
 
   // the source ids differ (a real VPP has more built-in sources): each side's own id is used
   const realSrc = (await real.request<any, any>(fib_source_add, { src: { priority: 100, name: 'simreal' } })).id as number;
@@ -189,13 +195,7 @@ async function mplsOutcomeOf(c: VppClient, step: MplsStep): Promise<MplsOutcome>
 test('sim vs real VPP: the MPLS script, the same retvals and the same MPLS table after every step', { timeout: 120_000 }, async (t) => {
   const vpp = await startRealVpp(t);
   if (!vpp) return;
-  const simSock = join(tmpdir(), `fibmgr-simreal-mpls-${process.pid}.sock`);
-  const sim = await new VppSim({ socketPath: simSock }).start();
-  t.after(() => sim.stop());
-  const real = await openVpp(vpp.apiSock);
-  t.after(() => real.close());
-  const simc = await openVpp(simSock);
-  t.after(() => simc.close());
+  const { sim, real, simc } = await clientsOfBoth(t, vpp, 'simreal-mpls');
   const differences: string[] = [];
   const retvals = new Set<number>();
   for (const step of MPLS_SCRIPT) {
