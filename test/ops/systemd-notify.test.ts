@@ -71,11 +71,17 @@ test('messages go out in order; an unchanged status is not resent; a failing sen
   await n.status('unreachable');
 });
 
-test('watchdog pings while the loop is healthy, and stop when told', async (t) => {
+/** A notifier whose watchdog (every 100 ms) runs on scripted time, recording what it sends. */
+function watchdogOn(t: TestContext) {
   const time = scriptedTime(t);
   const sent: string[] = [];
   const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => void sent.push(a.join(',')) })!;
   n.startWatchdog();
+  return { time, sent, n };
+}
+
+test('watchdog pings while the loop is healthy, and stop when told', async (t) => {
+  const { time, sent, n } = watchdogOn(t);
   await time.advance(300, 100); // three intervals of 100 ms, the loop keeping up
   n.stopWatchdog();
   const pings = sent.filter((s) => s === 'WATCHDOG=1').length;
@@ -86,10 +92,7 @@ test('watchdog pings while the loop is healthy, and stop when told', async (t) =
 });
 
 test('a stalled event loop gets no watchdog ping', async (t) => {
-  const time = scriptedTime(t);
-  const sent: string[] = [];
-  const n = SystemdNotifier.fromEnv({ env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '200000' }, logger: log, send: async (a) => void sent.push(a.join(',')) })!;
-  n.startWatchdog();
+  const { time, sent, n } = watchdogOn(t);
   await time.posted();
   const before = sent.length;
   time.stall(400); // the loop stuck for four intervals
