@@ -65,6 +65,13 @@ export const NOT_INSTALLED = {
     log: null,
     explain: 'a connected route (an interface\'s own subnet): VPP has its own route for it (--install-connected installs it)',
   },
+  multicast: {
+    found: 'route',
+    applies: (r) => isMulticast(r.prefix),
+    zebra: 'failed',
+    log: { warnPerSession: 200, message: 'route not installed: its destination is multicast (VPP forwards multicast by its multicast FIB, which fibmgr does not write)' },
+    explain: 'a multicast destination (224.0.0.0/4, ff00::/8): VPP looks those up in its multicast FIB, never in the unicast one fibmgr writes',
+  },
   'unmappable-nexthop': {
     found: 'paths',
     zebra: 'failed',
@@ -147,6 +154,15 @@ export interface LoggedRoute {
   nexthops?: readonly Nexthop[];
   /** A source-specific route's source prefix. */
   src?: Prefix;
+}
+
+/**
+ * A network inside 224.0.0.0/4 or ff00::/8. VPP's ip4-input and ip6-input send a packet to such a
+ * destination to the multicast FIB's lookup, so a unicast route there would hold FIB memory and
+ * show in the dumps without ever forwarding a packet.
+ */
+export function isMulticast(p: Prefix): boolean {
+  return p.family === 4 ? p.len >= 4 && p.w0 >>> 28 === 0xe : p.len >= 8 && p.w0 >>> 24 === 0xff;
 }
 
 /** Counts each route not installed and logs it by its reason's rule (throttled per zebra session). */

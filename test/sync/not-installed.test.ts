@@ -3,7 +3,7 @@
 // `fibmgr show route` says. A reason with no row here fails the first test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NOT_INSTALLED, NOT_INSTALLED_REASONS, routeReason, type NotInstalledReason } from '../../src/sync/not-installed.js';
+import { NOT_INSTALLED, NOT_INSTALLED_REASONS, isMulticast, routeReason, type NotInstalledReason } from '../../src/sync/not-installed.js';
 import { formatShownRoute } from '../../src/cli/show-route.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { add, nexthop, reconciler, RecordingReporter } from '../helpers/builders.js';
@@ -34,6 +34,10 @@ const CASES: Record<NotInstalledReason, Row> = {
   connected: {
     events: [add('10.1.0.0/24', onIf(2), { protocol: 'kernel' })], prefix: '10.1.0.0/24', zebra: 'installed',
     show: /^state: {3}not installed: connected \(a connected route .*VPP has its own route for it/m,
+  },
+  multicast: {
+    events: [add('239.1.0.0/16', '10.0.2.2')], prefix: '239.1.0.0/16', zebra: 'failed',
+    show: /^state: {3}not installed: multicast \(a multicast destination/m,
   },
   'unmappable-nexthop': {
     events: [add('10.2.0.0/24', onIf(9))], prefix: '10.2.0.0/24', zebra: 'failed',
@@ -103,4 +107,17 @@ test('routeReason: only reasons found on the route itself, in the table\'s order
   assert.equal(routeReason(connected, { installConnected: true }), null);
   assert.equal(routeReason(add('10.1.0.0/24', [nexthop('10.0.0.1', 2)], { protocol: 'kernel' }), { installConnected: false }), null, 'a kernel route through a gateway is not connected');
   assert.equal(routeReason(add('10.1.0.0/24', onIf(9)), { installConnected: false }), null, 'next hops are the paths\' business');
+});
+
+test('multicast: a network inside 224.0.0.0/4 or ff00::/8, not one merely covering part of it', () => {
+  const rows: [string, boolean][] = [
+    ['224.0.0.0/4', true], ['239.255.255.250/32', true], ['224.0.0.0/24', true], ['232.1.0.0/16', true],
+    ['192.0.0.0/2', false], ['0.0.0.0/0', false], ['223.255.255.0/24', false], ['240.0.0.0/4', false],
+    ['ff00::/8', true], ['ff02::1:2/128', true], ['ff3e::/32', true],
+    ['fe80::/10', false], ['f000::/4', false], ['::/0', false], ['2001:db8::/32', false],
+  ];
+  for (const [p, want] of rows) assert.equal(isMulticast(parsePrefix(p)), want, p);
+  // a connected route stays connected (the table's order), whatever its destination
+  assert.equal(routeReason(add('224.0.0.0/4', onIf(2), { protocol: 'kernel' }), { installConnected: false }), 'connected');
+  assert.equal(routeReason(add('224.0.0.0/4', onIf(2), { protocol: 'kernel' }), { installConnected: true }), 'multicast');
 });
