@@ -264,6 +264,8 @@ export class LspSync {
   /** The interface map changed: every LSP is translated again (they are few). */
   interfacesChanged(): void {
     for (const e of this.lsps.values()) if (e.hops !== null) this.translate(e);
+    // a newly mapped interface takes labelled packets as the others do
+    if (this.ready && this.mpls && this.installed > 0) this.enableMapped(this.mpls);
   }
 
   // --- VPP --------------------------------------------------------------------------------------
@@ -323,7 +325,10 @@ export class LspSync {
     const key = keyOf(paths);
     e.writing = true;
     try {
-      if (paths) for (const p of paths) if (p.swIfIndex !== 0xffffffff) await this.enable(mpls, p.swIfIndex);
+      if (paths) {
+        this.enableMapped(mpls);
+        for (const p of paths) if (p.swIfIndex !== 0xffffffff) await this.enable(mpls, p.swIfIndex);
+      }
       await mpls.write(e.label, false, paths);
       await mpls.write(e.label, true, paths);
       e.have = paths;
@@ -352,6 +357,19 @@ export class LspSync {
     }
     this.schedule(e);
     this.settled();
+  }
+
+  /**
+   * MPLS input on every mapped interface: labelled packets arrive where the upstream router sends
+   * them, not where the LSPs leave (VPP drops them on an interface without it: "MPLS not
+   * enabled"). An interface that refuses is logged and asked again at the next write; the LSPs
+   * themselves wait only for the interfaces they use.
+   */
+  private enableMapped(mpls: MplsPort): void {
+    for (const swIfIndex of new Set(this.port.interfaces.values())) {
+      if (this.enabled.has(swIfIndex)) continue;
+      this.enable(mpls, swIfIndex).catch((err: Error) => this.log.warn({ swIfIndex, err: err.message }, 'MPLS input not enabled on a mapped interface: asked again at the next LSP write'));
+    }
   }
 
   private enable(mpls: MplsPort, swIfIndex: number): Promise<void> {

@@ -79,6 +79,21 @@ test('zebra\'s LSPs (FRR 8.4 and 10.3 recordings) become EOS and non-EOS entries
   }
 });
 
+test('MPLS input is enabled on every mapped interface, not only those LSPs leave by: labelled packets arrive from upstream (VPP drops them elsewhere: "MPLS not enabled")', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
+  try {
+    s.r.sessionStart(1);
+    // one LSP, leaving by eth1 (sw 1): its packets come in by eth2 (sw 2)
+    s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 100, via: '10.0.2.2', oif: 3, out: [200] }))).events);
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.deepEqual(mplsFib(s.sim), ['100 eos/0 10.0.2.2@1:200', '100 neos 10.0.2.2@1:200']);
+    assert.deepEqual([...s.sim.mpls.enabled].sort(), [1, 2]);
+  } finally {
+    await s.close();
+  }
+});
+
 test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; an LSP zebra no longer has goes at the stale time', async () => {
   const simPath = join(tmpdir(), `fibmgr-lsp-restart-${process.pid}.sock`);
   const first = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, simPath, resyncGraceMs: 10 });
