@@ -129,6 +129,7 @@ async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean
     const after = { 100: ['10.0.2.2:201'], 102: ['10.0.3.3:301'], 103: ['2001:db8:3::5:2'] };
     await lspsMatch(c, l, 'deleted', after);
     await until('the labelled IPv6 route gone', async () => !('0|2001:db8:500::/48' in (await labelled(c))), 20_000, () => labelled(c));
+    await labelledMatch(c, l, 'deleted');
 
     const bad = () => f.lines.filter((x) => Number(x.level) >= 50);
     // zebra's replays are FRR's own code, alike in 10.3 and 10.7: the newest FRR is checked for
@@ -141,6 +142,7 @@ async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean
     const s2 = f.sessions().at(-1);
     await f.waitFor('the resync to end', () => f.lines.some((x) => x.session === s2 && x.msg === 'resync done'), 25_000);
     await lspsMatch(c, l, 'after an FPM reconnect', after);
+    await labelledMatch(c, l, 'after an FPM reconnect');
 
     // zebra restarts: its LSPs from vtysh are gone (only zebra.conf's is back); the resync's end removes the rest
     await l.kill9('zebra');
@@ -149,6 +151,7 @@ async function scenario(vpp: RealVpp, frr: (typeof FRRS)[number], first: boolean
     const s3 = f.sessions().at(-1);
     await f.waitFor('the resync after the restart to end', () => f.lines.some((x) => x.session === s3 && x.msg === 'resync done'), 30_000);
     await lspsMatch(c, l, 'after a zebra restart', { 100: ['10.0.2.2:200'] });
+    await labelledMatch(c, l, 'after a zebra restart');
     assert.deepEqual(bad(), [], 'no error logged');
   } finally {
     await fib?.stop();
