@@ -231,15 +231,23 @@ export class LspSync {
     return e;
   }
 
-  private translate(e: LspEntry): void {
+  /**
+   * zebra's next hops → the paths VPP should hold. `sent`: zebra sent the LSP now (counted when
+   * left out); otherwise the interface map changed: an LSP is counted once per message, not per
+   * translation, and one whose paths stay the same is left alone (its retry keeps its backoff).
+   */
+  private translate(e: LspEntry, sent = true): void {
     const t = translatePaths(4, 'unicast', e.hops!, { interfaceFor: (i) => this.port.interfaceFor(i) });
     if (!t.ok) {
-      e.skip = `${t.reason}${t.detail ? `: ${t.detail}` : ''}`;
-      this.counts.skipped++;
+      const skip = `${t.reason}${t.detail ? `: ${t.detail}` : ''}`;
+      if (!sent && skip === e.skip) return;
+      e.skip = skip;
+      if (sent) this.counts.skipped++;
       this.log.warn({ label: e.label, reason: e.skip, nexthops: e.hops }, 'LSP not installed');
       this.want(e, null);
       return;
     }
+    if (!sent && e.skip === null && keyOf(t.paths) === keyOf(e.want)) return;
     e.skip = null;
     this.want(e, t.paths);
   }
@@ -263,7 +271,7 @@ export class LspSync {
 
   /** The interface map changed: every LSP is translated again (they are few). */
   interfacesChanged(): void {
-    for (const e of this.lsps.values()) if (e.hops !== null) this.translate(e);
+    for (const e of this.lsps.values()) if (e.hops !== null) this.translate(e, false);
     // a newly mapped interface takes labelled packets as the others do
     if (this.ready && this.mpls && this.installed > 0) this.enableMapped(this.mpls);
   }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAll } from '../fpm/decode-all.js';
 import { lspMsg, netlinkFrame } from '../fpm/build.js';
-import { simStack, type SimStack } from '../helpers/sim-stack.js';
+import { simStack, until, type SimStack } from '../helpers/sim-stack.js';
 import { RETVAL } from 'vpp-binapi-ts';
 import type { VppSim } from 'vpp-binapi-ts/sim';
 import type { RouteEvent } from '../../src/route/types.js';
@@ -89,6 +89,30 @@ test('MPLS input is enabled on every mapped interface, not only those LSPs leave
     await s.r.idle();
     assert.deepEqual(mplsFib(s.sim), ['100 eos/0 10.0.2.2@1:200', '100 neos 10.0.2.2@1:200']);
     assert.deepEqual([...s.sim.mpls.enabled].sort(), [1, 2]);
+  } finally {
+    await s.close();
+  }
+});
+
+test('an interface map change counts no LSP again: fibmgr_lsps_skipped_total counts what zebra sent, not each translation of it', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
+  try {
+    s.r.sessionStart(1);
+    // through an interface VPP does not have (no gateway): not installable
+    s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 600, oif: 40, out: [5] }), lspMsg({ label: 601, via: '10.0.2.2', oif: 3, out: [6] }))).events);
+    s.clock.advance(10);
+    await s.r.idle();
+    assert.equal(s.r.state().lsps.skipped, 1);
+    const writes = s.sim.count('mpls_route_add_del');
+    // VPP comes back with a linux-cp pair the LSP does not use: the map changed, the LSPs are translated again
+    s.sim.lcpPairs.push({ phySwIfIndex: 2, hostSwIfIndex: 2, vifIndex: 41, hostIfName: 'tap41' });
+    s.sim.dropConnections();
+    await until(() => s.r.state().vppReady === false, 20_000);
+    assert.ok(await until(() => s.r.state().vppReady && s.r.state().lsps.pending === 0, 20_000), 'VPP back');
+    await s.r.idle();
+    assert.equal(s.sim.count('mpls_route_add_del'), writes, 'nothing to write');
+    assert.equal(s.r.state().lsps.skipped, 1, 'the same LSP, not sent again by zebra');
+    assert.equal(s.r.state().lsps.notInstallable, 1);
   } finally {
     await s.close();
   }
