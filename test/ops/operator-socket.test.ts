@@ -61,6 +61,8 @@ test('the TCP ops port refuses sweep and audit --repair (403) and keeps every qu
       assert.equal(r.status, 403, `${method} ${path}: ${r.body}`);
       assert.match(r.body, /only root and fibmgr's user may do it, through the operator socket \(--ops-socket/);
     }
+    // the log line comes on fibmgr's stderr, which may be read after the answers: waited for, then counted
+    await d.waitLog('operator action refused on the TCP port (only on the operator socket)');
     const refusedLines = d.lines.filter((l) => l.msg === 'operator action refused on the TCP port (only on the operator socket)');
     assert.equal(refusedLines.length, 1, 'logged once per client and minute');
     // queries stay open there
