@@ -210,7 +210,7 @@ export class NexthopGroupTable {
         continue;
       }
       for (const nh of set) {
-        out.push(Object.freeze({ gateway: nh.gateway, ifindex: nh.ifindex, weight: nh.weight * m.weight, labels: nh.labels }));
+        out.push(Object.freeze({ gateway: nh.gateway, family: nh.family, ifindex: nh.ifindex, weight: nh.weight * m.weight, labels: nh.labels }));
       }
     }
     if (!waiting) e.resolved = Object.freeze(out);

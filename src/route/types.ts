@@ -25,6 +25,11 @@ export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | '
 export interface Nexthop {
   /** Gateway address in canonical text form ("10.0.2.2", "2001:db8::1"), or null for interface-only. */
   gateway: string | null;
+  /**
+   * The gateway's family, as the decoder read it (an IPv4 route may go via an IPv6 gateway, an
+   * LSP via either); null with no gateway: an interface-only next hop is of its route's family.
+   */
+  family: Family | null;
   /** Linux ifindex of the output interface, or null when zebra gave none. */
   ifindex: number | null;
   /** The real weight (1 for an ordinary path), whatever convention the sending module used. */

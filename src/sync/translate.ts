@@ -56,7 +56,7 @@ export function translatePaths(
       unmapped.push(n.ifindex === null ? `${n.gateway} (no interface)` : n.gateway === null ? `${n.ifindex}` : `${n.ifindex} (link-local ${n.gateway})`);
       continue;
     }
-    const proto: Family = n.gateway === null ? family : n.gateway.includes(':') ? 6 : 4;
+    const proto: Family = n.family ?? family;
     paths.push({
       kind: 'normal',
       proto,

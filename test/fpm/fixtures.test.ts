@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeAll, plain } from './decode-all.js';
 import { protocolName } from '../../src/fpm/netlink/constants.js';
+import { parseAddress } from '../../src/route/prefix.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 
 // FRR 8.4.4's recordings (test/fixtures/fpm, from the project's shared lab), and FRR 10.3's, recorded for this project (test/fpm/fixtures,
@@ -43,6 +44,13 @@ function comparable(got: RouteEvent, want: Entry): unknown {
   if (want.kind === 'route' && !('protocolId' in want) && g.protocolId !== undefined) {
     assert.equal(protocolName(g.protocolId as number), g.protocol, 'protocolId names the protocol');
     delete g.protocolId;
+  }
+  // the lab's decoder prints no next hop's family: it must be its gateway's, and is then left out
+  if (Array.isArray(g.nexthops)) {
+    g.nexthops = (g.nexthops as Entry[]).map(({ family, ...n }) => {
+      assert.equal(family, n.gateway === null ? null : parseAddress(n.gateway as string).family, `the family of ${n.gateway}`);
+      return n;
+    });
   }
   if (want.kind !== 'nexthop-group') return g;
   const w = expected(want);

@@ -4,7 +4,7 @@
 // its case is about.
 import { test } from 'node:test';
 import { pino, type Logger } from 'pino';
-import { parsePrefix, prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { parseAddress, parsePrefix, prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
 import type { RouteReporter } from '../../src/route/sink.js';
 import type { LspEvent, Nexthop, NexthopGroupEvent, RouteEventRoute, RouteType, UnusableKind } from '../../src/route/types.js';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
@@ -16,9 +16,9 @@ import type { FakeClock } from './fake-clock.js';
 /** A logger that writes nothing. */
 export const quiet: Logger = pino({ level: 'silent' });
 
-/** A next hop: a gateway (null: interface-only) out of `ifindex` (null: zebra gave none). */
+/** A next hop: a gateway (null: interface-only; its family as a decoder gives it) out of `ifindex` (null: zebra gave none). */
 export function nexthop(gateway: string | null, ifindex: number | null = 3, weight = 1, labels: number[] = []): Nexthop {
-  return { gateway, ifindex, weight, labels };
+  return { gateway, family: gateway === null ? null : parseAddress(gateway).family, ifindex, weight, labels };
 }
 
 /** What a route goes via: a gateway's text, several gateways, or next hops as they are. */

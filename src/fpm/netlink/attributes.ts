@@ -39,6 +39,11 @@ export function attrAddress(buf: Buffer, p: number, len: number, family: 4 | 6, 
   return formatIPv6(buf, p + 4);
 }
 
+/** The family of an RTA_VIA that attrVia read. */
+export function viaFamily(buf: Buffer, p: number): 4 | 6 {
+  return u16(buf, p + 4) === AF_INET ? 4 : 6;
+}
+
 /** RTA_VIA: {family u16, address}: an IPv4 route through an IPv6 next hop, and every LSP's next hop. */
 export function attrVia(buf: Buffer, p: number, len: number): string {
   if (len < 6) throw new DecodeError(`RTA_VIA payload ${len - 4} bytes, too short`);

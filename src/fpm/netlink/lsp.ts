@@ -7,7 +7,7 @@ import type { LspEvent, Nexthop } from '../../route/types.js';
 import {
   NLA_TYPE_MASK, RTA_DST, RTA_MULTIPATH, RTA_NEWDST, RTA_OIF, RTA_VIA, RTMSG_LEN, RTM_DELROUTE, RTNH_LEN, protocolName,
 } from './constants.js';
-import { NO_LABELS, attrLength, attrU32, attrVia, labelStack, u16, u32 } from './attributes.js';
+import { NO_LABELS, attrLength, attrU32, attrVia, viaFamily, labelStack, u16, u32 } from './attributes.js';
 import { MAX_PATHS, type WeightConverter } from './route.js';
 
 /** An MPLS route's dst_len: one label (the kernel's, and zebra's). */
@@ -20,7 +20,7 @@ export function decodeLsp(buf: Buffer, start: number, end: number, msgType: numb
   const del = msgType === RTM_DELROUTE;
   const dstLen = buf[start + 1]!;
   if (dstLen !== LABEL_BITS) throw new DecodeError(`AF_MPLS route with dst_len ${dstLen}, not ${LABEL_BITS}`);
-  let entry = -1, oif = 0, gateway: string | null = null, newdst = -1, newdstLen = 0, mpStart = -1, mpEnd = -1;
+  let entry = -1, oif = 0, gateway: string | null = null, gatewayFamily: 4 | 6 | null = null, newdst = -1, newdstLen = 0, mpStart = -1, mpEnd = -1;
   for (let p = start + RTMSG_LEN; p < end; ) {
     const len = attrLength(buf, p, end, 'AF_MPLS route');
     switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
@@ -29,7 +29,7 @@ export function decodeLsp(buf: Buffer, start: number, end: number, msgType: numb
         entry = buf.readUInt32BE(p + 4);
         break;
       case RTA_OIF: oif = attrU32(buf, p, len, 'RTA_OIF'); break;
-      case RTA_VIA: gateway = attrVia(buf, p, len); break;
+      case RTA_VIA: gateway = attrVia(buf, p, len); gatewayFamily = viaFamily(buf, p); break;
       case RTA_NEWDST: newdst = p; newdstLen = len; break;
       case RTA_MULTIPATH: mpStart = p + 4; mpEnd = p + len; break;
     }
@@ -47,7 +47,7 @@ export function decodeLsp(buf: Buffer, start: number, end: number, msgType: numb
     if (mpStart >= 0) ev.nexthops = multipath(buf, mpStart, mpEnd, weight);
     else if (gateway !== null || oif !== 0) {
       const labels = newdst < 0 ? NO_LABELS : labelStack(buf, newdst, newdstLen, 'RTA_NEWDST');
-      ev.nexthops = [{ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels }];
+      ev.nexthops = [{ gateway, family: gatewayFamily, ifindex: oif === 0 ? null : oif, weight: 1, labels }];
     }
   } catch (err) {
     // the label is known: it is this LSP that cannot be installed as sent
@@ -71,16 +71,17 @@ function multipath(buf: Buffer, start: number, end: number, weight: WeightConver
     if (q + len > end) throw new DecodeError(`RTA_MULTIPATH: rtnexthop (length ${len}) overruns RTA_MULTIPATH by ${q + len - end} bytes`);
     const ifindex = u32(buf, q + 4);
     let gateway: string | null = null;
+    let gatewayFamily: 4 | 6 | null = null;
     let labels = NO_LABELS;
     for (let p = q + RTNH_LEN; p < q + len; ) {
       const alen = attrLength(buf, p, q + len, 'rtnexthop');
       switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
-        case RTA_VIA: gateway = attrVia(buf, p, alen); break;
+        case RTA_VIA: gateway = attrVia(buf, p, alen); gatewayFamily = viaFamily(buf, p); break;
         case RTA_NEWDST: labels = labelStack(buf, p, alen, 'RTA_NEWDST'); break;
       }
       p += (alen + 3) & ~3;
     }
-    out.push({ gateway, ifindex: ifindex === 0 ? null : ifindex, weight: weight(buf[q + 3]!), labels });
+    out.push({ gateway, family: gatewayFamily, ifindex: ifindex === 0 ? null : ifindex, weight: weight(buf[q + 3]!), labels });
     q += (len + 3) & ~3;
     if (out.length > MAX_PATHS) throw new DecodeError(`RTA_MULTIPATH: more than ${MAX_PATHS} next hops, VPP's limit per route`, 'too-many-nexthops');
   }

@@ -44,7 +44,7 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
   const name = messageName(msgType);
   if (end - start < NHMSG_LEN) throw new DecodeError(`${name}: ${end - start} bytes, too short for nhmsg`);
   const afam = buf[start];
-  let id = -1, oif = 0, gateway: string | null = null, blackhole = false;
+  let id = -1, oif = 0, gateway: string | null = null, gatewayFamily: 4 | 6 | null = null, blackhole = false;
   let group: { id: number; weight: number }[] | null = null;
   const encap = ENCAP.reset();
   for (let p = start + NHMSG_LEN; p < end; ) {
@@ -57,6 +57,7 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
         // The family of the gateway is the nhmsg's; AF_UNSPEC can only be told apart by length.
         const fam = afam === AF_INET ? 4 : afam === AF_INET6 ? 6 : len - 4 === 4 ? 4 : 6;
         gateway = attrAddress(buf, p, len, fam, 'NHA_GATEWAY');
+        gatewayFamily = fam;
         break;
       }
       case NHA_GROUP: {
@@ -83,6 +84,6 @@ function nexthopBody(buf: Buffer, start: number, end: number, msgType: number): 
   if (blackhole) return { op: 'add', id, group: null, nexthop: null, blackhole: true };
   if (gateway === null && oif === 0) throw new DecodeError(`${name} ${id}: no gateway, interface, group or blackhole`);
   const labels = encap.labels(buf);
-  const nexthop: Nexthop = Object.freeze({ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels });
+  const nexthop: Nexthop = Object.freeze({ gateway, family: gatewayFamily, ifindex: oif === 0 ? null : oif, weight: 1, labels });
   return { op: 'add', id, group: null, nexthop, blackhole: false };
 }

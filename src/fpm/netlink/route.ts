@@ -9,7 +9,7 @@ import {
   RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTA_VIA, RTMSG_LEN, RTM_DELROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST,
   RTN_UNREACHABLE, RTN_UNSPEC, RTNH_LEN, familyName, messageName, protocolName,
 } from './constants.js';
-import { EncapAttrs, NO_LABELS, attrAddress, attrLength, attrU32, attrVia, u16, u32 } from './attributes.js';
+import { EncapAttrs, NO_LABELS, attrAddress, attrLength, attrU32, attrVia, viaFamily, u16, u32 } from './attributes.js';
 
 /** rtnh_hops → real weight. */
 export type WeightConverter = (hops: number) => number;
@@ -75,7 +75,7 @@ function routeBody(
   fam: 4 | 6, dstLen: number, srcLen: number, type: RouteType, del: boolean, protocol: string, protocolId: number,
 ): RouteEventRoute {
   let table = seenTable;
-  let dst = -1, src = -1, oif = 0, gateway: string | null = null, metric = 0, nhId: number | null = null;
+  let dst = -1, src = -1, oif = 0, gateway: string | null = null, gatewayFamily: 4 | 6 | null = null, metric = 0, nhId: number | null = null;
   let mpStart = -1, mpEnd = -1;
   const encap = ROUTE_ENCAP.reset();
   const addrLen = fam === 4 ? 4 : 16;
@@ -91,8 +91,8 @@ function routeBody(
         src = p + 4;
         break;
       case RTA_OIF: oif = attrU32(buf, p, len, 'RTA_OIF'); break;
-      case RTA_GATEWAY: gateway = attrAddress(buf, p, len, fam, 'RTA_GATEWAY'); break;
-      case RTA_VIA: gateway = attrVia(buf, p, len); break;
+      case RTA_GATEWAY: gateway = attrAddress(buf, p, len, fam, 'RTA_GATEWAY'); gatewayFamily = fam; break;
+      case RTA_VIA: gateway = attrVia(buf, p, len); gatewayFamily = viaFamily(buf, p); break;
       case RTA_PRIORITY: metric = attrU32(buf, p, len, 'RTA_PRIORITY'); break;
       case RTA_TABLE: seenTable = table = attrU32(buf, p, len, 'RTA_TABLE'); break;
       case RTA_NH_ID: nhId = attrU32(buf, p, len, 'RTA_NH_ID'); break;
@@ -121,7 +121,7 @@ function routeBody(
     if (mpStart >= 0) nexthops = multipath(buf, mpStart, mpEnd, fam, weight);
     else if (gateway !== null || oif !== 0) {
       const labels = encap.labels(buf);
-      nexthops = [{ gateway, ifindex: oif === 0 ? null : oif, weight: 1, labels }];
+      nexthops = [{ gateway, family: gatewayFamily, ifindex: oif === 0 ? null : oif, weight: 1, labels }];
     }
   }
   return {
@@ -140,19 +140,20 @@ function multipath(buf: Buffer, start: number, end: number, fam: 4 | 6, weight: 
     const hops = buf[q + 3];
     const ifindex = u32(buf, q + 4);
     let gateway: string | null = null;
+    let gatewayFamily: 4 | 6 | null = null;
     const encap = HOP_ENCAP.reset();
     for (let p = q + RTNH_LEN; p < q + len; ) {
       const alen = attrLength(buf, p, q + len, 'rtnexthop');
       switch (u16(buf, p + 2) & NLA_TYPE_MASK) {
-        case RTA_GATEWAY: gateway = attrAddress(buf, p, alen, fam, 'RTA_GATEWAY'); break;
-        case RTA_VIA: gateway = attrVia(buf, p, alen); break;
+        case RTA_GATEWAY: gateway = attrAddress(buf, p, alen, fam, 'RTA_GATEWAY'); gatewayFamily = fam; break;
+        case RTA_VIA: gateway = attrVia(buf, p, alen); gatewayFamily = viaFamily(buf, p); break;
         case RTA_ENCAP_TYPE: encap.setType(buf, p, alen); break;
         case RTA_ENCAP: encap.setBody(p, alen); break;
       }
       p += (alen + 3) & ~3;
     }
     const labels = encap.labels(buf);
-    out.push({ gateway, ifindex: ifindex === 0 ? null : ifindex, weight: weight(hops), labels });
+    out.push({ gateway, family: gatewayFamily, ifindex: ifindex === 0 ? null : ifindex, weight: weight(hops), labels });
     q += (len + 3) & ~3;
     if (out.length > MAX_PATHS) throw new DecodeError(`RTA_MULTIPATH: more than ${MAX_PATHS} next hops, VPP's limit per route`, 'too-many-nexthops');
   }

@@ -69,18 +69,21 @@ function nexthops(list: PbNexthop[]): Nexthop[] {
   const out: Nexthop[] = [];
   for (const nh of list) {
     let gateway: string | null = null;
+    let family: 4 | 6 | null = null;
     const a = nh.address;
     if (a?.v4 && has(a.v4, 'value')) {
       scratch.writeUInt32BE(a.v4.value! >>> 0, 0);
       gateway = formatIPv4(scratch);
+      family = 4;
     } else if (a?.v6) {
       const b = a.v6.bytes ?? new Uint8Array(0);
       if (b.length !== 16) throw new DecodeError(`protobuf IPv6 next hop with ${b.length} bytes`);
       gateway = formatIPv6(b);
+      family = 6;
     }
     const index = nh.if_id?.index ?? 0;
     if (gateway === null && index === 0) continue;
-    out.push({ gateway, ifindex: index === 0 ? null : index, weight: 1, labels: [] });
+    out.push({ gateway, family, ifindex: index === 0 ? null : index, weight: 1, labels: [] });
   }
   return out;
 }
