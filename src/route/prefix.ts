@@ -1,7 +1,6 @@
 // Prefixes and addresses: binary (Prefix, what every layer keys on) from bytes or text, and text
-// from binary for logs, config and the CLI. The text parser and formatter are the VPP codec's
-// (vpp-binapi-ts's codec/ip.ts), so that the project has one of each.
-import { formatIp4, formatIp6, parseIpInto, parseLen } from 'vpp-binapi-ts';
+// from binary for logs, config and the CLI (the text itself: ip-text.ts).
+import { ip4Text, ip6Text, parseIpWords } from './ip-text.js';
 import type { Family, Prefix } from './types.js';
 
 class Net implements Prefix {
@@ -77,34 +76,31 @@ export function prefixBytes(p: Prefix): Buffer {
   return b;
 }
 
-const SCRATCH = new Uint8Array(16);
-
 /** "8.8.8.0/24", "2001:db8::/32" (RFC 5952; an IPv4-mapped tail dotted). */
 export function prefixText(p: Prefix): string {
-  if (p.family === 4) {
-    const a = p.w0;
-    return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${p.len}`;
-  }
-  writePrefixBytes(p, SCRATCH);
-  return `${formatIp6(SCRATCH, 0, true)}/${p.len}`;
+  return `${p.family === 4 ? ip4Text(p.w0) : ip6Text(p.w0, p.w1, p.w2, p.w3)}/${p.len}`;
 }
 
 /** IPv4 bytes at buf[off..off+4) as dotted quad. */
 export function formatIPv4(buf: Uint8Array, off = 0): string {
-  return formatIp4(buf, off);
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
 /** IPv6 bytes at buf[off..off+16) in RFC 5952 form, an IPv4-mapped tail dotted as inet_ntop prints it. */
 export function formatIPv6(buf: Uint8Array, off = 0): string {
-  return formatIp6(buf, off, true);
+  return ip6Text(word(buf, off), word(buf, off + 4), word(buf, off + 8), word(buf, off + 12));
 }
+
+/** Words of the last text parsed (parseIpWords). */
+const WORDS = new Int32Array(4);
 
 /** Parses an address (dotted IPv4, any IPv6 text form) into 4 or 16 bytes. Throws on anything else. */
 export function parseAddress(text: string): { family: Family; bytes: Buffer } {
-  const b = Buffer.alloc(16);
-  const family = parseIpInto(text, b);
+  const family = parseIpWords(text, WORDS);
   if (family === 0) throw new Error(`not an IP address: ${JSON.stringify(text)}`);
-  return { family, bytes: family === 4 ? b.subarray(0, 4) : b };
+  const bytes = Buffer.alloc(family === 4 ? 4 : 16);
+  for (let k = 0; k < bytes.length / 4; k++) bytes.writeInt32BE(WORDS[k]!, 4 * k);
+  return { family, bytes };
 }
 
 /**
@@ -115,12 +111,12 @@ export function parsePrefix(text: string, opts: { host?: boolean } = {}): Prefix
   const slash = text.lastIndexOf('/');
   const addrEnd = slash < 0 ? text.length : slash;
   if (slash < 0 && !opts.host) throw new Error(`not a prefix (no length): ${JSON.stringify(text)}`);
-  const family = parseIpInto(text, SCRATCH, 0, 0, addrEnd);
+  const family = parseIpWords(text, WORDS, 0, addrEnd);
   if (family === 0) throw new Error(`not an IP address: ${JSON.stringify(text.slice(0, addrEnd))}`);
   const max = family === 4 ? 32 : 128;
-  const len = slash < 0 ? max : parseLen(text, slash);
+  const len = slash < 0 ? max : /^[0-9]{1,3}$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : -1;
   if (len < 0 || len > max) throw new Error(`bad prefix length in ${JSON.stringify(text)}`);
-  return prefixFromBytes(family, SCRATCH, 0, len);
+  return family === 4 ? v4Prefix(WORDS[0]!, len) : v6Prefix(WORDS[0]!, WORDS[1]!, WORDS[2]!, WORDS[3]!, len);
 }
 
 /**
