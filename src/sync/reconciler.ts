@@ -36,7 +36,7 @@ export class Reconciler implements RouteSink {
   private readonly writer: RouteWriter;
   private readonly vpp: VppSession;
   /** Routes recently not installed: why, and what zebra sent (bounded). */
-  private readonly notInstalled = new NotInstalledRecords();
+  private readonly notInstalled: NotInstalledRecords;
   /** Routes not installed: counted and logged by reason (not-installed.ts). */
   private readonly leftOut: NotInstalledCounter;
   private gen = 0;
@@ -64,6 +64,7 @@ export class Reconciler implements RouteSink {
     this.leftOut = new NotInstalledCounter(this.log, this.counters.skipped);
     this.opts = { tableMap: opts.tableMap, installConnected: opts.installConnected, onResyncDone: opts.onResyncDone };
     const clock: Clock = opts.clock ?? realClock;
+    this.notInstalled = new NotInstalledRecords(clock);
     this.store = new RouteState({
       interfaceFor: (i) => port.interfaceFor(i),
       log: this.log,

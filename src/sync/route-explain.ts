@@ -4,6 +4,7 @@ import type { Nexthop, Prefix, Route } from '../route/types.js';
 import { parsePrefix, prefixText } from '../route/prefix.js';
 import type { NotInstalledRecord, RouteExplain } from './reconciler-types.js';
 import type { NotInstalledReason } from './not-installed.js';
+import type { Clock } from './clock.js';
 import { wireProtocol, wireType, type Entry } from './route-entry.js';
 import { owesAnswer } from './route-notes.js';
 import { writeStage } from './write-flags.js';
@@ -16,6 +17,9 @@ const RECORDS_KEPT = 4096;
 export type RecordedRoute = Pick<Route, 'prefix' | 'table' | 'type' | 'protocol'> & { nexthops?: readonly Nexthop[] };
 
 export class NotInstalledRecords {
+  /** When a route was left out is shown on the injected clock's wall time. */
+  constructor(private readonly clock: Pick<Clock, 'wall'>) {}
+
   /** By VPP table and family (table × 8 + family), then prefix (recordKey). */
   private readonly byTable = new Map<number, Map<number | string, NotInstalledRecord>>();
   private size = 0;
@@ -28,7 +32,7 @@ export class NotInstalledRecords {
     const k = recordKey(r.prefix);
     if (m.delete(k)) this.size--;
     if (this.size >= RECORDS_KEPT) this.evictOne();
-    m.set(k, { reason, detail, at: new Date().toISOString(), protocol: r.protocol, type: r.type, zebraTable: r.table, nexthops: (r.nexthops ?? []).map((n) => ({ ...n })) });
+    m.set(k, { reason, detail, at: new Date(this.clock.wall()).toISOString(), protocol: r.protocol, type: r.type, zebraTable: r.table, nexthops: (r.nexthops ?? []).map((n) => ({ ...n })) });
     this.size++;
   }
 

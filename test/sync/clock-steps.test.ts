@@ -4,12 +4,13 @@
 // stepped too, for code that would still read it.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Reconciler, ReconcilerOptions } from '../../src/sync/reconciler.js';
 import type { RouteEventRoute } from '../../src/route/types.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { until } from '../helpers/sim-stack.js';
-import { reconciler, route as build } from '../helpers/builders.js';
+import { nexthop, reconciler, route as build } from '../helpers/builders.js';
 
 const HOUR = 3_600_000;
 function route(op: 'add' | 'del', prefix: string, protocol = 'static'): RouteEventRoute {
@@ -87,4 +88,28 @@ test('the stale wait\'s times shown follow the wall clock; its deadline does not
   assert.ok(port.fib.has('0|10.100.0.0/24'), 'not swept before the stale time, whatever the wall clock says');
   clock.advance(1);
   assert.ok(await until(() => !port.fib.has('0|10.100.0.0/24')), 'swept when the stale time has passed');
+});
+
+test('when a route was left out is shown on the injected clock\'s wall time, stepped with it', async () => {
+  const port = new FakePort();
+  const clock = new FakeClock();
+  clock.advance(1_700_000_000_000);
+  clock.stepWall(-HOUR);
+  const r = make(port, { clock });
+  await r.start();
+  r.sessionStart(1);
+  // a connected route (kernel, interface-only): left out, VPP has its own
+  r.apply(1, [build({ op: 'add', prefix: '10.3.0.0/24', protocol: 'kernel', type: 'unicast', via: [nexthop(null, 2)] })]);
+  const shown = await r.showRoute('10.3.0.0/24', 254);
+  assert.equal(shown.skipped?.reason, 'connected');
+  assert.equal(shown.skipped?.at, new Date(clock.wall()).toISOString());
+});
+
+test('the sync layer reads time only through its clock (src/sync/clock.ts)', () => {
+  const dir = new URL('../../src/sync/', import.meta.url);
+  const direct = /\bDate\.now\(|\bperformance\.now\(|\bsetTimeout\(|\bsetInterval\(|\bnew Date\(\)/;
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('clock.ts'))) {
+    const lines = readFileSync(new URL(name, dir), 'utf8').split('\n');
+    lines.forEach((line, i) => assert.ok(!direct.test(line), `src/sync/${name}:${i + 1}: ${line.trim()}`));
+  }
 });
