@@ -4,7 +4,7 @@
 // to report (the reconciler holds at most one pending notification per route, so nothing grows).
 import type { Socket } from 'node:net';
 import type { RouteReporter } from '../route/sink.js';
-import type { RouteType } from '../route/types.js';
+import type { Prefix, RouteType } from '../route/types.js';
 import { MAX_NOTIFICATION_LEN, RTM_F_OFFLOAD, RTM_F_OFFLOAD_FAILED, rtmType, writeRouteNotification } from './netlink/notify.js';
 
 const CHUNK = 65536;
@@ -32,7 +32,7 @@ export class NotifyWriter implements RouteReporter {
     return this.socket.writableLength >= this.highWater;
   }
 
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen = 0, src: Uint8Array | null = null): boolean {
+  report(prefix: Prefix, table: number, protocol: number, type: RouteType, installed: boolean, src: Prefix | null = null): boolean {
     if (this.socket.destroyed) return true; // the session is gone: the next one replays and is told again
     if (this.full) return false;
     if (this.pos > CHUNK - MAX_NOTIFICATION_LEN) {
@@ -40,7 +40,7 @@ export class NotifyWriter implements RouteReporter {
       this.buf = Buffer.allocUnsafe(CHUNK);
       this.start = this.pos = 0;
     }
-    this.pos = writeRouteNotification(this.buf, this.pos, family, v4, v6, len, table, protocol, rtmType(type), installed ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED, srcLen, src);
+    this.pos = writeRouteNotification(this.buf, this.pos, prefix, table, protocol, rtmType(type), installed ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED, src);
     if (!this.scheduled) {
       // Zebra does not wait for these: a few milliseconds let a replay's notifications share a
       // write (one per turn was a write per few routes, on a TCP socket that wakes zebra each time).

@@ -1,6 +1,6 @@
 // The seam between ingestion (FPM) and programming (sync): the FPM server pushes decoded events
 // into a RouteSink and asks it whether to keep reading. Both sides code against this alone.
-import type { RouteEvent, RouteType } from './types.js';
+import type { Prefix, RouteEvent, RouteType } from './types.js';
 
 export interface RouteSink {
   /**
@@ -31,11 +31,11 @@ export interface RouteSink {
  */
 export interface RouteReporter {
   /**
-   * One route: `v4` is an IPv4 destination as an unsigned number, `v6` an IPv6 one's 16 bytes;
-   * `table`, `protocol` and `type` are what zebra sent (table id, rtm_protocol, type); a
-   * source-specific route's source prefix is `srcLen` bits of `src` (its 4 or 16 bytes). Returns
-   * false, having taken nothing, while the way back is full: call again after `onRoom`.
+   * One route: its network `prefix` (read during the call only: the caller may reuse one object);
+   * `table`, `protocol` and `type` are what zebra sent (table id, rtm_protocol, type); `src`, a
+   * source-specific route's source prefix. Returns false, having taken nothing, while the way back
+   * is full: call again after `onRoom`.
    */
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen?: number, src?: Uint8Array | null): boolean;
+  report(prefix: Prefix, table: number, protocol: number, type: RouteType, installed: boolean, src?: Prefix | null): boolean;
   onRoom(cb: () => void): void;
 }

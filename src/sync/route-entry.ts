@@ -9,6 +9,7 @@
 //               bits 16-23 what zebra is owed    (route-notes.ts, its bits from noteMark)
 //               bits 24-27 the audit's marks     (fib-audit.ts, its bits from auditMark)
 import type { Prefix, RouteIdentity, RouteType } from '../route/types.js';
+import { v4Prefix, type PrefixScratch } from '../route/prefix.js';
 import type { PathSet } from './path-sets.js';
 import type { Hops } from './hop-sets.js';
 import type { Slot } from './route-table.js';
@@ -42,6 +43,21 @@ export interface Entry {
   readonly slot: Slot;
   /** IPv4: the network as int32; IPv6: the Prefix. */
   readonly network: number | Prefix;
+}
+
+/**
+ * The route's network. An IPv4 one (kept as its int32) is made anew (for logs and the operator),
+ * or set `into` a scratch (a write, a notification: valid until the scratch is set again).
+ */
+export function networkOf(e: Entry, into?: PrefixScratch): Prefix {
+  const a = e.network;
+  if (typeof a !== 'number') return a;
+  if (into === undefined) return v4Prefix(a, e.slot.len);
+  into.family = 4;
+  into.len = e.slot.len;
+  into.w0 = a;
+  into.w1 = into.w2 = into.w3 = 0;
+  return into;
 }
 
 /** A new entry: wanting, holding and owing nothing. */

@@ -4,10 +4,10 @@
 // only this module reads or writes (route-entry.ts), so that a million routes cost no extra object;
 // a queue holds each route at most once (QUEUED) until the pump looks at it.
 import type { RouteReporter } from '../route/sink.js';
-import type { Prefix, RouteIdentity } from '../route/types.js';
+import type { RouteIdentity } from '../route/types.js';
 import { Fifo } from 'vpp-binapi-ts';
-import { prefixBytes, writePrefixBytes } from '../route/prefix.js';
-import { noteMark, wireProtocol, wireType, type Entry } from './route-entry.js';
+import { prefixScratch } from '../route/prefix.js';
+import { networkOf, noteMark, wireProtocol, wireType, type Entry } from './route-entry.js';
 import { isParked, isRetrying, isSending } from './write-flags.js';
 
 /** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
@@ -46,12 +46,8 @@ export function isNoteQueued(e: Entry): boolean {
   return (e.marks & QUEUED) !== 0;
 }
 
-const v6Scratch = new Uint8Array(16);
-/** An IPv6 route's network as 16 bytes (a scratch array: the reporter copies it at once). */
-function v6Bytes(prefix: Prefix): Uint8Array {
-  writePrefixBytes(prefix, v6Scratch);
-  return v6Scratch;
-}
+/** The network of every IPv4 route reported (the reporter reads it during its call only). */
+const scratch = prefixScratch();
 
 export interface NotesHost {
   /** The current session's generation: a route confirmed by an older session owes nothing. */
@@ -138,9 +134,7 @@ export class RouteNotes {
           else if ((isRetrying(e) || (isParked(e) && e.slot.info.makeError !== null)) && (n & FAILED) === 0) installed = false;
         } else if (n & (SKIP_OK | SKIP_FAIL)) installed = (n & SKIP_OK) !== 0;
         if (installed !== null) {
-          const info = e.slot.info;
-          const v6 = info.family === 6 ? v6Bytes(e.network as Prefix) : null;
-          if (!rep.report(info.family, info.family === 4 ? (e.network as number) : 0, v6, e.slot.len, e.zebraTable, wireProtocol(e), wireType(e), installed)) return;
+          if (!rep.report(networkOf(e, scratch), e.zebraTable, wireProtocol(e), wireType(e), installed)) return;
           if (installed) {
             this.host.notified.offload++;
             e.marks &= ~ANSWER;
@@ -156,9 +150,7 @@ export class RouteNotes {
       this.host.dropIfEmpty(e);
     }
     for (const [key, r] of this.sourceSpecific) {
-      const v6 = r.family === 6 ? v6Bytes(r.prefix) : null;
-      const src = r.src!;
-      if (!rep.report(r.family, r.family === 4 ? r.prefix.w0 >>> 0 : 0, v6, r.prefix.len, r.table, r.protocolId ?? 0, r.type, false, src.len, prefixBytes(src))) return;
+      if (!rep.report(r.prefix, r.table, r.protocolId ?? 0, r.type, false, r.src!)) return;
       this.host.notified.failed++;
       this.sourceSpecific.delete(key);
     }

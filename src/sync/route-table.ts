@@ -4,9 +4,9 @@
 // million entries costs several cache misses per lookup and a rehash of a 30 MB backing store at
 // every doubling). An IPv4 entry keeps its address as one int32; an IPv6 entry keeps the
 // decoder's Prefix (no copy) for writing and logs.
-import { v4Prefix, type PrefixScratch } from '../route/prefix.js';
+import type { PrefixScratch } from '../route/prefix.js';
 import type { Family, Prefix } from '../route/types.js';
-import { newEntry, type Entry } from './route-entry.js';
+import { networkOf, newEntry, type Entry } from './route-entry.js';
 
 /** One VPP table of one family: shared by all its routes. */
 export interface TableInfo {
@@ -103,14 +103,7 @@ export class RouteTable {
    * scratch (a write: valid until the scratch is set again).
    */
   prefixOf(e: Entry, into?: PrefixScratch): Prefix {
-    const a = e.network;
-    if (typeof a !== 'number') return a;
-    if (into === undefined) return v4Prefix(a, e.slot.len);
-    into.family = 4;
-    into.len = e.slot.len;
-    into.w0 = a;
-    into.w1 = into.w2 = into.w3 = 0;
-    return into;
+    return networkOf(e, into);
   }
 
   /**

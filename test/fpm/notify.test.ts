@@ -13,7 +13,7 @@ import { MAX_NOTIFICATION_LEN, NLM_F_REQUEST, RTM_F_OFFLOAD, RTM_F_OFFLOAD_FAILE
 import { decodeAll } from './decode-all.js';
 import type { RouteReporter, RouteSink } from '../../src/route/sink.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
-import { parsePrefix, prefixBytes } from '../../src/route/prefix.js';
+import { parsePrefix, v4Prefix } from '../../src/route/prefix.js';
 
 const FIXTURES = new URL('../fixtures/fpm/', import.meta.url);
 const fixture = (name: string): Buffer => readFileSync(new URL(`${name}.bin`, FIXTURES));
@@ -33,10 +33,10 @@ function frames(buf: Buffer): { type: number; messages: number; nlFlags: number;
 
 test('a notification is one RTM_NEWROUTE with NLM_F_REQUEST per frame, zebra\'s destination, table, protocol and type echoed', () => {
   const buf = Buffer.alloc(4 * MAX_NOTIFICATION_LEN);
-  let p = writeRouteNotification(buf, 0, 4, prefixBytes(parsePrefix('8.8.8.8/32')).readUInt32BE(0), null, 32, 254, 196, 1, RTM_F_OFFLOAD);
-  p = writeRouteNotification(buf, p, 6, 0, prefixBytes(parsePrefix('2001:db8:100::/48')), 48, 1000, 186, 1, RTM_F_OFFLOAD_FAILED);
-  p = writeRouteNotification(buf, p, 4, 0, null, 0, 100, 2, 6, RTM_F_OFFLOAD);
-  p = writeRouteNotification(buf, p, 4, prefixBytes(parsePrefix('255.255.255.0/24')).readUInt32BE(0), null, 24, 255, 11, 7, RTM_F_OFFLOAD);
+  let p = writeRouteNotification(buf, 0, parsePrefix('8.8.8.8/32'), 254, 196, 1, RTM_F_OFFLOAD);
+  p = writeRouteNotification(buf, p, parsePrefix('2001:db8:100::/48'), 1000, 186, 1, RTM_F_OFFLOAD_FAILED);
+  p = writeRouteNotification(buf, p, parsePrefix('0.0.0.0/0'), 100, 2, 6, RTM_F_OFFLOAD);
+  p = writeRouteNotification(buf, p, parsePrefix('255.255.255.0/24'), 255, 11, 7, RTM_F_OFFLOAD);
   const stream = buf.subarray(0, p);
   const f = frames(stream);
   assert.deepEqual(f.map((x) => [x.type, x.messages, x.nlFlags, x.rtmFlags]), [
@@ -61,7 +61,7 @@ test('a notification is one RTM_NEWROUTE with NLM_F_REQUEST per frame, zebra\'s 
 test('a source-specific route\'s notification names its source (rtm_src_len, RTA_SRC): zebra looks IPv6 routes up by both', () => {
   const buf = Buffer.alloc(MAX_NOTIFICATION_LEN);
   const src = parsePrefix('2001:db8:5::/48');
-  const p = writeRouteNotification(buf, 0, 6, 0, prefixBytes(parsePrefix('2001:db8:100::/48')), 48, 1000, 196, 1, RTM_F_OFFLOAD_FAILED, src.len, prefixBytes(src));
+  const p = writeRouteNotification(buf, 0, parsePrefix('2001:db8:100::/48'), 1000, 196, 1, RTM_F_OFFLOAD_FAILED, src);
   assert.ok(p <= MAX_NOTIFICATION_LEN);
   const { events } = decodeAll(buf.subarray(0, p));
   assert.deepEqual(events.map((e) => e.kind === 'error' && [e.what, String(e.route?.prefix), String(e.route?.src), e.route?.table]), [['source-specific', '2001:db8:100::/48', '2001:db8:5::/48', 1000]]);
@@ -77,8 +77,7 @@ class EchoSink implements RouteSink {
   apply(_id: number, events: RouteEvent[]): void {
     for (const e of events) {
       if (e.kind !== 'route' || e.op !== 'add' || !this.reporter) continue;
-      const p = e.prefix;
-      this.reporter.report(e.family, e.family === 4 ? p.w0 >>> 0 : 0, e.family === 6 ? prefixBytes(p) : null, p.len, e.table, e.protocolId ?? 0, e.type, true);
+      this.reporter.report(e.prefix, e.table, e.protocolId ?? 0, e.type, true);
     }
   }
   onDrain(): void {}
@@ -147,9 +146,9 @@ test('NotifyWriter: notifications of several turns share one write, and writes s
   const written: Buffer[] = [];
   const sock = Object.assign(new EventEmitter(), { destroyed: false, writableLength: 0, write: (b: Buffer) => written.push(b) });
   const w = new NotifyWriter(sock as unknown as Socket);
-  const v4 = (i: number) => (0x0a000000 + i) >>> 0;
+  const v4 = (i: number) => v4Prefix(0x0a000000 + i, 32);
   for (let turn = 0; turn < 3; turn++) {
-    assert.equal(w.report(4, v4(turn), null, 32, 254, 196, 'unicast', true), true);
+    assert.equal(w.report(v4(turn), 254, 196, 'unicast', true), true);
     await new Promise((r) => setImmediate(r)); // a turn of the event loop: a busy replay's pump
   }
   assert.equal(written.length, 0, 'nothing written per turn');
@@ -157,14 +156,14 @@ test('NotifyWriter: notifications of several turns share one write, and writes s
   assert.equal(written.length, 1, 'one write for the three turns');
   assert.equal(frames(written[0]!).length, 3);
   for (let i = 0; i < 3; i++) {
-    w.report(4, v4(10 + i), null, 32, 254, 196, 'unicast', true);
+    w.report(v4(10 + i), 254, 196, 'unicast', true);
     w.flush();
   }
   assert.equal(written.length, 4);
   assert.ok(written.every((b) => b.buffer === written[0]!.buffer), 'flushes share a chunk: no 64 KB allocated per flush');
   // past the chunk: a new one, and what was written before is left as it was
   const before = Buffer.concat(written);
-  for (let i = 0; i < 2000; i++) w.report(4, v4(100 + i), null, 32, 254, 196, 'unicast', true);
+  for (let i = 0; i < 2000; i++) w.report(v4(100 + i), 254, 196, 'unicast', true);
   w.flush();
   assert.ok(written.at(-1)!.buffer !== written[0]!.buffer, 'a full chunk is replaced');
   assert.deepEqual(Buffer.concat(written.slice(0, 4)), before);

@@ -4,9 +4,9 @@
 // its case is about.
 import { test } from 'node:test';
 import { pino, type Logger } from 'pino';
-import { parseAddress, parsePrefix, prefixFromBytes, prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { parseAddress, parsePrefix, prefixText } from '../../src/route/prefix.js';
 import type { RouteReporter } from '../../src/route/sink.js';
-import type { LspEvent, Nexthop, NexthopGroupEvent, RouteEventRoute, RouteType, UnusableKind } from '../../src/route/types.js';
+import type { LspEvent, Nexthop, Prefix, NexthopGroupEvent, RouteEventRoute, RouteType, UnusableKind } from '../../src/route/types.js';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
 import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
@@ -147,11 +147,11 @@ export class RecordingReporter implements RouteReporter {
   private room: (() => void)[] = [];
   private waiters: { n: number; resolve: () => void }[] = [];
   constructor(private readonly format: (n: Report) => string = reportLine) {}
-  report(family: 4 | 6, v4: number, v6: Uint8Array | null, len: number, table: number, protocol: number, type: RouteType, installed: boolean, srcLen = 0, src: Uint8Array | null = null): boolean {
+  report(dst: Prefix, table: number, protocol: number, type: RouteType, installed: boolean, src: Prefix | null = null): boolean {
     if (this.full) return false;
-    const prefix = prefixText(family === 4 ? v4Prefix(v4, len) : prefixFromBytes(6, v6!, 0, len));
-    const from = srcLen > 0 ? prefixText(prefixFromBytes(family, src!, 0, srcLen)) : undefined;
-    this.got.push(this.format({ family, prefix, table, protocol, type, installed, ...(from ? { from } : {}) }));
+    const prefix = prefixText(dst);
+    const from = src !== null && src.len > 0 ? prefixText(src) : undefined;
+    this.got.push(this.format({ family: dst.family, prefix, table, protocol, type, installed, ...(from ? { from } : {}) }));
     for (const w of this.waiters.filter((x) => this.got.length >= x.n)) w.resolve();
     return true;
   }

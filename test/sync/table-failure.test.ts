@@ -4,9 +4,9 @@
 // simulator, told to refuse ip_table_add_del for one table, on the fake clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrefix, prefixText, v4Prefix } from '../../src/route/prefix.js';
+import { parsePrefix, prefixText } from '../../src/route/prefix.js';
 import type { RouteReporter } from '../../src/route/sink.js';
-import type { RouteEventRoute, RouteType } from '../../src/route/types.js';
+import type { Prefix, RouteEventRoute, RouteType } from '../../src/route/types.js';
 import { add, del } from '../helpers/builders.js';
 import { messages } from 'vpp-binapi-ts/gen';
 import { RETVAL } from 'vpp-binapi-ts';
@@ -19,8 +19,8 @@ function route(prefix: string, table: number): RouteEventRoute {
 class Reporter implements RouteReporter {
   /** "table prefix" → the last word zebra got */
   readonly last = new Map<string, 'offload' | 'failed'>();
-  report(family: 4 | 6, v4: number, _v6: Uint8Array | null, len: number, table: number, _p: number, _t: RouteType, installed: boolean): boolean {
-    this.last.set(`${table} ${prefixText(v4Prefix(v4, len))}`, installed ? 'offload' : 'failed');
+  report(prefix: Prefix, table: number, _p: number, _t: RouteType, installed: boolean): boolean {
+    this.last.set(`${table} ${prefixText(prefix)}`, installed ? 'offload' : 'failed');
     return true;
   }
   onRoom(): void {}

@@ -7,7 +7,8 @@
 // too (rtm_src_len, RTA_SRC: zebra keys IPv6 routes on both). No next hops: zebra does not read them.
 import { FPM_HEADER_LEN, FPM_MSG_NETLINK, FPM_VERSION } from '../frame.js';
 import { AF_INET, AF_INET6, NLMSG_HDRLEN, RTA_DST, RTA_SRC, RTA_TABLE, RTMSG_LEN, RTM_NEWROUTE, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE } from './constants.js';
-import type { Family, RouteType } from '../../route/types.js';
+import type { Prefix, RouteType } from '../../route/types.js';
+import { writePrefixBytes } from '../../route/prefix.js';
 
 export const NLM_F_REQUEST = 0x1;
 /** The route is installed in the dataplane. */
@@ -27,18 +28,17 @@ export function rtmType(type: RouteType): number {
 
 /**
  * Writes one notification frame at `off` (room: MAX_NOTIFICATION_LEN) and returns the offset after
- * it. The destination: `v4` (the address as an unsigned 32-bit number) for IPv4, `v6` (16 bytes)
- * for IPv6; a source-specific route's source: `srcLen` and `src` (4 or 16 bytes). Positional
+ * it: the route to `dst`, and a source-specific route's source prefix `src`. Positional
  * arguments: a replay's million notifications allocate nothing here.
  */
 export function writeRouteNotification(
-  out: Buffer, off: number, family: Family, v4: number, v6: Uint8Array | null, len: number,
-  table: number, protocol: number, type: number, flags: number, srcLen = 0, src: Uint8Array | null = null,
+  out: Buffer, off: number, dst: Prefix, table: number, protocol: number, type: number, flags: number, src: Prefix | null = null,
 ): number {
   // byte stores: a replay writes a million of these, and Buffer's write methods check each call
+  const family = dst.family;
   const alen = family === 4 ? 4 : 16;
   const wide = table > 255;
-  const withSrc = srcLen > 0 && src !== null;
+  const withSrc = src !== null && src.len > 0;
   const nlLen = NLMSG_HDRLEN + RTMSG_LEN + 4 + alen + (withSrc ? 4 + alen : 0) + (wide ? 8 : 0);
   const total = FPM_HEADER_LEN + nlLen;
   out[off] = FPM_VERSION;
@@ -53,8 +53,8 @@ export function writeRouteNotification(
   le32(out, p + 12, 0); // pid
   p += NLMSG_HDRLEN;
   out[p] = family === 4 ? AF_INET : AF_INET6;
-  out[p + 1] = len;
-  out[p + 2] = withSrc ? srcLen : 0;
+  out[p + 1] = dst.len;
+  out[p + 2] = withSrc ? src.len : 0;
   out[p + 3] = 0; // tos
   out[p + 4] = wide ? 0 : table;
   out[p + 5] = protocol;
@@ -64,17 +64,12 @@ export function writeRouteNotification(
   p += RTMSG_LEN;
   le16(out, p, 4 + alen);
   le16(out, p + 2, RTA_DST);
-  if (family === 4) {
-    out[p + 4] = v4 >>> 24;
-    out[p + 5] = (v4 >>> 16) & 255;
-    out[p + 6] = (v4 >>> 8) & 255;
-    out[p + 7] = v4 & 255;
-  } else for (let i = 0; i < 16; i++) out[p + 4 + i] = v6![i]!;
+  writePrefixBytes(dst, out, p + 4);
   p += 4 + alen;
   if (withSrc) {
     le16(out, p, 4 + alen);
     le16(out, p + 2, RTA_SRC);
-    for (let i = 0; i < alen; i++) out[p + 4 + i] = src![i]!;
+    writePrefixBytes(src, out, p + 4);
     p += 4 + alen;
   }
   if (wide) {
