@@ -53,46 +53,43 @@ export interface RouteReasonOptions {
   installConnected: boolean;
 }
 
+/** Warned for the first 200 routes of a zebra session (a full table's worth would flood the log), the rest at debug. */
+const warned = (message: string): LogRule => ({ warnPerSession: 200, message });
+
 /**
  * The reasons. Each key is also the counter's key (/state counters.skipped) and the metric's
  * reason label (fibmgr_routes_skipped_total).
  */
 export const NOT_INSTALLED = {
   connected: {
-    found: 'route',
+    found: 'route', zebra: 'installed',
     applies: (r, o) => !o.installConnected && isConnected(r),
-    zebra: 'installed',
     log: null,
     explain: 'a connected route (an interface\'s own subnet): VPP has its own route for it (--install-connected installs it)',
   },
   multicast: {
-    found: 'route',
+    found: 'route', zebra: 'failed',
     applies: (r) => isMulticast(r.prefix),
-    zebra: 'failed',
-    log: { warnPerSession: 200, message: 'route not installed: its destination is multicast (VPP forwards multicast by its multicast FIB, which fibmgr does not write)' },
+    log: warned('route not installed: its destination is multicast (VPP forwards multicast by its multicast FIB, which fibmgr does not write)'),
     explain: 'a multicast destination (224.0.0.0/4, ff00::/8): VPP looks those up in its multicast FIB, never in the unicast one fibmgr writes',
   },
   'unmappable-nexthop': {
-    found: 'paths',
-    zebra: 'failed',
-    log: { warnPerSession: 200, message: 'route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)' },
+    found: 'paths', zebra: 'failed',
+    log: warned('route not installed: its next hops are not mapped to VPP interfaces (see --interface-map, linux-cp)'),
     explain: 'no next hop maps to a VPP interface (see --interface-map, linux-cp); it is installed once one does',
   },
   'no-nexthops': {
-    found: 'paths',
-    zebra: 'failed',
-    log: { warnPerSession: 200, message: 'route not installed: zebra sent it with no next hops' },
+    found: 'paths', zebra: 'failed',
+    log: warned('route not installed: zebra sent it with no next hops'),
     explain: 'zebra sent it with no next hops',
   },
   'source-specific': {
-    found: 'message',
-    zebra: 'failed',
-    log: { warnPerSession: 200, message: 'route not installed: it is source-specific (VPP\'s routes have no source prefix); the route of its destination is left as it is' },
+    found: 'message', zebra: 'failed',
+    log: warned('route not installed: it is source-specific (VPP\'s routes have no source prefix); the route of its destination is left as it is'),
     explain: 'an IPv6 route with a source prefix: VPP\'s routes have none (the route of its destination is left as it is)',
   },
   'unusable-message': {
-    found: 'message',
-    zebra: 'failed',
+    found: 'message', zebra: 'failed',
     // the FPM server logs the message it could not use
     log: null,
     explain: 'zebra\'s message about it could not be used; whatever VPP held for it was removed',
