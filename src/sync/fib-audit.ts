@@ -154,11 +154,11 @@ export class FibAudit {
     }
     // what fibmgr believes installed and the dump did not show
     h.routes.forEach((e) => {
-      const audited = isAudited(e);
-      const touched = isTouched(e);
-      clearAuditMarks(e);
-      if (!r.ok || audited || e.have === null) return;
-      if (!isWriteIdle(e) || touched) {
+      // the marks read and cleared at once (a million routes)
+      const marks = e.marks;
+      if (marks & (AUDITED | TOUCHED)) e.marks = marks & ~(AUDITED | TOUCHED);
+      if (!r.ok || marks & AUDITED || e.have === null) return;
+      if (!isWriteIdle(e) || marks & TOUCHED) {
         r.unjudged++;
         return;
       }
