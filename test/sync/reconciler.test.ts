@@ -1,6 +1,7 @@
 // The reconciler against a fake VPP port: translation, coalescing, resync, adoption, VPP
 // reconnects, errors and retries, backpressure, nexthop-group changes, shutdown.
 import { test } from 'node:test';
+import { VppRetvalError } from 'vpp-binapi-ts';
 import assert from 'node:assert/strict';
 import type { Reconciler, ReconcilerOptions } from '../../src/sync/reconciler.js';
 import { pathsKey } from '../../src/sync/vpp-fields.js';
@@ -198,7 +199,7 @@ both('VPP restart: everything is replayed into the empty VPP; a reconnect to a V
 
 both('a VPP error on one route is retried with backoff and never blocks the others', async (port) => {
   let failures = 3;
-  port.failWith = (op) => (op.key === '0|10.1.0.0/16' && failures-- > 0 ? Object.assign(new Error('VPP returned -7'), { name: 'VppRetvalError' }) : null);
+  port.failWith = (op) => (op.key === '0|10.1.0.0/16' && failures-- > 0 ? new VppRetvalError('ip_route_add_del_v2', -7, null) : null);
   const r = make(port);
   await r.start();
   r.sessionStart(1);
