@@ -115,8 +115,12 @@ const audits: Record<string, number | string>[] = [];
   await phase('VPP restart with an audit under way', () => {
     sim.send('restart');
     // once half the table is back in VPP: the audit dumps those while the rest is written
+    // fibmgr learns of the restart a moment after the simulator's: until it saw VPP go, its state
+    // is the old session's (ready, everything installed) and must not arm the audit
+    let lost = false;
     const start = setInterval(() => {
-      if (rec.state().vppReady && rec.state().installed >= TOTAL / 2) {
+      if (!rec.state().vppReady || rec.state().installed < TOTAL) lost = true;
+      if (lost && rec.state().vppReady && rec.state().installed >= TOTAL / 2) {
         clearInterval(start);
         audit = rec.audit({ repair: true });
       }

@@ -11,6 +11,7 @@
 // before its check has passed (see FpmServer.accept).
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { isIPv6 } from 'node:net';
 import { parseAddress, parsePrefix, prefixBytes } from '../route/prefix.js';
 import { ProcTcpReader, TCP_ESTABLISHED, TCP_STATES, procEndpoint, type RowWanted, type TcpRow } from './proc-tcp.js';
 
@@ -127,7 +128,7 @@ export class PeerCheck {
 /** Where the connecting end's row may be: an IPv4 peer (also one shown as ::ffff:a.b.c.d) in either table. */
 function rowsWanted(peerAddr: string, peerPort: number, localAddr: string, localPort: number): RowWanted[] {
   const peer = plain(peerAddr), local = plain(localAddr);
-  if (peer.includes(':')) return [{ file: '/proc/net/tcp6', local: procEndpoint(peer, peerPort), remote: procEndpoint(local, localPort) }];
+  if (isIPv6(peer)) return [{ file: '/proc/net/tcp6', local: procEndpoint(peer, peerPort), remote: procEndpoint(local, localPort) }];
   return [
     { file: '/proc/net/tcp', local: procEndpoint(peer, peerPort), remote: procEndpoint(local, localPort) },
     { file: '/proc/net/tcp6', local: procEndpoint(`::ffff:${peer}`, peerPort), remote: procEndpoint(`::ffff:${local}`, localPort) },
