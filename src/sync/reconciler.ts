@@ -309,6 +309,9 @@ export class Reconciler implements RouteSink {
         if (e.want === null && e.hops === null) continue;
         if (g.unusable) {
           this.leftOut.note('unusable-message', e.slot.info.table, { prefix: this.store.routes.prefixOf(e), table: e.zebraTable, protocol: e.proto });
+          // zebra was told it is installed: it is told it no longer is (a delete owes nothing, this does)
+          oweAnswer(e, zebraTold('unusable-message'));
+          this.notes.note(e);
           this.setWant(e, null, 0, false);
         } else {
           const family = e.slot.info.family;

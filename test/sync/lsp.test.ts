@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAll } from '../fpm/decode-all.js';
-import { lspMsg, netlinkFrame } from '../fpm/build.js';
+import { lspMsg, netlinkFrame, nexthopMsg, routeMsg } from '../fpm/build.js';
+import { RecordingReporter } from '../helpers/builders.js';
 import { simStack, until, type SimStack } from '../helpers/sim-stack.js';
 import { RETVAL } from 'vpp-binapi-ts';
 import type { VppSim } from 'vpp-binapi-ts/sim';
@@ -113,6 +114,36 @@ test('an interface map change counts no LSP again: fibmgr_lsps_skipped_total cou
     assert.equal(s.sim.count('mpls_route_add_del'), writes, 'nothing to write');
     assert.equal(s.r.state().lsps.skipped, 1, 'the same LSP, not sent again by zebra');
     assert.equal(s.r.state().lsps.notInstallable, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a nexthop object zebra replaces with a stack deeper than 16 labels: the labelled route using it leaves VPP and zebra is told it failed (it was told offload)', async () => {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
+  try {
+    const reporter = new RecordingReporter();
+    s.r.sessionStart(1);
+    s.r.attachReporter(1, reporter);
+    const seventeen = Array.from({ length: 17 }, (_, i) => 1000 + i);
+    s.r.apply(1, decodeAll(netlinkFrame(
+      nexthopMsg({ id: 7, gateway: '10.0.2.2', oif: 3, labels: [5, 6] }),
+      routeMsg({ prefix: '192.168.61.0/24', nhId: 7 }),
+    )).events);
+    s.clock.advance(10);
+    await s.r.idle();
+    await reporter.until(1);
+    assert.deepEqual(reporter.got, ['offload 254 192.168.61.0/24 p196 unicast']);
+    // the same decoder (session) sees group 7 again, now 17 labels deep
+    s.r.apply(1, decodeAll(netlinkFrame(
+      nexthopMsg({ id: 7, gateway: '10.0.2.2', oif: 3, labels: [5, 6] }),
+      routeMsg({ prefix: '192.168.61.0/24', nhId: 7 }),
+      nexthopMsg({ id: 7, gateway: '10.0.2.2', oif: 3, labels: seventeen }),
+    )).events);
+    assert.ok(await until(() => !s.fib().has('0|192.168.61.0/24'), 20_000), 'the route left VPP');
+    await s.r.idle();
+    assert.ok(await until(() => reporter.got.length >= 2, 20_000), `told zebra: ${JSON.stringify(reporter.got)}`);
+    assert.deepEqual(reporter.got, ['offload 254 192.168.61.0/24 p196 unicast', 'failed 254 192.168.61.0/24 p196 unicast']);
   } finally {
     await s.close();
   }
