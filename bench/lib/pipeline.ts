@@ -9,7 +9,7 @@ import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import { VppClient, type VppClientOptions } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { Reconciler } from '../../src/sync/reconciler.js';
-import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp-adapter.js';
+import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
 
 // Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';

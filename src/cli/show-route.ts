@@ -2,7 +2,7 @@
 // zebra last sent for it, what fibmgr wants in VPP and believes installed, what VPP holds there
 // (one lookup), and what is pending or went wrong.
 import type { RouteExplain } from '../sync/reconciler.js';
-import { explainReason } from '../sync/not-installed.js';
+import { explainReason } from '../sync/state/not-installed.js';
 import { cannotAsk, opsRequest } from './ops-client.js';
 
 type Shown = RouteExplain & { zebraTable: number; vpp: { source: number; ours: boolean; paths: string } | null | string };

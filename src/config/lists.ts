@@ -1,6 +1,6 @@
 // The list settings as the layers take them: text as the operator wrote it (kept in Config, shown
 // back as written) parsed once — when the setting is read — into the value the daemon wires in.
-import type { InterfaceMapEntry } from '../sync/vpp-port.js';
+import type { InterfaceMapEntry } from '../sync/vpp/vpp-port.js';
 
 /** "ZEBRA=VPP" entries; zebra's main table 254 maps to 0 unless given. */
 export function parseTableMap(entries: readonly string[]): Map<number, number> {

@@ -4,7 +4,7 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS } from 'vpp-binapi-ts';
 import type { OpsSources } from './sources.js';
-import { NOT_INSTALLED_REASONS } from '../sync/not-installed.js';
+import { NOT_INSTALLED_REASONS } from '../sync/state/not-installed.js';
 
 type Labels = Record<string, string | number>;
 interface Sample {

@@ -1,12 +1,12 @@
 // The reconciler's public shapes: its options, its state as /state and the metrics read it, and
 // the answers of its operator queries (show route, audit).
-import type { LspSync } from './lsp-sync.js';
+import type { LspSync } from './mpls/lsp-sync.js';
 import type { Logger } from '../log.js';
 import type { Family, RouteType } from '../route/types.js';
 import type { Clock } from './clock.js';
-import type { FailingTable } from './table-maker.js';
-import type { NotInstalledReason } from './not-installed.js';
-import type { Ownership } from './vpp-port.js';
+import type { FailingTable } from './write/table-maker.js';
+import type { NotInstalledReason } from './state/not-installed.js';
+import type { Ownership } from './vpp/vpp-port.js';
 
 export interface ReconcilerOptions {
   tableMap: ReadonlyMap<number, number>;

@@ -6,8 +6,8 @@
 import type { Logger } from '../../src/log.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import { Reconciler } from '../../src/sync/reconciler.js';
-import { Auditor } from '../../src/sync/auditor.js';
-import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp-adapter.js';
+import { Auditor } from '../../src/sync/audit/auditor.js';
+import { OPTIONAL, REQUIRED, VppAdapter } from '../../src/sync/vpp/vpp-adapter.js';
 import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { connectVpp } from '../../src/vpp-connect.js';

@@ -8,8 +8,8 @@ import { parseAddress, parsePrefix, prefixText } from '../../src/route/prefix.js
 import type { RouteReporter } from '../../src/route/sink.js';
 import type { LspEvent, Nexthop, Prefix, NexthopGroupEvent, RouteEventRoute, RouteType, UnusableKind } from '../../src/route/types.js';
 import { Reconciler, type ReconcilerOptions } from '../../src/sync/reconciler.js';
-import { pathsKey } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp-port.js';
+import { pathsKey } from '../../src/sync/vpp/vpp-fields.js';
+import { SW_IF_INDEX_NONE, type VppPath } from '../../src/sync/vpp/vpp-port.js';
 import { BulkFakePort, FakePort } from './fake-port.js';
 import type { FakeClock } from './fake-clock.js';
 

@@ -1,8 +1,8 @@
 // Fake VPP ports for reconciler tests, on the one write protocol VppAdapter speaks (tokens, room,
 // flush): FakePort takes any number of writes at once, BulkFakePort only `capacity` (the rest wait
 // in the reconciler). Completions run on setImmediate, or when released.
-import { pathsKey } from '../../src/sync/vpp-fields.js';
-import type { AdoptSink, Ownership, VppPort, VppRouteSpec, VppPath, Written } from '../../src/sync/vpp-port.js';
+import { pathsKey } from '../../src/sync/vpp/vpp-fields.js';
+import type { AdoptSink, Ownership, VppPort, VppRouteSpec, VppPath, Written } from '../../src/sync/vpp/vpp-port.js';
 
 type Done = (err: Error | null) => void;
 import { prefixText, v4Prefix } from '../../src/route/prefix.js';

@@ -4,7 +4,7 @@
 import { VppClient } from 'vpp-binapi-ts';
 import { messages, fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, show_version } from 'vpp-binapi-ts/gen';
 import { PATH_BYTES } from 'vpp-binapi-ts';
-import { readRouteHead, type RouteHead } from '../../src/sync/route-details.js';
+import { readRouteHead, type RouteHead } from '../../src/sync/vpp/route-details.js';
 import { prefixText, v4Prefix } from '../../src/route/prefix.js';
 import { pathText } from './sim-fib.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatShownRoute } from '../../src/cli/show-route.js';
-import { NOT_INSTALLED, type NotInstalledReason } from '../../src/sync/not-installed.js';
+import { NOT_INSTALLED, type NotInstalledReason } from '../../src/sync/state/not-installed.js';
 import { formatState } from '../../src/cli/status.js';
 import { buildState, type StateDoc } from '../../src/ops/state.js';
 import { newEventCounts } from '../../src/ops/event-counts.js';

@@ -4,7 +4,7 @@
 // work under way are not judged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathsKey } from '../../src/sync/vpp-fields.js';
+import { pathsKey } from '../../src/sync/vpp/vpp-fields.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { parsePrefix } from '../../src/route/prefix.js';
 import { bothPorts as both, path as vppPath, reconciler, routesWith } from '../helpers/builders.js';

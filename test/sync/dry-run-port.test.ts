@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
-import { DryRunPort } from '../../src/sync/dry-run-port.js';
+import { DryRunPort } from '../../src/sync/dry-run/dry-run-port.js';
 import { messages } from 'vpp-binapi-ts/gen';
 import type { MessageDef } from 'vpp-binapi-ts';
 import { readFileSync } from 'node:fs';

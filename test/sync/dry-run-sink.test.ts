@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
-import { DryRunSink } from '../../src/sync/dry-run-sink.js';
+import { DryRunSink } from '../../src/sync/dry-run/dry-run-sink.js';
 import { nexthop, route } from '../helpers/builders.js';
 
 function capture(): { lines: Record<string, unknown>[]; stream: Writable } {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reconciler } from '../../src/sync/reconciler.js';
-import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp-adapter.js';
+import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
 import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { VppSim } from 'vpp-binapi-ts/sim';

@@ -1,9 +1,9 @@
-// The reasons a route zebra sent is not installed (src/sync/not-installed.ts), each through the
+// The reasons a route zebra sent is not installed (src/sync/state/not-installed.ts), each through the
 // reconciler as zebra's event would reach it: what zebra is told, which counter moves, and what
 // `fibmgr show route` says. A reason with no row here fails the first test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NOT_INSTALLED, NOT_INSTALLED_REASONS, isMulticast, routeReason, type NotInstalledReason } from '../../src/sync/not-installed.js';
+import { NOT_INSTALLED, NOT_INSTALLED_REASONS, isMulticast, routeReason, type NotInstalledReason } from '../../src/sync/state/not-installed.js';
 import { formatShownRoute } from '../../src/cli/show-route.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { add, nexthop, reconciler, RecordingReporter } from '../helpers/builders.js';

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ip_route_v2_details } from 'vpp-binapi-ts/gen';
-import { readRouteHead, type RouteHead } from '../../src/sync/route-details.js';
-import { pathFields } from '../../src/sync/vpp-fields.js';
-import { SW_IF_INDEX_NONE } from '../../src/sync/vpp-port.js';
+import { readRouteHead, type RouteHead } from '../../src/sync/vpp/route-details.js';
+import { pathFields } from '../../src/sync/vpp/vpp-fields.js';
+import { SW_IF_INDEX_NONE } from '../../src/sync/vpp/vpp-port.js';
 import { parsePrefix, v4Prefix } from '../../src/route/prefix.js';
 
 const v4 = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 32 }))

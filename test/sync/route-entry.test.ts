@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { auditMark, noteMark, setWire, wireProtocol, wireType, type Entry } from '../../src/sync/route-entry.js';
-import { RouteTable } from '../../src/sync/route-table.js';
-import { RouteNotes, isNoteQueued, oweAnswer, oweNothing, owesAnswer } from '../../src/sync/route-notes.js';
-import { clearAuditMarks, isAudited, isTouched, markAudited, markTouched } from '../../src/sync/fib-audit.js';
-import * as w from '../../src/sync/write-flags.js';
+import { auditMark, noteMark, setWire, wireProtocol, wireType, type Entry } from '../../src/sync/state/route-entry.js';
+import { RouteTable } from '../../src/sync/state/route-table.js';
+import { RouteNotes, isNoteQueued, oweAnswer, oweNothing, owesAnswer } from '../../src/sync/zebra/route-notes.js';
+import { clearAuditMarks, isAudited, isTouched, markAudited, markTouched } from '../../src/sync/audit/fib-audit.js';
+import * as w from '../../src/sync/write/write-flags.js';
 import { parsePrefix } from '../../src/route/prefix.js';
 import type { RouteReporter } from '../../src/route/sink.js';
 

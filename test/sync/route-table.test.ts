@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RouteTable } from '../../src/sync/route-table.js';
-import type { Entry } from '../../src/sync/route-entry.js';
+import { RouteTable } from '../../src/sync/state/route-table.js';
+import type { Entry } from '../../src/sync/state/route-entry.js';
 import { parsePrefix, prefixFromBytes, prefixText } from '../../src/route/prefix.js';
 
 const P = (text: string) => parsePrefix(text);

@@ -3,9 +3,9 @@
 // a route zebra still had (or kept one it no longer had, forever).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeReplay, lspWaitUntil, type GroupReplay, type Verdict, type ZebraRelation } from '../../src/sync/stale-rule.js';
-import { pathsKey } from '../../src/sync/vpp-fields.js';
-import type { AdoptSink, VppRouteSpec } from '../../src/sync/vpp-port.js';
+import { judgeReplay, lspWaitUntil, type GroupReplay, type Verdict, type ZebraRelation } from '../../src/sync/zebra/stale-rule.js';
+import { pathsKey } from '../../src/sync/vpp/vpp-fields.js';
+import type { AdoptSink, VppRouteSpec } from '../../src/sync/vpp/vpp-port.js';
 import type { RouteEvent, RouteEventRoute } from '../../src/route/types.js';
 import { FakePort } from '../helpers/fake-port.js';
 import { FakeClock } from '../helpers/fake-clock.js';

@@ -3,9 +3,9 @@
 // given for it or why nothing is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { translatePaths } from '../../src/sync/translate.js';
+import { translatePaths } from '../../src/sync/state/translate.js';
 import type { Family, Nexthop, RouteType } from '../../src/route/types.js';
-import type { VppPath } from '../../src/sync/vpp-port.js';
+import type { VppPath } from '../../src/sync/vpp/vpp-port.js';
 import { nexthop as nh, path } from '../helpers/builders.js';
 
 /** Linux ifindex 2 is VPP's sw_if_index 5; nothing else is mapped unless a row says. */

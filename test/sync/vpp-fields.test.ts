@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pathFields, pathsKey, specFromDetails } from '../../src/sync/vpp-fields.js';
+import { pathFields, pathsKey, specFromDetails } from '../../src/sync/vpp/vpp-fields.js';
 import { parsePrefix, prefixText } from '../../src/route/prefix.js';
 import type { FibPath, IpRouteV2 } from 'vpp-binapi-ts/gen';
-import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp-port.js';
+import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from '../../src/sync/vpp/vpp-port.js';
 
 const transcript = JSON.parse(readFileSync(new URL('../../packages/vpp-binapi-ts/test/fixtures/transcripts/routes.json', import.meta.url), 'utf8'));
 

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { ip_route_add_del, ip_route_add_del_v2 } from 'vpp-binapi-ts/gen';
 import { routeRequestDef } from 'vpp-binapi-ts';
 import { parsePrefix, prefixText } from '../../src/route/prefix.js';
-import { pathFields } from '../../src/sync/vpp-fields.js';
-import type { VppPath } from '../../src/sync/vpp-port.js';
+import { pathFields } from '../../src/sync/vpp/vpp-fields.js';
+import type { VppPath } from '../../src/sync/vpp/vpp-port.js';
 
 const pathArb = fc.record({
   kind: fc.constantFrom('normal', 'drop', 'icmp-unreach', 'icmp-prohibit'),

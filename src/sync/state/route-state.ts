@@ -2,14 +2,14 @@
 // sets they share (with zebra's next hops translated once per array), the routes of each nexthop
 // group, and the counts /state shows. No I/O and no queues: the writer (route-writer.ts) moves
 // `have` towards `want`; this module only keeps the two and their bookkeeping right.
-import type { Logger } from '../log.js';
-import type { Family, Nexthop, RouteEventRoute } from '../route/types.js';
+import type { Logger } from '../../log.js';
+import type { Family, Nexthop, RouteEventRoute } from '../../route/types.js';
 import { GroupIndex } from './group-index.js';
 import { PathSets, UNKNOWN_PATHS, type PathSet } from './path-sets.js';
-import { isNoteQueued } from './route-notes.js';
+import { isNoteQueued } from '../zebra/route-notes.js';
 import type { Entry } from './route-entry.js';
 import { RouteTable, type TableInfo } from './route-table.js';
-import { isSending, isWriteIdle } from './write-flags.js';
+import { isSending, isWriteIdle } from '../write/write-flags.js';
 import { translatePaths } from './translate.js';
 import { HopSets, type Hops, type Translated } from './hop-sets.js';
 

@@ -1,9 +1,9 @@
 // zebra's tables and next hops → VPP's: the VPP table of a zebra table, and a next-hop set's VPP
 // paths or the reason it cannot be installed (not-installed.ts: found on the paths). Pure: the
 // interface lookup is passed in.
-import type { Family, Nexthop, RouteType } from '../route/types.js';
+import type { Family, Nexthop, RouteType } from '../../route/types.js';
 import type { PathsReason } from './not-installed.js';
-import { SW_IF_INDEX_NONE, type VppPath } from './vpp-port.js';
+import { SW_IF_INDEX_NONE, type VppPath } from '../vpp/vpp-port.js';
 
 /** Zebra's main table: 254 in netlink (RT_TABLE_MAIN), VRF 0 in protobuf. Both are VPP's 0. */
 export const ZEBRA_MAIN = 254;

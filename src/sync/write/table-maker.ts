@@ -3,13 +3,13 @@
 // own routes only: it is retried with backoff, its routes are counted and reported as failed
 // (TableInfo.makeError) and, parked rather than queued, they are no part of the backlog that
 // pauses zebra's input for every table.
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 import { isTimeout } from 'vpp-binapi-ts';
-import type { Clock, Timer } from './clock.js';
-import type { Entry } from './route-entry.js';
-import type { TableInfo } from './route-table.js';
+import type { Clock, Timer } from '../clock.js';
+import type { Entry } from '../state/route-entry.js';
+import type { TableInfo } from '../state/route-table.js';
 import { clearParked, isParked, markParked } from './write-flags.js';
-import type { VppPort } from './vpp-port.js';
+import type { VppPort } from '../vpp/vpp-port.js';
 
 export interface TableMakerHost {
   /** VPP did not answer in time (the session is reset; the creation is retried after it). */

@@ -1,8 +1,8 @@
 // Route specs ↔ the fields of VPP's route messages (the generated codec's shape: field names as
 // in ip.api.json / fib_types.api.json, addresses and prefixes as text). Pure, so that what
 // fibmgr installs and what it reads back from a dump compare without a socket.
-import { parsePrefix } from '../route/prefix.js';
-import type { Family } from '../route/types.js';
+import { parsePrefix } from '../../route/prefix.js';
+import type { Family } from '../../route/types.js';
 import type { FibPath, FibPathIn, IpRoute, IpRouteV2 } from 'vpp-binapi-ts/gen';
 import { SW_IF_INDEX_NONE, type VppPath, type VppRouteSpec } from './vpp-port.js';
 

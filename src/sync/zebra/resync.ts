@@ -18,13 +18,13 @@
 // may be re-sending those very routes). Tables a session first mentions after its judgement, and
 // routes adopted from VPP after it (the initial dump may stream longer than zebra's replay), get
 // waits of their own: nothing unconfirmed stays forever, nothing is swept before it had its time.
-import type { Logger } from '../log.js';
-import { walkOrder } from '../route/prefix.js';
-import type { Prefix } from '../route/types.js';
-import { wallText, type Clock, type Timer } from './clock.js';
-import type { ReconcilerState, StaleState } from './reconciler-types.js';
-import type { Entry } from './route-entry.js';
-import type { RouteTable, TableInfo } from './route-table.js';
+import type { Logger } from '../../log.js';
+import { walkOrder } from '../../route/prefix.js';
+import type { Prefix } from '../../route/types.js';
+import { wallText, type Clock, type Timer } from '../clock.js';
+import type { ReconcilerState, StaleState } from '../reconciler-types.js';
+import type { Entry } from '../state/route-entry.js';
+import type { RouteTable, TableInfo } from '../state/route-table.js';
 import { judgeReplay, type GroupReplay, type SessionKind, type ZebraRelation } from './stale-rule.js';
 
 type LastResync = NonNullable<ReconcilerState['lastResync']>;

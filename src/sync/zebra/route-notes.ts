@@ -3,12 +3,12 @@
 // older version than the one it last sent). The state lives in bits of each route's Entry.marks that
 // only this module reads or writes (route-entry.ts), so that a million routes cost no extra object;
 // a queue holds each route at most once (QUEUED) until the pump looks at it.
-import type { RouteReporter } from '../route/sink.js';
-import type { RouteIdentity } from '../route/types.js';
+import type { RouteReporter } from '../../route/sink.js';
+import type { RouteIdentity } from '../../route/types.js';
 import { Fifo } from 'vpp-binapi-ts';
-import { prefixScratch } from '../route/prefix.js';
-import { networkOf, noteMark, wireProtocol, wireType, type Entry } from './route-entry.js';
-import { isParked, isRetrying, isSending } from './write-flags.js';
+import { prefixScratch } from '../../route/prefix.js';
+import { networkOf, noteMark, wireProtocol, wireType, type Entry } from '../state/route-entry.js';
+import { isParked, isRetrying, isSending } from '../write/write-flags.js';
 
 /** zebra sent an add that has not had its final answer (installed, or left to VPP, or unusable). */
 const PENDING = noteMark(0);

@@ -6,8 +6,8 @@
 // generated decoder runs once per distinct set. Layout as the generated decoder reads it
 // (ip.api.json): msg id u16, context u32, then the route: table_id u32, stats_index u32,
 // prefix {af u8, address 16, len u8}, n_paths u8, src u8, n × fib_path (167 bytes).
-import { v4Prefix, v6Prefix } from '../route/prefix.js';
-import type { Family, Prefix } from '../route/types.js';
+import { v4Prefix, v6Prefix } from '../../route/prefix.js';
+import type { Family, Prefix } from '../../route/types.js';
 import { PATH_BYTES } from 'vpp-binapi-ts';
 
 const HEAD = 34;

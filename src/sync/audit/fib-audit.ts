@@ -2,15 +2,15 @@
 // holds from it — missing in VPP, extra in VPP (ours by source, unknown to fibmgr, e.g. added by
 // another API client under our source), different paths. Its marks live in bits of each route's
 // Entry.marks that only this module reads or writes (route-entry.ts).
-import { prefixText } from '../route/prefix.js';
-import type { Prefix } from '../route/types.js';
-import { wallText, type Clock } from './clock.js';
-import type { PathSet, PathSets } from './path-sets.js';
-import type { AuditResult, DriftKind, ReconcilerCounters } from './reconciler-types.js';
-import { auditMark, type Entry } from './route-entry.js';
-import type { RouteTable } from './route-table.js';
-import { isWriteIdle } from './write-flags.js';
-import type { Pace, VppPort } from './vpp-port.js';
+import { prefixText } from '../../route/prefix.js';
+import type { Prefix } from '../../route/types.js';
+import { wallText, type Clock } from '../clock.js';
+import type { PathSet, PathSets } from '../state/path-sets.js';
+import type { AuditResult, DriftKind, ReconcilerCounters } from '../reconciler-types.js';
+import { auditMark, type Entry } from '../state/route-entry.js';
+import type { RouteTable } from '../state/route-table.js';
+import { isWriteIdle } from '../write/write-flags.js';
+import type { Pace, VppPort } from '../vpp/vpp-port.js';
 
 export interface AuditHost {
   readonly routes: RouteTable;

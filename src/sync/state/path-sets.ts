@@ -1,8 +1,8 @@
 // Path sets shared by every route that uses them: a full table has a million routes and a few
 // hundred distinct next-hop sets, so a route holds a reference, not its own paths — that is most
 // of what keeps the desired table near 100 bytes a route — and "unchanged" is one comparison.
-import { pathsKey } from './vpp-fields.js';
-import type { VppPath } from './vpp-port.js';
+import { pathsKey } from '../vpp/vpp-fields.js';
+import type { VppPath } from '../vpp/vpp-port.js';
 
 export interface PathSet {
   readonly key: string;

@@ -1,8 +1,8 @@
 // The sink used when nothing is programmed: every route event becomes one log line, counted by
 // kind. It never pushes back, so the FPM server reads at full speed.
-import type { Logger } from '../log.js';
-import type { RouteSink } from '../route/sink.js';
-import type { Nexthop, RouteEvent } from '../route/types.js';
+import type { Logger } from '../../log.js';
+import type { RouteSink } from '../../route/sink.js';
+import type { Nexthop, RouteEvent } from '../../route/types.js';
 
 export interface DryRunCounts {
   routeAdd: number;

@@ -3,9 +3,9 @@
 // nothing is pending (VPP ready, no resync, no backlog: a full dump costs VPP's API thread as much
 // as a replay's writes do), reads the dump more slowly while zebra's changes come in, and its
 // repairs join the ordinary queue, so zebra's changes never wait behind a whole audit.
-import type { Logger } from '../log.js';
-import { realClock, type Clock, type Timer } from './clock.js';
-import type { AuditResult, Reconciler } from './reconciler.js';
+import type { Logger } from '../../log.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
+import type { AuditResult, Reconciler } from '../reconciler.js';
 
 export interface AuditorOptions {
   intervalMs: number;

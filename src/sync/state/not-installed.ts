@@ -11,8 +11,8 @@
 //
 // The external names keep the older word: /state's counters.skipped and /route's `skipped`, the
 // metric fibmgr_routes_skipped_total{reason}.
-import type { Logger } from '../log.js';
-import type { Nexthop, Prefix, Route } from '../route/types.js';
+import type { Logger } from '../../log.js';
+import type { Nexthop, Prefix, Route } from '../../route/types.js';
 
 /**
  * Where a reason is found, which is also where it must be checked:

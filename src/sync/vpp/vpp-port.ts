@@ -1,7 +1,7 @@
 // What the reconciler needs from VPP, in fibmgr's terms: the reconciler codes against this port
-// alone, so it tests against a fake; src/sync/vpp-adapter.ts implements it over the VPP client
+// alone, so it tests against a fake; src/sync/vpp/vpp-adapter.ts implements it over the VPP client
 // and the generated codec; the dry-run port logs what would be sent.
-import type { Family, Prefix } from '../route/types.js';
+import type { Family, Prefix } from '../../route/types.js';
 
 /** One VPP path, as fibmgr programs it (translated from a zebra next hop). */
 export interface VppPath {

@@ -2,8 +2,8 @@
 // VPP's message has no source field), their dump, and MPLS input per interface.
 import type { MessageDef, VppClient } from 'vpp-binapi-ts';
 import type { FibPath } from 'vpp-binapi-ts/gen';
-import { pathFields, pathFromFields } from './vpp-fields.js';
-import type { MplsPort, VppLspSpec, VppPath } from './vpp-port.js';
+import { pathFields, pathFromFields } from '../vpp/vpp-fields.js';
+import type { MplsPort, VppLspSpec, VppPath } from '../vpp/vpp-port.js';
 
 export const MPLS_MESSAGES = ['mpls_table_add_del', 'mpls_route_add_del', 'mpls_route_dump', 'sw_interface_set_mpls_enable'] as const;
 

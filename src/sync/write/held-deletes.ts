@@ -1,7 +1,7 @@
 // Deletes held back for a moment: dplane_fpm_nl sends every change as delete + add, and a delete
 // that waits `deleteHoldMs` for the add of the same prefix becomes one replacing add, so VPP never
 // sees the gap. Insertion order is due order (one hold time for all).
-import type { Entry } from './route-entry.js';
+import type { Entry } from '../state/route-entry.js';
 
 export class HeldDeletes {
   private readonly dels = new Map<Entry, number>();

@@ -4,8 +4,8 @@
 // million entries costs several cache misses per lookup and a rehash of a 30 MB backing store at
 // every doubling). An IPv4 entry keeps its address as one int32; an IPv6 entry keeps the
 // decoder's Prefix (no copy) for writing and logs.
-import type { PrefixScratch } from '../route/prefix.js';
-import type { Family, Prefix } from '../route/types.js';
+import type { PrefixScratch } from '../../route/prefix.js';
+import type { Family, Prefix } from '../../route/types.js';
 import { networkOf, newEntry, type Entry } from './route-entry.js';
 
 /** One VPP table of one family: shared by all its routes. */

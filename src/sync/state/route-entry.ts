@@ -8,8 +8,8 @@
 //               bits 8-15  zebra's rtm_type      ┘ (echoed in every notification)
 //               bits 16-23 what zebra is owed    (route-notes.ts, its bits from noteMark)
 //               bits 24-27 the audit's marks     (fib-audit.ts, its bits from auditMark)
-import type { Prefix, RouteIdentity, RouteType } from '../route/types.js';
-import { v4Prefix, type PrefixScratch } from '../route/prefix.js';
+import type { Prefix, RouteIdentity, RouteType } from '../../route/types.js';
+import { v4Prefix, type PrefixScratch } from '../../route/prefix.js';
 import type { PathSet } from './path-sets.js';
 import type { Hops } from './hop-sets.js';
 import type { Slot } from './route-table.js';

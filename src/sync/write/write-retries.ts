@@ -1,10 +1,10 @@
 // Writes VPP refused: each is logged with its route and retried with exponential backoff, while
 // the rest go on. A new wish for the route replaces the one that kept failing (cancel).
-import type { Logger } from '../log.js';
-import type { Clock, Timer } from './clock.js';
-import type { PathSet } from './path-sets.js';
-import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
-import type { Entry } from './route-entry.js';
+import type { Logger } from '../../log.js';
+import type { Clock, Timer } from '../clock.js';
+import type { PathSet } from '../state/path-sets.js';
+import type { ReconcilerCounters, ReconcilerState } from '../reconciler-types.js';
+import type { Entry } from '../state/route-entry.js';
 import { clearRetrying, isRetrying, markRetrying } from './write-flags.js';
 
 export interface RetryOptions {

@@ -11,14 +11,14 @@
 // want against have is queued and the writer runs. lost: writes wait; the reconnect adopts again.
 // A request VPP does not answer in time leaves what VPP did unknown: the session is reset, and
 // the reconnect's adoption reads what VPP holds.
-import type { Logger } from '../log.js';
-import type { Clock } from './clock.js';
-import type { PathSet } from './path-sets.js';
-import type { Entry } from './route-entry.js';
-import type { RouteState } from './route-state.js';
-import type { RouteWriter } from './route-writer.js';
+import type { Logger } from '../../log.js';
+import type { Clock } from '../clock.js';
+import type { PathSet } from '../state/path-sets.js';
+import type { Entry } from '../state/route-entry.js';
+import type { RouteState } from '../state/route-state.js';
+import type { RouteWriter } from '../write/route-writer.js';
 import type { Ownership, VppPort, VppRouteSpec } from './vpp-port.js';
-import { changedInterfaces } from './translate.js';
+import { changedInterfaces } from '../state/translate.js';
 import { isTimeout } from 'vpp-binapi-ts';
 
 export type VppPhase = 'down' | 'adopting' | 'ready' | 'lost';

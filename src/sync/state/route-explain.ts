@@ -1,13 +1,13 @@
 // One route for the operator (`fibmgr show route`): what fibmgr knows of it, read off its entry,
 // and the bounded record of routes zebra sent that fibmgr left out, with why.
-import type { Nexthop, Prefix, Route } from '../route/types.js';
-import { parsePrefix, prefixText } from '../route/prefix.js';
-import type { NotInstalledRecord, RouteExplain } from './reconciler-types.js';
+import type { Nexthop, Prefix, Route } from '../../route/types.js';
+import { parsePrefix, prefixText } from '../../route/prefix.js';
+import type { NotInstalledRecord, RouteExplain } from '../reconciler-types.js';
 import type { NotInstalledReason } from './not-installed.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { wireProtocol, wireType, type Entry } from './route-entry.js';
-import { owesAnswer } from './route-notes.js';
-import { writeStage } from './write-flags.js';
+import { owesAnswer } from '../zebra/route-notes.js';
+import { writeStage } from '../write/write-flags.js';
 import { UNKNOWN_PATHS } from './path-sets.js';
 
 /** How many left-out routes are remembered (the oldest goes first). */

@@ -3,7 +3,7 @@
 // the current interface map. A route keeps its set (Entry.hops), so that a change of the map
 // translates again exactly the routes whose next hops name a changed interface — including those
 // no next hop of which mapped before, which VPP holds nothing for.
-import type { Family, Nexthop } from '../route/types.js';
+import type { Family, Nexthop } from '../../route/types.js';
 import type { PathSet } from './path-sets.js';
 import type { PathsReason } from './not-installed.js';
 

@@ -3,10 +3,10 @@
 // once. VppAdapter and the dry run write through it, so both send the same bytes.
 import type { MessageDef } from 'vpp-binapi-ts';
 import { routeRequestDef, type RouteRequest, type RouteRequestDef } from 'vpp-binapi-ts';
-import type { Prefix } from '../route/types.js';
-import { v4Prefix } from '../route/prefix.js';
-import { pathFields } from './vpp-fields.js';
-import type { VppPath } from './vpp-port.js';
+import type { Prefix } from '../../route/types.js';
+import { v4Prefix } from '../../route/prefix.js';
+import { pathFields } from '../vpp/vpp-fields.js';
+import type { VppPath } from '../vpp/vpp-port.js';
 
 const NO_PATHS: Buffer = Buffer.alloc(0);
 

@@ -4,23 +4,23 @@
 // write is retried with backoff (write-retries.ts); a table is created before its first route
 // (table-maker.ts). The backlog is bounded: past it the FPM socket is not read until it drains
 // (congested / onDrain).
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 import { Fifo } from 'vpp-binapi-ts';
-import type { Clock, Timer } from './clock.js';
-import { UNKNOWN_PATHS, type PathSet } from './path-sets.js';
+import type { Clock, Timer } from '../clock.js';
+import { UNKNOWN_PATHS, type PathSet } from '../state/path-sets.js';
 import { isDisconnected, isTimeout } from 'vpp-binapi-ts';
-import { prefixScratch } from '../route/prefix.js';
-import type { ReconcilerCounters, ReconcilerState } from './reconciler-types.js';
+import { prefixScratch } from '../../route/prefix.js';
+import type { ReconcilerCounters, ReconcilerState } from '../reconciler-types.js';
 import { HeldDeletes } from './held-deletes.js';
-import type { Entry } from './route-entry.js';
+import type { Entry } from '../state/route-entry.js';
 import {
   clearCompactSeen, clearSending, dequeue, dequeueAdd, dequeueDelete, isCompactSeen, isParked, isQueuedAdd, isQueuedDelete, isRetrying, isSending,
   markCompactSeen, markSending, queueAdd, queueDelete,
 } from './write-flags.js';
-import type { RouteState } from './route-state.js';
+import type { RouteState } from '../state/route-state.js';
 import { TableMaker, type FailingTable } from './table-maker.js';
 import { WriteRetries } from './write-retries.js';
-import type { Pace, VppPort } from './vpp-port.js';
+import type { Pace, VppPort } from '../vpp/vpp-port.js';
 
 export interface WriterOptions {
   window: number;

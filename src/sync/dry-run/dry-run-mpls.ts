@@ -2,9 +2,9 @@
 // encoded by the generated message, read back by its decoder and logged, one line each, as the
 // dry-run port does for routes. There is no VPP: the table starts empty and cannot be read back.
 import type { MessageDef } from 'vpp-binapi-ts';
-import type { Logger } from '../log.js';
-import { mplsRequests } from './vpp-mpls.js';
-import type { MplsPort, VppLspSpec, VppPath } from './vpp-port.js';
+import type { Logger } from '../../log.js';
+import { mplsRequests } from '../mpls/vpp-mpls.js';
+import type { MplsPort, VppLspSpec, VppPath } from '../vpp/vpp-port.js';
 
 export interface DryRunMplsCounts {
   /** Label entries (EOS and non-EOS count apart) that would be added or replaced, and deleted. */

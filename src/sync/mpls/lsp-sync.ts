@@ -6,14 +6,14 @@
 // adopt VPP's entries, then diff); zebra's session from the reconciler (a new session marks every
 // LSP stale; the resync's end removes what its replay did not confirm).
 import { isTimeout } from 'vpp-binapi-ts';
-import type { Logger } from '../log.js';
-import type { ErrorEvent, LspEvent, Nexthop } from '../route/types.js';
-import { wallText, type Clock, type Timer } from './clock.js';
-import { translatePaths } from './translate.js';
-import { pathsKey } from './vpp-fields.js';
-import type { MplsPort, VppPath, VppPort } from './vpp-port.js';
-import type { LspAudit } from './reconciler-types.js';
-import { lspWaitUntil } from './stale-rule.js';
+import type { Logger } from '../../log.js';
+import type { ErrorEvent, LspEvent, Nexthop } from '../../route/types.js';
+import { wallText, type Clock, type Timer } from '../clock.js';
+import { translatePaths } from '../state/translate.js';
+import { pathsKey } from '../vpp/vpp-fields.js';
+import type { MplsPort, VppPath, VppPort } from '../vpp/vpp-port.js';
+import type { LspAudit } from '../reconciler-types.js';
+import { lspWaitUntil } from '../zebra/stale-rule.js';
 
 export interface LspEntry {
   label: number;

@@ -1,15 +1,15 @@
 // The VPP port over the binary API client: ownership (our own FIB source when VPP offers the
 // _v2 route messages, else the API source), tables, interface mapping and route programming.
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../log.js';
-import { prefixText, v4Prefix } from '../route/prefix.js';
-import type { Family, Prefix } from '../route/types.js';
+import type { Logger } from '../../log.js';
+import { prefixText, v4Prefix } from '../../route/prefix.js';
+import type { Family, Prefix } from '../../route/types.js';
 import { isRetvalError, type MessageDef, type VppClient } from 'vpp-binapi-ts';
 import { specFromDetails } from './vpp-fields.js';
-import { RouteWrites } from './route-writes.js';
+import { RouteWrites } from '../write/route-writes.js';
 import type { RouteRequest } from 'vpp-binapi-ts';
 import { readRouteHead, type RouteHead } from './route-details.js';
-import { MPLS_MESSAGES, VppMpls } from './vpp-mpls.js';
+import { MPLS_MESSAGES, VppMpls } from '../mpls/vpp-mpls.js';
 
 import type { InterfaceMapEntry, MplsPort, Ownership, Pace, VppPath, VppPort, VppRouteSpec, Written, AdoptSink } from './vpp-port.js';
 

@@ -1,7 +1,7 @@
 // The writer's state of one route (Entry.writeState): whether it is queued for a write or a held
 // delete, in flight, waiting for a retry, or parked until its VPP table exists. The writer, its
 // retries and the table maker set these; everyone else only asks.
-import type { Entry } from './route-entry.js';
+import type { Entry } from '../state/route-entry.js';
 
 const ADD = 1;
 const DEL = 2;

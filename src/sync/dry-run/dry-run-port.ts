@@ -2,13 +2,13 @@
 // (route-request.ts, the same bytes VppAdapter sends), read back by the generated decoder and
 // logged as that message's fields, one line each; it succeeds, so the whole pipeline — decoding,
 // translation, coalescing, resync, the write protocol — runs exactly as it would against VPP.
-import type { Logger } from '../log.js';
-import type { Family, Prefix } from '../route/types.js';
+import type { Logger } from '../../log.js';
+import type { Family, Prefix } from '../../route/types.js';
 import type { MessageDef } from 'vpp-binapi-ts';
-import type { InterfaceMapEntry } from './vpp-port.js';
-import { RouteWrites } from './route-writes.js';
-import { prefixText } from '../route/prefix.js';
-import type { Ownership, VppPath, VppPort, AdoptSink, Written } from './vpp-port.js';
+import type { InterfaceMapEntry } from '../vpp/vpp-port.js';
+import { RouteWrites } from '../write/route-writes.js';
+import { prefixText } from '../../route/prefix.js';
+import type { Ownership, VppPath, VppPort, AdoptSink, Written } from '../vpp/vpp-port.js';
 import { DryRunMpls } from './dry-run-mpls.js';
 
 
