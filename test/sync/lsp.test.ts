@@ -27,6 +27,16 @@ const events = (name: string): RouteEvent[] => decodeAll(readFileSync(`${FIX}${n
 const INTERFACES = [{ swIfIndex: 1, name: 'eth1' }, { swIfIndex: 2, name: 'eth2' }];
 const MAP = [{ linux: 3, vpp: 1 }, { linux: 5, vpp: 2 }];
 
+/** A reconciler on the simulator with the two mapped interfaces, closed whatever the test does. */
+async function withLsps(o: Parameters<typeof simStack>[0], run: (s: SimStack) => Promise<void>): Promise<void> {
+  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, ...o });
+  try {
+    await run(s);
+  } finally {
+    await s.close();
+  }
+}
+
 /** The simulator's MPLS entries of API clients: "label eos|neos → via@sw:labels". */
 function mplsFib(sim: VppSim): string[] {
   return sim.mpls.apiEntries().map((e) => {
@@ -81,8 +91,7 @@ test('zebra\'s LSPs (FRR 8.4 and 10.3 recordings) become EOS and non-EOS entries
 });
 
 test('MPLS input is enabled on every mapped interface, not only those LSPs leave by: labelled packets arrive from upstream (VPP drops them elsewhere: "MPLS not enabled")', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
-  try {
+  await withLsps({ resyncGraceMs: 10 }, async (s) => {
     s.r.sessionStart(1);
     // one LSP, leaving by eth1 (sw 1): its packets come in by eth2 (sw 2)
     s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 100, via: '10.0.2.2', oif: 3, out: [200] }))).events);
@@ -90,14 +99,11 @@ test('MPLS input is enabled on every mapped interface, not only those LSPs leave
     await s.r.idle();
     assert.deepEqual(mplsFib(s.sim), ['100 eos/0 10.0.2.2@1:200', '100 neos 10.0.2.2@1:200']);
     assert.deepEqual([...s.sim.mpls.enabled].sort(), [1, 2]);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('an interface map change counts no LSP again: fibmgr_lsps_skipped_total counts what zebra sent, not each translation of it', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
-  try {
+  await withLsps({ resyncGraceMs: 10 }, async (s) => {
     s.r.sessionStart(1);
     // through an interface VPP does not have (no gateway): not installable
     s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 600, oif: 40, out: [5] }), lspMsg({ label: 601, via: '10.0.2.2', oif: 3, out: [6] }))).events);
@@ -114,14 +120,11 @@ test('an interface map change counts no LSP again: fibmgr_lsps_skipped_total cou
     assert.equal(s.sim.count('mpls_route_add_del'), writes, 'nothing to write');
     assert.equal(s.r.state().lsps.skipped, 1, 'the same LSP, not sent again by zebra');
     assert.equal(s.r.state().lsps.notInstallable, 1);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('a nexthop object zebra replaces with a stack deeper than 16 labels: the labelled route using it leaves VPP and zebra is told it failed (it was told offload)', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
-  try {
+  await withLsps({ resyncGraceMs: 10 }, async (s) => {
     const reporter = new RecordingReporter();
     s.r.sessionStart(1);
     s.r.attachReporter(1, reporter);
@@ -144,9 +147,7 @@ test('a nexthop object zebra replaces with a stack deeper than 16 labels: the la
     await s.r.idle();
     assert.ok(await until(() => reporter.got.length >= 2, 20_000), `told zebra: ${JSON.stringify(reporter.got)}`);
     assert.deepEqual(reporter.got, ['offload 254 192.168.61.0/24 p196 unicast', 'failed 254 192.168.61.0/24 p196 unicast']);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; an LSP zebra no longer has goes at the stale time', async () => {
@@ -186,8 +187,7 @@ test('a fibmgr restart adopts VPP\'s LSPs: an unchanged replay writes nothing; a
 });
 
 test('a refused LSP write is retried with backoff; a stack VPP cannot push is not installed', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, retryMinMs: 100 });
-  try {
+  await withLsps({ resyncGraceMs: 10, retryMinMs: 100 }, async (s) => {
     let refuse = 2;
     s.sim.reject = (name) => (name.startsWith('mpls_route_add_del') && refuse-- > 0 ? RETVAL.INVALID_VALUE : undefined);
     s.r.sessionStart(1);
@@ -215,14 +215,11 @@ test('a refused LSP write is retried with backoff; a stack VPP cannot push is no
     await s.r.idle();
     assert.equal(s.r.explainLabel(601).known, false);
     assert.equal(s.r.explainLabel(600).known, true);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('an LSP change sent as a delete and an add (FRR without route replace) reaches VPP as replacing adds, never a delete', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, deleteHoldMs: 50 });
-  try {
+  await withLsps({ resyncGraceMs: 10, deleteHoldMs: 50 }, async (s) => {
     s.r.sessionStart(1);
     s.r.apply(1, decodeAll(netlinkFrame(lspMsg({ label: 700, via: '10.0.2.2', oif: 3, out: [1] }))).events);
     s.clock.advance(10);
@@ -241,14 +238,11 @@ test('an LSP change sent as a delete and an add (FRR without route replace) reac
     s.clock.advance(50);
     await s.r.idle();
     assert.deepEqual(mplsFib(s.sim), []);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('the audit compares VPP\'s MPLS table with the LSPs fibmgr installed, and its repair restores them', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
-  try {
+  await withLsps({ resyncGraceMs: 10 }, async (s) => {
     await play(s, 1, 'mpls-84-1');
     const clean = await s.r.audit({ repair: false });
     assert.deepEqual({ ok: clean.ok, ...clean.lsps, drift: clean.lsps?.drift.length }, { ok: true, checked: 3, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, drift: 0 });
@@ -267,15 +261,12 @@ test('the audit compares VPP\'s MPLS table with the LSPs fibmgr installed, and i
     await s.r.idle();
     assert.deepEqual(mplsFib(s.sim), WANT_84);
     assert.deepEqual((await s.r.audit({ repair: false })).lsps!.drift, []);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('an LSP write VPP does not answer in time resets the VPP session; the adoption after it reads VPP and the LSP ends right', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, timeoutMs: 1000 });
-  try {
+  await withLsps({ resyncGraceMs: 10, timeoutMs: 1000 }, async (s) => {
     await play(s, 1, 'mpls-84-1');
     const firstClient = s.client.index;
     let left = 1;
@@ -294,14 +285,11 @@ test('an LSP write VPP does not answer in time resets the VPP session; the adopt
     assert.notEqual(s.client.index, firstClient, 'the session that timed out was reset');
     assert.deepEqual(mplsFib(s.sim).filter((l) => l.startsWith('100 ')), ['100 eos/0 10.0.3.3@2:999', '100 neos 10.0.3.3@2:999']);
     assert.equal(s.r.state().lsps.pending, 0);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('LSPs get no route notification, installed, refused or unusable (FRR drops AF_MPLS ones: README "MPLS"); the IP routes of the same stream are told', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10 });
-  try {
+  await withLsps({ resyncGraceMs: 10 }, async (s) => {
     // NotifyWriter, the production reporter, over a socket that keeps what it is given
     const sent: Buffer[] = [];
     const socket = Object.assign(new EventEmitter(), { destroyed: false, writableLength: 0, write: (b: Buffer) => sent.push(Buffer.from(b)) > 0 });
@@ -339,9 +327,7 @@ test('LSPs get no route notification, installed, refused or unusable (FRR drops 
     assert.ok(bytes.length > 0, 'the labelled routes are told');
     // every frame is an IPv4 or IPv6 rtmsg (FPM header 4 bytes, nlmsghdr 16, then rtm_family)
     for (let p = 0; p < bytes.length; p += bytes.readUInt16BE(p + 2)) assert.notEqual(bytes[p + 4 + 16], 28, 'no AF_MPLS notification');
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 /** LSP `label` of `protocol` (193 ldp, 196 static) via 10.0.2.2 on eth1, swapped to `out`. */
@@ -349,8 +335,7 @@ const lsp = (label: number, protocol: number, out = label + 1000): RouteEvent[] 
 const labelsIn = (sim: VppSim): number[] => [...new Set(mplsFib(sim).map((l) => Number(l.split(' ')[0])))].sort((a, b) => a - b);
 
 test('LSPs wait per protocol like routes: zebra restarted out of sight, its replay has the static LSPs but not yet ldpd\'s: those are held until ldpd re-sends them or the stale time (they were swept at the resync\'s end)', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, staleTimeMs: 1000 });
-  try {
+  await withLsps({ resyncGraceMs: 10, staleTimeMs: 1000 }, async (s) => {
     // session 1 (zebra out of sight: no process named): static LSPs 100 and 101, ldpd's 200 and 201
     s.r.sessionStart(1);
     s.r.apply(1, [...lsp(100, 196), ...lsp(101, 196), ...lsp(200, 193), ...lsp(201, 193)]);
@@ -378,14 +363,11 @@ test('LSPs wait per protocol like routes: zebra restarted out of sight, its repl
     assert.deepEqual(labelsIn(s.sim), [100, 200], 'at the stale time what ldpd did not re-send goes');
     assert.deepEqual(s.r.state().lsps.held, []);
     assert.equal(s.r.state().lsps.swept, 2);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('LSPs of a protocol the same zebra (its process seen) does not replay were deleted while FPM was down: swept at the resync\'s end', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, staleTimeMs: 1000 });
-  try {
+  await withLsps({ resyncGraceMs: 10, staleTimeMs: 1000 }, async (s) => {
     s.r.sessionStart(1, '100@5');
     s.r.apply(1, [...lsp(100, 196), ...lsp(200, 193)]);
     s.clock.advance(10);
@@ -396,14 +378,11 @@ test('LSPs of a protocol the same zebra (its process seen) does not replay were 
     await s.r.idle();
     assert.deepEqual(labelsIn(s.sim), [100]);
     assert.deepEqual(s.r.state().lsps.held, []);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 test('fibmgr sweep ends the LSP waits too: the held LSPs go at once', async () => {
-  const s = await simStack({ interfaces: INTERFACES, interfaceMap: MAP, resyncGraceMs: 10, staleTimeMs: 1000 });
-  try {
+  await withLsps({ resyncGraceMs: 10, staleTimeMs: 1000 }, async (s) => {
     s.r.sessionStart(1);
     s.r.apply(1, [...lsp(100, 196), ...lsp(200, 193)]);
     s.clock.advance(10);
@@ -417,7 +396,5 @@ test('fibmgr sweep ends the LSP waits too: the held LSPs go at once', async () =
     await s.r.idle();
     assert.deepEqual(labelsIn(s.sim), [100]);
     assert.deepEqual(s.r.state().lsps.held, []);
-  } finally {
-    await s.close();
-  }
+  });
 });

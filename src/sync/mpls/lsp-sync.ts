@@ -293,13 +293,7 @@ export class LspSync {
     this.mpls = mpls;
     this.enabled = new Map();
     const specs = await mpls.prepare();
-    const byLabel = new Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }>();
-    for (const s of specs) {
-      const b = byLabel.get(s.label) ?? { eos: null, neos: null };
-      if (s.eos) b.eos = s.paths;
-      else b.neos = s.paths;
-      byLabel.set(s.label, b);
-    }
+    const byLabel = entriesByLabel(specs);
     for (const e of this.lsps.values()) {
       e.have = null;
       e.haveKey = null;
@@ -451,13 +445,7 @@ export class LspSync {
     const mpls = this.port.mpls;
     if (!mpls || !this.ready) return undefined;
     const specs = await mpls.read();
-    const vpp = new Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }>();
-    for (const s of specs) {
-      const b = vpp.get(s.label) ?? { eos: null, neos: null };
-      if (s.eos) b.eos = s.paths;
-      else b.neos = s.paths;
-      vpp.set(s.label, b);
-    }
+    const vpp = entriesByLabel(specs);
     const r: LspAudit = { checked: vpp.size, unjudged: 0, missing: 0, extra: 0, different: 0, repaired: 0, drift: [] };
     const labels = new Set([...vpp.keys(), ...[...this.lsps.values()].filter((e) => e.have !== null).map((e) => e.label)]);
     for (const label of [...labels].sort((a, b) => a - b)) {
@@ -503,4 +491,16 @@ export class LspSync {
       e.retry = null;
     }
   }
+}
+
+/** VPP's MPLS entries paired per label: a label has an EOS and a non-EOS entry. */
+function entriesByLabel(specs: readonly { label: number; eos: boolean; paths: VppPath[] | null }[]): Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }> {
+  const byLabel = new Map<number, { eos: VppPath[] | null; neos: VppPath[] | null }>();
+  for (const s of specs) {
+    const b = byLabel.get(s.label) ?? { eos: null, neos: null };
+    if (s.eos) b.eos = s.paths;
+    else b.neos = s.paths;
+    byLabel.set(s.label, b);
+  }
+  return byLabel;
 }
