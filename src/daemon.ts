@@ -6,6 +6,7 @@ import { reapVppLeftovers } from './vpp-leftovers.js';
 import { connectVpp } from './vpp-connect.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
+import { FpmRecorder } from './fpm/recorder.js';
 import { FpmSessionDecoder } from './fpm/session-decoder.js';
 import { PeerCheck } from './fpm/peer-check.js';
 import { socketOwner } from './fpm/socket-owner.js';
@@ -200,6 +201,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     peerCheck,
     socketOwner: (inode) => socketOwner(inode),
     notify: config.offloadNotify,
+    recorder: config.recordFpm === 'off' ? undefined : new FpmRecorder(config.recordFpm, log),
   });
   const progress = new Progress({ routesReceived: () => server?.stats.routesTotal ?? 0, sync: () => sync!.state() }, { logger: log, intervalMs: config.progressInterval * 1000 });
   progress.start();

@@ -45,6 +45,7 @@ export interface Config {
   maxBacklog: number;
   auditInterval: number;
   progressInterval: number;
+  recordFpm: string;
 }
 
 function port(v: unknown): number {
@@ -86,7 +87,7 @@ export function parseListenAddr(v: string): { host: string; port: number } | nul
   return { host: (m[1] ?? m[2])!, port: port(m[3]) };
 }
 
-function socketFileOrOff(v: unknown): string {
+function pathOrOff(v: unknown): string {
   const p = String(v);
   if (p !== 'off' && !p.startsWith('/')) throw new Error('must be an absolute path or off');
   return p;
@@ -142,11 +143,12 @@ export const OPTIONS: OptionDef[] = [
   { key: 'fpmUser', flag: 'fpm-user', kind: 'list', arg: 'USER', default: ['frr'], description: 'users (names or uids) whose local sockets may connect as zebra, root always may (repeatable)' },
   { key: 'flushOnExit', flag: 'flush-on-exit', kind: 'bool', default: false, description: 'remove fibmgr\'s routes from VPP on SIGTERM/SIGINT' },
   { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state and read-only queries; actions that change VPP are refused there ("off" disables)' },
-  { key: 'opsSocket', flag: 'ops-socket', kind: 'string', arg: 'PATH', default: '/run/fibmgr/ops.sock', check: socketFileOrOff, description: 'the operator\'s unix socket (mode 0600 in a directory private to fibmgr\'s user): the only way to the actions that change VPP (fibmgr sweep, fibmgr audit --repair), so only root and fibmgr\'s user may take them ("off" disables)' },
+  { key: 'opsSocket', flag: 'ops-socket', kind: 'string', arg: 'PATH', default: '/run/fibmgr/ops.sock', check: pathOrOff, description: 'the operator\'s unix socket (mode 0600 in a directory private to fibmgr\'s user): the only way to the actions that change VPP (fibmgr sweep, fibmgr audit --repair), so only root and fibmgr\'s user may take them ("off" disables)' },
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 4096, check: positiveInt, description: 'VPP API requests in flight at once' },
   { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
   { key: 'auditInterval', flag: 'audit-interval', kind: 'number', arg: 'SECONDS', default: 600, check: nonNegativeNumber, description: 'how often VPP\'s routes of fibmgr\'s source are audited against what fibmgr installed, drift repaired (0: never)' },
   { key: 'progressInterval', flag: 'progress-interval', kind: 'number', arg: 'SECONDS', default: 5, check: nonNegativeNumber, description: 'during a replay, a resync, a VPP reload or an audit, one progress line this often, and a summary at the end (0: none)' },
+  { key: 'recordFpm', flag: 'record-fpm', kind: 'string', arg: 'PATH', default: 'off', check: pathOrOff, description: 'record each FPM session\'s frames as zebra sent them into PATH.1, PATH.2, … (by session; overwritten by a new run; 256 MiB in all at most) for `fibmgr decode`' },
   { key: 'maxBacklog', flag: 'max-backlog', kind: 'int', arg: 'N', default: 200000, check: positiveInt, description: 'pending route changes before fibmgr stops reading FPM until VPP catches up' },
 ];
 

@@ -10,6 +10,7 @@ import type { PeerCheck, PeerVerdict } from './peer-check.js';
 import { LogThrottle } from '../log-throttle.js';
 import { NotifyWriter } from './notify-writer.js';
 import type { FpmSender } from './session-decoder.js';
+import type { FpmRecorder } from './recorder.js';
 
 /** What the server needs of a decoder (FpmSessionDecoder): one per session, fed every chunk. */
 export interface SessionDecoder {
@@ -45,6 +46,8 @@ export interface FpmServerOptions {
    * sink is told which zebra each session is from. Without it, sessions name no process.
    */
   socketOwner?: (inode: number) => Promise<string | null>;
+  /** Each session's frames into a file (--record-fpm). */
+  recorder?: FpmRecorder;
 }
 
 /** Connections waiting to prove themselves (a valid first frame) while a session is live. */
@@ -302,6 +305,7 @@ export class FpmServer {
     // default's 11 minutes.
     socket.setKeepAlive(true, 10_000);
     this.log.info({ session: s.id, peer, zebraProcess: zebraProcess ?? undefined }, 'fpm session up');
+    this.opts.recorder?.sessionStart(s.id);
     this.opts.sink.sessionStart(s.id, zebraProcess);
     socket.on('data', (chunk: Buffer) => this.onData(s, chunk));
     socket.on('end', () => this.endSession(s, 'closed by peer'));
@@ -314,6 +318,7 @@ export class FpmServer {
 
   private onData(s: Session, chunk: Buffer): void {
     if (s.ended) return;
+    this.opts.recorder?.data(s.id, chunk);
     s.bytes += chunk.length;
     this.bytesTotal += chunk.length;
     const st = s.decoder.stats;
@@ -405,6 +410,7 @@ export class FpmServer {
     s.ended = true;
     if (this.current === s) this.current = null;
     s.socket.destroy();
+    this.opts.recorder?.sessionEnd(s.id);
     const st = s.decoder.stats;
     this.log.info({ session: s.id, peer: s.peer, reason, bytes: s.bytes, frames: st.frames, routes: st.routes, nexthopGroups: st.nexthopGroups, errors: st.errors }, 'fpm session down');
     this.opts.sink.sessionEnd(s.id, reason);
