@@ -2,8 +2,8 @@
 // "table|prefix", the sorted paths a source holds, e.g. "normal 10.0.2.2 sw* w1" or "drop"), so
 // tests on the real VPP and on the simulator assert the same way.
 import { VppClient } from 'vpp-binapi-ts';
-import { messages, fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, show_version } from 'vpp-binapi-ts/gen';
-import { PATH_BYTES } from 'vpp-binapi-ts';
+import { messages, fib_source_dump, ip_table_dump, ip_route_v2_dump, ip_route_dump, mpls_route_dump, show_version } from 'vpp-binapi-ts/gen';
+import { PATH_BYTES, isRetvalError } from 'vpp-binapi-ts';
 import { readRouteHead, type RouteHead } from '../../src/sync/vpp/route-details.js';
 import { prefixText, v4Prefix } from '../../src/route/prefix.js';
 import { pathText } from './sim-fib.js';
@@ -56,6 +56,28 @@ export async function fibOf(c: VppClient, name = 'fibmgr'): Promise<Record<strin
   const src = await sourceId(c, name);
   if (src === undefined) return {};
   return Object.fromEntries([...(await routesOf(c, src))].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * MPLS table 0 whole (VPP's special entries of labels 0-2 too): "label eos|neos" → its EOS
+ * protocol and sorted paths, every field fibmgr writes; {} while the table does not exist.
+ */
+export async function mplsTableOf(c: VppClient): Promise<Record<string, string>> {
+  const table: Record<string, string> = {};
+  try {
+    for (const d of await c.dump<any, any>(mpls_route_dump, { table: { mt_table_id: 0, mt_name: '' } })) {
+      const r = d.mr_route;
+      const paths = (r.mr_paths as any[]).map((p) => JSON.stringify({
+        sw: p.sw_if_index, w: p.weight, type: p.type, proto: p.proto, flags: p.flags,
+        nh: Number(p.proto) === 1 ? p.nh.address.ip6 : Number(p.proto) === 0 ? p.nh.address.ip4 : null,
+        labels: (p.label_stack as { label: number }[]).slice(0, p.n_labels).map((x) => x.label),
+      })).sort();
+      table[`${r.mr_label}${r.mr_eos ? ' eos' : ' neos'}`] = `eos_proto ${r.mr_eos_proto} ${paths.join(' ')}`;
+    }
+  } catch (e) {
+    if (!isRetvalError(e)) throw e;
+  }
+  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /**

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRealVpp, type RealVpp } from '../helpers/real-vpp.js';
-import { openVpp, routesOf } from '../helpers/vpp-fib.js';
+import { mplsTableOf, openVpp, routesOf } from '../helpers/vpp-fib.js';
 import { VppSim } from 'vpp-binapi-ts/sim';
 import { isRetvalError } from 'vpp-binapi-ts';
 import type { VppClient } from 'vpp-binapi-ts';
-import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, mpls_route_add_del, mpls_route_dump, mpls_table_add_del, sw_interface_set_mpls_enable, FibPathType, FibPathNhProto } from 'vpp-binapi-ts/gen';
+import { fib_source_add, ip_route_add_del_v2, ip_table_add_del, ip_table_dump, mpls_route_add_del, mpls_table_add_del, sw_interface_set_mpls_enable, FibPathType, FibPathNhProto } from 'vpp-binapi-ts/gen';
 
 const ANY = 0xffffffff;
 const v4 = (nh: string, weight = 1) => ({ sw_if_index: ANY, weight, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4, nh: { address: { ip4: nh } } });
@@ -175,21 +175,7 @@ async function mplsOutcomeOf(c: VppClient, step: MplsStep): Promise<MplsOutcome>
     if (!isRetvalError(e)) throw e;
     retval = e.retval;
   }
-  const table: Record<string, string> = {};
-  try {
-    for (const d of await c.dump<any, any>(mpls_route_dump, { table: { mt_table_id: 0, mt_name: '' } })) {
-      const r = d.mr_route;
-      const paths = (r.mr_paths as any[]).map((p) => JSON.stringify({
-        sw: p.sw_if_index, w: p.weight, type: p.type, proto: p.proto, flags: p.flags,
-        nh: Number(p.proto) === 1 ? p.nh.address.ip6 : Number(p.proto) === 0 ? p.nh.address.ip4 : null,
-        labels: (p.label_stack as { label: number }[]).slice(0, p.n_labels).map((x) => x.label),
-      })).sort();
-      table[`${r.mr_label}${r.mr_eos ? ' eos' : ' neos'}`] = `eos_proto ${r.mr_eos_proto} ${paths.join(' ')}`;
-    }
-  } catch (e) {
-    if (!isRetvalError(e)) throw e;
-  }
-  return { retval, table: Object.fromEntries(Object.entries(table).sort(([a], [b]) => a.localeCompare(b))) };
+  return { retval, table: await mplsTableOf(c) };
 }
 
 test('sim vs real VPP: the MPLS script, the same retvals and the same MPLS table after every step', { timeout: 120_000 }, async (t) => {
