@@ -23,7 +23,7 @@ const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);
 const TOTAL = V4 + V6;
 const GRACE_MS = 1000;
 /** Raw client passes, "window/batch" each, "/g" to read replies every 1 ms as fibmgr does; the best one's window is fibmgr's (REAL_BENCH_FIBMGR_WINDOW overrides). */
-const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,8192/512/g').split(',').filter(Boolean).map((wb) => {
+const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,1024/64/g,4096/256/g,8192/512/g').split(',').filter(Boolean).map((wb) => {
   const [w, b, g] = wb.split('/');
   return [Number(w), Number(b), g === 'g'] as const;
 });

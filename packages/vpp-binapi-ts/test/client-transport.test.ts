@@ -33,6 +33,32 @@ test('FrameReader yields the same payloads however the stream is cut', () => {
   );
 });
 
+test('FrameReader reading from one reused buffer (the client\'s reads): the same payloads, though each read overwrites the last', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 30 }),
+      (payloads, cuts) => {
+        const stream = Buffer.concat(payloads.map((p) => frame(Buffer.from(p))));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const got: string[] = [];
+        const r = new FrameReader((b, s, e) => got.push(b.toString('hex', s, e)));
+        const readBuf = Buffer.alloc(stream.length + 16);
+        let prev = 0;
+        for (const p of [...points, stream.length]) {
+          readBuf.fill(0xee); // what the last read left, and junk past this read's end
+          stream.copy(readBuf, 0, prev, p);
+          r.push(readBuf, p - prev);
+          prev = p;
+        }
+        assert.deepEqual(got, payloads.map((p) => Buffer.from(p).toString('hex')));
+        assert.equal(r.buffered, 0);
+      },
+    ),
+    { numRuns: runs },
+  );
+});
+
 test('FrameReader refuses a length over its limit', () => {
   const r = new FrameReader(() => {}, 1000);
   const h = Buffer.alloc(HEADER_SIZE);

@@ -5,13 +5,13 @@
 import { EventEmitter } from 'node:events';
 import { nullLogger, type MessageDef, type VppLogger } from './types.js';
 import type { RequestStat } from './request-stats.js';
-import { Connection, type ConnectedInfo } from './connection.js';
+import { Connection, type ConnectedInfo, type ReplyGather } from './connection.js';
 import { K_DELETE_REPLY, K_DETAILS, K_EVENT, K_KEEPALIVE, K_OTHER, K_PING_REPLY, K_REPLY, companion } from './message-table.js';
 import { Dispatcher } from './dispatcher.js';
 import { AckToToken, ReplyPromise, ToCallback, type AckCallback, type ReplyCallback, type TokenCallback } from './api/reply.js';
 import { DumpCollect, DumpEach, DumpRaw } from './api/dump.js';
 
-export type { ConnectedInfo } from './connection.js';
+export type { ConnectedInfo, ReplyGather } from './connection.js';
 export type { ReplyCallback, TokenCallback } from './api/reply.js';
 
 export interface VppClientOptions {
@@ -37,6 +37,12 @@ export interface VppClientOptions {
   now?: () => number;
   /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
   goodbyeMs?: number;
+  /**
+   * While this many requests (or more) are in flight, replies are read every `ms` rather than as
+   * they come (fewer reads and wake-ups on both sides; connection.ts says why). Default
+   * { minInFlight: 64, ms: 1 }; false: every reply as it comes.
+   */
+  gatherReplies?: ReplyGather | false;
   /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */
   maxTimeouts?: number;
   logger?: VppLogger;
@@ -72,7 +78,7 @@ export class VppClient extends EventEmitter {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.log = opts.logger ?? nullLogger;
     this.now = opts.now ?? (() => performance.now());
-    this.conn = new Connection({ ...opts, timeoutMs: this.timeoutMs }, this.log, {
+    this.conn = new Connection({ ...opts, timeoutMs: this.timeoutMs, gather: opts.gatherReplies }, this.log, {
       opened: (info) => {
         this.startSweep();
         this.emitSafe('connected', info);
@@ -84,6 +90,7 @@ export class VppClient extends EventEmitter {
         if (tell) this.emitSafe('disconnected', { reason });
       },
       reconnectFailed: (err) => this.emitSafe('reconnect_failed', err),
+      inFlight: () => this.core.inflight,
     });
     this.core = new Dispatcher(this.conn, this.window, this.log, this.threw, this.now);
     for (const def of [...(opts.required ?? []), ...(opts.optional ?? [])]) {

@@ -49,14 +49,17 @@ export class FrameReader {
     this.pendingLen = 0;
   }
 
-  /** Throws FramingError on a length over the limit; the stream is then unusable (reset it). */
-  push(chunk: Buffer): void {
+  /**
+   * The stream's next bytes: chunk[0, n) (n: the whole chunk unless given, so that a read into a
+   * reused buffer needs no view of it). Throws FramingError on a length over the limit; the stream
+   * is then unusable (reset it).
+   */
+  push(chunk: Buffer, n = chunk.length): void {
     let off = 0;
     if (this.pendingLen > 0) {
-      off = this.fillPending(chunk);
+      off = this.fillPending(chunk, n);
       if (off < 0) return;
     }
-    const n = chunk.length;
     while (n - off >= HEADER_SIZE) {
       const len = chunk.readUInt32BE(off + 8);
       if (len > this.maxPayload) throw new FramingError(`frame length ${len} exceeds ${this.maxPayload}`);
@@ -65,24 +68,24 @@ export class FrameReader {
       this.onPayload(chunk, off + HEADER_SIZE, end);
       off = end;
     }
-    if (off < n) this.stash(chunk, off);
+    if (off < n) this.stash(chunk, off, n);
   }
 
-  private stash(chunk: Buffer, off: number): void {
-    const rest = chunk.length - off;
+  private stash(chunk: Buffer, off: number, n: number): void {
+    const rest = n - off;
     let want = HEADER_SIZE;
     if (rest >= HEADER_SIZE) want += chunk.readUInt32BE(off + 8);
     this.pending = Buffer.allocUnsafe(Math.max(want, rest, 4096));
-    chunk.copy(this.pending, 0, off);
+    chunk.copy(this.pending, 0, off, n);
     this.pendingLen = rest;
   }
 
   /** Completes the carried-over frame from chunk; returns where chunk's own frames start, or -1. */
-  private fillPending(chunk: Buffer): number {
+  private fillPending(chunk: Buffer, n: number): number {
     let off = 0;
     let p = this.pending!;
     if (this.pendingLen < HEADER_SIZE) {
-      const take = Math.min(HEADER_SIZE - this.pendingLen, chunk.length);
+      const take = Math.min(HEADER_SIZE - this.pendingLen, n);
       chunk.copy(p, this.pendingLen, 0, take);
       this.pendingLen += take;
       off = take;
@@ -96,7 +99,7 @@ export class FrameReader {
       p.copy(bigger, 0, 0, this.pendingLen);
       this.pending = p = bigger;
     }
-    const take = Math.min(total - this.pendingLen, chunk.length - off);
+    const take = Math.min(total - this.pendingLen, n - off);
     chunk.copy(p, this.pendingLen, off, off + take);
     this.pendingLen += take;
     off += take;
