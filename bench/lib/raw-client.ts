@@ -64,7 +64,8 @@ const sock: net.Socket = net.connect({
       reads++;
       reader.push(readBuf, n);
       // the "/g" passes: with many in flight, replies are read every 1 ms rather than as they come
-      if (gather && !gathering && sent - done >= 64) {
+      // (a read that filled the buffer is followed by the next at once, as in vpp-binapi-ts)
+      if (gather && n < readBuf.length && !gathering && sent - done >= 64) {
         sock.pause();
         gathering = setTimeout(() => { gathering = null; sock.resume(); }, 1);
       }

@@ -63,6 +63,11 @@ async function holdingProxy(simPath: string) {
       const frames = held.splice(0, count);
       return Promise.all(frames.map((f) => new Promise<void>((res) => toClient!.write(f, () => res())))).then(() => undefined);
     },
+    /** Writes the next `count` held replies in one write, as VPP flushes the output it queued for a client that did not read. */
+    releaseAtOnce: (count: number): Promise<void> => {
+      const frames = held.splice(0, count);
+      return new Promise<void>((res) => toClient!.write(Buffer.concat(frames), () => res()));
+    },
   };
 }
 
@@ -70,7 +75,7 @@ async function setup(t: TestContext, gather: ReplyGather | false) {
   const simPath = join(tmpdir(), `vbt-gather-sim-${process.pid}-${n++}.sock`);
   const sim = await new VppSim({ socketPath: simPath }).start();
   const proxy = await holdingProxy(simPath);
-  const c = new VppClient({ socketPath: proxy.path, messages: d.messages, required: [d.ip_route_add_del], reconnect: false, gatherReplies: gather });
+  const c = new VppClient({ socketPath: proxy.path, messages: d.messages, required: [d.ip_route_add_del], reconnect: false, gatherReplies: gather, window: 4096 });
   await c.connect();
   t.after(async () => {
     t.mock.timers.reset();
@@ -142,4 +147,21 @@ test('a client paused by its owner stays paused when a gather ends', async (t) =
   assert.equal(answeredCount(), 1, 'the gather\'s end does not undo the owner\'s pause');
   c.resume();
   await turnsUntil('the rest, after resume()', () => answeredCount() === 5);
+});
+
+test('a read that fills the read buffer is followed by the next at once: what gathered is read whole, not one buffer per gather', async (t) => {
+  const { proxy, send, answeredCount } = await setup(t, { minInFlight: 4, ms: 5 });
+  // 3000 replies of 30 bytes: ~88 KB, more than one read's 64 KB
+  const count = 3000;
+  send(count);
+  await turnsUntil('VPP to answer all', () => proxy.held.length === count);
+  await proxy.release(1);
+  await turnsUntil('the first reply', () => answeredCount() === 1);
+  // the rest lands in the client's socket while it gathers
+  await proxy.releaseAtOnce(count - 1);
+  t.mock.timers.tick(5);
+  // no further tick: a full buffer says more is waiting, so the client does not stop after it
+  // (bounded in turns: the requests' own timeout would answer them all after 10 s)
+  for (let i = 0; i < 200 && answeredCount() < count; i++) await turn();
+  assert.equal(answeredCount(), count, 'every reply, read in the reads after the one gather');
 });

@@ -38,7 +38,8 @@ export interface ConnectionOptions extends MessageSet {
  * wakes it and costs both sides a system call. While at least `minInFlight` requests are in
  * flight, the socket is not read for `ms` after a read: VPP's replies gather in the socket (and in
  * VPP's output queue once the socket is full) and come in one read of a hundred or more, with no
- * wake-up per reply. Below `minInFlight` (a lone request, the tail of a burst) replies are read at once.
+ * wake-up per reply. Below `minInFlight` (a lone request, the tail of a burst) replies are read at once,
+ * and so is what follows a read that filled the read buffer (more has gathered than one read holds).
  */
 export interface ReplyGather {
   minInFlight: number;
@@ -183,7 +184,9 @@ export class Connection {
       return;
     }
     const g = this.gather;
-    if (g && this.gatherTimer === null && !this.paused && this.socket === sock && this.host.inFlight() >= g.minInFlight) {
+    // a read that filled the buffer left more in the socket: read on at once (a pause would only
+    // add `ms` per buffer to a backlog that has already gathered)
+    if (g && n < buf.length && this.gatherTimer === null && !this.paused && this.socket === sock && this.host.inFlight() >= g.minInFlight) {
       sock.pause();
       this.gatherTimer = setTimeout(() => {
         this.gatherTimer = null;
