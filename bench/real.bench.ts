@@ -54,7 +54,7 @@ function vppCpu(): number {
 
 interface Row { run: string; routes: number; seconds: number; 'routes/s': number | ''; 'vs raw': string; 'client CPU s per 1M': string; 'VPP CPU share': string; 'peak RSS B/route': string; converged: string; note: string }
 const rows: Row[] = [];
-let best: { s: number; label: string; window: number } | null = null;
+let best: { s: number; label: string; shape: readonly [number, number, boolean] } | null = null;
 /** What missed the issue's targets or left VPP wrong (the exit status says so too). */
 const failures: string[] = [];
 
@@ -110,12 +110,11 @@ for (const [window, batch, gather] of WINDOWS) {
   const inVpp = await held('rawbench');
   const label = rawLabel(window, batch, gather);
   rows.push({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'vs raw': '', 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'peak RSS B/route': '', converged: '', note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` });
-  if (!best || add.s < best.s) best = { s: add.s, label, window };
+  if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gather] };
   await rawPass(window, batch, gather, false, rawSrc);
   if (await held('rawbench') !== 0) throw new Error('the raw client\'s routes are still in VPP');
 }
-const fibmgrWindow = Number(process.env.REAL_BENCH_FIBMGR_WINDOW ?? best?.window ?? 1024);
-const bestShape = WINDOWS.find(([w, b, g]) => best?.label === rawLabel(w, b, g));
+const fibmgrWindow = Number(process.env.REAL_BENCH_FIBMGR_WINDOW ?? best?.shape[0] ?? 1024);
 
 // ---- 3. fibmgr end to end on the same VPP, its FIB cleared: a zebra-like FPM stream
 // (bench/lib/fpm-sender, its own process) → fibmgr's pipeline in this process → VPP
@@ -184,8 +183,8 @@ const checkHeld = async (): Promise<void> => {
 // over a run by up to half (the first API pass after VPP starts is the slowest): in turns, each
 // round compares neighbours, and the target is judged on the medians. fibmgr's routes are cleared by the raw client's delete pass under fibmgr's source.
 const turns: { raw: number; fibmgr: number }[] = [];
-if (bestShape && ROUNDS > 0) {
-  const [window, batch, gather] = bestShape;
+if (best && ROUNDS > 0) {
+  const [window, batch, gather] = best.shape;
   for (let r = 1; r <= ROUNDS; r++) {
     const raw = (await rawPass(window, batch, gather, true, rawSrc)).s;
     await rawPass(window, batch, gather, false, rawSrc);

@@ -96,18 +96,27 @@ async function setup(t: TestContext, gather: ReplyGather | false) {
     }
   };
   const answeredCount = (): number => answered.filter(Boolean).length;
-  return { c, proxy, send, answered, answeredCount };
+  /** `count` requests, VPP's answers held, then the first let go and read: the rest in flight. */
+  const firstReplyOf = async (count: number): Promise<void> => {
+    send(count);
+    await turnsUntil(`VPP to answer all ${count}`, () => proxy.held.length === count);
+    await proxy.release(1);
+    await turnsUntil('the first reply', () => answeredCount() === 1);
+  };
+  return { c, proxy, firstReplyOf, answeredCount };
+}
+
+/** Turns enough for a client that reads to have read what is in its socket (one process, a unix socket). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await turn();
 }
 
 test('with many requests in flight, replies VPP sends one by one are read together once the gather ends', async (t) => {
-  const { c, proxy, send, answeredCount } = await setup(t, { minInFlight: 4, ms: 5 });
-  send(10);
-  await turnsUntil('VPP to answer all ten', () => proxy.held.length === 10);
-  await proxy.release(1);
-  await turnsUntil('the first reply', () => answeredCount() === 1);
+  const { c, proxy, firstReplyOf, answeredCount } = await setup(t, { minInFlight: 4, ms: 5 });
+  await firstReplyOf(10);
   // nine still in flight (≥ 4): the client stopped reading for 5 ms after that read
   await proxy.release(9);
-  for (let i = 0; i < 20; i++) await turn();
+  await settle();
   assert.equal(answeredCount(), 1, 'the nine replies wait in the socket while the client gathers');
   assert.equal(c.pending.inflight, 9);
   t.mock.timers.tick(5);
@@ -118,13 +127,10 @@ test('with many requests in flight, replies VPP sends one by one are read togeth
 test('below minInFlight, and with gathering off, each reply is read as it comes', async (t) => {
   for (const gather of [{ minInFlight: 4, ms: 5 }, false] as const) {
     await t.test(`gather ${JSON.stringify(gather)}`, async (tt) => {
-      const { proxy, send, answeredCount } = await setup(tt, gather);
+      const { proxy, firstReplyOf, answeredCount } = await setup(tt, gather);
       // gathering on: 3 in flight after the first reply, below 4; off: 9 in flight, no gathering
       const count = gather ? 4 : 10;
-      send(count);
-      await turnsUntil('VPP to answer', () => proxy.held.length === count);
-      await proxy.release(1);
-      await turnsUntil('the first reply', () => answeredCount() === 1);
+      await firstReplyOf(count);
       await proxy.release(1);
       // no timer ticks: read at once
       await turnsUntil('the second reply, with no gather', () => answeredCount() === 2);
@@ -135,28 +141,22 @@ test('below minInFlight, and with gathering off, each reply is read as it comes'
 });
 
 test('a client paused by its owner stays paused when a gather ends', async (t) => {
-  const { c, proxy, send, answeredCount } = await setup(t, { minInFlight: 2, ms: 5 });
-  send(5);
-  await turnsUntil('VPP to answer all five', () => proxy.held.length === 5);
-  await proxy.release(1);
-  await turnsUntil('the first reply', () => answeredCount() === 1);
+  const { c, proxy, firstReplyOf, answeredCount } = await setup(t, { minInFlight: 2, ms: 5 });
+  await firstReplyOf(5);
   c.pause();
   await proxy.release(4);
   t.mock.timers.tick(5);
-  for (let i = 0; i < 20; i++) await turn();
+  await settle();
   assert.equal(answeredCount(), 1, 'the gather\'s end does not undo the owner\'s pause');
   c.resume();
   await turnsUntil('the rest, after resume()', () => answeredCount() === 5);
 });
 
 test('a read that fills the read buffer is followed by the next at once: what gathered is read whole, not one buffer per gather', async (t) => {
-  const { proxy, send, answeredCount } = await setup(t, { minInFlight: 4, ms: 5 });
+  const { proxy, firstReplyOf, answeredCount } = await setup(t, { minInFlight: 4, ms: 5 });
   // 3000 replies of 30 bytes: ~88 KB, more than one read's 64 KB
   const count = 3000;
-  send(count);
-  await turnsUntil('VPP to answer all', () => proxy.held.length === count);
-  await proxy.release(1);
-  await turnsUntil('the first reply', () => answeredCount() === 1);
+  await firstReplyOf(count);
   // the rest lands in the client's socket while it gathers
   await proxy.releaseAtOnce(count - 1);
   t.mock.timers.tick(5);

@@ -46,7 +46,7 @@ export interface ReplyGather {
   ms: number;
 }
 
-export const DEFAULT_GATHER: ReplyGather = { minInFlight: 64, ms: 1 };
+const DEFAULT_GATHER: ReplyGather = { minInFlight: 64, ms: 1 };
 
 /** One read's room: a reused buffer, so that reading allocates nothing. */
 const READ_BUFFER = 64 * 1024;
