@@ -1,55 +1,106 @@
-// A first-in first-out queue over an array with a moving head: O(1) push and shift, no per-item
-// allocation; the array is cut down once the consumed head outweighs what is left. The VPP
-// client queues requests past its window in one, the sync layer its route writes and
-// notifications.
+// A first-in first-out queue in fixed chunks: O(1) push and shift, no per-item allocation, and
+// no array that grows by copying. The VPP client queues requests past its window in one, the sync
+// layer its route writes and notifications; after a VPP restart the writer queues every route of
+// a full table at once (1.2M), where one growing array cost its final size again in copies left
+// for the collector, and cutting the consumed head off cost it once more (bench:real, issue 21).
+
+/** Items per chunk: a chunk is 8 KB of pointers, small enough to come and go young. */
+const CHUNK = 1024;
+
+interface Chunk<T> {
+  readonly items: (T | undefined)[];
+  next: Chunk<T> | null;
+}
+
+const newChunk = <T>(): Chunk<T> => ({ items: new Array<T | undefined>(CHUNK), next: null });
+
 export class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
+  /** The chunk read from, at `headAt`; while the queue holds items, headAt < CHUNK. */
+  private head: Chunk<T> = newChunk();
+  private headAt = 0;
+  /** The chunk written to, at `tailAt` (the head's chunk or one linked after it). */
+  private tail: Chunk<T> = this.head;
+  private tailAt = 0;
+  private count = 0;
+  /** One emptied chunk kept for the next boundary, so that a queue hovering at one does not allocate. */
+  private spare: Chunk<T> | null = null;
 
   /** Items queued (retain() is how a caller drops items it no longer wants). */
   get size(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   push(item: T): void {
-    this.items.push(item);
+    if (this.tailAt === CHUNK) {
+      const c = this.spare ?? newChunk<T>();
+      this.spare = null;
+      this.tail.next = c;
+      this.tail = c;
+      this.tailAt = 0;
+    }
+    this.tail.items[this.tailAt++] = item;
+    this.count++;
   }
 
   peek(): T | undefined {
-    return this.items[this.head];
+    return this.count === 0 ? undefined : this.head.items[this.headAt];
   }
 
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    if (this.count === 0) return undefined;
+    const h = this.head;
+    const item = h.items[this.headAt];
+    h.items[this.headAt++] = undefined;
+    this.count--;
+    if (this.count === 0) {
+      // empty: both ends start over in this chunk; what follows it (nothing) is dropped
+      this.headAt = this.tailAt = 0;
+      this.tail = h;
+      h.next = null;
+    } else if (this.headAt === CHUNK) {
+      this.head = h.next!;
+      this.headAt = 0;
+      h.next = null;
+      this.spare = h;
     }
     return item;
   }
 
   /** Keeps the items `keep` says yes to, in order (it is asked once per item, oldest first). */
   retain(keep: (item: T) => boolean): void {
-    const out: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i]!;
-      if (keep(item)) out.push(item);
-    }
-    this.items = out;
-    this.head = 0;
+    const old = this.takeAll();
+    old.each((item) => {
+      if (keep(item)) this.push(item);
+    });
   }
 
-  /** Takes everything out, oldest first. */
+  /** Takes everything out, oldest first (what `fn` pushes meanwhile is queued anew). */
   drain(fn: (item: T) => void): void {
-    const items = this.items;
-    const head = this.head;
-    this.items = [];
-    this.head = 0;
-    for (let i = head; i < items.length; i++) fn(items[i]!);
+    this.takeAll().each(fn);
+  }
+
+  /** The queue's items as they were, the queue left empty. */
+  private takeAll(): { each(fn: (item: T) => void): void } {
+    let c: Chunk<T> | null = this.head;
+    let at = this.headAt;
+    let left = this.count;
+    this.head = this.tail = newChunk();
+    this.headAt = this.tailAt = this.count = 0;
+    this.spare = null;
+    return {
+      each(fn) {
+        while (left > 0 && c !== null) {
+          const n = Math.min(CHUNK - at, left);
+          for (let i = at; i < at + n; i++) {
+            const item = c.items[i] as T;
+            c.items[i] = undefined;
+            fn(item);
+          }
+          left -= n;
+          c = c.next;
+          at = 0;
+        }
+      },
+    };
   }
 }

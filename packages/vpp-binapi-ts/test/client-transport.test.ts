@@ -98,6 +98,27 @@ test('BatchWriter: the frames of later ticks go after those already written, in 
   assert.deepEqual(got, [0, 1, 2, 3, 100]);
 });
 
+test('BatchWriter: a turn of a whole window of frames does not make the next buffer sixteen times its size', async () => {
+  // a resync after VPP restarted writes a full window in one turn (4,096 routes of ~400 bytes)
+  const writes: Buffer[] = [];
+  const w = new BatchWriter({ write: (b: Buffer) => writes.push(b) });
+  for (let i = 0; i < 4096; i++) {
+    const at = w.reserve(390);
+    w.buffer.writeUInt32BE(i, at);
+  }
+  assert.ok(w.buffer.length <= 4 * 1024 * 1024, `the buffer grew to ${(w.buffer.length / 2 ** 20).toFixed(1)} MB for a 1.6 MB turn`);
+  w.flush();
+  assert.equal(writes.length, 1);
+  const got: number[] = [];
+  new FrameReader((b, s) => got.push(b.readUInt32BE(s))).push(writes[0]!);
+  assert.deepEqual(got, Array.from({ length: 4096 }, (_, i) => i));
+  // a turn bigger than the bound still fits in one buffer
+  for (let i = 0; i < 20_000; i++) w.reserve(390);
+  w.flush();
+  assert.equal(writes.length, 2);
+  assert.equal(writes[1]!.length, 20_000 * (390 + HEADER_SIZE));
+});
+
 test('the messages the client writes itself match the recorded bytes', async () => {
   const { readFileSync } = await import('node:fs');
   const net = await import('node:net');
