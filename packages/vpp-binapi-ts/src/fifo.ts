@@ -66,12 +66,34 @@ export class Fifo<T> {
     return item;
   }
 
-  /** Keeps the items `keep` says yes to, in order (it is asked once per item, oldest first). */
+  /**
+   * Keeps the items `keep` says yes to, in order (it is asked once per item, oldest first; an item
+   * it pushes is asked too, after the others). If it throws, the queue is left as it was.
+   */
   retain(keep: (item: T) => boolean): void {
-    const old = this.takeAll();
-    old.each((item) => {
-      if (keep(item)) this.push(item);
-    });
+    if (this.count === 0) return;
+    // The kept items go to chunks of their own, taken over at the end: the queue's own stay as
+    // they are until then, so that what `keep` pushes meanwhile lands after them (and is asked),
+    // and a `keep` that throws leaves nothing lost (as the array version did).
+    const out = new Fifo<T>();
+    let c = this.head;
+    let at = this.headAt;
+    for (;;) {
+      if (c === this.tail && at >= this.tailAt) break;
+      if (at === CHUNK) {
+        if (c.next === null) break; // the queue was shifted past (by `keep`)
+        c = c.next;
+        at = 0;
+        continue;
+      }
+      const item = c.items[at++] as T;
+      if (keep(item)) out.push(item);
+    }
+    this.head = out.head;
+    this.headAt = out.headAt;
+    this.tail = out.tail;
+    this.tailAt = out.tailAt;
+    this.count = out.count;
   }
 
   /** Takes everything out, oldest first (what `fn` pushes meanwhile is queued anew). */

@@ -97,3 +97,31 @@ test('Fifo lets go of what it handed out (a shifted, retained-out or drained ite
   gc();
   assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0);
 });
+
+test('Fifo.retain: a keep that throws leaves the queue as it was, one that pushes has its item asked and queued last', () => {
+  // as the array version did: a compaction that threw would otherwise lose the queued routes
+  // (still marked queued, so never queued again), and a pushed one would jump the queue
+  const q = new Fifo<number>();
+  for (let i = 0; i < 3000; i++) q.push(i);
+  for (let i = 0; i < 100; i++) q.shift();
+  assert.throws(
+    () =>
+      q.retain((x) => {
+        if (x === 2000) throw new Error('boom');
+        return x % 2 === 0;
+      }),
+    /boom/,
+  );
+  assert.equal(q.size, 2900);
+  const asked: number[] = [];
+  q.retain((x) => {
+    asked.push(x);
+    if (x === 100 || x === 3000) q.push(x + 10_000);
+    return x % 2 === 0 || x >= 10_000;
+  });
+  const want = Array.from({ length: 2900 }, (_, i) => i + 100);
+  assert.deepEqual(asked, [...want, 10_100]);
+  const rest: number[] = [];
+  while (q.size > 0) rest.push(q.shift()!);
+  assert.deepEqual(rest, [...want.filter((x) => x % 2 === 0), 10_100]);
+});
