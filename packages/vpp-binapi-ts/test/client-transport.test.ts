@@ -98,6 +98,31 @@ test('BatchWriter: the frames of later ticks go after those already written, in 
   assert.deepEqual(got, [0, 1, 2, 3, 100]);
 });
 
+test('BatchWriter: a new sink does not overwrite what the old one has yet to send', async () => {
+  // a reset session's socket keeps sending what it was handed (its goodbye goes behind it) while
+  // the next session writes: the old bytes must stay as they were handed over
+  const old: Buffer[] = [];
+  const next: Buffer[] = [];
+  const w = new BatchWriter({ write: (b: Buffer) => old.push(b) });
+  const put = (v: number) => {
+    const at = w.reserve(4);
+    w.buffer.writeUInt32BE(v, at);
+  };
+  for (let i = 1; i <= 3; i++) put(i);
+  w.flush();
+  w.setSink({ write: (b: Buffer) => next.push(b) });
+  for (let i = 100; i <= 105; i++) put(i);
+  w.flush();
+  const read = (bufs: Buffer[]) => {
+    const got: number[] = [];
+    const r = new FrameReader((b, s) => got.push(b.readUInt32BE(s)));
+    for (const b of bufs) r.push(b);
+    return got;
+  };
+  assert.deepEqual(read(old), [1, 2, 3], 'the old sink still holds what it was handed');
+  assert.deepEqual(read(next), [100, 101, 102, 103, 104, 105]);
+});
+
 test('BatchWriter: a turn of a whole window of frames does not make the next buffer sixteen times its size', async () => {
   // a resync after VPP restarted writes a full window in one turn (4,096 routes of ~400 bytes)
   const writes: Buffer[] = [];

@@ -28,6 +28,10 @@ export class BatchWriter {
 
   setSink(sink: Sink | null): void {
     this.sink = sink;
+    // What was flushed is the old sink's until it is written: a session reset leaves its socket
+    // sending (the goodbye goes out behind it), so the next session's frames take a new buffer
+    // rather than overwrite bytes that socket has yet to send.
+    if (this.start > 0) this.buf = Buffer.allocUnsafe(this.initialSize);
     this.start = this.len = 0;
   }
 
