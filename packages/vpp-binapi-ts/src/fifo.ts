@@ -98,31 +98,22 @@ export class Fifo<T> {
 
   /** Takes everything out, oldest first (what `fn` pushes meanwhile is queued anew). */
   drain(fn: (item: T) => void): void {
-    this.takeAll().each(fn);
-  }
-
-  /** The queue's items as they were, the queue left empty. */
-  private takeAll(): { each(fn: (item: T) => void): void } {
     let c: Chunk<T> | null = this.head;
     let at = this.headAt;
     let left = this.count;
     this.head = this.tail = newChunk();
     this.headAt = this.tailAt = this.count = 0;
     this.spare = null;
-    return {
-      each(fn) {
-        while (left > 0 && c !== null) {
-          const n = Math.min(CHUNK - at, left);
-          for (let i = at; i < at + n; i++) {
-            const item = c.items[i] as T;
-            c.items[i] = undefined;
-            fn(item);
-          }
-          left -= n;
-          c = c.next;
-          at = 0;
-        }
-      },
-    };
+    while (left > 0 && c !== null) {
+      const n = Math.min(CHUNK - at, left);
+      for (let i = at; i < at + n; i++) {
+        const item = c.items[i] as T;
+        c.items[i] = undefined;
+        fn(item);
+      }
+      left -= n;
+      c = c.next;
+      at = 0;
+    }
   }
 }
