@@ -44,8 +44,8 @@ export class BatchWriter {
       // up to a bound: a full window written in one turn (a resync after VPP restarted: 4,096
       // routes, 1.6 MB) made the next buffer 26 MB, held as long as any frame in it is unsent.
       const pending = this.len - this.start;
-      const need = pending + HEADER_SIZE + payloadLen;
-      const next = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(16 * need, MAX_GROWN), 2 * need));
+      const turn = pending + HEADER_SIZE + payloadLen;
+      const next = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(16 * turn, MAX_GROWN), 2 * turn));
       this.buf.copy(next, 0, this.start, this.len);
       this.buf = next;
       this.start = 0;
