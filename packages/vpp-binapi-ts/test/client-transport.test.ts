@@ -6,6 +6,14 @@ import { BatchWriter } from '../src/transport/writer.js';
 
 const runs = Number(process.env.VPP_BINAPI_FUZZ_RUNS ?? 2000);
 
+/** The first 32-bit word of every frame in `writes`, read in order (the BatchWriter tests' frames carry a number). */
+function framedWords(writes: Buffer[]): number[] {
+  const got: number[] = [];
+  const r = new FrameReader((b, s) => got.push(b.readUInt32BE(s)));
+  for (const b of writes) r.push(b);
+  return got;
+}
+
 /**
  * Frames of random payloads cut at random points, each piece handed to the reader by `push`:
  * the reader must yield the payloads, whole and in order, with nothing left over.
@@ -71,9 +79,7 @@ test('BatchWriter joins the frames of one tick into one write', async () => {
   assert.equal(writes.length, 0);
   await new Promise((r) => setImmediate(r));
   assert.equal(writes.length, 1);
-  const got: number[] = [];
-  new FrameReader((b, s) => got.push(b.readUInt32BE(s))).push(writes[0]!);
-  assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(framedWords(writes), Array.from({ length: 100 }, (_, i) => i));
 });
 
 test('BatchWriter: the frames of later ticks go after those already written, in the same buffer until it fills', async () => {
@@ -92,10 +98,7 @@ test('BatchWriter: the frames of later ticks go after those already written, in 
   assert.ok(writes.every((b) => b.buffer === writes[0]!.buffer), 'one buffer for ticks of a few frames, not a fresh one per flush');
   put(100, 9000); // more than is left: a new buffer, the bytes already written untouched
   w.flush();
-  const got: number[] = [];
-  const r = new FrameReader((b, s) => got.push(b.readUInt32BE(s)));
-  for (const b of writes) r.push(b);
-  assert.deepEqual(got, [0, 1, 2, 3, 100]);
+  assert.deepEqual(framedWords(writes), [0, 1, 2, 3, 100]);
 });
 
 test('BatchWriter: a new sink does not overwrite what the old one has yet to send', async () => {
@@ -113,14 +116,8 @@ test('BatchWriter: a new sink does not overwrite what the old one has yet to sen
   w.setSink({ write: (b: Buffer) => next.push(b) });
   for (let i = 100; i <= 105; i++) put(i);
   w.flush();
-  const read = (bufs: Buffer[]) => {
-    const got: number[] = [];
-    const r = new FrameReader((b, s) => got.push(b.readUInt32BE(s)));
-    for (const b of bufs) r.push(b);
-    return got;
-  };
-  assert.deepEqual(read(old), [1, 2, 3], 'the old sink still holds what it was handed');
-  assert.deepEqual(read(next), [100, 101, 102, 103, 104, 105]);
+  assert.deepEqual(framedWords(old), [1, 2, 3], 'the old sink still holds what it was handed');
+  assert.deepEqual(framedWords(next), [100, 101, 102, 103, 104, 105]);
 });
 
 test('BatchWriter: a turn of a whole window of frames does not make the next buffer sixteen times its size', async () => {
@@ -134,9 +131,7 @@ test('BatchWriter: a turn of a whole window of frames does not make the next buf
   assert.ok(w.buffer.length <= 4 * 1024 * 1024, `the buffer grew to ${(w.buffer.length / 2 ** 20).toFixed(1)} MB for a 1.6 MB turn`);
   w.flush();
   assert.equal(writes.length, 1);
-  const got: number[] = [];
-  new FrameReader((b, s) => got.push(b.readUInt32BE(s))).push(writes[0]!);
-  assert.deepEqual(got, Array.from({ length: 4096 }, (_, i) => i));
+  assert.deepEqual(framedWords(writes), Array.from({ length: 4096 }, (_, i) => i));
   // a turn bigger than the bound still fits in one buffer
   for (let i = 0; i < 20_000; i++) w.reserve(390);
   w.flush();
