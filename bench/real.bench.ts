@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
-import { connectPipeline, forkChild, forkSender, measure, until } from './lib/pipeline.js';
+import { connectPipeline, forkChild, forkSender, measure, until, type Pipeline } from './lib/pipeline.js';
 
 const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);
@@ -127,9 +127,16 @@ function baseRss(): number {
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
 const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}) };
-let pipeline = await connectPipeline(pipelineOpts);
-await pipeline.rec.start();
-let fpmPort = (await pipeline.server.listen()).port;
+/** A fresh fibmgr (the garbage of the last one collected first): connected, started, listening for zebra. */
+async function freshPipeline(): Promise<void> {
+  baseRss();
+  pipeline = await connectPipeline(pipelineOpts);
+  await pipeline.rec.start();
+  fpmPort = (await pipeline.server.listen()).port;
+}
+let pipeline!: Pipeline;
+let fpmPort = 0;
+await freshPipeline();
 const routeWrites = (): number => [...pipeline.client.requestStats()].filter(([name]) => name.startsWith('ip_route_add_del')).reduce((a, [, st]) => a + st.count, 0);
 const acked = (): number => pipeline.rec.state().counters.acked;
 const converged = (): boolean => {
@@ -201,10 +208,7 @@ if (best && ROUNDS > 0) {
     if (fibSrc === undefined) throw new Error('no fibmgr source in VPP after a first sync');
     await rawPass(window, batch, gather, false, fibSrc);
     if (await held('fibmgr') !== 0) throw new Error('fibmgr\'s routes are still in VPP after the delete pass');
-    baseRss();
-    pipeline = await connectPipeline(pipelineOpts);
-    await pipeline.rec.start();
-    fpmPort = (await pipeline.server.listen()).port;
+    await freshPipeline();
   }
 }
 
@@ -231,10 +235,7 @@ if (FAULTS) {
   // empty) takes zebra's replay; half-way through, VPP is stopped (SIGSTOP) for 15 s, then thawed
   await pipeline.stop();
   await vpp.restart();
-  baseRss(); // the stopped pipeline's garbage goes
-  pipeline = await connectPipeline(pipelineOpts);
-  await pipeline.rec.start();
-  fpmPort = (await pipeline.server.listen()).port;
+  await freshPipeline();
   await fibmgrPhase(`fibmgr: first sync with VPP frozen (SIGSTOP) ${FREEZE_MS / 1000} s mid-replay`,
     () => { sender.send({ send: fpmPort }); },
     converged,
