@@ -282,3 +282,53 @@ test('a large read is decoded and applied a piece (8 KB) at a time, so that few 
   assert.ok(sink.applies >= Math.ceil(data.length / 8192), `${sink.applies} applies for ${data.length} bytes`);
   s.destroy();
 });
+
+test('a large read is decoded over several event-loop turns (two pieces a turn): what else is due runs in between', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('kernel-1k');
+  const want = decodeWhole(data);
+  const s = await dial(port);
+  await until('up', () => server.stats.state === 'up');
+  // the whole fixture in one read: written before the server reads anything
+  server['current']!.socket.pause();
+  await new Promise<void>((r) => s.write(data, () => r()));
+  await turns();
+  // work that becomes due at the first apply (as VPP's replies do while zebra's input is decoded)
+  let appliesWhenOtherWorkRan = -1;
+  let scheduled = false;
+  sink.onApply = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => { appliesWhenOtherWorkRan = sink.applies; });
+  };
+  server['current']!.socket.resume();
+  await until('all events', () => (sink.events.get(1)?.length ?? 0) >= want.length);
+  assert.deepEqual(sink.events.get(1), want);
+  const pieces = Math.ceil(data.length / 8192);
+  assert.ok(sink.applies >= pieces, `${sink.applies} applies`);
+  // a turn of the event loop came after at most a turn's pieces (2), not after the whole read
+  assert.ok(appliesWhenOtherWorkRan > 0 && appliesWhenOtherWorkRan <= 4, `other work ran after ${appliesWhenOtherWorkRan} of ${sink.applies} applies`);
+  s.destroy();
+});
+
+test('a session ended while part of a read is still to be decoded applies that part first', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('kernel-1k');
+  const want = decodeWhole(data);
+  const s = await dial(port);
+  await until('up', () => server.stats.state === 'up');
+  sink.onApply = () => {
+    sink.onApply = null;
+    setImmediate(() => server.dropSession('dropped by the test'));
+  };
+  s.write(data);
+  await until('session end', () => sink.log.some((l) => l.startsWith('end 1')));
+  assert.deepEqual(sink.log, ['start 1', 'end 1 dropped by the test']);
+  // everything read before the drop is applied (its complete frames), not only the pieces of its first turn
+  const read = server.stats.bytesTotal;
+  const got = sink.events.get(1)!;
+  assert.ok(read > 2 * 8192, `${read} bytes read`);
+  assert.deepEqual(got, decodeWhole(data.subarray(0, read)));
+  assert.ok(got.length <= want.length);
+  s.destroy();
+});
