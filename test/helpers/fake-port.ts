@@ -41,6 +41,8 @@ export class FakePort implements VppPort {
   /** Writes it takes at once (room); more wait in the reconciler. */
   capacity = Infinity;
   flushes = 0;
+  /** Writes so far (ops.length) at each flush. */
+  readonly flushedAt: number[] = [];
   maxInflight = 0;
   private writtenCb: Written = () => {};
   onWritten(cb: Written): void {
@@ -51,6 +53,7 @@ export class FakePort implements VppPort {
   }
   flush(): void {
     this.flushes++;
+    this.flushedAt.push(this.ops.length);
   }
   write(token: number, table: number, prefix: Prefix, paths: readonly VppPath[] | null): void {
     // kept: a copy (the writer reuses its IPv4 prefix)

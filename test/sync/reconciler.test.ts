@@ -535,6 +535,26 @@ both('a reconnect during the stale wait keeps its deadline; fibmgr sweep ends a 
   assert.equal(r.sweepNow(), null);
 });
 
+test('a pump that fills the window hands each batch (a 16th of it) to the socket as soon as it is encoded', async () => {
+  const port = new FakePort();
+  port.hold = true;
+  const r = make(port, { window: 64 });
+  await r.start();
+  r.sessionStart(1);
+  const events: RouteEvent[] = [];
+  for (let i = 0; i < 200; i++) events.push(add(`10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  const ops0 = port.ops.length;
+  const flushes0 = port.flushedAt.length;
+  r.apply(1, events);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(port.inflight, 64, 'the window filled in one pump');
+  // VPP's socket holds a few milliseconds of its work: 16 flushes of 4, not one of 64 at the end
+  assert.deepEqual(port.flushedAt.slice(flushes0).map((n) => n - ops0), [4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64]);
+  while (port.release() > 0) await new Promise((res) => setImmediate(res));
+  await settle(r);
+  assert.equal(port.fib.size, 200);
+});
+
 test('with writes in flight, a pump waits for a 16th of the window to be free and sends them together', async () => {
   const port = new FakePort();
   port.hold = true;
