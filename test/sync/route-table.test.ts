@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RouteTable } from '../../src/sync/state/route-table.js';
+import { RouteTable, V4Map, type Slot } from '../../src/sync/state/route-table.js';
+import { newEntry } from '../../src/sync/state/route-entry.js';
 import type { Entry } from '../../src/sync/state/route-entry.js';
 import { parsePrefix, prefixFromBytes, prefixText } from '../../src/route/prefix.js';
 
@@ -95,4 +96,75 @@ test('route table: IPv6 dense runs with removals, and a prefix written another w
   t.delete(e);
   assert.equal(t.lookup(0, P('::ffff:10.0.0.0/104'), false), undefined);
   assert.equal(t.size, before - 1);
+});
+
+test('route table: a growth is spread over the inserts that follow it (no rebuild all at once), and nothing is lost meanwhile', () => {
+  // a map's own entries: a slot object for newEntry is all an Entry needs here
+  const m = new V4Map(32);
+  const entries: Entry[] = [];
+  const key = (i: number) => (0x0a000000 + i) | 0;
+  let growths = 0;
+  for (let i = 0; i < 200_000; i++) {
+    const cap = m.capacity;
+    const e = newEntry(null as unknown as Slot, key(i));
+    m.set(key(i), e);
+    entries.push(e);
+    if (m.capacity === cap) continue;
+    growths++;
+    // the insert that grew the table moved nothing over yet: the old slots are still being searched
+    assert.ok(m.rebuilding, `growth to ${m.capacity} at ${i + 1} entries moves over the next inserts`);
+    // every entry is found during the move, and a removal finds its entry in the old slots
+    for (let j = 0; j <= i; j += 97) assert.equal(m.get(key(j)), entries[j], `entry ${j} during the move`);
+    let n = 0;
+    while (m.rebuilding) {
+      const k = i + 1 + n;
+      const e2 = newEntry(null as unknown as Slot, key(k));
+      m.set(key(k), e2);
+      entries.push(e2);
+      n++;
+    }
+    i += n;
+    // 16 old slots an insert: the move ends after cap / 16 inserts, long before the next growth
+    assert.ok(n <= cap / 16 + 1, `a move of ${cap} slots took ${n} inserts`);
+  }
+  assert.ok(growths >= 10);
+  assert.equal(m.size, entries.length);
+  for (let j = 0; j < entries.length; j++) assert.equal(m.get(key(j)), entries[j]);
+});
+
+test('route table: removals and a walk that removes as it goes, in the middle of a move', () => {
+  const m = new V4Map(32);
+  const key = (i: number) => (0x0b000000 + i * 17) | 0;
+  const live = new Map<number, Entry>();
+  let i = 0;
+  const add = () => {
+    const e = newEntry(null as unknown as Slot, key(i));
+    m.set(key(i), e);
+    live.set(key(i), e);
+    i++;
+  };
+  while (!(m.rebuilding && m.capacity >= 8192)) add();
+  for (let k = 0; k < 100; k++) add(); // 1,600 of the 4,096 old slots moved
+  assert.ok(m.rebuilding);
+  // removals of entries in both arrays
+  for (const [k, e] of [...live].filter((_, j) => j % 5 === 0)) {
+    assert.ok(m.delete(e));
+    assert.ok(!m.delete(e), 'removed once');
+    live.delete(k);
+    assert.equal(m.get(k), undefined);
+  }
+  const seen = new Set<Entry>();
+  let n = 0;
+  m.forEach((e) => {
+    assert.ok(!seen.has(e), 'each entry once');
+    seen.add(e);
+    if (n++ % 3 === 0) {
+      m.delete(e);
+      live.delete(e.network as number);
+    }
+  });
+  assert.equal(m.size, live.size);
+  assert.deepEqual(new Set(m.values()), new Set(live.values()));
+  while (m.rebuilding) add();
+  for (const [k, e] of live) assert.equal(m.get(k), e);
 });

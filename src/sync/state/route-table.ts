@@ -134,18 +134,36 @@ export class RouteTable {
 const GONE: Entry = Object.freeze({ ...newEntry(null as unknown as Slot, 0), gen: -1 });
 
 /**
+ * Old slots moved into the grown table per insert. A rebuild all at once stopped fibmgr for up to
+ * 90 ms at a million routes while VPP's socket holds ~3.5 ms of its work; a few slots an insert
+ * spread the same work over the inserts that follow, and the move is over long before the grown
+ * table fills (it grows again at 3/4 full, after at least a quarter of its size in inserts).
+ */
+const MOVE_PER_INSERT = 16;
+
+/**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what
  * V4Map and V6Map share. Removal leaves a marker rather than shifting entries back, so that
  * iterating while removing (the reconciler does) neither skips nor repeats an entry; markers are
- * dropped when the table is rebuilt.
+ * dropped when the table is rebuilt. A rebuild (to grow, or to drop markers) is incremental: the
+ * previous arrays stay, searched after the new ones, and each insert moves MOVE_PER_INSERT of
+ * their slots over (a moved slot becomes a marker) until none is left. Only inserts move entries,
+ * so iterating while removing stays safe during a move.
  */
 abstract class ProbeMap {
   protected bits: number;
   protected mask: number;
   protected keys: Int32Array;
   protected vals: (Entry | undefined)[];
-  private used = 0; // live entries and markers
+  private used = 0; // live entries and markers of the current arrays
+  /** Live entries, in the current arrays and the previous ones. */
   size = 0;
+  /** While a rebuild is under way: the previous arrays, their slots [0, moved) already moved over. */
+  protected oldBits = 0;
+  protected oldMask = 0;
+  protected oldKeys: Int32Array | null = null;
+  protected oldVals: (Entry | undefined)[] | null = null;
+  private moved = 0;
   /**
    * Per map, random: a map filled in the slot order of another one with the same hash (a
    * restarted fibmgr adopting VPP's dump of what the previous one wrote in its table's order)
@@ -161,15 +179,26 @@ abstract class ProbeMap {
     this.vals = new Array<Entry | undefined>(cap).fill(undefined);
   }
 
-  /** Re-adds an entry whose key is at slot i of `keys` (during a rebuild). */
+  /** A rebuild is under way (the previous arrays are still searched). */
+  get rebuilding(): boolean {
+    return this.oldVals !== null;
+  }
+
+  /** Slots in the current arrays (tests: growth). */
+  get capacity(): number {
+    return this.vals.length;
+  }
+
+  /** Re-adds an entry whose key is at slot i of `keys` (a slot of the previous arrays) to the current ones. */
   protected abstract reinsert(keys: Int32Array, i: number, e: Entry): void;
 
   /** Makes room for one more entry (call before `claim`, which rebuilding would invalidate). */
   protected reserve(): void {
+    if (this.oldVals !== null) this.move(MOVE_PER_INSERT);
     if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
   }
 
-  /** The first free slot from `home` on, taken for e; the caller writes its key there. */
+  /** The first free slot from `home` on in the current arrays, taken for e; the caller writes its key there (and counts it). */
   protected claim(home: number, e: Entry): number {
     const vals = this.vals;
     const mask = this.mask;
@@ -177,57 +206,84 @@ abstract class ProbeMap {
     while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
     if (vals[i] === undefined) this.used++;
     vals[i] = e;
-    this.size++;
     return i;
   }
 
-  /** Removes `e`, probing from its home slot; false if it is not there. */
-  protected remove(home: number, e: Entry): boolean {
-    const vals = this.vals;
-    const mask = this.mask;
-    for (let i = home; ; i = (i + 1) & mask) {
-      const v = vals[i];
-      if (v === undefined) return false;
-      if (v === e) {
-        vals[i] = GONE;
-        this.size--;
-        return true;
-      }
+  /** Removes `e`, probing from its home slot in the current arrays, then from `oldHome` in the previous ones; false if it is in neither. */
+  protected remove(home: number, oldHome: number, e: Entry): boolean {
+    if (removeFrom(this.vals, this.mask, home, e) || (this.oldVals !== null && removeFrom(this.oldVals, this.oldMask, oldHome, e))) {
+      this.size--;
+      return true;
     }
+    return false;
   }
 
-  /** Grows when live entries fill half of it, else only sweeps the markers out. */
+  /** Starts a rebuild: grows when live entries fill half of it, else only leaves the markers behind. */
   private rebuild(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    let cap = oldVals.length;
+    if (this.oldVals !== null) this.move(Infinity); // (never in practice: a move ends long before)
+    let cap = this.vals.length;
     if ((this.size + 1) * 2 > cap) cap *= 2;
+    this.oldBits = this.bits;
+    this.oldMask = this.mask;
+    this.oldKeys = this.keys;
+    this.oldVals = this.vals;
+    this.moved = 0;
     this.bits = 31 - Math.clz32(cap);
     this.mask = cap - 1;
     this.keys = new Int32Array(this.words * cap);
     this.vals = new Array<Entry | undefined>(cap).fill(undefined);
     this.used = 0;
-    this.size = 0;
-    for (let i = 0; i < oldVals.length; i++) {
-      const v = oldVals[i];
-      if (v !== undefined && v !== GONE) this.reinsert(oldKeys, i, v);
+  }
+
+  /** Moves up to `n` slots of the previous arrays over; drops them after the last. */
+  private move(n: number): void {
+    const vals = this.oldVals!;
+    const keys = this.oldKeys!;
+    const end = Math.min(vals.length, this.moved + n);
+    for (let i = this.moved; i < end; i++) {
+      const v = vals[i];
+      if (v === undefined || v === GONE) continue;
+      this.reinsert(keys, i, v);
+      vals[i] = GONE;
+    }
+    this.moved = end;
+    if (end === vals.length) {
+      this.oldVals = null;
+      this.oldKeys = null;
     }
   }
 
   forEach(fn: (e: Entry) => void): void {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined && v !== GONE) fn(v);
-    }
+    eachLive(this.vals, fn);
+    if (this.oldVals !== null) eachLive(this.oldVals, fn);
   }
 
   *values(): IterableIterator<Entry> {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined && v !== GONE) yield v;
+    for (const vals of [this.vals, this.oldVals]) {
+      if (vals === null) continue;
+      for (let i = 0; i < vals.length; i++) {
+        const v = vals[i];
+        if (v !== undefined && v !== GONE) yield v;
+      }
     }
+  }
+}
+
+function removeFrom(vals: (Entry | undefined)[], mask: number, home: number, e: Entry): boolean {
+  for (let i = home; ; i = (i + 1) & mask) {
+    const v = vals[i];
+    if (v === undefined) return false;
+    if (v === e) {
+      vals[i] = GONE;
+      return true;
+    }
+  }
+}
+
+function eachLive(vals: (Entry | undefined)[], fn: (e: Entry) => void): void {
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i];
+    if (v !== undefined && v !== GONE) fn(v);
   }
 }
 
@@ -242,36 +298,41 @@ export class V4Map extends ProbeMap {
     super(1, 64);
   }
 
-  private home(k: number): number {
+  /** k's home slot in a table of 2^bits slots (bits ≥ 6: the smallest table has 64). */
+  private home(k: number, bits: number): number {
     const n = this.len === 0 ? 0 : k >>> (32 - this.len);
-    return ((Math.imul((n >>> 4) ^ this.seed, 0x9e3779b1) >>> (36 - this.bits)) << 4) | (n & 15);
+    return ((Math.imul((n >>> 4) ^ this.seed, 0x9e3779b1) >>> (36 - bits)) << 4) | (n & 15);
   }
 
   get(k: number): Entry | undefined {
-    const vals = this.vals;
-    const keys = this.keys;
-    const mask = this.mask;
-    for (let i = this.home(k); ; i = (i + 1) & mask) {
-      const v = vals[i];
-      if (v === undefined) return undefined;
-      if (keys[i] === k && v !== GONE) return v;
-    }
+    return find4(this.keys, this.vals, this.mask, this.home(k, this.bits), k)
+      ?? (this.oldVals === null ? undefined : find4(this.oldKeys!, this.oldVals, this.oldMask, this.home(k, this.oldBits), k));
   }
 
   /** Adds an entry for a key that is not in the table. */
   set(k: number, e: Entry): void {
     this.reserve();
-    this.keys[this.claim(this.home(k), e)] = k;
+    this.keys[this.claim(this.home(k, this.bits), e)] = k;
+    this.size++;
   }
 
   /** Removes `e` if it is in the table. */
   delete(e: Entry): boolean {
-    return this.remove(this.home(e.network as number), e);
+    const k = e.network as number;
+    return this.remove(this.home(k, this.bits), this.oldVals === null ? 0 : this.home(k, this.oldBits), e);
   }
 
   protected reinsert(keys: Int32Array, i: number, e: Entry): void {
     const k = keys[i]!;
-    this.keys[this.claim(this.home(k), e)] = k;
+    this.keys[this.claim(this.home(k, this.bits), e)] = k;
+  }
+}
+
+function find4(keys: Int32Array, vals: (Entry | undefined)[], mask: number, home: number, k: number): Entry | undefined {
+  for (let i = home; ; i = (i + 1) & mask) {
+    const v = vals[i];
+    if (v === undefined) return undefined;
+    if (keys[i] === k && v !== GONE) return v;
   }
 }
 
@@ -281,35 +342,30 @@ export class V6Map extends ProbeMap {
     super(4, 16);
   }
 
-  private home(k0: number, k1: number, k2: number, k3: number): number {
+  /** The key's home slot in a table of 2^bits slots. */
+  private home(k0: number, k1: number, k2: number, k3: number, bits: number): number {
     let h = Math.imul(k0 ^ this.seed, 0x9e3779b1) ^ k1;
     h = Math.imul(h, 0x85ebca6b) ^ k2;
     h = Math.imul(h, 0xc2b2ae35) ^ k3;
-    return Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - this.bits);
+    return Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - bits);
   }
 
   get(p: Prefix): Entry | undefined {
     const k0 = p.w0, k1 = p.w1, k2 = p.w2, k3 = p.w3;
-    const vals = this.vals;
-    const keys = this.keys;
-    const mask = this.mask;
-    for (let i = this.home(k0, k1, k2, k3); ; i = (i + 1) & mask) {
-      const v = vals[i];
-      if (v === undefined) return undefined;
-      const o = 4 * i;
-      if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && v !== GONE) return v;
-    }
+    return find6(this.keys, this.vals, this.mask, this.home(k0, k1, k2, k3, this.bits), k0, k1, k2, k3)
+      ?? (this.oldVals === null ? undefined : find6(this.oldKeys!, this.oldVals, this.oldMask, this.home(k0, k1, k2, k3, this.oldBits), k0, k1, k2, k3));
   }
 
   /** Adds an entry for a key that is not in the table. */
   set(p: Prefix, e: Entry): void {
     this.reserve();
     this.put(p.w0, p.w1, p.w2, p.w3, e);
+    this.size++;
   }
 
   /** Removes `e` if it is the entry of p. */
   delete(p: Prefix, e: Entry): boolean {
-    return this.remove(this.home(p.w0, p.w1, p.w2, p.w3), e);
+    return this.remove(this.home(p.w0, p.w1, p.w2, p.w3, this.bits), this.oldVals === null ? 0 : this.home(p.w0, p.w1, p.w2, p.w3, this.oldBits), e);
   }
 
   protected reinsert(keys: Int32Array, i: number, e: Entry): void {
@@ -317,10 +373,19 @@ export class V6Map extends ProbeMap {
   }
 
   private put(k0: number, k1: number, k2: number, k3: number, e: Entry): void {
-    const o = 4 * this.claim(this.home(k0, k1, k2, k3), e);
+    const o = 4 * this.claim(this.home(k0, k1, k2, k3, this.bits), e);
     this.keys[o] = k0;
     this.keys[o + 1] = k1;
     this.keys[o + 2] = k2;
     this.keys[o + 3] = k3;
+  }
+}
+
+function find6(keys: Int32Array, vals: (Entry | undefined)[], mask: number, home: number, k0: number, k1: number, k2: number, k3: number): Entry | undefined {
+  for (let i = home; ; i = (i + 1) & mask) {
+    const v = vals[i];
+    if (v === undefined) return undefined;
+    const o = 4 * i;
+    if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && v !== GONE) return v;
   }
 }
