@@ -1,12 +1,14 @@
 // bench:real's raw pipelined client, one pass per process: every ip_route_add_del_v2 of the pass
-// (the same prefixes as the FPM stream, two recursive next hops each) packed beforehand with the
-// project's bulk encoder, then written `batch` at a time within `window` requests in flight.
+// (the requests fibmgr writes for the FPM stream: its prefixes, each via its nexthop group's two
+// recursive next hops) packed beforehand with the project's bulk encoder, then written `batch` at
+// a time within `window` requests in flight.
 // Args: apiSock v4 v6 window batch gather('g' or '') add|del src. IPC: {ready} once packed and
 // connected; on 'go' the pass runs and {s, cpu, failed, reads} comes back; then it exits.
 import net from 'node:net';
 import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { measure } from './pipeline.js';
+import { GROUPS } from './fpm-stream.js';
 
 const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS] = process.argv.slice(2);
 const V4 = Number(v4s);
@@ -19,19 +21,30 @@ const isAdd = op === 'add';
 const src = Number(srcS);
 
 const bulk = routeRequestDef(ip_route_add_del_v2);
-const path4 = bulk.pathBytes([1, 2].map((i) => ({ sw_if_index: 0xffffffff, weight: 1, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4, nh: { address: { ip4: `10.0.0.${i}` } } })));
-const path6 = bulk.pathBytes([1, 2].map((i) => ({ sw_if_index: 0xffffffff, weight: 1, proto: FibPathNhProto.FIB_API_PATH_NH_PROTO_IP6, nh: { address: { ip6: `2001:db8:2::${i}` } } })));
+// The stream's route j names group j % GROUPS, whose members are the single next hops k and k + 1
+// (bench/lib/fpm-stream.ts) on interfaces VPP does not know: fibmgr writes them as recursive paths,
+// weight 1, in that order. VPP's work per route depends on them (path lists and their children):
+// the same next hops as fibmgr's, or the two clients are not doing the same thing.
+const hop4 = (k: number): string => `10.0.${k >> 8}.${k & 255}`;
+const hop6 = (k: number): string => `2001:db8:2::${k.toString(16)}`;
+const groupPaths = (family: 4 | 6): Uint8Array[] => Array.from({ length: GROUPS }, (_, k) => bulk.pathBytes([k, (k + 1) % GROUPS].map((h) => ({
+  sw_if_index: 0xffffffff, weight: 1,
+  proto: family === 4 ? FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4 : FibPathNhProto.FIB_API_PATH_NH_PROTO_IP6,
+  nh: { address: family === 4 ? { ip4: hop4(h) } : { ip6: hop6(h) } },
+}))));
+const path4 = groupPaths(4);
+const path6 = groupPaths(6);
 
 /** Every request of the pass, framed, in one buffer; `ends[i]` is where request i ends. */
 function pack(clientIndex: number, msgId: number): { buf: Buffer; ends: Uint32Array } {
-  const per = HEADER_SIZE + bulk.size({ paths: path6 } as any);
+  const per = HEADER_SIZE + bulk.size({ paths: path6[0] } as any);
   const buf = Buffer.alloc(TOTAL * per);
   const ends = new Uint32Array(TOTAL);
   let off = 0;
   for (let i = 0; i < TOTAL; i++) {
     const v6 = i >= V4;
     const j = v6 ? i - V4 : i;
-    const paths = isAdd ? (v6 ? path6 : path4) : new Uint8Array(0);
+    const paths = isAdd ? (v6 ? path6 : path4)[j % GROUPS]! : new Uint8Array(0);
     const req = {
       client_index: clientIndex, context: i + 1, is_add: isAdd, table: 0, src, paths,
       prefix: v6
