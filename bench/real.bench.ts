@@ -12,12 +12,31 @@
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
 // the raw passes, REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FAULTS=0 leaves the fault
 // phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
-// scripts/ensure-vpp.sh finds it).
-import { readFileSync, writeFileSync } from 'node:fs';
+// scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
+// N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
+// sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
+// threads and the zebra stand-in), not how well a client feeds VPP. REAL_BENCH_PIN=0: unpinned.
+// Per pass, VPP's time is split (its threads' /proc schedstat): busy, waiting for a CPU, idle.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
 import { connectPipeline, forkChild, forkSender, measure, until, type Pipeline } from './lib/pipeline.js';
+
+/** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
+const PIN = process.env.REAL_BENCH_PIN !== '0' && cpus().length >= 2 ? cpus().length - 1 : null;
+if (PIN !== null && process.env.REAL_BENCH_PINNED !== String(PIN)) {
+  // a process cannot set its own affinity from Node: run again under taskset, off VPP's core
+  // (os.cpus() counts every CPU, whatever this process's affinity)
+  const r = spawnSync('taskset', ['-c', `0-${PIN - 1}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, REAL_BENCH_PINNED: String(PIN) } });
+  if (r.error) {
+    console.error(`bench:real: taskset failed (${r.error.message}); REAL_BENCH_PIN=0 runs unpinned`);
+    process.exit(2);
+  }
+  process.exit(r.status ?? 1);
+}
 
 const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);
@@ -44,7 +63,7 @@ const ctx: TestContext = {
   after: (fn) => { cleanups.push(fn); },
   test: () => Promise.reject(new Error('no subtests in a bench')),
 };
-const vpp = (await startRealVpp(ctx, { mainHeap: '6G', statsegSize: '1G', startMs: 120_000 })) as RealVpp;
+const vpp = (await startRealVpp(ctx, { mainHeap: '6G', statsegSize: '1G', startMs: 120_000, extraConf: PIN === null ? '' : `cpu { main-core ${PIN} }` })) as RealVpp;
 
 /** VPP's CPU (user + system, all threads) in seconds so far. */
 function vppCpu(): number {
@@ -52,7 +71,28 @@ function vppCpu(): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-interface Row { run: string; routes: number; seconds: number; 'routes/s': number | ''; 'vs raw': string; 'client CPU s per 1M': string; 'VPP CPU share': string; 'peak RSS B/route': string; converged: string; note: string }
+/** VPP's threads' time so far (/proc schedstat): on a CPU, and runnable but waiting for one, in seconds. */
+function vppSched(): { busy: number; waiting: number } {
+  let busy = 0;
+  let waiting = 0;
+  for (const t of readdirSync(`/proc/${vpp.pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${vpp.pid}/task/${t}/schedstat`, 'utf8').split(' ');
+      busy += Number(f[0]) / 1e9;
+      waiting += Number(f[1]) / 1e9;
+    } catch { /* the thread ended */ }
+  }
+  return { busy, waiting };
+}
+/** "busy / waiting for a CPU / idle" seconds of VPP since `a`, over `s` seconds of wall time (idle: neither). */
+function vppTime(a: { busy: number; waiting: number }, s: number): string {
+  const b = vppSched();
+  const busy = b.busy - a.busy;
+  const waiting = b.waiting - a.waiting;
+  return `${busy.toFixed(2)} / ${waiting.toFixed(2)} / ${Math.max(0, s - busy - waiting).toFixed(2)}`;
+}
+
+interface Row { run: string; routes: number; seconds: number; 'routes/s': number | ''; 'vs raw': string; 'client CPU s per 1M': string; 'VPP CPU share': string; 'VPP busy / waiting / idle s': string; 'peak RSS B/route': string; converged: string; note: string }
 const rows: Row[] = [];
 let best: { s: number; label: string; shape: readonly [number, number, boolean] } | null = null;
 /** What missed the issue's targets or left VPP wrong (the exit status says so too). */
@@ -71,13 +111,13 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
   await vpp.cli(`ip route add count ${V4} 11.0.0.0/32 via 10.0.2.2`);
   const s = (performance.now() - t0) / 1000;
   const share = (vppCpu() - c0) / s;
-  rows.push({ run: `VPP CLI: ip route add count ${V4} (IPv4 only)`, routes: V4, seconds: +s.toFixed(2), 'routes/s': Math.round(V4 / s), 'vs raw': '', 'client CPU s per 1M': '', 'VPP CPU share': `${Math.round(share * 100)}%`, 'peak RSS B/route': '', converged: '', note: 'incl. vppctl start' });
+  rows.push({ run: `VPP CLI: ip route add count ${V4} (IPv4 only)`, routes: V4, seconds: +s.toFixed(2), 'routes/s': Math.round(V4 / s), 'vs raw': '', 'client CPU s per 1M': '', 'VPP CPU share': `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': '', 'peak RSS B/route': '', converged: '', note: 'incl. vppctl start' });
   await vpp.cli(`ip route del count ${V4} 11.0.0.0/32 via 10.0.2.2`);
 }
 
 // ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
 // packed requests never count in fibmgr's RSS here)
-async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; vppShare: number; failed: number; reads: number }> {
+async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; vppShare: number; vppTime: string; failed: number; reads: number }> {
   const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src)]);
   const next = (): Promise<any> => new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -85,12 +125,15 @@ async function rawPass(window: number, batch: number, gather: boolean, isAdd: bo
   });
   await next(); // packed and connected
   const v0 = vppCpu();
+  const sched0 = vppSched();
   const t0 = performance.now();
   child.send('go');
   const r = await next();
-  const vppShare = (vppCpu() - v0) / ((performance.now() - t0) / 1000);
+  const s = (performance.now() - t0) / 1000;
+  const vppShare = (vppCpu() - v0) / s;
+  const time = vppTime(sched0, s);
   await new Promise((resolve) => child.once('exit', resolve));
-  return { ...r, vppShare };
+  return { ...r, vppShare, vppTime: time };
 }
 
 const rawLabel = (window: number, batch: number, gather: boolean): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gather ? ', replies read every 1 ms' : ''}`;
@@ -109,7 +152,7 @@ for (const [window, batch, gather] of WINDOWS) {
   const add = await rawPass(window, batch, gather, true, rawSrc);
   const inVpp = await held('rawbench');
   const label = rawLabel(window, batch, gather);
-  rows.push({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'vs raw': '', 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'peak RSS B/route': '', converged: '', note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` });
+  rows.push({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'vs raw': '', 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, 'peak RSS B/route': '', converged: '', note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` });
   if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gather] };
   await rawPass(window, batch, gather, false, rawSrc);
   if (await held('rawbench') !== 0) throw new Error('the raw client\'s routes are still in VPP');
@@ -156,6 +199,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const t0 = pipeline.rec.state().counters.timeouts;
   const m = measure();
   const v0 = vppCpu();
+  const sched0 = vppSched();
   await start();
   let faultOver = 0;
   if (fault) {
@@ -170,7 +214,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const timeouts = pipeline.rec.state().counters.timeouts - t0;
   rows.push({
     run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': fault ? '' : Math.round(TOTAL / s), 'vs raw': '',
-    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'VPP CPU share': fault ? '' : `${Math.round(share * 100)}%`,
+    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'VPP CPU share': fault ? '' : `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTime(sched0, s),
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
     note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}`,
@@ -193,14 +237,16 @@ const turns: { raw: number; fibmgr: number }[] = [];
 if (best && ROUNDS > 0) {
   const [window, batch, gather] = best.shape;
   for (let r = 1; r <= ROUNDS; r++) {
-    const raw = (await rawPass(window, batch, gather, true, rawSrc)).s;
+    const rawAdd = await rawPass(window, batch, gather, true, rawSrc);
+    const raw = rawAdd.s;
     await rawPass(window, batch, gather, false, rawSrc);
     const m = measure();
+    const sched0 = vppSched();
     sender.send({ send: fpmPort });
     await until('fibmgr\'s first sync', converged, Infinity);
     const fib = m.seconds();
     turns.push({ raw, fibmgr: fib });
-    rows.push({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client CPU s per 1M': '', 'VPP CPU share': '', 'peak RSS B/route': '', converged: '', note: `raw ${raw.toFixed(2)} s` });
+    rows.push({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client CPU s per 1M': '', 'VPP CPU share': '', 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${vppTime(sched0, fib)}`, 'peak RSS B/route': '', converged: '', note: `raw ${raw.toFixed(2)} s` });
     // fibmgr stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr takes the next round
     sender.send('close');
     await pipeline.stop();
@@ -255,7 +301,8 @@ if (best) for (const r of fibmgrRows) r['vs raw'] = `${(best.s / r.seconds).toFi
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.map((t) => t.fibmgr)) : null;
 console.table(rows);
-console.log(`routes: ${V4} IPv4 /32 + ${V6} IPv6 /64, each via 2 recursive next hops; VPP ${vpp.version}; best raw: ${best?.label}`);
+console.log(`routes: ${V4} IPv4 /32 + ${V6} IPv6 /64, each via 2 recursive next hops (64 pairs); VPP ${vpp.version}; best raw: ${best?.label}`);
+console.log(PIN === null ? 'unpinned: VPP shares its CPUs with the clients (REAL_BENCH_PIN=0)' : `VPP's main thread on CPU ${PIN}, this bench, fibmgr and the raw client on CPUs 0-${PIN - 1}`);
 console.log('targets (issue 21): fibmgr ≥ 1.0x the raw client, ≤ 300 B/route in every phase, 0 route writes on an unchanged resync');
 if (turnRatio !== null) console.log(`fibmgr vs the raw client in turns (${turns.length} rounds, median over median): ${turnRatio.toFixed(2)}x (raw ${turns.map((t) => t.raw.toFixed(2)).join(' / ')} s, fibmgr ${turns.map((t) => t.fibmgr.toFixed(2)).join(' / ')} s)`);
 const missed = [
