@@ -121,6 +121,10 @@ interface Session {
   yielding: boolean;
   /** Bytes read and not decoded yet: the rest of a read beyond a turn's pieces (PIECES_PER_TURN). */
   pending: Buffer[];
+  /** decodePending is on the stack (a sink's apply may call back into the server). */
+  decoding: boolean;
+  /** Why the session ends once what is pending has been applied (set by endSession; null: it goes on). */
+  endingFor: string | null;
   ended: boolean;
   /** Decoder errors already looked at. */
   errorsSeen: number;
@@ -306,7 +310,7 @@ export class FpmServer {
     const s: Session = {
       id: this.nextId++, socket, peer,
       decoder: this.opts.decoder(),
-      bytes: 0, since: new Date(), paused: false, yielding: false, pending: [], ended: false, errorsSeen: 0, logged: new Set(),
+      bytes: 0, since: new Date(), paused: false, yielding: false, pending: [], decoding: false, endingFor: null, ended: false, errorsSeen: 0, logged: new Set(),
       notifier: null,
     };
     this.current = s;
@@ -342,10 +346,23 @@ export class FpmServer {
   /**
    * Decodes and applies up to `pieces` pieces of what is pending, in order. Only a broken byte
    * stream ends the session (what follows it is dropped); a message we cannot use costs that message.
+   * An end asked for meanwhile (from inside the sink's apply) applies the rest here, then ends the
+   * session: never a decoding nested in apply (events out of turn, pieces counted twice).
    */
   private decodePending(s: Session, pieces: number): void {
+    if (s.decoding) return;
+    s.decoding = true;
+    try {
+      this.decodePieces(s, pieces);
+    } finally {
+      s.decoding = false;
+    }
+    if (s.endingFor !== null) this.endSession(s, s.endingFor);
+  }
+
+  private decodePieces(s: Session, pieces: number): void {
     const st = s.decoder.stats;
-    while (pieces-- > 0 && s.pending.length > 0 && !s.ended) {
+    while ((s.endingFor !== null || pieces-- > 0) && s.pending.length > 0 && !s.ended) {
       const head = s.pending[0]!;
       const piece = head.length <= PIECE ? head : head.subarray(0, PIECE);
       if (piece === head) s.pending.shift();
@@ -443,8 +460,10 @@ export class FpmServer {
   private endSession(s: Session, reason: string, drain = true): void {
     if (s.ended) return;
     if (drain && !this.closing && s.pending.length > 0) {
-      this.decodePending(s, Infinity);
-      if (s.ended) return; // the rest was broken: ended there
+      // the first reason stands; a decoding under way (this is called from inside apply) drains and ends
+      s.endingFor ??= reason;
+      if (!s.decoding) this.decodePending(s, Infinity);
+      return; // ended once the rest is applied, or at the broken input in it
     }
     s.pending = [];
     s.ended = true;

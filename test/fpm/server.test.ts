@@ -332,3 +332,40 @@ test('a session ended while part of a read is still to be decoded applies that p
   assert.ok(got.length <= want.length);
   s.destroy();
 });
+
+test('a session dropped from inside apply (re-entrant) applies the rest of its read once, in order, after that apply, and counts it once', async () => {
+  const { server, sink, port } = await setup();
+  const data = fixture('kernel-1k');
+  // the read ends in a broken header: the drain meets it
+  const bad = Buffer.concat([data, Buffer.from([1, 1, 0, 2, 0, 0, 0, 0])]);
+  const s = await dial(port);
+  await until('up', () => server.stats.state === 'up');
+  server['current']!.socket.pause();
+  await new Promise<void>((r) => s.write(bad, () => r()));
+  await turns();
+  let depth = 0;
+  let nested = 0;
+  const apply = sink.apply.bind(sink);
+  sink.apply = (id, events) => {
+    if (depth > 0) nested++;
+    depth++;
+    try {
+      apply(id, events);
+      if (sink.applies === 1) server.dropSession('dropped inside apply');
+    } finally {
+      depth--;
+    }
+  };
+  server['current']!.socket.resume();
+  await until('session end', () => sink.log.some((l) => l.startsWith('end 1')));
+  assert.equal(nested, 0, 'apply is never entered again from inside apply');
+  const read = server.stats.bytesTotal;
+  assert.equal(read, bad.length, 'the whole write came in one read');
+  const got = sink.events.get(1)!;
+  assert.deepEqual(got, decodeWhole(bad), 'what was read is applied, in order, up to the broken frame');
+  const routes = got.filter((e) => e.kind === 'route').length;
+  assert.equal(server.stats.routesTotal, routes, 'each route counted once');
+  assert.equal(server.stats.sessionsFailed, 1, 'the broken stream counted once');
+  assert.equal(sink.log.filter((l) => l.startsWith('end 1')).length, 1);
+  s.destroy();
+});
