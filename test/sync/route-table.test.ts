@@ -168,3 +168,36 @@ test('route table: removals and a walk that removes as it goes, in the middle of
   while (m.rebuilding) add();
   for (const [k, e] of live) assert.equal(m.get(k), e);
 });
+
+test('route table: a move that inserts stopped feeding ends through lookups (the old arrays are let go), and never during a walk', () => {
+  const m = new V4Map(32);
+  const key = (i: number) => (0x0c000000 + i * 3) | 0;
+  const entries: Entry[] = [];
+  // fill until a growth starts, then stop inserting (zebra's replay ended just after it)
+  while (!(m.rebuilding && m.capacity >= 16384)) {
+    const e = newEntry(null as unknown as Slot, key(entries.length));
+    m.set(key(entries.length), e);
+    entries.push(e);
+  }
+  const oldSlots = m.capacity / 2;
+  // a walk that looks entries up as it goes sees each entry once: lookups do not move entries meanwhile
+  const seen = new Set<Entry>();
+  m.forEach((e) => {
+    assert.ok(!seen.has(e), 'each entry once');
+    seen.add(e);
+    assert.equal(m.get(e.network as number), e);
+  });
+  assert.equal(seen.size, entries.length);
+  assert.ok(m.rebuilding, 'nothing moved during the walk');
+  // the steady state: lookups (route updates of known prefixes), no inserts
+  let lookups = 0;
+  while (m.rebuilding && lookups < 10 * oldSlots) {
+    const j = lookups % entries.length;
+    assert.equal(m.get(key(j)), entries[j]);
+    lookups++;
+  }
+  assert.ok(!m.rebuilding, `the move still holds the old arrays after ${lookups} lookups and no insert`);
+  assert.ok(lookups <= oldSlots / 16 + 1, `${lookups} lookups to end a move of ${oldSlots} slots`);
+  assert.equal(m.size, entries.length);
+  for (let j = 0; j < entries.length; j++) assert.equal(m.get(key(j)), entries[j]);
+});

@@ -147,8 +147,10 @@ const MOVE_PER_INSERT = 16;
  * iterating while removing (the reconciler does) neither skips nor repeats an entry; markers are
  * dropped when the table is rebuilt. A rebuild (to grow, or to drop markers) is incremental: the
  * previous arrays stay, searched after the new ones, and each insert moves MOVE_PER_INSERT of
- * their slots over (a moved slot becomes a marker) until none is left. Only inserts move entries,
- * so iterating while removing stays safe during a move.
+ * their slots over (a moved slot becomes a marker) until none is left; so does each lookup, but
+ * not during a walk of this map (so iterating while removing or looking up stays safe during a
+ * move): a table whose inserts stopped right after a growth (a replay's end) would otherwise keep
+ * the previous arrays, and search both, for as long as no route is added.
  */
 abstract class ProbeMap {
   protected bits: number;
@@ -164,6 +166,8 @@ abstract class ProbeMap {
   protected oldKeys: Int32Array | null = null;
   protected oldVals: (Entry | undefined)[] | null = null;
   private moved = 0;
+  /** Walks (forEach, values) under way: lookups move nothing meanwhile. */
+  private walking = 0;
   /**
    * Per map, random: a map filled in the slot order of another one with the same hash (a
    * restarted fibmgr adopting VPP's dump of what the previous one wrote in its table's order)
@@ -235,6 +239,11 @@ abstract class ProbeMap {
     this.used = 0;
   }
 
+  /** A lookup's share of the move (call only while `oldVals` is set). */
+  protected moveOnLookup(): void {
+    if (this.walking === 0) this.move(MOVE_PER_INSERT);
+  }
+
   /** Moves up to `n` slots of the previous arrays over; drops them after the last. */
   private move(n: number): void {
     const vals = this.oldVals!;
@@ -254,17 +263,27 @@ abstract class ProbeMap {
   }
 
   forEach(fn: (e: Entry) => void): void {
-    eachLive(this.vals, fn);
-    if (this.oldVals !== null) eachLive(this.oldVals, fn);
+    this.walking++;
+    try {
+      eachLive(this.vals, fn);
+      if (this.oldVals !== null) eachLive(this.oldVals, fn);
+    } finally {
+      this.walking--;
+    }
   }
 
   *values(): IterableIterator<Entry> {
-    for (const vals of [this.vals, this.oldVals]) {
-      if (vals === null) continue;
-      for (let i = 0; i < vals.length; i++) {
-        const v = vals[i];
-        if (v !== undefined && v !== GONE) yield v;
+    this.walking++;
+    try {
+      for (const vals of [this.vals, this.oldVals]) {
+        if (vals === null) continue;
+        for (let i = 0; i < vals.length; i++) {
+          const v = vals[i];
+          if (v !== undefined && v !== GONE) yield v;
+        }
       }
+    } finally {
+      this.walking--;
     }
   }
 }
@@ -305,6 +324,7 @@ export class V4Map extends ProbeMap {
   }
 
   get(k: number): Entry | undefined {
+    if (this.oldVals !== null) this.moveOnLookup();
     return find4(this.keys, this.vals, this.mask, this.home(k, this.bits), k)
       ?? (this.oldVals === null ? undefined : find4(this.oldKeys!, this.oldVals, this.oldMask, this.home(k, this.oldBits), k));
   }
@@ -352,6 +372,7 @@ export class V6Map extends ProbeMap {
 
   get(p: Prefix): Entry | undefined {
     const k0 = p.w0, k1 = p.w1, k2 = p.w2, k3 = p.w3;
+    if (this.oldVals !== null) this.moveOnLookup();
     return find6(this.keys, this.vals, this.mask, this.home(k0, k1, k2, k3, this.bits), k0, k1, k2, k3)
       ?? (this.oldVals === null ? undefined : find6(this.oldKeys!, this.oldVals, this.oldMask, this.home(k0, k1, k2, k3, this.oldBits), k0, k1, k2, k3));
   }
