@@ -46,6 +46,16 @@ async function setup(): Promise<{ server: FpmServer; sink: RecordingSink; port: 
   return { server, sink, port };
 }
 
+/** A live session (zebra connected) and the kernel-1k recording with the events it decodes to. */
+async function kernelSession(): Promise<{ server: FpmServer; sink: RecordingSink; s: Socket; data: Buffer; want: RouteEvent[] }> {
+  const { server, sink, port } = await setup();
+  const data = fixture('kernel-1k');
+  const want = decodeWhole(data);
+  const s = await dial(port);
+  await until('up', () => server.stats.state === 'up');
+  return { server, sink, s, data, want };
+}
+
 async function dial(port: number): Promise<Socket> {
   const s = connect(port, '127.0.0.1');
   s.setNoDelay(true);
@@ -234,11 +244,7 @@ test('a bad frame closes only that session; the next connection works', async ()
 });
 
 test('while the sink is congested the socket is not read; after drain nothing is lost', async () => {
-  const { server, sink, port } = await setup();
-  const data = fixture('kernel-1k');
-  const want = decodeWhole(data);
-  const s = await dial(port);
-  await until('up', () => server.stats.state === 'up');
+  const { server, sink, s, data, want } = await kernelSession();
   sink.onApply = () => { sink.congested = true; }; // congested as soon as anything arrives
   s.write(data.subarray(0, 1000));
   await until('first apply', () => sink.applies === 1);
@@ -270,12 +276,8 @@ test('close() ends the session and stops listening', async () => {
 });
 
 test('a large read is decoded and applied a piece (8 KB) at a time, so that few events are alive at once', async () => {
-  const { server, sink, port } = await setup();
-  const data = fixture('kernel-1k');
+  const { server, sink, s, data, want } = await kernelSession();
   assert.ok(data.length > 4 * 8192, 'the fixture spans several pieces');
-  const want = decodeWhole(data);
-  const s = await dial(port);
-  await until('up', () => server.stats.state === 'up');
   s.write(data);
   await until('all events', () => (sink.events.get(1)?.length ?? 0) >= want.length);
   assert.deepEqual(sink.events.get(1), want);
@@ -284,11 +286,7 @@ test('a large read is decoded and applied a piece (8 KB) at a time, so that few 
 });
 
 test('a large read is decoded over several event-loop turns (two pieces a turn): what else is due runs in between', async () => {
-  const { server, sink, port } = await setup();
-  const data = fixture('kernel-1k');
-  const want = decodeWhole(data);
-  const s = await dial(port);
-  await until('up', () => server.stats.state === 'up');
+  const { server, sink, s, data, want } = await kernelSession();
   // the whole fixture in one read: written before the server reads anything
   server['current']!.socket.pause();
   await new Promise<void>((r) => s.write(data, () => r()));
@@ -312,11 +310,7 @@ test('a large read is decoded over several event-loop turns (two pieces a turn):
 });
 
 test('a session ended while part of a read is still to be decoded applies that part first', async () => {
-  const { server, sink, port } = await setup();
-  const data = fixture('kernel-1k');
-  const want = decodeWhole(data);
-  const s = await dial(port);
-  await until('up', () => server.stats.state === 'up');
+  const { server, sink, s, data, want } = await kernelSession();
   sink.onApply = () => {
     sink.onApply = null;
     setImmediate(() => server.dropSession('dropped by the test'));
@@ -334,12 +328,9 @@ test('a session ended while part of a read is still to be decoded applies that p
 });
 
 test('a session dropped from inside apply (re-entrant) applies the rest of its read once, in order, after that apply, and counts it once', async () => {
-  const { server, sink, port } = await setup();
-  const data = fixture('kernel-1k');
+  const { server, sink, s, data } = await kernelSession();
   // the read ends in a broken header: the drain meets it
   const bad = Buffer.concat([data, Buffer.from([1, 1, 0, 2, 0, 0, 0, 0])]);
-  const s = await dial(port);
-  await until('up', () => server.stats.state === 'up');
   server['current']!.socket.pause();
   await new Promise<void>((r) => s.write(bad, () => r()));
   await turns();
