@@ -535,7 +535,8 @@ both('a reconnect during the stale wait keeps its deadline; fibmgr sweep ends a 
   assert.equal(r.sweepNow(), null);
 });
 
-test('a pump that fills the window hands each batch (a 16th of it) to the socket as soon as it is encoded', async () => {
+/** A session with a window of 64 on a port that holds its completions, and 200 routes to apply. */
+async function heldWindowOf64(): Promise<{ port: FakePort; r: Reconciler; events: RouteEvent[] }> {
   const port = new FakePort();
   port.hold = true;
   const r = make(port, { window: 64 });
@@ -543,6 +544,11 @@ test('a pump that fills the window hands each batch (a 16th of it) to the socket
   r.sessionStart(1);
   const events: RouteEvent[] = [];
   for (let i = 0; i < 200; i++) events.push(add(`10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  return { port, r, events };
+}
+
+test('a pump that fills the window hands each batch (a 16th of it) to the socket as soon as it is encoded', async () => {
+  const { port, r, events } = await heldWindowOf64();
   const ops0 = port.ops.length;
   const flushes0 = port.flushedAt.length;
   r.apply(1, events);
@@ -556,13 +562,7 @@ test('a pump that fills the window hands each batch (a 16th of it) to the socket
 });
 
 test('with writes in flight, a pump waits for a 16th of the window to be free and sends them together', async () => {
-  const port = new FakePort();
-  port.hold = true;
-  const r = make(port, { window: 64 });
-  await r.start();
-  r.sessionStart(1);
-  const events: RouteEvent[] = [];
-  for (let i = 0; i < 200; i++) events.push(add(`10.${i >> 8}.${i & 255}.0/24`, [nh('10.0.2.2')]));
+  const { port, r, events } = await heldWindowOf64();
   r.apply(1, events);
   const turn = () => new Promise((res) => setImmediate(res));
   await turn();
