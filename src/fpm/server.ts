@@ -337,10 +337,14 @@ export class FpmServer {
     this.bytesTotal += chunk.length;
     s.pending.push(chunk);
     if (s.yielding) return; // (chunks a candidate buffered, handed over at once) the turn's decoding is scheduled
-    this.decodePending(s, PIECES_PER_TURN);
-    if (s.ended) return;
-    if (this.opts.sink.congested) this.pause(s);
+    this.decodeTurn(s);
     this.yieldTurn(s);
+  }
+
+  /** A turn's pieces of what is pending; reading stays stopped while the sink is past its bound. */
+  private decodeTurn(s: Session): void {
+    this.decodePending(s, PIECES_PER_TURN);
+    if (this.opts.sink.congested) this.pause(s);
   }
 
   /**
@@ -428,9 +432,8 @@ export class FpmServer {
       s.yielding = false;
       if (s.ended) return;
       if (s.pending.length > 0) {
-        this.decodePending(s, PIECES_PER_TURN);
+        this.decodeTurn(s);
         if (s.ended) return;
-        if (this.opts.sink.congested) this.pause(s);
         if (s.pending.length > 0) return this.yieldTurn(s);
       }
       if (!s.paused) s.socket.resume();
