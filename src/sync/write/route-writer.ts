@@ -262,10 +262,7 @@ export class RouteWriter {
           continue;
         }
         this.send(e, e.want);
-        if (this.writes - flushed >= this.batch) {
-          this.port.flush();
-          flushed = this.writes;
-        }
+        flushed = this.flushBatch(flushed);
       }
       const now = this.clock.now();
       for (let d = this.dels.peek(); d !== null; d = this.dels.peek()) {
@@ -282,10 +279,7 @@ export class RouteWriter {
         dequeueDelete(e);
         if (e.want !== null || e.have === null || isSending(e)) continue;
         this.send(e, null);
-        if (this.writes - flushed >= this.batch) {
-          this.port.flush();
-          flushed = this.writes;
-        }
+        flushed = this.flushBatch(flushed);
       }
       // The pump runs late in the event loop's turn: batched writes would wait for the end of
       // the next one (after the next chunk of zebra's input), with VPP idle meanwhile.
@@ -293,6 +287,13 @@ export class RouteWriter {
     }
     this.host.pumped();
     this.checkDrain();
+  }
+
+  /** Hands what the pump encoded to the socket once a batch has gathered since `flushed` (the writes then); returns the new mark. */
+  private flushBatch(flushed: number): number {
+    if (this.writes - flushed < this.batch) return flushed;
+    this.port.flush();
+    return this.writes;
   }
 
   private send(e: Entry, ps: PathSet | null): void {
