@@ -134,19 +134,20 @@ export class RouteTable {
 const GONE: Entry = Object.freeze({ ...newEntry(null as unknown as Slot, 0), gen: -1 });
 
 /**
- * Old slots moved into the grown table per insert. A rebuild all at once stopped fibmgr for up to
- * 90 ms at a million routes while VPP's socket holds ~3.5 ms of its work; a few slots an insert
- * spread the same work over the inserts that follow, and the move is over long before the grown
- * table fills (it grows again at 3/4 full, after at least a quarter of its size in inserts).
+ * Old slots moved into the grown table per insert (and per lookup outside walks). A rebuild all at
+ * once stopped fibmgr for up to 90 ms at a million routes while VPP's socket holds ~3.5 ms of its
+ * work; a few slots an operation spread the same work over the ones that follow, and the move is
+ * over long before the grown table fills (it grows again at 3/4 full, after at least a quarter of
+ * its size in inserts).
  */
-const MOVE_PER_INSERT = 16;
+const MOVE_STEP = 16;
 
 /**
  * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what
  * V4Map and V6Map share. Removal leaves a marker rather than shifting entries back, so that
  * iterating while removing (the reconciler does) neither skips nor repeats an entry; markers are
  * dropped when the table is rebuilt. A rebuild (to grow, or to drop markers) is incremental: the
- * previous arrays stay, searched after the new ones, and each insert moves MOVE_PER_INSERT of
+ * previous arrays stay, searched after the new ones, and each insert moves MOVE_STEP of
  * their slots over (a moved slot becomes a marker) until none is left; so does each lookup, but
  * not during a walk of this map (so iterating while removing or looking up stays safe during a
  * move): a table whose inserts stopped right after a growth (a replay's end) would otherwise keep
@@ -198,7 +199,7 @@ abstract class ProbeMap {
 
   /** Makes room for one more entry (call before `claim`, which rebuilding would invalidate). */
   protected reserve(): void {
-    if (this.oldVals !== null) this.move(MOVE_PER_INSERT);
+    if (this.oldVals !== null) this.move(MOVE_STEP);
     if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
   }
 
@@ -241,7 +242,7 @@ abstract class ProbeMap {
 
   /** A lookup's share of the move (call only while `oldVals` is set). */
   protected moveOnLookup(): void {
-    if (this.walking === 0) this.move(MOVE_PER_INSERT);
+    if (this.walking === 0) this.move(MOVE_STEP);
   }
 
   /** Moves up to `n` slots of the previous arrays over; drops them after the last. */
