@@ -35,6 +35,11 @@ export class Writer {
 
 export const GROUPS = 64;
 
+/** The address of the stream's single next hop k (10.0.k, 2001:db8:2::k): the nexthop group g names k = g and g + 1. */
+export function hopAddress(family: 4 | 6, k: number): Uint8Array {
+  return family === 4 ? Uint8Array.of(10, 0, k >> 8, k & 255) : Uint8Array.of(0x20, 1, 0xd, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, k >> 8, k & 255);
+}
+
 /** dplane_fpm_nl with nexthop groups (Debian's default): singles, then 2-way groups, then routes naming them. */
 export function netlinkNhg(n: number, family: 4 | 6, opts: { idBase?: number } = {}): Buffer {
   const b = opts.idBase ?? 0;
@@ -44,7 +49,7 @@ export function netlinkNhg(n: number, family: 4 | 6, opts: { idBase?: number } =
     w.u8(family === 4 ? 2 : 10); w.u8(0); w.u8(196); w.u8(0); w.u32(0);
     w.attr(1, () => w.u32(b + 1 + i));
     w.attr(5, () => w.u32(3 + (i & 1)));
-    w.attr(6, () => (family === 4 ? w.bytes([10, 0, i >> 8, i & 255]) : w.bytes([0x20, 1, 0xd, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, i >> 8, i & 255])));
+    w.attr(6, () => w.bytes(hopAddress(family, i)));
     end();
   }
   for (let i = 0; i < GROUPS; i++) {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { measure } from './pipeline.js';
-import { GROUPS } from './fpm-stream.js';
+import { GROUPS, hopAddress } from './fpm-stream.js';
 
 const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS] = process.argv.slice(2);
 const V4 = Number(v4s);
@@ -22,15 +22,13 @@ const src = Number(srcS);
 
 const bulk = routeRequestDef(ip_route_add_del_v2);
 // The stream's route j names group j % GROUPS, whose members are the single next hops k and k + 1
-// (bench/lib/fpm-stream.ts) on interfaces VPP does not know: fibmgr writes them as recursive paths,
+// (bench/lib/fpm-stream.ts, hopAddress) on interfaces VPP does not know: fibmgr writes them as recursive paths,
 // weight 1, in that order. VPP's work per route depends on them (path lists and their children):
 // the same next hops as fibmgr's, or the two clients are not doing the same thing.
-const hop4 = (k: number): string => `10.0.${k >> 8}.${k & 255}`;
-const hop6 = (k: number): string => `2001:db8:2::${k.toString(16)}`;
 const groupPaths = (family: 4 | 6): Uint8Array[] => Array.from({ length: GROUPS }, (_, k) => bulk.pathBytes([k, (k + 1) % GROUPS].map((h) => ({
   sw_if_index: 0xffffffff, weight: 1,
   proto: family === 4 ? FibPathNhProto.FIB_API_PATH_NH_PROTO_IP4 : FibPathNhProto.FIB_API_PATH_NH_PROTO_IP6,
-  nh: { address: family === 4 ? { ip4: hop4(h) } : { ip6: hop6(h) } },
+  nh: { address: family === 4 ? { ip4: hopAddress(4, h) } : { ip6: hopAddress(6, h) } },
 }))));
 const path4 = groupPaths(4);
 const path6 = groupPaths(6);
