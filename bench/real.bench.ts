@@ -172,6 +172,9 @@ const rssBase = baseRss();
 const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}) };
 /** A fresh fibmgr (the garbage of the last one collected first): connected, started, listening for zebra. */
 async function freshPipeline(): Promise<void> {
+  // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
+  // collected during the next one's sync instead, an old-generation GC in the middle of it
+  pipeline = null!;
   baseRss();
   pipeline = await connectPipeline(pipelineOpts);
   await pipeline.rec.start();
