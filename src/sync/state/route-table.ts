@@ -130,8 +130,9 @@ export class RouteTable {
   }
 }
 
-/** A removed slot: probing goes on past it; an insert may reuse it. */
-const GONE: Entry = Object.freeze({ ...newEntry(null as unknown as Slot, 0), gen: -1 });
+/** Slot ids: an empty slot (probing stops), a removed one (probing goes on past it; an insert may reuse it). */
+const EMPTY = 0;
+const GONE = -1;
 
 /**
  * Old slots moved into the grown table per insert (and per lookup outside walks). A rebuild all at
@@ -142,22 +143,56 @@ const GONE: Entry = Object.freeze({ ...newEntry(null as unknown as Slot, 0), gen
  */
 const MOVE_STEP = 16;
 
+/** Entries a chunk of the store holds (a power of two). */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+
 /**
- * Linear probing over an Int32Array of keys (`words` int32s a key) and an array of entries: what
- * V4Map and V6Map share. Removal leaves a marker rather than shifting entries back, so that
- * iterating while removing (the reconciler does) neither skips nor repeats an entry; markers are
- * dropped when the table is rebuilt. A rebuild (to grow, or to drop markers) is incremental: the
- * previous arrays stay, searched after the new ones, and each insert moves MOVE_STEP of
- * their slots over (a moved slot becomes a marker) until none is left; so does each lookup, but
- * not during a walk of this map (so iterating while removing or looking up stays safe during a
- * move): a table whose inserts stopped right after a growth (a replay's end) would otherwise keep
- * the previous arrays, and search both, for as long as no route is added.
+ * A map's entries by id (1, 2, …), in chunks of 4,096: the slots hold ids in an Int32Array, so
+ * that growing a table allocates no array of references (a JS array of 2M slots took ~50 ms to
+ * allocate on the bench's VM, in one step, where an Int32Array of 2M takes 0.1 ms) and moving a
+ * slot to the grown table copies an int. Ids of removed entries are reused.
+ */
+class EntryStore {
+  private readonly chunks: (Entry | undefined)[][] = [];
+  private readonly free: number[] = [];
+  private next = 1;
+
+  add(e: Entry): number {
+    const id = this.free.length > 0 ? this.free.pop()! : this.next++;
+    const c = id >>> CHUNK_BITS;
+    if (c === this.chunks.length) this.chunks.push(new Array<Entry | undefined>(CHUNK).fill(undefined));
+    this.chunks[c]![id & (CHUNK - 1)] = e;
+    return id;
+  }
+
+  get(id: number): Entry {
+    return this.chunks[id >>> CHUNK_BITS]![id & (CHUNK - 1)]!;
+  }
+
+  drop(id: number): void {
+    this.chunks[id >>> CHUNK_BITS]![id & (CHUNK - 1)] = undefined;
+    this.free.push(id);
+  }
+}
+
+/**
+ * Linear probing over an Int32Array of keys (`words` int32s a key) and one of entry ids (the
+ * entries in an EntryStore): what V4Map and V6Map share. Removal leaves a marker rather than
+ * shifting entries back, so that iterating while removing (the reconciler does) neither skips nor
+ * repeats an entry; markers are dropped when the table is rebuilt. A rebuild (to grow, or to drop
+ * markers) is incremental: the previous arrays stay, searched after the new ones, and each insert
+ * moves MOVE_STEP of their slots over (a moved slot becomes a marker) until none is left; so does
+ * each lookup, but not during a walk of this map (so iterating while removing or looking up stays
+ * safe during a move): a table whose inserts stopped right after a growth (a replay's end) would
+ * otherwise keep the previous arrays, and search both, for as long as no route is added.
  */
 abstract class ProbeMap {
   protected bits: number;
   protected mask: number;
   protected keys: Int32Array;
-  protected vals: (Entry | undefined)[];
+  protected ids: Int32Array;
+  protected readonly store = new EntryStore();
   private used = 0; // live entries and markers of the current arrays
   /** Live entries, in the current arrays and the previous ones. */
   size = 0;
@@ -165,7 +200,7 @@ abstract class ProbeMap {
   protected oldBits = 0;
   protected oldMask = 0;
   protected oldKeys: Int32Array | null = null;
-  protected oldVals: (Entry | undefined)[] | null = null;
+  protected oldIds: Int32Array | null = null;
   private moved = 0;
   /** Walks (forEach, values) under way: lookups move nothing meanwhile. */
   private walking = 0;
@@ -181,84 +216,96 @@ abstract class ProbeMap {
     this.bits = 31 - Math.clz32(cap);
     this.mask = cap - 1;
     this.keys = new Int32Array(words * cap);
-    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
+    this.ids = new Int32Array(cap);
   }
 
   /** A rebuild is under way (the previous arrays are still searched). */
   get rebuilding(): boolean {
-    return this.oldVals !== null;
+    return this.oldIds !== null;
   }
 
   /** Slots in the current arrays (tests: growth). */
   get capacity(): number {
-    return this.vals.length;
+    return this.ids.length;
   }
 
-  /** Re-adds an entry whose key is at slot i of `keys` (a slot of the previous arrays) to the current ones. */
-  protected abstract reinsert(keys: Int32Array, i: number, e: Entry): void;
+  /** Re-adds the entry `id` whose key is at slot i of `keys` (a slot of the previous arrays) to the current ones. */
+  protected abstract reinsert(keys: Int32Array, i: number, id: number): void;
 
   /** Makes room for one more entry (call before `claim`, which rebuilding would invalidate). */
   protected reserve(): void {
-    if (this.oldVals !== null) this.move(MOVE_STEP);
-    if ((this.used + 1) * 4 > this.vals.length * 3) this.rebuild();
+    if (this.oldIds !== null) this.move(MOVE_STEP);
+    if ((this.used + 1) * 4 > this.ids.length * 3) this.rebuild();
   }
 
-  /** The first free slot from `home` on in the current arrays, taken for e; the caller writes its key there (and counts it). */
-  protected claim(home: number, e: Entry): number {
-    const vals = this.vals;
+  /** The first free slot from `home` on in the current arrays, taken for entry `id`; the caller writes its key there (and counts it). */
+  protected claim(home: number, id: number): number {
+    const ids = this.ids;
     const mask = this.mask;
     let i = home;
-    while (vals[i] !== undefined && vals[i] !== GONE) i = (i + 1) & mask;
-    if (vals[i] === undefined) this.used++;
-    vals[i] = e;
+    while (ids[i] !== EMPTY && ids[i] !== GONE) i = (i + 1) & mask;
+    if (ids[i] === EMPTY) this.used++;
+    ids[i] = id;
     return i;
   }
 
   /** Removes `e`, probing from its home slot in the current arrays, then from `oldHome` in the previous ones; false if it is in neither. */
   protected remove(home: number, oldHome: number, e: Entry): boolean {
-    if (removeFrom(this.vals, this.mask, home, e) || (this.oldVals !== null && removeFrom(this.oldVals, this.oldMask, oldHome, e))) {
+    if (this.removeFrom(this.ids, this.mask, home, e) || (this.oldIds !== null && this.removeFrom(this.oldIds, this.oldMask, oldHome, e))) {
       this.size--;
       return true;
     }
     return false;
   }
 
+  private removeFrom(ids: Int32Array, mask: number, home: number, e: Entry): boolean {
+    for (let i = home; ; i = (i + 1) & mask) {
+      const id = ids[i]!;
+      if (id === EMPTY) return false;
+      if (id !== GONE && this.store.get(id) === e) {
+        ids[i] = GONE;
+        this.store.drop(id);
+        return true;
+      }
+    }
+  }
+
   /** Starts a rebuild: grows when live entries fill half of it, else only leaves the markers behind. */
   private rebuild(): void {
-    if (this.oldVals !== null) this.move(Infinity); // (never in practice: a move ends long before)
-    let cap = this.vals.length;
+    if (this.oldIds !== null) this.move(Infinity); // (never in practice: a move ends long before)
+    let cap = this.ids.length;
     if ((this.size + 1) * 2 > cap) cap *= 2;
     this.oldBits = this.bits;
     this.oldMask = this.mask;
     this.oldKeys = this.keys;
-    this.oldVals = this.vals;
+    this.oldIds = this.ids;
     this.moved = 0;
     this.bits = 31 - Math.clz32(cap);
     this.mask = cap - 1;
     this.keys = new Int32Array(this.words * cap);
-    this.vals = new Array<Entry | undefined>(cap).fill(undefined);
+    this.ids = new Int32Array(cap);
     this.used = 0;
   }
 
-  /** A lookup's share of the move (call only while `oldVals` is set). */
+  /** A lookup's share of the move (call only while `oldIds` is set). */
   protected moveOnLookup(): void {
     if (this.walking === 0) this.move(MOVE_STEP);
   }
 
   /** Moves up to `n` slots of the previous arrays over; drops them after the last. */
   private move(n: number): void {
-    const vals = this.oldVals!;
+    const ids = this.oldIds!;
     const keys = this.oldKeys!;
-    const end = Math.min(vals.length, this.moved + n);
+    const end = Math.min(ids.length, this.moved + n);
     for (let i = this.moved; i < end; i++) {
-      const v = vals[i];
-      if (v === undefined || v === GONE) continue;
-      this.reinsert(keys, i, v);
-      vals[i] = GONE;
+      const id = ids[i]!;
+      if (id === EMPTY || id === GONE) continue;
+      this.reinsert(keys, i, id);
+      ids[i] = GONE;
     }
     this.moved = end;
-    if (end === vals.length) {
-      this.oldVals = null;
+    if (end === ids.length) {
+      this.oldIds = null;
       this.oldKeys = null;
     }
   }
@@ -266,21 +313,29 @@ abstract class ProbeMap {
   forEach(fn: (e: Entry) => void): void {
     this.walking++;
     try {
-      eachLive(this.vals, fn);
-      if (this.oldVals !== null) eachLive(this.oldVals, fn);
+      this.eachLive(this.ids, fn);
+      if (this.oldIds !== null) this.eachLive(this.oldIds, fn);
     } finally {
       this.walking--;
+    }
+  }
+
+  private eachLive(ids: Int32Array, fn: (e: Entry) => void): void {
+    const store = this.store;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id !== EMPTY && id !== GONE) fn(store.get(id));
     }
   }
 
   *values(): IterableIterator<Entry> {
     this.walking++;
     try {
-      for (const vals of [this.vals, this.oldVals]) {
-        if (vals === null) continue;
-        for (let i = 0; i < vals.length; i++) {
-          const v = vals[i];
-          if (v !== undefined && v !== GONE) yield v;
+      for (const ids of [this.ids, this.oldIds]) {
+        if (ids === null) continue;
+        for (let i = 0; i < ids.length; i++) {
+          const id = ids[i]!;
+          if (id !== EMPTY && id !== GONE) yield this.store.get(id);
         }
       }
     } finally {
@@ -289,22 +344,9 @@ abstract class ProbeMap {
   }
 }
 
-function removeFrom(vals: (Entry | undefined)[], mask: number, home: number, e: Entry): boolean {
-  for (let i = home; ; i = (i + 1) & mask) {
-    const v = vals[i];
-    if (v === undefined) return false;
-    if (v === e) {
-      vals[i] = GONE;
-      return true;
-    }
-  }
-}
-
-function eachLive(vals: (Entry | undefined)[], fn: (e: Entry) => void): void {
-  for (let i = 0; i < vals.length; i++) {
-    const v = vals[i];
-    if (v !== undefined && v !== GONE) fn(v);
-  }
+/** The entry of the slot whose key matched, or undefined when probing reached an empty slot. */
+function entryAt(store: EntryStore, id: number): Entry | undefined {
+  return id > 0 ? store.get(id) : undefined;
 }
 
 /**
@@ -325,35 +367,36 @@ export class V4Map extends ProbeMap {
   }
 
   get(k: number): Entry | undefined {
-    if (this.oldVals !== null) this.moveOnLookup();
-    return find4(this.keys, this.vals, this.mask, this.home(k, this.bits), k)
-      ?? (this.oldVals === null ? undefined : find4(this.oldKeys!, this.oldVals, this.oldMask, this.home(k, this.oldBits), k));
+    if (this.oldIds !== null) this.moveOnLookup();
+    const id = find4(this.keys, this.ids, this.mask, this.home(k, this.bits), k);
+    return entryAt(this.store, id === EMPTY && this.oldIds !== null ? find4(this.oldKeys!, this.oldIds, this.oldMask, this.home(k, this.oldBits), k) : id);
   }
 
   /** Adds an entry for a key that is not in the table. */
   set(k: number, e: Entry): void {
     this.reserve();
-    this.keys[this.claim(this.home(k, this.bits), e)] = k;
+    this.keys[this.claim(this.home(k, this.bits), this.store.add(e))] = k;
     this.size++;
   }
 
   /** Removes `e` if it is in the table. */
   delete(e: Entry): boolean {
     const k = e.network as number;
-    return this.remove(this.home(k, this.bits), this.oldVals === null ? 0 : this.home(k, this.oldBits), e);
+    return this.remove(this.home(k, this.bits), this.oldIds === null ? 0 : this.home(k, this.oldBits), e);
   }
 
-  protected reinsert(keys: Int32Array, i: number, e: Entry): void {
+  protected reinsert(keys: Int32Array, i: number, id: number): void {
     const k = keys[i]!;
-    this.keys[this.claim(this.home(k, this.bits), e)] = k;
+    this.keys[this.claim(this.home(k, this.bits), id)] = k;
   }
 }
 
-function find4(keys: Int32Array, vals: (Entry | undefined)[], mask: number, home: number, k: number): Entry | undefined {
+/** The id of key k's entry, or EMPTY. */
+function find4(keys: Int32Array, ids: Int32Array, mask: number, home: number, k: number): number {
   for (let i = home; ; i = (i + 1) & mask) {
-    const v = vals[i];
-    if (v === undefined) return undefined;
-    if (keys[i] === k && v !== GONE) return v;
+    const id = ids[i]!;
+    if (id === EMPTY) return EMPTY;
+    if (keys[i] === k && id !== GONE) return id;
   }
 }
 
@@ -373,29 +416,29 @@ export class V6Map extends ProbeMap {
 
   get(p: Prefix): Entry | undefined {
     const k0 = p.w0, k1 = p.w1, k2 = p.w2, k3 = p.w3;
-    if (this.oldVals !== null) this.moveOnLookup();
-    return find6(this.keys, this.vals, this.mask, this.home(k0, k1, k2, k3, this.bits), k0, k1, k2, k3)
-      ?? (this.oldVals === null ? undefined : find6(this.oldKeys!, this.oldVals, this.oldMask, this.home(k0, k1, k2, k3, this.oldBits), k0, k1, k2, k3));
+    if (this.oldIds !== null) this.moveOnLookup();
+    const id = find6(this.keys, this.ids, this.mask, this.home(k0, k1, k2, k3, this.bits), k0, k1, k2, k3);
+    return entryAt(this.store, id === EMPTY && this.oldIds !== null ? find6(this.oldKeys!, this.oldIds, this.oldMask, this.home(k0, k1, k2, k3, this.oldBits), k0, k1, k2, k3) : id);
   }
 
   /** Adds an entry for a key that is not in the table. */
   set(p: Prefix, e: Entry): void {
     this.reserve();
-    this.put(p.w0, p.w1, p.w2, p.w3, e);
+    this.put(p.w0, p.w1, p.w2, p.w3, this.store.add(e));
     this.size++;
   }
 
   /** Removes `e` if it is the entry of p. */
   delete(p: Prefix, e: Entry): boolean {
-    return this.remove(this.home(p.w0, p.w1, p.w2, p.w3, this.bits), this.oldVals === null ? 0 : this.home(p.w0, p.w1, p.w2, p.w3, this.oldBits), e);
+    return this.remove(this.home(p.w0, p.w1, p.w2, p.w3, this.bits), this.oldIds === null ? 0 : this.home(p.w0, p.w1, p.w2, p.w3, this.oldBits), e);
   }
 
-  protected reinsert(keys: Int32Array, i: number, e: Entry): void {
-    this.put(keys[4 * i]!, keys[4 * i + 1]!, keys[4 * i + 2]!, keys[4 * i + 3]!, e);
+  protected reinsert(keys: Int32Array, i: number, id: number): void {
+    this.put(keys[4 * i]!, keys[4 * i + 1]!, keys[4 * i + 2]!, keys[4 * i + 3]!, id);
   }
 
-  private put(k0: number, k1: number, k2: number, k3: number, e: Entry): void {
-    const o = 4 * this.claim(this.home(k0, k1, k2, k3, this.bits), e);
+  private put(k0: number, k1: number, k2: number, k3: number, id: number): void {
+    const o = 4 * this.claim(this.home(k0, k1, k2, k3, this.bits), id);
     this.keys[o] = k0;
     this.keys[o + 1] = k1;
     this.keys[o + 2] = k2;
@@ -403,11 +446,12 @@ export class V6Map extends ProbeMap {
   }
 }
 
-function find6(keys: Int32Array, vals: (Entry | undefined)[], mask: number, home: number, k0: number, k1: number, k2: number, k3: number): Entry | undefined {
+/** The id of the key's entry, or EMPTY. */
+function find6(keys: Int32Array, ids: Int32Array, mask: number, home: number, k0: number, k1: number, k2: number, k3: number): number {
   for (let i = home; ; i = (i + 1) & mask) {
-    const v = vals[i];
-    if (v === undefined) return undefined;
+    const id = ids[i]!;
+    if (id === EMPTY) return EMPTY;
     const o = 4 * i;
-    if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && v !== GONE) return v;
+    if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && id !== GONE) return id;
   }
 }
