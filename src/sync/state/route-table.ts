@@ -130,7 +130,10 @@ export class RouteTable {
   }
 }
 
-/** Slot ids: an empty slot (probing stops), a removed one (probing goes on past it; an insert may reuse it). */
+/**
+ * Slot ids: an entry's id (> 0), an empty slot (probing stops), a removed one (probing goes on
+ * past it; an insert may reuse it).
+ */
 const EMPTY = 0;
 const GONE = -1;
 
@@ -168,6 +171,11 @@ class EntryStore {
 
   get(id: number): Entry {
     return this.chunks[id >>> CHUNK_BITS]![id & (CHUNK - 1)]!;
+  }
+
+  /** The entry of a slot's id: undefined for an empty or removed slot (a probe that found nothing). */
+  at(id: number): Entry | undefined {
+    return id > 0 ? this.get(id) : undefined;
   }
 
   drop(id: number): void {
@@ -243,7 +251,7 @@ abstract class ProbeMap {
     const ids = this.ids;
     const mask = this.mask;
     let i = home;
-    while (ids[i] !== EMPTY && ids[i] !== GONE) i = (i + 1) & mask;
+    while (ids[i]! > 0) i = (i + 1) & mask;
     if (ids[i] === EMPTY) this.used++;
     ids[i] = id;
     return i;
@@ -262,7 +270,7 @@ abstract class ProbeMap {
     for (let i = home; ; i = (i + 1) & mask) {
       const id = ids[i]!;
       if (id === EMPTY) return false;
-      if (id !== GONE && this.store.get(id) === e) {
+      if (id > 0 && this.store.get(id) === e) {
         ids[i] = GONE;
         this.store.drop(id);
         return true;
@@ -299,7 +307,7 @@ abstract class ProbeMap {
     const end = Math.min(ids.length, this.moved + n);
     for (let i = this.moved; i < end; i++) {
       const id = ids[i]!;
-      if (id === EMPTY || id === GONE) continue;
+      if (id <= 0) continue;
       this.reinsert(keys, i, id);
       ids[i] = GONE;
     }
@@ -324,7 +332,7 @@ abstract class ProbeMap {
     const store = this.store;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (id !== EMPTY && id !== GONE) fn(store.get(id));
+      if (id > 0) fn(store.get(id));
     }
   }
 
@@ -335,18 +343,13 @@ abstract class ProbeMap {
         if (ids === null) continue;
         for (let i = 0; i < ids.length; i++) {
           const id = ids[i]!;
-          if (id !== EMPTY && id !== GONE) yield this.store.get(id);
+          if (id > 0) yield this.store.get(id);
         }
       }
     } finally {
       this.walking--;
     }
   }
-}
-
-/** The entry of the slot whose key matched, or undefined when probing reached an empty slot. */
-function entryAt(store: EntryStore, id: number): Entry | undefined {
-  return id > 0 ? store.get(id) : undefined;
 }
 
 /**
@@ -369,7 +372,7 @@ export class V4Map extends ProbeMap {
   get(k: number): Entry | undefined {
     if (this.oldIds !== null) this.moveOnLookup();
     const id = find4(this.keys, this.ids, this.mask, this.home(k, this.bits), k);
-    return entryAt(this.store, id === EMPTY && this.oldIds !== null ? find4(this.oldKeys!, this.oldIds, this.oldMask, this.home(k, this.oldBits), k) : id);
+    return this.store.at(id === EMPTY && this.oldIds !== null ? find4(this.oldKeys!, this.oldIds, this.oldMask, this.home(k, this.oldBits), k) : id);
   }
 
   /** Adds an entry for a key that is not in the table. */
@@ -396,7 +399,7 @@ function find4(keys: Int32Array, ids: Int32Array, mask: number, home: number, k:
   for (let i = home; ; i = (i + 1) & mask) {
     const id = ids[i]!;
     if (id === EMPTY) return EMPTY;
-    if (keys[i] === k && id !== GONE) return id;
+    if (keys[i] === k && id > 0) return id;
   }
 }
 
@@ -418,7 +421,7 @@ export class V6Map extends ProbeMap {
     const k0 = p.w0, k1 = p.w1, k2 = p.w2, k3 = p.w3;
     if (this.oldIds !== null) this.moveOnLookup();
     const id = find6(this.keys, this.ids, this.mask, this.home(k0, k1, k2, k3, this.bits), k0, k1, k2, k3);
-    return entryAt(this.store, id === EMPTY && this.oldIds !== null ? find6(this.oldKeys!, this.oldIds, this.oldMask, this.home(k0, k1, k2, k3, this.oldBits), k0, k1, k2, k3) : id);
+    return this.store.at(id === EMPTY && this.oldIds !== null ? find6(this.oldKeys!, this.oldIds, this.oldMask, this.home(k0, k1, k2, k3, this.oldBits), k0, k1, k2, k3) : id);
   }
 
   /** Adds an entry for a key that is not in the table. */
@@ -452,6 +455,6 @@ function find6(keys: Int32Array, ids: Int32Array, mask: number, home: number, k0
     const id = ids[i]!;
     if (id === EMPTY) return EMPTY;
     const o = 4 * i;
-    if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && id !== GONE) return id;
+    if (keys[o] === k0 && keys[o + 1] === k1 && keys[o + 2] === k2 && keys[o + 3] === k3 && id > 0) return id;
   }
 }
