@@ -4,11 +4,12 @@
 // its work. Garbage collections land on single inserts too (the longest ones name both); with
 // --trace-gc they can be told apart. Run: npm run bench:table   (TABLE_BENCH_ROUTES, _RUNS)
 import { RouteTable } from '../src/sync/state/route-table.js';
-import { parsePrefix } from '../src/route/prefix.js';
+import { routePrefix } from './lib/fpm-stream.js';
 
 const N = Number(process.env.TABLE_BENCH_ROUTES ?? 1_000_000);
 const RUNS = Number(process.env.TABLE_BENCH_RUNS ?? 5);
-const prefixes = Array.from({ length: N }, (_, j) => parsePrefix(`${11 + (j >>> 24)}.${(j >>> 16) & 255}.${(j >>> 8) & 255}.${j & 255}/32`));
+// the sync benches' routes (bench/lib/fpm-stream.ts): what fibmgr's table holds in them
+const prefixes = Array.from({ length: N }, (_, j) => routePrefix(4, j));
 /** Inserts after which the /32 map has grown (3/4 of 2^k slots, from its 64): where a growth step would show. */
 const growthAt = new Set(Array.from({ length: 20 }, (_, k) => (3 * 2 ** (k + 6)) / 4));
 

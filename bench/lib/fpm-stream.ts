@@ -1,5 +1,7 @@
 // Synthetic FPM streams as Debian's zebra sends them, written straight into one buffer (the test
 // builder is too slow for 1M routes). Shared by the decode and sync benches.
+import { prefixFromBytes } from '../../src/route/prefix.js';
+import type { Prefix } from '../../src/route/types.js';
 
 export class Writer {
   buf: Buffer;
@@ -40,6 +42,18 @@ export function hopAddress(family: 4 | 6, k: number): Uint8Array {
   return family === 4 ? Uint8Array.of(10, 0, k >> 8, k & 255) : Uint8Array.of(0x20, 1, 0xd, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, k >> 8, k & 255);
 }
 
+/** The network of the stream's route i: 11.0.0.0 + i /32, or 2001:db8:i::/64 (i's 32 bits in the fifth to eighth bytes). */
+export function routeAddress(family: 4 | 6, i: number): Uint8Array {
+  return family === 4
+    ? Uint8Array.of(11 + (i >>> 24), (i >>> 16) & 255, (i >>> 8) & 255, i & 255)
+    : Uint8Array.of(0x20, 1, 0xd, 0xb8, (i >>> 24) & 255, (i >>> 16) & 255, (i >>> 8) & 255, i & 255, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/** The stream's route i as a prefix (its /32 or /64), for those that fill a table or VPP without the stream. */
+export function routePrefix(family: 4 | 6, i: number): Prefix {
+  return prefixFromBytes(family, routeAddress(family, i), 0, family === 4 ? 32 : 64);
+}
+
 /** dplane_fpm_nl with nexthop groups (Debian's default): singles, then 2-way groups, then routes naming them. */
 export function netlinkNhg(n: number, family: 4 | 6, opts: { idBase?: number } = {}): Buffer {
   const b = opts.idBase ?? 0;
@@ -64,9 +78,7 @@ export function netlinkNhg(n: number, family: 4 | 6, opts: { idBase?: number } =
     w.u8(family === 4 ? 2 : 10); w.u8(family === 4 ? 32 : 64); w.u8(0); w.u8(0);
     w.u8(254); w.u8(186); w.u8(0); w.u8(1); w.u32(0);
     w.attr(15, () => w.u32(254));
-    w.attr(1, () => (family === 4
-      ? w.bytes([11 + (i >>> 24), (i >>> 16) & 255, (i >>> 8) & 255, i & 255])
-      : w.bytes([0x20, 1, 0xd, 0xb8, (i >>> 24) & 255, (i >>> 16) & 255, (i >>> 8) & 255, i & 255, 0, 0, 0, 0, 0, 0, 0, 0])));
+    w.attr(1, () => w.bytes(routeAddress(family, i)));
     w.attr(6, () => w.u32(20));
     w.attr(30, () => w.u32(b + 1000 + (i % GROUPS)));
     end();

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { measure } from './pipeline.js';
-import { GROUPS, hopAddress } from './fpm-stream.js';
+import { GROUPS, hopAddress, routePrefix } from './fpm-stream.js';
 
 const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS] = process.argv.slice(2);
 const V4 = Number(v4s);
@@ -45,9 +45,7 @@ function pack(clientIndex: number, msgId: number): { buf: Buffer; ends: Uint32Ar
     const paths = isAdd ? (v6 ? path6 : path4)[j % GROUPS]! : new Uint8Array(0);
     const req = {
       client_index: clientIndex, context: i + 1, is_add: isAdd, table: 0, src, paths,
-      prefix: v6
-        ? { family: 6, len: 64, w0: 0x20010db8, w1: j | 0, w2: 0, w3: 0 }
-        : { family: 4, len: 32, w0: ((11 + (j >>> 24)) << 24) | (j & 0xffffff), w1: 0, w2: 0, w3: 0 },
+      prefix: routePrefix(v6 ? 6 : 4, j),
     } as const;
     const size = bulk.size(req as any);
     writeHeader(buf, off, size);
