@@ -3,7 +3,7 @@
 // recursive next hops) packed beforehand with the project's bulk encoder, then written `batch` at
 // a time within `window` requests in flight.
 // Args: apiSock v4 v6 window batch gather('g' or '') add|del src. IPC: {ready} once packed and
-// connected; on 'go' the pass runs and {s, cpu, failed, reads} comes back; then it exits.
+// connected; on 'go' the pass runs and {s, cpu, faults, failed, reads} comes back; then it exits.
 import net from 'node:net';
 import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
@@ -109,7 +109,7 @@ await new Promise<void>((resolve) => {
   };
   pump();
 });
-const result = { s: m.seconds(), cpu: m.cpuS(), failed, reads };
+const result = { s: m.seconds(), cpu: m.cpuS(), faults: m.faults(), failed, reads };
 // a client that leaves without sockclnt_delete makes VPP spin on its socket (docs/upstream)
 await new Promise<void>((resolve) => {
   handler = () => resolve();
