@@ -84,6 +84,25 @@ function vppSched(): { busy: number; waiting: number } {
   }
   return { busy, waiting };
 }
+/** Busy and all jiffies so far of the CPUs the clients run on (all but VPP's when pinned; /proc/stat). */
+function clientCpus(): { busy: number; all: number } {
+  let busy = 0;
+  let all = 0;
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m || Number(m[1]) === PIN) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    all += total;
+    busy += total - f[3]! - f[4]!; // less idle and iowait
+  }
+  return { busy, all };
+}
+/** The share of their time the clients' CPUs were busy since `a` (the clients, fibmgr's zebra stand-in, this bench and the kernel's work for their sockets). */
+function clientBusy(a: { busy: number; all: number }): string {
+  const b = clientCpus();
+  return `${Math.round(100 * (b.busy - a.busy) / Math.max(1, b.all - a.all))}%`;
+}
 /** "busy / waiting for a CPU / idle" seconds of VPP since `a`, over `s` seconds of wall time (idle: neither). */
 function vppTime(a: { busy: number; waiting: number }, s: number): string {
   const b = vppSched();
@@ -101,7 +120,7 @@ const perMillion = (faults: number): string => `${Math.round(faults / TOTAL * 1e
  */
 const faultUs = pageFaultCost();
 
-interface Row { run: string; routes: number; seconds: number; 'routes/s': number | ''; 'vs raw': string; 'client CPU s per 1M': string; 'client page faults per 1M': string; 'VPP CPU share': string; 'VPP busy / waiting / idle s': string; 'peak RSS B/route': string; converged: string; note: string }
+interface Row { run: string; routes: number; seconds: number; 'routes/s': number | ''; 'vs raw': string; 'client CPU s per 1M': string; 'client page faults per 1M': string; 'clients\' CPUs busy': string; 'VPP CPU share': string; 'VPP busy / waiting / idle s': string; 'peak RSS B/route': string; converged: string; note: string }
 const rows: Row[] = [];
 let best: { s: number; label: string; shape: readonly [number, number, boolean] } | null = null;
 /** What missed the issue's targets or left VPP wrong (the exit status says so too). */
@@ -120,13 +139,13 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
   await vpp.cli(`ip route add count ${V4} 11.0.0.0/32 via 10.0.2.2`);
   const s = (performance.now() - t0) / 1000;
   const share = (vppCpu() - c0) / s;
-  rows.push({ run: `VPP CLI: ip route add count ${V4} (IPv4 only)`, routes: V4, seconds: +s.toFixed(2), 'routes/s': Math.round(V4 / s), 'vs raw': '', 'client CPU s per 1M': '', 'client page faults per 1M': '', 'VPP CPU share': `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': '', 'peak RSS B/route': '', converged: '', note: 'incl. vppctl start' });
+  rows.push({ run: `VPP CLI: ip route add count ${V4} (IPv4 only)`, routes: V4, seconds: +s.toFixed(2), 'routes/s': Math.round(V4 / s), 'vs raw': '', 'client CPU s per 1M': '', 'client page faults per 1M': '', 'clients\' CPUs busy': '', 'VPP CPU share': `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': '', 'peak RSS B/route': '', converged: '', note: 'incl. vppctl start' });
   await vpp.cli(`ip route del count ${V4} 11.0.0.0/32 via 10.0.2.2`);
 }
 
 // ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
 // packed requests never count in fibmgr's RSS here)
-async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; faults: number; vppShare: number; vppTime: string; failed: number; reads: number }> {
+async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; faults: number; clientBusy: string; vppShare: number; vppTime: string; failed: number; reads: number }> {
   const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src)]);
   const next = (): Promise<any> => new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -135,14 +154,16 @@ async function rawPass(window: number, batch: number, gather: boolean, isAdd: bo
   await next(); // packed and connected
   const v0 = vppCpu();
   const sched0 = vppSched();
+  const cpus0 = clientCpus();
   const t0 = performance.now();
   child.send('go');
   const r = await next();
   const s = (performance.now() - t0) / 1000;
+  const busy = clientBusy(cpus0);
   const vppShare = (vppCpu() - v0) / s;
   const time = vppTime(sched0, s);
   await new Promise((resolve) => child.once('exit', resolve));
-  return { ...r, vppShare, vppTime: time };
+  return { ...r, clientBusy: busy, vppShare, vppTime: time };
 }
 
 const rawLabel = (window: number, batch: number, gather: boolean): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gather ? ', replies read every 1 ms' : ''}`;
@@ -161,7 +182,7 @@ for (const [window, batch, gather] of WINDOWS) {
   const add = await rawPass(window, batch, gather, true, rawSrc);
   const inVpp = await held('rawbench');
   const label = rawLabel(window, batch, gather);
-  rows.push({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'vs raw': '', 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, 'peak RSS B/route': '', converged: '', note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` });
+  rows.push({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'vs raw': '', 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'clients\' CPUs busy': add.clientBusy, 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, 'peak RSS B/route': '', converged: '', note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` });
   if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gather] };
   await rawPass(window, batch, gather, false, rawSrc);
   if (await held('rawbench') !== 0) throw new Error('the raw client\'s routes are still in VPP');
@@ -212,6 +233,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const m = measure();
   const v0 = vppCpu();
   const sched0 = vppSched();
+  const cpu0 = clientCpus();
   await start();
   let faultOver = 0;
   if (fault) {
@@ -226,7 +248,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const timeouts = pipeline.rec.state().counters.timeouts - t0;
   rows.push({
     run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': fault ? '' : Math.round(TOTAL / s), 'vs raw': '',
-    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'VPP CPU share': fault ? '' : `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTime(sched0, s),
+    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : clientBusy(cpu0), 'VPP CPU share': fault ? '' : `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTime(sched0, s),
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
     note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}`,
@@ -254,11 +276,13 @@ if (best && ROUNDS > 0) {
     await rawPass(window, batch, gather, false, rawSrc);
     const m = measure();
     const sched0 = vppSched();
+    const cpus0 = clientCpus();
     sender.send({ send: fpmPort });
     await until('fibmgr\'s first sync', converged, Infinity);
     const fib = m.seconds();
+    const fibBusy = clientBusy(cpus0);
     turns.push({ raw, fibmgr: fib });
-    rows.push({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client CPU s per 1M': '', 'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(m.faults())}`, 'VPP CPU share': '', 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${vppTime(sched0, fib)}`, 'peak RSS B/route': '', converged: '', note: `raw ${raw.toFixed(2)} s` });
+    rows.push({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client CPU s per 1M': '', 'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(m.faults())}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${fibBusy}`, 'VPP CPU share': '', 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${vppTime(sched0, fib)}`, 'peak RSS B/route': '', converged: '', note: `raw ${raw.toFixed(2)} s` });
     // fibmgr stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr takes the next round
     sender.send('close');
     await pipeline.stop();
