@@ -23,6 +23,7 @@ import { cpus } from 'node:os';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
+import { statField } from '../src/fpm/socket-owner.js';
 import { connectPipeline, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -67,8 +68,8 @@ const vpp = (await startRealVpp(ctx, { mainHeap: '6G', statsegSize: '1G', startM
 
 /** VPP's CPU (user + system, all threads) in seconds so far. */
 function vppCpu(): number {
-  const f = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
+  return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / 100;
 }
 
 /** VPP's threads' time so far (/proc schedstat): on a CPU, and runnable but waiting for one, in seconds. */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../../src/log.js';
 import { FpmServer } from '../../src/fpm/server.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
+import { statField } from '../../src/fpm/socket-owner.js';
 import { VppClient, type VppClientOptions } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { Reconciler } from '../../src/sync/reconciler.js';
@@ -108,8 +109,7 @@ export function peakRss(): number {
  * grows by 250 MB spends ~0.75 s of CPU on faults alone.
  */
 export function minorFaults(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  return Number(statField(readFileSync('/proc/self/stat', 'utf8'), 10));
 }
 
 /** What the first touch of a page of new memory costs here, in µs (`mb` MB of fresh memory touched, a write per page). */

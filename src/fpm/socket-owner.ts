@@ -15,13 +15,20 @@ export interface SocketOwnerOptions {
   budgetMs?: number;
 }
 
-/** The start time (field 22) of a /proc/PID/stat text, or null. Pure. */
-export function statStartTime(stat: string): string | null {
+/**
+ * Field n of a /proc/PID/stat text, numbered as in proc(5) (3 on: 1 is the pid, 2 the command),
+ * or undefined when the text has none. Pure.
+ */
+export function statField(stat: string, n: number): string | undefined {
   // field 2, the command, is in parentheses and may itself hold spaces and ')'
   const close = stat.lastIndexOf(')');
-  if (close < 0) return null;
-  const rest = stat.slice(close + 2).split(' '); // rest[0] is field 3
-  const start = rest[19];
+  if (close < 0) return undefined;
+  return stat.slice(close + 2).split(' ')[n - 3];
+}
+
+/** The start time (field 22) of a /proc/PID/stat text, or null. Pure. */
+export function statStartTime(stat: string): string | null {
+  const start = statField(stat, 22);
   return start !== undefined && /^\d+$/.test(start) ? start : null;
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { REPO } from './fibmgr-child.js';
 import { skipLive } from './zebra-lab.js';
 import { alive, cleanUpAtExit, pollUntil } from './external-process.js';
+import { statField } from '../../src/fpm/socket-owner.js';
 
 export interface RealVppOptions {
   /** VPP's main heap (`memory { main-heap-size }`): 1G is plenty for thousands of routes; 1M routes want 6G. */
@@ -233,8 +234,7 @@ class RealVppImpl implements RealVpp {
     if (!tid) throw new Error(`no vpp_main thread in /proc/${pid}/task`);
     const ticks = (): number => {
       const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      return Number(f[11]) + Number(f[12]); // utime + stime (fields 14 and 15 of stat)
+      return Number(statField(s, 14)) + Number(statField(s, 15)); // utime + stime
     };
     const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
     const t0 = ticks();
