@@ -123,6 +123,11 @@ const faultUs = pageFaultCost();
 
 interface Row { run: string; routes: number; seconds: number; 'routes/s': number | ''; 'vs raw': string; 'client CPU s per 1M': string; 'client page faults per 1M': string; 'clients\' CPUs busy': string; 'VPP CPU share': string; 'VPP busy / waiting / idle s': string; 'peak RSS B/route': string; converged: string; note: string }
 const rows: Row[] = [];
+/** A row of the table: the columns a pass does not measure are blank (the columns in Row's order). */
+const row = ({ run, routes, seconds, ...measured }: Pick<Row, 'run' | 'routes' | 'seconds'> & Partial<Row>): Row => ({
+  run, routes, seconds, 'routes/s': '', 'vs raw': '', 'client CPU s per 1M': '', 'client page faults per 1M': '', 'clients\' CPUs busy': '',
+  'VPP CPU share': '', 'VPP busy / waiting / idle s': '', 'peak RSS B/route': '', converged: '', note: '', ...measured,
+});
 let best: { s: number; label: string; shape: readonly [number, number, boolean] } | null = null;
 /** What missed the issue's targets or left VPP wrong (the exit status says so too). */
 const failures: string[] = [];
@@ -140,7 +145,7 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
   await vpp.cli(`ip route add count ${V4} 11.0.0.0/32 via 10.0.2.2`);
   const s = (performance.now() - t0) / 1000;
   const share = (vppCpu() - c0) / s;
-  rows.push({ run: `VPP CLI: ip route add count ${V4} (IPv4 only)`, routes: V4, seconds: +s.toFixed(2), 'routes/s': Math.round(V4 / s), 'vs raw': '', 'client CPU s per 1M': '', 'client page faults per 1M': '', 'clients\' CPUs busy': '', 'VPP CPU share': `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': '', 'peak RSS B/route': '', converged: '', note: 'incl. vppctl start' });
+  rows.push(row({ run: `VPP CLI: ip route add count ${V4} (IPv4 only)`, routes: V4, seconds: +s.toFixed(2), 'routes/s': Math.round(V4 / s), 'VPP CPU share': `${Math.round(share * 100)}%`, note: 'incl. vppctl start' }));
   await vpp.cli(`ip route del count ${V4} 11.0.0.0/32 via 10.0.2.2`);
 }
 
@@ -183,7 +188,7 @@ for (const [window, batch, gather] of WINDOWS) {
   const add = await rawPass(window, batch, gather, true, rawSrc);
   const inVpp = await held('rawbench');
   const label = rawLabel(window, batch, gather);
-  rows.push({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'vs raw': '', 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'clients\' CPUs busy': add.clientBusy, 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, 'peak RSS B/route': '', converged: '', note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` });
+  rows.push(row({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'clients\' CPUs busy': add.clientBusy, 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` }));
   if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gather] };
   await rawPass(window, batch, gather, false, rawSrc);
   if (await held('rawbench') !== 0) throw new Error('the raw client\'s routes are still in VPP');
@@ -247,13 +252,13 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const cpu = m.cpuS();
   const share = (vppCpu() - v0) / s;
   const timeouts = pipeline.rec.state().counters.timeouts - t0;
-  rows.push({
-    run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': fault ? '' : Math.round(TOTAL / s), 'vs raw': '',
+  rows.push(row({
+    run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': fault ? '' : Math.round(TOTAL / s),
     'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : clientBusy(cpu0), 'VPP CPU share': fault ? '' : `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTime(sched0, s),
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
     note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}`,
-  });
+  }));
 }
 /** Resolves once `cond` holds (polled), for a fault to strike mid-replay. */
 const midway = (what: string, cond: () => boolean): Promise<void> => until(what, cond, Infinity);
@@ -283,7 +288,7 @@ if (best && ROUNDS > 0) {
     const fib = m.seconds();
     const fibBusy = clientBusy(cpus0);
     turns.push({ raw, fibmgr: fib });
-    rows.push({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client CPU s per 1M': '', 'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(m.faults())}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${fibBusy}`, 'VPP CPU share': '', 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${vppTime(sched0, fib)}`, 'peak RSS B/route': '', converged: '', note: `raw ${raw.toFixed(2)} s` });
+    rows.push(row({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(m.faults())}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${fibBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${vppTime(sched0, fib)}`, note: `raw ${raw.toFixed(2)} s` }));
     // fibmgr stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr takes the next round
     sender.send('close');
     await pipeline.stop();
