@@ -10,7 +10,7 @@
 // phase's own high-water mark over the process before any pipeline), route writes, the time to
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
-// the raw passes, REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FAULTS=0 leaves the fault
+// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FAULTS=0 leaves the fault
 // phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
@@ -24,6 +24,7 @@ import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/re
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
 import { statField } from '../src/fpm/socket-owner.js';
+import { DEFAULTS } from '../src/config/options.js';
 import { connectPipeline, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -53,6 +54,8 @@ const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
 /** Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. */
 const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 3);
 const FREEZE_MS = Number(process.env.REAL_BENCH_FREEZE_MS ?? 15_000);
+/** The VPP socket's kernel send buffer, fibmgr's and the raw client's alike: the daemon's --vpp-send-buffer default unless REAL_BENCH_SNDBUF says (0: the system's). */
+const SNDBUF = Number(process.env.REAL_BENCH_SNDBUF ?? DEFAULTS.vppSendBuffer);
 /** fibmgr's request timeout: the daemon's default (10 s) unless set, so a 15 s freeze times requests out as it would in production. */
 const TIMEOUT_MS = process.env.REAL_BENCH_TIMEOUT_MS ? Number(process.env.REAL_BENCH_TIMEOUT_MS) : undefined;
 
@@ -152,7 +155,7 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
 // ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
 // packed requests never count in fibmgr's RSS here)
 async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; faults: number; clientBusy: string; vppShare: number; vppTime: string; failed: number; reads: number }> {
-  const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src)]);
+  const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src), String(SNDBUF)]);
   const next = (): Promise<any> => new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`raw client exited (${code})`)));
@@ -205,7 +208,7 @@ function baseRss(): number {
 }
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
-const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}) };
+const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}) };
 /** A fresh fibmgr (the garbage of the last one collected first): connected, started, listening for zebra. */
 async function freshPipeline(): Promise<void> {
   // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
@@ -345,6 +348,7 @@ const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.
 console.table(rows);
 console.log(`routes: ${V4} IPv4 /32 + ${V6} IPv6 /64, each via 2 recursive next hops (64 pairs); VPP ${vpp.version}; best raw: ${best?.label}`);
 console.log(PIN === null ? 'unpinned: VPP shares its CPUs with the clients (REAL_BENCH_PIN=0)' : `VPP's main thread on CPU ${PIN}, this bench, fibmgr and the raw client on CPUs 0-${PIN - 1}`);
+console.log(SNDBUF > 0 ? `both clients' VPP socket: a ${SNDBUF / 1048576} MB kernel send buffer (fibmgr's --vpp-send-buffer; REAL_BENCH_SNDBUF=0: the system's)` : `both clients' VPP socket: the system's send buffer (REAL_BENCH_SNDBUF=0)`);
 console.log(`a page fault (the first touch of 4 KB of new memory) costs ${faultUs.toFixed(1)} µs on this machine (64 MB touched)`);
 console.log('targets (issue 21): fibmgr ≥ 1.0x the raw client, ≤ 300 B/route in every phase, 0 route writes on an unchanged resync');
 if (turnRatio !== null) console.log(`fibmgr vs the raw client in turns (${turns.length} rounds, median over median): ${turnRatio.toFixed(2)}x (raw ${turns.map((t) => t.raw.toFixed(2)).join(' / ')} s, fibmgr ${turns.map((t) => t.fibmgr.toFixed(2)).join(' / ')} s)`);

@@ -12,6 +12,8 @@ import { VppClient, type VppClientOptions } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
+import { sendBufferPreparer } from '../../src/vpp-send-buffer.js';
+import { DEFAULTS } from '../../src/config/options.js';
 
 // Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -52,6 +54,8 @@ export interface PipelineOptions {
   /** A VPP connection of its own for audits (window 16), as the daemon has; false: audits share the main one. */
   auditClient: boolean;
   timeoutMs?: number;
+  /** The route connection's kernel send buffer (the daemon's --vpp-send-buffer; default its default; 0: the system's). */
+  sendBuffer?: number;
 }
 
 export interface Pipeline {
@@ -74,7 +78,7 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
     logger: log,
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   };
-  const client = new VppClient({ ...clientOpts, window: o.window });
+  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket: sendBufferPreparer(o.sendBuffer ?? DEFAULTS.vppSendBuffer, log) });
   await client.connect();
   const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });
   const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, window: o.window, logger: log });

@@ -2,15 +2,17 @@
 // (the requests fibmgr writes for the FPM stream: its prefixes, each via its nexthop group's two
 // recursive next hops) packed beforehand with the project's bulk encoder, then written `batch` at
 // a time within `window` requests in flight.
-// Args: apiSock v4 v6 window batch gather('g' or '') add|del src. IPC: {ready} once packed and
+// Args: apiSock v4 v6 window batch gather('g' or '') add|del src sendBuffer (bytes, as fibmgr's
+// --vpp-send-buffer; 0: the system's). IPC: {ready} once packed and
 // connected; on 'go' the pass runs and {s, cpu, faults, failed, reads} comes back; then it exits.
 import net from 'node:net';
 import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { measure } from './pipeline.js';
+import { setSendBuffer } from '../../src/vpp-send-buffer.js';
 import { GROUPS, hopAddress, routePrefix } from './fpm-stream.js';
 
-const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS] = process.argv.slice(2);
+const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS, sendBufferS] = process.argv.slice(2);
 const V4 = Number(v4s);
 const V6 = Number(v6s);
 const TOTAL = V4 + V6;
@@ -83,6 +85,12 @@ const sock: net.Socket = net.connect({
   },
 });
 await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+// the same socket as fibmgr's: what the kernel holds for VPP is part of how a client feeds it
+const sendBuffer = Number(sendBufferS ?? 0);
+if (sendBuffer > 0) {
+  const r = await setSendBuffer(sock, sendBuffer);
+  if ('error' in r || r.bytes !== sendBuffer) throw new Error(`raw client: send buffer ${sendBuffer}: ${JSON.stringify(r)}`);
+}
 const hello = await new Promise<ReturnType<typeof decodeSockclntCreateReply>>((resolve) => {
   handler = (buf, s, e) => resolve(decodeSockclntCreateReply(buf, s, e));
   sock.write(frame(encodeSockclntCreate(1, 'fibmgr-bench-raw')));

@@ -3,6 +3,7 @@
 // context in in-flight.ts, dumps closed by control_ping), events and keepalives, per-request
 // timeouts, over one session at a time that reconnects with backoff (connection.ts).
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { nullLogger, type MessageDef, type VppLogger } from './types.js';
 import type { RequestStat } from './request-stats.js';
 import { Connection, type ConnectedInfo, type ReplyGather } from './connection.js';
@@ -43,6 +44,12 @@ export interface VppClientOptions {
    * { minInFlight: 64, ms: 1 }; false: every reply as it comes.
    */
   gatherReplies?: ReplyGather | false;
+  /**
+   * Runs on each session's socket once it is connected, before the handshake (awaited): to set
+   * what Node has no API for, such as the socket's send buffer. What it throws or rejects with is
+   * logged and the session goes on. Called again on every reconnect.
+   */
+  prepareSocket?: (socket: Socket) => Promise<void> | void;
   /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */
   maxTimeouts?: number;
   logger?: VppLogger;

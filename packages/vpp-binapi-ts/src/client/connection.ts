@@ -30,6 +30,8 @@ export interface ConnectionOptions extends MessageSet {
   goodbyeMs?: number;
   /** Replies read in bursts while many requests are in flight (see ReplyGather); false: as they come. */
   gather?: ReplyGather | false;
+  /** Runs on each session's socket once connected, before the handshake (VppClientOptions.prepareSocket). */
+  prepareSocket?: (socket: net.Socket) => Promise<void> | void;
 }
 
 /**
@@ -156,8 +158,23 @@ export class Connection {
         this.host.opened(info);
         this.handshakeSettled?.();
       };
+      const hello = () => {
+        if (!settled && this.socket === sock) sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'vpp-binapi-ts')));
+      };
       sock.on('connect', () => {
-        sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'vpp-binapi-ts')));
+        const prepare = this.opts.prepareSocket;
+        if (!prepare) return hello();
+        // a socket left as the system made it still works: say why, and go on
+        const failed = (err: unknown) => this.log.warn({ err: (err as Error)?.message ?? String(err), socket: this.opts.socketPath }, 'vpp socket: prepareSocket failed; the session goes on without it');
+        let done: Promise<void> | void;
+        try {
+          done = prepare(sock);
+        } catch (err) {
+          failed(err);
+          return hello();
+        }
+        if (done && typeof done.then === 'function') done.then(hello, (err) => { failed(err); hello(); });
+        else hello();
       });
       sock.on('error', (err) => {
         if (!settled) fail(err);
