@@ -78,6 +78,9 @@ test('invalid values: a clear error naming the setting, where it came from, and 
   throwsConfig(() => loadConfig({ logLevel: 'loud' }, {}), /--log-level/, /loud.*one of/);
   throwsConfig(() => loadConfig({ resyncGrace: '-1' }, {}), /--resync-grace/, /positive/);
   throwsConfig(() => loadConfig({ vppWindow: '1.5' }, {}), /--vpp-window/, /whole number/);
+  // a send buffer below the system's default, or past what the kernel takes (it would wrap)
+  for (const bad of ['4096', '4294967296', '1e21', '-1']) throwsConfig(() => loadConfig({ vppSendBuffer: bad }, {}), /--vpp-send-buffer/, /0 or a size in bytes from 65536 to 1073741824/);
+  assert.equal(loadConfig({ vppSendBuffer: '0' }, {}).vppSendBuffer, 0);
   throwsConfig(() => loadConfig({ tableMap: ['100:10'] }, {}), /--table-map/, /100:10.*ZEBRA=VPP/);
   throwsConfig(() => loadConfig({ tableMap: ['100=10', '100=11'] }, {}), /--table-map/, /mapped twice/);
   throwsConfig(() => loadConfig({ interfaceMap: ['eth0'] }, {}), /--interface-map/, /eth0.*LINUXNAME=VPPNAME/);

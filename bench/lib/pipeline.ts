@@ -78,8 +78,13 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
     logger: log,
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   };
-  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket: sendBufferPreparer(o.sendBuffer ?? DEFAULTS.vppSendBuffer, log) });
+  // as the daemon's, and held to what the raw client is held to: the size asked for, or no run
+  const sendBuffer = o.sendBuffer ?? DEFAULTS.vppSendBuffer;
+  let sendBufferError: string | null = null;
+  const warnLog = { info: () => undefined, warn: (f: object, m: string) => { sendBufferError = `${m} ${JSON.stringify(f)}`; } };
+  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket: sendBufferPreparer(sendBuffer, warnLog) });
   await client.connect();
+  if (sendBufferError) throw new Error(`fibmgr's VPP socket: ${sendBufferError}`);
   const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });
   const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, window: o.window, logger: log });
   const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: o.notify });

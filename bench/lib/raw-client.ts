@@ -89,7 +89,7 @@ await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); })
 const sendBuffer = Number(sendBufferS ?? 0);
 if (sendBuffer > 0) {
   const r = await setSendBuffer(sock, sendBuffer);
-  if ('error' in r || r.bytes !== sendBuffer) throw new Error(`raw client: send buffer ${sendBuffer}: ${JSON.stringify(r)}`);
+  if ('error' in r || r.bytes < sendBuffer) throw new Error(`raw client: send buffer ${sendBuffer}: ${JSON.stringify(r)}`);
 }
 const hello = await new Promise<ReturnType<typeof decodeSockclntCreateReply>>((resolve) => {
   handler = (buf, s, e) => resolve(decodeSockclntCreateReply(buf, s, e));

@@ -116,7 +116,7 @@ export function parseMetrics(text: string): Map<string, number> {
  * The simulator (in this process) and the daemon (a child) programming it: FPM and the ops HTTP
  * server on free loopback ports. `extra` flags follow the wiring ones.
  */
-export async function startSimDaemon(name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, prepare?: (sim: import('vpp-binapi-ts/sim').VppSim) => void): Promise<{ sim: import('vpp-binapi-ts/sim').VppSim; d: Daemon; fpmPort: number; httpPort: number }> {
+export async function startSimDaemon(name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, prepare?: (sim: import('vpp-binapi-ts/sim').VppSim) => void): Promise<{ sim: import('vpp-binapi-ts/sim').VppSim; d: Daemon; fpmPort: number; httpPort: number; socketPath: string }> {
   const { VppSim } = await import('vpp-binapi-ts/sim');
   const { tmpdir } = await import('node:os');
   const socketPath = join(tmpdir(), `fibmgr-${name}-${process.pid}.sock`);
@@ -125,7 +125,7 @@ export async function startSimDaemon(name: string, extra: string[] = [], env: No
   const fpmPort = await freePort();
   const httpPort = await freePort();
   const d = startDaemon(['--vpp-sock', socketPath, '--fpm-port', String(fpmPort), '--metrics-addr', `127.0.0.1:${httpPort}`, ...extra], env);
-  return { sim, d, fpmPort, httpPort };
+  return { sim, d, fpmPort, httpPort, socketPath };
 }
 
 /** A fibmgr subcommand, run without blocking this process (a simulator living here must answer meanwhile). */

@@ -51,7 +51,7 @@ test('npm pack holds what runs; npm install -g of it needs no scripts; fibmgr --
     // npm prints the prepack's output before the JSON
     const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as [{ filename: string; files: { path: string }[] }];
     const paths = info[0].files.map((f) => f.path);
-    for (const must of ['dist/src/cli.js', 'dist/src/daemon.js', 'proto/fpm.proto', 'README.md', 'LICENSE', 'deploy/fibmgr.service', 'deploy/compose.yaml', 'package.json']) {
+    for (const must of ['dist/src/cli.js', 'dist/src/daemon.js', 'proto/fpm.proto', 'README.md', 'LICENSE', 'deploy/fibmgr.service', 'deploy/compose.yaml', 'deploy/60-fibmgr-sysctl.conf', 'package.json']) {
       assert.ok(paths.includes(must), `the tarball lacks ${must}`);
     }
     const dev = paths.filter((p) => /^(test|bench|scripts|src|packages|dist\/(test|bench|scripts|packages|node_modules))\/|\.map$|tsbuildinfo/.test(p));

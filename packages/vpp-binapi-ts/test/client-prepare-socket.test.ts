@@ -72,6 +72,29 @@ describe('VppClient prepareSocket', () => {
     await c.close();
   });
 
+  test('a hook still running at timeoutMs is left behind with a warning: the handshake has its own timeoutMs', async () => {
+    let calls = 0;
+    const c = clientFor(path, { timeoutMs: 1000, prepareSocket: () => { calls++; return new Promise<void>(() => undefined); } });
+    await c.connect();
+    assert.equal(calls, 1);
+    assert.deepEqual(warned, ['vpp socket: prepareSocket failed; the session goes on without it']);
+    assert.equal((await c.request(d.control_ping, {})).retval, 0);
+    await c.close();
+  });
+
+  test('close() while the hook runs: the connect fails and VPP never registers the client', async () => {
+    let release!: () => void;
+    let called = false;
+    const c = clientFor(path, { prepareSocket: () => { called = true; return new Promise<void>((r) => (release = r)); } });
+    const connected = c.connect().then(() => 'connected', (e: Error) => e.name);
+    await until('the hook runs', () => called);
+    const closed = c.close();
+    release();
+    assert.equal(await connected, 'VppDisconnectedError');
+    await closed;
+    assert.equal(sim.sessions.length, 0);
+  });
+
   test('a hook that throws or rejects is logged, and the session goes on', async () => {
     for (const prepareSocket of [() => { throw new Error('no perl'); }, () => Promise.reject(new Error('no perl'))]) {
       warned.length = 0;

@@ -45,9 +45,11 @@ export interface VppClientOptions {
    */
   gatherReplies?: ReplyGather | false;
   /**
-   * Runs on each session's socket once it is connected, before the handshake (awaited): to set
-   * what Node has no API for, such as the socket's send buffer. What it throws or rejects with is
-   * logged and the session goes on. Called again on every reconnect.
+   * Runs on each session's socket once it is connected, before the handshake (awaited, for up to
+   * timeoutMs, which the handshake then has anew): to set what Node has no API for, such as the
+   * socket's send buffer. What it throws or rejects with, or a hook still running at timeoutMs, is
+   * logged and the session goes on. Called again on every reconnect; a close() meanwhile ends the
+   * session before VPP registers it.
    */
   prepareSocket?: (socket: Socket) => Promise<void> | void;
   /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */

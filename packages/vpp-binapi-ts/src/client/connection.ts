@@ -119,8 +119,14 @@ export class Connection {
       this.reader.reset();
       this.socket = sock;
       sock.setNoDelay?.(true);
-      const hsTimer = setTimeout(() => fail(new VppProtocolError(`no handshake reply from VPP within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
-      hsTimer.unref();
+      // the connect and the handshake each have timeoutMs; prepareSocket's time is its own (below)
+      let hsTimer: NodeJS.Timeout | undefined;
+      const handshakeTimer = () => {
+        clearTimeout(hsTimer);
+        hsTimer = setTimeout(() => fail(new VppProtocolError(`no handshake reply from VPP within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+        hsTimer.unref();
+      };
+      handshakeTimer();
       this.onHandshake = (buf, s, e) => {
         this.onHandshake = null;
         clearTimeout(hsTimer);
@@ -158,23 +164,30 @@ export class Connection {
         this.host.opened(info);
         this.handshakeSettled?.();
       };
+      let helloSent = false;
       const hello = () => {
-        if (!settled && this.socket === sock) sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'vpp-binapi-ts')));
+        if (helloSent || settled || this.socket !== sock) return;
+        helloSent = true;
+        // close() came while prepareSocket ran: VPP need not register us at all
+        if (this.closing) return fail(new VppDisconnectedError('sockclnt_create', 'client closed before the handshake'));
+        handshakeTimer();
+        sock.write(frame(encodeSockclntCreate(0xffff_fff0 & Date.now(), this.opts.clientName ?? 'vpp-binapi-ts')));
       };
       sock.on('connect', () => {
         const prepare = this.opts.prepareSocket;
         if (!prepare) return hello();
-        // a socket left as the system made it still works: say why, and go on
-        const failed = (err: unknown) => this.log.warn({ err: (err as Error)?.message ?? String(err), socket: this.opts.socketPath }, 'vpp socket: prepareSocket failed; the session goes on without it');
-        let done: Promise<void> | void;
-        try {
-          done = prepare(sock);
-        } catch (err) {
-          failed(err);
-          return hello();
-        }
-        if (done && typeof done.then === 'function') done.then(hello, (err) => { failed(err); hello(); });
-        else hello();
+        // a socket left as the system made it still works: say why, and go on (a hook that hangs
+        // is given timeoutMs, then left behind)
+        clearTimeout(hsTimer);
+        const failed = (err: unknown) => {
+          if (!helloSent && !settled) this.log.warn({ err: (err as Error)?.message ?? String(err), socket: this.opts.socketPath }, 'vpp socket: prepareSocket failed; the session goes on without it');
+        };
+        const hookTimer = setTimeout(() => { failed(new Error(`prepareSocket did not finish within ${this.opts.timeoutMs} ms`)); hello(); }, this.opts.timeoutMs);
+        hookTimer.unref();
+        Promise.resolve()
+          .then(() => prepare(sock))
+          .catch(failed)
+          .then(() => { clearTimeout(hookTimer); hello(); });
       });
       sock.on('error', (err) => {
         if (!settled) fail(err);
