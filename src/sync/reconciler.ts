@@ -108,6 +108,7 @@ export class Reconciler implements RouteSink {
       routes: this.store.routes, clock, log: this.log, graceMs: opts.resyncGraceMs, staleTimeMs: opts.staleTimeMs ?? 120_000,
       writes: () => this.writer.writes,
       desired: () => this.store.desired,
+      allConfirmed: (gen) => this.store.allConfirmed(gen),
       congested: () => this.writer.congested,
       sweep: (e) => this.setWant(e, null, 0, false),
       counted: (swept, kept) => {
@@ -168,6 +169,7 @@ export class Reconciler implements RouteSink {
     this.notes.detach();
     this.session = sessionId;
     this.gen++;
+    this.store.newGeneration(this.gen);
     this.counters.resyncs++;
     this.leftOut.sessionStart();
     // group ids are the new session's own from now on (group-index.ts); the last one's pending
@@ -366,7 +368,9 @@ export class Reconciler implements RouteSink {
    * mentioned, is no longer zebra's (the sweep only looks at routes that want something).
    */
   private forgetUnconfirmedUnmapped(): void {
-    // zebra's unmappable routes are those that want nothing yet keep their next hops (route-state.ts)
+    // zebra's unmappable routes are those that want nothing yet keep their next hops (route-state.ts);
+    // with none (as a rule), a million entries need no walk
+    if (this.store.unmappable === 0) return;
     const gone: Entry[] = [];
     this.store.routes.forEach((e) => {
       if (e.want === null && e.hops !== null && e.gen < this.gen && e.slot.info.seenGen === this.gen) gone.push(e);
@@ -376,7 +380,7 @@ export class Reconciler implements RouteSink {
 
   /** `nhg`: the group the route names; `confirm`: zebra sent it (in this session's replay); `hops`: its next hops (route-state.ts). */
   private setWant(e: Entry, ps: PathSet | null, nhg: number, confirm: boolean, hops: Hops | null = null): void {
-    if (confirm) e.gen = this.gen;
+    if (confirm) this.store.confirm(e);
     if (this.store.want(e, ps, nhg, hops)) this.writer.wantChanged(e);
     else if (ps === null) this.store.dropIfEmpty(e, 'in-flight');
   }

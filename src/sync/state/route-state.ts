@@ -30,6 +30,15 @@ export class RouteState {
   /** Routes that want something / that VPP holds from us (UNKNOWN_PATHS not counted). */
   desired = 0;
   installed = 0;
+  /**
+   * The resync generation zebra's routes are confirmed in now (the reconciler's), and how many
+   * routes that want something it has confirmed: when that is all of `desired`, the judgement of
+   * a replay has nothing to find and need not walk a million entries (resync.ts, judge).
+   */
+  private gen = 0;
+  confirmedDesired = 0;
+  /** Routes zebra has that name no VPP interface (they want nothing and keep their next hops): what the end of a resync looks for. */
+  unmappable = 0;
   /** zebra's next-hop sets, each with its translation under the current interface map. */
   readonly hopSets = new HopSets();
   private readonly lookupIf: { interfaceFor(i: number): number | undefined };
@@ -128,14 +137,34 @@ export class RouteState {
   want(e: Entry, ps: PathSet | null, nhg: number, hops: Hops | null = null): boolean {
     // a route that wants nothing keeps its group and next hops only while zebra still has it (unmappable)
     this.byGroup.set(e, ps === null && hops === null ? 0 : nhg);
+    this.unmappable += (ps === null && hops !== null ? 1 : 0) - (e.want === null && e.hops !== null ? 1 : 0);
     e.hops = hops;
     if (e.want === ps) return false;
     this.sets.ref(ps);
     this.sets.unref(e.want);
-    if (e.want === null) this.desired++;
-    if (ps === null) this.desired--;
+    const step = e.want === null ? 1 : ps === null ? -1 : 0;
+    this.desired += step;
+    if (e.gen === this.gen) this.confirmedDesired += step;
     e.want = ps;
     return true;
+  }
+
+  /** A new resync generation (a zebra session): no route is confirmed in it yet. */
+  newGeneration(gen: number): void {
+    this.gen = gen;
+    this.confirmedDesired = 0;
+  }
+
+  /** zebra sent the route in the current generation (its entry's gen, only ever set here). */
+  confirm(e: Entry): void {
+    if (e.gen === this.gen) return;
+    e.gen = this.gen;
+    if (e.want !== null) this.confirmedDesired++;
+  }
+
+  /** Every route that wants something was confirmed in generation `gen` (the current one). */
+  allConfirmed(gen: number): boolean {
+    return gen === this.gen && this.confirmedDesired === this.desired;
   }
 
   /**

@@ -146,6 +146,8 @@ export interface ResyncHost {
   writes(): number;
   /** Routes wanted now (for the start line). */
   desired(): number;
+  /** Every route wanted now was confirmed in generation `gen` (counted as they are: route-state.ts). */
+  allConfirmed(gen: number): boolean;
   /** True while the backlog holds zebra's socket: zebra's quiet is then ours. */
   congested(): boolean;
   /** Sweeps one stale route (it then wants nothing). */
@@ -536,7 +538,10 @@ export class ResyncFsm {
     let refreshed = 0;
     let kept = 0;
     const untouched = new Set<string>();
-    this.h.routes.forEach((e) => {
+    // the common replay (a first sync, an unchanged one) confirms every route: nothing to find, and
+    // a walk of a full table stops fibmgr for ~150 ms while its writes may still be going out
+    if (this.h.allConfirmed(s.gen)) refreshed = this.h.desired();
+    else this.h.routes.forEach((e) => {
       if (e.want === null) return;
       if (e.gen >= s.gen) {
         refreshed++;
