@@ -17,7 +17,8 @@ const GRACE = 3000;
 /** Route i; via 7 names an interface VPP does not have (unmappable: it wants nothing, keeps its next hops). */
 function route(i: number, op: 'add' | 'del' = 'add', via = 2, protocol = i % 3 === 0 ? 'static' : 'bgp'): RouteEventRoute {
   const prefix = i % 4 === 0 ? `2001:db8:${i.toString(16)}::/48` : `10.${i >> 8}.${i & 255}.0/24`;
-  return build({ prefix, op, protocol, type: 'unicast', via: [via === 7 ? nexthop(null, 7) : nexthop(prefix.includes(':') ? `2001:db8::${via}` : `10.0.2.${via}`)] });
+  // one route in seven in a table of its own (a `table N` one: kept when a replay does not mention it)
+  return build({ prefix, op, protocol, table: i % 7 === 0 ? 5 : 254, type: 'unicast', via: [via === 7 ? nexthop(null, 7) : nexthop(prefix.includes(':') ? `2001:db8::${via}` : `10.0.2.${via}`)] });
 }
 
 /** The reconciler's route state and generation (internals: what the count stands for). */
@@ -78,13 +79,15 @@ test('a replay that confirms every route is judged without a walk of the table; 
   await written(r, port);
   check('first replay');
   assert.equal(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }), 0, 'the first sync\'s judgement walked the table');
-  assert.equal(r.state().lastResync?.swept ?? 0, 0);
+  assert.equal(r.state().lastResync?.swept, 0);
+  assert.equal(r.state().lastResync?.refreshed, 200, 'the routes the replay confirmed, as a walk counts them');
   // an unchanged replay: the same
   r.sessionStart(2);
   r.apply(2, all);
   await written(r, port);
   check('unchanged replay');
   assert.equal(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }), 0, 'the unchanged resync\'s judgement walked the table');
+  assert.equal(r.state().lastResync?.refreshed, 200);
   // a replay without route 7 (its group complete otherwise): walked, and 7 swept
   r.sessionStart(3);
   r.apply(3, all.filter((_, i) => i !== 7));
@@ -128,8 +131,10 @@ test('the count is what a walk finds, whatever zebra sends (seeded random sessio
   const { port, clock, r, check } = setup();
   await r.start();
   const N = 120;
-  for (let session = 1; session <= 12; session++) {
-    r.sessionStart(session);
+  // zebra in sight (the same process, or another: a restart whose routes wait) or not
+  const processes = ['100@1', '100@1', '200@2', null] as const;
+  for (let session = 1; session <= 16; session++) {
+    r.sessionStart(session, processes[rnd(processes.length)]!);
     const events: RouteEvent[] = [];
     // a replay of most routes (some missing), with changes, deletes and re-adds mixed in
     for (let i = 0; i < N; i++) {

@@ -36,9 +36,18 @@ export class RouteState {
    * a replay has nothing to find and need not walk a million entries (resync.ts, judge).
    */
   private gen = 0;
-  confirmedDesired = 0;
+  private confirmed = 0;
   /** Routes zebra has that name no VPP interface (they want nothing and keep their next hops): what the end of a resync looks for. */
-  unmappable = 0;
+  private unmappableCount = 0;
+
+  /** Routes that want something confirmed in the current generation (kept by want and confirm only: a count a walk would find). */
+  get confirmedDesired(): number {
+    return this.confirmed;
+  }
+
+  get unmappable(): number {
+    return this.unmappableCount;
+  }
   /** zebra's next-hop sets, each with its translation under the current interface map. */
   readonly hopSets = new HopSets();
   private readonly lookupIf: { interfaceFor(i: number): number | undefined };
@@ -137,14 +146,14 @@ export class RouteState {
   want(e: Entry, ps: PathSet | null, nhg: number, hops: Hops | null = null): boolean {
     // a route that wants nothing keeps its group and next hops only while zebra still has it (unmappable)
     this.byGroup.set(e, ps === null && hops === null ? 0 : nhg);
-    this.unmappable += (ps === null && hops !== null ? 1 : 0) - (e.want === null && e.hops !== null ? 1 : 0);
+    this.unmappableCount += (ps === null && hops !== null ? 1 : 0) - (e.want === null && e.hops !== null ? 1 : 0);
     e.hops = hops;
     if (e.want === ps) return false;
     this.sets.ref(ps);
     this.sets.unref(e.want);
     const step = e.want === null ? 1 : ps === null ? -1 : 0;
     this.desired += step;
-    if (e.gen === this.gen) this.confirmedDesired += step;
+    if (e.gen === this.gen) this.confirmed += step;
     e.want = ps;
     return true;
   }
@@ -152,19 +161,19 @@ export class RouteState {
   /** A new resync generation (a zebra session): no route is confirmed in it yet. */
   newGeneration(gen: number): void {
     this.gen = gen;
-    this.confirmedDesired = 0;
+    this.confirmed = 0;
   }
 
   /** zebra sent the route in the current generation (its entry's gen, only ever set here). */
   confirm(e: Entry): void {
     if (e.gen === this.gen) return;
     e.gen = this.gen;
-    if (e.want !== null) this.confirmedDesired++;
+    if (e.want !== null) this.confirmed++;
   }
 
   /** Every route that wants something was confirmed in generation `gen` (the current one). */
   allConfirmed(gen: number): boolean {
-    return gen === this.gen && this.confirmedDesired === this.desired;
+    return gen === this.gen && this.confirmed === this.desired;
   }
 
   /**
