@@ -25,7 +25,7 @@ import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS } from '../src/config/options.js';
-import { isSendBufferSize } from '../src/vpp-send-buffer.js';
+import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { connectPipeline, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -56,11 +56,14 @@ const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
 const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 3);
 const FREEZE_MS = Number(process.env.REAL_BENCH_FREEZE_MS ?? 15_000);
 /** The VPP socket's kernel send buffer, fibmgr's and the raw client's alike: the daemon's --vpp-send-buffer default unless REAL_BENCH_SNDBUF says (0: the system's). */
-const SNDBUF = Number(process.env.REAL_BENCH_SNDBUF ?? DEFAULTS.vppSendBuffer);
-if (SNDBUF !== 0 && !isSendBufferSize(SNDBUF)) {
-  console.error(`bench:real: REAL_BENCH_SNDBUF=${process.env.REAL_BENCH_SNDBUF}: 0 or a size in bytes from 65536 to 1 GiB`);
-  process.exit(2);
-}
+const SNDBUF = ((): number => {
+  try {
+    return sendBufferSetting(process.env.REAL_BENCH_SNDBUF ?? DEFAULTS.vppSendBuffer);
+  } catch (err) {
+    console.error(`bench:real: REAL_BENCH_SNDBUF ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 /** fibmgr's request timeout: the daemon's default (10 s) unless set, so a 15 s freeze times requests out as it would in production. */
 const TIMEOUT_MS = process.env.REAL_BENCH_TIMEOUT_MS ? Number(process.env.REAL_BENCH_TIMEOUT_MS) : undefined;
 

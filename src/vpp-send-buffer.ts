@@ -24,6 +24,19 @@ export function isSendBufferSize(bytes: number): boolean {
   return Number.isSafeInteger(bytes) && bytes >= SEND_BUFFER_MIN && bytes <= SEND_BUFFER_MAX;
 }
 
+/** A send buffer setting (`--vpp-send-buffer`, the bench's): 0 (the system's) or a size setSendBuffer takes; throws saying so. */
+export function sendBufferSetting(v: unknown): number {
+  const n = Number(v);
+  if (n !== 0 && !isSendBufferSize(n)) throw new Error(`must be 0 or a size in bytes from ${SEND_BUFFER_MIN} to ${SEND_BUFFER_MAX}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Why a setSendBuffer result falls short of `bytes` (an error, or less granted), or null when it does not. */
+export function sendBufferShortfall(r: SendBufferResult, bytes: number): string | null {
+  if ('error' in r) return r.error;
+  return r.bytes < bytes ? `${r.bytes} bytes granted of ${bytes}` : null;
+}
+
 // The kernel doubles what it is given (its own overhead), so half the size, rounded up, is asked
 // for. SO_SNDBUFFORCE (CAP_NET_ADMIN) may pass net.core.wmem_max; SO_SNDBUF is capped by it.
 // Prints "<bytes> <1 if forced>".

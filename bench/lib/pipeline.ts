@@ -3,6 +3,7 @@
 // (fpm-sender) in its own process, and the measure of a phase (wall time, this process's CPU, peak RSS).
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../../src/log.js';
 import { FpmServer } from '../../src/fpm/server.js';
@@ -12,7 +13,7 @@ import { VppClient, type VppClientOptions } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
-import { sendBufferPreparer } from '../../src/vpp-send-buffer.js';
+import { sendBufferShortfall, setSendBuffer } from '../../src/vpp-send-buffer.js';
 import { DEFAULTS } from '../../src/config/options.js';
 
 // Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
@@ -80,11 +81,11 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
   // as the daemon's, and held to what the raw client is held to: the size asked for, or no run
   const sendBuffer = o.sendBuffer ?? DEFAULTS.vppSendBuffer;
-  let sendBufferError: string | null = null;
-  const warnLog = { info: () => undefined, warn: (f: object, m: string) => { sendBufferError = `${m} ${JSON.stringify(f)}`; } };
-  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket: sendBufferPreparer(sendBuffer, warnLog) });
+  let short: string | null = null;
+  const prepareSocket = sendBuffer > 0 ? async (s: Socket) => { short = sendBufferShortfall(await setSendBuffer(s, sendBuffer), sendBuffer); } : undefined;
+  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket });
   await client.connect();
-  if (sendBufferError) throw new Error(`fibmgr's VPP socket: ${sendBufferError}`);
+  if (short) throw new Error(`fibmgr's VPP socket: send buffer: ${short}`);
   const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });
   const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, window: o.window, logger: log });
   const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: o.notify });

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSockclntCreateReply, MEMCLNT, FrameReader, HEADER_SIZE, frame, writeHeader } from 'vpp-binapi-ts';
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { measure } from './pipeline.js';
-import { setSendBuffer } from '../../src/vpp-send-buffer.js';
+import { sendBufferShortfall, setSendBuffer } from '../../src/vpp-send-buffer.js';
 import { GROUPS, hopAddress, routePrefix } from './fpm-stream.js';
 
 const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS, sendBufferS] = process.argv.slice(2);
@@ -88,8 +88,8 @@ await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); })
 // the same socket as fibmgr's: what the kernel holds for VPP is part of how a client feeds it
 const sendBuffer = Number(sendBufferS ?? 0);
 if (sendBuffer > 0) {
-  const r = await setSendBuffer(sock, sendBuffer);
-  if ('error' in r || r.bytes < sendBuffer) throw new Error(`raw client: send buffer ${sendBuffer}: ${JSON.stringify(r)}`);
+  const short = sendBufferShortfall(await setSendBuffer(sock, sendBuffer), sendBuffer);
+  if (short) throw new Error(`raw client's VPP socket: send buffer: ${short}`);
 }
 const hello = await new Promise<ReturnType<typeof decodeSockclntCreateReply>>((resolve) => {
   handler = (buf, s, e) => resolve(decodeSockclntCreateReply(buf, s, e));

@@ -4,7 +4,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { listOf, parseInterfaceMap, parseTableMap } from './lists.js';
 import { parseAllowList } from '../fpm/peer-check.js';
-import { isSendBufferSize, SEND_BUFFER_MAX, SEND_BUFFER_MIN } from '../vpp-send-buffer.js';
+import { sendBufferSetting } from '../vpp-send-buffer.js';
 
 export type OptionKind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -59,12 +59,6 @@ function port(v: unknown): number {
 function positiveInt(v: unknown): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function sendBufferSize(v: unknown): number {
-  const n = Number(v);
-  if (n !== 0 && !isSendBufferSize(n)) throw new Error(`must be 0 or a size in bytes from ${SEND_BUFFER_MIN} to ${SEND_BUFFER_MAX}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -153,7 +147,7 @@ export const OPTIONS: OptionDef[] = [
   { key: 'metricsAddr', flag: 'metrics-addr', kind: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9469', check: listenAddr, description: 'HTTP address for /metrics, /healthz, /readyz, /state and read-only queries; actions that change VPP are refused there ("off" disables)' },
   { key: 'opsSocket', flag: 'ops-socket', kind: 'string', arg: 'PATH', default: '/run/fibmgr/ops.sock', check: pathOrOff, description: 'the operator\'s unix socket (mode 0600 in a directory private to fibmgr\'s user): the only way to the actions that change VPP (fibmgr sweep, fibmgr audit --repair), so only root and fibmgr\'s user may take them ("off" disables)' },
   { key: 'vppWindow', flag: 'vpp-window', kind: 'int', arg: 'N', default: 4096, check: positiveInt, description: 'VPP API requests in flight at once' },
-  { key: 'vppSendBuffer', flag: 'vpp-send-buffer', kind: 'int', arg: 'BYTES', default: 4 * 1024 * 1024, check: sendBufferSize, description: 'the VPP API socket\'s kernel send buffer: requests queued for VPP while fibmgr is busy (the system\'s default holds ~4 ms of VPP\'s work); set with perl, as far as the kernel allows (0: the system\'s default)' },
+  { key: 'vppSendBuffer', flag: 'vpp-send-buffer', kind: 'int', arg: 'BYTES', default: 4 * 1024 * 1024, check: sendBufferSetting, description: 'the VPP API socket\'s kernel send buffer: requests queued for VPP while fibmgr is busy (the system\'s default holds ~4 ms of VPP\'s work); set with perl, as far as the kernel allows (0: the system\'s default)' },
   { key: 'vppTimeout', flag: 'vpp-timeout', kind: 'number', arg: 'SECONDS', default: 10, check: positiveNumber, description: 'seconds to wait for a VPP reply' },
   { key: 'auditInterval', flag: 'audit-interval', kind: 'number', arg: 'SECONDS', default: 600, check: nonNegativeNumber, description: 'how often VPP\'s routes of fibmgr\'s source are audited against what fibmgr installed, drift repaired (0: never)' },
   { key: 'progressInterval', flag: 'progress-interval', kind: 'number', arg: 'SECONDS', default: 5, check: nonNegativeNumber, description: 'during a replay, a resync, a VPP reload or an audit, one progress line this often, and a summary at the end (0: none)' },
