@@ -39,7 +39,10 @@ export class Reconciler implements RouteSink {
   private readonly notInstalled: NotInstalledRecords;
   /** Routes not installed: counted and logged by reason (not-installed.ts). */
   private readonly leftOut: NotInstalledCounter;
-  private gen = 0;
+  /** The resync generation: the route state keeps it, with what it has confirmed in it. */
+  private get gen(): number {
+    return this.store.generation;
+  }
   private session: number | null = null;
   private idleWaiters: (() => void)[] = [];
   private readonly pendingNhg = new Map<number, NexthopGroupEvent>();
@@ -168,8 +171,7 @@ export class Reconciler implements RouteSink {
   sessionStart(sessionId: number, zebraProcess: string | null = null): void {
     this.notes.detach();
     this.session = sessionId;
-    this.gen++;
-    this.store.newGeneration(this.gen);
+    this.store.newGeneration();
     this.counters.resyncs++;
     this.leftOut.sessionStart();
     // group ids are the new session's own from now on (group-index.ts); the last one's pending

@@ -31,9 +31,9 @@ export class RouteState {
   desired = 0;
   installed = 0;
   /**
-   * The resync generation zebra's routes are confirmed in now (the reconciler's), and how many
-   * routes that want something it has confirmed: when that is all of `desired`, the judgement of
-   * a replay has nothing to find and need not walk a million entries (resync.ts, judge).
+   * The resync generation zebra's routes are confirmed in now (one per zebra session), and how
+   * many routes that want something it has confirmed: when that is all of `desired`, the
+   * judgement of a replay has nothing to find and need not walk a million entries (resync.ts).
    */
   private gen = 0;
   private confirmed = 0;
@@ -47,6 +47,10 @@ export class RouteState {
 
   get unmappable(): number {
     return this.unmappableCount;
+  }
+
+  get generation(): number {
+    return this.gen;
   }
   /** zebra's next-hop sets, each with its translation under the current interface map. */
   readonly hopSets = new HopSets();
@@ -159,8 +163,8 @@ export class RouteState {
   }
 
   /** A new resync generation (a zebra session): no route is confirmed in it yet. */
-  newGeneration(gen: number): void {
-    this.gen = gen;
+  newGeneration(): void {
+    this.gen++;
     this.confirmed = 0;
   }
 
