@@ -21,12 +21,13 @@ function route(i: number, op: 'add' | 'del' = 'add', via = 2, protocol = i % 3 =
   return build({ prefix, op, protocol, table: i % 7 === 0 ? 5 : 254, type: 'unicast', via: [via === 7 ? nexthop(null, 7) : nexthop(prefix.includes(':') ? `2001:db8::${via}` : `10.0.2.${via}`)] });
 }
 
-/** The reconciler's route state and generation (internals: what the count stands for). */
-const inner = (r: Reconciler) => r as unknown as { store: RouteState; gen: number };
+/** The reconciler's route state (internals: what the count stands for). */
+const inner = (r: Reconciler) => r as unknown as { store: RouteState };
 
 /** What a walk finds: routes that want something, and those of them confirmed in the current generation. */
 function walked(r: Reconciler): { desired: number; confirmed: number; unmappable: number } {
-  const { store, gen } = inner(r);
+  const { store } = inner(r);
+  const gen = store.generation;
   let desired = 0;
   let confirmed = 0;
   let unmappable = 0;
@@ -47,13 +48,22 @@ function setup() {
   const r = reconciler(port, { resyncGraceMs: GRACE, staleTimeMs: 60_000, maxBacklog: 100_000, deleteHoldMs: 0, clock });
   const check = (why: string) => {
     const w = walked(r);
-    const { store, gen } = inner(r);
+    const { store } = inner(r);
+    const gen = store.generation;
     assert.equal(store.desired, w.desired, `${why}: desired`);
     assert.equal(store.confirmedDesired, w.confirmed, `${why}: confirmed`);
     assert.equal(store.allConfirmed(gen), w.confirmed === w.desired, `${why}: all confirmed`);
     assert.equal(store.unmappable, w.unmappable, `${why}: unmappable`);
   };
-  return { port, clock, r, check };
+  /** A session whose replay is `events`, applied and written (not judged yet). */
+  const send = async (session: number, events: RouteEvent[]) => {
+    r.sessionStart(session);
+    r.apply(session, events);
+    await written(r, port);
+  };
+  /** The quiet period ends: the replay is judged and the resync ends; the full-table walks meanwhile. */
+  const judged = () => walks(r, async () => { clock.advance(GRACE); await written(r, port); });
+  return { port, clock, r, check, send, judged };
 }
 
 /** Counts the full-table walks while `fn` runs. */
@@ -71,55 +81,42 @@ async function walks(r: Reconciler, fn: () => Promise<void> | void): Promise<num
 }
 
 test('a replay that confirms every route is judged without a walk of the table; one that misses a route walks and sweeps it', async () => {
-  const { port, clock, r, check } = setup();
+  const { port, r, check, send, judged } = setup();
   await r.start();
   const all = Array.from({ length: 200 }, (_, i) => route(i));
-  r.sessionStart(1);
-  r.apply(1, all);
-  await written(r, port);
+  await send(1, all);
   check('first replay');
-  assert.equal(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }), 0, 'the first sync\'s judgement walked the table');
+  assert.equal(await judged(), 0, 'the first sync\'s judgement walked the table');
   assert.equal(r.state().lastResync?.swept, 0);
   assert.equal(r.state().lastResync?.refreshed, 200, 'the routes the replay confirmed, as a walk counts them');
   // an unchanged replay: the same
-  r.sessionStart(2);
-  r.apply(2, all);
-  await written(r, port);
+  await send(2, all);
   check('unchanged replay');
-  assert.equal(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }), 0, 'the unchanged resync\'s judgement walked the table');
+  assert.equal(await judged(), 0, 'the unchanged resync\'s judgement walked the table');
   assert.equal(r.state().lastResync?.refreshed, 200);
   // a replay without route 7 (its group complete otherwise): walked, and 7 swept
-  r.sessionStart(3);
-  r.apply(3, all.filter((_, i) => i !== 7));
-  await written(r, port);
+  await send(3, all.filter((_, i) => i !== 7));
   check('replay missing one');
-  assert.ok(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }) > 0, 'a replay that missed a route was not walked');
+  assert.ok(await judged() > 0, 'a replay that missed a route was not walked');
   check('after the sweep');
   assert.equal(port.fib.has(`0|${all[7]!.prefix}`), false, 'the route zebra no longer has is swept');
   assert.equal(inner(r).store.desired, 199);
 });
 
 test('an unmappable route zebra\'s next replay leaves out is still forgotten at the resync\'s end (a walk); with none, no walk', async () => {
-  const { port, clock, r, check } = setup();
+  const { r, check, send, judged } = setup();
   await r.start();
   const all = Array.from({ length: 50 }, (_, i) => route(i));
-  r.sessionStart(1);
-  r.apply(1, [...all, route(101, 'add', 7)]);
-  await written(r, port);
-  clock.advance(GRACE);
-  await written(r, port);
+  await send(1, [...all, route(101, 'add', 7)]);
+  await judged();
   check('first replay, one unmappable');
   assert.equal(inner(r).store.unmappable, 1);
-  r.sessionStart(2);
-  r.apply(2, all);
-  await written(r, port);
-  assert.ok(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }) > 0, 'the resync\'s end did not look for it');
+  await send(2, all);
+  assert.ok(await judged() > 0, 'the resync\'s end did not look for it');
   check('second replay, without it');
   assert.equal(inner(r).store.unmappable, 0, 'the unmappable route zebra no longer has is forgotten');
-  r.sessionStart(3);
-  r.apply(3, all);
-  await written(r, port);
-  assert.equal(await walks(r, async () => { clock.advance(GRACE); await written(r, port); }), 0);
+  await send(3, all);
+  assert.equal(await judged(), 0);
 });
 
 test('the count is what a walk finds, whatever zebra sends (seeded random sessions)', async () => {

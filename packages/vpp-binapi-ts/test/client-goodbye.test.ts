@@ -3,121 +3,93 @@
 // (issue 27; docs/upstream/vpp-socket-eof-spin.md). Whatever the way out — close(), a reset after
 // timeouts, a protocol error, a message table refused at the handshake — and however VPP
 // behaves (answering, paused by us, wedged), the goodbye goes out and close() ends.
-import { test, describe, beforeEach, afterEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { VppClient, VppCrcMismatchError, type VppClientOptions } from '../src/index.js';
-import { VppSim, recordedMessageTable } from '../src/sim/index.js';
+import { VppClient, VppCrcMismatchError } from '../src/index.js';
+import { recordedMessageTable } from '../src/sim/index.js';
 import { MEMCLNT, encodeSockclntCreateReply } from '../src/client/handshake.js';
 import { FrameReader, frame } from '../src/transport/frame.js';
 import { until } from './helpers/until.js';
+import { simPerTest, sockPath } from './helpers/sim-per-test.js';
 import * as d from './client-defs.js';
 
-let n = 0;
-const sockPath = () => join(tmpdir(), `vbt-goodbye-${process.pid}-${n++}.sock`);
-
-/** Warnings the client logged, as "message" strings. */
-const warned: string[] = [];
-const logger = { debug() {}, info() {}, warn: (_o: unknown, m?: string) => warned.push(m ?? ''), error() {} };
-
-function clientFor(path: string, extra: Partial<VppClientOptions> = {}): VppClient {
-  return new VppClient({
-    logger,
-    socketPath: path,
-    messages: d.messages,
-    required: [d.ip_route_add_del, d.ip_route_dump],
-    reconnect: { minMs: 10, maxMs: 50 },
-    ...extra,
-  });
-}
-
 describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
-  let sim: VppSim;
-  let path: string;
-  beforeEach(async () => {
-    warned.length = 0;
-    path = sockPath();
-    sim = await new VppSim({ socketPath: path }).start();
-  });
-  afterEach(async () => {
-    await sim.stop();
-  });
+  const t = simPerTest('goodbye');
 
   test('close(): VPP is told, answers, and the socket closes; a second close() sends nothing more', async () => {
-    const c = clientFor(path, { clientName: 'app-test' });
+    const c = t.client({ clientName: 'app-test' });
     await c.connect();
     await Promise.all([c.close(), c.close()]);
     await c.close();
-    assert.deepEqual(sim.sessions, [{ index: 0x80000001, name: 'app-test', deleted: true, closed: true }]);
-    assert.equal(sim.count('sockclnt_delete'), 1);
+    assert.deepEqual(t.sim.sessions, [{ index: 0x80000001, name: 'app-test', deleted: true, closed: true }]);
+    assert.equal(t.sim.count('sockclnt_delete'), 1);
   });
 
   test('a reset after timeouts says goodbye on the old session before the new one starts', async () => {
     // requests time out on the client's clock, moved here: the handshakes keep their 5 s
     let now = 0;
-    const c = clientFor(path, { timeoutMs: 5000, maxTimeouts: 2, now: () => now });
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 2, now: () => now });
     await c.connect();
-    sim.silent.add('ip_route_add_del');
+    t.sim.silent.add('ip_route_add_del');
     const back = new Promise<void>((res) => c.once('disconnected', () => c.once('connected', () => res())));
     const timedOut = Promise.all([0, 1].map((i) => c.request(d.ip_route_add_del, d.route(`10.7${i}.0.0/16`)).catch(() => undefined)));
-    await until('both requests sent', () => sim.count('ip_route_add_del') === 2);
+    await until('both requests sent', () => t.sim.count('ip_route_add_del') === 2);
     now += 60_000;
     await timedOut;
     await back;
-    await until('the old session is deleted and closed', () => sim.sessions[0]!.closed);
-    assert.equal(sim.sessions[0]!.deleted, true, 'the reset session ended with sockclnt_delete');
-    sim.silent.clear();
+    await until('the old session is deleted and closed', () => t.sim.sessions[0]!.closed);
+    assert.equal(t.sim.sessions[0]!.deleted, true, 'the reset session ended with sockclnt_delete');
+    t.sim.silent.clear();
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
-    assert.deepEqual(sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [true, true]]);
+    assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [true, true]]);
   });
 
   test('a VPP that never answers the goodbye cannot hold close()', async () => {
-    const c = clientFor(path, { goodbyeMs: 50 });
+    const c = t.client({ goodbyeMs: 50 });
     await c.connect();
-    sim.silent.add('sockclnt_delete');
+    t.sim.silent.add('sockclnt_delete');
     await c.close();
-    assert.equal(sim.count('sockclnt_delete'), 1, 'sent all the same');
-    assert.ok(warned.some((m) => /did not answer the goodbye/.test(m)), warned.join(' | '));
-    await until('the socket closes', () => sim.sessions[0]!.closed);
+    assert.equal(t.sim.count('sockclnt_delete'), 1, 'sent all the same');
+    assert.ok(t.warned.some((m) => /did not answer the goodbye/.test(m)), t.warned.join(' | '));
+    await until('the socket closes', () => t.sim.sessions[0]!.closed);
   });
 
   test('close() of a paused session (a dump read at the caller\'s pace) still reads VPP\'s answer', async () => {
-    const c = clientFor(path, { timeoutMs: 60_000, goodbyeMs: 30_000 });
+    const c = t.client({ timeoutMs: 60_000, goodbyeMs: 30_000 });
     await c.connect();
     c.pause();
     await c.close();
-    assert.deepEqual(sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true]]);
-    assert.deepEqual(warned, [], 'the answer was read, not waited out');
+    assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true]]);
+    assert.deepEqual(t.warned, [], 'the answer was read, not waited out');
   });
 
   test('close() during the handshake waits for VPP\'s answer and says goodbye as the client VPP registered', async () => {
-    sim.delayMs = 100; // the handshake's answer is on its way when close() comes
-    const c = clientFor(path, { timeoutMs: 30_000, goodbyeMs: 20_000 });
+    t.sim.delayMs = 100; // the handshake's answer is on its way when close() comes
+    const c = t.client({ timeoutMs: 30_000, goodbyeMs: 20_000 });
     const opening = c.connect();
-    await until('VPP registered the client', () => sim.sessions.length === 1);
+    await until('VPP registered the client', () => t.sim.sessions.length === 1);
     await c.close();
     await assert.rejects(opening, /closed during the handshake/);
-    await until('the session is closed', () => sim.sessions[0]!.closed);
-    assert.equal(sim.sessions[0]!.deleted, true);
+    await until('the session is closed', () => t.sim.sessions[0]!.closed);
+    assert.equal(t.sim.sessions[0]!.deleted, true);
     assert.equal(c.connected, false);
   });
 
   test('a message table refused at the handshake (CRC) ends the registration VPP made', async () => {
-    sim.setCrc('ip_route_add_del', 'deadbeef');
-    const c = clientFor(path, { reconnect: false });
+    t.sim.setCrc('ip_route_add_del', 'deadbeef');
+    const c = t.client({ reconnect: false });
     await assert.rejects(c.connect(), VppCrcMismatchError);
-    await until('the refused session is closed', () => sim.sessions[0]?.closed === true);
-    assert.equal(sim.sessions[0]!.deleted, true);
+    await until('the refused session is closed', () => t.sim.sessions[0]?.closed === true);
+    assert.equal(t.sim.sessions[0]!.deleted, true);
   });
 });
 
 describe('VppClient goodbye when VPP\'s byte stream breaks', () => {
   test('a protocol error resets the session with sockclnt_delete ahead of the close', async () => {
-    const path = sockPath();
+    const path = sockPath('goodbye');
     const table = recordedMessageTable();
     const received: number[] = [];
     let ended: () => void;

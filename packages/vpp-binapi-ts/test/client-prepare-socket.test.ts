@@ -1,44 +1,23 @@
 // prepareSocket: the application's hook on each session's socket (fibmgr sets the send buffer
 // there, which Node has no API for). It runs once connected and before the handshake, is awaited,
 // runs again on every reconnect, and a hook that fails costs a warning, not the session.
-import { test, describe, beforeEach, afterEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { VppClient, type VppClientOptions } from '../src/index.js';
-import { VppSim } from '../src/sim/index.js';
 import { until } from './helpers/until.js';
+import { simPerTest } from './helpers/sim-per-test.js';
 import * as d from './client-defs.js';
 
-let n = 0;
-const sockPath = () => join(tmpdir(), `vbt-prepare-${process.pid}-${n++}.sock`);
-const warned: string[] = [];
-const logger = { debug() {}, info() {}, warn: (_o: unknown, m?: string) => warned.push(m ?? ''), error() {} };
-
-function clientFor(path: string, extra: Partial<VppClientOptions>): VppClient {
-  return new VppClient({ logger, socketPath: path, messages: d.messages, required: [d.ip_route_add_del], reconnect: { minMs: 10, maxMs: 50 }, ...extra });
-}
-
 describe('VppClient prepareSocket', () => {
-  let sim: VppSim;
-  let path: string;
-  beforeEach(async () => {
-    warned.length = 0;
-    path = sockPath();
-    sim = await new VppSim({ socketPath: path }).start();
-  });
-  afterEach(async () => {
-    await sim.stop();
-  });
+  const t = simPerTest('prepare');
 
   test('runs on the connected socket before the handshake, which waits for it', async () => {
     const seen: { open: string; hellos: number }[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const c = clientFor(path, {
+    const c = t.client({
       prepareSocket: async (s: Socket) => {
-        seen.push({ open: s.readyState, hellos: sim.sessions.length });
+        seen.push({ open: s.readyState, hellos: t.sim.sessions.length });
         await held;
       },
     });
@@ -47,26 +26,26 @@ describe('VppClient prepareSocket', () => {
     await until('the hook runs', () => seen.length === 1);
     // another client's whole session meanwhile (handshake, a request, goodbye): a handshake the
     // first had sent would have been answered before it
-    const other = clientFor(path, {});
+    const other = t.client();
     await other.connect();
     assert.equal((await other.request(d.control_ping, {})).retval, 0);
     await other.close();
-    assert.equal(sim.sessions.length, 1, 'no handshake while the hook is pending');
+    assert.equal(t.sim.sessions.length, 1, 'no handshake while the hook is pending');
     assert.equal(isConnected, false);
     release();
     await connected;
     assert.deepEqual(seen, [{ open: 'open', hellos: 0 }]);
-    assert.equal(sim.sessions.length, 2);
+    assert.equal(t.sim.sessions.length, 2);
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
   });
 
   test('runs again on every reconnect', async () => {
     let calls = 0;
-    const c = clientFor(path, { prepareSocket: () => { calls++; } });
+    const c = t.client({ prepareSocket: () => { calls++; } });
     await c.connect();
     const back = new Promise<void>((res) => c.once('connected', () => res()));
-    sim.dropConnections();
+    t.sim.dropConnections();
     await back;
     assert.equal(calls, 2);
     await c.close();
@@ -74,10 +53,10 @@ describe('VppClient prepareSocket', () => {
 
   test('a hook still running at timeoutMs is left behind with a warning: the handshake has its own timeoutMs', async () => {
     let calls = 0;
-    const c = clientFor(path, { timeoutMs: 1000, prepareSocket: () => { calls++; return new Promise<void>(() => undefined); } });
+    const c = t.client({ timeoutMs: 1000, prepareSocket: () => { calls++; return new Promise<void>(() => undefined); } });
     await c.connect();
     assert.equal(calls, 1);
-    assert.deepEqual(warned, ['vpp socket: prepareSocket failed; the session goes on without it']);
+    assert.deepEqual(t.warned, ['vpp socket: prepareSocket failed; the session goes on without it']);
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
   });
@@ -85,23 +64,23 @@ describe('VppClient prepareSocket', () => {
   test('close() while the hook runs: the connect fails and VPP never registers the client', async () => {
     let release!: () => void;
     let called = false;
-    const c = clientFor(path, { prepareSocket: () => { called = true; return new Promise<void>((r) => (release = r)); } });
+    const c = t.client({ prepareSocket: () => { called = true; return new Promise<void>((r) => (release = r)); } });
     const connected = c.connect().then(() => 'connected', (e: Error) => e.name);
     await until('the hook runs', () => called);
     const closed = c.close();
     release();
     assert.equal(await connected, 'VppDisconnectedError');
     await closed;
-    assert.equal(sim.sessions.length, 0);
+    assert.equal(t.sim.sessions.length, 0);
   });
 
   test('a hook that throws or rejects is logged, and the session goes on', async () => {
     for (const prepareSocket of [() => { throw new Error('no perl'); }, () => Promise.reject(new Error('no perl'))]) {
-      warned.length = 0;
-      const c = clientFor(path, { prepareSocket });
+      t.warned.length = 0;
+      const c = t.client({ prepareSocket });
       await c.connect();
       assert.equal((await c.request(d.control_ping, {})).retval, 0);
-      assert.deepEqual(warned, ['vpp socket: prepareSocket failed; the session goes on without it']);
+      assert.deepEqual(t.warned, ['vpp socket: prepareSocket failed; the session goes on without it']);
       await c.close();
     }
   });
