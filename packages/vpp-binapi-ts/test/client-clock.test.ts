@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppClient, VppTimeoutError } from '../src/index.js';
+import { VppClient, VppDisconnectedError, VppTimeoutError } from '../src/index.js';
 import { VppSim } from '../src/sim/index.js';
 import * as d from './client-defs.js';
 
@@ -86,4 +86,35 @@ test('a stalled VPP timing a window of requests out logs one line for them all, 
   assert.equal(lines.length, 1, `${lines.length} log lines`);
   assert.equal(lines[0]!.obj.requests, 200);
   assert.equal(lines[0]!.obj.message, 'ip_route_add_del');
+});
+
+test('a pause ends with its session: requests on the next session time out again', async (t) => {
+  // the owner paused its reading (a dump read at its own pace) and VPP went away meanwhile: a
+  // paused socket reads no end, so the loss shows at the next write. Nothing of the pause may
+  // outlive that session: timeouts do not count while paused.
+  const path = join(tmpdir(), `vbt-client-clock-${process.pid}-${n++}.sock`);
+  const sim = await new VppSim({ socketPath: path }).start();
+  let mono = 1000;
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: { minMs: 10, maxMs: 50 }, now: () => mono });
+  await c.connect();
+  t.after(async () => {
+    await c.close();
+    await sim.stop();
+  });
+  c.pause();
+  sim.dropConnections();
+  const back = new Promise((res) => c.once('connected', res));
+  const lost = await c.request(d.ip_route_add_del, d.route('10.0.0.0/24')).then(() => null, (err: Error) => err);
+  assert.ok(lost instanceof VppDisconnectedError, `the write finds the session gone: ${String(lost)}`);
+  await back;
+  sim.silent.add('ip_route_add_del');
+  let outcome = null as Error | 'ok' | null;
+  c.request(d.ip_route_add_del, d.route('10.1.0.0/24')).then(() => (outcome = 'ok'), (err: Error) => (outcome = err));
+  while (sim.count('ip_route_add_del') === 0) await new Promise((res) => setImmediate(res));
+  mono += 1000;
+  t.mock.timers.tick(2000);
+  await new Promise((res) => setImmediate(res));
+  assert.ok(outcome instanceof VppTimeoutError, `timed out on the new session: ${String(outcome)}`);
+  assert.equal(c.resume(), undefined, 'resume() after the session ended is harmless');
 });

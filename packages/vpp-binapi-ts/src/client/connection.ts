@@ -230,7 +230,10 @@ export class Connection {
     this.gatherTimer = null;
   }
 
-  /** Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). */
+  /**
+   * Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). A
+   * pause is the session's: it ends with it.
+   */
   pause(): void {
     if (this.closing) return; // the goodbye's answer must be read
     this.paused = true;
@@ -344,6 +347,9 @@ export class Connection {
 
   private sessionLost(reason: string): void {
     this.stopGathering();
+    // the owner paused this session's reading (its dump failed with it): the next session reads,
+    // and its requests time out, from the start
+    this.paused = false;
     const wasReady = this.ready;
     this.ready = false;
     this.socket = null;
