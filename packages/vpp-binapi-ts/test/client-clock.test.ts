@@ -88,10 +88,8 @@ test('a stalled VPP timing a window of requests out logs one line for them all, 
   assert.equal(lines[0]!.obj.message, 'ip_route_add_del');
 });
 
-test('a pause ends with its session: requests on the next session time out again', async (t) => {
-  // the owner paused its reading (a dump read at its own pace) and VPP went away meanwhile: a
-  // paused socket reads no end, so the loss shows at the next write. Nothing of the pause may
-  // outlive that session: timeouts do not count while paused.
+/** A client of a simulator of its own, reconnecting within 10–50 ms, timing out on `mono()`; its sweep on mocked intervals. */
+async function reconnecting(t: TestContext) {
   const path = join(tmpdir(), `vbt-client-clock-${process.pid}-${n++}.sock`);
   const sim = await new VppSim({ socketPath: path }).start();
   let mono = 1000;
@@ -102,19 +100,44 @@ test('a pause ends with its session: requests on the next session time out again
     await c.close();
     await sim.stop();
   });
+  /** A request VPP never answers; resolves with what became of it once its timeout has passed (null: still waiting). */
+  const unanswered = async (): Promise<Error | 'ok' | null> => {
+    sim.silent.add('ip_route_add_del');
+    const before = sim.count('ip_route_add_del');
+    let outcome = null as Error | 'ok' | null;
+    c.request(d.ip_route_add_del, d.route('10.1.0.0/24')).then(() => (outcome = 'ok'), (err: Error) => (outcome = err));
+    while (sim.count('ip_route_add_del') === before) await new Promise((res) => setImmediate(res));
+    mono += 1000;
+    t.mock.timers.tick(2000);
+    await new Promise((res) => setImmediate(res));
+    return outcome;
+  };
+  return { c, sim, unanswered };
+}
+
+test('a pause ends with its session: requests on the next session time out again', async (t) => {
+  // the owner paused its reading (a dump read at its own pace) and VPP went away meanwhile: a
+  // paused socket reads no end, so the loss shows at the next write. Nothing of the pause may
+  // outlive that session: timeouts do not count while paused.
+  const { c, sim, unanswered } = await reconnecting(t);
   c.pause();
   sim.dropConnections();
   const back = new Promise((res) => c.once('connected', res));
   const lost = await c.request(d.ip_route_add_del, d.route('10.0.0.0/24')).then(() => null, (err: Error) => err);
   assert.ok(lost instanceof VppDisconnectedError, `the write finds the session gone: ${String(lost)}`);
   await back;
-  sim.silent.add('ip_route_add_del');
-  let outcome = null as Error | 'ok' | null;
-  c.request(d.ip_route_add_del, d.route('10.1.0.0/24')).then(() => (outcome = 'ok'), (err: Error) => (outcome = err));
-  while (sim.count('ip_route_add_del') === 0) await new Promise((res) => setImmediate(res));
-  mono += 1000;
-  t.mock.timers.tick(2000);
-  await new Promise((res) => setImmediate(res));
+  const outcome = await unanswered();
   assert.ok(outcome instanceof VppTimeoutError, `timed out on the new session: ${String(outcome)}`);
-  assert.equal(c.resume(), undefined, 'resume() after the session ended is harmless');
+});
+
+test('a pause asked for between sessions does nothing: the next session times out as any', async (t) => {
+  const { c, sim, unanswered } = await reconnecting(t);
+  const gone = new Promise((res) => c.once('disconnected', res));
+  const back = new Promise((res) => c.once('connected', res));
+  sim.dropConnections();
+  await gone;
+  c.pause();
+  await back;
+  const outcome = await unanswered();
+  assert.ok(outcome instanceof VppTimeoutError, `timed out on the new session: ${String(outcome)}`);
 });

@@ -209,8 +209,9 @@ export class VppClient extends EventEmitter {
    * Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). For
    * a caller that reads a long dump at its own pace; timeouts do not count while paused. A paused
    * socket reads no end either: a VPP gone meanwhile shows at resume() or at the next write. The
-   * pause ends with its session: the next session reads (and times out) from the start, and a
-   * resume() after it does nothing.
+   * pause ends with its session: the next session reads (and times out) from the start. Outside a
+   * session (before connect(), during a reconnect) pause() does nothing. There is one pause per
+   * client: a resume() ends whichever is current.
    */
   pause(): void {
     this.conn.pause();

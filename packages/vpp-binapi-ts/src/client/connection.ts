@@ -232,10 +232,11 @@ export class Connection {
 
   /**
    * Stops reading the socket until resume(): what VPP sends waits in the socket (and in VPP). A
-   * pause is the session's: it ends with it.
+   * pause is the session's: it ends with it, and there is none to take outside a session (before
+   * the handshake's answer is read, or between sessions).
    */
   pause(): void {
-    if (this.closing) return; // the goodbye's answer must be read
+    if (this.closing || !this.ready) return; // the goodbye's answer, or the handshake's, must be read
     this.paused = true;
     this.socket?.pause();
   }
