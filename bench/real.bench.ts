@@ -77,10 +77,12 @@ const ctx: TestContext = {
 };
 const vpp = (await startRealVpp(ctx, { mainHeap: '6G', statsegSize: '1G', startMs: 120_000, extraConf: PIN === null ? '' : `cpu { main-core ${PIN} }` })) as RealVpp;
 
+/** Clock ticks per second of /proc's CPU times (100 on every Linux seen, but the kernel's to say). */
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 /** VPP's CPU (user + system, all threads) in seconds so far. */
 function vppCpu(): number {
   const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
-  return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / 100;
+  return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / CLK_TCK;
 }
 
 /** VPP's threads' time so far (/proc schedstat): on a CPU, and runnable but waiting for one, in seconds. */
@@ -123,6 +125,26 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
   return `${busy.toFixed(2)} / ${waiting.toFixed(2)} / ${Math.max(0, s - busy - waiting).toFixed(2)}`;
 }
 
+/** How long "the start of a sync" is: VPP's idle time in it is reported apart (a client's start is where it differs most). */
+const EARLY_MS = 500;
+/**
+ * VPP's idle milliseconds over the first EARLY_MS of a pass begun at `t0` with VPP's times `sched0`
+ * (read by a timer, which fires late if this process is busy: the share is scaled to EARLY_MS).
+ */
+function earlyIdle(t0: number, sched0: { busy: number; waiting: number }): () => string {
+  let read = '';
+  const timer = setTimeout(() => {
+    const b = vppSched();
+    const wall = (performance.now() - t0) / 1000;
+    const idle = Math.max(0, wall - (b.busy - sched0.busy) - (b.waiting - sched0.waiting));
+    read = `${Math.round((idle / wall) * EARLY_MS)}`;
+  }, EARLY_MS);
+  return () => {
+    clearTimeout(timer);
+    return read || '?';
+  };
+}
+
 /** Page faults per million routes, in thousands ("62k"). */
 const perMillion = (faults: number): string => `${Math.round(faults / TOTAL * 1e3)}k`;
 /**
@@ -162,7 +184,7 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
 
 // ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
 // packed requests never count in fibmgr's RSS here)
-async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; faults: number; clientBusy: string; vppShare: number; vppTime: string; failed: number; reads: number }> {
+async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; faults: number; clientBusy: string; vppShare: number; vppTime: string; startIdle: string; failed: number; reads: number }> {
   const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src), String(SNDBUF)]);
   const next = (): Promise<any> => new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -173,14 +195,16 @@ async function rawPass(window: number, batch: number, gather: boolean, isAdd: bo
   const sched0 = vppSched();
   const cpus0 = clientCpus();
   const t0 = performance.now();
+  const early = earlyIdle(t0, sched0);
   child.send('go');
   const r = await next();
   const s = (performance.now() - t0) / 1000;
+  const startIdle = early();
   const busy = clientBusy(cpus0);
   const vppShare = (vppCpu() - v0) / s;
   const time = vppTime(sched0, s);
   await new Promise((resolve) => child.once('exit', resolve));
-  return { ...r, clientBusy: busy, vppShare, vppTime: time };
+  return { ...r, clientBusy: busy, vppShare, vppTime: time, startIdle };
 }
 
 const rawLabel = (window: number, batch: number, gather: boolean): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gather ? ', replies read every 1 ms' : ''}`;
@@ -283,24 +307,28 @@ const checkHeld = async (): Promise<void> => {
 // alternate on the same VPP, ROUNDS times, each on a cleared FIB. The best of six raw passes
 // against one fibmgr pass would compare a minimum with a draw, and VPP's cost per route drifts
 // over a run by up to half (the first API pass after VPP starts is the slowest): in turns, each
-// round compares neighbours, and the target is judged on the medians. fibmgr's routes are cleared by the raw client's delete pass under fibmgr's source.
+// round compares neighbours, who goes first alternates (raw first in odd rounds, fibmgr in even
+// ones: a drift favours neither), and the target is judged on the medians. fibmgr's routes are
+// cleared by the raw client's delete pass under fibmgr's source.
 const turns: { raw: number; fibmgr: number }[] = [];
 if (best && ROUNDS > 0) {
   const [window, batch, gather] = best.shape;
-  for (let r = 1; r <= ROUNDS; r++) {
-    const rawAdd = await rawPass(window, batch, gather, true, rawSrc);
-    const raw = rawAdd.s;
+  /** The raw client's add pass, then its delete pass. */
+  const rawTurn = async (): Promise<Awaited<ReturnType<typeof rawPass>>> => {
+    const add = await rawPass(window, batch, gather, true, rawSrc);
     await rawPass(window, batch, gather, false, rawSrc);
+    return add;
+  };
+  /** fibmgr's first sync; then it stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr waits for the next round. */
+  const fibmgrTurn = async (): Promise<{ s: number; faults: number; busy: string; vppTime: string; startIdle: string }> => {
     const m = measure();
     const sched0 = vppSched();
     const cpus0 = clientCpus();
+    const early = earlyIdle(performance.now(), sched0);
     sender.send({ send: fpmPort });
     await until('fibmgr\'s first sync', converged, Infinity);
-    const fib = m.seconds();
-    const fibBusy = clientBusy(cpus0);
-    turns.push({ raw, fibmgr: fib });
-    rows.push(row({ run: `round ${r}: ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +fib.toFixed(2), 'routes/s': Math.round(TOTAL / fib), 'vs raw': `${(raw / fib).toFixed(2)}x`, 'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(m.faults())}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${fibBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${vppTime(sched0, fib)}`, note: `raw ${raw.toFixed(2)} s` }));
-    // fibmgr stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr takes the next round
+    const r = { s: m.seconds(), faults: m.faults(), busy: clientBusy(cpus0), startIdle: early(), vppTime: '' };
+    r.vppTime = vppTime(sched0, r.s);
     sender.send('close');
     await pipeline.stop();
     const fibSrc = await sourceId(admin.c, 'fibmgr');
@@ -308,6 +336,19 @@ if (best && ROUNDS > 0) {
     await rawPass(window, batch, gather, false, fibSrc);
     if (await held('fibmgr') !== 0) throw new Error('fibmgr\'s routes are still in VPP after the delete pass');
     await freshPipeline();
+    return r;
+  };
+  for (let r = 1; r <= ROUNDS; r++) {
+    const fibmgrFirst = r % 2 === 0;
+    const fib = fibmgrFirst ? await fibmgrTurn() : null;
+    const rawAdd = await rawTurn();
+    const f = fib ?? await fibmgrTurn();
+    turns.push({ raw: rawAdd.s, fibmgr: f.s });
+    rows.push(row({
+      run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
+      'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.busy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle in the first ${EARLY_MS} ms: raw ${rawAdd.startIdle} ms, fibmgr ${f.startIdle} ms`,
+    }));
   }
 }
 
