@@ -52,8 +52,12 @@ const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,10
 });
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
-/** Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. */
-const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 3);
+/**
+ * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Nine: VPP's
+ * own time for the same 1.2M routes varies by up to 10% from one pass to the next, and three
+ * rounds twice gave a median 1.02x where nine gave 0.98x (run P).
+ */
+const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 9);
 const FREEZE_MS = Number(process.env.REAL_BENCH_FREEZE_MS ?? 15_000);
 /** The VPP socket's kernel send buffer, fibmgr's and the raw client's alike: the daemon's --vpp-send-buffer default unless REAL_BENCH_SNDBUF says (0: the system's). */
 const SNDBUF = ((): number => {
