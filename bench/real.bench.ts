@@ -53,11 +53,12 @@ const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,10
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
 /**
- * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Nine: VPP's
+ * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Ten: VPP's
  * own time for the same 1.2M routes varies by up to 10% from one pass to the next, and three
- * rounds twice gave a median 1.02x where nine gave 0.98x (run P).
+ * rounds twice gave a median 1.02x where nine gave 0.98x (run P); an even count, so that each
+ * client goes first as often.
  */
-const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 10);
 const FREEZE_MS = Number(process.env.REAL_BENCH_FREEZE_MS ?? 15_000);
 /** The VPP socket's kernel send buffer, fibmgr's and the raw client's alike: the daemon's --vpp-send-buffer default unless REAL_BENCH_SNDBUF says (0: the system's). */
 const SNDBUF = ((): number => {
@@ -132,8 +133,10 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
 /** How long "the start of a sync" is: VPP's idle time in it is reported apart (a client's start is where it differs most). */
 const EARLY_MS = 500;
 /**
- * VPP's idle milliseconds over the first EARLY_MS of a pass begun at `t0` with VPP's times `sched0`
- * (read by a timer, which fires late if this process is busy: the share is scaled to EARLY_MS).
+ * VPP's idle time over the first ~EARLY_MS of a pass begun at `t0` with VPP's times `sched0`, as
+ * "IDLE of the first SPAN ms": a timer reads it, and fires late when this process is busy (in
+ * fibmgr's passes, whose pipeline runs here), so the span it covers is said, not scaled (VPP's
+ * idle time is bunched at the start: scaled, a late reading would understate it).
  */
 function earlyIdle(t0: number, sched0: { busy: number; waiting: number }): () => string {
   let read = '';
@@ -141,11 +144,11 @@ function earlyIdle(t0: number, sched0: { busy: number; waiting: number }): () =>
     const b = vppSched();
     const wall = (performance.now() - t0) / 1000;
     const idle = Math.max(0, wall - (b.busy - sched0.busy) - (b.waiting - sched0.waiting));
-    read = `${Math.round((idle / wall) * EARLY_MS)}`;
+    read = `${Math.round(idle * 1000)} of the first ${Math.round(wall * 1000)} ms`;
   }, EARLY_MS);
   return () => {
     clearTimeout(timer);
-    return read || '?';
+    return read || `? (the pass took under ${EARLY_MS} ms)`;
   };
 }
 
@@ -320,7 +323,10 @@ if (best && ROUNDS > 0) {
   /** The raw client's add pass, then its delete pass. */
   const rawTurn = async (): Promise<Awaited<ReturnType<typeof rawPass>>> => {
     const add = await rawPass(window, batch, gather, true, rawSrc);
-    await rawPass(window, batch, gather, false, rawSrc);
+    const del = await rawPass(window, batch, gather, false, rawSrc);
+    // the next turn, whoever's, starts on a cleared FIB
+    if (add.failed || del.failed) throw new Error(`in turns: the raw client's requests failed (${add.failed} adds, ${del.failed} deletes)`);
+    if (await held('rawbench') !== 0) throw new Error('in turns: the raw client\'s routes are still in VPP after its delete pass');
     return add;
   };
   /** fibmgr's first sync; then it stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr waits for the next round. */
@@ -351,7 +357,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.busy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle in the first ${EARLY_MS} ms: raw ${rawAdd.startIdle} ms, fibmgr ${f.startIdle} ms`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}`,
     }));
   }
 }
