@@ -6,34 +6,49 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppClient, VppDisconnectedError, VppTimeoutError } from '../src/index.js';
+import { VppClient, VppDisconnectedError, VppTimeoutError, type VppClientOptions } from '../src/index.js';
 import { VppSim } from '../src/sim/index.js';
 import * as d from './client-defs.js';
 
 const HOUR = 3_600_000;
 let n = 0;
 
-async function setup(t: TestContext) {
+/**
+ * A client of a simulator of its own that times requests out after 1 s on the injected clock
+ * (`advance` moves it), its timeout sweep on mocked intervals (`sweep` runs them); `extra` options
+ * over those (no reconnecting unless said).
+ */
+async function clocked(t: TestContext, extra: Partial<VppClientOptions> = {}) {
   const path = join(tmpdir(), `vbt-client-clock-${process.pid}-${n++}.sock`);
   const sim = await new VppSim({ socketPath: path }).start();
   let mono = 1000;
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: false, now: () => mono });
+  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: false, now: () => mono, ...extra });
   await c.connect();
   t.after(async () => {
     await c.close();
     await sim.stop();
   });
-  sim.silent.add('ip_route_add_del');
-  let outcome: Error | 'ok' | null = null;
-  c.request(d.ip_route_add_del, d.route('10.1.0.0/24')).then(() => (outcome = 'ok'), (err: Error) => (outcome = err));
-  // the request is on the wire and recorded in flight
-  while (sim.count('ip_route_add_del') === 0) await new Promise((res) => setImmediate(res));
   const sweep = async (ms: number) => {
     t.mock.timers.tick(ms);
     await new Promise((res) => setImmediate(res));
   };
-  return { c, outcome: () => outcome, advance: (ms: number) => (mono += ms), sweep };
+  /** `count` requests VPP never answers, once they are on the wire and recorded in flight. */
+  const unanswered = async (count = 1, onOutcome: (o: Error | 'ok') => void = () => {}) => {
+    sim.silent.add('ip_route_add_del');
+    const before = sim.count('ip_route_add_del');
+    for (let i = 0; i < count; i++) c.request(d.ip_route_add_del, d.route(`10.${i + 1}.0.0/24`)).then(() => onOutcome('ok'), (err: Error) => onOutcome(err));
+    while (sim.count('ip_route_add_del') < before + count) await new Promise((res) => setImmediate(res));
+  };
+  return { c, sim, advance: (ms: number) => (mono += ms), sweep, unanswered };
+}
+
+/** A request VPP never answers, on a clocked client: what became of it so far (null: still waiting). */
+async function setup(t: TestContext) {
+  const s = await clocked(t);
+  let outcome: Error | 'ok' | null = null;
+  await s.unanswered(1, (o) => (outcome = o));
+  return { ...s, outcome: () => outcome };
 }
 
 function stepSystemClock(t: TestContext, ms: number): void {
@@ -62,25 +77,13 @@ test('a backward step of the system clock does not keep a request waiting past i
 });
 
 test('a stalled VPP timing a window of requests out logs one line for them all, not one per request', async (t) => {
-  const path = join(tmpdir(), `fibmgr-client-clock-${process.pid}-${n++}.sock`);
-  const sim = await new VppSim({ socketPath: path }).start();
-  let mono = 1000;
-  t.mock.timers.enable({ apis: ['setInterval'] });
   const warned: { obj: any; msg?: string }[] = [];
   const logger = { debug() {}, info() {}, warn: (obj: object, msg?: string) => warned.push({ obj, msg }), error() {} };
-  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: false, now: () => mono, logger, maxTimeouts: 1000 });
-  await c.connect();
-  t.after(async () => {
-    await c.close();
-    await sim.stop();
-  });
-  sim.silent.add('ip_route_add_del');
+  const s = await clocked(t, { logger, maxTimeouts: 1000 });
   let failed = 0;
-  for (let i = 0; i < 200; i++) c.request(d.ip_route_add_del, d.route(`10.${i}.0.0/24`)).catch(() => failed++);
-  while (sim.count('ip_route_add_del') < 200) await new Promise((res) => setImmediate(res));
-  mono += 1000;
-  t.mock.timers.tick(2000);
-  await new Promise((res) => setImmediate(res));
+  await s.unanswered(200, (o) => { if (o !== 'ok') failed++; });
+  s.advance(1000);
+  await s.sweep(2000);
   assert.equal(failed, 200, 'every request timed out');
   const lines = warned.filter((w) => w.msg === 'vpp request timed out');
   assert.equal(lines.length, 1, `${lines.length} log lines`);
@@ -88,56 +91,42 @@ test('a stalled VPP timing a window of requests out logs one line for them all, 
   assert.equal(lines[0]!.obj.message, 'ip_route_add_del');
 });
 
-/** A client of a simulator of its own, reconnecting within 10–50 ms, timing out on `mono()`; its sweep on mocked intervals. */
+/** A clocked client reconnecting within 10–50 ms; `timedOut()` sends a request VPP never answers and tells what became of it once its timeout has passed (null: still waiting). */
 async function reconnecting(t: TestContext) {
-  const path = join(tmpdir(), `vbt-client-clock-${process.pid}-${n++}.sock`);
-  const sim = await new VppSim({ socketPath: path }).start();
-  let mono = 1000;
-  t.mock.timers.enable({ apis: ['setInterval'] });
-  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: { minMs: 10, maxMs: 50 }, now: () => mono });
-  await c.connect();
-  t.after(async () => {
-    await c.close();
-    await sim.stop();
-  });
-  /** A request VPP never answers; resolves with what became of it once its timeout has passed (null: still waiting). */
-  const unanswered = async (): Promise<Error | 'ok' | null> => {
-    sim.silent.add('ip_route_add_del');
-    const before = sim.count('ip_route_add_del');
+  const s = await clocked(t, { reconnect: { minMs: 10, maxMs: 50 } });
+  const timedOut = async (): Promise<Error | 'ok' | null> => {
     let outcome = null as Error | 'ok' | null;
-    c.request(d.ip_route_add_del, d.route('10.1.0.0/24')).then(() => (outcome = 'ok'), (err: Error) => (outcome = err));
-    while (sim.count('ip_route_add_del') === before) await new Promise((res) => setImmediate(res));
-    mono += 1000;
-    t.mock.timers.tick(2000);
-    await new Promise((res) => setImmediate(res));
+    await s.unanswered(1, (o) => (outcome = o));
+    s.advance(1000);
+    await s.sweep(2000);
     return outcome;
   };
-  return { c, sim, unanswered };
+  return { ...s, timedOut };
 }
 
 test('a pause ends with its session: requests on the next session time out again', async (t) => {
   // the owner paused its reading (a dump read at its own pace) and VPP went away meanwhile: a
   // paused socket reads no end, so the loss shows at the next write. Nothing of the pause may
   // outlive that session: timeouts do not count while paused.
-  const { c, sim, unanswered } = await reconnecting(t);
+  const { c, sim, timedOut } = await reconnecting(t);
   c.pause();
   sim.dropConnections();
   const back = new Promise((res) => c.once('connected', res));
   const lost = await c.request(d.ip_route_add_del, d.route('10.0.0.0/24')).then(() => null, (err: Error) => err);
   assert.ok(lost instanceof VppDisconnectedError, `the write finds the session gone: ${String(lost)}`);
   await back;
-  const outcome = await unanswered();
+  const outcome = await timedOut();
   assert.ok(outcome instanceof VppTimeoutError, `timed out on the new session: ${String(outcome)}`);
 });
 
 test('a pause asked for between sessions does nothing: the next session times out as any', async (t) => {
-  const { c, sim, unanswered } = await reconnecting(t);
+  const { c, sim, timedOut } = await reconnecting(t);
   const gone = new Promise((res) => c.once('disconnected', res));
   const back = new Promise((res) => c.once('connected', res));
   sim.dropConnections();
   await gone;
   c.pause();
   await back;
-  const outcome = await unanswered();
+  const outcome = await timedOut();
   assert.ok(outcome instanceof VppTimeoutError, `timed out on the new session: ${String(outcome)}`);
 });
