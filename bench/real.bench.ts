@@ -132,23 +132,44 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
 
 /** How long "the start of a sync" is: VPP's idle time in it is reported apart (a client's start is where it differs most). */
 const EARLY_MS = 500;
-/**
- * VPP's idle time over the first ~EARLY_MS of a pass begun at `t0` with VPP's times `sched0`, as
- * "IDLE of the first SPAN ms": a timer reads it, and fires late when this process is busy (in
- * fibmgr's passes, whose pipeline runs here), so the span it covers is said, not scaled (VPP's
- * idle time is bunched at the start: scaled, a late reading would understate it).
- */
-function earlyIdle(t0: number, sched0: { busy: number; waiting: number }): () => string {
-  let read = '';
+interface PassTimes {
+  /** Wall seconds since the pass began. */
+  s: number;
+  /** VPP's "busy / waiting / idle" seconds, its CPU share, and how busy the clients' CPUs were. */
+  vppTime: string;
+  vppShare: number;
+  clientBusy: string;
+  /**
+   * VPP's idle time over the first ~EARLY_MS, as "IDLE of the first SPAN ms": a timer reads it,
+   * and fires late when this process is busy (in fibmgr's passes, whose pipeline runs here), so
+   * the span it covers is said, not scaled (VPP's idle time is bunched at the start: scaled, a
+   * late reading would understate it).
+   */
+  startIdle: string;
+}
+/** Starts watching a pass from VPP's side and the clients' CPUs; the function returned ends it. */
+function watchPass(): () => PassTimes {
+  const v0 = vppCpu();
+  const sched0 = vppSched();
+  const cpus0 = clientCpus();
+  const t0 = performance.now();
+  let startIdle = '';
   const timer = setTimeout(() => {
-    const b = vppSched();
+    let b: { busy: number; waiting: number };
+    try {
+      b = vppSched();
+    } catch {
+      startIdle = '? (VPP was restarting)'; // a fault phase's: its /proc entry was gone
+      return;
+    }
     const wall = (performance.now() - t0) / 1000;
     const idle = Math.max(0, wall - (b.busy - sched0.busy) - (b.waiting - sched0.waiting));
-    read = `${Math.round(idle * 1000)} of the first ${Math.round(wall * 1000)} ms`;
+    startIdle = `${Math.round(idle * 1000)} of the first ${Math.round(wall * 1000)} ms`;
   }, EARLY_MS);
   return () => {
     clearTimeout(timer);
-    return read || `? (the pass took under ${EARLY_MS} ms)`;
+    const s = (performance.now() - t0) / 1000;
+    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)` };
   };
 }
 
@@ -191,27 +212,20 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
 
 // ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
 // packed requests never count in fibmgr's RSS here)
-async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<{ s: number; cpu: number; faults: number; clientBusy: string; vppShare: number; vppTime: string; startIdle: string; failed: number; reads: number }> {
+async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<PassTimes & { cpu: number; faults: number; failed: number; reads: number }> {
   const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src), String(SNDBUF)]);
   const next = (): Promise<any> => new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`raw client exited (${code})`)));
   });
   await next(); // packed and connected
-  const v0 = vppCpu();
-  const sched0 = vppSched();
-  const cpus0 = clientCpus();
-  const t0 = performance.now();
-  const early = earlyIdle(t0, sched0);
+  const end = watchPass();
   child.send('go');
   const r = await next();
-  const s = (performance.now() - t0) / 1000;
-  const startIdle = early();
-  const busy = clientBusy(cpus0);
-  const vppShare = (vppCpu() - v0) / s;
-  const time = vppTime(sched0, s);
+  const times = end();
   await new Promise((resolve) => child.once('exit', resolve));
-  return { ...r, clientBusy: busy, vppShare, vppTime: time, startIdle };
+  // the pass's seconds are the child's own (r.s, from 'go' to its last reply); VPP's and the CPUs' span this process's
+  return { ...times, ...r };
 }
 
 const rawLabel = (window: number, batch: number, gather: boolean): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gather ? ', replies read every 1 ms' : ''}`;
@@ -279,9 +293,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const w0 = routeWrites();
   const t0 = pipeline.rec.state().counters.timeouts;
   const m = measure();
-  const v0 = vppCpu();
-  const sched0 = vppSched();
-  const cpu0 = clientCpus();
+  const end = watchPass();
   await start();
   let faultOver = 0;
   if (fault) {
@@ -290,13 +302,12 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   }
   await until(name, done, Infinity);
   await pipeline.rec.idle();
-  const s = m.seconds();
+  const { s, vppTime: vppTimes, vppShare, clientBusy: busy } = end();
   const cpu = m.cpuS();
-  const share = (vppCpu() - v0) / s;
   const timeouts = pipeline.rec.state().counters.timeouts - t0;
   rows.push(row({
     run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': fault ? '' : Math.round(TOTAL / s),
-    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : clientBusy(cpu0), 'VPP CPU share': fault ? '' : `${Math.round(share * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTime(sched0, s),
+    'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : busy, 'VPP CPU share': fault ? '' : `${Math.round(vppShare * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTimes,
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
     note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}`,
@@ -330,15 +341,12 @@ if (best && ROUNDS > 0) {
     return add;
   };
   /** fibmgr's first sync; then it stops (VPP keeps its routes), they are deleted under its source, and a fresh fibmgr waits for the next round. */
-  const fibmgrTurn = async (): Promise<{ s: number; faults: number; busy: string; vppTime: string; startIdle: string }> => {
+  const fibmgrTurn = async (): Promise<PassTimes & { faults: number }> => {
     const m = measure();
-    const sched0 = vppSched();
-    const cpus0 = clientCpus();
-    const early = earlyIdle(performance.now(), sched0);
+    const end = watchPass();
     sender.send({ send: fpmPort });
     await until('fibmgr\'s first sync', converged, Infinity);
-    const r = { s: m.seconds(), faults: m.faults(), busy: clientBusy(cpus0), startIdle: early(), vppTime: '' };
-    r.vppTime = vppTime(sched0, r.s);
+    const r = { ...end(), faults: m.faults() };
     sender.send('close');
     await pipeline.stop();
     const fibSrc = await sourceId(admin.c, 'fibmgr');
@@ -356,7 +364,7 @@ if (best && ROUNDS > 0) {
     turns.push({ raw: rawAdd.s, fibmgr: f.s });
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
-      'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.busy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
+      'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
       note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}`,
     }));
   }
