@@ -4,14 +4,12 @@
 // would still read it; the timeout sweep's interval runs on mocked timers.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { VppClient, VppDisconnectedError, VppTimeoutError, type VppClientOptions } from '../src/index.js';
 import { VppSim } from '../src/sim/index.js';
 import * as d from './client-defs.js';
+import { sockPath } from './helpers/sim-per-test.js';
 
 const HOUR = 3_600_000;
-let n = 0;
 
 /**
  * A client of a simulator of its own that times requests out after 1 s on the injected clock
@@ -19,7 +17,7 @@ let n = 0;
  * over those (no reconnecting unless said).
  */
 async function clocked(t: TestContext, extra: Partial<VppClientOptions> = {}) {
-  const path = join(tmpdir(), `vbt-client-clock-${process.pid}-${n++}.sock`);
+  const path = sockPath('client-clock');
   const sim = await new VppSim({ socketPath: path }).start();
   let mono = 1000;
   t.mock.timers.enable({ apis: ['setInterval'] });
