@@ -99,12 +99,12 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
 }
 
-/** Polls `cond` every 20 ms until it holds; throws after `timeoutMs`. */
-export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+/** Polls `cond` every `pollMs` until it holds; throws after `timeoutMs`. */
+export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 300_000, pollMs = 20): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
