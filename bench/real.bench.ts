@@ -1,8 +1,9 @@
 // Speed against a real VPP (issue 21), in one run, side by side on one VPP (6G main heap, 1G stats
 // segment): VPP's own CLI insert rate (`ip route add count N`); a raw pipelined client written with
 // the project's bulk encoder (bench/lib/raw-client, every request packed beforehand; a few windows /
-// batches tried, replies read as they come or every 1 ms, each pass on a cleared FIB, the best is
-// the reference and its window fibmgr's); the best raw shape and fibmgr's first sync in turns;
+// batches tried, replies read as they come or every 1 or 8 ms, each pass on a cleared FIB, the best
+// is the reference; fibmgr runs with the daemon's defaults); the best raw shape and fibmgr's first
+// sync in turns;
 // then fibmgr end to end on the same VPP, its FIB cleared (the sync bench's zebra-like FPM stream →
 // fibmgr's pipeline in this process → VPP): the first sync, an unchanged resync, VPP killed and
 // restarted mid-replay, and a fresh fibmgr's first sync with VPP frozen (SIGSTOP) for 15 s
@@ -10,7 +11,7 @@
 // phase's own high-water mark over the process before any pipeline), route writes, the time to
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
-// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FAULTS=0 leaves the fault
+// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_FAULTS=0 leaves the fault
 // phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
@@ -23,6 +24,7 @@ import { cpus } from 'node:os';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
+import type { ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS } from '../src/config/options.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
@@ -45,11 +47,43 @@ const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);
 const TOTAL = V4 + V6;
 const GRACE_MS = 1000;
-/** Raw client passes, "window/batch" each, "/g" to read replies every 1 ms as fibmgr does; the best one's window is fibmgr's (REAL_BENCH_FIBMGR_WINDOW overrides). */
-const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,1024/64/g,4096/256/g,8192/512/g').split(',').filter(Boolean).map((wb) => {
-  const [w, b, g] = wb.split('/');
-  return [Number(w), Number(b), g === 'g'] as const;
+/**
+ * Raw client passes, "window/batch" each, "/g" to read replies every 1 ms as fibmgr does, "/gN"
+ * every N ms (VPP spends less a reply the longer its socket stays unread: vpp-binapi-ts's
+ * ReplyGather says why). The best is the reference; fibmgr runs as the daemon does by default
+ * (REAL_BENCH_FIBMGR_WINDOW sets its window).
+ */
+const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,1024/64/g,4096/256/g,8192/512/g,16384/256/g8').split(',').filter(Boolean).map((wb) => {
+  const m = /^([1-9]\d*)\/([1-9]\d*)(?:\/g([1-9]\d*)?)?$/.exec(wb);
+  if (!m) {
+    console.error(`bench:real: REAL_BENCH_WINDOWS: "${wb}" is not window/batch, window/batch/g or window/batch/gN (N ms; whole numbers > 0)`);
+    process.exit(2);
+  }
+  /** Replies read every this many ms (0: as they come). */
+  const gatherMs = wb.includes('/g') ? Number(m[3] ?? 1) : 0;
+  return [Number(m[1]), Number(m[2]), gatherMs] as const;
 });
+/** fibmgr's window: the daemon's default unless REAL_BENCH_FIBMGR_WINDOW says. */
+const fibmgrWindow = process.env.REAL_BENCH_FIBMGR_WINDOW ? Number(process.env.REAL_BENCH_FIBMGR_WINDOW) : DEFAULTS.vppWindow;
+if (!Number.isInteger(fibmgrWindow) || fibmgrWindow <= 0) {
+  console.error(`bench:real: REAL_BENCH_FIBMGR_WINDOW "${process.env.REAL_BENCH_FIBMGR_WINDOW}" is not a whole number > 0`);
+  process.exit(2);
+}
+/**
+ * fibmgr's reading of replies under load: vpp-binapi-ts's default (every 1 ms) unless
+ * REAL_BENCH_FIBMGR_GATHER="PER/MAX" says (ReplyGather's perMs / maxMs: the pause grows 1 ms per
+ * PER requests in flight, up to MAX ms).
+ */
+const FIBMGR_GATHER = ((): ReplyGather | undefined => {
+  const v = process.env.REAL_BENCH_FIBMGR_GATHER;
+  if (!v) return undefined;
+  const m = /^([1-9]\d*)\/([1-9]\d*)$/.exec(v);
+  if (!m) {
+    console.error(`bench:real: REAL_BENCH_FIBMGR_GATHER "${v}" is not PER/MAX (whole numbers > 0)`);
+    process.exit(2);
+  }
+  return { minInFlight: 64, ms: 1, perMs: Number(m[1]), maxMs: Number(m[2]) };
+})();
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
 /**
@@ -189,7 +223,7 @@ const row = ({ run, routes, seconds, ...measured }: Pick<Row, 'run' | 'routes' |
   run, routes, seconds, 'routes/s': '', 'vs raw': '', 'client CPU s per 1M': '', 'client page faults per 1M': '', 'clients\' CPUs busy': '',
   'VPP CPU share': '', 'VPP busy / waiting / idle s': '', 'peak RSS B/route': '', converged: '', note: '', ...measured,
 });
-let best: { s: number; label: string; shape: readonly [number, number, boolean] } | null = null;
+let best: { s: number; label: string; shape: readonly [number, number, number] } | null = null;
 /** What missed the issue's targets or left VPP wrong (the exit status says so too). */
 const failures: string[] = [];
 
@@ -212,8 +246,8 @@ const resetPeakRss = (): void => writeFileSync('/proc/self/clear_refs', '5');
 
 // ---- 2. a raw pipelined client (bench/lib/raw-client, a process of its own per pass, so that its
 // packed requests never count in fibmgr's RSS here)
-async function rawPass(window: number, batch: number, gather: boolean, isAdd: boolean, src: number): Promise<PassTimes & { cpu: number; faults: number; failed: number; reads: number }> {
-  const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gather ? 'g' : '', isAdd ? 'add' : 'del', String(src), String(SNDBUF)]);
+async function rawPass(window: number, batch: number, gatherMs: number, isAdd: boolean, src: number): Promise<PassTimes & { cpu: number; faults: number; failed: number; reads: number }> {
+  const child = forkChild('lib/raw-client', [vpp.apiSock, String(V4), String(V6), String(window), String(batch), gatherMs ? `g${gatherMs}` : '', isAdd ? 'add' : 'del', String(src), String(SNDBUF)]);
   const next = (): Promise<any> => new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`raw client exited (${code})`)));
@@ -228,7 +262,7 @@ async function rawPass(window: number, batch: number, gather: boolean, isAdd: bo
   return { ...times, ...r };
 }
 
-const rawLabel = (window: number, batch: number, gather: boolean): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gather ? ', replies read every 1 ms' : ''}`;
+const rawLabel = (window: number, batch: number, gatherMs: number): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gatherMs ? `, replies read every ${gatherMs} ms` : ''}`;
 const admin = { c: await openVpp(vpp.apiSock) };
 /** Routes VPP holds under source `name` (a dump, counted): after a VPP restart, on a new admin session. */
 async function held(name: string): Promise<number> {
@@ -238,18 +272,17 @@ async function held(name: string): Promise<number> {
 }
 
 // ---- 2. the raw client on a cleared FIB (each pass adds every route, then deletes them): the best
-// window / batch is fibmgr's window below, so that both are measured with the same
+// window / batch / reading is the reference
 const rawSrc = (await admin.c.request<any, any>(fib_source_add, { src: { priority: 100, name: 'rawbench' } })).id as number;
-for (const [window, batch, gather] of WINDOWS) {
-  const add = await rawPass(window, batch, gather, true, rawSrc);
+for (const [window, batch, gatherMs] of WINDOWS) {
+  const add = await rawPass(window, batch, gatherMs, true, rawSrc);
   const inVpp = await held('rawbench');
-  const label = rawLabel(window, batch, gather);
+  const label = rawLabel(window, batch, gatherMs);
   rows.push(row({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'clients\' CPUs busy': add.clientBusy, 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` }));
-  if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gather] };
-  await rawPass(window, batch, gather, false, rawSrc);
+  if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gatherMs] };
+  await rawPass(window, batch, gatherMs, false, rawSrc);
   if (await held('rawbench') !== 0) throw new Error('the raw client\'s routes are still in VPP');
 }
-const fibmgrWindow = Number(process.env.REAL_BENCH_FIBMGR_WINDOW ?? best?.shape[0] ?? 1024);
 
 // ---- 3. fibmgr end to end on the same VPP, its FIB cleared: a zebra-like FPM stream
 // (bench/lib/fpm-sender, its own process) → fibmgr's pipeline in this process → VPP
@@ -261,7 +294,7 @@ function baseRss(): number {
 }
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
-const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}) };
+const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), ...(FIBMGR_GATHER ? { gatherReplies: FIBMGR_GATHER } : {}) };
 /** A fresh fibmgr (the garbage of the last one collected first): connected, started, listening for zebra. */
 async function freshPipeline(): Promise<void> {
   // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
@@ -322,7 +355,7 @@ const checkHeld = async (): Promise<void> => {
 };
 
 // ---- 3a. fibmgr against the raw client, turn about: the best raw shape and fibmgr's first sync
-// alternate on the same VPP, ROUNDS times, each on a cleared FIB. The best of six raw passes
+// alternate on the same VPP, ROUNDS times, each on a cleared FIB. The best of several raw passes
 // against one fibmgr pass would compare a minimum with a draw, and VPP's cost per route drifts
 // over a run by up to half (the first API pass after VPP starts is the slowest): in turns, each
 // round compares neighbours, who goes first alternates (raw first in odd rounds, fibmgr in even
@@ -332,11 +365,11 @@ const turns: { raw: number; fibmgr: number }[] = [];
 /** Routes short of the end from which fibmgr's turn polls every 1 ms (~0.1 s of VPP's work). */
 const NEAR_END = 20_000;
 if (best && ROUNDS > 0) {
-  const [window, batch, gather] = best.shape;
+  const [window, batch, gatherMs] = best.shape;
   /** The raw client's add pass, then its delete pass. */
   const rawTurn = async (): Promise<Awaited<ReturnType<typeof rawPass>>> => {
-    const add = await rawPass(window, batch, gather, true, rawSrc);
-    const del = await rawPass(window, batch, gather, false, rawSrc);
+    const add = await rawPass(window, batch, gatherMs, true, rawSrc);
+    const del = await rawPass(window, batch, gatherMs, false, rawSrc);
     // the next turn, whoever's, starts on a cleared FIB
     if (add.failed || del.failed) throw new Error(`in turns: the raw client's requests failed (${add.failed} adds, ${del.failed} deletes)`);
     if (await held('rawbench') !== 0) throw new Error('in turns: the raw client\'s routes are still in VPP after its delete pass');
@@ -365,7 +398,7 @@ if (best && ROUNDS > 0) {
     await pipeline.stop();
     const fibSrc = await sourceId(admin.c, 'fibmgr');
     if (fibSrc === undefined) throw new Error('no fibmgr source in VPP after a first sync');
-    await rawPass(window, batch, gather, false, fibSrc);
+    await rawPass(window, batch, gatherMs, false, fibSrc);
     if (await held('fibmgr') !== 0) throw new Error('fibmgr\'s routes are still in VPP after the delete pass');
     await freshPipeline();
     return r;
@@ -377,7 +410,7 @@ if (best && ROUNDS > 0) {
     const f = fib ?? await fibmgrTurn();
     turns.push({ raw: rawAdd.s, fibmgr: f.s });
     rows.push(row({
-      run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gather)} / fibmgr first sync`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
+      run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}${FIBMGR_GATHER ? `, reading every 1 ms per ${FIBMGR_GATHER.perMs} in flight up to ${FIBMGR_GATHER.maxMs}` : ''}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
       note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}`,
     }));

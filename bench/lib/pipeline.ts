@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { FpmServer } from '../../src/fpm/server.js';
 import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
 import { statField } from '../../src/fpm/socket-owner.js';
-import { VppClient, type VppClientOptions } from 'vpp-binapi-ts';
+import { VppClient, type ReplyGather, type VppClientOptions } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
@@ -57,6 +57,8 @@ export interface PipelineOptions {
   timeoutMs?: number;
   /** The route connection's kernel send buffer (the daemon's --vpp-send-buffer; default its default; 0: the system's). */
   sendBuffer?: number;
+  /** How the route connection reads replies under load (default: vpp-binapi-ts's, as the daemon). */
+  gatherReplies?: ReplyGather;
 }
 
 export interface Pipeline {
@@ -83,7 +85,7 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   const sendBuffer = o.sendBuffer ?? DEFAULTS.vppSendBuffer;
   let short: string | null = null;
   const prepareSocket = sendBuffer > 0 ? async (s: Socket) => { short = sendBufferShortfall(await setSendBuffer(s, sendBuffer), sendBuffer); } : undefined;
-  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket });
+  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket, ...(o.gatherReplies ? { gatherReplies: o.gatherReplies } : {}) });
   await client.connect();
   if (short) throw new Error(`fibmgr's VPP socket: send buffer: ${short}`);
   const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });

@@ -2,7 +2,7 @@
 // (the requests fibmgr writes for the FPM stream: its prefixes, each via its nexthop group's two
 // recursive next hops) packed beforehand with the project's bulk encoder, then written `batch` at
 // a time within `window` requests in flight.
-// Args: apiSock v4 v6 window batch gather('g' or '') add|del src sendBuffer (bytes, as fibmgr's
+// Args: apiSock v4 v6 window batch gather ('gN': replies read every N ms; '': as they come) add|del src sendBuffer (bytes, as fibmgr's
 // --vpp-send-buffer; 0: the system's). IPC: {ready} once packed and
 // connected; on 'go' the pass runs and {s, cpu, faults, failed, reads} comes back; then it exits.
 import net from 'node:net';
@@ -18,7 +18,10 @@ const V6 = Number(v6s);
 const TOTAL = V4 + V6;
 const window = Number(windowS);
 const batch = Number(batchS);
-const gather = gatherS === 'g';
+/** "gN": replies read every N ms; "": as they come. */
+const gatherMs = gatherS ? Number(gatherS.slice(1)) : 0;
+if (gatherS && !(gatherS.startsWith('g') && Number.isInteger(gatherMs) && gatherMs > 0)) throw new Error(`raw client: gather "${gatherS}": gN, N a whole number of ms > 0`);
+const gather = gatherMs > 0;
 const isAdd = op === 'add';
 const src = Number(srcS);
 
@@ -74,11 +77,11 @@ const sock: net.Socket = net.connect({
     callback: (n) => {
       reads++;
       reader.push(readBuf, n);
-      // the "/g" passes: with many in flight, replies are read every 1 ms rather than as they come
+      // the "/g" passes: with many in flight, replies are read every gatherMs rather than as they come
       // (a read that filled the buffer is followed by the next at once, as in vpp-binapi-ts)
       if (gather && n < readBuf.length && !gathering && sent - done >= 64) {
         sock.pause();
-        gathering = setTimeout(() => { gathering = null; sock.resume(); }, 1);
+        gathering = setTimeout(() => { gathering = null; sock.resume(); }, gatherMs);
       }
       return true;
     },

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VppClient, FrameReader, HEADER_SIZE, type ReplyGather } from '../src/index.js';
 import { VppSim } from '../src/sim/index.js';
+import { gatherPauseMs } from '../src/client/connection.js';
 import * as d from './client-defs.js';
 
 let n = 0;
@@ -164,4 +165,50 @@ test('a read that fills the read buffer is followed by the next at once: what ga
   // (bounded in turns: the requests' own timeout would answer them all after 10 s)
   for (let i = 0; i < 200 && answeredCount() < count; i++) await turn();
   assert.equal(answeredCount(), count, 'every reply, read in the reads after the one gather');
+});
+
+test('the pause grows with what is in flight (perMs), from ms up to maxMs; without perMs it is ms', () => {
+  const g = { minInFlight: 64, ms: 1, perMs: 2048, maxMs: 8 };
+  assert.equal(gatherPauseMs(g, 64), 1, 'the least is ms');
+  assert.equal(gatherPauseMs(g, 4095), 1);
+  assert.equal(gatherPauseMs(g, 4096), 2);
+  assert.equal(gatherPauseMs(g, 16_384), 8);
+  assert.equal(gatherPauseMs(g, 100_000), 8, 'the most is maxMs');
+  assert.equal(gatherPauseMs({ minInFlight: 64, ms: 3 }, 100_000), 3, 'no perMs: ms');
+  assert.equal(gatherPauseMs({ minInFlight: 64, ms: 3, perMs: 1000, maxMs: 8 }, 4000), 4, 'max(ms, n / perMs), not ms + n / perMs');
+});
+
+test('a gather that cannot work is refused when the client is made', () => {
+  const make = (gather: ReplyGather) => () => new VppClient({ socketPath: '/nonexistent', messages: d.messages, required: [d.ip_route_add_del], reconnect: false, gatherReplies: gather, timeoutMs: 10_000 });
+  for (const [gather, why] of [
+    [{ minInFlight: 64, ms: 0 }, /ms must be a positive number/],
+    [{ minInFlight: 64, ms: NaN }, /ms must be a positive number/],
+    [{ minInFlight: 64, ms: 1, perMs: 2048 }, /maxMs must be/],
+    [{ minInFlight: 64, ms: 1, perMs: 0, maxMs: 8 }, /perMs must be a positive number/],
+    [{ minInFlight: 64, ms: 1, perMs: 2048, maxMs: NaN }, /maxMs must be/],
+    [{ minInFlight: 64, ms: 4, perMs: 2048, maxMs: 2 }, /maxMs must be a number ≥ ms/],
+    [{ minInFlight: 64, ms: 1, perMs: 2048, maxMs: 5000 }, /under a quarter of timeoutMs/],
+    [{ minInFlight: 64, ms: 5000 }, /under a quarter of timeoutMs/],
+  ] as const) assert.throws(make(gather as ReplyGather), (err: Error) => err instanceof RangeError && why.test(err.message), JSON.stringify(gather));
+  assert.doesNotThrow(make({ minInFlight: 64, ms: 1, perMs: 2048, maxMs: 8 }));
+});
+
+test('with perMs, replies wait for the longer pause that what is in flight earns, up to maxMs', async (t) => {
+  const { c, proxy, firstReplyOf, answeredCount } = await setup(t, { minInFlight: 4, ms: 1, perMs: 8, maxMs: 3 });
+  await firstReplyOf(40);
+  // 39 in flight after the first reply: floor(39 / 8) = 4, held to maxMs: a pause of 3 ms
+  await proxy.release(30);
+  t.mock.timers.tick(2);
+  await settle();
+  assert.equal(answeredCount(), 1, 'not read 2 ms into a 3 ms pause');
+  t.mock.timers.tick(1);
+  await turnsUntil('the thirty replies, read after 3 ms', () => answeredCount() === 31);
+  assert.equal(c.pending.inflight, 9);
+  // 9 in flight: floor(9 / 8) = 1 ms, the least (ms)
+  await proxy.release(5);
+  await settle();
+  assert.equal(answeredCount(), 31, 'gathering again after that read');
+  t.mock.timers.tick(1);
+  for (let i = 0; i < 200 && answeredCount() < 36; i++) await turn();
+  assert.equal(answeredCount(), 36, 'the five replies, read 1 ms later');
 });

@@ -40,8 +40,10 @@ export interface VppClientOptions {
   goodbyeMs?: number;
   /**
    * While this many requests (or more) are in flight, replies are read every `ms` rather than as
-   * they come (fewer reads and wake-ups on both sides; connection.ts says why). Default
-   * { minInFlight: 64, ms: 1 }; false: every reply as it comes.
+   * they come (fewer reads and wake-ups on both sides; connection.ts says why); with `perMs` and
+   * `maxMs`, every max(ms, min(maxMs, floor(n / perMs))) ms, n in flight after the read. Default
+   * { minInFlight: 64, ms: 1 }; false: every reply as it comes. A pause must stay under a quarter
+   * of timeoutMs (the constructor throws a RangeError otherwise).
    */
   gatherReplies?: ReplyGather | false;
   /**
