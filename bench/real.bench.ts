@@ -24,7 +24,7 @@ import { cpus } from 'node:os';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
-import type { ReplyGather } from 'vpp-binapi-ts';
+import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS } from '../src/config/options.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
@@ -54,13 +54,13 @@ const GRACE_MS = 1000;
  * (REAL_BENCH_FIBMGR_WINDOW sets its window).
  */
 const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,1024/64/g,4096/256/g,8192/512/g,16384/256/g8').split(',').filter(Boolean).map((wb) => {
-  const m = /^([1-9]\d*)\/([1-9]\d*)(?:\/g([1-9]\d*)?)?$/.exec(wb);
+  const m = /^([1-9]\d*)\/([1-9]\d*)(\/g([1-9]\d*)?)?$/.exec(wb);
   if (!m) {
     console.error(`bench:real: REAL_BENCH_WINDOWS: "${wb}" is not window/batch, window/batch/g or window/batch/gN (N ms; whole numbers > 0)`);
     process.exit(2);
   }
   /** Replies read every this many ms (0: as they come). */
-  const gatherMs = wb.includes('/g') ? Number(m[3] ?? 1) : 0;
+  const gatherMs = m[3] ? Number(m[4] ?? 1) : 0;
   return [Number(m[1]), Number(m[2]), gatherMs] as const;
 });
 /** fibmgr's window: the daemon's default unless REAL_BENCH_FIBMGR_WINDOW says. */
@@ -82,7 +82,7 @@ const FIBMGR_GATHER = ((): ReplyGather | undefined => {
     console.error(`bench:real: REAL_BENCH_FIBMGR_GATHER "${v}" is not PER/MAX (whole numbers > 0)`);
     process.exit(2);
   }
-  return { minInFlight: 64, ms: 1, perMs: Number(m[1]), maxMs: Number(m[2]) };
+  return { ...DEFAULT_REPLY_GATHER, perMs: Number(m[1]), maxMs: Number(m[2]) };
 })();
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';

@@ -21,7 +21,6 @@ const batch = Number(batchS);
 /** "gN": replies read every N ms; "": as they come. */
 const gatherMs = gatherS ? Number(gatherS.slice(1)) : 0;
 if (gatherS && !(gatherS.startsWith('g') && Number.isInteger(gatherMs) && gatherMs > 0)) throw new Error(`raw client: gather "${gatherS}": gN, N a whole number of ms > 0`);
-const gather = gatherMs > 0;
 const isAdd = op === 'add';
 const src = Number(srcS);
 
@@ -79,7 +78,7 @@ const sock: net.Socket = net.connect({
       reader.push(readBuf, n);
       // the "/g" passes: with many in flight, replies are read every gatherMs rather than as they come
       // (a read that filled the buffer is followed by the next at once, as in vpp-binapi-ts)
-      if (gather && n < readBuf.length && !gathering && sent - done >= 64) {
+      if (gatherMs > 0 && n < readBuf.length && !gathering && sent - done >= 64) {
         sock.pause();
         gathering = setTimeout(() => { gathering = null; sock.resume(); }, gatherMs);
       }

@@ -69,7 +69,7 @@ export interface ReplyGather {
  * one disagreed (bench:real in its README, runs Q: 0.84x to 1.04x the raw client) while the
  * larger window cost it memory.
  */
-const DEFAULT_GATHER: ReplyGather = { minInFlight: 64, ms: 1 };
+export const DEFAULT_REPLY_GATHER: Readonly<ReplyGather> = { minInFlight: 64, ms: 1 };
 
 /** What makes a ReplyGather unusable (null: it is usable); a pause must stay well under the request timeout, which it does not stop. */
 export function gatherProblem(g: ReplyGather, timeoutMs: number): string | null {
@@ -131,7 +131,7 @@ export class Connection {
 
   constructor(private readonly opts: ConnectionOptions, private readonly log: VppLogger, private readonly host: ConnectionHost) {
     this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
-    this.gather = opts.gather ?? DEFAULT_GATHER;
+    this.gather = opts.gather ?? DEFAULT_REPLY_GATHER;
     // the default's 1 ms is left to work with any timeout the application chose, as before
     const bad = opts.gather ? gatherProblem(opts.gather, opts.timeoutMs) : null;
     if (bad) throw new RangeError(`gatherReplies: ${bad}`);
@@ -257,8 +257,9 @@ export class Connection {
     const g = this.gather;
     // a read that filled the buffer left more in the socket: read on at once (a pause would only
     // add `ms` per buffer to a backlog that has already gathered)
+    if (!g || n >= buf.length || this.gatherTimer !== null || this.paused || this.socket !== sock) return;
     const inFlight = this.host.inFlight();
-    if (g && n < buf.length && this.gatherTimer === null && !this.paused && this.socket === sock && inFlight >= g.minInFlight) {
+    if (inFlight >= g.minInFlight) {
       sock.pause();
       this.gatherTimer = setTimeout(() => {
         this.gatherTimer = null;
