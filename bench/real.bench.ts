@@ -164,6 +164,25 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
   return `${busy.toFixed(2)} / ${waiting.toFixed(2)} / ${Math.max(0, s - busy - waiting).toFixed(2)}`;
 }
 
+/**
+ * This process's CPU so far, in seconds: its main thread's (fibmgr's pipeline runs on it) and its
+ * other threads' (V8's compiler and GC helpers, libuv's), from /proc/self/task/N/schedstat.
+ * Where fibmgr's start is slow, these tell why: on one CPU, V8's optimizing compiler takes the
+ * main thread's time while the code it is compiling still runs unoptimized.
+ */
+function threadCpu(): { main: number; other: number } {
+  let main = 0;
+  let other = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const ns = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+      if (t === String(process.pid)) main += ns;
+      else other += ns;
+    } catch { /* the thread ended */ }
+  }
+  return { main, other };
+}
+
 /** How long "the start of a sync" is: VPP's idle time in it is reported apart (a client's start is where it differs most). */
 const EARLY_MS = 500;
 interface PassTimes {
@@ -180,6 +199,8 @@ interface PassTimes {
    * late reading would understate it).
    */
   startIdle: string;
+  /** This process's CPU over the same span as startIdle: "main M ms, other threads O ms" (fibmgr's passes run here; the raw client's do not). */
+  startCpu: string;
 }
 /** Starts watching a pass from VPP's side and the clients' CPUs; the function returned ends it. */
 function watchPass(): () => PassTimes {
@@ -188,6 +209,8 @@ function watchPass(): () => PassTimes {
   const cpus0 = clientCpus();
   const t0 = performance.now();
   let startIdle = '';
+  let startCpu = '';
+  const threads0 = threadCpu();
   const timer = setTimeout(() => {
     let b: { busy: number; waiting: number };
     try {
@@ -199,11 +222,13 @@ function watchPass(): () => PassTimes {
     const wall = (performance.now() - t0) / 1000;
     const idle = Math.max(0, wall - (b.busy - sched0.busy) - (b.waiting - sched0.waiting));
     startIdle = `${Math.round(idle * 1000)} of the first ${Math.round(wall * 1000)} ms`;
+    const th = threadCpu();
+    startCpu = `main thread ${Math.round((th.main - threads0.main) * 1000)} ms, other threads ${Math.round((th.other - threads0.other) * 1000)} ms`;
   }, EARLY_MS);
   return () => {
     clearTimeout(timer);
     const s = (performance.now() - t0) / 1000;
-    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)` };
+    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?' };
   };
 }
 
@@ -335,7 +360,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   }
   await until(name, done, Infinity);
   await pipeline.rec.idle();
-  const { s, vppTime: vppTimes, vppShare, clientBusy: busy } = end();
+  const { s, vppTime: vppTimes, vppShare, clientBusy: busy, startIdle, startCpu } = end();
   const cpu = m.cpuS();
   const timeouts = pipeline.rec.state().counters.timeouts - t0;
   rows.push(row({
@@ -343,7 +368,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
     'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : busy, 'VPP CPU share': fault ? '' : `${Math.round(vppShare * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTimes,
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
-    note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}`,
+    note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}${fault ? '' : `; VPP idle at the start: ${startIdle}, fibmgr's process then: ${startCpu}`}`,
   }));
 }
 /** Resolves once `cond` holds (polled), for a fault to strike mid-replay. */
@@ -412,7 +437,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}${FIBMGR_GATHER ? `, reading every 1 ms per ${FIBMGR_GATHER.perMs} in flight up to ${FIBMGR_GATHER.maxMs}` : ''}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
     }));
   }
 }
