@@ -140,7 +140,7 @@ sender.send('close');
 const restart: Record<string, number | string> = {};
 {
   const before = (await simOps()).ops;
-  const child = forkChild('lib/pipeline-child', [sockPath, String(GRACE_MS)], ['--max-semi-space-size=4', ...(process.env.SYNC_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])]);
+  const child = forkChild('lib/pipeline-child', [sockPath, String(GRACE_MS)], ['--max-semi-space-size=4', '--max-inlined-bytecode-size-cumulative=300', ...(process.env.SYNC_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])]);
   const listening = await ask<{ listening: number; port: number }>(child, undefined, (m) => m && 'listening' in m);
   sender.send({ send: listening.port });
   const adopted = ask<{ adopted: number; routes: number }>(child, undefined, (m) => m && 'adopted' in m);

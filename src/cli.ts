@@ -1,8 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --max-inlined-bytecode-size-cumulative=300
 // Entry point: flags → Config → the daemon, or one of the subcommands.
 // A small young generation (4 MB semi-spaces, V8's default grows to 16 MB): the route stream
 // makes short-lived objects at a steady rate, and the bigger nursery only added ~45 MB of RSS at
 // a full table, at the same rate (npm run bench:sync). bench:sync and bench:decode run with it.
+// Less inlining per optimized function (V8's cumulative budget 920 bytes of bytecode → 300): a
+// first sync starts with ~140 functions compiled by TurboFan in its first 500 ms, on the CPU the
+// pipeline runs on, while the code waiting for them runs unoptimized and VPP waits for requests.
+// Smaller compiles cut that compiler time by a fifth and VPP's idle start by a quarter (bench:real,
+// "fibmgr's process then"; README, run R), at the same CPU per route. Every bench, `npm start`
+// and the example run node with these flags (test/ops/deploy.test.ts).
 import { Command, Option } from 'commander';
 import { OPTIONS, type Config } from './config/options.js';
 import { loadConfig, ConfigError, envName, CONFIG_ENV } from './config/load.js';

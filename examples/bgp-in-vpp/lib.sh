@@ -147,7 +147,7 @@ bgp_established() {
 
 # ---- fibmgr (from this repository) -----------------------------------------------------------------
 
-FIBMGR_CMD=${BGPVPP_FIBMGR:-"$NODE --max-semi-space-size=4 $repo/dist/src/cli.js"}
+FIBMGR_CMD=${BGPVPP_FIBMGR:-"$NODE --max-semi-space-size=4 --max-inlined-bytecode-size-cumulative=300 $repo/dist/src/cli.js"}
 
 build_fibmgr() {
   [[ -n ${BGPVPP_FIBMGR:-} ]] && return 0

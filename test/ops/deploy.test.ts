@@ -137,6 +137,21 @@ test('compose: fibmgr is stopped with SIGTERM and waited for longer than a stop 
   assert.match(text, /sockclnt_delete/, 'the file says why it waits');
 });
 
+test('npm start, the benches and the bgp-in-vpp example run node with the fibmgr command\'s flags (what they measure is what ships)', () => {
+  const flags = readFileSync(join(REPO, 'src', 'cli.ts'), 'utf8').split('\n')[0]!.split(' ').slice(3);
+  assert.ok(flags.length >= 2, `shebang flags: ${flags.join(' ')}`);
+  const scripts = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const runs: [string, string][] = [
+    ...['start', 'bench:decode', 'bench:sync', 'bench:table', 'bench:real'].map((k): [string, string] => [`npm run ${k}`, scripts[k] ?? '']),
+    ['examples/bgp-in-vpp/lib.sh FIBMGR_CMD', /^FIBMGR_CMD=.*$/m.exec(readFileSync(join(REPO, 'examples', 'bgp-in-vpp', 'lib.sh'), 'utf8'))?.[0] ?? ''],
+    ['bench:sync\'s restarted fibmgr', /forkChild\('lib\/pipeline-child'.*$/m.exec(readFileSync(join(REPO, 'bench', 'sync.bench.ts'), 'utf8'))?.[0] ?? ''],
+  ];
+  for (const [what, line] of runs) {
+    assert.ok(line, `${what}: not found`);
+    for (const f of flags) assert.ok(line.includes(f), `${what} runs node without ${f}: ${line}`);
+  }
+});
+
 test('the fibmgr command starts node with the flags its shebang names (env -S works here)', () => {
   const line = readFileSync(join(REPO, 'src', 'cli.ts'), 'utf8').split('\n')[0]!;
   assert.match(line, /^#!\/usr\/bin\/env -S node --/);
