@@ -28,6 +28,7 @@ import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS } from '../src/config/options.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
+import { routeReplyGather } from '../src/vpp-reply-gather.js';
 import { connectPipeline, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -70,13 +71,14 @@ if (!Number.isInteger(fibmgrWindow) || fibmgrWindow <= 0) {
   process.exit(2);
 }
 /**
- * fibmgr's reading of replies under load: vpp-binapi-ts's default (every 1 ms) unless
+ * fibmgr's reading of replies under load: the daemon's (src/vpp-reply-gather.ts) unless
  * REAL_BENCH_FIBMGR_GATHER="PER/MAX" says (ReplyGather's perMs / maxMs: the pause grows 1 ms per
- * PER requests in flight, up to MAX ms).
+ * PER requests in flight, up to MAX ms; "1" for vpp-binapi-ts's default, every 1 ms).
  */
-const FIBMGR_GATHER = ((): ReplyGather | undefined => {
+const FIBMGR_GATHER = ((): ReplyGather => {
   const v = process.env.REAL_BENCH_FIBMGR_GATHER;
-  if (!v) return undefined;
+  if (!v) return routeReplyGather(Number(process.env.REAL_BENCH_TIMEOUT_MS) || DEFAULTS.vppTimeout * 1000) ?? DEFAULT_REPLY_GATHER;
+  if (v === '1') return DEFAULT_REPLY_GATHER;
   const m = /^([1-9]\d*)\/([1-9]\d*)$/.exec(v);
   if (!m) {
     console.error(`bench:real: REAL_BENCH_FIBMGR_GATHER "${v}" is not PER/MAX (whole numbers > 0)`);
@@ -84,6 +86,8 @@ const FIBMGR_GATHER = ((): ReplyGather | undefined => {
   }
   return { ...DEFAULT_REPLY_GATHER, perMs: Number(m[1]), maxMs: Number(m[2]) };
 })();
+/** fibmgr's reading, as the rows say it. */
+const fibmgrReading = FIBMGR_GATHER.perMs ? `reading every ${FIBMGR_GATHER.ms} ms + 1 ms per ${FIBMGR_GATHER.perMs} in flight, up to ${FIBMGR_GATHER.maxMs}` : `reading every ${FIBMGR_GATHER.ms} ms`;
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
 /**
@@ -319,7 +323,7 @@ function baseRss(): number {
 }
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
-const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), ...(FIBMGR_GATHER ? { gatherReplies: FIBMGR_GATHER } : {}) };
+const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), gatherReplies: FIBMGR_GATHER };
 /** A fresh fibmgr (the garbage of the last one collected first): connected, started, listening for zebra. */
 async function freshPipeline(): Promise<void> {
   // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
@@ -435,14 +439,14 @@ if (best && ROUNDS > 0) {
     const f = fib ?? await fibmgrTurn();
     turns.push({ raw: rawAdd.s, fibmgr: f.s });
     rows.push(row({
-      run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}${FIBMGR_GATHER ? `, reading every 1 ms per ${FIBMGR_GATHER.perMs} in flight up to ${FIBMGR_GATHER.maxMs}` : ''}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
+      run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
       note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
     }));
   }
 }
 
-await fibmgrPhase(`fibmgr end to end: first sync (FPM in, VPP API out), window ${fibmgrWindow}`, () => { sender.send({ send: fpmPort }); }, converged);
+await fibmgrPhase(`fibmgr end to end: first sync (FPM in, VPP API out), window ${fibmgrWindow}, ${fibmgrReading}`, () => { sender.send({ send: fpmPort }); }, converged);
 await checkHeld();
 const resync0 = pipeline.rec.state().lastResync;
 await fibmgrPhase(`fibmgr: unchanged resync (zebra reconnects, incl. ${GRACE_MS} ms grace)`, () => { sender.send('close'); sender.send({ send: fpmPort }); }, () => { const st = pipeline.rec.state(); return st.lastResync !== resync0 && !st.resyncing && st.backlog === 0; });

@@ -5,6 +5,7 @@ import { Exit } from './exit.js';
 import { reapVppLeftovers } from './vpp-leftovers.js';
 import { connectVpp } from './vpp-connect.js';
 import { sendBufferPreparer } from './vpp-send-buffer.js';
+import { routeReplyGather } from './vpp-reply-gather.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmRecorder } from './fpm/recorder.js';
@@ -130,7 +131,8 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     };
     const vppLog = log.child({ component: 'vpp-client' });
     // the route stream's connection only: the audits' dumps need no queue of requests
-    client = exit.track(new VppClient({ ...clientOpts, window: config.vppWindow, logger: vppLog, prepareSocket: sendBufferPreparer(config.vppSendBuffer, vppLog) }));
+    const gatherReplies = routeReplyGather(clientOpts.timeoutMs);
+    client = exit.track(new VppClient({ ...clientOpts, window: config.vppWindow, logger: vppLog, prepareSocket: sendBufferPreparer(config.vppSendBuffer, vppLog), ...(gatherReplies ? { gatherReplies } : {}) }));
     // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
     const auditClient = () => exit.track(new VppClient({ ...clientOpts, window: 16, reconnect: false, clientName: 'fibmgr-audit', logger: log.child({ component: 'vpp-audit-client' }) }));
     port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient });

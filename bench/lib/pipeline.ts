@@ -15,6 +15,7 @@ import { Reconciler } from '../../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
 import { sendBufferShortfall, setSendBuffer } from '../../src/vpp-send-buffer.js';
 import { DEFAULTS } from '../../src/config/options.js';
+import { routeReplyGather } from '../../src/vpp-reply-gather.js';
 
 // Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -57,7 +58,7 @@ export interface PipelineOptions {
   timeoutMs?: number;
   /** The route connection's kernel send buffer (the daemon's --vpp-send-buffer; default its default; 0: the system's). */
   sendBuffer?: number;
-  /** How the route connection reads replies under load (default: vpp-binapi-ts's, as the daemon). */
+  /** How the route connection reads replies under load (default: the daemon's, routeReplyGather). */
   gatherReplies?: ReplyGather;
 }
 
@@ -85,7 +86,8 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   const sendBuffer = o.sendBuffer ?? DEFAULTS.vppSendBuffer;
   let short: string | null = null;
   const prepareSocket = sendBuffer > 0 ? async (s: Socket) => { short = sendBufferShortfall(await setSendBuffer(s, sendBuffer), sendBuffer); } : undefined;
-  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket, ...(o.gatherReplies ? { gatherReplies: o.gatherReplies } : {}) });
+  const gatherReplies = o.gatherReplies ?? routeReplyGather(o.timeoutMs ?? DEFAULTS.vppTimeout * 1000);
+  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket, ...(gatherReplies ? { gatherReplies } : {}) });
   await client.connect();
   if (short) throw new Error(`fibmgr's VPP socket: send buffer: ${short}`);
   const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });

@@ -1,0 +1,23 @@
+// How fibmgr's route connection reads VPP's replies while many requests are in flight. VPP sends
+// each reply with a send() of its own while its socket has room, and queues them once it is full
+// (to go out 4 KB a send() when the client reads): the longer the socket stays unread, the less VPP
+// spends a reply. So the pause between reads grows with the window's fill, 1 ms per 2,048 requests
+// in flight up to 8 ms, where VPP still has ~8 times the pause's work queued. On a real VPP, 1.2M
+// routes, run R (README, Benchmarks): a raw client reading every 8 ms with 16,384 in flight took
+// 5.4 s where its passes reading every 1 ms took 7.3–7.6 s; fibmgr at window 4,096 reading every
+// 1 ms was at 0.81x of it, and at window 16,384 with this pause at 0.93x.
+import { type ReplyGather, DEFAULT_REPLY_GATHER } from 'vpp-binapi-ts';
+
+/** Requests in flight per ms of pause, and the longest pause. */
+export const ROUTE_GATHER_PER_MS = 2048;
+export const ROUTE_GATHER_MAX_MS = 8;
+
+/**
+ * The route connection's ReplyGather for a request timeout of `timeoutMs`; undefined (the client's
+ * default, a 1 ms pause) where the timeout is too short for the longest pause (vpp-binapi-ts keeps
+ * every pause under a quarter of the timeout, which it does not stop).
+ */
+export function routeReplyGather(timeoutMs: number): ReplyGather | undefined {
+  if (!(ROUTE_GATHER_MAX_MS * 4 <= timeoutMs)) return undefined;
+  return { ...DEFAULT_REPLY_GATHER, perMs: ROUTE_GATHER_PER_MS, maxMs: ROUTE_GATHER_MAX_MS };
+}
