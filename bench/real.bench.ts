@@ -87,7 +87,7 @@ const FIBMGR_GATHER = ((): ReplyGather => {
   return { ...DEFAULT_REPLY_GATHER, perMs: Number(m[1]), maxMs: Number(m[2]) };
 })();
 /** fibmgr's reading, as the rows say it. */
-const fibmgrReading = FIBMGR_GATHER.perMs ? `reading every ${FIBMGR_GATHER.ms} ms + 1 ms per ${FIBMGR_GATHER.perMs} in flight, up to ${FIBMGR_GATHER.maxMs}` : `reading every ${FIBMGR_GATHER.ms} ms`;
+const fibmgrReading = FIBMGR_GATHER.perMs ? `reading every max(${FIBMGR_GATHER.ms}, min(${FIBMGR_GATHER.maxMs}, in flight / ${FIBMGR_GATHER.perMs})) ms` : `reading every ${FIBMGR_GATHER.ms} ms`;
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
 /**

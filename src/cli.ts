@@ -6,9 +6,9 @@
 // Less inlining per optimized function (V8's cumulative budget 920 bytes of bytecode → 300): a
 // first sync starts with ~140 functions compiled by TurboFan in its first 500 ms, on the CPU the
 // pipeline runs on, while the code waiting for them runs unoptimized and VPP waits for requests.
-// Smaller compiles cut that compiler time by a fifth and VPP's idle start by a quarter (bench:real,
-// "fibmgr's process then"; README, run R), at the same CPU per route. Every bench, `npm start`
-// and the example run node with these flags (test/ops/deploy.test.ts).
+// Smaller compiles cut that compiler time by a fifth and VPP's idle start by a fifth (bench:real,
+// "fibmgr's process then"; README, run R), maybe for a few percent more CPU a route in the steady
+// state. Every bench, `npm start` and the example run node with these flags (test/ops/deploy.test.ts).
 import { Command, Option } from 'commander';
 import { OPTIONS, type Config } from './config/options.js';
 import { loadConfig, ConfigError, envName, CONFIG_ENV } from './config/load.js';
