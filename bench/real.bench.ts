@@ -70,6 +70,8 @@ if (!Number.isInteger(fibmgrWindow) || fibmgrWindow <= 0) {
   console.error(`bench:real: REAL_BENCH_FIBMGR_WINDOW "${process.env.REAL_BENCH_FIBMGR_WINDOW}" is not a whole number > 0`);
   process.exit(2);
 }
+/** fibmgr's request timeout: the daemon's default (10 s) unless set, so a 15 s freeze times requests out as it would in production. */
+const TIMEOUT_MS = process.env.REAL_BENCH_TIMEOUT_MS ? Number(process.env.REAL_BENCH_TIMEOUT_MS) : undefined;
 /**
  * fibmgr's reading of replies under load: the daemon's (src/vpp-reply-gather.ts) unless
  * REAL_BENCH_FIBMGR_GATHER="PER/MAX" says (ReplyGather's perMs / maxMs: the pause grows 1 ms per
@@ -77,7 +79,7 @@ if (!Number.isInteger(fibmgrWindow) || fibmgrWindow <= 0) {
  */
 const FIBMGR_GATHER = ((): ReplyGather => {
   const v = process.env.REAL_BENCH_FIBMGR_GATHER;
-  if (!v) return routeReplyGather(Number(process.env.REAL_BENCH_TIMEOUT_MS) || DEFAULTS.vppTimeout * 1000) ?? DEFAULT_REPLY_GATHER;
+  if (!v) return routeReplyGather(TIMEOUT_MS ?? DEFAULTS.vppTimeout * 1000) ?? DEFAULT_REPLY_GATHER;
   if (v === '1') return DEFAULT_REPLY_GATHER;
   const m = /^([1-9]\d*)\/([1-9]\d*)$/.exec(v);
   if (!m) {
@@ -107,8 +109,6 @@ const SNDBUF = ((): number => {
     process.exit(2);
   }
 })();
-/** fibmgr's request timeout: the daemon's default (10 s) unless set, so a 15 s freeze times requests out as it would in production. */
-const TIMEOUT_MS = process.env.REAL_BENCH_TIMEOUT_MS ? Number(process.env.REAL_BENCH_TIMEOUT_MS) : undefined;
 
 // startRealVpp is the test tier's helper: a bench stands in for node:test's context
 const cleanups: (() => unknown)[] = [];
@@ -128,16 +128,25 @@ function vppCpu(): number {
   return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / CLK_TCK;
 }
 
-/** VPP's threads' time so far (/proc schedstat): on a CPU, and runnable but waiting for one, in seconds. */
+/** Each thread of process `pid` (/proc/PID/task/TID/schedstat): its id, seconds on a CPU and seconds runnable but waiting for one, so far. */
+function threadTimes(pid: number | 'self'): { tid: string; busy: number; waiting: number }[] {
+  const out: { tid: string; busy: number; waiting: number }[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      out.push({ tid, busy: Number(f[0]) / 1e9, waiting: Number(f[1]) / 1e9 });
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+/** VPP's threads' time so far: on a CPU, and runnable but waiting for one, in seconds. */
 function vppSched(): { busy: number; waiting: number } {
   let busy = 0;
   let waiting = 0;
-  for (const t of readdirSync(`/proc/${vpp.pid}/task`)) {
-    try {
-      const f = readFileSync(`/proc/${vpp.pid}/task/${t}/schedstat`, 'utf8').split(' ');
-      busy += Number(f[0]) / 1e9;
-      waiting += Number(f[1]) / 1e9;
-    } catch { /* the thread ended */ }
+  for (const t of threadTimes(vpp.pid)) {
+    busy += t.busy;
+    waiting += t.waiting;
   }
   return { busy, waiting };
 }
@@ -170,19 +179,16 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
 
 /**
  * This process's CPU so far, in seconds: its main thread's (fibmgr's pipeline runs on it) and its
- * other threads' (V8's compiler and GC helpers, libuv's), from /proc/self/task/N/schedstat.
- * Where fibmgr's start is slow, these tell why: on one CPU, V8's optimizing compiler takes the
- * main thread's time while the code it is compiling still runs unoptimized.
+ * other threads' (V8's compiler and GC helpers, libuv's). Where fibmgr's start is slow, these
+ * tell why: on one CPU, V8's optimizing compiler takes the main thread's time while the code it is
+ * compiling still runs unoptimized.
  */
 function threadCpu(): { main: number; other: number } {
   let main = 0;
   let other = 0;
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const ns = Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
-      if (t === String(process.pid)) main += ns;
-      else other += ns;
-    } catch { /* the thread ended */ }
+  for (const t of threadTimes('self')) {
+    if (t.tid === String(process.pid)) main += t.busy;
+    else other += t.busy;
   }
   return { main, other };
 }

@@ -8,7 +8,7 @@
 // took 5.4 s where its passes reading every 1 ms took 7.3–7.6 s, and fibmgr at window 4,096
 // reading every 1 ms was at 0.81x of it over 8 rounds; at window 16,384 with this pause, 0.93x
 // over 4 (run R's g8a) and run R2's below.
-import { type ReplyGather, DEFAULT_REPLY_GATHER } from 'vpp-binapi-ts';
+import { type ReplyGather, DEFAULT_REPLY_GATHER, gatherProblem } from 'vpp-binapi-ts';
 
 /** Requests in flight per ms of pause, and the longest pause. */
 export const ROUTE_GATHER_PER_MS = 2048;
@@ -16,10 +16,10 @@ export const ROUTE_GATHER_MAX_MS = 8;
 
 /**
  * The route connection's ReplyGather for a request timeout of `timeoutMs`; undefined (the client's
- * default, a 1 ms pause) where the timeout is too short for the longest pause (vpp-binapi-ts keeps
- * every pause under a quarter of the timeout, which it does not stop).
+ * default, a 1 ms pause) where vpp-binapi-ts would refuse it (its pauses stay under a quarter of
+ * the timeout, which they do not stop).
  */
 export function routeReplyGather(timeoutMs: number): ReplyGather | undefined {
-  if (!(ROUTE_GATHER_MAX_MS * 4 <= timeoutMs)) return undefined;
-  return { ...DEFAULT_REPLY_GATHER, perMs: ROUTE_GATHER_PER_MS, maxMs: ROUTE_GATHER_MAX_MS };
+  const g = { ...DEFAULT_REPLY_GATHER, perMs: ROUTE_GATHER_PER_MS, maxMs: ROUTE_GATHER_MAX_MS };
+  return gatherProblem(g, timeoutMs) === null ? g : undefined;
 }

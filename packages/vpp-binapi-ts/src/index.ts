@@ -17,7 +17,7 @@
 // VppDisconnectedError, VppUnavailableError (message not offered), VppProtocolError; each has a
 // stable `code` (VPP_RETVAL, VPP_TIMEOUT, …), and a predicate reads it (isRetvalError(err),
 // isTimeout, isDisconnected, …): they hold across two copies of the package, instanceof does not.
-export { VppClient, DEFAULT_REPLY_GATHER, gatherPauseMs, type VppClientOptions, type ConnectedInfo, type ReplyCallback, type ReplyGather } from './client/client.js';
+export { VppClient, DEFAULT_REPLY_GATHER, gatherPauseMs, gatherProblem, type VppClientOptions, type ConnectedInfo, type ReplyCallback, type ReplyGather } from './client/client.js';
 export {
   VppError,
   VppRetvalError,

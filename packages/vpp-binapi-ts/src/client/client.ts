@@ -13,7 +13,7 @@ import { AckToToken, ReplyPromise, ToCallback, type AckCallback, type ReplyCallb
 import { DumpCollect, DumpEach, DumpRaw } from './api/dump.js';
 
 export type { ConnectedInfo, ReplyGather } from './connection.js';
-export { DEFAULT_REPLY_GATHER, gatherPauseMs } from './connection.js';
+export { DEFAULT_REPLY_GATHER, gatherPauseMs, gatherProblem } from './connection.js';
 export type { ReplyCallback, TokenCallback } from './api/reply.js';
 
 export interface VppClientOptions {
