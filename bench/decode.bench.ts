@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
 import { FpmMessage } from '../src/fpm/protobuf/schema.js';
-import { Writer, netlinkNhg } from './lib/fpm-stream.js';
+import { Writer, netlinkNhg } from '../src/warm-up/stream.js';
 
 const SCALE = Number(process.env.DECODE_BENCH_SCALE ?? 1);
 const CHUNK = 64 * 1024;

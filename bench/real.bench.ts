@@ -11,7 +11,7 @@
 // phase's own high-water mark over the process before any pipeline), route writes, the time to
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
-// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_FAULTS=0 leaves the fault
+// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_FAULTS=0 leaves the fault
 // phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
@@ -27,6 +27,8 @@ import { fib_source_add } from 'vpp-binapi-ts/gen';
 import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS } from '../src/config/options.js';
+import { warmUp } from '../src/warm-up/warm-up.js';
+import { createLogger } from '../src/log.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
 import { connectPipeline, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
@@ -330,11 +332,30 @@ function baseRss(): number {
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
 const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), gatherReplies: FIBMGR_GATHER };
-/** A fresh fibmgr (the garbage of the last one collected first): connected, started, listening for zebra. */
+/** The daemon's warm-up (REAL_BENCH_WARM_UP routes, default the daemon's; 0: none). */
+const WARM_UP_ROUTES = Number(process.env.REAL_BENCH_WARM_UP ?? DEFAULTS.warmUpRoutes);
+if (!Number.isInteger(WARM_UP_ROUTES) || WARM_UP_ROUTES < 0) {
+  console.error(`bench:real: REAL_BENCH_WARM_UP "${process.env.REAL_BENCH_WARM_UP}" is not a whole number of routes`);
+  process.exit(2);
+}
+const benchLog = createLogger('warn');
+/** A fresh fibmgr (the garbage of the last one collected first), warmed up as the daemon is: connected, started, listening for zebra. */
 async function freshPipeline(): Promise<void> {
   // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
   // collected during the next one's sync instead, an old-generation GC in the middle of it
   pipeline = null!;
+  // as the daemon does before it listens for zebra (--warm-up-routes): the route path, built as
+  // this one is, through a synthetic stream against a private simulator; its garbage collected
+  // below with the last pipeline's
+  const warm = await warmUp({
+    routes: WARM_UP_ROUTES,
+    logger: benchLog,
+    async build(socketPath) {
+      const p = await connectPipeline({ ...pipelineOpts, socketPath, logLevel: 'error' });
+      return { sync: p.rec, server: p.server, stop: () => p.stop() };
+    },
+  });
+  if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
   baseRss();
   pipeline = await connectPipeline(pipelineOpts);
   await pipeline.rec.start();

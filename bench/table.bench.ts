@@ -4,11 +4,11 @@
 // its work. Garbage collections land on single inserts too (the longest ones name both); with
 // --trace-gc they can be told apart. Run: npm run bench:table   (TABLE_BENCH_ROUTES, _RUNS)
 import { RouteTable } from '../src/sync/state/route-table.js';
-import { routePrefix } from './lib/fpm-stream.js';
+import { routePrefix } from '../src/warm-up/stream.js';
 
 const N = Number(process.env.TABLE_BENCH_ROUTES ?? 1_000_000);
 const RUNS = Number(process.env.TABLE_BENCH_RUNS ?? 5);
-// the sync benches' routes (bench/lib/fpm-stream.ts): what fibmgr's table holds in them
+// the sync benches' routes (src/warm-up/stream.ts): what fibmgr's table holds in them
 const prefixes = Array.from({ length: N }, (_, j) => routePrefix(4, j));
 /** Inserts after which the /32 map has grown (3/4 of 2^k slots, from its 64): where a growth step would show. */
 const growthAt = new Set(Array.from({ length: 20 }, (_, k) => (3 * 2 ** (k + 6)) / 4));

@@ -20,7 +20,7 @@ import { DryRunSink } from './sync/dry-run/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
 import { OPTIONAL, REQUIRED, VppAdapter, sysIfindex } from './sync/vpp/vpp-adapter.js';
 import { parseInterfaceMap, parseTableMap, parsedList } from './config/lists.js';
-import type { VppPort } from './sync/vpp/vpp-port.js';
+import type { InterfaceMapEntry, VppPort } from './sync/vpp/vpp-port.js';
 import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { parseListenAddr } from './config/options.js';
@@ -36,6 +36,10 @@ import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
 import { OperatorSocketError, prepareOperatorSocket, restrictOperatorSocket } from './ops/operator-socket.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './ops/instance-lock.js';
+import type { ReconcilerOptions } from './sync/reconciler-types.js';
+import type { RouteSink } from './route/sink.js';
+import type { FpmServerOptions } from './fpm/server.js';
+import { warmUp } from './warm-up/warm-up.js';
 
 /**
  * The last resort: an exception nothing caught means state fibmgr can no longer trust. Log it
@@ -97,6 +101,86 @@ function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stoppi
   return { signal, stopping: () => stopping };
 }
 
+const defs = messages as unknown as Record<string, MessageDef>;
+
+// The route path's parts, made here for the daemon and for its warm-up alike: what V8 compiles
+// during the warm-up serves zebra's replay where both run the same code on objects built the same
+// way (the same option keys; the earlier warm-up through a pipeline of its own lost most of it to
+// deoptimizations on first contact, README run Q).
+function vppClientOptions(config: Config, socketPath: string, clientName: string) {
+  return {
+    socketPath,
+    clientName,
+    messages: defs,
+    required: REQUIRED.map((n) => defs[n]!),
+    optional: OPTIONAL.map((n) => defs[n]).filter((d): d is MessageDef => !!d),
+    timeoutMs: config.vppTimeout * 1000,
+  };
+}
+
+function routeClient(config: Config, opts: ReturnType<typeof vppClientOptions> & { reconnect?: false }, log: Logger): VppClient {
+  const gatherReplies = routeReplyGather(opts.timeoutMs);
+  return new VppClient({ ...opts, window: config.vppWindow, logger: log, prepareSocket: sendBufferPreparer(config.vppSendBuffer, log), ...(gatherReplies ? { gatherReplies } : {}) });
+}
+
+function routeSync(config: Config, port: VppPort, tableMap: Map<number, number>, log: Logger, onResyncDone?: ReconcilerOptions['onResyncDone']): Reconciler {
+  return new Reconciler(port, {
+    tableMap,
+    installConnected: config.installConnected,
+    resyncGraceMs: config.resyncGrace * 1000,
+    staleTimeMs: config.staleTime * 1000,
+    maxBacklog: config.maxBacklog,
+    window: config.vppWindow,
+    logger: log,
+    onResyncDone,
+  });
+}
+
+function fpmServer(config: Config, sink: RouteSink, log: Logger, at: Pick<FpmServerOptions, 'host' | 'port' | 'peerCheck' | 'socketOwner' | 'recorder'>): FpmServer {
+  return new FpmServer({
+    ...at,
+    decoder: () => new FpmSessionDecoder({ weights: config.fpmWeights }),
+    sink,
+    logger: log,
+    notify: config.offloadNotify,
+  });
+}
+
+/**
+ * The warm-up (src/warm-up): the route path built as below, on a private simulator, after VPP's
+ * leftovers are reaped and before VPP's state is read or zebra let in.
+ */
+async function warmUpRoutePath(config: Config, ifmap: InterfaceMapEntry[], tableMap: Map<number, number>, log: Logger, signal: AbortSignal): Promise<void> {
+  // its pipeline's own lines (a session, its end mid-replay when the warm-up is over) are not news
+  const quiet = log.child({ warmUp: true }, { level: log.levelVal > 50 ? log.level : 'error' });
+  await warmUp({
+    routes: config.warmUpRoutes,
+    logger: log.child({ component: 'warm-up' }),
+    signal,
+    async build(socketPath) {
+      const client = routeClient(config, { ...vppClientOptions(config, socketPath, 'fibmgr-warm-up'), reconnect: false }, quiet);
+      try {
+        await client.connect();
+        const sync = routeSync(config, new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: quiet, auditClient: undefined }), tableMap, quiet);
+        // only this process may feed it (root and this user, on loopback)
+        const peerCheck = new PeerCheck({ allow: ['127.0.0.1'], users: [String(process.getuid?.() ?? 0)] });
+        const server = fpmServer(config, countingSink(sync, newEventCounts()), quiet, { host: '127.0.0.1', port: 0, peerCheck, socketOwner: (inode) => socketOwner(inode), recorder: undefined });
+        return {
+          sync, server,
+          async stop() {
+            await server.close();
+            await sync.stop({ flush: false, timeoutMs: 1_000 });
+            await client.close();
+          },
+        };
+      } catch (err) {
+        await client.close().catch(() => undefined);
+        throw err;
+      }
+    },
+  });
+}
+
 async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   const ifmap = parsedList(config.interfaceMap, parseInterfaceMap);
   const tableMap = parsedList(config.tableMap, parseTableMap);
@@ -114,25 +198,15 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     }
   }
 
-  const defs = messages as unknown as Record<string, MessageDef>;
   let client: VppClient | null = null;
   let port: VppPort;
   if (config.dryRun) {
     log.info({}, 'dry run: no VPP; every request that would be sent is logged');
     port = new DryRunPort(log, defs.ip_route_add_del_v2!, ifmap, sysIfindex, defs);
   } else {
-    const clientOpts = {
-      socketPath: config.vppSock,
-      clientName: 'fibmgr',
-      messages: defs,
-      required: REQUIRED.map((n) => defs[n]!),
-      optional: OPTIONAL.map((n) => defs[n]).filter((d): d is MessageDef => !!d),
-      timeoutMs: config.vppTimeout * 1000,
-    };
-    const vppLog = log.child({ component: 'vpp-client' });
+    const clientOpts = vppClientOptions(config, config.vppSock, 'fibmgr');
     // the route stream's connection only: the audits' dumps need no queue of requests
-    const gatherReplies = routeReplyGather(clientOpts.timeoutMs);
-    client = exit.track(new VppClient({ ...clientOpts, window: config.vppWindow, logger: vppLog, prepareSocket: sendBufferPreparer(config.vppSendBuffer, vppLog), ...(gatherReplies ? { gatherReplies } : {}) }));
+    client = exit.track(routeClient(config, clientOpts, log.child({ component: 'vpp-client' })));
     // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
     const auditClient = () => exit.track(new VppClient({ ...clientOpts, window: 16, reconnect: false, clientName: 'fibmgr-audit', logger: log.child({ component: 'vpp-audit-client' }) }));
     port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient });
@@ -158,16 +232,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     vpp: vppLink,
   };
   const metrics = createMetrics(sources);
-  sync = new Reconciler(port, {
-    tableMap,
-    installConnected: config.installConnected,
-    resyncGraceMs: config.resyncGrace * 1000,
-    staleTimeMs: config.staleTime * 1000,
-    maxBacklog: config.maxBacklog,
-    window: config.vppWindow,
-    logger: log,
-    onResyncDone: (r) => metrics.resyncDone(r),
-  });
+  sync = routeSync(config, port, tableMap, log, (r) => metrics.resyncDone(r));
   let ops: OpsServer | null = null;
   const listenAt = parseListenAddr(config.metricsAddr);
   if (listenAt) {
@@ -192,20 +257,28 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     }
     // After the one-fibmgr-per-VPP lock (no other fibmgr lives), though the reap names no session.
     vppLink.leftoversReaped(await reapVppLeftovers(client, defs.cli_inband, log));
+    if (config.warmUpRoutes > 0) {
+      const stop = new AbortController();
+      void stopSignal.then(() => stop.abort());
+      await warmUpRoutePath(config, ifmap, tableMap, log, stop.signal);
+      if (stopping()) {
+        log.info({}, 'stopped during the warm-up: zebra was never let in');
+        await ops?.close();
+        await operator?.close();
+        await instanceLock?.release();
+        await exit.now(0);
+      }
+    }
   }
 
   const peerCheck = new PeerCheck({ allow: config.fpmAllow, users: config.fpmUser });
   if (peerCheck.unknownUsers.length) log.warn({ fpmUser: peerCheck.unknownUsers }, 'no such user on this host: only root and the other --fpm-user entries may connect from here');
-  server = new FpmServer({
+  // In a dry run every route event is logged too, beside the requests it leads to.
+  server = fpmServer(config, countingSink(config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync, events), log, {
     host: config.fpmHost,
     port: config.fpmPort,
-    decoder: () => new FpmSessionDecoder({ weights: config.fpmWeights }),
-    // In a dry run every route event is logged too, beside the requests it leads to.
-    sink: countingSink(config.dryRun ? teeSink(sync, new DryRunSink(log)) : sync, events),
-    logger: log,
     peerCheck,
     socketOwner: (inode) => socketOwner(inode),
-    notify: config.offloadNotify,
     recorder: config.recordFpm === 'off' ? undefined : new FpmRecorder(config.recordFpm, log),
   });
   const progress = new Progress({ routesReceived: () => server?.stats.routesTotal ?? 0, sync: () => sync!.state() }, { logger: log, intervalMs: config.progressInterval * 1000 });

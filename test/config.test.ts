@@ -88,6 +88,9 @@ test('invalid values: a clear error naming the setting, where it came from, and 
   throwsConfig(() => loadConfig({ metricsAddr: 'localhost:99999' }, {}), /--metrics-addr/, /port/);
   assert.equal(loadConfig({ metricsAddr: '[::1]:9469' }, {}).metricsAddr, '[::1]:9469');
   throwsConfig(() => loadConfig({ fpmWeights: 'heavy' }, {}), /--fpm-weights/, /auto, kernel, legacy/);
+  // the warm-up's simulator holds its routes: bounded
+  for (const bad of ['-1', '1.5', '200001']) throwsConfig(() => loadConfig({ warmUpRoutes: bad }, {}), /--warm-up-routes/, /whole number from 0 to 200000/);
+  assert.equal(loadConfig({}, { FIBMGR_WARM_UP_ROUTES: '0' }).warmUpRoutes, 0);
 });
 
 test('VPP socket path: absent is fine (VPP may start later), anything that cannot be a socket is not', async () => {

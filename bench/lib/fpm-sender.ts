@@ -3,7 +3,7 @@
 // all, as zebra's replay does on every connect. Commands over IPC: {send: port}, 'close',
 // 'notified' (answers {notified: N}: the route notification frames fibmgr sent back so far).
 import net from 'node:net';
-import { netlinkNhg } from './fpm-stream.js';
+import { netlinkNhg } from '../../src/warm-up/stream.js';
 
 const v4 = Number(process.argv[2] ?? 1_000_000);
 const v6 = Number(process.argv[3] ?? 200_000);

@@ -10,7 +10,7 @@ import { routeRequestDef, encodeSockclntCreate, encodeSockclntDelete, decodeSock
 import { ip_route_add_del_v2, FibPathNhProto } from 'vpp-binapi-ts/gen';
 import { measure } from './pipeline.js';
 import { sendBufferShortfall, setSendBuffer } from '../../src/vpp-send-buffer.js';
-import { GROUPS, hopAddress, routePrefix } from './fpm-stream.js';
+import { GROUPS, hopAddress, routePrefix } from '../../src/warm-up/stream.js';
 
 const [apiSock, v4s, v6s, windowS, batchS, gatherS, op, srcS, sendBufferS] = process.argv.slice(2);
 const V4 = Number(v4s);
@@ -26,7 +26,7 @@ const src = Number(srcS);
 
 const bulk = routeRequestDef(ip_route_add_del_v2);
 // The stream's route j names group j % GROUPS, whose members are the single next hops k and k + 1
-// (bench/lib/fpm-stream.ts, hopAddress) on interfaces VPP does not know: fibmgr writes them as recursive paths,
+// (src/warm-up/stream.ts, hopAddress) on interfaces VPP does not know: fibmgr writes them as recursive paths,
 // weight 1, in that order. VPP's work per route depends on them (path lists and their children):
 // the same next hops as fibmgr's, or the two clients are not doing the same thing.
 const groupPaths = (family: 4 | 6): Uint8Array[] => Array.from({ length: GROUPS }, (_, k) => bulk.pathBytes([k, (k + 1) % GROUPS].map((h) => ({

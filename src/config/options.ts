@@ -48,6 +48,7 @@ export interface Config {
   auditInterval: number;
   progressInterval: number;
   recordFpm: string;
+  warmUpRoutes: number;
 }
 
 function port(v: unknown): number {
@@ -65,6 +66,13 @@ function positiveInt(v: unknown): number {
 function nonNegativeNumber(v: unknown): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`must be a number, 0 or more, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The warm-up's routes: 0 (none) to 200,000 (its simulator holds them all, briefly). */
+function warmUpRoutes(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 200_000) throw new Error(`must be a whole number from 0 to 200000, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -152,6 +160,7 @@ export const OPTIONS: OptionDef[] = [
   { key: 'auditInterval', flag: 'audit-interval', kind: 'number', arg: 'SECONDS', default: 600, check: nonNegativeNumber, description: 'how often VPP\'s routes of fibmgr\'s source are audited against what fibmgr installed, drift repaired (0: never)' },
   { key: 'progressInterval', flag: 'progress-interval', kind: 'number', arg: 'SECONDS', default: 5, check: nonNegativeNumber, description: 'during a replay, a resync, a VPP reload or an audit, one progress line this often, and a summary at the end (0: none)' },
   { key: 'recordFpm', flag: 'record-fpm', kind: 'string', arg: 'PATH', default: 'off', check: pathOrOff, description: 'record each FPM session\'s frames as zebra sent them into PATH.1, PATH.2, … (by session; overwritten by a new run; 256 MiB in all at most) for `fibmgr decode`' },
+  { key: 'warmUpRoutes', flag: 'warm-up-routes', kind: 'int', arg: 'N', default: 20000, check: warmUpRoutes, description: 'before listening for zebra, run this many synthetic routes through fibmgr\'s own route path against a private VPP simulator, so that zebra\'s first replay runs on compiled code (0: no warm-up; none in a dry run). VPP is not touched' },
   { key: 'maxBacklog', flag: 'max-backlog', kind: 'int', arg: 'N', default: 200000, check: positiveInt, description: 'pending route changes before fibmgr stops reading FPM until VPP catches up' },
 ];
 

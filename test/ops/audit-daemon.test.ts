@@ -88,7 +88,7 @@ test('the periodic audit repairs drift by itself, and logs it', { timeout: 90_00
 });
 
 test('an audit asked for during a 100k-route replay finishes and repairs nothing wrongly', { timeout: 120_000 }, async () => {
-  const { netlinkNhg } = await import('../../bench/lib/fpm-stream.js');
+  const { netlinkNhg } = await import('../../src/warm-up/stream.js');
   const { connect } = await import('node:net');
   const { sim, d, fpmPort, httpPort } = await startSimDaemon('audit-replay', ['--resync-grace', '1', '--audit-interval', '0']);
   try {

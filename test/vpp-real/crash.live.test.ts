@@ -22,7 +22,7 @@ import type { Socket } from 'node:net';
 import { startRealVpp, type RealVpp } from '../helpers/real-vpp.js';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { freePort, startDaemon, until, type Daemon } from '../helpers/daemon.js';
-import { netlinkNhg } from '../../bench/lib/fpm-stream.js';
+import { netlinkNhg } from '../../src/warm-up/stream.js';
 import { VppClient, parseSocketClients } from 'vpp-binapi-ts';
 import { countOf, openVpp, sourceId } from '../helpers/vpp-fib.js';
 import { messages, cli_inband } from 'vpp-binapi-ts/gen';

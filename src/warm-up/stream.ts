@@ -1,7 +1,8 @@
-// Synthetic FPM streams as Debian's zebra sends them, written straight into one buffer (the test
-// builder is too slow for 1M routes). Shared by the decode and sync benches.
-import { prefixFromBytes } from '../../src/route/prefix.js';
-import type { Prefix } from '../../src/route/types.js';
+// Synthetic FPM streams as Debian's zebra sends them (dplane_fpm_nl, nexthop groups), written
+// straight into one buffer (the test builder is too slow for 1M routes): what fibmgr's warm-up runs
+// through its route path before zebra's first session, and what the benches replay.
+import { prefixFromBytes } from '../route/prefix.js';
+import type { Prefix } from '../route/types.js';
 
 export class Writer {
   buf: Buffer;

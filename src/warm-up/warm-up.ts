@@ -1,0 +1,131 @@
+// Before zebra's first session, fibmgr runs its own route path (FPM server, decoder, reconciler,
+// VPP adapter and client), built as the real one is, on a synthetic stream against vpp-binapi-ts's
+// simulator on a private socket. Why: a first sync starts on code V8 has not compiled yet, and on
+// the one CPU fibmgr has, compiling it and running it uncompiled left VPP idle 77–343 ms at the
+// start of a full-table sync on a real VPP; 10–83 ms when zebra came within seconds of a warm-up
+// (README, Benchmarks, run S). Nothing here reaches VPP: the simulator is this process's own, on a
+// socket in a directory only this user can open, gone when the warm-up ends.
+import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VppSim } from 'vpp-binapi-ts/sim';
+import type { Logger } from '../log.js';
+import type { FpmServer } from '../fpm/server.js';
+import type { Reconciler } from '../sync/reconciler.js';
+import { netlinkNhg } from './stream.js';
+
+/** A route path built as the daemon builds its own, its VPP client connected to `socketPath`. */
+export interface WarmPath {
+  sync: Reconciler;
+  /** Listens on 127.0.0.1, any port. */
+  server: FpmServer;
+  /** Ends it all: FPM closed, its VPP session ended. */
+  stop(): Promise<void>;
+}
+
+export interface WarmUpOptions {
+  /** Routes in the stream, four IPv4 to one IPv6 as in a full table (0: no warm-up). */
+  routes: number;
+  /** Builds the path; one that throws has closed what it made. */
+  build(socketPath: string): Promise<WarmPath>;
+  logger: Logger;
+  /** All of it, from the simulator's start to its stop, or it is given up (default 20 s): it only costs speed. */
+  deadlineMs?: number;
+  /** Aborts it at once (fibmgr is stopping). */
+  signal?: AbortSignal;
+}
+
+export interface WarmUpResult {
+  /** Routes the warm-up's reconciler saw acknowledged by the simulator. */
+  installed: number;
+  ms: number;
+  /** Why it stopped short, if it did. */
+  problem: string | null;
+}
+
+const POLL_MS = 5;
+
+/** Runs the warm-up; never throws (a failed warm-up is a slower first sync, logged, nothing else). */
+export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
+  if (o.routes <= 0) return { installed: 0, ms: 0, problem: null };
+  const t0 = performance.now();
+  const deadlineMs = o.deadlineMs ?? 20_000;
+  const v6 = Math.floor(o.routes / 5);
+  const v4 = o.routes - v6;
+  let dir: string | null = null;
+  let sim: VppSim | null = null;
+  let path: WarmPath | null = null;
+  let sock: Socket | null = null;
+  let installed = 0;
+  let problem: string | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let finished = false;
+  // one deadline (or a stop) for every step, each of which could otherwise wait on its own
+  const cut = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`not done within ${deadlineMs} ms`), deadlineMs);
+    if (o.signal?.aborted) resolve('fibmgr is stopping');
+    o.signal?.addEventListener('abort', () => resolve('fibmgr is stopping'), { once: true });
+  });
+  const step = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await Promise.race([p.then((v) => ({ v })), cut.then((why) => ({ why }))]);
+    if ('why' in r) throw new Error(r.why);
+    return r.v;
+  };
+  o.logger.info({ routes: o.routes }, 'warming up: the route path runs synthetic routes against a private simulator before zebra is let in');
+  try {
+    dir = mkdtempSync(join(tmpdir(), `fibmgr-warm-up-${process.pid}-`));
+    const socketPath = join(dir, 'api.sock');
+    // what is made after the cut is stopped as soon as it is made
+    const started = new VppSim({ socketPath, interfaces: [] }).start();
+    started.then((x) => { if (finished) void x.stop().catch(() => undefined); else sim = x; }, () => undefined);
+    await step(started);
+    const built = o.build(socketPath);
+    built.then((x) => { if (finished) void x.stop().catch(() => undefined); else path = x; }, () => undefined);
+    await step(built);
+    const p = path as unknown as WarmPath;
+    await step(p.sync.start());
+    const { port } = await step(p.server.listen());
+    const stream = Buffer.concat([netlinkNhg(v4, 4), netlinkNhg(v6, 6, { idBase: 10_000 })]);
+    // kept open as zebra keeps its session: an end would be a session ending mid-replay
+    const s = connect({ host: '127.0.0.1', port }, () => s.write(stream));
+    sock = s;
+    s.on('data', () => { /* route notifications, read and dropped */ });
+    const ended = new Promise<string>((resolve) => {
+      s.once('error', (err) => resolve(`its FPM connection failed: ${err.message}`));
+      s.once('close', () => resolve('its FPM connection closed'));
+    });
+    for (;;) {
+      const st = p.sync.state();
+      installed = st.installed;
+      if (installed >= o.routes && st.backlog === 0) break;
+      const early = await step(Promise.race([ended, new Promise<null>((r) => setTimeout(() => r(null), POLL_MS))]));
+      if (early !== null) {
+        installed = p.sync.state().installed;
+        if (installed < o.routes) problem = early;
+        break;
+      }
+    }
+  } catch (err) {
+    problem = (err as Error).message;
+  } finally {
+    finished = true;
+    if (timer) clearTimeout(timer);
+    sock?.destroy();
+    // with a deadline of their own: a stop that hangs must not hold fibmgr's start
+    await Promise.race([
+      (async () => {
+        await (path as WarmPath | null)?.stop().catch(() => undefined);
+        await (sim as VppSim | null)?.stop().catch(() => undefined);
+      })(),
+      new Promise((r) => setTimeout(r, 2_000).unref()),
+    ]);
+    try {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    } catch { /* a directory left in TMPDIR is all it costs */ }
+  }
+  const ms = Math.round(performance.now() - t0);
+  if (problem) o.logger.warn({ routes: o.routes, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
+  else o.logger.info({ routes: o.routes, ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
+  return { installed, ms, problem };
+}

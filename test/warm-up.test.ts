@@ -1,0 +1,114 @@
+// The warm-up (src/warm-up): fibmgr's own route path runs synthetic routes against a private
+// simulator before zebra's first session, and never reaches the VPP fibmgr serves.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VppSim } from 'vpp-binapi-ts/sim';
+import { VppClient } from 'vpp-binapi-ts';
+import { messages } from 'vpp-binapi-ts/gen';
+import { createLogger } from '../src/log.js';
+import { warmUp } from '../src/warm-up/warm-up.js';
+import { Reconciler } from '../src/sync/reconciler.js';
+import { VppAdapter, REQUIRED } from '../src/sync/vpp/vpp-adapter.js';
+import { FpmServer } from '../src/fpm/server.js';
+import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
+import { freePort, startDaemon, until } from './helpers/daemon.js';
+import { simRoutes, simSource } from './helpers/sim-fib.js';
+import { netlinkFrame, routeMsg } from './fpm/build.js';
+
+const log = createLogger('silent');
+/** The warm-up directories of process `pid` still in the temporary directory. */
+const leftovers = (pid: number) => readdirSync(tmpdir()).filter((n) => n.startsWith(`fibmgr-warm-up-${pid}-`));
+
+test('a warm-up runs its routes through a route path against its own simulator, and leaves nothing behind', async () => {
+  const paths: string[] = [];
+  const r = await warmUp({
+    routes: 2000,
+    logger: log,
+    deadlineMs: 120_000,
+    async build(socketPath) {
+      paths.push(socketPath);
+      const client = new VppClient({ socketPath, messages: messages as any, required: REQUIRED.map((n) => (messages as any)[n]) });
+      await client.connect();
+      const sync = new Reconciler(new VppAdapter({ client, messages: messages as any, logger: log }), { tableMap: new Map(), installConnected: false, resyncGraceMs: 100, maxBacklog: 10_000, logger: log });
+      const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: sync, logger: log });
+      return { sync, server, async stop() { await server.close(); await sync.stop({ flush: false }); await client.close(); } };
+    },
+  });
+  assert.deepEqual(r.problem, null);
+  assert.equal(r.installed, 2000, 'every route acknowledged by the simulator');
+  assert.equal(paths.length, 1);
+  assert.ok(paths[0]!.startsWith(join(tmpdir(), `fibmgr-warm-up-${process.pid}-`)), paths[0]);
+  assert.deepEqual(leftovers(process.pid), [], 'its socket directory removed');
+});
+
+test('a warm-up that fails says why and throws nothing: it only costs speed', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('info', { write: (l: string) => { lines.push(JSON.parse(l)); return true; } } as unknown as NodeJS.WritableStream);
+  const r = await warmUp({ routes: 100, logger, async build() { throw new Error('no route path today'); } });
+  assert.equal(r.problem, 'no route path today');
+  assert.equal(r.installed, 0);
+  assert.ok(lines.some((l) => l.msg === 'warm-up stopped short: the first sync starts on code less compiled' && l.problem === 'no route path today'), JSON.stringify(lines));
+  assert.deepEqual(leftovers(process.pid), []);
+});
+
+test('the daemon warms up before it listens for zebra, and its VPP sees none of it', { timeout: 90_000 }, async () => {
+  const socketPath = join(tmpdir(), `fibmgr-warm-up-daemon-${process.pid}.sock`);
+  const sim = await new VppSim({ socketPath, interfaces: [] }).start();
+  const fpmPort = await freePort();
+  const d = startDaemon(['--vpp-sock', socketPath, '--fpm-port', String(fpmPort), '--metrics-addr', 'off', '--resync-grace', '0.2', '--warm-up-routes', '5000']);
+  try {
+    const done = await d.waitLog('warm-up done: the route path ran on synthetic routes against a private simulator', 60_000);
+    assert.equal(done.routes, 5000);
+    await d.waitLog('listening for zebra FPM', 30_000);
+    const at = (msg: string) => d.lines.findIndex((l) => l.msg === msg);
+    assert.ok(at('warm-up done: the route path ran on synthetic routes against a private simulator') < at('listening for zebra FPM'));
+    assert.deepEqual(sim.routeOps, { add: 0, del: 0 }, 'no route request of the warm-up reached the VPP fibmgr serves');
+    assert.deepEqual(sim.sessions.map((s) => s.name).filter((n) => n.includes('warm')), [], 'nor any session of it');
+    assert.deepEqual(leftovers(d.proc.pid!), []);
+    // then zebra's routes go where they always went
+    const zebra = connect(fpmPort, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => { zebra.once('connect', () => resolve()); zebra.once('error', reject); });
+    zebra.write(netlinkFrame(routeMsg({ prefix: '10.50.0.0/16', gateway: '10.0.0.1', protocol: 186 })));
+    const fib = () => {
+      const src = simSource(sim, 'fibmgr');
+      return src === undefined ? [] : [...simRoutes(sim, src)].map(([k]) => k);
+    };
+    await until('zebra\'s route in VPP', () => fib().length === 1, 30_000, fib);
+    assert.deepEqual(fib(), ['0|10.50.0.0/16']);
+    assert.equal(sim.routeOps.add, 1, 'zebra\'s one route, and nothing of the warm-up\'s 5,000');
+    zebra.destroy();
+  } finally {
+    await d.stop();
+    await sim.stop();
+  }
+});
+
+test('no warm-up at 0 routes: nothing is built', async () => {
+  const r = await warmUp({ routes: 0, logger: log, async build() { throw new Error('built'); } });
+  assert.deepEqual(r, { installed: 0, ms: 0, problem: null });
+});
+
+test('a stop during the warm-up ends it and fibmgr: zebra is never let in', { timeout: 90_000 }, async () => {
+  const socketPath = join(tmpdir(), `fibmgr-warm-up-stop-${process.pid}.sock`);
+  const sim = await new VppSim({ socketPath, interfaces: [] }).start();
+  const fpmPort = await freePort();
+  // the most routes it takes: still warming up when the signal comes
+  const d = startDaemon(['--vpp-sock', socketPath, '--fpm-port', String(fpmPort), '--metrics-addr', 'off', '--warm-up-routes', '200000']);
+  try {
+    await d.waitLog('warming up: the route path runs synthetic routes against a private simulator before zebra is let in', 60_000);
+    d.proc.kill('SIGTERM');
+    assert.equal(await d.exited, 0);
+    assert.ok(d.lines.some((l) => l.msg === 'stopped during the warm-up: zebra was never let in'), d.raw.slice(-10).join('\n'));
+    assert.ok(d.lines.some((l) => l.msg === 'warm-up stopped short: the first sync starts on code less compiled' && l.problem === 'fibmgr is stopping'));
+    assert.equal(d.lines.some((l) => l.msg === 'listening for zebra FPM'), false, 'zebra\'s port opened');
+    assert.deepEqual(sim.routeOps, { add: 0, del: 0 });
+    assert.deepEqual(leftovers(d.proc.pid!), [], 'its socket directory removed');
+  } finally {
+    await d.stop();
+    await sim.stop();
+  }
+});
