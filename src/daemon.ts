@@ -20,7 +20,7 @@ import { DryRunSink } from './sync/dry-run/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
 import { OPTIONAL, REQUIRED, VppAdapter, sysIfindex } from './sync/vpp/vpp-adapter.js';
 import { parseInterfaceMap, parseTableMap, parsedList } from './config/lists.js';
-import type { InterfaceMapEntry, VppPort } from './sync/vpp/vpp-port.js';
+import type { VppPort } from './sync/vpp/vpp-port.js';
 import { VppClient, type MessageDef } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { parseListenAddr } from './config/options.js';
@@ -150,7 +150,7 @@ function fpmServer(config: Config, sink: RouteSink, log: Logger, at: Pick<FpmSer
  * The warm-up (src/warm-up): the route path built as below, on a private simulator, after VPP's
  * leftovers are reaped and before VPP's state is read or zebra let in.
  */
-async function warmUpRoutePath(config: Config, ifmap: InterfaceMapEntry[], tableMap: Map<number, number>, log: Logger, signal: AbortSignal): Promise<void> {
+async function warmUpRoutePath(config: Config, tableMap: Map<number, number>, log: Logger, signal: AbortSignal): Promise<void> {
   // its pipeline's own lines (a session, its end mid-replay when the warm-up is over) are not news
   const quiet = log.child({ warmUp: true }, { level: log.levelVal > 50 ? log.level : 'error' });
   await warmUp({
@@ -161,10 +161,10 @@ async function warmUpRoutePath(config: Config, ifmap: InterfaceMapEntry[], table
       const client = routeClient(config, { ...vppClientOptions(config, socketPath, 'fibmgr-warm-up'), reconnect: false }, quiet);
       try {
         await client.connect();
-        const sync = routeSync(config, new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: quiet, auditClient: undefined }), tableMap, quiet);
+        const sync = routeSync(config, new VppAdapter({ client, messages: defs, interfaceMap: [], logger: quiet, auditClient: undefined }), tableMap, quiet);
         // only this process may feed it (root and this user, on loopback)
         const peerCheck = new PeerCheck({ allow: ['127.0.0.1'], users: [String(process.getuid?.() ?? 0)] });
-        const server = fpmServer(config, countingSink(sync, newEventCounts()), quiet, { host: '127.0.0.1', port: 0, peerCheck, socketOwner: (inode) => socketOwner(inode), recorder: undefined });
+        const server = fpmServer(config, countingSink(sync, newEventCounts()), quiet, { host: '127.0.0.1', port: 0, peerCheck, socketOwner: undefined, recorder: undefined });
         return {
           sync, server,
           async stop() {
@@ -260,9 +260,11 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     if (config.warmUpRoutes > 0) {
       const stop = new AbortController();
       void stopSignal.then(() => stop.abort());
-      await warmUpRoutePath(config, ifmap, tableMap, log, stop.signal);
+      await warmUpRoutePath(config, tableMap, log, stop.signal);
       if (stopping()) {
         log.info({}, 'stopped during the warm-up: zebra was never let in');
+        // as the normal stop: VPP's session ends before the one-fibmgr-per-VPP lock goes
+        await exit.endVppSessions();
         await ops?.close();
         await operator?.close();
         await instanceLock?.release();

@@ -89,7 +89,8 @@ test('invalid values: a clear error naming the setting, where it came from, and 
   assert.equal(loadConfig({ metricsAddr: '[::1]:9469' }, {}).metricsAddr, '[::1]:9469');
   throwsConfig(() => loadConfig({ fpmWeights: 'heavy' }, {}), /--fpm-weights/, /auto, kernel, legacy/);
   // the warm-up's simulator holds its routes: bounded
-  for (const bad of ['-1', '1.5', '200001']) throwsConfig(() => loadConfig({ warmUpRoutes: bad }, {}), /--warm-up-routes/, /whole number from 0 to 200000/);
+  for (const bad of ['-1', '200001']) throwsConfig(() => loadConfig({ warmUpRoutes: bad }, {}), /--warm-up-routes/, /whole number from 0 to 200000/);
+  throwsConfig(() => loadConfig({ warmUpRoutes: '1.5' }, {}), /--warm-up-routes/, /whole number/);
   assert.equal(loadConfig({}, { FIBMGR_WARM_UP_ROUTES: '0' }).warmUpRoutes, 0);
 });
 

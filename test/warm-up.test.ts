@@ -10,7 +10,7 @@ import { VppSim } from 'vpp-binapi-ts/sim';
 import { VppClient } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { createLogger } from '../src/log.js';
-import { warmUp } from '../src/warm-up/warm-up.js';
+import { warmUp, type WarmPath } from '../src/warm-up/warm-up.js';
 import { Reconciler } from '../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED } from '../src/sync/vpp/vpp-adapter.js';
 import { FpmServer } from '../src/fpm/server.js';
@@ -85,6 +85,62 @@ test('the daemon warms up before it listens for zebra, and its VPP sees none of 
     await d.stop();
     await sim.stop();
   }
+});
+
+/** A route path against the warm-up's simulator, as the daemon builds one; `stopped` counts its stops. */
+async function simplePath(socketPath: string, stopped: { n: number }) {
+  const client = new VppClient({ socketPath, messages: messages as any, required: REQUIRED.map((n) => (messages as any)[n]), reconnect: false });
+  await client.connect();
+  const sync = new Reconciler(new VppAdapter({ client, messages: messages as any, logger: log }), { tableMap: new Map(), installConnected: false, resyncGraceMs: 100, maxBacklog: 10_000, logger: log });
+  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: sync, logger: log });
+  return { sync, server, async stop() { stopped.n++; await server.close(); await sync.stop({ flush: false }); await client.close(); } };
+}
+
+test('a stop in the middle of the stream ends the warm-up: its path stopped, its directory gone', async () => {
+  const stop = new AbortController();
+  const stopped = { n: 0 };
+  let sync: Reconciler | null = null;
+  const r = await warmUp({
+    routes: 200_000,
+    logger: log,
+    deadlineMs: 120_000,
+    signal: stop.signal,
+    async build(socketPath) {
+      const p = await simplePath(socketPath, stopped);
+      sync = p.sync;
+      // stopped once the first routes are acknowledged
+      const poll = setInterval(() => { if (p.sync.state().installed > 0) { clearInterval(poll); stop.abort(); } }, 1);
+      return p;
+    },
+  });
+  assert.equal(r.problem, 'fibmgr is stopping');
+  assert.ok(r.installed > 0 && r.installed < 200_000, `stopped mid-stream at ${r.installed}`);
+  assert.ok(sync, 'built');
+  assert.equal(stopped.n, 1, 'its path stopped once');
+  assert.deepEqual(leftovers(process.pid), []);
+});
+
+test('a path built only after the deadline is stopped as soon as it is built', async () => {
+  const stopped = { n: 0 };
+  let release!: () => void;
+  const late = new Promise<void>((r) => { release = r; });
+  let built!: Promise<WarmPath>;
+  const r = await warmUp({
+    routes: 100,
+    logger: log,
+    deadlineMs: 50,
+    build() {
+      built = late.then(() => ({ sync: {} as Reconciler, server: {} as FpmServer, async stop() { stopped.n++; } }));
+      return built;
+    },
+  });
+  assert.equal(r.problem, 'not done within 50 ms');
+  assert.equal(stopped.n, 0, 'nothing built yet');
+  assert.deepEqual(leftovers(process.pid), [], 'its directory gone without waiting for the path');
+  release();
+  await built;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(stopped.n, 1, 'the late path stopped once it was built');
 });
 
 test('no warm-up at 0 routes: nothing is built', async () => {

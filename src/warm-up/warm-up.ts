@@ -48,7 +48,7 @@ const POLL_MS = 5;
 
 /** Runs the warm-up; never throws (a failed warm-up is a slower first sync, logged, nothing else). */
 export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
-  if (o.routes <= 0) return { installed: 0, ms: 0, problem: null };
+  if (o.routes <= 0 || o.signal?.aborted) return { installed: 0, ms: 0, problem: null };
   const t0 = performance.now();
   const deadlineMs = o.deadlineMs ?? 20_000;
   const v6 = Math.floor(o.routes / 5);
@@ -61,12 +61,13 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   let problem: string | null = null;
   let timer: NodeJS.Timeout | null = null;
   let finished = false;
-  // one deadline (or a stop) for every step, each of which could otherwise wait on its own
-  const cut = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`not done within ${deadlineMs} ms`), deadlineMs);
-    if (o.signal?.aborted) resolve('fibmgr is stopping');
-    o.signal?.addEventListener('abort', () => resolve('fibmgr is stopping'), { once: true });
-  });
+  // one deadline (or a stop) for every step, each of which could otherwise wait on its own; let
+  // go of at the end (the stop's signal lives as long as fibmgr, and nothing of this may)
+  let cutNow: (why: string) => void = () => undefined;
+  const cut = new Promise<string>((resolve) => { cutNow = resolve; });
+  timer = setTimeout(() => cutNow(`not done within ${deadlineMs} ms`), deadlineMs);
+  const onAbort = (): void => cutNow('fibmgr is stopping');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   const step = async <T>(p: Promise<T>): Promise<T> => {
     const r = await Promise.race([p.then((v) => ({ v })), cut.then((why) => ({ why }))]);
     if ('why' in r) throw new Error(r.why);
@@ -92,13 +93,15 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     sock = s;
     s.on('data', () => { /* route notifications, read and dropped */ });
     const ended = new Promise<string>((resolve) => {
-      s.once('error', (err) => resolve(`its FPM connection failed: ${err.message}`));
+      s.on('error', (err) => resolve(`its FPM connection failed: ${err.message}`));
       s.once('close', () => resolve('its FPM connection closed'));
     });
     for (;;) {
       const st = p.sync.state();
       installed = st.installed;
       if (installed >= o.routes && st.backlog === 0) break;
+      // a refusal it would retry until the deadline (a table, an interface) ends it now
+      if (st.retrying > 0 || st.failingTables.length > 0) { problem = `the simulator refuses its routes (${st.retrying} retrying, ${st.failingTables.length} tables failing)`; break; }
       const early = await step(Promise.race([ended, new Promise<null>((r) => setTimeout(() => r(null), POLL_MS))]));
       if (early !== null) {
         installed = p.sync.state().installed;
@@ -110,13 +113,19 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     problem = (err as Error).message;
   } finally {
     finished = true;
+    const last = path as WarmPath | null;
+    if (last) installed = last.sync.state().installed;
     if (timer) clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+    cutNow('done');
     sock?.destroy();
     // with a deadline of their own: a stop that hangs must not hold fibmgr's start
     await Promise.race([
       (async () => {
-        await (path as WarmPath | null)?.stop().catch(() => undefined);
-        await (sim as VppSim | null)?.stop().catch(() => undefined);
+        try { await (path as WarmPath | null)?.stop(); } catch { /* stopping is all that is left */ }
+        try { await (sim as VppSim | null)?.stop(); } catch { /* likewise */ }
+        path = null;
+        sim = null;
       })(),
       new Promise((r) => setTimeout(r, 2_000).unref()),
     ]);
