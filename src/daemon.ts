@@ -79,13 +79,16 @@ export async function runDaemon(config: Config): Promise<void> {
  * SIGTERM or SIGINT starts a stop; a second one (an impatient operator) ends it at once, still
  * with the VPP goodbyes — as does a stop that outlasts STOP_BUDGET_MS.
  */
-function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stopping: () => boolean } {
+function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stopping: () => boolean; aborted: AbortSignal } {
   let stopping = false;
+  // for what takes a signal rather than polls `stopping` (the warm-up)
+  const stop = new AbortController();
   let resolve!: (s: string) => void;
   const signal = new Promise<string>((r) => { resolve = r; });
   const on = (sig: NodeJS.Signals) => {
     if (!stopping) {
       stopping = true;
+      stop.abort();
       setTimeout(() => {
         log.error({ budgetMs: STOP_BUDGET_MS }, 'stop took too long: ending the VPP sessions and exiting');
         void exit.now(1);
@@ -98,7 +101,7 @@ function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stoppi
   };
   process.on('SIGTERM', on);
   process.on('SIGINT', on);
-  return { signal, stopping: () => stopping };
+  return { signal, stopping: () => stopping, aborted: stop.signal };
 }
 
 const defs = messages as unknown as Record<string, MessageDef>;
@@ -184,7 +187,7 @@ async function warmUpRoutePath(config: Config, tableMap: Map<number, number>, lo
 async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   const ifmap = parsedList(config.interfaceMap, parseInterfaceMap);
   const tableMap = parsedList(config.tableMap, parseTableMap);
-  const { signal: stopSignal, stopping } = stopSignals(log, exit);
+  const { signal: stopSignal, stopping, aborted } = stopSignals(log, exit);
 
   // One fibmgr per VPP, decided before anything touches VPP (or listens): a second one exits here.
   let instanceLock: InstanceLock | null = null;
@@ -246,6 +249,13 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   }
   const operator = config.opsSocket === 'off' ? null : await startOperatorSocket(config.opsSocket, sources, metrics, log);
   const notifier = SystemdNotifier.fromEnv({ logger: log });
+  /** The end of every stop: VPP's sessions end before the one-fibmgr-per-VPP lock goes. */
+  const release = async (): Promise<void> => {
+    await exit.endVppSessions();
+    await ops?.close();
+    await operator?.close();
+    await instanceLock?.release();
+  };
 
   if (client) {
     try {
@@ -258,16 +268,10 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     // After the one-fibmgr-per-VPP lock (no other fibmgr lives), though the reap names no session.
     vppLink.leftoversReaped(await reapVppLeftovers(client, defs.cli_inband, log));
     if (config.warmUpRoutes > 0) {
-      const stop = new AbortController();
-      void stopSignal.then(() => stop.abort());
-      await warmUpRoutePath(config, tableMap, log, stop.signal);
+      await warmUpRoutePath(config, tableMap, log, aborted);
       if (stopping()) {
         log.info({}, 'stopped during the warm-up: zebra was never let in');
-        // as the normal stop: VPP's session ends before the one-fibmgr-per-VPP lock goes
-        await exit.endVppSessions();
-        await ops?.close();
-        await operator?.close();
-        await instanceLock?.release();
+        await release();
         await exit.now(0);
       }
     }
@@ -314,10 +318,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
   progress.stop();
   await server.close();
   await sync.stop({ flush: config.flushOnExit });
-  await exit.endVppSessions();
-  await ops?.close();
-  await operator?.close();
-  await instanceLock?.release();
+  await release();
   log.info({ fpm: server.stats, sync: sync.state() }, 'stopped');
   await exit.now(0);
 }

@@ -59,15 +59,19 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   let sock: Socket | null = null;
   let installed = 0;
   let problem: string | null = null;
-  let timer: NodeJS.Timeout | null = null;
   let finished = false;
   // one deadline (or a stop) for every step, each of which could otherwise wait on its own; let
   // go of at the end (the stop's signal lives as long as fibmgr, and nothing of this may)
   let cutNow: (why: string) => void = () => undefined;
   const cut = new Promise<string>((resolve) => { cutNow = resolve; });
-  timer = setTimeout(() => cutNow(`not done within ${deadlineMs} ms`), deadlineMs);
+  const timer = setTimeout(() => cutNow(`not done within ${deadlineMs} ms`), deadlineMs);
   const onAbort = (): void => cutNow('fibmgr is stopping');
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  /** Keeps what `made` yields for the stop below, or stops it at once if that stop has already run. */
+  const keep = <T extends { stop(): Promise<void> }>(made: Promise<T>, set: (x: T) => void): Promise<T> => {
+    made.then((x) => { if (finished) void x.stop().catch(() => undefined); else set(x); }, () => undefined);
+    return made;
+  };
   const step = async <T>(p: Promise<T>): Promise<T> => {
     const r = await Promise.race([p.then((v) => ({ v })), cut.then((why) => ({ why }))]);
     if ('why' in r) throw new Error(r.why);
@@ -78,13 +82,8 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     dir = mkdtempSync(join(tmpdir(), `fibmgr-warm-up-${process.pid}-`));
     const socketPath = join(dir, 'api.sock');
     // what is made after the cut is stopped as soon as it is made
-    const started = new VppSim({ socketPath, interfaces: [] }).start();
-    started.then((x) => { if (finished) void x.stop().catch(() => undefined); else sim = x; }, () => undefined);
-    await step(started);
-    const built = o.build(socketPath);
-    built.then((x) => { if (finished) void x.stop().catch(() => undefined); else path = x; }, () => undefined);
-    await step(built);
-    const p = path as unknown as WarmPath;
+    await step(keep(new VppSim({ socketPath, interfaces: [] }).start(), (x) => { sim = x; }));
+    const p = await step(keep(o.build(socketPath), (x) => { path = x; }));
     await step(p.sync.start());
     const { port } = await step(p.server.listen());
     const stream = Buffer.concat([netlinkNhg(v4, 4), netlinkNhg(v6, 6, { idBase: 10_000 })]);
@@ -115,7 +114,7 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     finished = true;
     const last = path as WarmPath | null;
     if (last) installed = last.sync.state().installed;
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
     cutNow('done');
     sock?.destroy();
