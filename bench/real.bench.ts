@@ -339,8 +339,14 @@ if (!Number.isInteger(WARM_UP_ROUTES) || WARM_UP_ROUTES < 0) {
   process.exit(2);
 }
 const benchLog = createLogger('warn');
-/** A fresh fibmgr (the garbage of the last one collected first), warmed up as the daemon is: connected, started, listening for zebra. */
+/**
+ * A fresh fibmgr (the last one stopped, its garbage collected first), warmed up as the daemon is:
+ * connected, started, listening for zebra. Built right before the pass it is for, as the daemon
+ * starts a few seconds before zebra's replay (dplane_fpm_nl retries every 3 s) and as the raw
+ * client's process is forked and packs its requests right before its pass.
+ */
 async function freshPipeline(): Promise<void> {
+  await stopPipeline();
   // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
   // collected during the next one's sync instead, an old-generation GC in the middle of it
   pipeline = null!;
@@ -358,12 +364,19 @@ async function freshPipeline(): Promise<void> {
   if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
   baseRss();
   pipeline = await connectPipeline(pipelineOpts);
+  pipelineLive = true;
   await pipeline.rec.start();
   fpmPort = (await pipeline.server.listen()).port;
 }
+/** fibmgr stops (VPP keeps its routes); once. */
+async function stopPipeline(): Promise<void> {
+  if (!pipelineLive) return;
+  pipelineLive = false;
+  await pipeline.stop();
+}
 let pipeline!: Pipeline;
+let pipelineLive = false;
 let fpmPort = 0;
-await freshPipeline();
 const routeWrites = (): number => [...pipeline.client.requestStats()].filter(([name]) => name.startsWith('ip_route_add_del')).reduce((a, [, st]) => a + st.count, 0);
 const acked = (): number => pipeline.rec.state().counters.acked;
 const converged = (): boolean => {
@@ -432,8 +445,12 @@ if (best && ROUNDS > 0) {
     return add;
   };
   /**
-   * fibmgr's first sync; then it stops (VPP keeps its routes), they are deleted under its source,
-   * and a fresh fibmgr waits for the next round. Its seconds are clocked as the raw client's are
+   * A fresh fibmgr, warmed up, and its first sync; then it stops (VPP keeps its routes) and they
+   * are deleted under its source. Built for its turn, not at the end of the last one: one that
+   * waited through the raw client's turn (~12 s here, the bench's own dumps in its process, and a
+   * full GC) lost most of its warm-up, the GC deoptimizing the code compiled during it (V8's
+   * "weak objects"; README, run T). A fibmgr left idle for 14 s after its warm-up kept it, and a
+   * daemon's zebra comes within ~3 s. Its seconds are clocked as the raw client's are
    * (from its first write, connected beforehand, to its last reply): from zebra's FPM session
    * starting to the last route acknowledged. Telling the zebra stand-in to send and its connect
    * are not fibmgr's time, nor is the poll's lag: the end is polled every 1 ms once it is near
@@ -441,6 +458,7 @@ if (best && ROUNDS > 0) {
    * times span the whole watch, from before the stand-in is told to send, as the raw client's do.
    */
   const fibmgrTurn = async (): Promise<PassTimes & { faults: number }> => {
+    await freshPipeline();
     const m = measure();
     const end = watchPass();
     sender.send({ send: fpmPort });
@@ -451,12 +469,11 @@ if (best && ROUNDS > 0) {
     if (!since) throw new Error('in turns: fibmgr\'s FPM session ended before its first sync converged');
     const r = { ...end(), s: (endMs - since.getTime()) / 1000, faults: m.faults() };
     sender.send('close');
-    await pipeline.stop();
+    await stopPipeline();
     const fibSrc = await sourceId(admin.c, 'fibmgr');
     if (fibSrc === undefined) throw new Error('no fibmgr source in VPP after a first sync');
     await rawPass(window, batch, gatherMs, false, fibSrc);
     if (await held('fibmgr') !== 0) throw new Error('fibmgr\'s routes are still in VPP after the delete pass');
-    await freshPipeline();
     return r;
   };
   for (let r = 1; r <= ROUNDS; r++) {
@@ -473,6 +490,7 @@ if (best && ROUNDS > 0) {
   }
 }
 
+await freshPipeline();
 await fibmgrPhase(`fibmgr end to end: first sync (FPM in, VPP API out), window ${fibmgrWindow}, ${fibmgrReading}`, () => { sender.send({ send: fpmPort }); }, converged);
 await checkHeld();
 const resync0 = pipeline.rec.state().lastResync;
@@ -494,7 +512,7 @@ if (FAULTS) {
 
   // ---- 5. VPP frozen for 15 s mid-replay: a fresh fibmgr (the last one stopped, VPP restarted
   // empty) takes zebra's replay; half-way through, VPP is stopped (SIGSTOP) for 15 s, then thawed
-  await pipeline.stop();
+  await stopPipeline();
   await vpp.restart();
   await freshPipeline();
   await fibmgrPhase(`fibmgr: first sync with VPP frozen (SIGSTOP) ${FREEZE_MS / 1000} s mid-replay`,
@@ -508,7 +526,7 @@ if (FAULTS) {
     });
   await checkHeld();
 }
-await pipeline.stop();
+await stopPipeline();
 sender.send('exit');
 const fibmgrRows = rows.filter((r) => r.run.startsWith('fibmgr end'));
 
