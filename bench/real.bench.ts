@@ -28,10 +28,11 @@ import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS } from '../src/config/options.js';
 import { warmUp } from '../src/warm-up/warm-up.js';
+import { warmPath } from '../src/route-path.js';
 import { createLogger } from '../src/log.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
-import { connectPipeline, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
+import { connectPipeline, pipelineConfig, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
 const PIN = process.env.REAL_BENCH_PIN !== '0' && cpus().length >= 2 ? cpus().length - 1 : null;
@@ -339,6 +340,7 @@ if (!Number.isInteger(WARM_UP_ROUTES) || WARM_UP_ROUTES < 0) {
   process.exit(2);
 }
 const benchLog = createLogger('warn');
+const warmLog = createLogger('error');
 /**
  * A fresh fibmgr (the last one stopped, its garbage collected first), warmed up as the daemon is:
  * connected, started, listening for zebra. Built right before the pass it is for, as the daemon
@@ -356,10 +358,8 @@ async function freshPipeline(): Promise<void> {
   const warm = await warmUp({
     routes: WARM_UP_ROUTES,
     logger: benchLog,
-    async build(socketPath) {
-      const p = await connectPipeline({ ...pipelineOpts, socketPath, logLevel: 'error' });
-      return { sync: p.rec, server: p.server, stop: () => p.stop() };
-    },
+    // the daemon's own warm path, its lines quiet as the daemon's are
+    build: (socketPath) => warmPath(pipelineConfig(pipelineOpts), socketPath, new Map(), warmLog),
   });
   if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
   baseRss();

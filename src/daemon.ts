@@ -4,25 +4,19 @@ import type { Config } from './config/options.js';
 import { Exit } from './exit.js';
 import { reapVppLeftovers } from './vpp-leftovers.js';
 import { connectVpp } from './vpp-connect.js';
-import { sendBufferPreparer } from './vpp-send-buffer.js';
-import { routeReplyGather } from './vpp-reply-gather.js';
 import { createLogger, type Logger } from './log.js';
 import { FpmServer } from './fpm/server.js';
 import { FpmRecorder } from './fpm/recorder.js';
-import { FpmSessionDecoder } from './fpm/session-decoder.js';
 import { PeerCheck } from './fpm/peer-check.js';
 import { socketOwner } from './fpm/socket-owner.js';
-import { Reconciler } from './sync/reconciler.js';
 import { Auditor } from './sync/audit/auditor.js';
 import { Progress } from './ops/progress.js';
 import { DryRunPort } from './sync/dry-run/dry-run-port.js';
 import { DryRunSink } from './sync/dry-run/dry-run-sink.js';
 import { teeSink } from './sync/tee-sink.js';
-import { OPTIONAL, REQUIRED, VppAdapter, sysIfindex } from './sync/vpp/vpp-adapter.js';
+import { VppAdapter, sysIfindex } from './sync/vpp/vpp-adapter.js';
 import { parseInterfaceMap, parseTableMap, parsedList } from './config/lists.js';
 import type { VppPort } from './sync/vpp/vpp-port.js';
-import { VppClient, type MessageDef } from 'vpp-binapi-ts';
-import { messages } from 'vpp-binapi-ts/gen';
 import { parseListenAddr } from './config/options.js';
 import { countingSink, newEventCounts } from './ops/event-counts.js';
 import { VppLink } from './ops/vpp-link.js';
@@ -36,10 +30,9 @@ import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
 import { OperatorSocketError, prepareOperatorSocket, restrictOperatorSocket } from './ops/operator-socket.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './ops/instance-lock.js';
-import type { ReconcilerOptions } from './sync/reconciler-types.js';
-import type { RouteSink } from './route/sink.js';
-import type { FpmServerOptions } from './fpm/server.js';
 import { warmUp } from './warm-up/warm-up.js';
+import { auditClient, defs, fpmServer, routeClient, routeSync, vppClientOptions, warmPath } from './route-path.js';
+import type { VppClient } from 'vpp-binapi-ts';
 
 /**
  * The last resort: an exception nothing caught means state fibmgr can no longer trust. Log it
@@ -104,54 +97,9 @@ function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stoppi
   return { signal, stopping: () => stopping, aborted: stop.signal };
 }
 
-const defs = messages as unknown as Record<string, MessageDef>;
-
-// The route path's parts, made here for the daemon and for its warm-up alike: what V8 compiles
-// during the warm-up serves zebra's replay where both run the same code on objects built the same
-// way (the same option keys; the earlier warm-up through a pipeline of its own lost most of it to
-// deoptimizations on first contact, README run Q).
-function vppClientOptions(config: Config, socketPath: string, clientName: string) {
-  return {
-    socketPath,
-    clientName,
-    messages: defs,
-    required: REQUIRED.map((n) => defs[n]!),
-    optional: OPTIONAL.map((n) => defs[n]).filter((d): d is MessageDef => !!d),
-    timeoutMs: config.vppTimeout * 1000,
-  };
-}
-
-function routeClient(config: Config, opts: ReturnType<typeof vppClientOptions> & { reconnect?: false }, log: Logger): VppClient {
-  const gatherReplies = routeReplyGather(opts.timeoutMs);
-  return new VppClient({ ...opts, window: config.vppWindow, logger: log, prepareSocket: sendBufferPreparer(config.vppSendBuffer, log), ...(gatherReplies ? { gatherReplies } : {}) });
-}
-
-function routeSync(config: Config, port: VppPort, tableMap: Map<number, number>, log: Logger, onResyncDone?: ReconcilerOptions['onResyncDone']): Reconciler {
-  return new Reconciler(port, {
-    tableMap,
-    installConnected: config.installConnected,
-    resyncGraceMs: config.resyncGrace * 1000,
-    staleTimeMs: config.staleTime * 1000,
-    maxBacklog: config.maxBacklog,
-    window: config.vppWindow,
-    logger: log,
-    onResyncDone,
-  });
-}
-
-function fpmServer(config: Config, sink: RouteSink, log: Logger, at: Pick<FpmServerOptions, 'host' | 'port' | 'peerCheck' | 'socketOwner' | 'recorder'>): FpmServer {
-  return new FpmServer({
-    ...at,
-    decoder: () => new FpmSessionDecoder({ weights: config.fpmWeights }),
-    sink,
-    logger: log,
-    notify: config.offloadNotify,
-  });
-}
-
 /**
- * The warm-up (src/warm-up): the route path built as below, on a private simulator, after VPP's
- * leftovers are reaped and before VPP's state is read or zebra let in.
+ * The warm-up (src/warm-up): the route path built as below (src/route-path.ts), on a private
+ * simulator, after VPP's leftovers are reaped and before VPP's state is read or zebra let in.
  */
 async function warmUpRoutePath(config: Config, tableMap: Map<number, number>, log: Logger, signal: AbortSignal): Promise<void> {
   // its pipeline's own lines (a session, its end mid-replay when the warm-up is over) are not news
@@ -160,27 +108,7 @@ async function warmUpRoutePath(config: Config, tableMap: Map<number, number>, lo
     routes: config.warmUpRoutes,
     logger: log.child({ component: 'warm-up' }),
     signal,
-    async build(socketPath) {
-      const client = routeClient(config, { ...vppClientOptions(config, socketPath, 'fibmgr-warm-up'), reconnect: false }, quiet);
-      try {
-        await client.connect();
-        const sync = routeSync(config, new VppAdapter({ client, messages: defs, interfaceMap: [], logger: quiet, auditClient: undefined }), tableMap, quiet);
-        // only this process may feed it (root and this user, on loopback)
-        const peerCheck = new PeerCheck({ allow: ['127.0.0.1'], users: [String(process.getuid?.() ?? 0)] });
-        const server = fpmServer(config, countingSink(sync, newEventCounts()), quiet, { host: '127.0.0.1', port: 0, peerCheck, socketOwner: undefined, recorder: undefined });
-        return {
-          sync, server,
-          async stop() {
-            await server.close();
-            await sync.stop({ flush: false, timeoutMs: 1_000 });
-            await client.close();
-          },
-        };
-      } catch (err) {
-        await client.close().catch(() => undefined);
-        throw err;
-      }
-    },
+    build: (socketPath) => warmPath(config, socketPath, tableMap, quiet),
   });
 }
 
@@ -211,8 +139,8 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     // the route stream's connection only: the audits' dumps need no queue of requests
     client = exit.track(routeClient(config, clientOpts, log.child({ component: 'vpp-client' })));
     // audits dump on a connection of their own (see VppAdapterOptions.auditClient)
-    const auditClient = () => exit.track(new VppClient({ ...clientOpts, window: 16, reconnect: false, clientName: 'fibmgr-audit', logger: log.child({ component: 'vpp-audit-client' }) }));
-    port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient });
+    const audits = () => exit.track(auditClient(clientOpts, log.child({ component: 'vpp-audit-client' })));
+    port = new VppAdapter({ client, messages: defs, interfaceMap: ifmap, logger: log, auditClient: audits });
   }
   const vppLink = new VppLink(client, config.dryRun ? null : config.vppSock);
   const events = newEventCounts();

@@ -6,16 +6,15 @@ import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../../src/log.js';
-import { FpmServer } from '../../src/fpm/server.js';
-import { FpmSessionDecoder } from '../../src/fpm/session-decoder.js';
+import type { FpmServer } from '../../src/fpm/server.js';
 import { statField } from '../../src/fpm/socket-owner.js';
-import { VppClient, type ReplyGather, type VppClientOptions } from 'vpp-binapi-ts';
-import { messages } from 'vpp-binapi-ts/gen';
-import { Reconciler } from '../../src/sync/reconciler.js';
-import { VppAdapter, REQUIRED, OPTIONAL } from '../../src/sync/vpp/vpp-adapter.js';
+import type { VppClient, ReplyGather } from 'vpp-binapi-ts';
+import type { Reconciler } from '../../src/sync/reconciler.js';
+import { VppAdapter } from '../../src/sync/vpp/vpp-adapter.js';
+import { countingSink, newEventCounts } from '../../src/ops/event-counts.js';
 import { sendBufferShortfall, setSendBuffer } from '../../src/vpp-send-buffer.js';
 import { DEFAULTS } from '../../src/config/options.js';
-import { routeReplyGather } from '../../src/vpp-reply-gather.js';
+import { auditClient, defs, fpmServer, routeClient, routeSync, vppClientOptions, type RoutePathConfig } from '../../src/route-path.js';
 
 // Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -70,29 +69,42 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-/** fibmgr's pipeline, its VPP client connected; the caller starts the reconciler and the server's listening. */
+/** The daemon's settings (its defaults) with a bench's: what the route path is built from. */
+export function pipelineConfig(o: Pick<PipelineOptions, 'resyncGraceMs' | 'window' | 'notify' | 'timeoutMs' | 'sendBuffer'>): RoutePathConfig {
+  return {
+    ...DEFAULTS,
+    resyncGrace: o.resyncGraceMs / 1000,
+    vppWindow: o.window,
+    offloadNotify: o.notify,
+    ...(o.timeoutMs !== undefined ? { vppTimeout: o.timeoutMs / 1000 } : {}),
+    vppSendBuffer: o.sendBuffer ?? DEFAULTS.vppSendBuffer,
+  };
+}
+
+/**
+ * fibmgr's pipeline, built by the daemon's own factories (src/route-path.ts), its VPP client
+ * connected; the caller starts the reconciler and the server's listening.
+ */
 export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   const log = createLogger(o.logLevel);
-  const clientOpts: VppClientOptions = {
-    socketPath: o.socketPath,
-    messages: messages as any,
-    required: REQUIRED.map((n) => (messages as any)[n]),
-    optional: OPTIONAL.map((n) => (messages as any)[n]).filter(Boolean),
-    reconnect: { minMs: 50, maxMs: 1000 },
-    logger: log,
-    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-  };
-  // as the daemon's, and held to what the raw client is held to: the size asked for, or no run
-  const sendBuffer = o.sendBuffer ?? DEFAULTS.vppSendBuffer;
+  const config = pipelineConfig(o);
+  const clientOpts = vppClientOptions(config, o.socketPath, 'fibmgr');
+  // the send buffer held to what the raw client is held to: the size asked for, or no run (the
+  // daemon only logs a shortfall)
   let short: string | null = null;
-  const prepareSocket = sendBuffer > 0 ? async (s: Socket) => { short = sendBufferShortfall(await setSendBuffer(s, sendBuffer), sendBuffer); } : undefined;
-  const gatherReplies = o.gatherReplies ?? routeReplyGather(o.timeoutMs ?? DEFAULTS.vppTimeout * 1000);
-  const client = new VppClient({ ...clientOpts, window: o.window, prepareSocket, ...(gatherReplies ? { gatherReplies } : {}) });
-  await client.connect();
-  if (short) throw new Error(`fibmgr's VPP socket: send buffer: ${short}`);
-  const port = new VppAdapter({ client, messages: messages as any, logger: log, auditClient: o.auditClient ? () => new VppClient({ ...clientOpts, window: 16 }) : undefined });
-  const rec = new Reconciler(port, { tableMap: new Map(), installConnected: false, resyncGraceMs: o.resyncGraceMs, maxBacklog: 200_000, window: o.window, logger: log });
-  const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: rec, logger: log, notify: o.notify });
+  const prepareSocket = config.vppSendBuffer > 0 ? async (s: Socket) => { short = sendBufferShortfall(await setSendBuffer(s, config.vppSendBuffer), config.vppSendBuffer); } : undefined;
+  const client = routeClient(config, clientOpts, log, { prepareSocket, ...(o.gatherReplies ? { gatherReplies: o.gatherReplies } : {}) });
+  try {
+    await client.connect();
+    if (short) throw new Error(`fibmgr's VPP socket: send buffer: ${short}`);
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+  const port = new VppAdapter({ client, messages: defs, logger: log, auditClient: o.auditClient ? () => auditClient(clientOpts, log) : undefined });
+  const rec = routeSync(config, port, new Map(), log);
+  // zebra's events counted on their way in, as the daemon's are
+  const server = fpmServer(config, countingSink(rec, newEventCounts()), log, { host: '127.0.0.1', port: 0, peerCheck: undefined, socketOwner: undefined, recorder: undefined });
   return {
     client, rec, server,
     async stop() {
