@@ -167,6 +167,20 @@ function clientCpus(): { busy: number; all: number } {
   }
   return { busy, all };
 }
+/**
+ * Seconds the hypervisor ran something else on VPP's CPU (all CPUs when unpinned) so far: /proc/stat's
+ * steal. VPP's thread counts that time as its own (its schedstat sees a CPU it held), so a pass
+ * with steal shows VPP "busy" longer for the same work: the noise of a VM's neighbours, told apart.
+ */
+function vppStolen(): number {
+  let steal = 0;
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m || (PIN !== null && Number(m[1]) !== PIN)) continue;
+    steal += Number(m[2]!.trim().split(/\s+/)[7] ?? 0);
+  }
+  return steal / CLK_TCK;
+}
 /** The share of their time the clients' CPUs were busy since `a` (the clients, fibmgr's zebra stand-in, this bench and the kernel's work for their sockets). */
 function clientBusy(a: { busy: number; all: number }): string {
   const b = clientCpus();
@@ -214,11 +228,14 @@ interface PassTimes {
   startIdle: string;
   /** This process's CPU over the same span as startIdle: "main M ms, other threads O ms" (fibmgr's passes run here; the raw client's do not). */
   startCpu: string;
+  /** Seconds stolen from VPP's CPU by the hypervisor over the pass (vppStolen). */
+  stolen: number;
 }
 /** Starts watching a pass from VPP's side and the clients' CPUs; the function returned ends it. */
 function watchPass(): () => PassTimes {
   const v0 = vppCpu();
   const sched0 = vppSched();
+  const stolen0 = vppStolen();
   const cpus0 = clientCpus();
   const t0 = performance.now();
   let startIdle = '';
@@ -241,7 +258,7 @@ function watchPass(): () => PassTimes {
   return () => {
     clearTimeout(timer);
     const s = (performance.now() - t0) / 1000;
-    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?' };
+    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0 };
   };
 }
 
@@ -316,7 +333,7 @@ for (const [window, batch, gatherMs] of WINDOWS) {
   const add = await rawPass(window, batch, gatherMs, true, rawSrc);
   const inVpp = await held('rawbench');
   const label = rawLabel(window, batch, gatherMs);
-  rows.push(row({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'clients\' CPUs busy': add.clientBusy, 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads` }));
+  rows.push(row({ run: label, routes: TOTAL, seconds: +add.s.toFixed(2), 'routes/s': Math.round(TOTAL / add.s), 'client CPU s per 1M': (add.cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(add.faults), 'clients\' CPUs busy': add.clientBusy, 'VPP CPU share': `${Math.round(add.vppShare * 100)}%`, 'VPP busy / waiting / idle s': add.vppTime, note: `${add.failed} failed, VPP holds ${inVpp}, ${add.reads} reads; VPP's CPU stolen ${add.stolen.toFixed(2)} s` }));
   if (!best || add.s < best.s) best = { s: add.s, label, shape: [window, batch, gatherMs] };
   await rawPass(window, batch, gatherMs, false, rawSrc);
   if (await held('rawbench') !== 0) throw new Error('the raw client\'s routes are still in VPP');
@@ -358,8 +375,9 @@ async function freshPipeline(): Promise<void> {
   const warm = await warmUp({
     routes: WARM_UP_ROUTES,
     logger: benchLog,
-    // the daemon's own warm path, its lines quiet as the daemon's are
-    build: (socketPath) => warmPath(pipelineConfig(pipelineOpts), socketPath, new Map(), warmLog),
+    // the daemon's own warm path, its lines quiet as the daemon's are, reading replies as the
+    // pipeline it warms up for does
+    build: (socketPath) => warmPath(pipelineConfig(pipelineOpts), socketPath, new Map(), warmLog, { gatherReplies: FIBMGR_GATHER }),
   });
   if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
   baseRss();
@@ -404,15 +422,17 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   }
   await until(name, done, Infinity);
   await pipeline.rec.idle();
-  const { s, vppTime: vppTimes, vppShare, clientBusy: busy, startIdle, startCpu } = end();
+  const { s, vppTime: vppTimes, vppShare, clientBusy: busy, startIdle, startCpu, stolen } = end();
   const cpu = m.cpuS();
   const timeouts = pipeline.rec.state().counters.timeouts - t0;
+  const short = pipeline.sendBufferShort();
+  if (short) failures.push(`${name}: fibmgr's VPP socket: send buffer: ${short}`);
   rows.push(row({
     run: name, routes: TOTAL, seconds: +s.toFixed(2), 'routes/s': fault ? '' : Math.round(TOTAL / s),
     'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : busy, 'VPP CPU share': fault ? '' : `${Math.round(vppShare * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTimes,
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
-    note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}${fault ? '' : `; VPP idle at the start: ${startIdle}, fibmgr's process then: ${startCpu}`}`,
+    note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}${fault ? '' : `; VPP's CPU stolen ${stolen.toFixed(2)} s; VPP idle at the start: ${startIdle}, fibmgr's process then: ${startCpu}`}`,
   }));
 }
 /** Resolves once `cond` holds (polled), for a fault to strike mid-replay. */
@@ -447,10 +467,10 @@ if (best && ROUNDS > 0) {
   /**
    * A fresh fibmgr, warmed up, and its first sync; then it stops (VPP keeps its routes) and they
    * are deleted under its source. Built for its turn, not at the end of the last one: one that
-   * waited through the raw client's turn (~12 s here, the bench's own dumps in its process, and a
-   * full GC) lost most of its warm-up, the GC deoptimizing the code compiled during it (V8's
-   * "weak objects"; README, run T). A fibmgr left idle for 14 s after its warm-up kept it, and a
-   * daemon's zebra comes within ~3 s. Its seconds are clocked as the raw client's are
+   * waited through the raw client's turn (its two passes and the bench's dumps in this process)
+   * lost most of its warm-up, V8 throwing away code compiled during it at a GC ("weak objects";
+   * README, run T). One left idle for 14 s after its warm-up kept it, and a daemon's zebra comes
+   * within ~3 s (dplane_fpm_nl's retry). Its seconds are clocked as the raw client's are
    * (from its first write, connected beforehand, to its last reply): from zebra's FPM session
    * starting to the last route acknowledged. Telling the zebra stand-in to send and its connect
    * are not fibmgr's time, nor is the poll's lag: the end is polled every 1 ms once it is near
@@ -468,6 +488,8 @@ if (best && ROUNDS > 0) {
     const since = pipeline.server.stats.session?.since;
     if (!since) throw new Error('in turns: fibmgr\'s FPM session ended before its first sync converged');
     const r = { ...end(), s: (endMs - since.getTime()) / 1000, faults: m.faults() };
+    const short = pipeline.sendBufferShort();
+    if (short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${short}`);
     sender.send('close');
     await stopPipeline();
     const fibSrc = await sourceId(admin.c, 'fibmgr');
@@ -485,7 +507,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
     }));
   }
 }

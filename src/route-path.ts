@@ -42,14 +42,18 @@ export function vppClientOptions(config: RoutePathConfig, socketPath: string, cl
 
 export type VppClientBase = ReturnType<typeof vppClientOptions>;
 
-/**
- * The route stream's connection: the window, the send buffer, the reading of replies under load.
- * `prepareSocket` replaces the send buffer's preparer (a bench that must refuse a short buffer),
- * `gatherReplies` the reading (a bench's experiment); the daemon passes neither.
- */
-export function routeClient(config: RoutePathConfig, opts: VppClientBase & { reconnect?: false }, log: Logger, override: { prepareSocket?: VppClientOptions['prepareSocket']; gatherReplies?: ReplyGather } = {}): VppClient {
+/** A bench's changes to the route connection; the daemon makes none. */
+export interface RouteClientOverride {
+  /** In place of the send buffer's preparer (a bench that must refuse a short buffer). */
+  prepareSocket?: VppClientOptions['prepareSocket'];
+  /** In place of the daemon's reading of replies under load (a bench's experiment). */
+  gatherReplies?: ReplyGather;
+}
+
+/** The route stream's connection: the window, the send buffer, the reading of replies under load. */
+export function routeClient(config: RoutePathConfig, opts: VppClientBase & { reconnect?: false }, log: Logger, override: RouteClientOverride = {}): VppClient {
   const gatherReplies = override.gatherReplies ?? routeReplyGather(opts.timeoutMs);
-  const prepareSocket = 'prepareSocket' in override ? override.prepareSocket : sendBufferPreparer(config.vppSendBuffer, log);
+  const prepareSocket = override.prepareSocket ?? sendBufferPreparer(config.vppSendBuffer, log);
   return new VppClient({ ...opts, window: config.vppWindow, logger: log, prepareSocket, ...(gatherReplies ? { gatherReplies } : {}) });
 }
 
@@ -86,8 +90,8 @@ export function fpmServer(config: RoutePathConfig, sink: RouteSink, log: Logger,
  * `socketPath` (the warm-up's simulator), no interfaces (the simulator has none), its FPM port on
  * loopback for this process only (root and this user). One that throws has closed what it made.
  */
-export async function warmPath(config: RoutePathConfig, socketPath: string, tableMap: Map<number, number>, log: Logger): Promise<WarmPath> {
-  const client = routeClient(config, { ...vppClientOptions(config, socketPath, 'fibmgr-warm-up'), reconnect: false }, log);
+export async function warmPath(config: RoutePathConfig, socketPath: string, tableMap: Map<number, number>, log: Logger, override: RouteClientOverride = {}): Promise<WarmPath> {
+  const client = routeClient(config, { ...vppClientOptions(config, socketPath, 'fibmgr-warm-up'), reconnect: false }, log, override);
   try {
     await client.connect();
     const sync = routeSync(config, new VppAdapter({ client, messages: defs, interfaceMap: [], logger: log, auditClient: undefined }), tableMap, log);

@@ -65,6 +65,8 @@ export interface Pipeline {
   client: VppClient;
   rec: Reconciler;
   server: FpmServer;
+  /** Why a VPP session of its route connection had less send buffer than asked for (null: none had). */
+  sendBufferShort(): string | null;
   /** fibmgr stops: FPM closed, VPP keeps the routes, the client says goodbye. */
   stop(): Promise<void>;
 }
@@ -89,24 +91,27 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   const log = createLogger(o.logLevel);
   const config = pipelineConfig(o);
   const clientOpts = vppClientOptions(config, o.socketPath, 'fibmgr');
-  // the send buffer held to what the raw client is held to: the size asked for, or no run (the
-  // daemon only logs a shortfall)
+  // the send buffer held to what the raw client is held to: the size asked for on every session
+  // (a reconnect's too), or no run (the daemon only logs a shortfall)
   let short: string | null = null;
-  const prepareSocket = config.vppSendBuffer > 0 ? async (s: Socket) => { short = sendBufferShortfall(await setSendBuffer(s, config.vppSendBuffer), config.vppSendBuffer); } : undefined;
+  const prepareSocket = config.vppSendBuffer > 0 ? async (s: Socket) => { short ??= sendBufferShortfall(await setSendBuffer(s, config.vppSendBuffer), config.vppSendBuffer); } : undefined;
   const client = routeClient(config, clientOpts, log, { prepareSocket, ...(o.gatherReplies ? { gatherReplies: o.gatherReplies } : {}) });
+  let rec: Reconciler;
+  let server: FpmServer;
   try {
     await client.connect();
     if (short) throw new Error(`fibmgr's VPP socket: send buffer: ${short}`);
+    const port = new VppAdapter({ client, messages: defs, logger: log, auditClient: o.auditClient ? () => auditClient(clientOpts, log) : undefined });
+    rec = routeSync(config, port, new Map(), log);
+    // zebra's events counted on their way in, as the daemon's are
+    server = fpmServer(config, countingSink(rec, newEventCounts()), log, { host: '127.0.0.1', port: 0, peerCheck: undefined, socketOwner: undefined, recorder: undefined });
   } catch (err) {
     await client.close().catch(() => undefined);
     throw err;
   }
-  const port = new VppAdapter({ client, messages: defs, logger: log, auditClient: o.auditClient ? () => auditClient(clientOpts, log) : undefined });
-  const rec = routeSync(config, port, new Map(), log);
-  // zebra's events counted on their way in, as the daemon's are
-  const server = fpmServer(config, countingSink(rec, newEventCounts()), log, { host: '127.0.0.1', port: 0, peerCheck: undefined, socketOwner: undefined, recorder: undefined });
   return {
     client, rec, server,
+    sendBufferShort: () => short,
     async stop() {
       await rec.stop({ flush: false });
       await server.close();

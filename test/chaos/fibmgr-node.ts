@@ -1,4 +1,5 @@
-// One life of fibmgr in a campaign, wired as src/daemon.ts wires it: the VPP client and adapter
+// One life of fibmgr in a campaign, wired as the daemon's route path (src/route-path.ts) is but
+// built here, at the campaign's settings (window 1,024, its own timeouts): the VPP client and adapter
 // (connected with the daemon's backoff), the reconciler and its auditor, and in place of the TCP
 // server a shim that gives each zebra connection a session decoder of its own and stops taking
 // bytes while the reconciler is congested (as FpmServer pauses the socket). A restart is a new
