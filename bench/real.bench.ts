@@ -11,7 +11,7 @@
 // phase's own high-water mark over the process before any pipeline), route writes, the time to
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
-// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_FAULTS=0 leaves the fault
+// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_NOTIFY fibmgr's route notifications to the zebra stand-in (auto, on, off; default the daemon's), REAL_BENCH_FAULTS=0 leaves the fault
 // phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
@@ -95,6 +95,15 @@ const FIBMGR_GATHER = ((): ReplyGather => {
 const fibmgrReading = FIBMGR_GATHER.perMs ? `reading every max(${FIBMGR_GATHER.ms}, min(${FIBMGR_GATHER.maxMs}, in flight / ${FIBMGR_GATHER.perMs})) ms` : `reading every ${FIBMGR_GATHER.ms} ms`;
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
+/** fibmgr's route notifications to the zebra stand-in (--offload-notify; REAL_BENCH_NOTIFY, default the daemon's: auto, on for a dplane_fpm_nl session as the stand-in's). */
+const NOTIFY = ((): 'auto' | 'on' | 'off' => {
+  const v = process.env.REAL_BENCH_NOTIFY ?? DEFAULTS.offloadNotify;
+  if (v !== 'auto' && v !== 'on' && v !== 'off') {
+    console.error(`bench:real: REAL_BENCH_NOTIFY "${v}": auto, on or off`);
+    process.exit(2);
+  }
+  return v;
+})();
 /**
  * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Ten: VPP's
  * own time for the same 1.2M routes varies by up to 10% from one pass to the next, and three
@@ -349,7 +358,7 @@ function baseRss(): number {
 }
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
-const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: 'auto' as const, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), gatherReplies: FIBMGR_GATHER };
+const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: NOTIFY, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), gatherReplies: FIBMGR_GATHER };
 /** The daemon's warm-up (REAL_BENCH_WARM_UP routes, default the daemon's; 0: none). */
 const WARM_UP_ROUTES = Number(process.env.REAL_BENCH_WARM_UP ?? DEFAULTS.warmUpRoutes);
 if (!Number.isInteger(WARM_UP_ROUTES) || WARM_UP_ROUTES < 0) {
