@@ -196,6 +196,8 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     // After the one-fibmgr-per-VPP lock (no other fibmgr lives), though the reap names no session.
     vppLink.leftoversReaped(await reapVppLeftovers(client, defs.cli_inband, log));
     if (config.warmUpRoutes > 0) {
+      // up to its deadline (20 s) before READY: `systemctl status` says what fibmgr is doing
+      await notifier?.status(`warming up: ${config.warmUpRoutes} synthetic routes through the route path, against a private simulator, before zebra is let in`);
       await warmUpRoutePath(config, tableMap, log, aborted);
       if (stopping()) {
         log.info({}, 'stopped during the warm-up: zebra was never let in');

@@ -101,7 +101,7 @@ test('a stalled event loop gets no watchdog ping', async (t) => {
   assert.equal(sent.length, before, 'the late tick withheld its ping');
 });
 
-test('the daemon under a stand-in systemd: READY after the VPP handshake, WATCHDOG, STOPPING', { timeout: 60_000 }, async (t) => {
+test('the daemon under a stand-in systemd: the warm-up in STATUS, READY after the VPP handshake, WATCHDOG, STOPPING', { timeout: 60_000 }, async (t) => {
   if (spawnSync('systemd-notify', ['--version']).status !== 0) { t.skip('no systemd-notify on this host'); return; }
   if (spawnSync('perl', ['-e', '1']).status !== 0) { t.skip('no perl to stand in for systemd'); return; }
   const notifyPath = join(tmpdir(), `fibmgr-notify-${process.pid}.sock`);
@@ -122,7 +122,9 @@ test('the daemon under a stand-in systemd: READY after the VPP handshake, WATCHD
     assert.deepEqual(messages(), [], 'nothing before VPP answers: no READY, no pings');
     await sim.start();
     await until('READY=1', () => messages().some((m) => m.startsWith('READY=1')), 20_000, messages);
-    assert.match(messages()[0]!, /^READY=1\|STATUS=waiting for zebra; VPP connected; 0 routes, 0 installed; in sync$/);
+    // the warm-up (the default 20,000 routes) says so before READY, then READY says what it waits for
+    assert.match(messages()[0]!, /^STATUS=warming up: 20000 synthetic routes through the route path, against a private simulator, before zebra is let in$/);
+    assert.match(messages()[1]!, /^READY=1\|STATUS=waiting for zebra; VPP connected; 0 routes, 0 installed; in sync$/);
     await until('watchdog pings', () => messages().filter((m) => m === 'WATCHDOG=1').length >= 3, 10_000, messages);
     assert.equal(await d.stop('SIGTERM'), 0);
     await until('STOPPING=1', () => messages().some((m) => m.startsWith('STOPPING=1')), 5_000, messages);
