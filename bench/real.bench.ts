@@ -26,7 +26,8 @@ import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
 import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
-import { DEFAULTS } from '../src/config/options.js';
+import { DEFAULTS, OPTIONS, type Config } from '../src/config/options.js';
+import { envName, loadConfig } from '../src/config/load.js';
 import { warmUp } from '../src/warm-up/warm-up.js';
 import { warmPath } from '../src/route-path.js';
 import { createLogger } from '../src/log.js';
@@ -95,14 +96,24 @@ const FIBMGR_GATHER = ((): ReplyGather => {
 const fibmgrReading = FIBMGR_GATHER.perMs ? `reading every max(${FIBMGR_GATHER.ms}, min(${FIBMGR_GATHER.maxMs}, in flight / ${FIBMGR_GATHER.perMs})) ms` : `reading every ${FIBMGR_GATHER.ms} ms`;
 /** REAL_BENCH_FAULTS=0 leaves out the VPP kill and freeze phases (e.g. for a CPU profile of the first sync). */
 const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
-/** fibmgr's route notifications to the zebra stand-in (--offload-notify; REAL_BENCH_NOTIFY, default the daemon's: auto, on for a dplane_fpm_nl session as the stand-in's). */
-const NOTIFY = ((): 'auto' | 'on' | 'off' => {
-  const v = process.env.REAL_BENCH_NOTIFY ?? DEFAULTS.offloadNotify;
-  if (v !== 'auto' && v !== 'on' && v !== 'off') {
-    console.error(`bench:real: REAL_BENCH_NOTIFY "${v}": auto, on or off`);
+/**
+ * The daemon's settings a bench variable stands for, checked by the daemon's own loader (its
+ * defaults when unset): REAL_BENCH_NOTIFY is --offload-notify (fibmgr's route notifications to the
+ * zebra stand-in; auto: on, the stand-in is a dplane_fpm_nl session), REAL_BENCH_WARM_UP
+ * --warm-up-routes (the warm-up before each fresh fibmgr; 0: none).
+ */
+const { offloadNotify: NOTIFY, warmUpRoutes: WARM_UP_ROUTES } = ((): Pick<Config, 'offloadNotify' | 'warmUpRoutes'> => {
+  const vars = { REAL_BENCH_NOTIFY: 'offloadNotify', REAL_BENCH_WARM_UP: 'warmUpRoutes' } as const;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, key] of Object.entries(vars)) {
+    if (process.env[name] !== undefined) env[envName(OPTIONS.find((o) => o.key === key)!)] = process.env[name];
+  }
+  try {
+    return loadConfig({}, env, undefined, Object.values(vars));
+  } catch (err) {
+    console.error(`bench:real: ${(err as Error).message} (set through ${Object.keys(vars).join(' / ')})`);
     process.exit(2);
   }
-  return v;
 })();
 /**
  * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Ten: VPP's
@@ -162,14 +173,21 @@ function vppSched(): { busy: number; waiting: number } {
   }
   return { busy, waiting };
 }
+/** Each CPU's line of /proc/stat: its number and its jiffies so far (user nice system idle iowait irq softirq steal …). */
+function procStatCpus(): { cpu: number; f: number[] }[] {
+  const out: { cpu: number; f: number[] }[] = [];
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (m) out.push({ cpu: Number(m[1]), f: m[2]!.trim().split(/\s+/).map(Number) });
+  }
+  return out;
+}
 /** Busy and all jiffies so far of the CPUs the clients run on (all but VPP's when pinned; /proc/stat). */
 function clientCpus(): { busy: number; all: number } {
   let busy = 0;
   let all = 0;
-  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
-    const m = /^cpu(\d+) (.*)$/.exec(line);
-    if (!m || Number(m[1]) === PIN) continue;
-    const f = m[2]!.trim().split(/\s+/).map(Number);
+  for (const { cpu, f } of procStatCpus()) {
+    if (cpu === PIN) continue;
     const total = f.reduce((a, b) => a + b, 0);
     all += total;
     busy += total - f[3]! - f[4]!; // less idle and iowait
@@ -183,10 +201,8 @@ function clientCpus(): { busy: number; all: number } {
  */
 function vppStolen(): number {
   let steal = 0;
-  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
-    const m = /^cpu(\d+) (.*)$/.exec(line);
-    if (!m || (PIN !== null && Number(m[1]) !== PIN)) continue;
-    steal += Number(m[2]!.trim().split(/\s+/)[7] ?? 0);
+  for (const { cpu, f } of procStatCpus()) {
+    if (PIN === null || cpu === PIN) steal += f[7] ?? 0;
   }
   return steal / CLK_TCK;
 }
@@ -359,12 +375,6 @@ function baseRss(): number {
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
 const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: NOTIFY, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), gatherReplies: FIBMGR_GATHER };
-/** The daemon's warm-up (REAL_BENCH_WARM_UP routes, default the daemon's; 0: none). */
-const WARM_UP_ROUTES = Number(process.env.REAL_BENCH_WARM_UP ?? DEFAULTS.warmUpRoutes);
-if (!Number.isInteger(WARM_UP_ROUTES) || WARM_UP_ROUTES < 0) {
-  console.error(`bench:real: REAL_BENCH_WARM_UP "${process.env.REAL_BENCH_WARM_UP}" is not a whole number of routes`);
-  process.exit(2);
-}
 const benchLog = createLogger('warn');
 const warmLog = createLogger('error');
 /**

@@ -73,14 +73,12 @@ export async function runDaemon(config: Config): Promise<void> {
  * with the VPP goodbyes — as does a stop that outlasts STOP_BUDGET_MS.
  */
 function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stopping: () => boolean; aborted: AbortSignal } {
-  let stopping = false;
-  // for what takes a signal rather than polls `stopping` (the warm-up)
+  // aborted at the first signal: for what takes a signal (the warm-up) and what polls (stopping)
   const stop = new AbortController();
   let resolve!: (s: string) => void;
   const signal = new Promise<string>((r) => { resolve = r; });
   const on = (sig: NodeJS.Signals) => {
-    if (!stopping) {
-      stopping = true;
+    if (!stop.signal.aborted) {
       stop.abort();
       setTimeout(() => {
         log.error({ budgetMs: STOP_BUDGET_MS }, 'stop took too long: ending the VPP sessions and exiting');
@@ -94,7 +92,7 @@ function stopSignals(log: Logger, exit: Exit): { signal: Promise<string>; stoppi
   };
   process.on('SIGTERM', on);
   process.on('SIGINT', on);
-  return { signal, stopping: () => stopping, aborted: stop.signal };
+  return { signal, stopping: () => stop.signal.aborted, aborted: stop.signal };
 }
 
 /**

@@ -96,6 +96,7 @@ export async function warmPath(config: RoutePathConfig, socketPath: string, tabl
     await client.connect();
     const sync = routeSync(config, new VppAdapter({ client, messages: defs, interfaceMap: [], logger: log, auditClient: undefined }), tableMap, log);
     const peerCheck = new PeerCheck({ allow: ['127.0.0.1'], users: [String(process.getuid?.() ?? 0)] });
+    // counted as the daemon's sink is (the counts are dropped): the same code on the way in
     const server = fpmServer(config, countingSink(sync, newEventCounts()), log, { host: '127.0.0.1', port: 0, peerCheck, socketOwner: undefined, recorder: undefined });
     return {
       sync, server,
