@@ -430,6 +430,7 @@ const converged = (): boolean => {
 async function fibmgrPhase(name: string, start: () => void | Promise<void>, done: () => boolean, fault?: () => Promise<void>): Promise<void> {
   resetPeakRss();
   const w0 = routeWrites();
+  const reads0 = pipeline.client.socketReads();
   const t0 = pipeline.rec.state().counters.timeouts;
   const m = measure();
   const end = watchPass();
@@ -451,7 +452,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
     'client CPU s per 1M': (cpu / TOTAL * 1e6).toFixed(2), 'client page faults per 1M': perMillion(m.faults()), 'clients\' CPUs busy': fault ? '' : busy, 'VPP CPU share': fault ? '' : `${Math.round(vppShare * 100)}%`, 'VPP busy / waiting / idle s': fault ? '' : vppTimes,
     'peak RSS B/route': String(Math.round((peakRssNow() - rssBase) / TOTAL)),
     converged: fault ? `${(s - faultOver).toFixed(2)} s after` : '',
-    note: `${routeWrites() - w0} route writes${timeouts ? `, ${timeouts} timed out` : ''}${fault ? '' : `; VPP's CPU stolen ${stolen.toFixed(2)} s; VPP idle at the start: ${startIdle}, fibmgr's process then: ${startCpu}`}`,
+    note: `${routeWrites() - w0} route writes, ${pipeline.client.socketReads() - reads0} reads of VPP's socket${timeouts ? `, ${timeouts} timed out` : ''}${fault ? '' : `; VPP's CPU stolen ${stolen.toFixed(2)} s; VPP idle at the start: ${startIdle}, fibmgr's process then: ${startCpu}`}`,
   }));
 }
 /** Resolves once `cond` holds (polled), for a fault to strike mid-replay. */
@@ -496,8 +497,9 @@ if (best && ROUNDS > 0) {
    * (every 20 ms before, as the poll runs on fibmgr's own thread). VPP's busy / waiting / idle
    * times span the whole watch, from before the stand-in is told to send, as the raw client's do.
    */
-  const fibmgrTurn = async (): Promise<PassTimes & { faults: number }> => {
+  const fibmgrTurn = async (): Promise<PassTimes & { faults: number; reads: number }> => {
     await freshPipeline();
+    const reads0 = pipeline.client.socketReads();
     const m = measure();
     const end = watchPass();
     sender.send({ send: fpmPort });
@@ -506,7 +508,7 @@ if (best && ROUNDS > 0) {
     const endMs = Date.now();
     const since = pipeline.server.stats.session?.since;
     if (!since) throw new Error('in turns: fibmgr\'s FPM session ended before its first sync converged');
-    const r = { ...end(), s: (endMs - since.getTime()) / 1000, faults: m.faults() };
+    const r = { ...end(), s: (endMs - since.getTime()) / 1000, faults: m.faults(), reads: pipeline.client.socketReads() - reads0 };
     const short = pipeline.sendBufferShort();
     if (short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${short}`);
     sender.send('close');
@@ -526,7 +528,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
     }));
   }
 }

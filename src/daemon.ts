@@ -30,7 +30,7 @@ import type { Reconciler as ReconcilerT } from './sync/reconciler.js';
 import type { FpmServerStats } from './fpm/server.js';
 import { OperatorSocketError, prepareOperatorSocket, restrictOperatorSocket } from './ops/operator-socket.js';
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from './ops/instance-lock.js';
-import { warmUp } from './warm-up/warm-up.js';
+import { WARM_UP_PASSES, warmUp } from './warm-up/warm-up.js';
 import { auditClient, defs, fpmServer, routeClient, routeSync, vppClientOptions, warmPath } from './route-path.js';
 import type { VppClient } from 'vpp-binapi-ts';
 
@@ -195,7 +195,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     vppLink.leftoversReaped(await reapVppLeftovers(client, defs.cli_inband, log));
     if (config.warmUpRoutes > 0) {
       // up to its deadline (20 s) before READY: `systemctl status` says what fibmgr is doing
-      await notifier?.status(`warming up: ${config.warmUpRoutes} synthetic routes through the route path, against a private simulator, before zebra is let in`);
+      await notifier?.status(`warming up: ${config.warmUpRoutes} synthetic routes through the route path, ${WARM_UP_PASSES} times, against a private simulator, before zebra is let in`);
       await warmUpRoutePath(config, tableMap, log, aborted);
       if (stopping()) {
         log.info({}, 'stopped during the warm-up: zebra was never let in');

@@ -1,10 +1,10 @@
 // Before zebra's first session, fibmgr runs its own route path (FPM server, decoder, reconciler,
 // VPP adapter and client), built as the real one is, on a synthetic stream against vpp-binapi-ts's
-// simulator on a private socket. Why: a first sync starts on code V8 has not compiled yet, and on
-// the one CPU fibmgr has, compiling it and running it uncompiled left VPP idle 77–343 ms at the
-// start of a full-table sync on a real VPP; 10–83 ms when zebra came within seconds of a warm-up
-// (README, Benchmarks, run S). Nothing here reaches VPP: the simulator is this process's own, on a
-// socket in a directory only this user can open, gone when the warm-up ends.
+// simulator on a private socket, twice (WARM_UP_PASSES). Why: a first sync starts on code V8 has
+// not compiled yet, and on the one CPU fibmgr has, compiling it and running it uncompiled left VPP
+// idle 77–343 ms at the start of a full-table sync on a real VPP; 10–83 ms when zebra came within
+// seconds of a warm-up (README, Benchmarks, run S). Nothing here reaches VPP: each simulator is
+// this process's own, on a socket in a directory only this user can open, gone when its pass ends.
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,23 +34,69 @@ export interface WarmUpOptions {
   deadlineMs?: number;
   /** Aborts it at once (fibmgr is stopping). */
   signal?: AbortSignal;
+  /** Paths built and run in turn, each through the whole stream (default WARM_UP_PASSES). */
+  passes?: number;
 }
 
 export interface WarmUpResult {
-  /** Routes the warm-up's reconciler saw acknowledged by the simulator. */
+  /** Routes the last pass's reconciler saw acknowledged by its simulator. */
   installed: number;
+  /** Passes run through to the end. */
+  passes: number;
   ms: number;
   /** Why it stopped short, if it did. */
   problem: string | null;
 }
 
 const POLL_MS = 5;
+/**
+ * Paths built and run one after the other. V8 compiles the first path's code for that path's own
+ * objects (the closures it was handed, the shapes its objects had then): on the next path, zebra's,
+ * most of it was thrown away at once ("wrong call target", "wrong map") and compiled again while
+ * zebra's replay ran uncompiled. With a second path run first, that happens during the warm-up:
+ * ~70 compiles in the first 200 ms of a full-table sync on a real VPP after one path, ~22 after two
+ * (README, Benchmarks, run U).
+ */
+export const WARM_UP_PASSES = 2;
 
 /** Runs the warm-up; never throws (a failed warm-up is a slower first sync, logged, nothing else). */
 export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
-  if (o.routes <= 0 || o.signal?.aborted) return { installed: 0, ms: 0, problem: null };
+  if (o.routes <= 0 || o.signal?.aborted) return { installed: 0, passes: 0, ms: 0, problem: null };
   const t0 = performance.now();
   const deadlineMs = o.deadlineMs ?? 20_000;
+  const passes = o.passes ?? WARM_UP_PASSES;
+  // one deadline (or a stop) for every step of every pass, each of which could otherwise wait on
+  // its own; let go of at the end (the stop's signal lives as long as fibmgr, and nothing of this may)
+  let cutNow: (why: string) => void = () => undefined;
+  const cut = new Promise<string>((resolve) => { cutNow = resolve; });
+  const timer = setTimeout(() => cutNow(`not done within ${deadlineMs} ms`), deadlineMs);
+  const onAbort = (): void => cutNow('fibmgr is stopping');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const step = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await Promise.race([p.then((v) => ({ v })), cut.then((why) => ({ why }))]);
+    if ('why' in r) throw new Error(r.why);
+    return r.v;
+  };
+  o.logger.info({ routes: o.routes, passes }, 'warming up: the route path runs synthetic routes against a private simulator before zebra is let in');
+  let installed = 0;
+  let problem: string | null = null;
+  let done = 0;
+  try {
+    for (; done < passes && problem === null; done++) ({ installed, problem } = await onePass(o, step));
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+    cutNow('done');
+  }
+  if (problem !== null) done--;
+  const ms = Math.round(performance.now() - t0);
+  if (problem) o.logger.warn({ routes: o.routes, passes: done, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
+  else o.logger.info({ routes: o.routes, passes: done, ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
+  return { installed, passes: done, ms, problem };
+}
+
+/** One path on its own simulator, through the whole stream; what it made is stopped and removed before it returns. */
+async function onePass(o: WarmUpOptions, step: <T>(p: Promise<T>) => Promise<T>): Promise<{ installed: number; problem: string | null }> {
   const v6 = Math.floor(o.routes / 5);
   const v4 = o.routes - v6;
   let dir: string | null = null;
@@ -60,24 +106,11 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   let installed = 0;
   let problem: string | null = null;
   let finished = false;
-  // one deadline (or a stop) for every step, each of which could otherwise wait on its own; let
-  // go of at the end (the stop's signal lives as long as fibmgr, and nothing of this may)
-  let cutNow: (why: string) => void = () => undefined;
-  const cut = new Promise<string>((resolve) => { cutNow = resolve; });
-  const timer = setTimeout(() => cutNow(`not done within ${deadlineMs} ms`), deadlineMs);
-  const onAbort = (): void => cutNow('fibmgr is stopping');
-  o.signal?.addEventListener('abort', onAbort, { once: true });
   /** Keeps what `made` yields for the stop below, or stops it at once if that stop has already run. */
   const keep = <T extends { stop(): Promise<void> }>(made: Promise<T>, set: (x: T) => void): Promise<T> => {
     made.then((x) => { if (finished) void x.stop().catch(() => undefined); else set(x); }, () => undefined);
     return made;
   };
-  const step = async <T>(p: Promise<T>): Promise<T> => {
-    const r = await Promise.race([p.then((v) => ({ v })), cut.then((why) => ({ why }))]);
-    if ('why' in r) throw new Error(r.why);
-    return r.v;
-  };
-  o.logger.info({ routes: o.routes }, 'warming up: the route path runs synthetic routes against a private simulator before zebra is let in');
   try {
     dir = mkdtempSync(join(tmpdir(), `fibmgr-warm-up-${process.pid}-`));
     const socketPath = join(dir, 'api.sock');
@@ -114,9 +147,6 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     finished = true;
     const last = path as WarmPath | null;
     if (last) installed = last.sync.state().installed;
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
-    cutNow('done');
     sock?.destroy();
     // with a deadline of their own: a stop that hangs must not hold fibmgr's start
     await Promise.race([
@@ -132,8 +162,5 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
       if (dir) rmSync(dir, { recursive: true, force: true });
     } catch { /* a directory left in TMPDIR is all it costs */ }
   }
-  const ms = Math.round(performance.now() - t0);
-  if (problem) o.logger.warn({ routes: o.routes, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
-  else o.logger.info({ routes: o.routes, ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
-  return { installed, ms, problem };
+  return { installed, problem };
 }

@@ -120,9 +120,11 @@ test('with many requests in flight, replies VPP sends one by one are read togeth
   await settle();
   assert.equal(answeredCount(), 1, 'the nine replies wait in the socket while the client gathers');
   assert.equal(c.pending.inflight, 9);
+  const reads = c.socketReads();
   t.mock.timers.tick(5);
   await turnsUntil('the nine replies, read after the gather', () => answeredCount() === 10);
   assert.equal(c.pending.inflight, 0);
+  assert.equal(c.socketReads() - reads, 1, 'the nine sent one by one came in one read (socketReads counts the reads)');
 });
 
 test('below minInFlight, and with gathering off, each reply is read as it comes', async (t) => {

@@ -243,6 +243,11 @@ export class VppClient extends EventEmitter {
     return this.conn.close();
   }
 
+  /** Reads of VPP's socket so far, over every session (how often VPP's replies were drained). */
+  socketReads(): number {
+    return this.conn.reads;
+  }
+
   /** Completed requests by message name: results and latency (see request-stats.ts). */
   requestStats(): ReadonlyMap<string, RequestStat> {
     return this.core.requestStats();

@@ -115,6 +115,11 @@ export class Connection {
   ready = false;
   closing = false;
   paused = false;
+  /**
+   * Reads of VPP's socket so far, every session's: VPP sends each reply with a send() of its own
+   * while the socket has room, so how often a client reads sets much of VPP's cost (ReplyGather).
+   */
+  reads = 0;
   private everConnected = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectAttempt = 0;
@@ -249,6 +254,7 @@ export class Connection {
   private onRead(sock: net.Socket, buf: Buffer, n: number): void {
     // a session left behind (reset, refused) may still talk: the reader is the current one's
     if (this.socket !== sock) return;
+    this.reads++;
     try {
       this.reader.push(buf, n);
     } catch (err) {
