@@ -137,27 +137,55 @@ test('a stop in the middle of the stream ends the warm-up: its path stopped, its
   assert.deepEqual(leftovers(process.pid), []);
 });
 
-test('a path built only after the deadline is stopped as soon as it is built', async () => {
+test('a path built only after its pass\'s deadline is stopped as soon as it is built; the pass before it counts', async () => {
   const stopped = { n: 0 };
   let release!: () => void;
   const late = new Promise<void>((r) => { release = r; });
-  let built!: Promise<WarmPath>;
+  let built: Promise<WarmPath> | null = null;
+  let builds = 0;
   const r = await warmUp({
     routes: 100,
     logger: log,
-    deadlineMs: 50,
-    build() {
+    // a deadline a pass: the first (100 routes) is done well within it, the second never builds
+    deadlineMs: 2_000,
+    build(socketPath) {
+      if (++builds === 1) return simplePath(socketPath, stopped);
       built = late.then(() => ({ sync: {} as Reconciler, server: {} as FpmServer, async stop() { stopped.n++; } }));
       return built;
     },
   });
-  assert.equal(r.problem, 'not done within 50 ms');
-  assert.equal(stopped.n, 0, 'nothing built yet');
-  assert.deepEqual(leftovers(process.pid), [], 'its directory gone without waiting for the path');
+  assert.equal(r.problem, 'a pass not done within 2000 ms');
+  assert.equal(r.passes, 1, 'the first pass ran to its end');
+  assert.equal(builds, 2);
+  assert.ok(built, 'the second pass asked for its path');
+  assert.equal(stopped.n, 1, 'the first pass\'s path stopped; the second not built yet');
+  assert.deepEqual(leftovers(process.pid), [], 'their directories gone without waiting for the late path');
   release();
   await built;
   await new Promise((r) => setImmediate(r));
-  assert.equal(stopped.n, 1, 'the late path stopped once it was built');
+  assert.equal(stopped.n, 2, 'the late path stopped once it was built');
+});
+
+test('a stop while a pass is being taken down starts no other pass', async () => {
+  const stop = new AbortController();
+  const stopped = { n: 0 };
+  let builds = 0;
+  const r = await warmUp({
+    routes: 100,
+    logger: log,
+    deadlineMs: 120_000,
+    signal: stop.signal,
+    async build(socketPath) {
+      builds++;
+      const p = await simplePath(socketPath, stopped);
+      return { ...p, async stop() { stop.abort(); await p.stop(); } };
+    },
+  });
+  assert.equal(r.problem, 'fibmgr is stopping');
+  assert.equal(r.passes, 1, 'the first pass ran to its end');
+  assert.equal(builds, 1, 'no second path built');
+  assert.equal(stopped.n, 1);
+  assert.deepEqual(leftovers(process.pid), []);
 });
 
 test('no warm-up at 0 routes: nothing is built', async () => {

@@ -30,7 +30,7 @@ export interface WarmUpOptions {
   /** Builds the path; one that throws has closed what it made. */
   build(socketPath: string): Promise<WarmPath>;
   logger: Logger;
-  /** All of it, from the simulator's start to its stop, or it is given up (default 20 s): it only costs speed. */
+  /** A pass, from its simulator's start to its stop, or the warm-up is given up (default 20 s each): it only costs speed. */
   deadlineMs?: number;
   /** Aborts it at once (fibmgr is stopping). */
   signal?: AbortSignal;
@@ -65,32 +65,44 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   const t0 = performance.now();
   const deadlineMs = o.deadlineMs ?? 20_000;
   const passes = o.passes ?? WARM_UP_PASSES;
-  // one deadline (or a stop) for every step of every pass, each of which could otherwise wait on
-  // its own; let go of at the end (the stop's signal lives as long as fibmgr, and nothing of this may)
-  let cutNow: (why: string) => void = () => undefined;
-  const cut = new Promise<string>((resolve) => { cutNow = resolve; });
-  const timer = setTimeout(() => cutNow(`not done within ${deadlineMs} ms`), deadlineMs);
+  // one cut (a pass's deadline, or a stop) for every step, each of which could otherwise wait on
+  // its own; a step lets go of it once settled (a listener kept per step would hold what each step
+  // resolved with, a pass's whole path, until the warm-up ends)
+  const cut = new AbortController();
+  const cutNow = (why: string): void => cut.abort(new Error(why));
   const onAbort = (): void => cutNow('fibmgr is stopping');
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const step = async <T>(p: Promise<T>): Promise<T> => {
-    const r = await Promise.race([p.then((v) => ({ v })), cut.then((why) => ({ why }))]);
-    if ('why' in r) throw new Error(r.why);
-    return r.v;
-  };
+  const step = <T>(p: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
+    const onCut = (): void => reject(cut.signal.reason);
+    if (cut.signal.aborted) return onCut();
+    cut.signal.addEventListener('abort', onCut, { once: true });
+    p.then(
+      (v) => { cut.signal.removeEventListener('abort', onCut); resolve(v); },
+      (err) => { cut.signal.removeEventListener('abort', onCut); reject(err); },
+    );
+  });
   o.logger.info({ routes: o.routes, passes }, 'warming up: the route path runs synthetic routes against a private simulator before zebra is let in');
   let installed = 0;
   let problem: string | null = null;
   let done = 0;
   try {
-    for (; done < passes && problem === null; done++) ({ installed, problem } = await onePass(o, step));
+    while (done < passes) {
+      // a stop that came while the last pass was being taken down ends it here
+      if (cut.signal.aborted) { problem = (cut.signal.reason as Error).message; break; }
+      const timer = setTimeout(() => cutNow(`a pass not done within ${deadlineMs} ms`), deadlineMs);
+      try {
+        ({ installed, problem } = await onePass(o, step));
+      } finally {
+        clearTimeout(timer);
+      }
+      if (problem !== null) break;
+      done++;
+    }
   } finally {
-    clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
-    cutNow('done');
   }
-  if (problem !== null) done--;
   const ms = Math.round(performance.now() - t0);
-  if (problem) o.logger.warn({ routes: o.routes, passes: done, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
+  if (problem !== null) o.logger.warn({ routes: o.routes, passes: done, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
   else o.logger.info({ routes: o.routes, passes: done, ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
   return { installed, passes: done, ms, problem };
 }
