@@ -1,7 +1,7 @@
 // Speed against a real VPP (issue 21), in one run, side by side on one VPP (6G main heap, 1G stats
 // segment): VPP's own CLI insert rate (`ip route add count N`); a raw pipelined client written with
 // the project's bulk encoder (bench/lib/raw-client, every request packed beforehand; a few windows /
-// batches tried, replies read as they come or every 1 or 8 ms, each pass on a cleared FIB, the best
+// batches tried, replies read as they come or every 1, 8, 16 or 32 ms, each pass on a cleared FIB, the best
 // is the reference; fibmgr runs with the daemon's defaults); the best raw shape and fibmgr's first
 // sync in turns;
 // then fibmgr end to end on the same VPP, its FIB cleared (the sync bench's zebra-like FPM stream →
@@ -11,7 +11,7 @@
 // phase's own high-water mark over the process before any pipeline), route writes, the time to
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
-// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_NOTIFY fibmgr's route notifications to the zebra stand-in (auto, on, off; default the daemon's), REAL_BENCH_FAULTS=0 leaves the fault
+// the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_WARM_UP_PASSES its passes (default the daemon's), REAL_BENCH_NOTIFY fibmgr's route notifications to the zebra stand-in (auto, on, off; default the daemon's), REAL_BENCH_FAULTS=0 leaves the fault
 // phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
@@ -28,7 +28,7 @@ import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS, OPTIONS, type Config } from '../src/config/options.js';
 import { envName, loadConfig } from '../src/config/load.js';
-import { warmUp } from '../src/warm-up/warm-up.js';
+import { WARM_UP_PASSES, warmUp } from '../src/warm-up/warm-up.js';
 import { warmPath } from '../src/route-path.js';
 import { createLogger } from '../src/log.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
@@ -122,6 +122,12 @@ const { offloadNotify: NOTIFY, warmUpRoutes: WARM_UP_ROUTES } = ((): Pick<Config
  * client goes first as often.
  */
 const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 10);
+/** The warm-up's passes (src/warm-up: a route path each): the daemon's unless REAL_BENCH_WARM_UP_PASSES says, to see what the second one is worth. */
+const WARM_UP_PASSES_HERE = Number(process.env.REAL_BENCH_WARM_UP_PASSES ?? WARM_UP_PASSES);
+if (!Number.isInteger(WARM_UP_PASSES_HERE) || WARM_UP_PASSES_HERE < 1) {
+  console.error(`bench:real: REAL_BENCH_WARM_UP_PASSES "${process.env.REAL_BENCH_WARM_UP_PASSES}" is not a whole number > 0`);
+  process.exit(2);
+}
 const FREEZE_MS = Number(process.env.REAL_BENCH_FREEZE_MS ?? 15_000);
 /** The VPP socket's kernel send buffer, fibmgr's and the raw client's alike: the daemon's --vpp-send-buffer default unless REAL_BENCH_SNDBUF says (0: the system's). */
 const SNDBUF = ((): number => {
@@ -393,6 +399,7 @@ async function freshPipeline(): Promise<void> {
   // below with the last pipeline's
   const warm = await warmUp({
     routes: WARM_UP_ROUTES,
+    passes: WARM_UP_PASSES_HERE,
     logger: benchLog,
     // the daemon's own warm path, its lines quiet as the daemon's are, reading replies as the
     // pipeline it warms up for does
