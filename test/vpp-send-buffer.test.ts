@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PERL, sendBufferPreparer, setSendBuffer } from '../src/vpp-send-buffer.js';
 import { startSimDaemon, until } from './helpers/daemon.js';
+import { DEFAULTS } from '../src/config/options.js';
 
 const MB4 = 4 * 1024 * 1024;
 let n = 0;
@@ -165,8 +166,9 @@ test('the daemon sets it on its route connection to VPP', { timeout: 60_000, ski
   const { sim, d, socketPath } = await startSimDaemon('sndbuf');
   try {
     await d.waitLog('listening for zebra FPM');
-    const want = grantable(MB4);
-    if (want === MB4) assert.equal((await d.waitLog('vpp socket: send buffer set')).bytes, MB4);
+    // the default --vpp-send-buffer (16 MB: a whole default window of requests)
+    const want = grantable(DEFAULTS.vppSendBuffer);
+    if (want === DEFAULTS.vppSendBuffer) assert.equal((await d.waitLog('vpp socket: send buffer set')).bytes, DEFAULTS.vppSendBuffer);
     else assert.equal((await d.waitLog('vpp socket: send buffer smaller than asked: net.core.wmem_max caps it (fibmgr has no CAP_NET_ADMIN); raise it to needWmemMax (deploy/60-fibmgr-sysctl.conf)')).bytes, want);
     let big: ReturnType<typeof unixSockets> = [];
     await until('the daemon\'s socket with the buffer', () => (big = unixSockets(d.proc.pid!).filter((s) => s.sndbuf === want)).length > 0);

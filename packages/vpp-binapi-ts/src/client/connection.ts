@@ -57,8 +57,8 @@ export interface ReplyGather {
    * client, fixed pauses, window and pause changed together) VPP took 5.70–6.09 s for 1.2M route
    * adds read every 1 ms with 4,096 in flight, 5.10–5.20 s every 4 ms with 8,192 and 4.92 s every
    * 8 ms with 16,384; VPP's time for the same pass varies by up to 10% from one to the next. Where
-   * `perMs` sets the pause (n ≥ 2 × perMs), 2,048 makes it ~0.5 µs a request in flight, where VPP
-   * takes ~4 µs to answer one: it answers about an eighth of them meanwhile.
+   * `perMs` sets the pause (n ≥ 2 × perMs), 512 makes it ~2 µs a request in flight, where VPP
+   * takes ~4–5 µs to answer one: it answers about half of them meanwhile.
    */
   perMs?: number;
   maxMs?: number;
@@ -67,8 +67,9 @@ export interface ReplyGather {
 /**
  * `perMs` is not on by default: it pays with a window of 8,192 or more, which costs memory a
  * client may not want to spend. fibmgr turns it on for its route connection (window 16,384,
- * perMs 2,048, maxMs 8; its README, run R: against a raw client reading every 8 ms, a 1 ms pause
- * at window 4,096 reached 0.81x).
+ * perMs 512, maxMs 32; its README, runs R and U: against a raw client reading every 8 ms, a 1 ms
+ * pause at window 4,096 reached 0.81x; against one reading every 32 ms, pauses up to 8 ms 0.90x and
+ * up to 32 ms 0.95x).
  */
 export const DEFAULT_REPLY_GATHER: Readonly<ReplyGather> = { minInFlight: 64, ms: 1 };
 
