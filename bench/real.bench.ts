@@ -68,12 +68,6 @@ const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,10
   const gatherMs = m[3] ? Number(m[4] ?? 1) : 0;
   return [Number(m[1]), Number(m[2]), gatherMs] as const;
 });
-/** fibmgr's window: the daemon's default unless REAL_BENCH_FIBMGR_WINDOW says. */
-const fibmgrWindow = process.env.REAL_BENCH_FIBMGR_WINDOW ? Number(process.env.REAL_BENCH_FIBMGR_WINDOW) : DEFAULTS.vppWindow;
-if (!Number.isInteger(fibmgrWindow) || fibmgrWindow <= 0) {
-  console.error(`bench:real: REAL_BENCH_FIBMGR_WINDOW "${process.env.REAL_BENCH_FIBMGR_WINDOW}" is not a whole number > 0`);
-  process.exit(2);
-}
 /** fibmgr's request timeout: the daemon's default (10 s) unless set, so a 15 s freeze times requests out as it would in production. */
 const TIMEOUT_MS = process.env.REAL_BENCH_TIMEOUT_MS ? Number(process.env.REAL_BENCH_TIMEOUT_MS) : undefined;
 /**
@@ -100,10 +94,11 @@ const FAULTS = process.env.REAL_BENCH_FAULTS !== '0';
  * The daemon's settings a bench variable stands for, checked by the daemon's own loader (its
  * defaults when unset): REAL_BENCH_NOTIFY is --offload-notify (fibmgr's route notifications to the
  * zebra stand-in; auto: on, the stand-in is a dplane_fpm_nl session), REAL_BENCH_WARM_UP
- * --warm-up-routes (the warm-up before each fresh fibmgr; 0: none).
+ * --warm-up-routes (the warm-up before each fresh fibmgr; 0: none), REAL_BENCH_FIBMGR_WINDOW
+ * --vpp-window (fibmgr's window).
  */
-const { offloadNotify: NOTIFY, warmUpRoutes: WARM_UP_ROUTES } = ((): Pick<Config, 'offloadNotify' | 'warmUpRoutes'> => {
-  const vars = { REAL_BENCH_NOTIFY: 'offloadNotify', REAL_BENCH_WARM_UP: 'warmUpRoutes' } as const;
+const { offloadNotify: NOTIFY, warmUpRoutes: WARM_UP_ROUTES, vppWindow: fibmgrWindow } = ((): Pick<Config, 'offloadNotify' | 'warmUpRoutes' | 'vppWindow'> => {
+  const vars = { REAL_BENCH_NOTIFY: 'offloadNotify', REAL_BENCH_WARM_UP: 'warmUpRoutes', REAL_BENCH_FIBMGR_WINDOW: 'vppWindow' } as const;
   const env: NodeJS.ProcessEnv = {};
   for (const [name, key] of Object.entries(vars)) {
     if (process.env[name] !== undefined) env[envName(OPTIONS.find((o) => o.key === key)!)] = process.env[name];

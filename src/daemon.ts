@@ -194,7 +194,7 @@ async function run(config: Config, log: Logger, exit: Exit): Promise<void> {
     // After the one-fibmgr-per-VPP lock (no other fibmgr lives), though the reap names no session.
     vppLink.leftoversReaped(await reapVppLeftovers(client, defs.cli_inband, log));
     if (config.warmUpRoutes > 0) {
-      // up to its deadline (20 s) before READY: `systemctl status` says what fibmgr is doing
+      // up to its deadlines (20 s a pass) before READY: `systemctl status` says what fibmgr is doing
       await notifier?.status(`warming up: ${config.warmUpRoutes} synthetic routes through the route path, ${WARM_UP_PASSES} times, against a private simulator, before zebra is let in`);
       await warmUpRoutePath(config, tableMap, log, aborted);
       if (stopping()) {
