@@ -58,7 +58,7 @@ const GRACE_MS = 1000;
  * ReplyGather says why). The best is the reference; fibmgr runs as the daemon does by default
  * (REAL_BENCH_FIBMGR_WINDOW sets its window).
  */
-const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,1024/64/g,4096/256/g,8192/512/g,16384/256/g8,16384/256/g16,16384/256/g32').split(',').filter(Boolean).map((wb) => {
+const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,1024/64/g,4096/256/g,8192/512/g,16384/256/g8,16384/256/g16,16384/256/g32,32768/512/g32').split(',').filter(Boolean).map((wb) => {
   const m = /^([1-9]\d*)\/([1-9]\d*)(\/g([1-9]\d*)?)?$/.exec(wb);
   if (!m) {
     console.error(`bench:real: REAL_BENCH_WINDOWS: "${wb}" is not window/batch, window/batch/g or window/batch/gN (N ms; whole numbers > 0)`);

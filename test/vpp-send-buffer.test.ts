@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { PERL, sendBufferPreparer, setSendBuffer } from '../src/vpp-send-buffer.js';
 import { startSimDaemon, until } from './helpers/daemon.js';
 import { DEFAULTS } from '../src/config/options.js';
+import { HEADER_SIZE, PATH_BYTES, routeRequestDef } from 'vpp-binapi-ts';
+import { ip_route_add_del_v2 } from 'vpp-binapi-ts/gen';
 
 const MB4 = 4 * 1024 * 1024;
 let n = 0;
@@ -27,6 +29,14 @@ const grantable = (bytes: number): number => (CAN_FORCE ? bytes : Math.min(bytes
 /** Why these tests cannot run here (perl or ss missing), or null. */
 const missing = !existsSync(PERL) ? `no ${PERL} (Debian's perl-base)` : spawnSync('ss', ['-V']).status !== 0 ? 'no ss (iproute2)' : null;
 if (missing) console.error(`vpp-send-buffer.test.ts: SKIPPED, ${missing}`);
+
+test('the default send buffer holds the default window of route requests (two paths each, as a full table\'s ECMP)', () => {
+  const req = { is_add: true, table: 0, src: 1, prefix: { family: 6, len: 64, w0: 0, w1: 0, w2: 0, w3: 0 }, paths: new Uint8Array(2 * PATH_BYTES) };
+  const bytes = HEADER_SIZE + routeRequestDef(ip_route_add_del_v2).size(req as any);
+  assert.ok(bytes > 300 && bytes < 500, `a route request is ${bytes} bytes`);
+  // when it does not, VPP runs dry whenever fibmgr's thread is held up longer than the buffer lasts
+  assert.ok(DEFAULTS.vppWindow * bytes <= DEFAULTS.vppSendBuffer, `${DEFAULTS.vppWindow} requests of ${bytes} bytes in ${DEFAULTS.vppSendBuffer}`);
+});
 
 /** Each unix stream socket of process `pid` (ss -xmp): its inode, its peer's, its local path, its send buffer (tb). */
 function unixSockets(pid: number): { inode: number; peer: number; path: string; sndbuf: number }[] {

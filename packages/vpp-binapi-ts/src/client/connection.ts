@@ -66,8 +66,8 @@ export interface ReplyGather {
 
 /**
  * `perMs` is not on by default: it pays with a window of 8,192 or more, which costs memory a
- * client may not want to spend. fibmgr turns it on for its route connection (window 16,384,
- * perMs 512, maxMs 32; its README, runs R and U: against a raw client reading every 8 ms, a 1 ms
+ * client may not want to spend. fibmgr turns it on for its route connection (window 32,768,
+ * perMs 256, maxMs 32; its README, runs R, U and V: against a raw client reading every 8 ms, a 1 ms
  * pause at window 4,096 reached 0.81x; against one reading every 32 ms, pauses up to 8 ms 0.90x and
  * up to 32 ms 0.95x).
  */
