@@ -152,6 +152,12 @@ function vppCpu(): number {
   return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / CLK_TCK;
 }
 
+/** VPP's page faults so far, minor and major (/proc/PID/stat): work a busy VPP may be doing that is not the routes'. */
+function vppFaults(): { minor: number; major: number } {
+  const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
+  return { minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)) };
+}
+
 /** Each thread of process `pid` (/proc/PID/task/TID/schedstat): its id, seconds on a CPU and seconds runnable but waiting for one, so far. */
 function threadTimes(pid: number | 'self'): { tid: string; busy: number; waiting: number }[] {
   const out: { tid: string; busy: number; waiting: number }[] = [];
@@ -256,10 +262,13 @@ interface PassTimes {
   startCpu: string;
   /** Seconds stolen from VPP's CPU by the hypervisor over the pass (vppStolen). */
   stolen: number;
+  /** VPP's page faults over the pass, "minor / major". */
+  vppFaults: string;
 }
 /** Starts watching a pass from VPP's side and the clients' CPUs; the function returned ends it. */
 function watchPass(): () => PassTimes {
   const v0 = vppCpu();
+  const faults0 = vppFaults();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
   const cpus0 = clientCpus();
@@ -284,7 +293,8 @@ function watchPass(): () => PassTimes {
   return () => {
     clearTimeout(timer);
     const s = (performance.now() - t0) / 1000;
-    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0 };
+    const f = vppFaults();
+    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${f.minor - faults0.minor} / ${f.major - faults0.major}` };
   };
 }
 
@@ -394,11 +404,12 @@ async function freshPipeline(): Promise<void> {
   // below with the last pipeline's
   const warm = await warmUp({
     routes: WARM_UP_ROUTES,
+    window: fibmgrWindow,
     passes: WARM_UP_PASSES_HERE,
     logger: benchLog,
     // the daemon's own warm path, its lines quiet as the daemon's are, reading replies as the
     // pipeline it warms up for does
-    build: (socketPath) => warmPath(pipelineConfig(pipelineOpts), socketPath, new Map(), warmLog, { gatherReplies: FIBMGR_GATHER }),
+    build: (socketPath, window) => warmPath({ ...pipelineConfig(pipelineOpts), vppWindow: window }, socketPath, new Map(), warmLog, { gatherReplies: FIBMGR_GATHER }),
   });
   if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
   baseRss();
@@ -530,7 +541,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
     }));
   }
 }

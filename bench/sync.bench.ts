@@ -19,7 +19,7 @@ const TOTAL = V4 + V6;
 const GRACE_MS = Number(process.env.SYNC_BENCH_GRACE_MS ?? 1000);
 /** Route notifications back to the sender (--offload-notify; the sender's stream is dplane_fpm_nl's: auto answers it). */
 const NOTIFY = (process.env.SYNC_BENCH_NOTIFY ?? 'auto') as 'auto' | 'on' | 'off';
-/** VPP client window: 1,024, the window bench:sync's numbers in the README were measured at (the daemon's default is now 16,384, sized for a real VPP: bench:real). */
+/** VPP client window: 1,024, the window bench:sync's numbers in the README were measured at (the daemon's default is now 32,768, sized for a real VPP: bench:real). */
 const WINDOW = Number(process.env.SYNC_BENCH_WINDOW ?? 1024);
 
 const sockPath = join(tmpdir(), `fibmgr-sync-bench-${process.pid}.sock`);

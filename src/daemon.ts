@@ -104,9 +104,10 @@ async function warmUpRoutePath(config: Config, tableMap: Map<number, number>, lo
   const quiet = log.child({ warmUp: true }, { level: log.levelVal > 50 ? log.level : 'error' });
   await warmUp({
     routes: config.warmUpRoutes,
+    window: config.vppWindow,
     logger: log.child({ component: 'warm-up' }),
     signal,
-    build: (socketPath) => warmPath(config, socketPath, tableMap, quiet),
+    build: (socketPath, window) => warmPath({ ...config, vppWindow: window }, socketPath, tableMap, quiet),
   });
 }
 

@@ -10,7 +10,7 @@ import { VppSim } from 'vpp-binapi-ts/sim';
 import { VppClient } from 'vpp-binapi-ts';
 import { messages } from 'vpp-binapi-ts/gen';
 import { createLogger } from '../src/log.js';
-import { warmUp, type WarmPath } from '../src/warm-up/warm-up.js';
+import { warmUp, warmUpWindow, type WarmPath } from '../src/warm-up/warm-up.js';
 import { Reconciler } from '../src/sync/reconciler.js';
 import { VppAdapter, REQUIRED } from '../src/sync/vpp/vpp-adapter.js';
 import { FpmServer } from '../src/fpm/server.js';
@@ -25,18 +25,21 @@ const leftovers = (pid: number) => readdirSync(tmpdir()).filter((n) => n.startsW
 
 test('a warm-up runs its routes through two route paths in turn, each against its own simulator, and leaves nothing behind', async () => {
   const paths: string[] = [];
+  const windows: number[] = [];
   const events: string[] = [];
   const r = await warmUp({
     routes: 2000,
+    window: 32_768,
     logger: log,
     deadlineMs: 120_000,
-    async build(socketPath) {
+    async build(socketPath, window) {
       paths.push(socketPath);
+      windows.push(window);
       const n = paths.length;
       events.push(`build ${n}`);
-      const client = new VppClient({ socketPath, messages: messages as any, required: REQUIRED.map((n) => (messages as any)[n]) });
+      const client = new VppClient({ socketPath, window, messages: messages as any, required: REQUIRED.map((n) => (messages as any)[n]) });
       await client.connect();
-      const sync = new Reconciler(new VppAdapter({ client, messages: messages as any, logger: log }), { tableMap: new Map(), installConnected: false, resyncGraceMs: 100, maxBacklog: 10_000, logger: log });
+      const sync = new Reconciler(new VppAdapter({ client, messages: messages as any, logger: log }), { tableMap: new Map(), installConnected: false, resyncGraceMs: 100, maxBacklog: 10_000, window, logger: log });
       const server = new FpmServer({ host: '127.0.0.1', port: 0, decoder: () => new FpmSessionDecoder({ weights: 'auto' }), sink: sync, logger: log });
       return {
         sync, server,
@@ -54,15 +57,22 @@ test('a warm-up runs its routes through two route paths in turn, each against it
   // second pass is for: V8 recompiling, before zebra's path, what it compiled for the first one)
   assert.deepEqual(events, ['build 1', 'stop 1 after 2000 installed', 'build 2', 'stop 2 after 2000 installed']);
   assert.equal(paths.length, 2);
+  assert.deepEqual(windows, [500, 500], 'a window its stream fills (a quarter of it), not the route path\'s 32,768');
   assert.notEqual(paths[0], paths[1], 'a simulator of its own each');
   for (const p of paths) assert.ok(p.startsWith(join(tmpdir(), `fibmgr-warm-up-${process.pid}-`)), p);
   assert.deepEqual(leftovers(process.pid), [], 'their socket directories removed');
 });
 
+test('the warm-up\'s window is the route path\'s, or a quarter of its stream when that is less', () => {
+  assert.equal(warmUpWindow(32_768, 20_000), 5_000, 'the default window is more than the default stream: a quarter of the stream');
+  assert.equal(warmUpWindow(1_024, 20_000), 1_024, 'a smaller window as it is');
+  assert.equal(warmUpWindow(32_768, 3), 1, 'never 0');
+});
+
 test('a warm-up that fails says why and throws nothing: it only costs speed', async () => {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger('info', { write: (l: string) => { lines.push(JSON.parse(l)); return true; } } as unknown as NodeJS.WritableStream);
-  const r = await warmUp({ routes: 100, logger, async build() { throw new Error('no route path today'); } });
+  const r = await warmUp({ routes: 100, window: 32_768, logger, async build() { throw new Error('no route path today'); } });
   assert.equal(r.problem, 'no route path today');
   assert.equal(r.installed, 0);
   assert.equal(r.passes, 0, 'no second pass after a failed one');
@@ -79,6 +89,7 @@ test('the daemon warms up before it listens for zebra, and its VPP sees none of 
     const done = await d.waitLog('warm-up done: the route path ran on synthetic routes against a private simulator', 60_000);
     assert.equal(done.routes, 5000);
     assert.equal(done.passes, 2, 'two paths in turn');
+    assert.equal(done.window, 1250, 'the daemon\'s window (32,768 by default) cut to what the stream fills');
     await d.waitLog('listening for zebra FPM', 30_000);
     const at = (msg: string) => d.lines.findIndex((l) => l.msg === msg);
     assert.ok(at('warm-up done: the route path ran on synthetic routes against a private simulator') < at('listening for zebra FPM'));
@@ -118,6 +129,7 @@ test('a stop in the middle of the stream ends the warm-up: its path stopped, its
   let sync: Reconciler | null = null;
   const r = await warmUp({
     routes: 200_000,
+    window: 32_768,
     logger: log,
     deadlineMs: 120_000,
     signal: stop.signal,
@@ -145,6 +157,7 @@ test('a path built only after its pass\'s deadline is stopped as soon as it is b
   let builds = 0;
   const r = await warmUp({
     routes: 100,
+    window: 32_768,
     logger: log,
     // a deadline a pass: the first (100 routes) is done well within it, the second never builds
     deadlineMs: 2_000,
@@ -172,6 +185,7 @@ test('a stop while a pass is being taken down starts no other pass', async () =>
   let builds = 0;
   const r = await warmUp({
     routes: 100,
+    window: 32_768,
     logger: log,
     deadlineMs: 120_000,
     signal: stop.signal,
@@ -189,7 +203,7 @@ test('a stop while a pass is being taken down starts no other pass', async () =>
 });
 
 test('no warm-up at 0 routes: nothing is built', async () => {
-  const r = await warmUp({ routes: 0, logger: log, async build() { throw new Error('built'); } });
+  const r = await warmUp({ routes: 0, window: 32_768, logger: log, async build() { throw new Error('built'); } });
   assert.deepEqual(r, { installed: 0, passes: 0, ms: 0, problem: null });
 });
 

@@ -63,7 +63,7 @@ const PIECE = 8192;
 
 /**
  * Pieces decoded and applied per event-loop turn; the rest of a read waits for the next turn.
- * VPP's API socket holds ~3.5 ms of its work (a socket buffer of 390-byte route requests), and
+ * VPP's API socket held ~3.5 ms of its work with the system's send buffer (390-byte route requests), and
  * route writes go out once a turn: a turn that decodes a whole 64 KB read (~1,000 routes, 4–6 ms)
  * leaves VPP idle for the difference. Two pieces are ~1 ms.
  */

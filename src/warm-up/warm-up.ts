@@ -27,8 +27,10 @@ export interface WarmPath {
 export interface WarmUpOptions {
   /** Routes in the stream, four IPv4 to one IPv6 as in a full table (0: no warm-up). */
   routes: number;
-  /** Builds the path; one that throws has closed what it made. */
-  build(socketPath: string): Promise<WarmPath>;
+  /** The route path's window (--vpp-window): the warm-up's paths get warmUpWindow(window, routes). */
+  window: number;
+  /** Builds the path with `window` requests in flight at most; one that throws has closed what it made. */
+  build(socketPath: string, window: number): Promise<WarmPath>;
   logger: Logger;
   /** A pass, from its simulator's start to its stop, or the warm-up is given up (default 20 s each): it only costs speed. */
   deadlineMs?: number;
@@ -58,6 +60,17 @@ const POLL_MS = 5;
  * (README, Benchmarks, run U).
  */
 export const WARM_UP_PASSES = 2;
+
+/**
+ * The warm-up path's window: the route path's, or a quarter of the stream when that is less, so
+ * that the stream fills it many times over. A window the stream never fills leaves the writer's
+ * branches for a full window untaken (waiting for room, a pump that stops at the window), and
+ * zebra's replay took them first, uncompiled: a default window of 32,768 is more than the default
+ * 20,000 routes of the warm-up.
+ */
+export function warmUpWindow(window: number, routes: number): number {
+  return Math.max(1, Math.min(window, Math.floor(routes / 4)));
+}
 
 /** Runs the warm-up; never throws (a failed warm-up is a slower first sync, logged, nothing else). */
 export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
@@ -103,7 +116,7 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   }
   const ms = Math.round(performance.now() - t0);
   if (problem !== null) o.logger.warn({ routes: o.routes, passes: done, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
-  else o.logger.info({ routes: o.routes, passes: done, ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
+  else o.logger.info({ routes: o.routes, passes: done, window: warmUpWindow(o.window, o.routes), ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
   return { installed, passes: done, ms, problem };
 }
 
@@ -128,7 +141,7 @@ async function onePass(o: WarmUpOptions, step: <T>(p: Promise<T>) => Promise<T>)
     const socketPath = join(dir, 'api.sock');
     // what is made after the cut is stopped as soon as it is made
     await step(keep(new VppSim({ socketPath, interfaces: [] }).start(), (x) => { sim = x; }));
-    const p = await step(keep(o.build(socketPath), (x) => { path = x; }));
+    const p = await step(keep(o.build(socketPath, warmUpWindow(o.window, o.routes)), (x) => { path = x; }));
     await step(p.sync.start());
     const { port } = await step(p.server.listen());
     const stream = Buffer.concat([netlinkNhg(v4, 4), netlinkNhg(v6, 6, { idBase: 10_000 })]);

@@ -87,7 +87,7 @@ export class RouteWriter {
   private readonly pumpBound = () => this.pump();
   /** The network of every IPv4 write (the port reads it during its call only). */
   private readonly scratch = prefixScratch();
-  /** The free part of the window a pump waits for while writes are in flight (a 16th: the raw client's best). */
+  /** The free part of the window a pump waits for while writes are in flight (a 16th: with the window of run M, the raw client's best; bench:real's raw client now writes a 64th). */
   private readonly batch: number;
 
   constructor(
@@ -245,8 +245,9 @@ export class RouteWriter {
     // write per batch rather than one per reply or two (a real VPP spent most of its time on
     // the reads; bench/real.bench.ts).
     if (this.host.ready() && this.port.connected && !this.stopping && (this.inflight === 0 || this.opts.window - this.inflight >= this.batch)) {
-      // A window's worth of requests takes the pump milliseconds to encode, and VPP's socket holds
-      // ~3.5 ms of its work: each batch goes out as soon as it is encoded, not all at the end.
+      // A window's worth of requests takes the pump milliseconds to encode, and VPP's socket with
+      // the system's default buffer holds ~3.5 ms of its work: each batch goes out as soon as it
+      // is encoded, not all at the end.
       let flushed = this.writes;
       const window = this.opts.window;
       const q = this.addQ;
