@@ -146,17 +146,15 @@ const vpp = (await startRealVpp(ctx, { mainHeap: '6G', statsegSize: '1G', startM
 
 /** Clock ticks per second of /proc's CPU times (100 on every Linux seen, but the kernel's to say). */
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-/** VPP's CPU (user + system, all threads) in seconds so far. */
-function vppCpu(): number {
+/**
+ * VPP's process so far (/proc/PID/stat): its CPU (user + system, all threads) in seconds, and its
+ * page faults, minor and major (work a busy VPP may be doing that is not the routes').
+ */
+function vppStat(): { cpu: number; minor: number; major: number } {
   const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
-  return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / CLK_TCK;
+  return { cpu: (Number(statField(stat, 14)) + Number(statField(stat, 15))) / CLK_TCK, minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)) };
 }
-
-/** VPP's page faults so far, minor and major (/proc/PID/stat): work a busy VPP may be doing that is not the routes'. */
-function vppFaults(): { minor: number; major: number } {
-  const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
-  return { minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)) };
-}
+const vppCpu = (): number => vppStat().cpu;
 
 /** Each thread of process `pid` (/proc/PID/task/TID/schedstat): its id, seconds on a CPU and seconds runnable but waiting for one, so far. */
 function threadTimes(pid: number | 'self'): { tid: string; busy: number; waiting: number }[] {
@@ -267,8 +265,7 @@ interface PassTimes {
 }
 /** Starts watching a pass from VPP's side and the clients' CPUs; the function returned ends it. */
 function watchPass(): () => PassTimes {
-  const v0 = vppCpu();
-  const faults0 = vppFaults();
+  const v0 = vppStat();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
   const cpus0 = clientCpus();
@@ -293,8 +290,8 @@ function watchPass(): () => PassTimes {
   return () => {
     clearTimeout(timer);
     const s = (performance.now() - t0) / 1000;
-    const f = vppFaults();
-    return { s, vppTime: vppTime(sched0, s), vppShare: (vppCpu() - v0) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${f.minor - faults0.minor} / ${f.major - faults0.major}` };
+    const v = vppStat();
+    return { s, vppTime: vppTime(sched0, s), vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}` };
   };
 }
 
@@ -409,7 +406,7 @@ async function freshPipeline(): Promise<void> {
     logger: benchLog,
     // the daemon's own warm path, its lines quiet as the daemon's are, reading replies as the
     // pipeline it warms up for does
-    build: (socketPath, window) => warmPath({ ...pipelineConfig(pipelineOpts), vppWindow: window }, socketPath, new Map(), warmLog, { gatherReplies: FIBMGR_GATHER }),
+    build: (socketPath, window) => warmPath(pipelineConfig(pipelineOpts), socketPath, window, new Map(), warmLog, { gatherReplies: FIBMGR_GATHER }),
   });
   if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
   baseRss();

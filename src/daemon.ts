@@ -107,7 +107,7 @@ async function warmUpRoutePath(config: Config, tableMap: Map<number, number>, lo
     window: config.vppWindow,
     logger: log.child({ component: 'warm-up' }),
     signal,
-    build: (socketPath, window) => warmPath({ ...config, vppWindow: window }, socketPath, tableMap, quiet),
+    build: (socketPath, window) => warmPath(config, socketPath, window, tableMap, quiet),
   });
 }
 

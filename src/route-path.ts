@@ -88,9 +88,11 @@ export function fpmServer(config: RoutePathConfig, sink: RouteSink, log: Logger,
 /**
  * The warm-up's path (src/warm-up): the route path built as the daemon's, its client on
  * `socketPath` (the warm-up's simulator), no interfaces (the simulator has none), its FPM port on
- * loopback for this process only (root and this user). One that throws has closed what it made.
+ * loopback for this process only (root and this user), `window` requests in flight at most (the
+ * warm-up's: warmUpWindow). One that throws has closed what it made.
  */
-export async function warmPath(config: RoutePathConfig, socketPath: string, tableMap: Map<number, number>, log: Logger, override: RouteClientOverride = {}): Promise<WarmPath> {
+export async function warmPath(routeConfig: RoutePathConfig, socketPath: string, window: number, tableMap: Map<number, number>, log: Logger, override: RouteClientOverride = {}): Promise<WarmPath> {
+  const config = { ...routeConfig, vppWindow: window };
   const client = routeClient(config, { ...vppClientOptions(config, socketPath, 'fibmgr-warm-up'), reconnect: false }, log, override);
   try {
     await client.connect();

@@ -2,9 +2,9 @@
 // each reply with a send() of its own while its socket has room, and queues them once it is full
 // (to go out 4 KB a send() when the client reads): the longer the socket stays unread, the less VPP
 // spends a reply. So the pause between reads grows with the window's fill: max(1, min(32, n / 256))
-// ms, n the requests still in flight after the read: 32 ms from 8,192 on, as the best raw
-// clients read (every 16–32 ms), and VPP still has the rest of the window queued (~25,000 requests at the default
-// window of 32,768, ~0.1 s of its work: more than fibmgr's longest stall, a garbage collection).
+// ms, n the requests still in flight after the read: 32 ms from 8,192 on, as the best raw clients
+// read (every 16–32 ms), while VPP still has the rest of the window queued (~25,000 requests at
+// the default window of 32,768, ~0.1 s of its work: more than fibmgr's longest stall, a GC).
 // On a real VPP, 1.2M routes (README, Benchmarks): a raw client reading every 32 ms took
 // 4.97–5.27 s where reading every 8 ms took 5.31–5.80 (run U). With pauses up to 8 ms (n / 2,048)
 // fibmgr read 811–909 times a sync against the raw client's 629–650 and VPP was busy 0.1–0.9 s

@@ -78,6 +78,7 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   const t0 = performance.now();
   const deadlineMs = o.deadlineMs ?? 20_000;
   const passes = o.passes ?? WARM_UP_PASSES;
+  const window = warmUpWindow(o.window, o.routes);
   // one cut (a pass's deadline, or a stop) for every step, each of which could otherwise wait on
   // its own; a step lets go of it once settled (a listener kept per step would hold what each step
   // resolved with, a pass's whole path, until the warm-up ends)
@@ -104,7 +105,7 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
       if (cut.signal.aborted) { problem = (cut.signal.reason as Error).message; break; }
       const timer = setTimeout(() => cutNow(`a pass not done within ${deadlineMs} ms`), deadlineMs);
       try {
-        ({ installed, problem } = await onePass(o, step));
+        ({ installed, problem } = await onePass(o, window, step));
       } finally {
         clearTimeout(timer);
       }
@@ -116,12 +117,12 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   }
   const ms = Math.round(performance.now() - t0);
   if (problem !== null) o.logger.warn({ routes: o.routes, passes: done, installed, ms, problem }, 'warm-up stopped short: the first sync starts on code less compiled');
-  else o.logger.info({ routes: o.routes, passes: done, window: warmUpWindow(o.window, o.routes), ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
+  else o.logger.info({ routes: o.routes, passes: done, window, ms }, 'warm-up done: the route path ran on synthetic routes against a private simulator');
   return { installed, passes: done, ms, problem };
 }
 
 /** One path on its own simulator, through the whole stream; what it made is stopped and removed before it returns. */
-async function onePass(o: WarmUpOptions, step: <T>(p: Promise<T>) => Promise<T>): Promise<{ installed: number; problem: string | null }> {
+async function onePass(o: WarmUpOptions, window: number, step: <T>(p: Promise<T>) => Promise<T>): Promise<{ installed: number; problem: string | null }> {
   const v6 = Math.floor(o.routes / 5);
   const v4 = o.routes - v6;
   let dir: string | null = null;
@@ -141,7 +142,7 @@ async function onePass(o: WarmUpOptions, step: <T>(p: Promise<T>) => Promise<T>)
     const socketPath = join(dir, 'api.sock');
     // what is made after the cut is stopped as soon as it is made
     await step(keep(new VppSim({ socketPath, interfaces: [] }).start(), (x) => { sim = x; }));
-    const p = await step(keep(o.build(socketPath, warmUpWindow(o.window, o.routes)), (x) => { path = x; }));
+    const p = await step(keep(o.build(socketPath, window), (x) => { path = x; }));
     await step(p.sync.start());
     const { port } = await step(p.server.listen());
     const stream = Buffer.concat([netlinkNhg(v4, 4), netlinkNhg(v6, 6, { idBase: 10_000 })]);
