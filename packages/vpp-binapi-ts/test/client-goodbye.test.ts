@@ -47,6 +47,50 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [true, true]]);
   });
 
+  test('a reset behind a frozen VPP opens the next session only after VPP read the old one to its goodbye', async () => {
+    // VPP froze with a window of requests unread in the old socket; the reset's goodbye is queued
+    // behind them. Were the old socket destroyed, VPP would still apply what the kernel held, in
+    // turn with the next session's requests (after a dump that read VPP's state): requests late.
+    let now = 0;
+    const n = 5000;
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, goodbyeMs: 20, window: n, now: () => now });
+    await c.connect();
+    t.sim.freeze();
+    const lost = once(c, 'disconnected');
+    const requests = Promise.allSettled(Array.from({ length: n }, (_, i) => c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`))));
+    now += 60_000;
+    await lost;
+    await requests;
+    await until('the reconnect: waiting for the old socket, or made', () => t.told.includes('vpp reconnect waits for VPP to read the dropped session to its goodbye') || t.sim.accepted > 1);
+    assert.equal(t.sim.accepted, 1, 'no new connection while VPP has not read the old one');
+    const back = once(c, 'connected');
+    t.sim.thaw();
+    await back;
+    assert.equal(t.sim.routeOps.add, n, 'every request of the old session applied before the new one opened');
+    assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [false, false]]);
+    assert.deepEqual(t.warned.filter((m) => /did not read the dropped session/.test(m)), []);
+    await c.close();
+  });
+
+  test('a VPP that never reads the dropped session holds the next one back for drainMs only', async () => {
+    let now = 0;
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, goodbyeMs: 20, drainMs: 50, now: () => now });
+    await c.connect();
+    t.sim.freeze();
+    const lost = once(c, 'disconnected');
+    const request = c.request(d.ip_route_add_del, d.route('10.99.0.0/16')).catch(() => undefined);
+    now += 60_000;
+    await lost;
+    await request;
+    await until('the old socket given up', () => t.warned.some((m) => /did not read the dropped session to its goodbye in time/.test(m)));
+    await until('the next connection', () => t.sim.accepted === 2);
+    const back = once(c, 'connected');
+    t.sim.thaw();
+    await back;
+    assert.equal((await c.request(d.control_ping, {})).retval, 0);
+    await c.close();
+  });
+
   test('a VPP that never answers the goodbye cannot hold close()', async () => {
     const c = t.client({ goodbyeMs: 50 });
     await c.connect();

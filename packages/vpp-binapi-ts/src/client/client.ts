@@ -40,6 +40,13 @@ export interface VppClientOptions {
   /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
   goodbyeMs?: number;
   /**
+   * A session reset (timeouts, a protocol error) keeps its socket until VPP has read what was
+   * written to it and the goodbye behind it, and the next session waits for that, so that no
+   * request of the old session is applied after the new one has read VPP's state; past drainMs
+   * (default 300 s) the old socket is destroyed and the next session goes ahead.
+   */
+  drainMs?: number;
+  /**
    * While this many requests (or more) are in flight, replies are read every `ms` rather than as
    * they come (fewer reads and wake-ups on both sides; connection.ts says why); with `perMs` and
    * `maxMs`, every max(ms, min(maxMs, floor(n / perMs))) ms, n in flight after the read. Default
@@ -229,7 +236,8 @@ export class VppClient extends EventEmitter {
    * Ends the session at once, as if it were lost (requests in flight fail with
    * VppDisconnectedError, 'disconnected' is emitted), and reconnects with backoff: for a caller
    * that no longer trusts the session, e.g. after a request timed out. VPP still gets its
-   * goodbye (sockclnt_delete) on the old socket.
+   * goodbye (sockclnt_delete) on the old socket, and the next session opens once VPP has read the
+   * old one to it (drainMs).
    */
   reset(reason: string): void {
     this.conn.reset(reason);

@@ -6,6 +6,12 @@
 // error, a handshake whose table we refuse — because a VPP that only sees the socket drop can
 // keep the dead registration and spin its main thread on it (issue 27;
 // docs/upstream/vpp-socket-eof-spin.md). Only a VPP that dropped the socket itself gets none.
+//
+// A session dropped without waiting (a reset, a protocol error) keeps its socket until VPP has read
+// it to the goodbye and closed it, and no new session opens meanwhile: VPP reads each socket in
+// order but serves its sockets in turn, so requests still unread in the old one (a window of them
+// behind a VPP that froze) would otherwise be applied after the new session has read VPP's state,
+// and a route withdrawn meanwhile would come back behind the owner's back.
 import net from 'node:net';
 import { FrameReader, frame } from '../transport/frame.js';
 import { BatchWriter } from '../transport/writer.js';
@@ -28,6 +34,13 @@ export interface ConnectionOptions extends MessageSet {
   clientName?: string;
   /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
   goodbyeMs?: number;
+  /**
+   * How long a session dropped without waiting (a reset, a protocol error) keeps its socket for VPP
+   * to read what was written to it and the goodbye behind it, holding back the next session
+   * (default: 300 s). Past it the socket is destroyed and what VPP had not read may still be
+   * applied after the next session starts.
+   */
+  drainMs?: number;
   /** Replies read in bursts while many requests are in flight (see ReplyGather); false: as they come. */
   gather?: ReplyGather | false;
   /** Runs on each session's socket once connected, before the handshake (VppClientOptions.prepareSocket). */
@@ -97,6 +110,8 @@ const READ_BUFFER = 64 * 1024;
 /** After the goodbye, how long the socket may take to close before it is destroyed. */
 const CLOSE_GRACE_MS = 200;
 
+const DEFAULT_DRAIN_MS = 300_000;
+
 export interface ConnectionHost {
   /** A session is up: its message table is `msgs`. */
   opened(info: ConnectedInfo): void;
@@ -136,9 +151,16 @@ export class Connection {
   clientIndex = 0;
   msgs: MessageTable | null = null;
   readonly goodbyeMs: number;
+  readonly drainMs: number;
+  /** Sockets of dropped sessions that VPP has not yet read to their goodbye and closed (sendGoodbye). */
+  private readonly draining = new Set<net.Socket>();
+  /** Called once `draining` empties (a reconnect waiting for it). */
+  private onDrained: (() => void) | null = null;
 
   constructor(private readonly opts: ConnectionOptions, private readonly log: VppLogger, private readonly host: ConnectionHost) {
     this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
+    this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
+    if (!(this.drainMs >= 0)) throw new RangeError(`drainMs: a number of milliseconds ≥ 0 (${opts.drainMs})`);
     this.gather = opts.gather ?? DEFAULT_REPLY_GATHER;
     // the default's 1 ms is left to work with any timeout the application chose, as before
     const bad = opts.gather ? gatherProblem(opts.gather, opts.timeoutMs) : null;
@@ -364,14 +386,30 @@ export class Connection {
   /**
    * The goodbye for a session we drop without waiting (reset, protocol error, a refused table):
    * sockclnt_delete goes out behind whatever was written, then the socket ends. VPP frees the
-   * registration when it reads the message — now, or once it answers again. The socket is
-   * destroyed after goodbyeMs if VPP never reads it.
+   * registration when it reads the message — now, or once it answers again — and closes the
+   * socket; until then the socket is kept (read and discarded, not holding the process) and the
+   * next session waits for it (the file's head says why), for at most drainMs.
    */
   private sendGoodbye(sock: net.Socket, deleteId: number, clientIndex: number): void {
     if (sock.destroyed) return;
     sock.end(frame(encodeSockclntDelete(deleteId, clientIndex)));
     sock.resume();
-    setTimeout(() => sock.destroy(), this.goodbyeMs).unref();
+    sock.unref();
+    this.draining.add(sock);
+    const bound = setTimeout(() => {
+      if (sock.destroyed) return;
+      this.log.warn({ socket: this.opts.socketPath, clientIndex, waitedMs: this.drainMs }, 'vpp did not read the dropped session to its goodbye in time: destroying its socket (what VPP had not read may still be applied)');
+      sock.destroy();
+    }, this.drainMs);
+    bound.unref();
+    sock.once('close', () => {
+      clearTimeout(bound);
+      this.draining.delete(sock);
+      if (this.draining.size > 0) return;
+      const next = this.onDrained;
+      this.onDrained = null;
+      next?.();
+    });
   }
 
   /** The byte stream cannot be trusted (or VPP stopped answering): a new session. */
@@ -416,18 +454,28 @@ export class Connection {
 
   private scheduleReconnect(): void {
     const rc = this.opts.reconnect ?? { minMs: 100, maxMs: 10_000 };
-    if (rc === false || this.closing || !this.everConnected || this.reconnectTimer) return;
+    if (rc === false || this.closing || !this.everConnected || this.reconnectTimer || this.onDrained) return;
     const base = Math.min(rc.maxMs, rc.minMs * 2 ** Math.min(this.reconnectAttempt, 30));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.closing) return;
-      this.open(true).catch((err: Error) => {
-        this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
-        this.host.reconnectFailed(err);
-        this.scheduleReconnect();
-      });
+      if (this.draining.size > 0) {
+        this.log.info({ socket: this.opts.socketPath, sockets: this.draining.size }, 'vpp reconnect waits for VPP to read the dropped session to its goodbye');
+        this.onDrained = () => this.reconnectNow();
+        return;
+      }
+      this.reconnectNow();
     }, delay);
+  }
+
+  private reconnectNow(): void {
+    if (this.closing || this.reconnectTimer) return;
+    this.open(true).catch((err: Error) => {
+      this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
+      this.host.reconnectFailed(err);
+      this.scheduleReconnect();
+    });
   }
 }

@@ -55,6 +55,8 @@ export class VppSim implements SimWire {
   bytesOut = 0;
   /** A wedged VPP (freeze()): requests wait unread in the sockets until thaw(). */
   private frozen = false;
+  /** Client sockets accepted since start, frozen or not (a session is recorded only once its handshake is read). */
+  accepted = 0;
   /** The client sessions since start (the last 1000), oldest first: did each end with sockclnt_delete? */
   readonly sessions: SimSession[] = [];
   /**
@@ -183,6 +185,7 @@ export class VppSim implements SimWire {
 
   private accept(sock: net.Socket): void {
     const sim = this;
+    this.accepted++;
     const c: Conn = {
       sock,
       clientIndex: -1,

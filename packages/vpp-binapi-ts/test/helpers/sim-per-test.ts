@@ -1,5 +1,5 @@
 // What the session-lifecycle suites share (goodbye, prepareSocket): a simulator of its own for
-// each test on a fresh socket path, and clients of it whose warnings are kept.
+// each test on a fresh socket path, and clients of it whose warnings and info lines are kept.
 import { afterEach, beforeEach } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ export interface SimPerTest {
   readonly path: string;
   /** Warnings the clients logged in this test, as "message" strings. */
   readonly warned: string[];
+  /** Their info lines, likewise. */
+  readonly told: string[];
   /** A client of this test's simulator (reconnecting within 10–50 ms), `extra` options over those. */
   client(extra?: Partial<VppClientOptions>): VppClient;
 }
@@ -27,11 +29,13 @@ export interface SimPerTest {
 /** Call inside describe(): before each test a simulator on a fresh path (warnings cleared), stopped after it. */
 export function simPerTest(name: string): SimPerTest {
   const warned: string[] = [];
-  const logger = { debug() {}, info() {}, warn: (_o: unknown, m?: string) => warned.push(m ?? ''), error() {} };
+  const told: string[] = [];
+  const logger = { debug() {}, info: (_o: unknown, m?: string) => told.push(m ?? ''), warn: (_o: unknown, m?: string) => warned.push(m ?? ''), error() {} };
   let sim: VppSim | null = null;
   let path = '';
   beforeEach(async () => {
     warned.length = 0;
+    told.length = 0;
     path = sockPath(name);
     sim = await new VppSim({ socketPath: path }).start();
   });
@@ -40,6 +44,7 @@ export function simPerTest(name: string): SimPerTest {
     get sim() { return sim!; },
     get path() { return path; },
     warned,
+    told,
     client: (extra = {}) => new VppClient({ logger, socketPath: path, messages: d.messages, required: [d.ip_route_add_del, d.ip_route_dump], reconnect: { minMs: 10, maxMs: 50 }, ...extra }),
   };
 }
