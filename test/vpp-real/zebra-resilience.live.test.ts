@@ -48,6 +48,14 @@ function inWithdrawn(key: string): boolean {
   return i >= WITHDRAWN[0] && i < WITHDRAWN[1];
 }
 
+/** Route deletes fibmgr has decoded from zebra (its metrics, read inside the lab's namespace). */
+function routeDeletes(lab: Lab): number {
+  const text = lab.exec(`${process.execPath} -e "fetch('http://${OPS}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"`);
+  const m = /^fibmgr_fpm_events_total\{kind="route",op="del"\} (\d+)$/m.exec(text);
+  if (!m) throw new Error(`no route deletes in fibmgr's metrics: ${text.slice(0, 200)}`);
+  return Number(m[1]);
+}
+
 /** `fibmgr ARGS` run in the lab's namespace against the daemon there (never blocking this process). */
 function fibmgrCli(lab: Lab, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -113,7 +121,11 @@ async function scenario(t: { diagnostic(msg: string): void }, vpp: RealVpp): Pro
     l.exec(`ip -batch ${hostRoutes(l, 'rest', 'add', FIRST, N)}`);
     const reset = fib.lines.length;
     await fib.waitFor('fibmgr to reset its session with the frozen VPP', () => fib.lines.slice(reset).some((x) => x.msg === 'vpp stopped answering: resetting the session'), 60_000);
+    const sendBuffer = fib.lines.find((x) => x.msg === 'vpp socket: send buffer set');
+    assert.ok(Number(sendBuffer?.bytes) >= 32_768 * 390, `the frozen socket holds a default window of writes: ${JSON.stringify(sendBuffer)}`);
+    const deletesBefore = routeDeletes(l);
     l.exec(`ip -batch ${hostRoutes(l, 'withdrawn', 'del', WITHDRAWN[0], WITHDRAWN[1])}`);
+    await poll('zebra\'s withdrawals to reach fibmgr while VPP is frozen', async () => routeDeletes(l) - deletesBefore >= WITHDRAWN[1] - WITHDRAWN[0], 60_000, () => routeDeletes(l) - deletesBefore, 500);
     await new Promise((r) => setTimeout(r, Math.max(0, 15_000 - (Date.now() - frozenAt)))); // the freeze lasts 15 s at least
     vpp.kill('SIGCONT');
     await c.close(); // VPP may have dropped this idle client meanwhile
@@ -122,7 +134,7 @@ async function scenario(t: { diagnostic(msg: string): void }, vpp: RealVpp): Pro
     await poll('every route in VPP after the freeze, the withdrawn ones gone', async () => (await ours(c)) === BASE + N - withdrawn, 120_000, () => ours(c), 1000);
     const back = [...(await routesOf(c, (await sourceId(c, 'fibmgr'))!)).keys()].filter((k) => k.startsWith('0|21.') && inWithdrawn(k));
     assert.deepEqual(back, [], 'routes zebra withdrew while VPP was frozen (their adds unread in the old session) are not in VPP');
-    assert.ok(fib.lines.slice(reset).some((x) => x.msg === 'vpp reconnect waits for VPP to read the dropped session to its goodbye'), 'the next session waited for VPP to read the old one');
+    assert.ok(fib.lines.slice(reset).some((x) => x.msg === 'vpp session waits for VPP to read the dropped one to its goodbye'), 'the next session waited for VPP to read the old one');
     lap(`frozen 15 s while the rest came and ${withdrawn} were withdrawn: VPP holds zebra's table`);
     t.diagnostic(`while VPP was frozen fibmgr logged: ${[...new Set(fib.lines.filter((x) => Number(x.level) >= 40).map((x) => x.msg))].join(' | ')}`);
 

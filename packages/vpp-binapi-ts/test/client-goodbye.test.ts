@@ -15,6 +15,15 @@ import { until } from './helpers/until.js';
 import { simPerTest, sockPath } from './helpers/sim-per-test.js';
 import * as d from './client-defs.js';
 
+const WAITS = 'vpp session waits for VPP to read the dropped one to its goodbye';
+
+/** `p`, or a failure after `ms`: for a wait whose bug would be a long stall. */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`not within ${ms} ms: ${what}`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   const t = simPerTest('goodbye');
 
@@ -53,7 +62,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     // turn with the next session's requests (after a dump that read VPP's state): requests late.
     let now = 0;
     const n = 5000;
-    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, goodbyeMs: 20, window: n, now: () => now });
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: n, now: () => now });
     await c.connect();
     t.sim.freeze();
     const lost = once(c, 'disconnected');
@@ -61,7 +70,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     now += 60_000;
     await lost;
     await requests;
-    await until('the reconnect: waiting for the old socket, or made', () => t.told.includes('vpp reconnect waits for VPP to read the dropped session to its goodbye') || t.sim.accepted > 1);
+    await until('the reconnect: waiting for the old socket, or made', () => t.told.includes(WAITS) || t.sim.accepted > 1);
     assert.equal(t.sim.accepted, 1, 'no new connection while VPP has not read the old one');
     const back = once(c, 'connected');
     t.sim.thaw();
@@ -72,23 +81,66 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     await c.close();
   });
 
-  test('a VPP that never reads the dropped session holds the next one back for drainMs only', async () => {
+  /** A client whose session VPP froze under, reset after its requests timed out (`n` of them, unread). */
+  async function resetWhileFrozen(extra: Parameters<typeof t.client>[0], n = 1): Promise<VppClient> {
     let now = 0;
-    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, goodbyeMs: 20, drainMs: 50, now: () => now });
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: Math.max(n, 64), now: () => now, ...extra });
     await c.connect();
     t.sim.freeze();
     const lost = once(c, 'disconnected');
-    const request = c.request(d.ip_route_add_del, d.route('10.99.0.0/16')).catch(() => undefined);
+    const requests = Promise.allSettled(Array.from({ length: n }, (_, i) => c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`))));
     now += 60_000;
     await lost;
-    await request;
+    await requests;
+    return c;
+  }
+
+  test('a VPP that never reads the dropped session holds the next one back for drainMs only', async () => {
+    const c = await resetWhileFrozen({ drainMs: 50 });
     await until('the old socket given up', () => t.warned.some((m) => /did not read the dropped session to its goodbye in time/.test(m)));
+    assert.ok(t.told.includes(WAITS), 'the reconnect waited for it');
     await until('the next connection', () => t.sim.accepted === 2);
     const back = once(c, 'connected');
     t.sim.thaw();
     await back;
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
+  });
+
+  test('VPP gone while the dropped session drains: the next session does not wait for drainMs', async () => {
+    const c = await resetWhileFrozen({ drainMs: 600_000 });
+    await until('the reconnect waits', () => t.told.includes(WAITS));
+    const back = once(c, 'connected');
+    t.sim.restartEmpty();
+    await withDeadline(back, 20_000, 'reconnected after VPP dropped the sockets');
+    assert.equal((await c.request(d.control_ping, {})).retval, 0);
+    await c.close();
+  });
+
+  test('a connect() while the reconnect waits joins it: one new session', async () => {
+    const c = await resetWhileFrozen({});
+    await until('the reconnect waits', () => t.told.includes(WAITS));
+    const mine = c.connect();
+    const back = once(c, 'connected');
+    t.sim.thaw();
+    await Promise.all([mine, back]);
+    assert.equal(t.sim.accepted, 2, 'one connection after the first');
+    assert.equal((await c.request(d.control_ping, {})).retval, 0);
+    await c.close();
+    assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [true, true]]);
+  });
+
+  test('close() while the reconnect waits: bounded, no session after, the goodbye still read once VPP thaws', async () => {
+    const c = await resetWhileFrozen({ goodbyeMs: 50 }, 5000);
+    await until('the reconnect waits', () => t.told.includes(WAITS));
+    await c.close();
+    assert.ok(t.warned.some((m) => /its goodbye is still unsent/.test(m)), t.warned.join(' | '));
+    t.sim.thaw();
+    await until('the dropped session read to its goodbye', () => t.sim.sessions[0]!.closed);
+    assert.equal(t.sim.sessions[0]!.deleted, true);
+    assert.equal(t.sim.routeOps.add, 5000);
+    assert.equal(t.sim.accepted, 1, 'no session after close()');
+    assert.equal(c.connected, false);
   });
 
   test('a VPP that never answers the goodbye cannot hold close()', async () => {

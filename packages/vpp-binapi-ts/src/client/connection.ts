@@ -111,6 +111,8 @@ const READ_BUFFER = 64 * 1024;
 const CLOSE_GRACE_MS = 200;
 
 const DEFAULT_DRAIN_MS = 300_000;
+/** The longest setTimeout() keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ConnectionHost {
   /** A session is up: its message table is `msgs`. */
@@ -154,13 +156,15 @@ export class Connection {
   readonly drainMs: number;
   /** Sockets of dropped sessions that VPP has not yet read to their goodbye and closed (sendGoodbye). */
   private readonly draining = new Set<net.Socket>();
-  /** Called once `draining` empties (a reconnect waiting for it). */
-  private onDrained: (() => void) | null = null;
+  /** Called once `draining` empties (an open() waiting for it, a close()). */
+  private drainWaiters: (() => void)[] = [];
+  /** The open() under way, waiting for `draining` or in its handshake: a second one joins it. */
+  private opening: Promise<ConnectedInfo> | null = null;
 
   constructor(private readonly opts: ConnectionOptions, private readonly log: VppLogger, private readonly host: ConnectionHost) {
     this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
     this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
-    if (!(this.drainMs >= 0)) throw new RangeError(`drainMs: a number of milliseconds ≥ 0 (${opts.drainMs})`);
+    if (!Number.isFinite(this.drainMs) || this.drainMs < 0 || this.drainMs > MAX_TIMER_MS) throw new RangeError(`drainMs: milliseconds from 0 to ${MAX_TIMER_MS} (${opts.drainMs})`);
     this.gather = opts.gather ?? DEFAULT_REPLY_GATHER;
     // the default's 1 ms is left to work with any timeout the application chose, as before
     const bad = opts.gather ? gatherProblem(opts.gather, opts.timeoutMs) : null;
@@ -171,9 +175,35 @@ export class Connection {
     });
   }
 
+  /**
+   * A new session, once VPP has read any dropped one to its goodbye (sendGoodbye); an open() under
+   * way (the reconnect's, an explicit connect()) is joined rather than doubled.
+   */
   open(reconnect: boolean): Promise<ConnectedInfo> {
     this.closing = false;
     this.closeDone = null;
+    if (this.opening) return this.opening;
+    let p: Promise<ConnectedInfo>;
+    if (this.draining.size === 0) p = this.handshake(reconnect);
+    else {
+      this.log.info({ socket: this.opts.socketPath, sockets: this.draining.size }, 'vpp session waits for VPP to read the dropped one to its goodbye');
+      p = this.whenDrained().then(() => {
+        if (this.closing) throw new VppDisconnectedError('sockclnt_create', 'client closed before the handshake');
+        return this.handshake(reconnect);
+      });
+    }
+    const done = () => { if (this.opening === p) this.opening = null; };
+    this.opening = p;
+    p.then(done, done);
+    return p;
+  }
+
+  private whenDrained(): Promise<void> {
+    if (this.draining.size === 0) return Promise.resolve();
+    return new Promise<void>((res) => this.drainWaiters.push(res));
+  }
+
+  private handshake(reconnect: boolean): Promise<ConnectedInfo> {
     return new Promise<ConnectedInfo>((resolve, reject) => {
       // reads go into one buffer of this session (the reader's handlers may not keep it)
       const readBuf = Buffer.allocUnsafe(READ_BUFFER);
@@ -330,8 +360,9 @@ export class Connection {
 
   /**
    * Ends the session as VPP expects (sockclnt_delete) and stops reconnecting. Bounded: VPP's
-   * answer is awaited for goodbyeMs, the socket's close for 200 ms more, so that a wedged VPP
-   * cannot hold the caller. Calling it again while it runs returns the same promise.
+   * answer is awaited for goodbyeMs, the socket's close for 200 ms more (between sessions, a
+   * dropped session's socket still draining for goodbyeMs), so that a wedged VPP cannot hold the
+   * caller. Calling it again while it runs returns the same promise.
    */
   close(): Promise<void> {
     if (!this.closeDone) this.closeDone = this.goodbye();
@@ -343,7 +374,7 @@ export class Connection {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     let sock = this.socket;
-    if (!sock) return;
+    if (!sock) return this.releaseDraining();
     if (!this.ready && this.onHandshake) {
       // VPP may be registering us: its answer tells whom to say goodbye as (open() does it)
       await new Promise<void>((res) => {
@@ -352,7 +383,7 @@ export class Connection {
       });
       this.handshakeSettled = null;
       sock = this.socket;
-      if (!sock) return;
+      if (!sock) return this.releaseDraining();
     }
     if (this.paused) {
       this.paused = false;
@@ -384,18 +415,34 @@ export class Connection {
   }
 
   /**
+   * close() and a dropped session still draining: VPP is given goodbyeMs to read it to its end;
+   * past that its socket no longer holds the process (its bound, drainMs, still applies), and a
+   * goodbye not yet handed to the kernel is lost if the process exits (VPP then sees an EOF alone).
+   */
+  private async releaseDraining(): Promise<void> {
+    if (this.draining.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.whenDrained(), new Promise<void>((res) => { timer = setTimeout(res, this.goodbyeMs); timer.unref(); })]);
+    clearTimeout(timer);
+    for (const sock of this.draining) {
+      if (sock.writableLength > 0) this.log.warn({ socket: this.opts.socketPath, unsentBytes: sock.writableLength }, 'vpp has not read the dropped session: its goodbye is still unsent, and lost if this process exits');
+      sock.unref();
+    }
+  }
+
+  /**
    * The goodbye for a session we drop without waiting (reset, protocol error, a refused table):
    * sockclnt_delete goes out behind whatever was written, then the socket ends. VPP frees the
    * registration when it reads the message — now, or once it answers again — and closes the
-   * socket; until then the socket is kept (read and discarded, not holding the process) and the
-   * next session waits for it (the file's head says why), for at most drainMs.
+   * socket; until then the socket is kept (what VPP sends is read and discarded) and the next
+   * session waits for it (the file's head says why), for at most drainMs.
    */
   private sendGoodbye(sock: net.Socket, deleteId: number, clientIndex: number): void {
     if (sock.destroyed) return;
     sock.end(frame(encodeSockclntDelete(deleteId, clientIndex)));
     sock.resume();
-    sock.unref();
     this.draining.add(sock);
+    const since = Date.now();
     const bound = setTimeout(() => {
       if (sock.destroyed) return;
       this.log.warn({ socket: this.opts.socketPath, clientIndex, waitedMs: this.drainMs }, 'vpp did not read the dropped session to its goodbye in time: destroying its socket (what VPP had not read may still be applied)');
@@ -405,10 +452,11 @@ export class Connection {
     sock.once('close', () => {
       clearTimeout(bound);
       this.draining.delete(sock);
+      this.log.info({ socket: this.opts.socketPath, clientIndex, waitedMs: Date.now() - since }, 'vpp dropped session closed');
       if (this.draining.size > 0) return;
-      const next = this.onDrained;
-      this.onDrained = null;
-      next?.();
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
     });
   }
 
@@ -454,28 +502,19 @@ export class Connection {
 
   private scheduleReconnect(): void {
     const rc = this.opts.reconnect ?? { minMs: 100, maxMs: 10_000 };
-    if (rc === false || this.closing || !this.everConnected || this.reconnectTimer || this.onDrained) return;
+    if (rc === false || this.closing || !this.everConnected || this.reconnectTimer) return;
     const base = Math.min(rc.maxMs, rc.minMs * 2 ** Math.min(this.reconnectAttempt, 30));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.closing) return;
-      if (this.draining.size > 0) {
-        this.log.info({ socket: this.opts.socketPath, sockets: this.draining.size }, 'vpp reconnect waits for VPP to read the dropped session to its goodbye');
-        this.onDrained = () => this.reconnectNow();
-        return;
-      }
-      this.reconnectNow();
+      this.open(true).catch((err: Error) => {
+        if (this.closing) return;
+        this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
+        this.host.reconnectFailed(err);
+        this.scheduleReconnect();
+      });
     }, delay);
-  }
-
-  private reconnectNow(): void {
-    if (this.closing || this.reconnectTimer) return;
-    this.open(true).catch((err: Error) => {
-      this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
-      this.host.reconnectFailed(err);
-      this.scheduleReconnect();
-    });
   }
 }
