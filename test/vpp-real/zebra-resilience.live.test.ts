@@ -50,7 +50,7 @@ function inWithdrawn(key: string): boolean {
 
 /** Route deletes fibmgr has decoded from zebra (its metrics, read inside the lab's namespace). */
 function routeDeletes(lab: Lab): number {
-  const text = lab.exec(`${process.execPath} -e "fetch('http://${OPS}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"`);
+  const text = lab.exec(`'${process.execPath}' -e "fetch('http://${OPS}/metrics', { signal: AbortSignal.timeout(10000) }).then((r) => r.text()).then((t) => process.stdout.write(t))"`);
   const m = /^fibmgr_fpm_events_total\{kind="route",op="del"\} (\d+)$/m.exec(text);
   if (!m) throw new Error(`no route deletes in fibmgr's metrics: ${text.slice(0, 200)}`);
   return Number(m[1]);

@@ -74,7 +74,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     assert.equal(t.sim.accepted, 1, 'no new connection while VPP has not read the old one');
     const back = once(c, 'connected');
     t.sim.thaw();
-    await back;
+    await withDeadline(back, 20_000, 'reconnected once VPP thawed');
     assert.equal(t.sim.routeOps.add, n, 'every request of the old session applied before the new one opened');
     assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [false, false]]);
     assert.deepEqual(t.warned.filter((m) => /did not read the dropped session/.test(m)), []);
@@ -84,7 +84,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   /** A client whose session VPP froze under, reset after its requests timed out (`n` of them, unread). */
   async function resetWhileFrozen(extra: Parameters<typeof t.client>[0], n = 1): Promise<VppClient> {
     let now = 0;
-    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: Math.max(n, 64), now: () => now, ...extra });
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: n, now: () => now, ...extra });
     await c.connect();
     t.sim.freeze();
     const lost = once(c, 'disconnected');
@@ -123,7 +123,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     const mine = c.connect();
     const back = once(c, 'connected');
     t.sim.thaw();
-    await Promise.all([mine, back]);
+    await withDeadline(Promise.all([mine, back]), 20_000, 'connected once VPP thawed');
     assert.equal(t.sim.accepted, 2, 'one connection after the first');
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
@@ -136,11 +136,39 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     await c.close();
     assert.ok(t.warned.some((m) => /its goodbye is still unsent/.test(m)), t.warned.join(' | '));
     t.sim.thaw();
-    await until('the dropped session read to its goodbye', () => t.sim.sessions[0]!.closed);
+    await until('the dropped session read to its goodbye, and its socket closed here', () => t.told.includes('vpp dropped session closed'));
+    await new Promise((r) => setImmediate(r));
     assert.equal(t.sim.sessions[0]!.deleted, true);
     assert.equal(t.sim.routeOps.add, 5000);
     assert.equal(t.sim.accepted, 1, 'no session after close()');
     assert.equal(c.connected, false);
+  });
+
+  test('a connect() from the owner\'s \'disconnected\' handler waits for the dropped session too', async () => {
+    const n = 2000;
+    let mine: Promise<unknown> | undefined;
+    let now = 0;
+    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: n, reconnect: false, now: () => now });
+    await c.connect();
+    t.sim.freeze();
+    c.once('disconnected', () => { mine = c.connect(); });
+    const requests = Promise.allSettled(Array.from({ length: n }, (_, i) => c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`))));
+    now += 60_000;
+    await requests;
+    assert.ok(mine, 'the handler ran');
+    assert.ok(t.told.includes(WAITS), t.told.join(' | '));
+    const back = once(c, 'connected');
+    t.sim.thaw();
+    await withDeadline(back, 20_000, 'connected once VPP thawed');
+    assert.equal(t.sim.routeOps.add, n, 'the old session\'s requests applied first');
+    await mine;
+    assert.equal(t.sim.accepted, 2);
+    await c.close();
+  });
+
+  test('drainMs must be a timer\'s range', () => {
+    for (const drainMs of [Infinity, -1, NaN, 2 ** 31]) assert.throws(() => t.client({ drainMs }), RangeError, String(drainMs));
+    t.client({ drainMs: 0 });
   });
 
   test('a VPP that never answers the goodbye cannot hold close()', async () => {

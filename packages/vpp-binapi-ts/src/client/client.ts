@@ -146,6 +146,11 @@ export class VppClient extends EventEmitter {
     return this.conn.msgs?.has(def) ?? false;
   }
 
+  /**
+   * Opens a session (sockclnt_create, the message table). After a dropped session it waits, up to
+   * drainMs, for VPP to read that one to its goodbye; a connect() while a reconnect is under way
+   * joins it.
+   */
   connect(): Promise<ConnectedInfo> {
     return this.conn.open(false);
   }

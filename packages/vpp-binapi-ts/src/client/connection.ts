@@ -187,15 +187,23 @@ export class Connection {
     if (this.draining.size === 0) p = this.handshake(reconnect);
     else {
       this.log.info({ socket: this.opts.socketPath, sockets: this.draining.size }, 'vpp session waits for VPP to read the dropped one to its goodbye');
-      p = this.whenDrained().then(() => {
-        if (this.closing) throw new VppDisconnectedError('sockclnt_create', 'client closed before the handshake');
-        return this.handshake(reconnect);
-      });
+      p = this.afterDrain(reconnect);
     }
     const done = () => { if (this.opening === p) this.opening = null; };
     this.opening = p;
     p.then(done, done);
     return p;
+  }
+
+  private async afterDrain(reconnect: boolean): Promise<ConnectedInfo> {
+    while (this.draining.size > 0) {
+      // what this session waits for holds the process (a close() let it go)
+      for (const sock of this.draining) sock.ref();
+      await this.whenDrained();
+      // a close() ends the wait; a connect() right after it waits on
+      if (this.closing) throw new VppDisconnectedError('sockclnt_create', 'client closed before the handshake');
+    }
+    return this.handshake(reconnect);
   }
 
   private whenDrained(): Promise<void> {
@@ -373,6 +381,7 @@ export class Connection {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    this.wakeDrainWaiters();
     let sock = this.socket;
     if (!sock) return this.releaseDraining();
     if (!this.ready && this.onHandshake) {
@@ -412,6 +421,7 @@ export class Connection {
       sock.end();
       setTimeout(() => sock.destroy(), CLOSE_GRACE_MS).unref();
     });
+    await this.releaseDraining();
   }
 
   /**
@@ -424,6 +434,7 @@ export class Connection {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.whenDrained(), new Promise<void>((res) => { timer = setTimeout(res, this.goodbyeMs); timer.unref(); })]);
     clearTimeout(timer);
+    if (!this.closing) return; // a connect() since waits for them
     for (const sock of this.draining) {
       if (sock.writableLength > 0) this.log.warn({ socket: this.opts.socketPath, unsentBytes: sock.writableLength }, 'vpp has not read the dropped session: its goodbye is still unsent, and lost if this process exits');
       sock.unref();
@@ -453,11 +464,14 @@ export class Connection {
       clearTimeout(bound);
       this.draining.delete(sock);
       this.log.info({ socket: this.opts.socketPath, clientIndex, waitedMs: Date.now() - since }, 'vpp dropped session closed');
-      if (this.draining.size > 0) return;
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const w of waiters) w();
+      if (this.draining.size === 0) this.wakeDrainWaiters();
     });
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** The byte stream cannot be trusted (or VPP stopped answering): a new session. */
@@ -468,9 +482,10 @@ export class Connection {
     const current = this.socket === sock;
     const goodbye = current && this.ready && this.msgs ? this.msgs.deleteId : -1;
     const index = this.clientIndex;
-    if (current) this.sessionLost(`protocol error: ${reason}`);
+    // draining before the owner hears of the loss: a connect() from its handler waits for it
     if (goodbye >= 0) this.sendGoodbye(sock, goodbye, index);
-    else sock.destroy();
+    if (current) this.sessionLost(`protocol error: ${reason}`);
+    if (goodbye < 0) sock.destroy();
   }
 
   /** Ends the session at once (VPP holds the socket but answers nothing). */
@@ -480,8 +495,9 @@ export class Connection {
     const deleteId = this.msgs.deleteId;
     const index = this.clientIndex;
     this.reader.reset();
-    this.sessionLost(reason);
+    // draining before the owner hears of the loss: a connect() from its handler waits for it
     this.sendGoodbye(sock, deleteId, index);
+    this.sessionLost(reason);
   }
 
   private sessionLost(reason: string): void {
@@ -508,7 +524,8 @@ export class Connection {
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (this.closing) return;
+      // an explicit connect() may have opened a session meanwhile
+      if (this.closing || this.ready) return;
       this.open(true).catch((err: Error) => {
         if (this.closing) return;
         this.log.warn({ socket: this.opts.socketPath, err: err.message, attempt: this.reconnectAttempt }, 'vpp reconnect failed');
