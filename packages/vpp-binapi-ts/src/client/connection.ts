@@ -452,6 +452,9 @@ export class Connection {
     if (sock.destroyed) return;
     sock.end(frame(encodeSockclntDelete(deleteId, clientIndex)));
     sock.resume();
+    // it holds the process only while a session waits for it (afterDrain): a client that does
+    // not reconnect (a CLI's) exits as before
+    sock.unref();
     this.draining.add(sock);
     const since = Date.now();
     const bound = setTimeout(() => {
