@@ -17,13 +17,6 @@ import * as d from './client-defs.js';
 
 const WAITS = 'vpp session waits for VPP to read the dropped one to its goodbye';
 
-/** `p`, or a failure after `ms`: for a wait whose bug would be a long stall. */
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`not within ${ms} ms: ${what}`)), ms); });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
 describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   const t = simPerTest('goodbye');
 
@@ -56,38 +49,17 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [true, true]]);
   });
 
-  test('a reset behind a frozen VPP opens the next session only after VPP read the old one to its goodbye', async () => {
-    // VPP froze with a window of requests unread in the old socket; the reset's goodbye is queued
-    // behind them. Were the old socket destroyed, VPP would still apply what the kernel held, in
-    // turn with the next session's requests (after a dump that read VPP's state): requests late.
-    let now = 0;
-    const n = 5000;
-    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: n, now: () => now });
-    await c.connect();
-    t.sim.freeze();
-    const lost = once(c, 'disconnected');
-    const requests = Promise.allSettled(Array.from({ length: n }, (_, i) => c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`))));
-    now += 60_000;
-    await lost;
-    await requests;
-    await until('the reconnect: waiting for the old socket, or made', () => t.told.includes(WAITS) || t.sim.accepted > 1);
-    assert.equal(t.sim.accepted, 1, 'no new connection while VPP has not read the old one');
-    const back = once(c, 'connected');
-    t.sim.thaw();
-    await withDeadline(back, 20_000, 'reconnected once VPP thawed');
-    assert.equal(t.sim.routeOps.add, n, 'every request of the old session applied before the new one opened');
-    assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [false, false]]);
-    assert.deepEqual(t.warned.filter((m) => /did not read the dropped session/.test(m)), []);
-    await c.close();
-  });
-
-  /** A client whose session VPP froze under, reset after its requests timed out (`n` of them, unread). */
-  async function resetWhileFrozen(extra: Parameters<typeof t.client>[0], n = 1): Promise<VppClient> {
+  /**
+   * A client whose session VPP froze under, reset after its `n` requests (unread) timed out;
+   * `onLost` runs in its 'disconnected' handler.
+   */
+  async function resetWhileFrozen(extra: Parameters<typeof t.client>[0], n = 1, onLost?: (c: VppClient) => void): Promise<VppClient> {
     let now = 0;
     const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: n, now: () => now, ...extra });
     await c.connect();
     t.sim.freeze();
     const lost = once(c, 'disconnected');
+    if (onLost) c.once('disconnected', () => onLost(c));
     const requests = Promise.allSettled(Array.from({ length: n }, (_, i) => c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`))));
     now += 60_000;
     await lost;
@@ -95,14 +67,38 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     return c;
   }
 
+  /** Whether `c` has emitted 'connected' since this call (a flag for until()). */
+  function connectedFlag(c: VppClient): () => boolean {
+    let up = false;
+    c.once('connected', () => { up = true; });
+    return () => up;
+  }
+
+  test('a reset behind a frozen VPP opens the next session only after VPP read the old one to its goodbye', async () => {
+    // VPP froze with a window of requests unread in the old socket; the reset's goodbye is queued
+    // behind them. Were the old socket destroyed, VPP would still apply what the kernel held, in
+    // turn with the next session's requests (after a dump that read VPP's state): requests late.
+    const n = 5000;
+    const c = await resetWhileFrozen({}, n);
+    await until('the reconnect: waiting for the old socket, or made', () => t.told.includes(WAITS) || t.sim.accepted > 1);
+    assert.equal(t.sim.accepted, 1, 'no new connection while VPP has not read the old one');
+    const back = connectedFlag(c);
+    t.sim.thaw();
+    await until('reconnected once VPP thawed', back);
+    assert.equal(t.sim.routeOps.add, n, 'every request of the old session applied before the new one opened');
+    assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [false, false]]);
+    assert.deepEqual(t.warned.filter((m) => /did not read the dropped session/.test(m)), []);
+    await c.close();
+  });
+
   test('a VPP that never reads the dropped session holds the next one back for drainMs only', async () => {
     const c = await resetWhileFrozen({ drainMs: 50 });
     await until('the old socket given up', () => t.warned.some((m) => /did not read the dropped session to its goodbye in time/.test(m)));
     assert.ok(t.told.includes(WAITS), 'the reconnect waited for it');
     await until('the next connection', () => t.sim.accepted === 2);
-    const back = once(c, 'connected');
+    const back = connectedFlag(c);
     t.sim.thaw();
-    await back;
+    await until('connected once VPP thawed', back);
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
   });
@@ -110,9 +106,9 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   test('VPP gone while the dropped session drains: the next session does not wait for drainMs', async () => {
     const c = await resetWhileFrozen({ drainMs: 600_000 });
     await until('the reconnect waits', () => t.told.includes(WAITS));
-    const back = once(c, 'connected');
+    const back = connectedFlag(c);
     t.sim.restartEmpty();
-    await withDeadline(back, 20_000, 'reconnected after VPP dropped the sockets');
+    await until('reconnected after VPP dropped the sockets (not after drainMs)', back);
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
   });
@@ -120,10 +116,12 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   test('a connect() while the reconnect waits joins it: one new session', async () => {
     const c = await resetWhileFrozen({});
     await until('the reconnect waits', () => t.told.includes(WAITS));
-    const mine = c.connect();
-    const back = once(c, 'connected');
+    let mineUp = false;
+    const mine = c.connect().then(() => { mineUp = true; });
+    const back = connectedFlag(c);
     t.sim.thaw();
-    await withDeadline(Promise.all([mine, back]), 20_000, 'connected once VPP thawed');
+    await until('connected once VPP thawed', () => mineUp && back());
+    await mine;
     assert.equal(t.sim.accepted, 2, 'one connection after the first');
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
@@ -147,19 +145,12 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   test('a connect() from the owner\'s \'disconnected\' handler waits for the dropped session too', async () => {
     const n = 2000;
     let mine: Promise<unknown> | undefined;
-    let now = 0;
-    const c = t.client({ timeoutMs: 5000, maxTimeouts: 1, window: n, reconnect: false, now: () => now });
-    await c.connect();
-    t.sim.freeze();
-    c.once('disconnected', () => { mine = c.connect(); });
-    const requests = Promise.allSettled(Array.from({ length: n }, (_, i) => c.request(d.ip_route_add_del, d.route(`10.${i >> 8}.${i & 255}.0/24`))));
-    now += 60_000;
-    await requests;
+    const c = await resetWhileFrozen({ reconnect: false }, n, (lost) => { mine = lost.connect(); });
     assert.ok(mine, 'the handler ran');
     assert.ok(t.told.includes(WAITS), t.told.join(' | '));
-    const back = once(c, 'connected');
+    const back = connectedFlag(c);
     t.sim.thaw();
-    await withDeadline(back, 20_000, 'connected once VPP thawed');
+    await until('connected once VPP thawed', back);
     assert.equal(t.sim.routeOps.add, n, 'the old session\'s requests applied first');
     await mine;
     assert.equal(t.sim.accepted, 2);

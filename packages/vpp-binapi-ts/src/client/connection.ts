@@ -156,8 +156,11 @@ export class Connection {
   readonly drainMs: number;
   /** Sockets of dropped sessions that VPP has not yet read to their goodbye and closed (sendGoodbye). */
   private readonly draining = new Set<net.Socket>();
-  /** Called once `draining` empties (an open() waiting for it, a close()). */
-  private drainWaiters: (() => void)[] = [];
+  /**
+   * Settles once `draining` empties, or a close() ends the waits: one for all who wait (null: none
+   * does), so that a wait given up (a close()'s, bounded) leaves nothing behind.
+   */
+  private drained: { promise: Promise<void>; wake: () => void } | null = null;
   /** The open() under way, waiting for `draining` or in its handshake: a second one joins it. */
   private opening: Promise<ConnectedInfo> | null = null;
 
@@ -208,7 +211,12 @@ export class Connection {
 
   private whenDrained(): Promise<void> {
     if (this.draining.size === 0) return Promise.resolve();
-    return new Promise<void>((res) => this.drainWaiters.push(res));
+    if (!this.drained) {
+      let wake!: () => void;
+      const promise = new Promise<void>((res) => { wake = res; });
+      this.drained = { promise, wake };
+    }
+    return this.drained.promise;
   }
 
   private handshake(reconnect: boolean): Promise<ConnectedInfo> {
@@ -472,9 +480,9 @@ export class Connection {
   }
 
   private wakeDrainWaiters(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
+    const d = this.drained;
+    this.drained = null;
+    d?.wake();
   }
 
   /** The byte stream cannot be trusted (or VPP stopped answering): a new session. */
