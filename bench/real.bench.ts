@@ -3,7 +3,7 @@
 // the project's bulk encoder (bench/lib/raw-client, every request packed beforehand; a few windows /
 // batches tried, replies read as they come or every 1, 8, 16 or 32 ms, each pass on a cleared FIB, the best
 // is the reference; fibmgr runs with the daemon's defaults); the best raw shape and fibmgr's first
-// sync in turns;
+// sync in turns (fibmgr in a process of its own each turn, bench/lib/fibmgr-turn);
 // then fibmgr end to end on the same VPP, its FIB cleared (the sync bench's zebra-like FPM stream →
 // fibmgr's pipeline in this process → VPP): the first sync, an unchanged resync, VPP killed and
 // restarted mid-replay, and a fresh fibmgr's first sync with VPP frozen (SIGSTOP) for 15 s
@@ -230,11 +230,11 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
  * tell why: on one CPU, V8's optimizing compiler takes the main thread's time while the code it is
  * compiling still runs unoptimized.
  */
-function threadCpu(): { main: number; other: number } {
+function threadCpu(pid: number = process.pid): { main: number; other: number } {
   let main = 0;
   let other = 0;
-  for (const t of threadTimes('self')) {
-    if (t.tid === String(process.pid)) main += t.busy;
+  for (const t of threadTimes(pid)) {
+    if (t.tid === String(pid)) main += t.busy;
     else other += t.busy;
   }
   return { main, other };
@@ -251,20 +251,23 @@ interface PassTimes {
   clientBusy: string;
   /**
    * VPP's idle time over the first ~EARLY_MS, as "IDLE of the first SPAN ms": a timer reads it,
-   * and fires late when this process is busy (in fibmgr's passes, whose pipeline runs here), so
+   * and fires late when this process is busy (in fibmgr's phases after the turns, whose pipeline runs here), so
    * the span it covers is said, not scaled (VPP's idle time is bunched at the start: scaled, a
    * late reading would understate it).
    */
   startIdle: string;
-  /** This process's CPU over the same span as startIdle: "main M ms, other threads O ms" (fibmgr's passes run here; the raw client's do not). */
+  /** fibmgr's process's CPU over the same span as startIdle: "main M ms, other threads O ms" (a turn's own process, or this one for the phases after the turns). */
   startCpu: string;
   /** Seconds stolen from VPP's CPU by the hypervisor over the pass (vppStolen). */
   stolen: number;
   /** VPP's page faults over the pass, "minor / major". */
   vppFaults: string;
 }
-/** Starts watching a pass from VPP's side and the clients' CPUs; the function returned ends it. */
-function watchPass(): () => PassTimes {
+/**
+ * Starts watching a pass from VPP's side and the clients' CPUs, and fibmgr's process (`fibmgrPid`:
+ * this one, or a turn's own) over the start; the function returned ends it.
+ */
+function watchPass(fibmgrPid: number = process.pid): () => PassTimes {
   const v0 = vppStat();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
@@ -272,7 +275,7 @@ function watchPass(): () => PassTimes {
   const t0 = performance.now();
   let startIdle = '';
   let startCpu = '';
-  const threads0 = threadCpu();
+  const threads0 = threadCpu(fibmgrPid);
   const timer = setTimeout(() => {
     let b: { busy: number; waiting: number };
     try {
@@ -284,7 +287,7 @@ function watchPass(): () => PassTimes {
     const wall = (performance.now() - t0) / 1000;
     const idle = Math.max(0, wall - (b.busy - sched0.busy) - (b.waiting - sched0.waiting));
     startIdle = `${Math.round(idle * 1000)} of the first ${Math.round(wall * 1000)} ms`;
-    const th = threadCpu();
+    const th = threadCpu(fibmgrPid);
     startCpu = `main thread ${Math.round((th.main - threads0.main) * 1000)} ms, other threads ${Math.round((th.other - threads0.other) * 1000)} ms`;
   }, EARLY_MS);
   return () => {
@@ -295,6 +298,8 @@ function watchPass(): () => PassTimes {
   };
 }
 
+/** Minor page faults of process `pid` so far (/proc/PID/stat: minflt). */
+const processFaults = (pid: number): number => Number(statField(readFileSync(`/proc/${pid}/stat`, 'utf8'), 10));
 /** Page faults per million routes, in thousands ("62k"). */
 const perMillion = (faults: number): string => `${Math.round(faults / TOTAL * 1e3)}k`;
 /**
@@ -495,34 +500,44 @@ if (best && ROUNDS > 0) {
     return add;
   };
   /**
-   * A fresh fibmgr, warmed up, and its first sync; then it stops (VPP keeps its routes) and they
-   * are deleted under its source. Built for its turn, not at the end of the last one: one that
-   * waited through the raw client's turn (its two passes and the bench's dumps in this process)
-   * lost most of its warm-up, V8 throwing away code compiled during it at a GC ("weak objects";
-   * README, run T). One left idle for 14 s after its warm-up kept it, and a daemon's zebra comes
-   * within ~3 s (dplane_fpm_nl's retry). Its seconds are clocked as the raw client's are
+   * A fresh fibmgr in a process of its own, warmed up, and its first sync; then it stops (VPP
+   * keeps its routes) and they are deleted under its source. A process of its own, as the daemon
+   * is and as the raw client's passes are (forked right before theirs): in this process (until
+   * run X) it shared the heap, the compiled code and the event loop with the bench's own work and
+   * with the earlier turns' fibmgrs. Built for its turn, not at the end of the last one: one that
+   * waited through the raw client's turn lost most of its warm-up (README, run T); a daemon's zebra
+   * comes within ~3 s (dplane_fpm_nl's retry). Its seconds are clocked as the raw client's are
    * (from its first write, connected beforehand, to its last reply): from zebra's FPM session
-   * starting to the last route acknowledged. Telling the zebra stand-in to send and its connect
-   * are not fibmgr's time, nor is the poll's lag: the end is polled every 1 ms once it is near
-   * (every 20 ms before, as the poll runs on fibmgr's own thread). VPP's busy / waiting / idle
-   * times span the whole watch, from before the stand-in is told to send, as the raw client's do.
+   * starting to the last route acknowledged, by fibmgr's process. Telling the zebra stand-in to
+   * send and its connect are not fibmgr's time, nor is the poll's lag: the end is polled every
+   * 1 ms once it is near (every 20 ms before, as the poll runs on fibmgr's own thread). VPP's busy
+   * / waiting / idle times span the whole watch, from before the stand-in is told to send, as the
+   * raw client's do.
    */
   const fibmgrTurn = async (): Promise<PassTimes & { faults: number; reads: number }> => {
-    await freshPipeline();
-    const reads0 = pipeline.client.socketReads();
-    const m = measure();
-    const end = watchPass();
-    sender.send({ send: fpmPort });
-    await until('fibmgr\'s first sync to near its end', () => acked() >= TOTAL - NEAR_END, Infinity);
-    await until('fibmgr\'s first sync', converged, Infinity, 1);
-    const endMs = Date.now();
-    const since = pipeline.server.stats.session?.since;
-    if (!since) throw new Error('in turns: fibmgr\'s FPM session ended before its first sync converged');
-    const r = { ...end(), s: (endMs - since.getTime()) / 1000, faults: m.faults(), reads: pipeline.client.socketReads() - reads0 };
-    const short = pipeline.sendBufferShort();
-    if (short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${short}`);
+    const child = forkChild('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })], ['--max-semi-space-size=4', '--max-inlined-bytecode-size-cumulative=300']);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const next = <T>(key: string): Promise<T> => new Promise((resolve, reject) => {
+      const on = (m: any): void => {
+        if (m && typeof m === 'object' && 'problem' in m) reject(new Error(`in turns: fibmgr's process: ${m.problem}`));
+        else if (m && typeof m === 'object' && key in m) resolve(m[key] as T);
+        else return;
+        child.off('message', on);
+      };
+      child.on('message', on);
+      void exited.then((code) => reject(new Error(`in turns: fibmgr's process exited (${code}) before ${key}`)));
+    });
+    const port = await next<number>('listening');
+    const faults0 = processFaults(child.pid!);
+    const end = watchPass(child.pid!);
+    const done = next<{ s: number; reads: number; short: string | null }>('done');
+    sender.send({ send: port });
+    const d = await done;
+    const r = { ...end(), s: d.s, faults: processFaults(child.pid!) - faults0, reads: d.reads };
+    if (d.short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${d.short}`);
     sender.send('close');
-    await stopPipeline();
+    child.send('stop');
+    if (await exited !== 0) throw new Error('in turns: fibmgr\'s process did not stop cleanly');
     const fibSrc = await sourceId(admin.c, 'fibmgr');
     if (fibSrc === undefined) throw new Error('no fibmgr source in VPP after a first sync');
     await rawPass(window, batch, gatherMs, false, fibSrc);

@@ -145,11 +145,12 @@ test('npm start, the benches and the bgp-in-vpp example run node with the fibmgr
     ...['start', 'bench:decode', 'bench:sync', 'bench:table', 'bench:real'].map((k): [string, string] => [`npm run ${k}`, scripts[k] ?? '']),
     ['examples/bgp-in-vpp/lib.sh FIBMGR_CMD', /^FIBMGR_CMD=.*$/m.exec(readFileSync(join(REPO, 'examples', 'bgp-in-vpp', 'lib.sh'), 'utf8'))?.[0] ?? ''],
     ['bench:sync\'s restarted fibmgr', /forkChild\('lib\/pipeline-child'.*$/m.exec(readFileSync(join(REPO, 'bench', 'sync.bench.ts'), 'utf8'))?.[0] ?? ''],
+    ['bench:real\'s fibmgr in turns', /forkChild\('lib\/fibmgr-turn'.*$/m.exec(readFileSync(join(REPO, 'bench', 'real.bench.ts'), 'utf8'))?.[0] ?? ''],
   ];
   for (const [what, line] of runs) {
     assert.ok(line, `${what}: not found`);
     // a node flag counts only as its own word, between node and the script it runs (after the
-    // script, node hands it to the script); bench:sync's child takes them as a list of literals
+    // script, node hands it to the script); the benches' children take them as a list of literals
     let given: string[];
     if (line.includes('forkChild(')) {
       const list = /\],\s*\[(.*)\]\);/.exec(line)?.[1] ?? '';

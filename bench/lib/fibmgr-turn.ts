@@ -1,0 +1,55 @@
+// bench:real's fibmgr for one turn against the raw client, in a process of its own: as the daemon
+// runs (its own process, warmed up, then zebra's replay) and as the raw client's passes do (a
+// process forked right before its pass). In the bench's process, fibmgr shared its heap, its
+// compiled code and its event loop with the bench's own work (dumps of VPP, /proc readings, the
+// earlier turns' fibmgrs and the code V8 compiled for them): not what a daemon is run with.
+// Arg: JSON {opts: PipelineOptions, warmUpRoutes, warmUpPasses, total, nearEnd}. IPC: {listening:
+// port} once warmed up, connected and listening for zebra; {done: {s, reads, short}} once its
+// first sync has converged (s: from zebra's FPM session starting to the last route acknowledged);
+// on 'stop' it stops (VPP keeps the routes) and exits.
+import { warmUp } from '../../src/warm-up/warm-up.js';
+import { warmPath } from '../../src/route-path.js';
+import { createLogger } from '../../src/log.js';
+import { connectPipeline, pipelineConfig, until, type PipelineOptions } from './pipeline.js';
+
+interface TurnArgs { opts: PipelineOptions; warmUpRoutes: number; warmUpPasses: number; total: number; nearEnd: number }
+const { opts, warmUpRoutes, warmUpPasses, total, nearEnd } = JSON.parse(process.argv[2]!) as TurnArgs;
+
+const send = (m: unknown): void => {
+  process.send!(m);
+};
+try {
+  // the daemon's warm-up (--warm-up-routes), its path built as the daemon's is
+  const warm = await warmUp({
+    routes: warmUpRoutes,
+    window: opts.window,
+    passes: warmUpPasses,
+    logger: createLogger('warn'),
+    build: (socketPath, window) => warmPath(pipelineConfig(opts), socketPath, window, new Map(), createLogger('error'), { gatherReplies: opts.gatherReplies }),
+  });
+  if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
+  const pipeline = await connectPipeline(opts);
+  await pipeline.rec.start();
+  const { port } = await pipeline.server.listen();
+  process.on('message', (m) => {
+    if (m === 'stop') void pipeline.stop().then(() => process.exit(0));
+  });
+  send({ listening: port });
+  const acked = (): number => pipeline.rec.state().counters.acked;
+  const converged = (): boolean => {
+    const st = pipeline.rec.state();
+    // (not !resyncing: zebra's replay ends with --resync-grace of quiet, a wait, not work)
+    return st.vppReady && st.installed >= total && st.backlog === 0;
+  };
+  const reads0 = pipeline.client.socketReads();
+  // polled every 20 ms until near the end (the poll runs on fibmgr's own thread), then every 1 ms
+  await until('fibmgr\'s first sync to near its end', () => acked() >= total - nearEnd, Infinity);
+  await until('fibmgr\'s first sync', converged, Infinity, 1);
+  const endMs = Date.now();
+  const since = pipeline.server.stats.session?.since;
+  if (!since) throw new Error('fibmgr\'s FPM session ended before its first sync converged');
+  send({ done: { s: (endMs - since.getTime()) / 1000, reads: pipeline.client.socketReads() - reads0, short: pipeline.sendBufferShort() } });
+} catch (err) {
+  send({ problem: (err as Error).message });
+  process.exit(1);
+}
