@@ -157,7 +157,7 @@ function vppStat(): { cpu: number; minor: number; major: number } {
 const vppCpu = (): number => vppStat().cpu;
 
 /** Each thread of process `pid` (/proc/PID/task/TID/schedstat): its id, seconds on a CPU and seconds runnable but waiting for one, so far. */
-function threadTimes(pid: number | 'self'): { tid: string; busy: number; waiting: number }[] {
+function threadTimes(pid: number): { tid: string; busy: number; waiting: number }[] {
   const out: { tid: string; busy: number; waiting: number }[] = [];
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -225,8 +225,9 @@ function vppTime(a: { busy: number; waiting: number }, s: number): string {
 }
 
 /**
- * This process's CPU so far, in seconds: its main thread's (fibmgr's pipeline runs on it) and its
- * other threads' (V8's compiler and GC helpers, libuv's). Where fibmgr's start is slow, these
+ * fibmgr's process's CPU so far (`pid`: a turn's own process, or this one, whose main thread runs
+ * the pipeline of the phases after the turns), in seconds: its main thread's and its other
+ * threads' (V8's compiler and GC helpers, libuv's). Where fibmgr's start is slow, these
  * tell why: on one CPU, V8's optimizing compiler takes the main thread's time while the code it is
  * compiling still runs unoptimized.
  */
@@ -287,7 +288,13 @@ function watchPass(fibmgrPid: number = process.pid): () => PassTimes {
     const wall = (performance.now() - t0) / 1000;
     const idle = Math.max(0, wall - (b.busy - sched0.busy) - (b.waiting - sched0.waiting));
     startIdle = `${Math.round(idle * 1000)} of the first ${Math.round(wall * 1000)} ms`;
-    const th = threadCpu(fibmgrPid);
+    let th: { main: number; other: number };
+    try {
+      th = threadCpu(fibmgrPid);
+    } catch {
+      startCpu = '? (fibmgr\'s process had ended)';
+      return;
+    }
     startCpu = `main thread ${Math.round((th.main - threads0.main) * 1000)} ms, other threads ${Math.round((th.other - threads0.other) * 1000)} ms`;
   }, EARLY_MS);
   return () => {
@@ -378,7 +385,8 @@ for (const [window, batch, gatherMs] of WINDOWS) {
 }
 
 // ---- 3. fibmgr end to end on the same VPP, its FIB cleared: a zebra-like FPM stream
-// (bench/lib/fpm-sender, its own process) → fibmgr's pipeline in this process → VPP
+// (bench/lib/fpm-sender, its own process) → fibmgr's pipeline (in turns, 3a: a process of its
+// own each turn; the phases after them in this process, where their peak RSS is read) → VPP
 const sender = await forkSender(V4, V6);
 /** This process's RSS with no pipeline (after a full GC): what fibmgr's B/route are counted over. */
 function baseRss(): number {
@@ -516,8 +524,10 @@ if (best && ROUNDS > 0) {
    */
   const fibmgrTurn = async (): Promise<PassTimes & { faults: number; reads: number }> => {
     const child = forkChild('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })], ['--max-semi-space-size=4', '--max-inlined-bytecode-size-cumulative=300']);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const next = <T>(key: string): Promise<T> => new Promise((resolve, reject) => {
+    // 'close': the exit, and every message it sent before it (its problem) delivered
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const forked = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`in turns: fibmgr's process: ${err.message}`))));
+    const next = <T>(key: string): Promise<T> => Promise.race([forked, new Promise<T>((resolve, reject) => {
       const on = (m: any): void => {
         if (m && typeof m === 'object' && 'problem' in m) reject(new Error(`in turns: fibmgr's process: ${m.problem}`));
         else if (m && typeof m === 'object' && key in m) resolve(m[key] as T);
@@ -525,19 +535,26 @@ if (best && ROUNDS > 0) {
         child.off('message', on);
       };
       child.on('message', on);
-      void exited.then((code) => reject(new Error(`in turns: fibmgr's process exited (${code}) before ${key}`)));
-    });
-    const port = await next<number>('listening');
-    const faults0 = processFaults(child.pid!);
-    const end = watchPass(child.pid!);
-    const done = next<{ s: number; reads: number; short: string | null }>('done');
-    sender.send({ send: port });
-    const d = await done;
-    const r = { ...end(), s: d.s, faults: processFaults(child.pid!) - faults0, reads: d.reads };
-    if (d.short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${d.short}`);
-    sender.send('close');
-    child.send('stop');
-    if (await exited !== 0) throw new Error('in turns: fibmgr\'s process did not stop cleanly');
+      void closed.then((code) => reject(new Error(`in turns: fibmgr's process exited (${code}) before ${key}`)));
+    })]);
+    let r: PassTimes & { faults: number; reads: number };
+    try {
+      const port = await next<number>('listening');
+      const faults0 = processFaults(child.pid!);
+      const end = watchPass(child.pid!);
+      const done = next<{ s: number; reads: number; short: string | null }>('done');
+      sender.send({ send: port });
+      const d = await done;
+      r = { ...end(), s: d.s, faults: processFaults(child.pid!) - faults0, reads: d.reads };
+      if (d.short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${d.short}`);
+      sender.send('close');
+      child.send('stop');
+      const code = await Promise.race([closed, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 60_000).unref())]);
+      if (code !== 0) throw new Error(`in turns: fibmgr's process did not stop cleanly (${code === 'late' ? 'still running after 60 s' : `exit ${code}`})`);
+    } finally {
+      // whatever went wrong, no fibmgr is left holding its FPM port and VPP sessions
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     const fibSrc = await sourceId(admin.c, 'fibmgr');
     if (fibSrc === undefined) throw new Error('no fibmgr source in VPP after a first sync');
     await rawPass(window, batch, gatherMs, false, fibSrc);

@@ -6,7 +6,9 @@
 // Arg: JSON {opts: PipelineOptions, warmUpRoutes, warmUpPasses, total, nearEnd}. IPC: {listening:
 // port} once warmed up, connected and listening for zebra; {done: {s, reads, short}} once its
 // first sync has converged (s: from zebra's FPM session starting to the last route acknowledged);
-// on 'stop' it stops (VPP keeps the routes) and exits.
+// on 'stop' it stops (VPP keeps the routes) and exits; {problem} and exit status 1 when it cannot.
+// As in the daemon (no --expose-gc), no GC is forced between the warm-up and zebra's session: the
+// warm-up's garbage is collected during the sync, as the daemon's is.
 import { warmUp } from '../../src/warm-up/warm-up.js';
 import { warmPath } from '../../src/route-path.js';
 import { createLogger } from '../../src/log.js';
@@ -18,8 +20,15 @@ const { opts, warmUpRoutes, warmUpPasses, total, nearEnd } = JSON.parse(process.
 const send = (m: unknown): void => {
   process.send!(m);
 };
+/** Says why, then exits once the message is on its way (an exit at once could drop it). */
+const fail = (err: unknown): void => {
+  process.send!({ problem: (err as Error).message ?? String(err) }, () => process.exit(1));
+};
+// the bench gone (crashed, or killed): nothing will tell this process to stop
+process.on('disconnect', () => process.exit(1));
 try {
-  // the daemon's warm-up (--warm-up-routes), its path built as the daemon's is
+  // the daemon's warm-up path (warmPath; the routes and passes the bench says, by default the
+  // daemon's), before this fibmgr's VPP session: the daemon connects to VPP first
   const warm = await warmUp({
     routes: warmUpRoutes,
     window: opts.window,
@@ -32,7 +41,7 @@ try {
   await pipeline.rec.start();
   const { port } = await pipeline.server.listen();
   process.on('message', (m) => {
-    if (m === 'stop') void pipeline.stop().then(() => process.exit(0));
+    if (m === 'stop') pipeline.stop().then(() => process.exit(0), fail);
   });
   send({ listening: port });
   const acked = (): number => pipeline.rec.state().counters.acked;
@@ -50,6 +59,5 @@ try {
   if (!since) throw new Error('fibmgr\'s FPM session ended before its first sync converged');
   send({ done: { s: (endMs - since.getTime()) / 1000, reads: pipeline.client.socketReads() - reads0, short: pipeline.sendBufferShort() } });
 } catch (err) {
-  send({ problem: (err as Error).message });
-  process.exit(1);
+  fail(err);
 }
