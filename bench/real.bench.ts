@@ -12,7 +12,7 @@
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
 // the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_WARM_UP_PASSES its passes (default the daemon's), REAL_BENCH_NOTIFY fibmgr's route notifications to the zebra stand-in (auto, on, off; default the daemon's), REAL_BENCH_FAULTS=0 leaves the fault
-// phases out, REAL_BENCH_FREEZE_MS the freeze; FIBMGR_VPP_PREFIX names the VPP, else
+// phases out, REAL_BENCH_FREEZE_MS the freeze, REAL_BENCH_TIMEOUT_MS fibmgr's request timeout (default the daemon's); FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
@@ -69,7 +69,16 @@ const WINDOWS = (process.env.REAL_BENCH_WINDOWS ?? '1024/64,4096/256,8192/512,10
   return [Number(m[1]), Number(m[2]), gatherMs] as const;
 });
 /** fibmgr's request timeout: the daemon's default (10 s) unless set, so a 15 s freeze times requests out as it would in production. */
-const TIMEOUT_MS = process.env.REAL_BENCH_TIMEOUT_MS ? Number(process.env.REAL_BENCH_TIMEOUT_MS) : undefined;
+const TIMEOUT_MS = ((): number | undefined => {
+  const v = process.env.REAL_BENCH_TIMEOUT_MS;
+  if (!v) return undefined;
+  const ms = Number(v);
+  if (!Number.isInteger(ms) || ms <= 0) {
+    console.error(`bench:real: REAL_BENCH_TIMEOUT_MS "${v}" is not a whole number of milliseconds > 0`);
+    process.exit(2);
+  }
+  return ms;
+})();
 /**
  * fibmgr's reading of replies under load: the daemon's (src/vpp-reply-gather.ts) unless
  * REAL_BENCH_FIBMGR_GATHER="PER/MAX" says (ReplyGather's perMs / maxMs: the pause grows 1 ms per
