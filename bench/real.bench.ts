@@ -33,7 +33,7 @@ import { warmPath } from '../src/route-path.js';
 import { createLogger } from '../src/log.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
-import { connectPipeline, pipelineConfig, forkChild, forkSender, measure, pageFaultCost, until, type Pipeline } from './lib/pipeline.js';
+import { connectPipeline, pipelineConfig, forkChild, forkFibmgr, forkSender, measure, minorFaults, pageFaultCost, syncConverged, until, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
 const PIN = process.env.REAL_BENCH_PIN !== '0' && cpus().length >= 2 ? cpus().length - 1 : null;
@@ -314,8 +314,6 @@ function watchPass(fibmgrPid: number = process.pid): () => PassTimes {
   };
 }
 
-/** Minor page faults of process `pid` so far (/proc/PID/stat: minflt). */
-const processFaults = (pid: number): number => Number(statField(readFileSync(`/proc/${pid}/stat`, 'utf8'), 10));
 /** Page faults per million routes, in thousands ("62k"). */
 const perMillion = (faults: number): string => `${Math.round(faults / TOTAL * 1e3)}k`;
 /**
@@ -448,11 +446,7 @@ let pipelineLive = false;
 let fpmPort = 0;
 const routeWrites = (): number => [...pipeline.client.requestStats()].filter(([name]) => name.startsWith('ip_route_add_del')).reduce((a, [, st]) => a + st.count, 0);
 const acked = (): number => pipeline.rec.state().counters.acked;
-const converged = (): boolean => {
-  const st = pipeline.rec.state();
-  // (not !resyncing: zebra's replay ends with --resync-grace of quiet, a wait, not work)
-  return st.vppReady && st.installed >= TOTAL && st.backlog === 0;
-};
+const converged = (): boolean => syncConverged(pipeline.rec, TOTAL);
 
 /**
  * One fibmgr phase: `start` begins it, `fault` (optional) strikes mid-way and resolves when it is
@@ -532,7 +526,7 @@ if (best && ROUNDS > 0) {
    * raw client's do.
    */
   const fibmgrTurn = async (): Promise<PassTimes & { faults: number; reads: number }> => {
-    const child = forkChild('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })], ['--max-semi-space-size=4', '--max-inlined-bytecode-size-cumulative=300']);
+    const child = forkFibmgr('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })]);
     // 'close': the exit, and every message it sent before it (its problem) delivered
     const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
     const forked = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`in turns: fibmgr's process: ${err.message}`))));
@@ -549,12 +543,12 @@ if (best && ROUNDS > 0) {
     let r: PassTimes & { faults: number; reads: number };
     try {
       const port = await next<number>('listening');
-      const faults0 = processFaults(child.pid!);
+      const faults0 = minorFaults(child.pid!);
       const end = watchPass(child.pid!);
       const done = next<{ s: number; reads: number; short: string | null }>('done');
       sender.send({ send: port });
       const d = await done;
-      r = { ...end(), s: d.s, faults: processFaults(child.pid!) - faults0, reads: d.reads };
+      r = { ...end(), s: d.s, faults: minorFaults(child.pid!) - faults0, reads: d.reads };
       if (d.short) throw new Error(`in turns: fibmgr's VPP socket: send buffer: ${d.short}`);
       sender.send('close');
       child.send('stop');

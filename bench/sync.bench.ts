@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIM_MAIN } from 'vpp-binapi-ts/sim';
-import { connectPipeline, forkChild, forkFile, forkSender, measure, peakRss, until } from './lib/pipeline.js';
+import { connectPipeline, forkFibmgr, forkFile, forkSender, measure, peakRss, until } from './lib/pipeline.js';
 
 const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
@@ -140,7 +140,7 @@ sender.send('close');
 const restart: Record<string, number | string> = {};
 {
   const before = (await simOps()).ops;
-  const child = forkChild('lib/pipeline-child', [sockPath, String(GRACE_MS)], ['--max-semi-space-size=4', '--max-inlined-bytecode-size-cumulative=300', ...(process.env.SYNC_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [])]);
+  const child = forkFibmgr('lib/pipeline-child', [sockPath, String(GRACE_MS)], process.env.SYNC_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []);
   const listening = await ask<{ listening: number; port: number }>(child, undefined, (m) => m && 'listening' in m);
   sender.send({ send: listening.port });
   const adopted = ask<{ adopted: number; routes: number }>(child, undefined, (m) => m && 'adopted' in m);

@@ -3,7 +3,7 @@
 // process forked right before its pass). In the bench's process, fibmgr shared its heap, its
 // compiled code and its event loop with the bench's own work (dumps of VPP, /proc readings, the
 // earlier turns' fibmgrs and the code V8 compiled for them): not what a daemon is run with.
-// Arg: JSON {opts: PipelineOptions, warmUpRoutes, warmUpPasses, total, nearEnd}. IPC: {listening:
+// Forked with forkFibmgr (the fibmgr command's node flags). Arg: JSON {opts: PipelineOptions, warmUpRoutes, warmUpPasses, total, nearEnd}. IPC: {listening:
 // port} once warmed up, connected and listening for zebra; {done: {s, reads, short}} once its
 // first sync has converged (s: from zebra's FPM session starting to the last route acknowledged);
 // on 'stop' it stops (VPP keeps the routes) and exits; {problem} and exit status 1 when it cannot.
@@ -12,7 +12,7 @@
 import { warmUp } from '../../src/warm-up/warm-up.js';
 import { warmPath } from '../../src/route-path.js';
 import { createLogger } from '../../src/log.js';
-import { connectPipeline, pipelineConfig, until, type PipelineOptions } from './pipeline.js';
+import { connectPipeline, pipelineConfig, syncConverged, until, type PipelineOptions } from './pipeline.js';
 
 interface TurnArgs { opts: PipelineOptions; warmUpRoutes: number; warmUpPasses: number; total: number; nearEnd: number }
 const { opts, warmUpRoutes, warmUpPasses, total, nearEnd } = JSON.parse(process.argv[2]!) as TurnArgs;
@@ -45,15 +45,10 @@ try {
   });
   send({ listening: port });
   const acked = (): number => pipeline.rec.state().counters.acked;
-  const converged = (): boolean => {
-    const st = pipeline.rec.state();
-    // (not !resyncing: zebra's replay ends with --resync-grace of quiet, a wait, not work)
-    return st.vppReady && st.installed >= total && st.backlog === 0;
-  };
   const reads0 = pipeline.client.socketReads();
   // polled every 20 ms until near the end (the poll runs on fibmgr's own thread), then every 1 ms
   await until('fibmgr\'s first sync to near its end', () => acked() >= total - nearEnd, Infinity);
-  await until('fibmgr\'s first sync', converged, Infinity, 1);
+  await until('fibmgr\'s first sync', () => syncConverged(pipeline.rec, total), Infinity, 1);
   const endMs = Date.now();
   const since = pipeline.server.stats.session?.since;
   if (!since) throw new Error('fibmgr\'s FPM session ended before its first sync converged');

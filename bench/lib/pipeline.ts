@@ -26,6 +26,17 @@ export function forkChild(rel: string, args: string[], extraExecArgv: string[] =
   return forkFile(fileURLToPath(new URL(`../${rel}${ext}`, import.meta.url)), args, extraExecArgv);
 }
 
+/**
+ * The node flags the fibmgr command runs with: its shebang's (src/cli), read here so that a bench's
+ * fibmgr runs as the one that ships (the flags test holds the shebang's words).
+ */
+export const FIBMGR_NODE_FLAGS: readonly string[] = readFileSync(fileURLToPath(new URL(`../../src/cli${ext}`, import.meta.url)), 'utf8').split('\n', 1)[0]!.split(' ').slice(3);
+
+/** Forks `rel` (relative to bench/, as forkChild) as a fibmgr: with the fibmgr command's node flags, then `extraExecArgv`. */
+export function forkFibmgr(rel: string, args: string[], extraExecArgv: string[] = []): ChildProcess {
+  return forkChild(rel, args, [...FIBMGR_NODE_FLAGS, ...extraExecArgv]);
+}
+
 /** A child from a file named in full (the simulator's SIM_MAIN: source under tsx, else compiled, as this file). */
 export function forkFile(path: string, args: string[], extraExecArgv: string[] = []): ChildProcess {
   return fork(path, args, { ...childOptions, execArgv: [...childOptions.execArgv, ...extraExecArgv] });
@@ -120,6 +131,16 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
 }
 
+/**
+ * A first sync (or a replay after a fault) is over: every one of `total` routes installed and
+ * nothing left to write. Not !resyncing: zebra's replay ends with --resync-grace of quiet, a wait,
+ * not work.
+ */
+export function syncConverged(rec: Reconciler, total: number): boolean {
+  const st = rec.state();
+  return st.vppReady && st.installed >= total && st.backlog === 0;
+}
+
 /** Polls `cond` every `pollMs` until it holds; throws after `timeoutMs`. */
 export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 300_000, pollMs = 20): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -135,12 +156,12 @@ export function peakRss(): number {
 }
 
 /**
- * Minor page faults of this process so far (/proc/self/stat: minflt): each the first touch of a
- * 4 KB page of new memory. On this VM one costs ~12 µs (pageFaultCost), so a process whose memory
- * grows by 250 MB spends ~0.75 s of CPU on faults alone.
+ * Minor page faults of process `pid` (this one by default) so far (/proc/PID/stat: minflt): each
+ * the first touch of a 4 KB page of new memory. On this VM one costs ~12 µs (pageFaultCost), so a
+ * process whose memory grows by 250 MB spends ~0.75 s of CPU on faults alone.
  */
-export function minorFaults(): number {
-  return Number(statField(readFileSync('/proc/self/stat', 'utf8'), 10));
+export function minorFaults(pid: number | 'self' = 'self'): number {
+  return Number(statField(readFileSync(`/proc/${pid}/stat`, 'utf8'), 10));
 }
 
 /** What the first touch of a page of new memory costs here, in µs (`mb` MB of fresh memory touched, a write per page). */

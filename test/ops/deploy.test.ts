@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { REPO } from '../helpers/fibmgr-child.js';
 import { STOP_BUDGET_MS } from '../../src/daemon.js';
 import { GOODBYE_DEADLINE_MS } from '../../src/exit.js';
+import { FIBMGR_NODE_FLAGS } from '../../bench/lib/pipeline.js';
 
 /** The longest a stop takes: the stop's own budget, then the VPP goodbyes (seconds). */
 const STOP_SECONDS = (STOP_BUDGET_MS + GOODBYE_DEADLINE_MS) / 1000;
@@ -144,24 +145,22 @@ test('npm start, the benches and the bgp-in-vpp example run node with the fibmgr
   const runs: [string, string][] = [
     ...['start', 'bench:decode', 'bench:sync', 'bench:table', 'bench:real'].map((k): [string, string] => [`npm run ${k}`, scripts[k] ?? '']),
     ['examples/bgp-in-vpp/lib.sh FIBMGR_CMD', /^FIBMGR_CMD=.*$/m.exec(readFileSync(join(REPO, 'examples', 'bgp-in-vpp', 'lib.sh'), 'utf8'))?.[0] ?? ''],
-    ['bench:sync\'s restarted fibmgr', /forkChild\('lib\/pipeline-child'.*$/m.exec(readFileSync(join(REPO, 'bench', 'sync.bench.ts'), 'utf8'))?.[0] ?? ''],
-    ['bench:real\'s fibmgr in turns', /forkChild\('lib\/fibmgr-turn'.*$/m.exec(readFileSync(join(REPO, 'bench', 'real.bench.ts'), 'utf8'))?.[0] ?? ''],
   ];
+  // the benches' fibmgr children (bench:sync's restarted one, bench:real's turns) are forked with
+  // the flags bench/lib/pipeline.ts reads from the shebang itself
+  assert.deepEqual(FIBMGR_NODE_FLAGS, flags, 'forkFibmgr\'s flags are the shebang\'s');
+  for (const [bench, child] of [['sync.bench.ts', 'pipeline-child'], ['real.bench.ts', 'fibmgr-turn']]) {
+    assert.match(readFileSync(join(REPO, 'bench', bench!), 'utf8'), new RegExp(`forkFibmgr\\('lib/${child}'`), `bench/${bench} forks its fibmgr (lib/${child}) with forkFibmgr`);
+  }
   for (const [what, line] of runs) {
     assert.ok(line, `${what}: not found`);
     // a node flag counts only as its own word, between node and the script it runs (after the
-    // script, node hands it to the script); the benches' children take them as a list of literals
-    let given: string[];
-    if (line.includes('forkChild(')) {
-      const list = /\],\s*\[(.*)\]\);/.exec(line)?.[1] ?? '';
-      given = [...list.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
-    } else {
-      const words = line.split(/\s+/);
-      const script = words.findIndex((w) => /dist\/\S*\.js/.test(w));
-      const node = words.slice(0, script).map((w) => w === 'node' || w.endsWith('$NODE')).lastIndexOf(true);
-      assert.ok(script > 0 && node >= 0, `${what}: no node command running a script of dist/ in ${line}`);
-      given = words.slice(node + 1, script);
-    }
+    // script, node hands it to the script)
+    const words = line.split(/\s+/);
+    const script = words.findIndex((w) => /dist\/\S*\.js/.test(w));
+    const node = words.slice(0, script).map((w) => w === 'node' || w.endsWith('$NODE')).lastIndexOf(true);
+    assert.ok(script > 0 && node >= 0, `${what}: no node command running a script of dist/ in ${line}`);
+    const given = words.slice(node + 1, script);
     for (const f of flags) assert.ok(given.includes(f), `${what} runs node without ${f} before its script: ${line}`);
   }
 });

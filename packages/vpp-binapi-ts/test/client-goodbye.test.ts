@@ -67,11 +67,12 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     return c;
   }
 
-  /** Whether `c` has emitted 'connected' since this call (a flag for until()). */
-  function connectedFlag(c: VppClient): () => boolean {
+  /** Runs `act` (VPP thaws, or restarts) and waits until `c` is connected again after it. */
+  async function connectedAfter(c: VppClient, act: () => void, what: string): Promise<void> {
     let up = false;
     c.once('connected', () => { up = true; });
-    return () => up;
+    act();
+    await until(what, () => up);
   }
 
   test('a reset behind a frozen VPP opens the next session only after VPP read the old one to its goodbye', async () => {
@@ -82,9 +83,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     const c = await resetWhileFrozen({}, n);
     await until('the reconnect: waiting for the old socket, or made', () => t.told.includes(WAITS) || t.sim.accepted > 1);
     assert.equal(t.sim.accepted, 1, 'no new connection while VPP has not read the old one');
-    const back = connectedFlag(c);
-    t.sim.thaw();
-    await until('reconnected once VPP thawed', back);
+    await connectedAfter(c, () => t.sim.thaw(), 'reconnected once VPP thawed');
     assert.equal(t.sim.routeOps.add, n, 'every request of the old session applied before the new one opened');
     assert.deepEqual(t.sim.sessions.map((s) => [s.deleted, s.closed]), [[true, true], [false, false]]);
     assert.deepEqual(t.warned.filter((m) => /did not read the dropped session/.test(m)), []);
@@ -96,9 +95,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     await until('the old socket given up', () => t.warned.some((m) => /did not read the dropped session to its goodbye in time/.test(m)));
     assert.ok(t.told.includes(WAITS), 'the reconnect waited for it');
     await until('the next connection', () => t.sim.accepted === 2);
-    const back = connectedFlag(c);
-    t.sim.thaw();
-    await until('connected once VPP thawed', back);
+    await connectedAfter(c, () => t.sim.thaw(), 'connected once VPP thawed');
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
   });
@@ -106,9 +103,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   test('VPP gone while the dropped session drains: the next session does not wait for drainMs', async () => {
     const c = await resetWhileFrozen({ drainMs: 600_000 });
     await until('the reconnect waits', () => t.told.includes(WAITS));
-    const back = connectedFlag(c);
-    t.sim.restartEmpty();
-    await until('reconnected after VPP dropped the sockets (not after drainMs)', back);
+    await connectedAfter(c, () => t.sim.restartEmpty(), 'reconnected after VPP dropped the sockets (not after drainMs)');
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
     await c.close();
   });
@@ -116,11 +111,8 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   test('a connect() while the reconnect waits joins it: one new session', async () => {
     const c = await resetWhileFrozen({});
     await until('the reconnect waits', () => t.told.includes(WAITS));
-    let mineUp = false;
-    const mine = c.connect().then(() => { mineUp = true; });
-    const back = connectedFlag(c);
-    t.sim.thaw();
-    await until('connected once VPP thawed', () => mineUp && back());
+    const mine = c.connect();
+    await connectedAfter(c, () => t.sim.thaw(), 'connected once VPP thawed');
     await mine;
     assert.equal(t.sim.accepted, 2, 'one connection after the first');
     assert.equal((await c.request(d.control_ping, {})).retval, 0);
@@ -148,9 +140,7 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
     const c = await resetWhileFrozen({ reconnect: false }, n, (lost) => { mine = lost.connect(); });
     assert.ok(mine, 'the handler ran');
     assert.ok(t.told.includes(WAITS), t.told.join(' | '));
-    const back = connectedFlag(c);
-    t.sim.thaw();
-    await until('connected once VPP thawed', back);
+    await connectedAfter(c, () => t.sim.thaw(), 'connected once VPP thawed');
     assert.equal(t.sim.routeOps.add, n, 'the old session\'s requests applied first');
     await mine;
     assert.equal(t.sim.accepted, 2);
