@@ -64,8 +64,8 @@ test('a warm-up runs its routes through two route paths in turn, each against it
 });
 
 test('the warm-up\'s window is the route path\'s, or a quarter of its stream when that is less', () => {
-  assert.equal(warmUpWindow(32_768, 20_000), 5_000, 'the default window is more than the default stream: a quarter of the stream');
-  assert.equal(warmUpWindow(1_024, 20_000), 1_024, 'a smaller window as it is');
+  assert.equal(warmUpWindow(32_768, 62_500), 15_625, 'the default window is more than a quarter of the default stream: a quarter of the stream');
+  assert.equal(warmUpWindow(1_024, 62_500), 1_024, 'a smaller window as it is');
   assert.equal(warmUpWindow(32_768, 3), 1, 'never 0');
 });
 

@@ -65,8 +65,8 @@ export const WARM_UP_PASSES = 2;
  * The warm-up path's window: the route path's, or a quarter of the stream when that is less, so
  * that the stream fills it many times over. A window the stream never fills leaves the writer's
  * branches for a full window untaken (waiting for room, a pump that stops at the window), and
- * zebra's replay took them first, uncompiled: a default window of 32,768 is more than the default
- * 20,000 routes of the warm-up.
+ * zebra's replay took them first, uncompiled: a default window of 32,768 is more than half the
+ * default 62,500 routes of the warm-up.
  */
 export function warmUpWindow(window: number, routes: number): number {
   return Math.max(1, Math.min(window, Math.floor(routes / 4)));

@@ -122,8 +122,8 @@ test('the daemon under a stand-in systemd: the warm-up in STATUS, READY after th
     assert.deepEqual(messages(), [], 'nothing before VPP answers: no READY, no pings');
     await sim.start();
     await until('READY=1', () => messages().some((m) => m.startsWith('READY=1')), 20_000, messages);
-    // the warm-up (the default 20,000 routes) says so before READY, then READY says what it waits for
-    assert.match(messages()[0]!, /^STATUS=warming up: 20000 synthetic routes through the route path, 2 times, against a private simulator, before zebra is let in$/);
+    // the warm-up (the default 62,500 routes) says so before READY, then READY says what it waits for
+    assert.match(messages()[0]!, /^STATUS=warming up: 62500 synthetic routes through the route path, 2 times, against a private simulator, before zebra is let in$/);
     assert.match(messages()[1]!, /^READY=1\|STATUS=waiting for zebra; VPP connected; 0 routes, 0 installed; in sync$/);
     await until('watchdog pings', () => messages().filter((m) => m === 'WATCHDOG=1').length >= 3, 10_000, messages);
     assert.equal(await d.stop('SIGTERM'), 0);
