@@ -139,6 +139,71 @@ test('BatchWriter: a turn of a whole window of frames does not make the next buf
   assert.equal(writes[1]!.length, 20_000 * (390 + HEADER_SIZE));
 });
 
+test('BatchWriter: a socket that took a flush whole gets the next turn from the same bytes; one still holding a flush keeps it as it was', () => {
+  const taken: number[][] = [];
+  const handed: Buffer[] = [];
+  let holding = 0;
+  const w = new BatchWriter({
+    write: (b: Buffer) => {
+      handed.push(b);
+      taken.push(framedWords([Buffer.from(b)])); // what the kernel would have copied, at once
+    },
+    get writableLength() { return holding; },
+  }, 8192);
+  const turn = (from: number, n: number): void => {
+    for (let i = from; i < from + n; i++) {
+      const at = w.reserve(4); // before w.buffer: a reserve may move the frames to a new buffer
+      w.buffer.writeUInt32BE(i, at);
+    }
+    w.flush();
+  };
+  turn(0, 3);
+  turn(3, 3);
+  assert.equal(handed[1]!.buffer, handed[0]!.buffer);
+  assert.equal(handed[1]!.byteOffset, handed[0]!.byteOffset, 'taken whole: the next turn starts where the last one did');
+  assert.deepEqual(taken, [[0, 1, 2], [3, 4, 5]]);
+  holding = 100; // the kernel had no room: the socket keeps the flush and writes it later
+  turn(6, 3);
+  turn(9, 3);
+  assert.notEqual(handed[3]!.byteOffset, handed[2]!.byteOffset, 'a flush the socket still holds is not written over');
+  assert.deepEqual(framedWords([handed[2]!, handed[3]!]), [6, 7, 8, 9, 10, 11]);
+});
+
+test('BatchWriter on a real socket: turns taken whole and turns queued while the peer does not read all arrive, in order, as written', async (t) => {
+  const net = await import('node:net');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const path = join(tmpdir(), `vbt-writer-${process.pid}.sock`);
+  const got: Buffer[] = [];
+  let peer!: import('node:net').Socket;
+  const server = net.createServer((s) => {
+    peer = s;
+    s.pause(); // nothing read until every turn is written: the later ones queue in the socket
+    s.on('data', (b) => got.push(b));
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  const sock = net.connect(path);
+  // a failed assertion must not leave the test process held open by these
+  t.after(() => new Promise<void>((r) => { sock.destroy(); server.close(() => r()); }));
+  await new Promise((r) => sock.once('connect', r));
+  const w = new BatchWriter(sock, 64 * 1024);
+  let next = 0;
+  let queued = false;
+  for (let turn = 0; turn < 200; turn++) {
+    for (let i = 0; i < 100; i++) {
+      const at = w.reserve(380);
+      w.buffer.writeUInt32BE(next++, at);
+    }
+    w.flush();
+    if (sock.writableLength > 0) queued = true;
+  }
+  assert.ok(queued, 'some turns waited in the socket (the peer did not read): the case where a buffer must not be reused');
+  const total = next * (380 + HEADER_SIZE);
+  peer.resume();
+  await new Promise<void>((r) => { const check = (): void => { if (got.reduce((a, b) => a + b.length, 0) >= total) r(); else setTimeout(check, 5); }; check(); });
+  assert.deepEqual(framedWords(got), Array.from({ length: next }, (_, i) => i));
+});
+
 test('the messages the client writes itself match the recorded bytes', async () => {
   const { readFileSync } = await import('node:fs');
   const net = await import('node:net');

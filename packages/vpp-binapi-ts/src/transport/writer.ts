@@ -8,13 +8,23 @@ const MAX_GROWN = 4 * 1024 * 1024;
 
 export interface Sink {
   write(buf: Buffer): unknown;
+  /**
+   * Bytes it was handed and still holds (a socket's: not yet taken by the kernel). A sink that
+   * tells, and holds none after a write, has let go of the buffer: the next turn's frames may
+   * overwrite it. One that does not tell keeps every buffer it was handed.
+   */
+  readonly writableLength?: number;
 }
 
 export class BatchWriter {
   /**
    * Frames of the turn are `buf[start, len)`; a flush hands them to the socket and the next turn's
    * frames go after them, so a buffer is allocated when one fills, not per flush (a busy session
-   * flushes a few frames per turn: a fresh 64 KB each time fed the garbage collector).
+   * flushes a few frames per turn: a fresh 64 KB each time fed the garbage collector). When the
+   * socket took a flush whole (the kernel had room, as it has under fibmgr's 16 MB send buffer),
+   * the next turn starts at the buffer's start again: one buffer, warm in the cache, where a full
+   * table's 470 MB of requests went through ~120 fresh 4 MB buffers, each written once, then copied
+   * by the kernel, on the core beside VPP's (whose FIB work is memory-bound).
    */
   private buf: Buffer;
   private start = 0;
@@ -76,6 +86,9 @@ export class BatchWriter {
     if (this.len === this.start) return;
     const out = this.buf.subarray(this.start, this.len);
     this.start = this.len;
-    this.sink?.write(out);
+    const sink = this.sink;
+    if (!sink) return;
+    sink.write(out);
+    if (sink.writableLength === 0) this.start = this.len = 0;
   }
 }
