@@ -169,39 +169,73 @@ test('BatchWriter: a socket that took a flush whole gets the next turn from the 
   assert.deepEqual(framedWords([handed[2]!, handed[3]!]), [6, 7, 8, 9, 10, 11]);
 });
 
-test('BatchWriter on a real socket: turns taken whole and turns queued while the peer does not read all arrive, in order, as written', async (t) => {
+test('BatchWriter on a real socket: turns taken whole reuse the buffer; turns queued while the peer does not read all arrive, in order, as written', async (t) => {
   const net = await import('node:net');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const path = join(tmpdir(), `vbt-writer-${process.pid}.sock`);
   const got: Buffer[] = [];
-  let peer!: import('node:net').Socket;
+  let gotBytes = 0;
+  let peer: import('node:net').Socket | null = null;
+  let onPeer!: (s: import('node:net').Socket) => void;
+  const accepted = new Promise<import('node:net').Socket>((resolve) => { onPeer = resolve; });
   const server = net.createServer((s) => {
     peer = s;
-    s.pause(); // nothing read until every turn is written: the later ones queue in the socket
-    s.on('data', (b) => got.push(b));
+    s.pause(); // nothing read until the writer has had to queue: those turns wait in the socket
+    s.on('data', (b) => { got.push(b); gotBytes += b.length; });
+    onPeer(s);
   });
   await new Promise<void>((r) => server.listen(path, r));
   const sock = net.connect(path);
-  // a failed assertion must not leave the test process held open by these
-  t.after(() => new Promise<void>((r) => { sock.destroy(); server.close(() => r()); }));
+  // whatever fails, nothing is left holding the test process open (the peer too: a server
+  // closes only once its connections have)
+  t.after(() => new Promise<void>((r) => { sock.destroy(); (peer as import('node:net').Socket | null)?.destroy(); server.close(() => r()); }));
   await new Promise((r) => sock.once('connect', r));
+  const reader = await accepted;
   const w = new BatchWriter(sock, 64 * 1024);
   let next = 0;
-  let queued = false;
-  for (let turn = 0; turn < 200; turn++) {
+  const turn = (): void => {
     for (let i = 0; i < 100; i++) {
       const at = w.reserve(380);
       w.buffer.writeUInt32BE(next++, at);
     }
     w.flush();
-    if (sock.writableLength > 0) queued = true;
+  };
+  // while the kernel takes every turn whole, one buffer carries more than it holds: reused
+  const first = w.buffer;
+  for (let i = 0; i < 5; i++) turn();
+  assert.equal(sock.writableLength, 0, 'five turns of 39 KB fit in any socket');
+  assert.equal(w.buffer, first, 'the same buffer');
+  assert.ok(next * (380 + HEADER_SIZE) > first.length, 'more bytes written than it holds: written over');
+  // then until the socket holds bytes (its send buffer full, whatever the host's size), and on
+  for (let i = 0; sock.writableLength === 0; i++) {
+    assert.ok(i < 10_000, 'the socket never queued (390 MB written to a peer that does not read)');
+    turn();
   }
-  assert.ok(queued, 'some turns waited in the socket (the peer did not read): the case where a buffer must not be reused');
+  for (let i = 0; i < 20; i++) turn();
   const total = next * (380 + HEADER_SIZE);
-  peer.resume();
-  await new Promise<void>((r) => { const check = (): void => { if (got.reduce((a, b) => a + b.length, 0) >= total) r(); else setTimeout(check, 5); }; check(); });
+  reader.resume();
+  const deadline = Date.now() + 30_000;
+  while (gotBytes < total) {
+    assert.ok(Date.now() < deadline, `${gotBytes} of ${total} bytes read within 30 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
   assert.deepEqual(framedWords(got), Array.from({ length: next }, (_, i) => i));
+});
+
+test('BatchWriter: a buffer one outsized turn grew past 4 MB is let go once the socket took it', () => {
+  const w = new BatchWriter({ write: () => undefined, writableLength: 0 }, 64 * 1024);
+  for (let i = 0; i < 20_000; i++) w.reserve(390); // ~8 MB in one turn (a resync's whole window)
+  assert.ok(w.buffer.length > 4 * 1024 * 1024);
+  w.flush();
+  assert.equal(w.buffer.length, 64 * 1024, 'back to the initial size, not ~16 MB held for the session');
+  for (let i = 0; i < 1_000; i++) w.reserve(390); // ~400 KB turns grow it within the bound and keep it
+  w.flush();
+  const kept = w.buffer;
+  assert.ok(kept.length <= 4 * 1024 * 1024);
+  for (let i = 0; i < 1_000; i++) w.reserve(390);
+  w.flush();
+  assert.equal(w.buffer, kept);
 });
 
 test('the messages the client writes itself match the recorded bytes', async () => {

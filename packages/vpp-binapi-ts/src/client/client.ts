@@ -59,7 +59,8 @@ export interface VppClientOptions {
    * timeoutMs, which the handshake then has anew): to set what Node has no API for, such as the
    * socket's send buffer. What it throws or rejects with, or a hook still running at timeoutMs, is
    * logged and the session goes on. Called again on every reconnect; a close() meanwhile ends the
-   * session before VPP registers it.
+   * session before VPP registers it. It must leave the socket's write() as it is: the client
+   * writes its requests over bytes the socket said (`writableLength` 0) it no longer holds.
    */
   prepareSocket?: (socket: Socket) => Promise<void> | void;
   /** Requests timing out in a row, with no reply between, after which the session is reset (a wedged VPP). Default 3. */

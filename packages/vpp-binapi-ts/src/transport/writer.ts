@@ -18,13 +18,18 @@ export interface Sink {
 
 export class BatchWriter {
   /**
-   * Frames of the turn are `buf[start, len)`; a flush hands them to the socket and the next turn's
-   * frames go after them, so a buffer is allocated when one fills, not per flush (a busy session
-   * flushes a few frames per turn: a fresh 64 KB each time fed the garbage collector). When the
-   * socket took a flush whole (the kernel had room, as it has under fibmgr's 16 MB send buffer),
-   * the next turn starts at the buffer's start again: one buffer, warm in the cache, where a full
-   * table's 470 MB of requests went through ~120 fresh 4 MB buffers, each written once, then copied
-   * by the kernel, on the core beside VPP's (whose FIB work is memory-bound).
+   * Frames of the turn are `buf[start, len)`. A flush hands them to the socket; a fresh buffer per
+   * flush fed the garbage collector (a busy session flushes a few frames per turn).
+   * - The socket took the flush whole (`writableLength` 0 after the write: the kernel had room, as
+   *   it has under fibmgr's 16 MB send buffer): nothing refers to the bytes any more, so the next
+   *   turn starts at the buffer's start. One buffer, warm in the cache, where a full table's 470 MB
+   *   of requests went through ~120 fresh 4 MB buffers, each written once and copied by the kernel
+   *   on the core beside VPP's, whose FIB work is memory-bound (fibmgr's page faults in a first
+   *   sync fell by a quarter, its peak RSS by ~50 B/route: README, run Y). A buffer an outsized
+   *   turn grew past MAX_GROWN is let go then, not kept for the session.
+   * - The socket holds some of it (the kernel's buffer was full), or the sink does not say: those
+   *   bytes are the socket's until written, so the next turn's frames go after them, and a new
+   *   buffer is taken when this one fills.
    */
   private buf: Buffer;
   private start = 0;
@@ -89,6 +94,8 @@ export class BatchWriter {
     const sink = this.sink;
     if (!sink) return;
     sink.write(out);
-    if (sink.writableLength === 0) this.start = this.len = 0;
+    if (sink.writableLength !== 0) return;
+    this.start = this.len = 0;
+    if (this.buf.length > MAX_GROWN) this.buf = Buffer.allocUnsafe(this.initialSize);
   }
 }
