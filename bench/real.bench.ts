@@ -28,12 +28,10 @@ import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
 import { statField } from '../src/fpm/socket-owner.js';
 import { DEFAULTS, OPTIONS, type Config } from '../src/config/options.js';
 import { envName, loadConfig } from '../src/config/load.js';
-import { WARM_UP_PASSES, warmUp } from '../src/warm-up/warm-up.js';
-import { warmPath } from '../src/route-path.js';
-import { createLogger } from '../src/log.js';
+import { WARM_UP_PASSES } from '../src/warm-up/warm-up.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
-import { connectPipeline, pipelineConfig, forkChild, forkFibmgr, forkSender, measure, minorFaults, pageFaultCost, syncConverged, until, type Pipeline } from './lib/pipeline.js';
+import { listeningPipeline, forkChild, forkFibmgr, forkSender, measure, minorFaults, pageFaultCost, syncConverged, until, warmUpAsDaemon, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
 const PIN = process.env.REAL_BENCH_PIN !== '0' && cpus().length >= 2 ? cpus().length - 1 : null;
@@ -403,8 +401,6 @@ function baseRss(): number {
 /** Counted over the base before the first pipeline, in every phase: what a later pipeline finds resident of an earlier one is the process's too. */
 const rssBase = baseRss();
 const pipelineOpts = { socketPath: vpp.apiSock, resyncGraceMs: GRACE_MS, window: fibmgrWindow, notify: NOTIFY, logLevel: process.env.REAL_BENCH_LOG ?? 'warn', auditClient: true, sendBuffer: SNDBUF, ...(TIMEOUT_MS ? { timeoutMs: TIMEOUT_MS } : {}), gatherReplies: FIBMGR_GATHER };
-const benchLog = createLogger('warn');
-const warmLog = createLogger('error');
 /**
  * A fresh fibmgr (the last one stopped, its garbage collected first), warmed up as the daemon is:
  * connected, started, listening for zebra. Built right before the pass it is for, as the daemon
@@ -416,24 +412,12 @@ async function freshPipeline(): Promise<void> {
   // the last one (stopped) unreachable first: held here during the GC, its 1.2M routes were
   // collected during the next one's sync instead, an old-generation GC in the middle of it
   pipeline = null!;
-  // as the daemon does before it listens for zebra (--warm-up-routes): the route path, built as
-  // this one is, through a synthetic stream against a private simulator; its garbage collected
+  // as the daemon does before it listens for zebra (--warm-up-routes); its garbage collected
   // below with the last pipeline's
-  const warm = await warmUp({
-    routes: WARM_UP_ROUTES,
-    window: fibmgrWindow,
-    passes: WARM_UP_PASSES_HERE,
-    logger: benchLog,
-    // the daemon's own warm path, its lines quiet as the daemon's are, reading replies as the
-    // pipeline it warms up for does
-    build: (socketPath, window) => warmPath(pipelineConfig(pipelineOpts), socketPath, window, new Map(), warmLog, { gatherReplies: FIBMGR_GATHER }),
-  });
-  if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
+  await warmUpAsDaemon(pipelineOpts, WARM_UP_ROUTES, WARM_UP_PASSES_HERE);
   baseRss();
-  pipeline = await connectPipeline(pipelineOpts);
+  ({ pipeline, port: fpmPort } = await listeningPipeline(pipelineOpts));
   pipelineLive = true;
-  await pipeline.rec.start();
-  fpmPort = (await pipeline.server.listen()).port;
 }
 /** fibmgr stops (VPP keeps its routes); once. */
 async function stopPipeline(): Promise<void> {

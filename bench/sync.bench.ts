@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIM_MAIN } from 'vpp-binapi-ts/sim';
-import { connectPipeline, forkFibmgr, forkFile, forkSender, measure, peakRss, until } from './lib/pipeline.js';
+import { forkFibmgr, forkFile, forkSender, listeningPipeline, measure, peakRss, until } from './lib/pipeline.js';
 
 const V4 = Number(process.env.SYNC_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.SYNC_BENCH_V6 ?? 200_000);
@@ -44,13 +44,11 @@ const simUsage = () => ask<{ cpu: NodeJS.CpuUsage; rss: number }>(sim, 'usage', 
 const [sender] = await Promise.all([forkSender(V4, V6), ask(sim, undefined, (m) => m === 'ready')]);
 
 const rssBase = process.memoryUsage().rss;
-const pipeline = await connectPipeline({
+const { pipeline, port: fpmPort } = await listeningPipeline({
   socketPath: sockPath, resyncGraceMs: GRACE_MS, window: WINDOW, notify: NOTIFY, logLevel: process.env.SYNC_BENCH_LOG ?? 'warn',
   auditClient: process.env.SYNC_BENCH_AUDIT_CONN !== 'main',
 });
-const { client, rec, server } = pipeline;
-await rec.start();
-const { port: fpmPort } = await server.listen();
+const { client, rec } = pipeline;
 
 interface Row { phase: string; routes: number; seconds: number; 'routes/s': number; 'fibmgr CPU s': number; 'routes per fibmgr CPU s': number; 'route writes': number; 'route deletes': number; 'peak RSS MB': number; 'B/route (RSS growth)': number; 'sim CPU s': number; notifications: number }
 const rows: Row[] = [];

@@ -9,10 +9,7 @@
 // on 'stop' it stops (VPP keeps the routes) and exits; {problem} and exit status 1 when it cannot.
 // As in the daemon (no --expose-gc), no GC is forced between the warm-up and zebra's session: the
 // warm-up's garbage is collected during the sync, as the daemon's is.
-import { warmUp } from '../../src/warm-up/warm-up.js';
-import { warmPath } from '../../src/route-path.js';
-import { createLogger } from '../../src/log.js';
-import { connectPipeline, pipelineConfig, syncConverged, until, type PipelineOptions } from './pipeline.js';
+import { listeningPipeline, syncConverged, until, warmUpAsDaemon, type PipelineOptions } from './pipeline.js';
 
 interface TurnArgs { opts: PipelineOptions; warmUpRoutes: number; warmUpPasses: number; total: number; nearEnd: number }
 const { opts, warmUpRoutes, warmUpPasses, total, nearEnd } = JSON.parse(process.argv[2]!) as TurnArgs;
@@ -27,19 +24,9 @@ const fail = (err: unknown): void => {
 // the bench gone (crashed, or killed): nothing will tell this process to stop
 process.on('disconnect', () => process.exit(1));
 try {
-  // the daemon's warm-up path (warmPath; the routes and passes the bench says, by default the
-  // daemon's), before this fibmgr's VPP session: the daemon connects to VPP first
-  const warm = await warmUp({
-    routes: warmUpRoutes,
-    window: opts.window,
-    passes: warmUpPasses,
-    logger: createLogger('warn'),
-    build: (socketPath, window) => warmPath(pipelineConfig(opts), socketPath, window, new Map(), createLogger('error'), { gatherReplies: opts.gatherReplies }),
-  });
-  if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
-  const pipeline = await connectPipeline(opts);
-  await pipeline.rec.start();
-  const { port } = await pipeline.server.listen();
+  // the routes and passes the bench says (by default the daemon's), before this fibmgr's VPP session
+  await warmUpAsDaemon(opts, warmUpRoutes, warmUpPasses);
+  const { pipeline, port } = await listeningPipeline(opts);
   process.on('message', (m) => {
     if (m === 'stop') pipeline.stop().then(() => process.exit(0), fail);
   });

@@ -14,7 +14,8 @@ import { VppAdapter } from '../../src/sync/vpp/vpp-adapter.js';
 import { countingSink, newEventCounts } from '../../src/ops/event-counts.js';
 import { sendBufferShortfall, setSendBuffer } from '../../src/vpp-send-buffer.js';
 import { DEFAULTS } from '../../src/config/options.js';
-import { auditClient, defs, fpmServer, routeClient, routeSync, vppClientOptions, type RoutePathConfig } from '../../src/route-path.js';
+import { auditClient, defs, fpmServer, routeClient, routeSync, vppClientOptions, warmPath, type RoutePathConfig } from '../../src/route-path.js';
+import { warmUp } from '../../src/warm-up/warm-up.js';
 
 // Run from source (tsx) or compiled (node dist/bench/...): the children follow suit.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -129,6 +130,35 @@ export async function connectPipeline(o: PipelineOptions): Promise<Pipeline> {
       await client.close();
     },
   };
+}
+
+/**
+ * connectPipeline, then its reconciler started (VPP's state read) and its FPM server listening:
+ * a fibmgr zebra can connect to, on `port`. Stopped again if it gets no further.
+ */
+export async function listeningPipeline(o: PipelineOptions): Promise<{ pipeline: Pipeline; port: number }> {
+  const pipeline = await connectPipeline(o);
+  try {
+    await pipeline.rec.start();
+    return { pipeline, port: (await pipeline.server.listen()).port };
+  } catch (err) {
+    await pipeline.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The daemon's warm-up (src/warm-up) for a fibmgr of `o`, before it connects to VPP, as the
+ * daemon's: its warm path (src/route-path.ts) on a private simulator, reading replies as `o`'s
+ * pipeline will, its lines quiet. Throws what stopped it short: a bench measures a warmed fibmgr.
+ */
+export async function warmUpAsDaemon(o: PipelineOptions, routes: number, passes: number): Promise<void> {
+  const pathLog = createLogger('error');
+  const warm = await warmUp({
+    routes, window: o.window, passes, logger: createLogger('warn'),
+    build: (socketPath, window) => warmPath(pipelineConfig(o), socketPath, window, new Map(), pathLog, { gatherReplies: o.gatherReplies }),
+  });
+  if (warm.problem) throw new Error(`fibmgr's warm-up: ${warm.problem}`);
 }
 
 /**

@@ -25,7 +25,7 @@ export class BatchWriter {
    *   turn starts at the buffer's start. One buffer, warm in the cache, where a full table's 470 MB
    *   of requests went through ~120 fresh 4 MB buffers, each written once and copied by the kernel
    *   on the core beside VPP's, whose FIB work is memory-bound (fibmgr's page faults in a first
-   *   sync fell by a quarter, its peak RSS by ~50 B/route: README, run Y). A buffer an outsized
+   *   sync fell by ~30%, its peak RSS by 40–60 B/route: README, run Y). A buffer an outsized
    *   turn grew past MAX_GROWN is let go then, not kept for the session.
    * - The socket holds some of it (the kernel's buffer was full), or the sink does not say: those
    *   bytes are the socket's until written, so the next turn's frames go after them, and a new
