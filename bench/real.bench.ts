@@ -12,14 +12,17 @@
 // converge after a fault, and VPP's FIB counted against the table (a mismatch fails the run).
 // Run: npm run bench:real   (REAL_BENCH_V4 / REAL_BENCH_V6 change the counts, REAL_BENCH_WINDOWS
 // the raw passes, REAL_BENCH_SNDBUF both clients' socket send buffer (bytes; 0: the system's), REAL_BENCH_ROUNDS the turns (0: none), REAL_BENCH_FIBMGR_WINDOW fibmgr's window, REAL_BENCH_FIBMGR_GATHER=PER/MAX its reading of replies, REAL_BENCH_WARM_UP the routes of the daemon's warm-up before each fresh fibmgr (0: none), REAL_BENCH_WARM_UP_PASSES its passes (default the daemon's), REAL_BENCH_NOTIFY fibmgr's route notifications to the zebra stand-in (auto, on, off; default the daemon's), REAL_BENCH_FAULTS=0 leaves the fault
-// phases out, REAL_BENCH_FREEZE_MS the freeze, REAL_BENCH_TIMEOUT_MS fibmgr's request timeout (default the daemon's); FIBMGR_VPP_PREFIX names the VPP, else
+// phases out, REAL_BENCH_FREEZE_MS the freeze, REAL_BENCH_TIMEOUT_MS fibmgr's request timeout (default the daemon's), REAL_BENCH_TURN_FLAGS
+// node flags added to fibmgr's process in turns (a profile, a GC setting; NODE_OPTIONS refuses most) and REAL_BENCH_TURN_FLAGS_B
+// other ones for rounds 3-4, 7-8, … (an A/B in one run, each side raw-first and fibmgr-first alike), REAL_BENCH_PERF_DIR a
+// `perf record` of VPP's main thread per pass into that directory (which code VPP's time goes to under each client); FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
 // threads and the zebra stand-in), not how well a client feeds VPP. REAL_BENCH_PIN=0: unpinned.
 // Per pass, VPP's time is split (its threads' /proc schedstat): busy, waiting for a CPU, idle.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
@@ -275,7 +278,8 @@ interface PassTimes {
  * Starts watching a pass from VPP's side and the clients' CPUs, and fibmgr's process (`fibmgrPid`:
  * this one, or a turn's own) over the start; the function returned ends it.
  */
-function watchPass(fibmgrPid: number = process.pid): () => PassTimes {
+function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTimes {
+  const perf = perfPass(label);
   const v0 = vppStat();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
@@ -306,10 +310,25 @@ function watchPass(fibmgrPid: number = process.pid): () => PassTimes {
   }, EARLY_MS);
   return () => {
     clearTimeout(timer);
+    perf?.kill('SIGINT'); // perf writes its file and exits
     const s = (performance.now() - t0) / 1000;
     const v = vppStat();
     return { s, vppTime: vppTime(sched0, s), vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}` };
   };
+}
+
+/** REAL_BENCH_PERF_DIR: where each pass's profile of VPP's main thread goes (NN-label.data), or null. */
+const PERF_DIR = process.env.REAL_BENCH_PERF_DIR || null;
+if (PERF_DIR && spawnSync('perf', ['--version']).status !== 0) throw new Error('REAL_BENCH_PERF_DIR: no perf here (Debian: linux-perf)');
+let perfPasses = 0;
+/**
+ * A `perf record` of VPP's main thread (its tid is VPP's pid) for one pass, sampled on the CPU
+ * clock (hardware counters are often missing on a VM): `perf report -i FILE -n --sort dso,sym`.
+ */
+function perfPass(label: string): ChildProcess | null {
+  if (!PERF_DIR) return null;
+  const file = `${PERF_DIR}/${String(++perfPasses).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.data`;
+  return spawn('perf', ['record', '-q', '-F', '997', '-e', 'cpu-clock', '-t', String(vpp.pid), '-o', file], { stdio: 'ignore' });
 }
 
 /** Page faults per million routes, in thousands ("62k"). */
@@ -358,7 +377,7 @@ async function rawPass(window: number, batch: number, gatherMs: number, isAdd: b
     child.once('exit', (code) => reject(new Error(`raw client exited (${code})`)));
   });
   await next(); // packed and connected
-  const end = watchPass();
+  const end = watchPass(`raw-${isAdd ? 'add' : 'del'}-src${src}`);
   child.send('go');
   const r = await next();
   const times = end();
@@ -443,7 +462,7 @@ async function fibmgrPhase(name: string, start: () => void | Promise<void>, done
   const reads0 = pipeline.client.socketReads();
   const t0 = pipeline.rec.state().counters.timeouts;
   const m = measure();
-  const end = watchPass();
+  const end = watchPass(name.replace(/\(.*$/, '').slice(0, 48));
   await start();
   let faultOver = 0;
   if (fault) {
@@ -509,8 +528,8 @@ if (best && ROUNDS > 0) {
    * / waiting / idle times span the whole watch, from before the stand-in is told to send, as the
    * raw client's do.
    */
-  const fibmgrTurn = async (): Promise<PassTimes & { faults: number; reads: number }> => {
-    const child = forkFibmgr('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })]);
+  const fibmgrTurn = async (round: number): Promise<PassTimes & { faults: number; reads: number }> => {
+    const child = forkFibmgr('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })], turnFlags(round));
     // 'close': the exit, and every message it sent before it (its problem) delivered
     const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
     const forked = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`in turns: fibmgr's process: ${err.message}`))));
@@ -528,7 +547,7 @@ if (best && ROUNDS > 0) {
     try {
       const port = await next<number>('listening');
       const faults0 = minorFaults(child.pid!);
-      const end = watchPass(child.pid!);
+      const end = watchPass(`fibmgr-turn-round${round}`, child.pid!);
       const done = next<{ s: number; reads: number; short: string | null }>('done');
       sender.send({ send: port });
       const d = await done;
@@ -548,16 +567,19 @@ if (best && ROUNDS > 0) {
     if (await held('fibmgr') !== 0) throw new Error('fibmgr\'s routes are still in VPP after the delete pass');
     return r;
   };
+  /** REAL_BENCH_TURN_FLAGS, or _B in rounds 3-4, 7-8, …: a pair each, so that each side has as many raw-first rounds as fibmgr-first ones. */
+  const words = (v: string | undefined): string[] => (v ?? '').split(' ').filter(Boolean);
+  const turnFlags = (round: number): string[] => words(process.env.REAL_BENCH_TURN_FLAGS_B !== undefined && Math.floor((round - 1) / 2) % 2 === 1 ? process.env.REAL_BENCH_TURN_FLAGS_B : process.env.REAL_BENCH_TURN_FLAGS);
   for (let r = 1; r <= ROUNDS; r++) {
     const fibmgrFirst = r % 2 === 0;
-    const fib = fibmgrFirst ? await fibmgrTurn() : null;
+    const fib = fibmgrFirst ? await fibmgrTurn(r) : null;
     const rawAdd = await rawTurn();
-    const f = fib ?? await fibmgrTurn();
+    const f = fib ?? await fibmgrTurn(r);
     turns.push({ raw: rawAdd.s, fibmgr: f.s });
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${turnFlags(r).length ? `; fibmgr's node flags + ${turnFlags(r).join(' ')}` : ''}`,
     }));
   }
 }
