@@ -226,9 +226,8 @@ function clientBusy(a: { busy: number; all: number }): string {
   const b = clientCpus();
   return `${Math.round(100 * (b.busy - a.busy) / Math.max(1, b.all - a.all))}%`;
 }
-/** "busy / waiting for a CPU / idle" seconds of VPP since `a`, over `s` seconds of wall time (idle: neither). */
-function vppTime(a: { busy: number; waiting: number }, s: number): string {
-  const b = vppSched();
+/** "busy / waiting for a CPU / idle" seconds of VPP from reading `a` to reading `b`, over `s` seconds of wall time (idle: neither). */
+function vppTime(a: { busy: number; waiting: number }, b: { busy: number; waiting: number }, s: number): string {
   const busy = b.busy - a.busy;
   const waiting = b.waiting - a.waiting;
   return `${busy.toFixed(2)} / ${waiting.toFixed(2)} / ${Math.max(0, s - busy - waiting).toFixed(2)}`;
@@ -258,7 +257,7 @@ interface PassTimes {
   s: number;
   /** VPP's "busy / waiting / idle" seconds, its CPU share, and how busy the clients' CPUs were. */
   vppTime: string;
-  /** VPP's busy seconds alone (the first of vppTime). */
+  /** VPP's busy seconds alone (the first of vppTime, from the same reading). */
   vppBusy: number;
   vppShare: number;
   clientBusy: string;
@@ -315,7 +314,8 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
     perf?.kill('SIGINT'); // perf writes its file and exits
     const s = (performance.now() - t0) / 1000;
     const v = vppStat();
-    return { s, vppTime: vppTime(sched0, s), vppBusy: vppSched().busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}` };
+    const sched = vppSched();
+    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}` };
   };
 }
 
@@ -531,8 +531,8 @@ if (best && ROUNDS > 0) {
    * / waiting / idle times span the whole watch, from before the stand-in is told to send, as the
    * raw client's do.
    */
-  const fibmgrTurn = async (round: number): Promise<PassTimes & { faults: number; reads: number }> => {
-    const child = forkFibmgr('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })], turnFlags(round));
+  const fibmgrTurn = async (round: number, flags: string[]): Promise<PassTimes & { faults: number; reads: number }> => {
+    const child = forkFibmgr('lib/fibmgr-turn', [JSON.stringify({ opts: pipelineOpts, warmUpRoutes: WARM_UP_ROUTES, warmUpPasses: WARM_UP_PASSES_HERE, total: TOTAL, nearEnd: NEAR_END })], flags);
     // 'close': the exit, and every message it sent before it (its problem) delivered
     const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
     const forked = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`in turns: fibmgr's process: ${err.message}`))));
@@ -575,14 +575,15 @@ if (best && ROUNDS > 0) {
   const turnFlags = (round: number): string[] => words(process.env.REAL_BENCH_TURN_FLAGS_B !== undefined && Math.floor((round - 1) / 2) % 2 === 1 ? process.env.REAL_BENCH_TURN_FLAGS_B : process.env.REAL_BENCH_TURN_FLAGS);
   for (let r = 1; r <= ROUNDS; r++) {
     const fibmgrFirst = r % 2 === 0;
-    const fib = fibmgrFirst ? await fibmgrTurn(r) : null;
+    const flags = turnFlags(r);
+    const fib = fibmgrFirst ? await fibmgrTurn(r, flags) : null;
     const rawAdd = await rawTurn();
-    const f = fib ?? await fibmgrTurn(r);
+    const f = fib ?? await fibmgrTurn(r, flags);
     turns.push({ raw: rawAdd.s, fibmgr: f.s, rawBeyond: rawAdd.s - rawAdd.vppBusy, fibmgrBeyond: f.s - f.vppBusy });
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${turnFlags(r).length ? `; fibmgr's node flags + ${turnFlags(r).join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
