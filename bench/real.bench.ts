@@ -630,7 +630,12 @@ sender.send('exit');
 const fibmgrRows = rows.filter((r) => r.run.startsWith('fibmgr end'));
 
 if (best) for (const r of fibmgrRows) r['vs raw'] = `${(best.s / r.seconds).toFixed(2)}x`;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** The median; of an even count, the mean of the middle two (before run AA: the upper one, which leaned towards the target). */
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.map((t) => t.fibmgr)) : null;
 /**
  * The median of each round's own ratio: a round's two passes run back to back (~30 s), where VPP's
