@@ -502,8 +502,8 @@ const checkHeld = async (): Promise<void> => {
 // ones: a drift favours neither), and the target is judged on the median raw time over the median
 // fibmgr time and on the median of each round's own ratio (both must reach it). fibmgr's routes are
 // cleared by the raw client's delete pass under fibmgr's source.
-/** Per round: each client's seconds, its seconds beyond VPP's busy time (what it adds to VPP's own work), and VPP's busy seconds under it. */
-const turns: { raw: number; fibmgr: number; rawBeyond: number; fibmgrBeyond: number; rawBusy: number; fibmgrBusy: number }[] = [];
+/** Per round: each client's seconds, and VPP's busy seconds under it (the seconds beyond them are what a client adds to VPP's own work). */
+const turns: { raw: number; fibmgr: number; rawBusy: number; fibmgrBusy: number }[] = [];
 /** Routes short of the end from which fibmgr's turn polls every 1 ms (~0.1 s of VPP's work). */
 const NEAR_END = 20_000;
 if (best && ROUNDS > 0) {
@@ -573,14 +573,16 @@ if (best && ROUNDS > 0) {
   };
   /** REAL_BENCH_TURN_FLAGS, or _B in rounds 3-4, 7-8, …: a pair each, so that each side has as many raw-first rounds as fibmgr-first ones. */
   const words = (v: string | undefined): string[] => (v ?? '').split(' ').filter(Boolean);
-  const turnFlags = (round: number): string[] => words(process.env.REAL_BENCH_TURN_FLAGS_B !== undefined && Math.floor((round - 1) / 2) % 2 === 1 ? process.env.REAL_BENCH_TURN_FLAGS_B : process.env.REAL_BENCH_TURN_FLAGS);
+  const flagsA = words(process.env.REAL_BENCH_TURN_FLAGS);
+  const flagsB = process.env.REAL_BENCH_TURN_FLAGS_B === undefined ? flagsA : words(process.env.REAL_BENCH_TURN_FLAGS_B);
+  const turnFlags = (round: number): string[] => (Math.floor((round - 1) / 2) % 2 === 1 ? flagsB : flagsA);
   for (let r = 1; r <= ROUNDS; r++) {
     const fibmgrFirst = r % 2 === 0;
     const flags = turnFlags(r);
     const fib = fibmgrFirst ? await fibmgrTurn(r, flags) : null;
     const rawAdd = await rawTurn();
     const f = fib ?? await fibmgrTurn(r, flags);
-    turns.push({ raw: rawAdd.s, fibmgr: f.s, rawBeyond: rawAdd.s - rawAdd.vppBusy, fibmgrBeyond: f.s - f.vppBusy, rawBusy: rawAdd.vppBusy, fibmgrBusy: f.vppBusy });
+    turns.push({ raw: rawAdd.s, fibmgr: f.s, rawBusy: rawAdd.vppBusy, fibmgrBusy: f.vppBusy });
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
@@ -662,7 +664,7 @@ if (turnRatio !== null) {
   // what each client adds beyond VPP's busy time does not (the raw pass's seconds are its own
   // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
   const beyond = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
-  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.rawBeyond))}, fibmgr ${beyond(turns.map((t) => t.fibmgrBeyond))}`);
+  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, fibmgr ${beyond(turns.map((t) => t.fibmgr - t.fibmgrBusy))}`);
   console.log(`fibmgr vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${turns.map((t) => (t.raw / t.fibmgr).toFixed(2)).join(' / ')})`);
   // the rest of a round's difference: VPP's own busy time under each client in the same round
   // (fibmgr's watch starts before the zebra stand-in is told to send, the raw client's right
@@ -672,10 +674,8 @@ if (turnRatio !== null) {
 }
 const missed = [
   ...(turnRatio !== null
-    ? [
-        ...(turnRatio < 1 ? [`fibmgr in turns with the raw client: ${ratioText(turnRatio)}x (median over median)`] : []),
-        ...(pairedRatio! < 1 ? [`fibmgr in turns with the raw client: ${ratioText(pairedRatio!)}x (median of each round's ratio)`] : []),
-      ]
+    ? ([['median over median', turnRatio], ['median of each round\'s ratio', pairedRatio!]] as const)
+        .filter(([, r]) => r < 1).map(([how, r]) => `fibmgr in turns with the raw client: ${ratioText(r)}x (${how})`)
     : fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`)),
   ...rows.filter((r) => Number(r['peak RSS B/route']) > 300).map((r) => `${r.run}: ${r['peak RSS B/route']} B/route`),
   ...rows.filter((r) => r.run.includes('unchanged resync') && !r.note.startsWith('0 route writes')).map((r) => `${r.run}: ${r.note}`),
