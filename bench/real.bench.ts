@@ -160,11 +160,22 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
  * VPP's process so far (/proc/PID/stat): its CPU (user + system, all threads) in seconds, and its
  * page faults, minor and major (work a busy VPP may be doing that is not the routes').
  */
-function vppStat(): { cpu: number; minor: number; major: number } {
+function vppStat(): { cpu: number; sys: number; minor: number; major: number } {
   const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
-  return { cpu: (Number(statField(stat, 14)) + Number(statField(stat, 15))) / CLK_TCK, minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)) };
+  const sys = Number(statField(stat, 15)) / CLK_TCK;
+  return { cpu: Number(statField(stat, 14)) / CLK_TCK + sys, sys, minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)) };
 }
 const vppCpu = (): number => vppStat().cpu;
+/**
+ * VPP's read() calls and the bytes they returned so far (/proc/PID/io syscr, rchar): nearly all of
+ * them its API socket's during a pass. VPP reads that socket 4 KB at a time, once per main-loop turn;
+ * a client that lets it run short of requests costs VPP more turns (and their fixed cost) per route.
+ */
+function vppReads(): { calls: number; bytes: number } {
+  const io = readFileSync(`/proc/${vpp.pid}/io`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return { calls: field('syscr'), bytes: field('rchar') };
+}
 
 /** Each thread of process `pid` (/proc/PID/task/TID/schedstat): its id, seconds on a CPU and seconds runnable but waiting for one, so far. */
 function threadTimes(pid: number): { tid: string; busy: number; waiting: number }[] {
@@ -274,6 +285,10 @@ interface PassTimes {
   stolen: number;
   /** VPP's page faults over the pass, "minor / major". */
   vppFaults: string;
+  /** VPP's read() calls over the pass and their mean size: "N of M B". */
+  vppReads: string;
+  /** VPP's CPU seconds over the pass in its own code and in the kernel's (its socket calls, page faults): "user / system". */
+  vppUserSys: string;
 }
 /**
  * Starts watching a pass from VPP's side and the clients' CPUs, and fibmgr's process (`fibmgrPid`:
@@ -282,6 +297,7 @@ interface PassTimes {
 function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTimes {
   const perf = perfPass(label);
   const v0 = vppStat();
+  const reads0 = vppReads();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
   const cpus0 = clientCpus();
@@ -315,7 +331,12 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
     const s = (performance.now() - t0) / 1000;
     const v = vppStat();
     const sched = vppSched();
-    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}` };
+    let reads = '?';
+    try {
+      const r = vppReads();
+      reads = `${r.calls - reads0.calls} of ${Math.round((r.bytes - reads0.bytes) / Math.max(1, r.calls - reads0.calls))} B`;
+    } catch { /* VPP restarted in the pass: another process's counts */ }
+    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}`, vppReads: reads, vppUserSys: `${(v.cpu - v.sys - (v0.cpu - v0.sys)).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}` };
   };
 }
 
@@ -586,7 +607,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
@@ -652,6 +673,27 @@ const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.
  * passes happened to fall on. The target is met only when both say so.
  */
 const pairedRatio = turns.length ? median(turns.map((t) => t.raw / t.fibmgr)) : null;
+/**
+ * A distribution-free interval for the median of `xs`, at least `level` sure: the k-th smallest and
+ * k-th largest, k the most that the binomial(n, ½) tail below k allows (under 6 values there is none
+ * at 95%). What the per-round ratios can tell: whether fibmgr is above, below or level with the raw
+ * client beyond VPP's own swings, which the median alone does not say.
+ */
+function medianInterval(xs: number[], level = 0.95): [number, number] | null {
+  const n = xs.length;
+  const s = [...xs].sort((a, b) => a - b);
+  let tail = 0; // P(Bin(n, ½) < k)
+  let choose = 1; // C(n, k)
+  let k = 0;
+  for (;;) {
+    const next = tail + choose / 2 ** n; // P(Bin(n, ½) < k + 1)
+    if (2 * next > 1 - level) break;
+    tail = next;
+    k++;
+    choose = (choose * (n - k + 1)) / k;
+  }
+  return k === 0 ? null : [s[k - 1]!, s[n - k]!];
+}
 console.table(rows);
 console.log(`routes: ${V4} IPv4 /32 + ${V6} IPv6 /64, each via 2 recursive next hops (64 pairs); VPP ${vpp.version}; best raw: ${best?.label}`);
 console.log(PIN === null ? 'unpinned: VPP shares its CPUs with the clients (REAL_BENCH_PIN=0)' : `VPP's main thread on CPU ${PIN}, this bench, fibmgr and the raw client on CPUs 0-${PIN - 1}`);
@@ -665,7 +707,8 @@ if (turnRatio !== null) {
   // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
   const beyond = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
   console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, fibmgr ${beyond(turns.map((t) => t.fibmgr - t.fibmgrBusy))}`);
-  console.log(`fibmgr vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${turns.map((t) => (t.raw / t.fibmgr).toFixed(2)).join(' / ')})`);
+  const ci = medianInterval(turns.map((t) => t.raw / t.fibmgr));
+  console.log(`fibmgr vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${turns.map((t) => (t.raw / t.fibmgr).toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
   // the rest of a round's difference: VPP's own busy time under each client in the same round
   // (fibmgr's watch starts before the zebra stand-in is told to send, the raw client's right
   // before its first write: what VPP does meanwhile counts against fibmgr, a little)
