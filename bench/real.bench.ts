@@ -232,6 +232,30 @@ function vppStolen(): number {
   }
   return steal / CLK_TCK;
 }
+/**
+ * Interrupts taken so far by VPP's CPU (all CPUs when unpinned), by kind (/proc/interrupts: LOC
+ * the timer, RES rescheduling, CAL function calls, which carry TLB flushes on some kernels, and
+ * devices by number). Whatever interrupts VPP's core is charged to VPP's thread as its own time.
+ */
+function vppCpuInterrupts(): Map<string, number> {
+  const lines = readFileSync('/proc/interrupts', 'utf8').split('\n');
+  const cpus = lines[0]!.trim().split(/\s+/);
+  const cols = PIN === null ? cpus.map((_, i) => i) : [cpus.indexOf(`CPU${PIN}`)];
+  const out = new Map<string, number>();
+  for (const line of lines.slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 2) continue;
+    const n = cols.reduce((a, c) => a + (Number(f[1 + c]) || 0), 0);
+    if (n > 0) out.set(f[0]!.replace(/:$/, ''), n);
+  }
+  return out;
+}
+/** The kinds of interrupt VPP's CPU took since `a`, most first: "CAL 1234, LOC 567, …" (those under 100 left out). */
+function interruptsSince(a: Map<string, number>): string {
+  const b = vppCpuInterrupts();
+  const d = [...b].map(([k, n]) => [k, n - (a.get(k) ?? 0)] as const).filter(([, n]) => n >= 100).sort((x, y) => y[1] - x[1]);
+  return d.length ? d.map(([k, n]) => `${k} ${n}`).join(', ') : 'none over 100';
+}
 /** The share of their time the clients' CPUs were busy since `a` (the clients, fibmgr's zebra stand-in, this bench and the kernel's work for their sockets). */
 function clientBusy(a: { busy: number; all: number }): string {
   const b = clientCpus();
@@ -289,6 +313,8 @@ interface PassTimes {
   vppReads: string;
   /** VPP's CPU seconds over the pass in its own code and in the kernel's (its socket calls, page faults): "user / system". */
   vppUserSys: string;
+  /** The interrupts VPP's CPU took over the pass, by kind (interruptsSince). */
+  vppInterrupts: string;
 }
 /**
  * Starts watching a pass from VPP's side and the clients' CPUs, and fibmgr's process (`fibmgrPid`:
@@ -298,6 +324,7 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
   const perf = perfPass(label);
   const v0 = vppStat();
   const reads0 = vppReads();
+  const irq0 = vppCpuInterrupts();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
   const cpus0 = clientCpus();
@@ -336,7 +363,7 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
       const r = vppReads();
       reads = `${r.calls - reads0.calls} of ${Math.round((r.bytes - reads0.bytes) / Math.max(1, r.calls - reads0.calls))} B`;
     } catch { /* VPP restarted in the pass: another process's counts */ }
-    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}`, vppReads: reads, vppUserSys: `${(v.cpu - v.sys - (v0.cpu - v0.sys)).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}` };
+    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}`, vppReads: reads, vppUserSys: `${(v.cpu - v.sys - (v0.cpu - v0.sys)).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`, vppInterrupts: interruptsSince(irq0) };
   };
 }
 
@@ -607,7 +634,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP's CPU's interrupts: raw ${rawAdd.vppInterrupts}; fibmgr ${f.vppInterrupts}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
