@@ -322,6 +322,7 @@ interface PassTimes {
  */
 function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTimes {
   const perf = perfPass(label);
+  const vppPid0 = vpp.pid;
   const v0 = vppStat();
   const reads0 = vppReads();
   const irq0 = vppCpuInterrupts();
@@ -358,12 +359,15 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
     const s = (performance.now() - t0) / 1000;
     const v = vppStat();
     const sched = vppSched();
-    let reads = '?';
-    try {
+    // a VPP restarted in the pass (a fault phase's) is another process: its counts are not the pass's
+    let reads = '? (VPP restarted)';
+    let userSys = reads;
+    if (vpp.pid === vppPid0) {
       const r = vppReads();
       reads = `${r.calls - reads0.calls} of ${Math.round((r.bytes - reads0.bytes) / Math.max(1, r.calls - reads0.calls))} B`;
-    } catch { /* VPP restarted in the pass: another process's counts */ }
-    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}`, vppReads: reads, vppUserSys: `${(v.cpu - v.sys - (v0.cpu - v0.sys)).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`, vppInterrupts: interruptsSince(irq0) };
+      userSys = `${(v.cpu - v.sys - (v0.cpu - v0.sys)).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`;
+    }
+    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}`, vppReads: reads, vppUserSys: userSys, vppInterrupts: interruptsSince(irq0) };
   };
 }
 
