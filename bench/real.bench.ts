@@ -235,12 +235,16 @@ function vppStolen(): number {
 /**
  * Interrupts taken so far by VPP's CPU (all CPUs when unpinned), by kind (/proc/interrupts: LOC
  * the timer, RES rescheduling, CAL function calls, which carry TLB flushes on some kernels, and
- * devices by number). Whatever interrupts VPP's core is charged to VPP's thread as its own time.
+ * devices by number). Without CONFIG_IRQ_TIME_ACCOUNTING (this VM's kernel: /proc/config.gz), what
+ * interrupts VPP's core is charged to VPP's thread as its own time. Softirqs and the hypervisor's
+ * exits are not seen here.
  */
 function vppCpuInterrupts(): Map<string, number> {
   const lines = readFileSync('/proc/interrupts', 'utf8').split('\n');
   const cpus = lines[0]!.trim().split(/\s+/);
-  const cols = PIN === null ? cpus.map((_, i) => i) : [cpus.indexOf(`CPU${PIN}`)];
+  const pinned = PIN === null ? -1 : cpus.indexOf(`CPU${PIN}`);
+  // unpinned, or VPP's CPU not listed (offline): every CPU's, rather than the IRQ's label read as a count
+  const cols = pinned < 0 ? cpus.map((_, i) => i) : [pinned];
   const out = new Map<string, number>();
   for (const line of lines.slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -638,7 +642,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP's CPU's interrupts: raw ${rawAdd.vppInterrupts}; fibmgr ${f.vppInterrupts}; VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), fibmgr (${f.vppInterrupts}); VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
@@ -705,23 +709,24 @@ const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.
  */
 const pairedRatio = turns.length ? median(turns.map((t) => t.raw / t.fibmgr)) : null;
 /**
- * A distribution-free interval for the median of `xs`, at least `level` sure: the k-th smallest and
- * k-th largest, k the most that the binomial(n, ½) tail below k allows (under 6 values there is none
- * at 95%). What the per-round ratios can tell: whether fibmgr is above, below or level with the raw
- * client beyond VPP's own swings, which the median alone does not say.
+ * A distribution-free interval for the median of `xs`, at least `level` sure if the rounds were
+ * independent draws (VPP's speed holds for minutes, so neighbouring rounds are not quite): the
+ * k-th smallest and k-th largest, k the most that the binomial(n, ½) tail below k allows (under 6
+ * values there is none at 95%; at 6-8 it is the whole range). One that excludes 1.0 says fibmgr is
+ * above or below the raw client beyond VPP's swings; one that holds 1.0 says neither.
  */
 function medianInterval(xs: number[], level = 0.95): [number, number] | null {
   const n = xs.length;
   const s = [...xs].sort((a, b) => a - b);
   let tail = 0; // P(Bin(n, ½) < k)
-  let choose = 1; // C(n, k)
+  let logChoose = 0; // ln C(n, k); in logs, as 2^n overflows from n = 1024
   let k = 0;
-  for (;;) {
-    const next = tail + choose / 2 ** n; // P(Bin(n, ½) < k + 1)
+  while (k < n / 2) {
+    const next = tail + Math.exp(logChoose - n * Math.LN2); // P(Bin(n, ½) < k + 1)
     if (2 * next > 1 - level) break;
     tail = next;
     k++;
-    choose = (choose * (n - k + 1)) / k;
+    logChoose += Math.log((n - k + 1) / k);
   }
   return k === 0 ? null : [s[k - 1]!, s[n - k]!];
 }
