@@ -222,8 +222,10 @@ function clientCpus(): { busy: number; all: number } {
 }
 /**
  * Seconds the hypervisor ran something else on VPP's CPU (all CPUs when unpinned) so far: /proc/stat's
- * steal. VPP's thread counts that time as its own (its schedstat sees a CPU it held), so a pass
- * with steal shows VPP "busy" longer for the same work: the noise of a VM's neighbours, told apart.
+ * steal: the noise of a VM's neighbours, told apart. Whether VPP's busy time includes it depends
+ * on the kernel: with CONFIG_PARAVIRT_TIME_ACCOUNTING (this VM's) and a hypervisor that reports
+ * steal, the scheduler's task clock leaves it out and VPP looks waiting or idle instead; without,
+ * VPP's thread counts it as its own and looks busy longer for the same work.
  */
 function vppStolen(): number {
   let steal = 0;
