@@ -28,7 +28,7 @@ import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/re
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
 import { DEFAULT_REPLY_GATHER, type ReplyGather } from 'vpp-binapi-ts';
-import { statField } from '../src/fpm/socket-owner.js';
+import { statField, statStartTime } from '../src/fpm/socket-owner.js';
 import { DEFAULTS, OPTIONS, type Config } from '../src/config/options.js';
 import { envName, loadConfig } from '../src/config/load.js';
 import { WARM_UP_PASSES } from '../src/warm-up/warm-up.js';
@@ -156,26 +156,37 @@ const vpp = (await startRealVpp(ctx, { mainHeap: '6G', statsegSize: '1G', startM
 
 /** Clock ticks per second of /proc's CPU times (100 on every Linux seen, but the kernel's to say). */
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-/**
- * VPP's process so far (/proc/PID/stat): its CPU (user + system, all threads) in seconds, and its
- * page faults, minor and major (work a busy VPP may be doing that is not the routes').
- */
-function vppStat(): { cpu: number; sys: number; minor: number; major: number } {
+/** VPP's process's counters so far (all its threads), read from its /proc entry. */
+interface VppProcess {
+  /** pid@start (/proc/PID/stat's start time), as the daemon tells processes apart (socket-owner.ts): a restarted VPP, or a reused pid, is another process, whose counters are not the pass's. */
+  id: string;
+  /** CPU seconds in VPP's own code and in the kernel's for it (its socket calls, page faults). */
+  user: number;
+  sys: number;
+  /** Page faults, minor and major (work a busy VPP may be doing that is not the routes'). */
+  minor: number;
+  major: number;
+  /**
+   * read() calls and the bytes they returned (/proc/PID/io syscr, rchar): nearly all its API
+   * socket's during a pass. VPP reads that socket 4 KB at a time, once per main-loop turn; a client
+   * that lets it run short of requests costs VPP more turns (and their fixed cost) per route.
+   */
+  readCalls: number;
+  readBytes: number;
+}
+function vppProcess(): VppProcess {
   const stat = readFileSync(`/proc/${vpp.pid}/stat`, 'utf8');
-  const sys = Number(statField(stat, 15)) / CLK_TCK;
-  return { cpu: Number(statField(stat, 14)) / CLK_TCK + sys, sys, minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)) };
-}
-const vppCpu = (): number => vppStat().cpu;
-/**
- * VPP's read() calls and the bytes they returned so far (/proc/PID/io syscr, rchar): nearly all of
- * them its API socket's during a pass. VPP reads that socket 4 KB at a time, once per main-loop turn;
- * a client that lets it run short of requests costs VPP more turns (and their fixed cost) per route.
- */
-function vppReads(): { calls: number; bytes: number } {
   const io = readFileSync(`/proc/${vpp.pid}/io`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
-  return { calls: field('syscr'), bytes: field('rchar') };
+  const ioField = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return {
+    id: `${vpp.pid}@${statStartTime(stat)}`, user: Number(statField(stat, 14)) / CLK_TCK, sys: Number(statField(stat, 15)) / CLK_TCK,
+    minor: Number(statField(stat, 10)), major: Number(statField(stat, 12)), readCalls: ioField('syscr'), readBytes: ioField('rchar'),
+  };
 }
+const vppCpu = (): number => {
+  const p = vppProcess();
+  return p.user + p.sys;
+};
 
 /** Each thread of process `pid` (/proc/PID/task/TID/schedstat): its id, seconds on a CPU and seconds runnable but waiting for one, so far. */
 function threadTimes(pid: number): { tid: string; busy: number; waiting: number }[] {
@@ -296,7 +307,7 @@ const EARLY_MS = 500;
 interface PassTimes {
   /** Wall seconds since the pass began. */
   s: number;
-  /** VPP's "busy / waiting / idle" seconds, its CPU share, and how busy the clients' CPUs were. */
+  /** VPP's "busy / waiting / idle" seconds, its CPU share, and how busy the clients' CPUs were (VPP's: "?" or NaN when VPP was restarted in the pass). */
   vppTime: string;
   /** VPP's busy seconds alone (the first of vppTime, from the same reading). */
   vppBusy: number;
@@ -328,9 +339,7 @@ interface PassTimes {
  */
 function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTimes {
   const perf = perfPass(label);
-  const vppPid0 = vpp.pid;
-  const v0 = vppStat();
-  const reads0 = vppReads();
+  const v0 = vppProcess();
   const irq0 = vppCpuInterrupts();
   const sched0 = vppSched();
   const stolen0 = vppStolen();
@@ -363,17 +372,18 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
     clearTimeout(timer);
     perf?.kill('SIGINT'); // perf writes its file and exits
     const s = (performance.now() - t0) / 1000;
-    const v = vppStat();
+    const v = vppProcess();
     const sched = vppSched();
-    // a VPP restarted in the pass (a fault phase's) is another process: its counts are not the pass's
-    let reads = '? (VPP restarted)';
-    let userSys = reads;
-    if (vpp.pid === vppPid0) {
-      const r = vppReads();
-      reads = `${r.calls - reads0.calls} of ${Math.round((r.bytes - reads0.bytes) / Math.max(1, r.calls - reads0.calls))} B`;
-      userSys = `${(v.cpu - v.sys - (v0.cpu - v0.sys)).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`;
-    }
-    return { s, vppTime: vppTime(sched0, sched, s), vppBusy: sched.busy - sched0.busy, vppShare: (v.cpu - v0.cpu) / s, clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0, vppFaults: `${v.minor - v0.minor} / ${v.major - v0.major}`, vppReads: reads, vppUserSys: userSys, vppInterrupts: interruptsSince(irq0) };
+    // a VPP restarted in the pass (a fault phase's) is another process: none of its counters are the pass's
+    const same = v.id === v0.id;
+    const ofVpp = (text: () => string): string => (same ? text() : '? (VPP restarted)');
+    const calls = v.readCalls - v0.readCalls;
+    return {
+      s, vppTime: ofVpp(() => vppTime(sched0, sched, s)), vppBusy: same ? sched.busy - sched0.busy : NaN, vppShare: same ? (v.user + v.sys - v0.user - v0.sys) / s : NaN,
+      clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0,
+      vppFaults: ofVpp(() => `${v.minor - v0.minor} / ${v.major - v0.major}`), vppReads: ofVpp(() => `${calls} of ${Math.round((v.readBytes - v0.readBytes) / Math.max(1, calls))} B`),
+      vppUserSys: ofVpp(() => `${(v.user - v0.user).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`), vppInterrupts: interruptsSince(irq0),
+    };
   };
 }
 
@@ -709,7 +719,9 @@ const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.
  * the clients on one VPP speed, and the median over medians compares which speed each client's
  * passes happened to fall on. The target is met only when both say so.
  */
-const pairedRatio = turns.length ? median(turns.map((t) => t.raw / t.fibmgr)) : null;
+/** Each round's own ratio, raw seconds over fibmgr's. */
+const roundRatios = turns.map((t) => t.raw / t.fibmgr);
+const pairedRatio = turns.length ? median(roundRatios) : null;
 /**
  * A distribution-free interval for the median of `xs`, at least `level` sure if the rounds were
  * independent draws (VPP's speed holds for minutes, so neighbouring rounds are not quite): the
@@ -745,8 +757,8 @@ if (turnRatio !== null) {
   // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
   const beyond = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
   console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, fibmgr ${beyond(turns.map((t) => t.fibmgr - t.fibmgrBusy))}`);
-  const ci = medianInterval(turns.map((t) => t.raw / t.fibmgr));
-  console.log(`fibmgr vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${turns.map((t) => (t.raw / t.fibmgr).toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
+  const ci = medianInterval(roundRatios);
+  console.log(`fibmgr vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${roundRatios.map((r) => r.toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
   // the rest of a round's difference: VPP's own busy time under each client in the same round
   // (fibmgr's watch starts before the zebra stand-in is told to send, the raw client's right
   // before its first write: what VPP does meanwhile counts against fibmgr, a little)
