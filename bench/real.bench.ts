@@ -332,6 +332,8 @@ interface PassTimes {
   vppUserSys: string;
   /** The interrupts VPP's CPU took over the pass, by kind (interruptsSince). */
   vppInterrupts: string;
+  /** REAL_BENCH_SENDS: VPP's send() calls over the pass and how many went out (sendsPass); '' without it. */
+  vppSends: Promise<string>;
 }
 /**
  * Starts watching a pass from VPP's side and the clients' CPUs, and fibmgr's process (`fibmgrPid`:
@@ -339,6 +341,7 @@ interface PassTimes {
  */
 function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTimes {
   const perf = perfPass(label);
+  const sends = sendsPass();
   const v0 = vppProcess();
   const irq0 = vppCpuInterrupts();
   const sched0 = vppSched();
@@ -383,6 +386,8 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
       clientBusy: clientBusy(cpus0), startIdle: startIdle || `? (the pass took under ${EARLY_MS} ms)`, startCpu: startCpu || '?', stolen: vppStolen() - stolen0,
       vppFaults: ofVpp(() => `${v.minor - v0.minor} / ${v.major - v0.major}`), vppReads: ofVpp(() => `${calls} of ${Math.round((v.readBytes - v0.readBytes) / Math.max(1, calls))} B`),
       vppUserSys: ofVpp(() => `${(v.user - v0.user).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`), vppInterrupts: interruptsSince(irq0),
+      // perf stopped either way; a restarted VPP's counts are not the pass's
+      vppSends: sends === null ? Promise.resolve('') : sends().then((text) => (same ? text : '? (VPP restarted)')),
     };
   };
 }
@@ -399,6 +404,35 @@ function perfPass(label: string): ChildProcess | null {
   if (!PERF_DIR) return null;
   const file = `${PERF_DIR}/${String(++perfPasses).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.data`;
   return spawn('perf', ['record', '-q', '-F', '997', '-e', 'cpu-clock', '-t', String(vpp.pid), '-o', file], { stdio: 'ignore' });
+}
+
+/**
+ * REAL_BENCH_SENDS=1: VPP's send() calls over a pass (`perf stat` on its syscalls' exit
+ * tracepoint), and how many of them went out. VPP's socket API sends each reply as it is made
+ * (src/vlibmemory/socket_api.c): into a full socket the send fails at once and the reply waits in
+ * VPP's output vector, which later goes out 4 KB a send; into a socket with room, the reply goes
+ * out alone, a send (and an skb) of its own. So the sends that went out, beyond the replies' bytes
+ * / 4 KB, are replies a client let go out one by one by emptying VPP's socket. Off by default: the
+ * tracepoint costs VPP time on every call, under both clients alike. perf attaches a few ms after
+ * the pass starts, so the first replies can go uncounted (the sends can fall short of the routes).
+ */
+const SENDS = process.env.REAL_BENCH_SENDS === '1';
+if (SENDS && spawnSync('perf', ['--version']).status !== 0) throw new Error('REAL_BENCH_SENDS: no perf here (Debian: linux-perf)');
+function sendsPass(): (() => Promise<string>) | null {
+  if (!SENDS) return null;
+  const exit = 'syscalls:sys_exit_sendto';
+  const perf = spawn('perf', ['stat', '-x', ',', '-e', exit, '--filter', 'ret < 0', '-e', exit, '-p', String(vpp.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  perf.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  perf.on('error', () => undefined); // checked above; a failure shows as no counts
+  const done = new Promise<void>((resolve) => perf.once('close', () => resolve()));
+  return async () => {
+    perf.kill('SIGINT'); // perf prints its counts and exits
+    await done;
+    const [failed, all] = out.split('\n').filter((l) => l.includes(exit)).map((l) => Number(l.split(',')[0]));
+    if (!Number.isFinite(failed) || !Number.isFinite(all)) return `? (perf: ${out.trim().split('\n').pop() ?? 'no output'})`;
+    return `${all} sends, ${all - failed!} out`;
+  };
 }
 
 /** Page faults per million routes, in thousands ("62k"). */
@@ -654,7 +688,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), fibmgr (${f.vppInterrupts}); VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), fibmgr (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, fibmgr ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
