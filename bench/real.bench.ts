@@ -15,7 +15,8 @@
 // phases out, REAL_BENCH_FREEZE_MS the freeze, REAL_BENCH_TIMEOUT_MS fibmgr's request timeout (default the daemon's), REAL_BENCH_TURN_FLAGS
 // node flags added to fibmgr's process in turns (a profile, a GC setting; NODE_OPTIONS refuses most) and REAL_BENCH_TURN_FLAGS_B
 // other ones for rounds 3-4, 7-8, … (an A/B in one run, each side raw-first and fibmgr-first alike), REAL_BENCH_PERF_DIR a
-// `perf record` of VPP's main thread per pass into that directory (which code VPP's time goes to under each client); FIBMGR_VPP_PREFIX names the VPP, else
+// `perf record` of VPP's main thread per pass into that directory (which code VPP's time goes to under each client), REAL_BENCH_SENDS=1
+// VPP's send() calls per pass and how many went out (sendsPass); FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
