@@ -409,13 +409,15 @@ function perfPass(label: string): ChildProcess | null {
 
 /**
  * REAL_BENCH_SENDS=1: VPP's send() calls over a pass (`perf stat` on its syscalls' exit
- * tracepoint), and how many of them went out. VPP's socket API sends each reply as it is made
- * (src/vlibmemory/socket_api.c): into a full socket the send fails at once and the reply waits in
- * VPP's output vector, which later goes out 4 KB a send; into a socket with room, the reply goes
- * out alone, a send (and an skb) of its own. So the sends that went out, beyond the replies' bytes
- * / 4 KB, are replies a client let go out one by one by emptying VPP's socket. Off by default: the
- * tracepoint costs VPP time on every call, under both clients alike. perf attaches a few ms after
- * the pass starts, so the first replies can go uncounted (the sends can fall short of the routes).
+ * tracepoint), and how many of them went out. VPP's socket API (src/vlibmemory/socket_api.c)
+ * appends each reply to its output vector and at once flushes the vector from its start, 4 KB a
+ * send, until a send fails on a full socket; what is left goes with a later flush. A reply made
+ * while the vector is empty and the socket has room goes out alone, a send (and an skb) of its own.
+ * So the sends that went out, beyond the replies' bytes / 4 KB, are mostly replies a client let go
+ * out one by one by emptying VPP's socket (and a short last send per flush). Off by default: the
+ * tracepoint costs VPP time on every call, and perf attaches tens of ms into the pass, starting on
+ * the clients' core while a client starts (more in fibmgr's way than the raw client's), so a
+ * pass's first replies go uncounted.
  */
 const SENDS = process.env.REAL_BENCH_SENDS === '1';
 if (SENDS && spawnSync('perf', ['--version']).status !== 0) throw new Error('REAL_BENCH_SENDS: no perf here (Debian: linux-perf)');
@@ -429,9 +431,12 @@ function sendsPass(): (() => Promise<string>) | null {
   const done = new Promise<void>((resolve) => perf.once('close', () => resolve()));
   return async () => {
     perf.kill('SIGINT'); // perf prints its counts and exits
+    // one that does not is killed: the pass's note says so rather than waiting on it
+    const stuck = setTimeout(() => perf.kill('SIGKILL'), 10_000);
     await done;
+    clearTimeout(stuck);
     const [failed, all] = out.split('\n').filter((l) => l.includes(exit)).map((l) => Number(l.split(',')[0]));
-    if (!Number.isFinite(failed) || !Number.isFinite(all)) return `? (perf: ${out.trim().split('\n').pop() ?? 'no output'})`;
+    if (!Number.isFinite(failed) || !Number.isFinite(all)) return `? (perf: ${out.trim().split('\n').pop() || 'no output'})`;
     return `${all} sends, ${all - failed!} out`;
   };
 }
