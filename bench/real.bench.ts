@@ -404,7 +404,10 @@ let perfPasses = 0;
 function perfPass(label: string): ChildProcess | null {
   if (!PERF_DIR) return null;
   const file = `${PERF_DIR}/${String(++perfPasses).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.data`;
-  return spawn('perf', ['record', '-q', '-F', '997', '-e', 'cpu-clock', '-t', String(vpp.pid), '-o', file], { stdio: 'ignore' });
+  const perf = spawn('perf', ['record', '-q', '-F', '997', '-e', 'cpu-clock', '-t', String(vpp.pid), '-o', file], { stdio: 'ignore' });
+  // checked at the start; a perf that cannot start costs its profile, not the run
+  perf.on('error', (e) => console.error(`bench:real: perf record for ${label}: ${e.message}`));
+  return perf;
 }
 
 /**
@@ -414,10 +417,10 @@ function perfPass(label: string): ChildProcess | null {
  * send, until a send fails on a full socket; what is left goes with a later flush. A reply made
  * while the vector is empty and the socket has room goes out alone, a send (and an skb) of its own.
  * So the sends that went out, beyond the replies' bytes / 4 KB, are mostly replies a client let go
- * out one by one by emptying VPP's socket (and a short last send per flush). Off by default: the
- * tracepoint costs VPP time on every call, and perf attaches tens of ms into the pass, starting on
- * the clients' core while a client starts (more in fibmgr's way than the raw client's), so a
- * pass's first replies go uncounted.
+ * out one by one by emptying VPP's socket (and a short last send per flush that empties the
+ * vector). Off by default: the tracepoint costs VPP time on every call, and perf attaches tens of
+ * ms into the pass, starting on the clients' core while a client starts (more in fibmgr's way
+ * than the raw client's), so a pass's first replies go uncounted.
  */
 const SENDS = process.env.REAL_BENCH_SENDS === '1';
 if (SENDS && spawnSync('perf', ['--version']).status !== 0) throw new Error('REAL_BENCH_SENDS: no perf here (Debian: linux-perf)');
@@ -428,13 +431,18 @@ function sendsPass(): (() => Promise<string>) | null {
   let out = '';
   perf.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   perf.on('error', () => undefined); // checked above; a failure shows as no counts
-  const done = new Promise<void>((resolve) => perf.once('close', () => resolve()));
+  const done = new Promise<void>((resolve) => {
+    perf.once('close', () => resolve());
+    perf.once('error', () => resolve()); // a perf that never ran has nothing to close
+  });
   return async () => {
     perf.kill('SIGINT'); // perf prints its counts and exits
-    // one that does not is killed: the pass's note says so rather than waiting on it
-    const stuck = setTimeout(() => perf.kill('SIGKILL'), 10_000);
+    // one that does not is killed rather than waited on, and the note says so
+    let killed = false;
+    const stuck = setTimeout(() => { killed = perf.kill('SIGKILL'); }, 10_000);
     await done;
     clearTimeout(stuck);
+    if (killed) return '? (perf did not stop on SIGINT; killed)';
     const [failed, all] = out.split('\n').filter((l) => l.includes(exit)).map((l) => Number(l.split(',')[0]));
     if (!Number.isFinite(failed) || !Number.isFinite(all)) return `? (perf: ${out.trim().split('\n').pop() || 'no output'})`;
     return `${all} sends, ${all - failed!} out`;
