@@ -388,14 +388,18 @@ function watchPass(label: string, fibmgrPid: number = process.pid): () => PassTi
       vppFaults: ofVpp(() => `${v.minor - v0.minor} / ${v.major - v0.major}`), vppReads: ofVpp(() => `${calls} of ${Math.round((v.readBytes - v0.readBytes) / Math.max(1, calls))} B`),
       vppUserSys: ofVpp(() => `${(v.user - v0.user).toFixed(2)} / ${(v.sys - v0.sys).toFixed(2)}`), vppInterrupts: interruptsSince(irq0),
       // perf stopped either way; a restarted VPP's counts are not the pass's
-      vppSends: sends === null ? Promise.resolve('') : sends().then((text) => (same ? text : '? (VPP restarted)')),
+      vppSends: sends === null ? Promise.resolve('') : sends().then((text) => ofVpp(() => text)),
     };
   };
 }
 
+/** A knob that watches VPP with perf (REAL_BENCH_PERF_DIR, REAL_BENCH_SENDS) ends the run at once when there is none, not pass by pass. */
+function requirePerf(knob: string): void {
+  if (spawnSync('perf', ['--version']).status !== 0) throw new Error(`${knob}: no perf here (Debian: linux-perf)`);
+}
 /** REAL_BENCH_PERF_DIR: where each pass's profile of VPP's main thread goes (NN-label.data), or null. */
 const PERF_DIR = process.env.REAL_BENCH_PERF_DIR || null;
-if (PERF_DIR && spawnSync('perf', ['--version']).status !== 0) throw new Error('REAL_BENCH_PERF_DIR: no perf here (Debian: linux-perf)');
+if (PERF_DIR) requirePerf('REAL_BENCH_PERF_DIR');
 let perfPasses = 0;
 /**
  * A `perf record` of VPP's main thread (its tid is VPP's pid) for one pass, sampled on the CPU
@@ -423,17 +427,17 @@ function perfPass(label: string): ChildProcess | null {
  * than the raw client's), so a pass's first replies go uncounted.
  */
 const SENDS = process.env.REAL_BENCH_SENDS === '1';
-if (SENDS && spawnSync('perf', ['--version']).status !== 0) throw new Error('REAL_BENCH_SENDS: no perf here (Debian: linux-perf)');
+if (SENDS) requirePerf('REAL_BENCH_SENDS');
 function sendsPass(): (() => Promise<string>) | null {
   if (!SENDS) return null;
   const exit = 'syscalls:sys_exit_sendto';
   const perf = spawn('perf', ['stat', '-x', ',', '-e', exit, '--filter', 'ret < 0', '-e', exit, '-p', String(vpp.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
   perf.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  perf.on('error', () => undefined); // checked above; a failure shows as no counts
+  // checked at the start; a perf that never ran has nothing to close, and shows as no counts
   const done = new Promise<void>((resolve) => {
     perf.once('close', () => resolve());
-    perf.once('error', () => resolve()); // a perf that never ran has nothing to close
+    perf.on('error', () => resolve());
   });
   return async () => {
     perf.kill('SIGINT'); // perf prints its counts and exits
