@@ -15,6 +15,8 @@ interface Chunk<T> {
 const newChunk = <T>(): Chunk<T> => ({ items: new Array<T | undefined>(CHUNK), next: null });
 
 export class Fifo<T> {
+  /** Items per chunk: pushing past it runs the chunk-boundary code (as a JIT warm-up may want to). */
+  static readonly chunkSize = CHUNK;
   /** The chunk read from, at `headAt`; while the queue holds items, headAt < CHUNK. */
   private head: Chunk<T> = newChunk();
   private headAt = 0;

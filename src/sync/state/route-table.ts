@@ -149,6 +149,7 @@ const MOVE_STEP = 16;
 /** Entries a chunk of the store holds (a power of two). */
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
+const newChunk = (): (Entry | undefined)[] => new Array<Entry | undefined>(CHUNK).fill(undefined);
 
 /**
  * A map's entries by id (1, 2, …), in chunks of 4,096: the slots hold ids in an Int32Array, so
@@ -157,14 +158,20 @@ const CHUNK = 1 << CHUNK_BITS;
  * slot to the grown table copies an int. Ids of removed entries are reused.
  */
 class EntryStore {
-  private readonly chunks: (Entry | undefined)[][] = [];
+  /**
+   * Born holding its first chunk. An empty [] is an array of small integers to V8 until its first
+   * push makes it one of arrays: code V8 compiled during the warm-up, for stores past that change,
+   * was thrown away at the first route of zebra's first sync, whose stores are new and empty
+   * (README, Benchmarks, run AD).
+   */
+  private readonly chunks: (Entry | undefined)[][] = [newChunk()];
   private readonly free: number[] = [];
   private next = 1;
 
   add(e: Entry): number {
     const id = this.free.length > 0 ? this.free.pop()! : this.next++;
     const c = id >>> CHUNK_BITS;
-    if (c === this.chunks.length) this.chunks.push(new Array<Entry | undefined>(CHUNK).fill(undefined));
+    if (c === this.chunks.length) this.chunks.push(newChunk());
     this.chunks[c]![id & (CHUNK - 1)] = e;
     return id;
   }
