@@ -124,13 +124,14 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
 }
 
 /**
- * Runs a throwaway queue through a few chunks, twice. The warm-up's simulator answers at once, so
- * none of the path's queues ever held a chunk's worth; zebra's first sync on a real VPP fills
- * them within ~40 ms, and V8 threw away the code it had compiled for the queues' callers, which
- * had never crossed a chunk (README, Benchmarks, run AD). V8 keeps one record of what a method
- * has run for all the queues of the process, so any queue's crossings serve the path's.
- * (A pass whose simulator answers late, VppSim's delayMs, would also fill the writer's queue and
- * take its other long-queue branches, but holds fibmgr's start back by its waits.)
+ * Runs a throwaway queue through a few chunks, twice (the second time, push takes the chunk the
+ * first left spare). The warm-up's simulator answers at once, so none of the path's queues ever
+ * held a chunk's worth; zebra's first sync on a real VPP crossed chunks 40–130 ms in, and V8
+ * threw away the code it had compiled for the queues' callers, which had never crossed one
+ * (README, Benchmarks, run AD). V8 keeps one record of what a method has run for all the queues
+ * of the process, so any queue's crossings serve the path's. (A pass whose simulator answers
+ * late, VppSim's delayMs, would also cover most of the writer's long-queue branches, but would
+ * hold fibmgr's start back by its waits.)
  */
 function crossQueueChunks(): void {
   const q = new Fifo<object>();

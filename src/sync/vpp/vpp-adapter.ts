@@ -257,10 +257,6 @@ export class VppAdapter implements VppPort {
     this.log.info({ family, table }, 'created VPP table');
   }
 
-  /**
-   * Encoded paths per path array: the reconciler shares one array among all routes with the
-   * same next hops, so paths are encoded (by the generated codec, with its checks) once per set.
-   */
   /** Route writes as ip_route_add_del(_v2) requests, by message. */
   private routeWrites: Record<string, RouteWrites> = {};
 
@@ -273,9 +269,9 @@ export class VppAdapter implements VppPort {
     this.answered++;
     // The client keeps tokens as doubles (InFlight's sToken) and can hand one back as a heap
     // number: kept in the writer's free list, it turned that list into an array of doubles in the
-    // warm-up's writers but not in zebra's, whose first writes then threw away what V8 had compiled
-    // for sending (README, Benchmarks, run AD). The writer's tokens are small integers: `| 0` keeps
-    // them small integers (Smis) in V8's eyes too, and changes no value.
+    // warm-up's writers but not in zebra's, so V8 threw away its compiled send ~15 ms into
+    // zebra's first sync (README, Benchmarks, run AD). The writer's tokens are small integers:
+    // `| 0` keeps them small integers (Smis) in V8's eyes too, and changes no value.
     this.written(token | 0, err);
   };
 
