@@ -416,15 +416,9 @@ function perfPass(label: string): ChildProcess | null {
 
 /**
  * REAL_BENCH_SENDS=1: VPP's send() calls over a pass (`perf stat` on its syscalls' exit
- * tracepoint), and how many of them went out. VPP's socket API (src/vlibmemory/socket_api.c)
- * appends each reply to its output vector and at once flushes the vector from its start, 4 KB a
- * send, until a send fails on a full socket; what is left goes with a later flush. A reply made
- * while the vector is empty and the socket has room goes out alone, a send (and an skb) of its own.
- * So the sends that went out, beyond the replies' bytes / 4 KB, are mostly replies a client let go
- * out one by one by emptying VPP's socket (and a short last send per flush that empties the
- * vector). Off by default: the tracepoint costs VPP time on every call, and perf attaches tens of
- * ms into the pass, starting on the clients' core while a client starts (more in fibmgr's way
- * than the raw client's), so a pass's first replies go uncounted.
+ * tracepoint), and how many of them went out: the replies a client let go out one by one by
+ * emptying VPP's socket (how VPP's socket API flushes, and what the counts leave out: README,
+ * Benchmarks, bench:real). Off by default: the tracepoint costs VPP time on every call.
  */
 const SENDS = process.env.REAL_BENCH_SENDS === '1';
 if (SENDS) requirePerf('REAL_BENCH_SENDS');
