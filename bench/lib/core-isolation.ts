@@ -1,13 +1,15 @@
-// bench:real's VPP core kept for VPP while the bench runs (REAL_BENCH_ISOLATE=0: not), as a deployment
-// keeps it with `isolcpus` and IRQ affinity (short of `rcu_nocbs`, which needs a reboot). Without
-// it, a busy client's core sends the machine's other tasks to VPP's core: the load balancer moves
-// what wakes there (a VM agent's threads, unbound kernel threads, kworkers) and VPP waits behind
-// them; the raw client leaves its own core idle and pays none of it (README, Benchmarks, run AE).
-// Every thread that may run elsewhere is moved off the core, every IRQ that may be, and the unbound
-// workqueues; restore() puts back what was there. Needs root; what cannot move (per-CPU kernel
-// threads) stays.
+// bench:real's REAL_BENCH_ISOLATE=1: the machine's other tasks kept off VPP's core for the run.
+// Pinning VPP to a core of its own is not enough on a small machine: while a client keeps the
+// other core busy, the load balancer places what wakes up (a VM agent's threads, unbound kernel
+// threads) on VPP's core, and VPP waits behind them. A busy client pays that and an idle one
+// does not, so it measures the scheduler, not the client (README, Benchmarks, run AE). A
+// deployment keeps VPP's cores clear with `isolcpus` and IRQ affinity; this is the part of that a
+// running machine allows (no `isolcpus` balancing change, no `rcu_nocbs`: both need a reboot).
+// Opt-in: it changes the whole machine's affinities for the run. Threads forked during the run by
+// a moved task inherit the narrower set and keep it; a SIGKILL of the bench leaves everything moved.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 /** "0-2,5" → [0, 1, 2, 5]; null for anything else. */
 export function parseCpuList(text: string): number[] | null {
@@ -26,79 +28,122 @@ export function parseCpuList(text: string): number[] | null {
 /** The CPUs as a list (`taskset -c`, `smp_affinity_list`): [0, 1, 2, 5] → "0,1,2,5". */
 export const formatCpuList = (cpus: readonly number[]): string => cpus.join(',');
 
-/** The CPUs as a hex mask (the workqueue cpumask): [0, 2] → "5"; CPUs below 32. */
-export const cpuMask = (cpus: readonly number[]): string => cpus.reduce((m, c) => m | (1 << c), 0).toString(16);
-
-export interface CoreIsolation {
-  /** Threads, IRQs moved off the core; whether the unbound workqueues were. */
-  moved: { threads: number; irqs: number; workqueues: boolean };
-  /** Puts back every affinity changed (a thread gone since is skipped; an id reused since gets the old one). */
-  restore(): void;
+/** The CPUs as the kernel's hex mask (the workqueue cpumask), in comma-separated 32-bit groups: [0, 2] → "5", [0, 32] → "1,00000001". */
+export function cpuMask(cpus: readonly number[]): string {
+  const bits = cpus.reduce((m, c) => m | (1n << BigInt(c)), 0n);
+  const hex = bits.toString(16);
+  const groups: string[] = [];
+  for (let end = hex.length; end > 0; end -= 8) groups.unshift(hex.slice(Math.max(0, end - 8), end));
+  return groups.map((g, i) => (i === 0 ? g : g.padStart(8, '0'))).join(',');
 }
 
-const WORKQUEUE_MASK = '/sys/devices/virtual/workqueue/cpumask';
+/** Where the affinities are read and how a thread's is set: the machine's, or a test's. */
+export interface Machine {
+  /** The root /proc and /sys are under ('/'). */
+  root: string;
+  /** Sets a thread's CPUs (`taskset -pc`); false when the kernel refuses (a per-CPU kernel thread). */
+  setThreadCpus(tid: string, cpus: string): boolean;
+}
 
-const read = (path: string): string | null => {
+export const THIS_MACHINE: Machine = {
+  root: '/',
+  setThreadCpus: (tid, cpus) => spawnSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' }).status === 0,
+};
+
+export interface CoreIsolation {
+  threadsMoved: number;
+  irqsMoved: number;
+  workqueuesMoved: boolean;
+  /** Puts back every affinity changed, last first; returns how many could not be (a thread gone or its id reused is skipped, not counted). */
+  restore(): number;
+}
+
+/** Moves every thread, IRQ and the unbound workqueues that may run on `cpu` and elsewhere off it, and says how to put them back. */
+export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolation {
+  const at = (...p: string[]): string => join(m.root, ...p);
+  const undo: (() => boolean)[] = [];
+  const iso = { threadsMoved: 0, irqsMoved: 0, workqueuesMoved: false };
+  /** Its CPUs without `cpu`, or null: not on it, pinned to it alone (it asked to be there), or unreadable. */
+  const without = (list: string | undefined): string | null => {
+    const cpus = list === undefined ? null : parseCpuList(list);
+    if (!cpus || !cpus.includes(cpu) || cpus.length < 2) return null;
+    return formatCpuList(cpus.filter((c) => c !== cpu));
+  };
+  for (const pid of numbered(at('proc'))) {
+    for (const tid of numbered(at('proc', pid, 'task'))) {
+      const was = /^Cpus_allowed_list:\s*(\S+)$/m.exec(read(at('proc', pid, 'task', tid, 'status')) ?? '')?.[1];
+      const to = without(was);
+      const born = startTime(at('proc', pid, 'task', tid, 'stat'));
+      if (to === null || born === null || !m.setThreadCpus(tid, to)) continue;
+      iso.threadsMoved++;
+      // a thread id is reused once its thread is gone: the start time tells the same thread
+      undo.push(() => startTime(at('proc', pid, 'task', tid, 'stat')) !== born || m.setThreadCpus(tid, was!));
+    }
+  }
+  for (const irq of numbered(at('proc', 'irq'))) {
+    const path = at('proc', 'irq', irq, 'smp_affinity_list');
+    const was = read(path)?.trim();
+    const to = without(was);
+    if (to === null || !write(path, to)) continue; // managed IRQs refuse
+    iso.irqsMoved++;
+    undo.push(() => write(path, was!));
+  }
+  const wqPath = at('sys', 'devices', 'virtual', 'workqueue', 'cpumask');
+  const wqWas = read(wqPath)?.trim();
+  const wqCpus = wqWas === undefined ? [] : maskCpus(wqWas);
+  if (wqCpus.includes(cpu) && wqCpus.length > 1 && write(wqPath, cpuMask(wqCpus.filter((c) => c !== cpu)))) {
+    iso.workqueuesMoved = true;
+    undo.push(() => write(wqPath, wqWas!));
+  }
+  let restored = false;
+  return {
+    ...iso,
+    restore() {
+      if (restored) return 0;
+      restored = true;
+      return undo.reverse().filter((u) => !u()).length;
+    },
+  };
+}
+
+/** "1,00000003" → [0, 1, 32]. */
+function maskCpus(mask: string): number[] {
+  if (!/^[0-9a-f]+(,[0-9a-f]+)*$/i.test(mask)) return [];
+  const bits = BigInt(`0x${mask.replace(/,/g, '')}`);
+  const out: number[] = [];
+  for (let c = 0; bits >> BigInt(c) > 0n; c++) if ((bits >> BigInt(c)) & 1n) out.push(c);
+  return out;
+}
+
+/** A thread's start time (field 22 of its stat), or null when it is gone. */
+function startTime(statPath: string): string | null {
+  const stat = read(statPath);
+  // the name (field 2) may hold spaces and parentheses: fields are counted from its closing one
+  const after = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return after?.[19] ?? null;
+}
+
+function numbered(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return []; // a process gone, no /proc/irq in a container
+  }
+}
+
+function read(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch {
     return null;
   }
-};
-const write = (path: string, text: string): boolean => {
+}
+
+function write(path: string, text: string): boolean {
   try {
     writeFileSync(path, text);
     return true;
   } catch {
     return false;
   }
-};
-/** The numbered entries of a directory; none when it cannot be read (a process gone, no /proc/irq in a container). */
-const list = (dir: string): string[] => {
-  try {
-    return readdirSync(dir).filter((d) => /^\d+$/.test(d));
-  } catch {
-    return [];
-  }
-};
-const setThreadCpus = (tid: string, cpus: string): boolean => spawnSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' }).status === 0;
-
-/** Moves what may move off `cpu` onto `others`, and says how to put it back. */
-export function keepCoreFor(cpu: number, others: readonly number[]): CoreIsolation {
-  const undo: (() => void)[] = [];
-  const moved = { threads: 0, irqs: 0, workqueues: false };
-  const to = formatCpuList(others);
-  for (const pid of list('/proc')) {
-    for (const tid of list(`/proc/${pid}/task`)) {
-      const was = /^Cpus_allowed_list:\s*(\S+)$/m.exec(read(`/proc/${pid}/task/${tid}/status`) ?? '')?.[1];
-      const cpus = was === undefined ? null : parseCpuList(was);
-      // only what may run on the core and elsewhere too: a thread pinned to it asked to be there
-      if (!cpus || !cpus.includes(cpu) || cpus.length < 2) continue;
-      if (!setThreadCpus(tid, to)) continue; // a per-CPU kernel thread: it stays
-      moved.threads++;
-      undo.push(() => setThreadCpus(tid, was!));
-    }
-  }
-  for (const irq of list('/proc/irq')) {
-    const path = `/proc/irq/${irq}/smp_affinity_list`;
-    const was = read(path)?.trim();
-    const cpus = was === undefined ? null : parseCpuList(was);
-    if (!cpus || !cpus.includes(cpu) || !write(path, to)) continue;
-    moved.irqs++;
-    undo.push(() => write(path, was!));
-  }
-  const wasMask = read(WORKQUEUE_MASK)?.trim();
-  if (wasMask !== undefined && write(WORKQUEUE_MASK, cpuMask(others))) {
-    moved.workqueues = true;
-    undo.push(() => write(WORKQUEUE_MASK, wasMask));
-  }
-  let restored = false;
-  return {
-    moved,
-    restore() {
-      if (restored) return;
-      restored = true;
-      for (const u of undo.reverse()) u();
-    },
-  };
 }
