@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMask, formatCpuList, keepCoreFor, parseCpuList, type Machine } from '../bench/lib/core-isolation.js';
+import { cpuMask, formatCpuList, keepCoreFor, maskCpus, parseCpuList, type Machine } from '../bench/lib/core-isolation.js';
 
 test('a CPU list as the kernel writes it reads as its CPUs; anything else as null', () => {
   assert.deepEqual(parseCpuList('0-1'), [0, 1]);
@@ -22,6 +22,9 @@ test('the workqueues\' mask is hex in 32-bit groups, CPU 31 and past it included
   assert.equal(cpuMask([31]), '80000000');
   assert.equal(cpuMask([32, 33]), '3,00000000');
   assert.equal(cpuMask([0, 32]), '1,00000001');
+  assert.deepEqual(maskCpus('1,00000003'), [0, 1, 32]);
+  assert.deepEqual(maskCpus(cpuMask([0, 2, 31, 33])), [0, 2, 31, 33]);
+  assert.deepEqual(maskCpus('zz'), []);
 });
 
 /** A /proc and /sys with the given threads (tid → [Cpus_allowed_list, start time]), IRQs and workqueue mask. */

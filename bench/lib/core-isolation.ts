@@ -6,7 +6,8 @@
 // deployment keeps VPP's cores clear with `isolcpus` and IRQ affinity; this is the part of that a
 // running machine allows (no `isolcpus` balancing change, no `rcu_nocbs`: both need a reboot).
 // Opt-in: it changes the whole machine's affinities for the run. Threads forked during the run by
-// a moved task inherit the narrower set and keep it; a SIGKILL of the bench leaves everything moved.
+// a moved task inherit the narrower set and keep it; a SIGKILL of the bench's first process (the
+// one that waits, bench/lib/run-pinned) leaves everything moved.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -106,8 +107,8 @@ export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolati
   };
 }
 
-/** "1,00000003" → [0, 1, 32]. */
-function maskCpus(mask: string): number[] {
+/** The kernel's hex mask as CPUs: "1,00000003" → [0, 1, 32]; [] for anything else. */
+export function maskCpus(mask: string): number[] {
   if (!/^[0-9a-f]+(,[0-9a-f]+)*$/i.test(mask)) return [];
   const bits = BigInt(`0x${mask.replace(/,/g, '')}`);
   const out: number[] = [];
