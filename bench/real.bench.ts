@@ -42,8 +42,9 @@ import { listeningPipeline, forkChild, forkFibmgr, forkSender, measure, minorFau
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
 const PIN = process.env.REAL_BENCH_PIN !== '0' && cpus().length >= 2 ? cpus().length - 1 : null;
-if (PIN !== null && process.env.REAL_BENCH_PINNED !== String(PIN)) await rerunOffCore(PIN, process.env.REAL_BENCH_ISOLATE === '1', process.env);
-if (PIN === null && process.env.REAL_BENCH_ISOLATE === '1') console.error('bench:real: REAL_BENCH_ISOLATE=1 without pinning (REAL_BENCH_PIN=0, or one CPU): there is no core of VPP\'s to keep');
+const ISOLATE = process.env.REAL_BENCH_ISOLATE === '1';
+if (PIN !== null && process.env.REAL_BENCH_PINNED !== String(PIN)) await rerunOffCore(PIN, ISOLATE, process.env);
+if (PIN === null && ISOLATE) console.error('bench:real: REAL_BENCH_ISOLATE=1 without pinning (REAL_BENCH_PIN=0, or one CPU): there is no core of VPP\'s to keep');
 
 const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);

@@ -1,16 +1,10 @@
-// bench:real's REAL_BENCH_ISOLATE=1: the machine's other tasks kept off VPP's core for the run.
-// Pinning VPP to a core of its own is not enough on a small machine: while a client keeps the
-// other core busy, the load balancer places what wakes up (a VM agent's threads, unbound kernel
-// threads) on VPP's core, and VPP waits behind them. A busy client pays that and an idle one
-// does not, so it measures the scheduler, not the client (README, Benchmarks, run AE). A
-// deployment keeps VPP's cores clear with `isolcpus` and IRQ affinity; this is the part of that a
-// running machine allows (no `isolcpus` balancing change, no `rcu_nocbs`: both need a reboot).
-// Opt-in: it changes the whole machine's affinities for the run. Threads forked during the run by
-// a moved task inherit the narrower set and keep it; a SIGKILL of the bench's first process (the
-// one that waits, bench/lib/run-pinned) leaves everything moved.
+// bench:real's REAL_BENCH_ISOLATE=1: the machine's other tasks kept off VPP's core for the run, the
+// part of a deployment's `isolcpus` and IRQ affinity a running machine allows (why a pinned VPP
+// still needs it, and what it leaves behind: README, Benchmarks, bench:real and run AE).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { statStartTime } from '../../src/fpm/socket-owner.js';
 
 /** "0-2,5" → [0, 1, 2, 5]; null for anything else. */
 export function parseCpuList(text: string): number[] | null {
@@ -46,7 +40,7 @@ export interface Machine {
   setThreadCpus(tid: string, cpus: string): boolean;
 }
 
-export const THIS_MACHINE: Machine = {
+const THIS_MACHINE: Machine = {
   root: '/',
   setThreadCpus: (tid, cpus) => spawnSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' }).status === 0,
 };
@@ -65,34 +59,31 @@ export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolati
   const undo: (() => boolean)[] = [];
   const iso = { threadsMoved: 0, irqsMoved: 0, workqueuesMoved: false };
   /** Its CPUs without `cpu`, or null: not on it, pinned to it alone (it asked to be there), or unreadable. */
-  const without = (list: string | undefined): string | null => {
-    const cpus = list === undefined ? null : parseCpuList(list);
-    if (!cpus || !cpus.includes(cpu) || cpus.length < 2) return null;
-    return formatCpuList(cpus.filter((c) => c !== cpu));
-  };
+  const without = (cpus: number[] | null): number[] | null => (cpus && cpus.includes(cpu) && cpus.length > 1 ? cpus.filter((c) => c !== cpu) : null);
+  const born = (pid: string, tid: string): string | null => statStartTime(read(at('proc', pid, 'task', tid, 'stat')) ?? '');
   for (const pid of numbered(at('proc'))) {
     for (const tid of numbered(at('proc', pid, 'task'))) {
       const was = /^Cpus_allowed_list:\s*(\S+)$/m.exec(read(at('proc', pid, 'task', tid, 'status')) ?? '')?.[1];
-      const to = without(was);
-      const born = startTime(at('proc', pid, 'task', tid, 'stat'));
-      if (to === null || born === null || !m.setThreadCpus(tid, to)) continue;
+      const to = without(was === undefined ? null : parseCpuList(was));
+      const start = born(pid, tid);
+      if (to === null || start === null || !m.setThreadCpus(tid, formatCpuList(to))) continue;
       iso.threadsMoved++;
       // a thread id is reused once its thread is gone: the start time tells the same thread
-      undo.push(() => startTime(at('proc', pid, 'task', tid, 'stat')) !== born || m.setThreadCpus(tid, was!));
+      undo.push(() => born(pid, tid) !== start || m.setThreadCpus(tid, was!));
     }
   }
   for (const irq of numbered(at('proc', 'irq'))) {
     const path = at('proc', 'irq', irq, 'smp_affinity_list');
     const was = read(path)?.trim();
-    const to = without(was);
-    if (to === null || !write(path, to)) continue; // managed IRQs refuse
+    const to = without(was === undefined ? null : parseCpuList(was));
+    if (to === null || !write(path, formatCpuList(to))) continue; // managed IRQs refuse
     iso.irqsMoved++;
     undo.push(() => write(path, was!));
   }
   const wqPath = at('sys', 'devices', 'virtual', 'workqueue', 'cpumask');
   const wqWas = read(wqPath)?.trim();
-  const wqCpus = wqWas === undefined ? [] : maskCpus(wqWas);
-  if (wqCpus.includes(cpu) && wqCpus.length > 1 && write(wqPath, cpuMask(wqCpus.filter((c) => c !== cpu)))) {
+  const wqTo = without(wqWas === undefined ? null : maskCpus(wqWas));
+  if (wqTo !== null && write(wqPath, cpuMask(wqTo))) {
     iso.workqueuesMoved = true;
     undo.push(() => write(wqPath, wqWas!));
   }
@@ -114,14 +105,6 @@ export function maskCpus(mask: string): number[] {
   const out: number[] = [];
   for (let c = 0; bits >> BigInt(c) > 0n; c++) if ((bits >> BigInt(c)) & 1n) out.push(c);
   return out;
-}
-
-/** A thread's start time (field 22 of its stat), or null when it is gone. */
-function startTime(statPath: string): string | null {
-  const stat = read(statPath);
-  // the name (field 2) may hold spaces and parentheses: fields are counted from its closing one
-  const after = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return after?.[19] ?? null;
 }
 
 function numbered(dir: string): string[] {
