@@ -21,8 +21,9 @@
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
 // threads and the zebra stand-in), not how well a client feeds VPP. REAL_BENCH_PIN=0: unpinned.
-// REAL_BENCH_ISOLATE=1 (root) also keeps the machine's other tasks off VPP's core for the run
-// (bench/lib/core-isolation: a busy client's core sends them to VPP's).
+// REAL_BENCH_ISOLATE=1 (root) also keeps the machine's other tasks off VPP's core for the run, as
+// `isolcpus` does where VPP is deployed (bench/lib/core-isolation: a busy client's core sends them
+// to VPP's).
 // Per pass, VPP's time is split (its threads' /proc schedstat): busy, waiting for a CPU, idle.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -37,7 +38,7 @@ import { envName, loadConfig } from '../src/config/load.js';
 import { WARM_UP_PASSES } from '../src/warm-up/warm-up.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
-import { rerunOffCore } from './lib/run-pinned.js';
+import { putBackWhatWasLeft, rerunOffCore } from './lib/run-pinned.js';
 import { listeningPipeline, forkChild, forkFibmgr, forkSender, measure, minorFaults, pageFaultCost, syncConverged, until, warmUpAsDaemon, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -45,6 +46,7 @@ const PIN = process.env.REAL_BENCH_PIN !== '0' && cpus().length >= 2 ? cpus().le
 const ISOLATE = process.env.REAL_BENCH_ISOLATE === '1';
 if (PIN !== null && process.env.REAL_BENCH_PINNED !== String(PIN)) await rerunOffCore(PIN, ISOLATE, process.env);
 if (PIN === null && ISOLATE) console.error('bench:real: REAL_BENCH_ISOLATE=1 without pinning (REAL_BENCH_PIN=0, or one CPU): there is no core of VPP\'s to keep');
+if (PIN === null && process.getuid?.() === 0) putBackWhatWasLeft();
 
 const V4 = Number(process.env.REAL_BENCH_V4 ?? 1_000_000);
 const V6 = Number(process.env.REAL_BENCH_V6 ?? 200_000);
@@ -789,7 +791,7 @@ function medianInterval(xs: number[], level = 0.95): [number, number] | null {
 console.table(rows);
 console.log(`routes: ${V4} IPv4 /32 + ${V6} IPv6 /64, each via 2 recursive next hops (64 pairs); VPP ${vpp.version}; best raw: ${best?.label}`);
 console.log(PIN === null ? 'unpinned: VPP shares its CPUs with the clients (REAL_BENCH_PIN=0)' : `VPP's main thread on CPU ${PIN}, this bench, fibmgr and the raw client on CPUs 0-${PIN - 1}`);
-if (process.env.REAL_BENCH_CORE_KEPT) console.log(`VPP's core kept for VPP (REAL_BENCH_ISOLATE=1): ${process.env.REAL_BENCH_CORE_KEPT} moved off CPU ${PIN} for the run, put back after it`);
+if (PIN !== null) console.log(`VPP's core ${process.env.REAL_BENCH_CORE ?? 'not kept'}`);
 console.log(SNDBUF > 0 ? `both clients' VPP socket: a ${SNDBUF / 1048576} MB kernel send buffer (fibmgr's --vpp-send-buffer; REAL_BENCH_SNDBUF=0: the system's)` : `both clients' VPP socket: the system's send buffer (REAL_BENCH_SNDBUF=0)`);
 console.log(`a page fault (the first touch of 4 KB of new memory) costs ${faultUs.toFixed(1)} µs on this machine (64 MB touched)`);
 console.log('targets (issue 21): fibmgr ≥ 1.0x the raw client, ≤ 300 B/route in every phase, 0 route writes on an unchanged resync');

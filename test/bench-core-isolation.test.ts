@@ -1,12 +1,12 @@
-// bench:real's REAL_BENCH_ISOLATE=1 (bench/lib/core-isolation.ts) on a made-up /proc and /sys: what
+// bench:real's keeping of VPP's core (bench/lib/core-isolation.ts) on a made-up /proc and /sys: what
 // it moves off VPP's core, what it leaves, and what restore() puts back. The machine's own tasks
 // are never moved here: a test that did would move them under the other tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMask, formatCpuList, keepCoreFor, maskCpus, parseCpuList, type Machine } from '../bench/lib/core-isolation.js';
+import { cpuMask, formatCpuList, IsolationError, keepCoreFor, maskCpus, parseCpuList, putBackLeftOver, type Machine } from '../bench/lib/core-isolation.js';
 
 test('a CPU list as the kernel writes it reads as its CPUs; anything else as null', () => {
   assert.deepEqual(parseCpuList('0-1'), [0, 1]);
@@ -27,16 +27,38 @@ test('the workqueues\' mask is hex in 32-bit groups, CPU 31 and past it included
   assert.deepEqual(maskCpus('zz'), []);
 });
 
-/** A /proc and /sys with the given threads (tid → [Cpus_allowed_list, start time]), IRQs and workqueue mask. */
+/**
+ * A /proc, /sys and /run with the given threads of process 100 (tid → [Cpus_allowed_list, start
+ * time]), IRQs and workqueue mask. Setting a thread's CPUs changes its status as the kernel would;
+ * this bench's own process (the record's owner) is 900, alive until `ownerDies()`.
+ */
 function fakeMachine(threads: Record<string, [string, string]>, irqs: Record<string, string>, wqMask: string) {
   const root = mkdtempSync(join(tmpdir(), 'fibmgr-core-'));
-  const stat = (tid: string, born: string) => `${tid} (a (b) c) S ${Array.from({ length: 18 }, (_, i) => i + 4).join(' ')} ${born} 0 0\n`;
-  const setBorn = (tid: string, born: string) => writeFileSync(join(root, 'proc', '100', 'task', tid, 'stat'), stat(tid, born));
-  for (const [tid, [cpus, born]] of Object.entries(threads)) {
-    mkdirSync(join(root, 'proc', '100', 'task', tid), { recursive: true });
-    writeFileSync(join(root, 'proc', '100', 'task', tid, 'status'), `Name:\tx\nCpus_allowed_list:\t${cpus}\nMems_allowed:\t1\n`);
-    setBorn(tid, born);
-  }
+  const stat = (tid: string, born: string, flags: number) =>
+    `${tid} (a (b) c) S ${Array.from({ length: 18 }, (_, i) => (i + 4 === 9 ? flags : i + 4)).join(' ')} ${born} 0 0\n`;
+  const taskDir = (tid: string) => {
+    for (const pid of readdirSync(join(root, 'proc')).filter((d) => /^\d+$/.test(d))) {
+      if (existsSync(join(root, 'proc', pid, 'task', tid))) return join(root, 'proc', pid, 'task', tid);
+    }
+    return null;
+  };
+  const status = (ppid: string, cpus: string) => `Name:\tx\nPPid:\t${ppid}\nCpus_allowed_list:\t${cpus}\nMems_allowed:\t1\n`;
+  const setBorn = (tid: string, born: string) => writeFileSync(join(taskDir(tid)!, 'stat'), stat(tid, born, 0x40));
+  /** A thread of process `pid` (a process of its own when tid = pid), child of `ppid`; `kernel` sets PF_KTHREAD. */
+  const addThread = (pid: string, tid: string, cpus: string, born: string, ppid = '1', kernel = false) => {
+    mkdirSync(join(root, 'proc', pid, 'task', tid), { recursive: true });
+    writeFileSync(join(root, 'proc', pid, 'task', tid, 'status'), status(ppid, cpus));
+    writeFileSync(join(root, 'proc', pid, 'task', tid, 'stat'), stat(tid, born, kernel ? 0x00200040 : 0x40));
+    if (pid === tid) writeFileSync(join(root, 'proc', pid, 'stat'), stat(tid, born, 0x40));
+  };
+  /** A thread's CPUs changed by no one the test watches. */
+  const setCpus = (tid: string, cpus: string) => {
+    const st = readFileSync(join(taskDir(tid)!, 'status'), 'utf8');
+    writeFileSync(join(taskDir(tid)!, 'status'), st.replace(/Cpus_allowed_list:\t\S+/, `Cpus_allowed_list:\t${cpus}`));
+  };
+  const cpusOf = (tid: string) => /Cpus_allowed_list:\t(\S+)/.exec(readFileSync(join(taskDir(tid)!, 'status'), 'utf8'))![1];
+  for (const [tid, [cpus, born]] of Object.entries(threads)) addThread('100', tid, cpus, born);
+  addThread('900', '900', '0', '90', '1'); // the bench's first process, already on CPU 0
   for (const [irq, cpus] of Object.entries(irqs)) {
     mkdirSync(join(root, 'proc', 'irq', irq), { recursive: true });
     writeFileSync(join(root, 'proc', 'irq', irq, 'smp_affinity_list'), `${cpus}\n`);
@@ -44,14 +66,25 @@ function fakeMachine(threads: Record<string, [string, string]>, irqs: Record<str
   mkdirSync(join(root, 'sys', 'devices', 'virtual', 'workqueue'), { recursive: true });
   writeFileSync(join(root, 'sys', 'devices', 'virtual', 'workqueue', 'cpumask'), `${wqMask}\n`);
   const calls: [string, string][] = [];
+  const refused = new Set(['7']); // stands for a per-CPU kernel thread: the kernel refuses to move it
   const machine: Machine = {
     root,
-    // tid 7 stands for a per-CPU kernel thread: the kernel refuses to move it
-    setThreadCpus: (tid, cpus) => (calls.push([tid, cpus]), tid !== '7'),
+    setThreadCpus: (tid, cpus) => {
+      calls.push([tid, cpus]);
+      if (refused.has(tid) || !taskDir(tid)) return false;
+      setCpus(tid, cpus);
+      return true;
+    },
+    self: { pid: '900', born: '90' },
   };
   const file = (...p: string[]) => readFileSync(join(root, ...p), 'utf8').trim();
-  return { root, machine, calls, setBorn, file, done: () => rmSync(root, { recursive: true, force: true }) };
+  const put = (value: string, ...p: string[]) => writeFileSync(join(root, ...p), `${value}\n`);
+  const record = join(root, 'run', 'fibmgr-bench', 'core-isolation.json');
+  const ownerDies = () => rmSync(join(root, 'proc', '900'), { recursive: true, force: true });
+  return { root, machine, calls, refused, setBorn, setCpus, addThread, cpusOf, file, put, record, ownerDies, done: () => rmSync(root, { recursive: true, force: true }) };
 }
+
+const WQ = ['sys', 'devices', 'virtual', 'workqueue', 'cpumask'];
 
 test('what may run on VPP\'s core and elsewhere leaves it for its other CPUs; what is pinned there, elsewhere, unreadable or refused stays', () => {
   const m = fakeMachine(
@@ -68,37 +101,175 @@ test('what may run on VPP\'s core and elsewhere leaves it for its other CPUs; wh
     assert.equal(m.file('proc', 'irq', '25', 'smp_affinity_list'), '1', 'an IRQ on VPP\'s core alone stays');
     assert.equal(m.file('proc', 'irq', '26', 'smp_affinity_list'), '0');
     assert.equal(iso.irqsMoved, 1);
-    assert.equal(m.file('sys', 'devices', 'virtual', 'workqueue', 'cpumask'), '1');
+    assert.equal(m.file(...WQ), '1');
     assert.equal(iso.workqueuesMoved, true);
   } finally {
     m.done();
   }
 });
 
-test('restore() puts everything back, once; a thread whose id was reused since is left alone', () => {
+test('restore() puts everything back, once, and removes the record; a thread whose id was reused since is left alone', () => {
   const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-3', '14'] }, { 24: '0-1' }, '3');
   try {
     const iso = keepCoreFor(1, m.machine);
     m.calls.length = 0;
     m.setBorn('1', '99'); // thread 1 ended and another took its id
-    assert.equal(iso.restore(), 0);
+    m.setCpus('1', '0-1');
+    assert.deepEqual(iso.restore(), { restored: 3, leftAlone: 1, widened: 0, failed: [] });
     assert.deepEqual(m.calls, [['4', '0-3']], 'only the same thread gets its old CPUs back');
     assert.equal(m.file('proc', 'irq', '24', 'smp_affinity_list'), '0-1');
-    assert.equal(m.file('sys', 'devices', 'virtual', 'workqueue', 'cpumask'), '3');
+    assert.equal(m.file(...WQ), '3');
+    assert.ok(!existsSync(m.record));
     m.calls.length = 0;
-    assert.equal(iso.restore(), 0);
+    assert.deepEqual(iso.restore(), { restored: 0, leftAlone: 0, widened: 0, failed: [] });
     assert.deepEqual(m.calls, [], 'a second restore() does nothing');
   } finally {
     m.done();
   }
 });
 
-test('restore() counts what could not be put back', () => {
-  const m = fakeMachine({ 1: ['0-1', '11'] }, {}, '3');
+test('restore() leaves alone what was set to something else during the run', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-3', '14'] }, { 24: '0-1', 27: '0-1' }, '3');
   try {
     const iso = keepCoreFor(1, m.machine);
-    m.machine.setThreadCpus = () => false;
-    assert.equal(iso.restore(), 1);
+    m.setCpus('4', '2'); // an operator pinned it meanwhile
+    m.put('1', 'proc', 'irq', '27', 'smp_affinity_list'); // irqbalance moved it
+    m.put('2', ...WQ);
+    m.calls.length = 0;
+    assert.deepEqual(iso.restore(), { restored: 2, leftAlone: 3, widened: 0, failed: [] });
+    assert.deepEqual(m.calls, [['1', '0-1']]);
+    assert.equal(m.cpusOf('4'), '2');
+    assert.equal(m.file('proc', 'irq', '27', 'smp_affinity_list'), '1');
+    assert.equal(m.file('proc', 'irq', '24', 'smp_affinity_list'), '0-1');
+    assert.equal(m.file(...WQ), '2');
+  } finally {
+    m.done();
+  }
+});
+
+test('what the kernel refuses to put back is named and stays in the record, for the next run to try again', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-3', '14'] }, {}, '3');
+  try {
+    const iso = keepCoreFor(1, m.machine);
+    m.refused.add('4');
+    const r = iso.restore();
+    assert.deepEqual(r, { restored: 2, leftAlone: 0, widened: 0, failed: ['thread 4: 0,2,3 → 0-3'] });
+    assert.ok(existsSync(m.record));
+    m.ownerDies();
+    m.refused.delete('4');
+    const again = putBackLeftOver(m.machine);
+    assert.deepEqual(again, { kind: 'put back', owner: '900', result: { restored: 1, leftAlone: 2, widened: 0, failed: [] } });
+    assert.equal(m.cpusOf('4'), '0-3');
+    assert.ok(!existsSync(m.record));
+  } finally {
+    m.done();
+  }
+});
+
+test('what a moved task started during the run inherited gets VPP\'s CPU back at restore(); the rest stays as it is', () => {
+  const m = fakeMachine({ 100: ['0-1', '10'], 101: ['0-3', '11'] }, {}, '3');
+  try {
+    const iso = keepCoreFor(1, m.machine);
+    m.calls.length = 0;
+    m.addThread('100', '102', '0', '20'); // a thread process 100 started: inherited
+    m.addThread('300', '300', '0', '21', '200'); // forked by 200 in the same tick, listed before it
+    m.addThread('200', '200', '0,2,3', '21', '100'); // a process 100 forked: inherited thread 101's set
+    m.addThread('400', '400', '0', '23', '900'); // forked by a process never moved (the bench's, on CPU 0)
+    m.addThread('500', '500', '0,2', '24', '100'); // a set the run gave no one: its own choice
+    m.addThread('600', '600', '0-1', '25', '100'); // has VPP's CPU already
+    m.addThread('700', '700', '0', '26', '100', true); // a kernel thread: the kernel's to place
+    const r = iso.restore();
+    assert.deepEqual(m.calls.sort(), [['100', '0-1'], ['101', '0-3'], ['102', '0,1'], ['200', '0,1,2,3'], ['300', '0,1']]);
+    assert.deepEqual(r, { restored: 3, leftAlone: 0, widened: 3, failed: [] });
+  } finally {
+    m.done();
+  }
+});
+
+test('the whole plan is written down before the first move', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-3', '14'] }, { 24: '0-1' }, '3');
+  try {
+    const setThreadCpus = m.machine.setThreadCpus;
+    let atFirstMove: string | null = null;
+    m.machine.setThreadCpus = (tid, cpus) => ((atFirstMove ??= readFileSync(m.record, 'utf8')), setThreadCpus(tid, cpus));
+    keepCoreFor(1, m.machine);
+    const planned = JSON.parse(atFirstMove!) as { owner: { pid: string }; threads: { tid: string; to: string }[]; irqs: { irq: string }[]; workqueues: { was: string; to: string } };
+    assert.equal(planned.owner.pid, '900');
+    assert.deepEqual(planned.threads.map((t) => [t.tid, t.to]).sort(), [['1', '0'], ['4', '0,2,3']]);
+    assert.deepEqual(planned.irqs.map((i) => i.irq), ['24']);
+    assert.deepEqual(planned.workqueues, { was: '3', to: '1' });
+  } finally {
+    m.done();
+  }
+});
+
+test('a run killed before restore() is undone by the next one, once its owner is gone; never while it lives', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'], 7: ['0-1', '17'] }, { 24: '0-1' }, '3');
+  try {
+    assert.deepEqual(putBackLeftOver(m.machine), { kind: 'none' });
+    keepCoreFor(1, m.machine); // and then SIGKILL: restore() never runs
+    assert.deepEqual(putBackLeftOver(m.machine), { kind: 'owner alive', pid: '900' });
+    assert.equal(m.cpusOf('1'), '0', 'a live run keeps its core');
+    assert.throws(() => keepCoreFor(1, m.machine), IsolationError, 'nor does a second run move anything over it');
+    m.ownerDies();
+    m.calls.length = 0;
+    m.addThread('200', '200', '0', '30', '100'); // forked meanwhile by the moved process
+    assert.deepEqual(putBackLeftOver(m.machine), { kind: 'put back', owner: '900', result: { restored: 3, leftAlone: 0, widened: 1, failed: [] } });
+    assert.deepEqual(m.calls.sort(), [['1', '0-1'], ['200', '0,1']], 'thread 7 was refused, so never moved');
+    assert.equal(m.file('proc', 'irq', '24', 'smp_affinity_list'), '0-1');
+    assert.equal(m.file(...WQ), '3');
+    assert.deepEqual(putBackLeftOver(m.machine), { kind: 'none' }, 'the record is gone');
+  } finally {
+    m.done();
+  }
+});
+
+test('a run killed between its plan and its moves: what the kernel refused, or was never reached, is left alone, not failed', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-1', '14'], 7: ['0-1', '17'] }, { 24: '0-1' }, '3');
+  try {
+    const setThreadCpus = m.machine.setThreadCpus;
+    m.machine.setThreadCpus = (tid, cpus) => {
+      if (tid === '4') throw new Error('SIGKILL'); // stands for the kill: nothing after it happens
+      return setThreadCpus(tid, cpus);
+    };
+    assert.throws(() => keepCoreFor(1, m.machine), /SIGKILL/);
+    m.machine.setThreadCpus = setThreadCpus;
+    m.ownerDies();
+    const left = putBackLeftOver(m.machine);
+    assert.equal(left.kind, 'put back');
+    assert.deepEqual(left.kind === 'put back' && left.result, { restored: 1, leftAlone: 4, widened: 0, failed: [] });
+    assert.equal(m.cpusOf('1'), '0-1');
+    assert.equal(m.cpusOf('4'), '0-1');
+  } finally {
+    m.done();
+  }
+});
+
+test('a record that is not one is moved aside and named, and the next run goes on', () => {
+  for (const bad of ['', '{"version":1', 'null', '{"version":0,"threads":[]}', '{"version":1,"owner":{"pid":"900","born":"90"},"cpu":1,"threads":[{}],"irqs":[],"workqueues":null,"seen":{}}']) {
+    const m = fakeMachine({ 1: ['0-1', '11'] }, {}, '3');
+    try {
+      mkdirSync(join(m.root, 'run', 'fibmgr-bench'), { recursive: true });
+      writeFileSync(m.record, bad);
+      const left = putBackLeftOver(m.machine);
+      assert.equal(left.kind, 'unreadable', JSON.stringify(bad));
+      assert.ok(left.kind === 'unreadable' && left.movedTo !== null && readFileSync(left.movedTo, 'utf8') === bad);
+      assert.deepEqual(m.calls, [], 'nothing put back from it');
+      assert.equal(keepCoreFor(1, m.machine).threadsMoved, 1);
+    } finally {
+      m.done();
+    }
+  }
+});
+
+test('with nowhere to write its record, nothing is moved', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'] }, { 24: '0-1' }, '3');
+  try {
+    writeFileSync(join(m.root, 'run'), 'a file where its directory would go');
+    assert.throws(() => keepCoreFor(1, m.machine), IsolationError);
+    assert.deepEqual(m.calls, []);
+    assert.equal(m.file('proc', 'irq', '24', 'smp_affinity_list'), '0-1');
+    assert.equal(m.file(...WQ), '3');
   } finally {
     m.done();
   }

@@ -1,10 +1,14 @@
 // bench:real's REAL_BENCH_ISOLATE=1: the machine's other tasks kept off VPP's core for the run, the
 // part of a deployment's `isolcpus` and IRQ affinity a running machine allows (why a pinned VPP
 // still needs it, and what it leaves behind: README, Benchmarks, bench:real and run AE).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+//
+// What a run will move is written down before the first move and kept until everything is back,
+// so a run whose first process was SIGKILLed is undone by the next one. Putting back touches only
+// what still has the value the run gave it: whatever set an affinity since keeps its own.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { statStartTime } from '../../src/fpm/socket-owner.js';
+import { dirname, join } from 'node:path';
+import { statField, statStartTime } from '../../src/fpm/socket-owner.js';
 
 /** "0-2,5" → [0, 1, 2, 5]; null for anything else. */
 export function parseCpuList(text: string): number[] | null {
@@ -32,72 +36,6 @@ export function cpuMask(cpus: readonly number[]): string {
   return groups.map((g, i) => (i === 0 ? g : g.padStart(8, '0'))).join(',');
 }
 
-/** Where the affinities are read and how a thread's is set: the machine's, or a test's. */
-export interface Machine {
-  /** The root /proc and /sys are under ('/'). */
-  root: string;
-  /** Sets a thread's CPUs (`taskset -pc`); false when the kernel refuses (a per-CPU kernel thread). */
-  setThreadCpus(tid: string, cpus: string): boolean;
-}
-
-const THIS_MACHINE: Machine = {
-  root: '/',
-  setThreadCpus: (tid, cpus) => spawnSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' }).status === 0,
-};
-
-export interface CoreIsolation {
-  threadsMoved: number;
-  irqsMoved: number;
-  workqueuesMoved: boolean;
-  /** Puts back every affinity changed, last first; returns how many could not be (a thread gone or its id reused is skipped, not counted). */
-  restore(): number;
-}
-
-/** Moves every thread, IRQ and the unbound workqueues that may run on `cpu` and elsewhere off it, and says how to put them back. */
-export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolation {
-  const at = (...p: string[]): string => join(m.root, ...p);
-  const undo: (() => boolean)[] = [];
-  const iso = { threadsMoved: 0, irqsMoved: 0, workqueuesMoved: false };
-  /** Its CPUs without `cpu`, or null: not on it, pinned to it alone (it asked to be there), or unreadable. */
-  const without = (cpus: number[] | null): number[] | null => (cpus && cpus.includes(cpu) && cpus.length > 1 ? cpus.filter((c) => c !== cpu) : null);
-  const born = (pid: string, tid: string): string | null => statStartTime(read(at('proc', pid, 'task', tid, 'stat')) ?? '');
-  for (const pid of numbered(at('proc'))) {
-    for (const tid of numbered(at('proc', pid, 'task'))) {
-      const was = /^Cpus_allowed_list:\s*(\S+)$/m.exec(read(at('proc', pid, 'task', tid, 'status')) ?? '')?.[1];
-      const to = without(was === undefined ? null : parseCpuList(was));
-      const start = born(pid, tid);
-      if (to === null || start === null || !m.setThreadCpus(tid, formatCpuList(to))) continue;
-      iso.threadsMoved++;
-      // a thread id is reused once its thread is gone: the start time tells the same thread
-      undo.push(() => born(pid, tid) !== start || m.setThreadCpus(tid, was!));
-    }
-  }
-  for (const irq of numbered(at('proc', 'irq'))) {
-    const path = at('proc', 'irq', irq, 'smp_affinity_list');
-    const was = read(path)?.trim();
-    const to = without(was === undefined ? null : parseCpuList(was));
-    if (to === null || !write(path, formatCpuList(to))) continue; // managed IRQs refuse
-    iso.irqsMoved++;
-    undo.push(() => write(path, was!));
-  }
-  const wqPath = at('sys', 'devices', 'virtual', 'workqueue', 'cpumask');
-  const wqWas = read(wqPath)?.trim();
-  const wqTo = without(wqWas === undefined ? null : maskCpus(wqWas));
-  if (wqTo !== null && write(wqPath, cpuMask(wqTo))) {
-    iso.workqueuesMoved = true;
-    undo.push(() => write(wqPath, wqWas!));
-  }
-  let restored = false;
-  return {
-    ...iso,
-    restore() {
-      if (restored) return 0;
-      restored = true;
-      return undo.reverse().filter((u) => !u()).length;
-    },
-  };
-}
-
 /** The kernel's hex mask as CPUs: "1,00000003" → [0, 1, 32]; [] for anything else. */
 export function maskCpus(mask: string): number[] {
   if (!/^[0-9a-f]+(,[0-9a-f]+)*$/i.test(mask)) return [];
@@ -107,9 +45,283 @@ export function maskCpus(mask: string): number[] {
   return out;
 }
 
+/** Where the affinities are read and how a thread's is set: the machine's, or a test's. */
+export interface Machine {
+  /** The root /proc, /sys and /run are under ('/'). */
+  root: string;
+  /** Sets a thread's CPUs (`taskset -pc`); false when the kernel refuses (a per-CPU kernel thread). */
+  setThreadCpus(tid: string, cpus: string): boolean;
+  /** This process, as the record's owner: its pid and start time. */
+  self: { pid: string; born: string };
+}
+
+const THIS_MACHINE: Machine = {
+  root: '/',
+  setThreadCpus: (tid, cpus) => spawnSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' }).status === 0,
+  get self() {
+    return { pid: String(process.pid), born: statStartTime(read('/proc/self/stat') ?? '') ?? '' };
+  },
+};
+
+const RECORD_VERSION = 1;
+
+/** What one run moves, as it is kept on disk: every value as it was and as the run set it. */
+interface IsolationRecord {
+  version: typeof RECORD_VERSION;
+  /** The process that moved them: while it lives, no other run touches them. */
+  owner: { pid: string; born: string };
+  cpu: number;
+  /** `born` tells the same thread from a later one that took its id. */
+  threads: { pid: string; tid: string; born: string; was: string; to: string }[];
+  irqs: { irq: string; was: string; to: string }[];
+  workqueues: { was: string; to: string } | null;
+  /** Every thread there was when the run began (tid → start time): any other was born during it. */
+  seen: { [tid: string]: string };
+}
+
+/** What putting back did. */
+export interface PutBack {
+  /** Affinities set back to what they were. */
+  restored: number;
+  /** Left alone: set to something else since the run moved them, or their thread is gone. */
+  leftAlone: number;
+  /** Tasks born during the run with a moved parent's narrowed set, given VPP's CPU back. */
+  widened: number;
+  /** What the kernel refused to put back or widen, as "thread 123: 0 → 0-1" and the like. */
+  failed: string[];
+}
+
+export interface CoreIsolation {
+  threadsMoved: number;
+  irqsMoved: number;
+  workqueuesMoved: boolean;
+  /** Puts back what this run moved; a second call does nothing. */
+  restore(): PutBack;
+}
+
+export class IsolationError extends Error {}
+
+const recordPath = (m: Machine): string => join(m.root, 'run', 'fibmgr-bench', 'core-isolation.json');
+
+/**
+ * Moves every thread, IRQ and the unbound workqueues that may run on `cpu` and elsewhere off it,
+ * and says how to put them back. Throws IsolationError, having moved nothing, when it cannot
+ * write its record down or another live run holds one.
+ */
+export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolation {
+  const at = (...p: string[]): string => join(m.root, ...p);
+  const held = readRecord(m);
+  if (held.kind === 'record') throw new IsolationError(`${recordPath(m)} holds what run ${held.record.owner.pid} moved and did not all put back: see it put back (or delete it) first`);
+  /** Its CPUs without `cpu`, or null: not on it, pinned to it alone (it asked to be there), or unreadable. */
+  const without = (cpus: number[] | null): number[] | null => (cpus && cpus.includes(cpu) && cpus.length > 1 ? cpus.filter((c) => c !== cpu) : null);
+  const plan: IsolationRecord = { version: RECORD_VERSION, owner: m.self, cpu, threads: [], irqs: [], workqueues: null, seen: {} };
+  for (const t of threads(m)) {
+    plan.seen[t.tid] = t.born;
+    const to = without(parseCpuList(t.cpus));
+    if (to !== null) plan.threads.push({ pid: t.pid, tid: t.tid, born: t.born, was: t.cpus, to: formatCpuList(to) });
+  }
+  for (const irq of numbered(at('proc', 'irq'))) {
+    const was = read(at('proc', 'irq', irq, 'smp_affinity_list'))?.trim();
+    const to = without(was === undefined ? null : parseCpuList(was));
+    if (to !== null) plan.irqs.push({ irq, was: was!, to: formatCpuList(to) });
+  }
+  const wqWas = read(wqPath(m))?.trim();
+  const wqTo = without(wqWas === undefined ? null : maskCpus(wqWas));
+  if (wqTo !== null) plan.workqueues = { was: wqWas!, to: cpuMask(wqTo) };
+  try {
+    // the whole plan is down before the first move: a record of more than moved is harmless, as
+    // putting back skips what does not hold the value the run gave
+    writeRecord(m, plan);
+  } catch (err) {
+    throw new IsolationError(`cannot write down what it would move (${(err as Error).message})`);
+  }
+  const done: IsolationRecord = { ...plan, threads: [], irqs: [], workqueues: null };
+  for (const t of plan.threads) if (m.setThreadCpus(t.tid, t.to)) done.threads.push(t);
+  for (const i of plan.irqs) if (write(at('proc', 'irq', i.irq, 'smp_affinity_list'), i.to)) done.irqs.push(i); // managed IRQs refuse
+  if (plan.workqueues && write(wqPath(m), plan.workqueues.to)) done.workqueues = plan.workqueues;
+  try {
+    writeRecord(m, done); // only narrows the plan: on failure, the plan stays down
+  } catch {
+    /* the plan on disk covers it */
+  }
+  let restored = false;
+  return {
+    threadsMoved: done.threads.length,
+    irqsMoved: done.irqs.length,
+    workqueuesMoved: done.workqueues !== null,
+    restore() {
+      if (restored) return { restored: 0, leftAlone: 0, widened: 0, failed: [] };
+      restored = true;
+      return putBack(m, done);
+    },
+  };
+}
+
+export type LeftOver =
+  | { kind: 'none' }
+  /** A run's record whose owner still runs: not touched. */
+  | { kind: 'owner alive'; pid: string }
+  /** A record that could not be read as one: moved aside to `movedTo`, nothing put back from it. */
+  | { kind: 'unreadable'; why: string; movedTo: string | null }
+  | { kind: 'put back'; owner: string; result: PutBack };
+
+/** Puts back what a run killed before it could left moved (its record), unless that run still lives. */
+export function putBackLeftOver(m: Machine = THIS_MACHINE): LeftOver {
+  const held = readRecord(m);
+  if (held.kind !== 'record') return held;
+  const owner = held.record.owner;
+  if (statStartTime(read(join(m.root, 'proc', owner.pid, 'stat')) ?? '') === owner.born) return { kind: 'owner alive', pid: owner.pid };
+  return { kind: 'put back', owner: owner.pid, result: putBack(m, held.record) };
+}
+
+/** Puts `rec` back, last first, where it still holds what the run set; widens inheritors; removes the record once nothing failed. */
+function putBack(m: Machine, rec: IsolationRecord): PutBack {
+  const at = (...p: string[]): string => join(m.root, ...p);
+  const out: PutBack = { restored: 0, leftAlone: 0, widened: 0, failed: [] };
+  const back = (holdsTo: boolean, setBack: () => boolean, what: string): void => {
+    if (!holdsTo) out.leftAlone++;
+    else if (setBack()) out.restored++;
+    else out.failed.push(what);
+  };
+  if (rec.workqueues) {
+    const { was, to } = rec.workqueues;
+    const now = read(wqPath(m))?.trim();
+    back(now !== undefined && sameCpus(maskCpus(now), maskCpus(to)), () => write(wqPath(m), was), `the unbound workqueues: ${to} → ${was}`);
+  }
+  for (const i of [...rec.irqs].reverse()) {
+    const path = at('proc', 'irq', i.irq, 'smp_affinity_list');
+    const now = read(path);
+    back(now !== null && sameCpus(parseCpuList(now), parseCpuList(i.to)), () => write(path, i.was), `IRQ ${i.irq}: ${i.to} → ${i.was}`);
+  }
+  const now = new Map(threads(m).map((t) => [t.tid, t]));
+  for (const t of [...rec.threads].reverse()) {
+    // a thread id is reused once its thread is gone: the start time tells the same thread
+    const cur = now.get(t.tid);
+    back(cur?.born === t.born && sameCpus(parseCpuList(cur.cpus), parseCpuList(t.to)), () => m.setThreadCpus(t.tid, t.was), `thread ${t.tid}: ${t.to} → ${t.was}`);
+  }
+  widenInheritors(m, rec, [...now.values()], out);
+  if (out.failed.length === 0) rmSync(recordPath(m), { force: true });
+  return out;
+}
+
+/**
+ * A task forked, or a thread started, by a moved one during the run got its narrowed set, and
+ * nothing above knows it: it gets `cpu` back if its set is one the run gave and its parent (a new
+ * thread's own process) was moved or is such a task itself. It cannot tell a task that pinned
+ * itself to exactly that set during the run: that one is widened too. Kernel threads are left as
+ * the kernel set them.
+ */
+function widenInheritors(m: Machine, rec: IsolationRecord, now: Thread[], out: PutBack): void {
+  const narrowed = new Set(rec.threads.map((t) => t.pid));
+  const given = new Set(rec.threads.map((t) => formatCpuList(parseCpuList(t.to) ?? [])));
+  const born = now.filter((t) => rec.seen[t.tid] !== t.born && !t.kernel);
+  // until nothing changes: a parent and its child can share a start time, and /proc's order is not theirs
+  for (let widened = true; widened; ) {
+    widened = false;
+    for (const t of born) {
+      const cpus = parseCpuList(t.cpus);
+      if (!cpus || cpus.includes(rec.cpu) || !given.has(formatCpuList(cpus))) continue;
+      const parent = t.tid === t.pid ? t.ppid : t.pid;
+      if (parent === null || !narrowed.has(parent)) continue;
+      const wider = formatCpuList([...cpus, rec.cpu].sort((a, b) => a - b));
+      if (m.setThreadCpus(t.tid, wider)) out.widened++;
+      else out.failed.push(`thread ${t.tid}: ${t.cpus} → ${wider}`);
+      t.cpus = wider; // seen once
+      if (!narrowed.has(t.pid)) (narrowed.add(t.pid), (widened = true));
+    }
+  }
+}
+
+const sameCpus = (a: number[] | null, b: number[] | null): boolean => a !== null && b !== null && formatCpuList(a) === formatCpuList(b);
+
+const wqPath = (m: Machine): string => join(m.root, 'sys', 'devices', 'virtual', 'workqueue', 'cpumask');
+
+/** PF_KTHREAD in a task's flags (field 9 of its stat). */
+const PF_KTHREAD = 0x00200000;
+
+interface Thread {
+  pid: string;
+  tid: string;
+  /** The process's parent (from the thread's status), null when unreadable. */
+  ppid: string | null;
+  born: string;
+  cpus: string;
+  kernel: boolean;
+}
+
+/** Every thread on the machine whose status and start time can be read. */
+function threads(m: Machine): Thread[] {
+  const out: Thread[] = [];
+  for (const pid of numbered(join(m.root, 'proc'))) {
+    for (const tid of numbered(join(m.root, 'proc', pid, 'task'))) {
+      const dir = join(m.root, 'proc', pid, 'task', tid);
+      const status = read(join(dir, 'status')) ?? '';
+      const stat = read(join(dir, 'stat')) ?? '';
+      const cpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+      const born = statStartTime(stat);
+      if (cpus === undefined || born === null) continue;
+      const kernel = (Number(statField(stat, 9) ?? 0) & PF_KTHREAD) !== 0;
+      out.push({ pid, tid, ppid: /^PPid:\s*(\d+)$/m.exec(status)?.[1] ?? null, born, cpus, kernel });
+    }
+  }
+  return out;
+}
+
+type Held = { kind: 'none' } | { kind: 'record'; record: IsolationRecord } | { kind: 'unreadable'; why: string; movedTo: string | null };
+
+/** The record on disk: none, one, or something else, which is moved aside so it blocks no later run. */
+function readRecord(m: Machine): Held {
+  const path = recordPath(m);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'none' };
+    return { kind: 'unreadable', why: (err as Error).message, movedTo: null };
+  }
+  let why: string | null;
+  let record: IsolationRecord | null = null;
+  try {
+    record = JSON.parse(text) as IsolationRecord;
+    why = isRecord(record) ? null : `not a version ${RECORD_VERSION} record`;
+  } catch (err) {
+    why = (err as Error).message;
+  }
+  if (why === null) return { kind: 'record', record: record! };
+  const movedTo = `${path}.unreadable-${Date.now()}`;
+  try {
+    renameSync(path, movedTo);
+    return { kind: 'unreadable', why, movedTo };
+  } catch {
+    return { kind: 'unreadable', why, movedTo: null };
+  }
+}
+
+function isRecord(r: unknown): r is IsolationRecord {
+  const x = r as IsolationRecord | null;
+  const str = (v: unknown): boolean => typeof v === 'string';
+  return (
+    typeof x === 'object' && x !== null && x.version === RECORD_VERSION && typeof x.cpu === 'number' &&
+    typeof x.owner === 'object' && x.owner !== null && str(x.owner.pid) && str(x.owner.born) &&
+    Array.isArray(x.threads) && x.threads.every((t) => str(t?.pid) && str(t?.tid) && str(t?.born) && str(t?.was) && str(t?.to)) &&
+    Array.isArray(x.irqs) && x.irqs.every((i) => str(i?.irq) && str(i?.was) && str(i?.to)) &&
+    (x.workqueues === null || (typeof x.workqueues === 'object' && str(x.workqueues.was) && str(x.workqueues.to))) &&
+    typeof x.seen === 'object' && x.seen !== null
+  );
+}
+
+/** Written whole or not at all: a kill mid-write leaves the last record, not half of one. */
+function writeRecord(m: Machine, rec: IsolationRecord): void {
+  const path = recordPath(m);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(rec));
+  renameSync(`${path}.tmp`, path);
+}
+
 function numbered(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((d) => /^\d+$/.test(d));
+    return readdirSync(dir).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b));
   } catch {
     return []; // a process gone, no /proc/irq in a container
   }

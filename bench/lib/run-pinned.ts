@@ -2,16 +2,19 @@
 // taskset, off VPP's core, and this process only waits for it (with REAL_BENCH_ISOLATE=1, it keeps
 // the machine's other tasks off VPP's core meanwhile and puts them back after).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { keepCoreFor, type CoreIsolation } from './core-isolation.js';
+import { IsolationError, keepCoreFor, putBackLeftOver, type CoreIsolation, type PutBack } from './core-isolation.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** Runs this process's command again on CPUs 0 to pin - 1 and ends as it ends (its status, or its signal). */
+/**
+ * Runs this process's command again on CPUs 0 to pin - 1 and ends as it ends (its status, or its
+ * signal). The environment's REAL_BENCH_CORE tells the bench whether VPP's core was kept, and why not.
+ */
 export async function rerunOffCore(pin: number, isolate: boolean, env: NodeJS.ProcessEnv): Promise<never> {
-  if (isolate && process.getuid?.() !== 0) {
-    console.error('bench:real: REAL_BENCH_ISOLATE=1 needs root (the machine\'s threads and IRQs): VPP\'s core is not kept for VPP');
-    isolate = false;
-  }
+  const root = process.getuid?.() === 0;
+  // as root, whether isolating or not: a run killed before it put things back left them moved
+  if (root) putBackWhatWasLeft();
+  let core = isolate ? 'not kept: not root (the machine\'s threads and IRQs)' : 'not kept (REAL_BENCH_ISOLATE=1 keeps it, as root)';
   let child: ChildProcess | undefined;
   // before anything is moved: a signal to this process alone reaches the bench, which ends, and
   // then the affinities are put back (by default this process would die with them moved)
@@ -19,19 +22,29 @@ export async function rerunOffCore(pin: number, isolate: boolean, env: NodeJS.Pr
   let iso: CoreIsolation | null = null;
   let end: { status: number } | { signal: NodeJS.Signals };
   try {
-    iso = isolate ? keepCoreFor(pin) : null;
-    const kept = iso ? `${iso.threadsMoved} threads, ${iso.irqsMoved} IRQs${iso.workqueuesMoved ? ' and the unbound workqueues' : ''}` : '';
-    child = spawn('taskset', ['-c', `0-${pin - 1}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...env, REAL_BENCH_PINNED: String(pin), REAL_BENCH_CORE_KEPT: kept } });
+    if (isolate && root) {
+      try {
+        iso = keepCoreFor(pin);
+        core = `kept: ${iso.threadsMoved} threads, ${iso.irqsMoved} IRQs${iso.workqueuesMoved ? ' and the unbound workqueues' : ''} moved off CPU ${pin} for the run, put back after it`;
+      } catch (err) {
+        if (!(err instanceof IsolationError)) throw err;
+        core = `not kept: ${err.message}`;
+      }
+      if (!iso) console.error(`bench:real: VPP's core ${core}`);
+    }
+    // setpriv: should this process be SIGKILLed, the bench dies with it (and its VPP with the
+    // bench), so nothing runs on after the affinities are put back by the next run
+    const argv = ['--pdeathsig', 'KILL', '--', 'taskset', '-c', `0-${pin - 1}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+    child = spawn('setpriv', argv, { stdio: 'inherit', env: { ...env, REAL_BENCH_PINNED: String(pin), REAL_BENCH_CORE: core } });
     end = await new Promise((resolve) => {
       child!.once('error', (err) => {
-        console.error(`bench:real: taskset failed (${err.message}); REAL_BENCH_PIN=0 runs unpinned`);
+        console.error(`bench:real: setpriv or taskset failed (${err.message}); REAL_BENCH_PIN=0 runs unpinned`);
         resolve({ status: 2 });
       });
       child!.once('exit', (code, signal) => resolve(signal ? { signal } : { status: code ?? 1 }));
     });
   } finally {
-    const failed = iso?.restore() ?? 0;
-    if (failed) console.error(`bench:real: ${failed} of the affinities moved off CPU ${pin} could not be put back`);
+    if (iso) reportPutBack(iso.restore(), 'this run');
   }
   if ('signal' in end) {
     // as the bench ended: a shell sees the signal (a loop over runs stops at a Ctrl-C)
@@ -39,4 +52,16 @@ export async function rerunOffCore(pin: number, isolate: boolean, env: NodeJS.Pr
     process.kill(process.pid, end.signal);
   }
   process.exit('status' in end ? end.status : 1);
+}
+
+/** As root: puts back what a bench:real killed before it could left moved, and says so. */
+export function putBackWhatWasLeft(): void {
+  const left = putBackLeftOver();
+  if (left.kind === 'owner alive') console.error(`bench:real: another bench:real (pid ${left.pid}) is keeping VPP's core; this run will not`);
+  else if (left.kind === 'unreadable') console.error(`bench:real: a record of moved affinities could not be read (${left.why})${left.movedTo ? `; moved to ${left.movedTo}` : ''}: nothing put back from it`);
+  else if (left.kind === 'put back') reportPutBack(left.result, `a bench killed earlier (pid ${left.owner})`);
+}
+
+function reportPutBack(r: PutBack, whose: string): void {
+  console.error(`bench:real: what ${whose} moved off VPP's core: ${r.restored} put back, ${r.leftAlone} left alone (changed since, or gone), ${r.widened} started meanwhile widened${r.failed.length ? `; the kernel refused ${r.failed.length}, kept in the record: ${r.failed.join('; ')}` : ''}`);
 }
