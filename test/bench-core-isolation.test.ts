@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMask, formatCpuList, IsolationError, keepCoreFor, maskCpus, parseCpuList, putBackLeftOver, type Machine } from '../bench/lib/core-isolation.js';
+import { BenchRunningError, cpuMask, formatCpuList, IsolationError, keepCoreFor, maskCpus, parseCpuList, putBackLeftOver, type Machine } from '../bench/lib/core-isolation.js';
 
 test('a CPU list as the kernel writes it reads as its CPUs; anything else as null', () => {
   assert.deepEqual(parseCpuList('0-1'), [0, 1]);
@@ -51,10 +51,10 @@ function fakeMachine(threads: Record<string, [string, string]>, irqs: Record<str
     writeFileSync(join(root, 'proc', pid, 'task', tid, 'stat'), stat(tid, born, kernel ? 0x00200040 : 0x40));
     if (pid === tid) writeFileSync(join(root, 'proc', pid, 'stat'), stat(tid, born, 0x40));
   };
-  /** A thread's CPUs changed by no one the test watches. */
+  /** A thread's CPUs changed by no one the test watches; its status shows them as the kernel does ("0,2-3"). */
   const setCpus = (tid: string, cpus: string) => {
     const st = readFileSync(join(taskDir(tid)!, 'status'), 'utf8');
-    writeFileSync(join(taskDir(tid)!, 'status'), st.replace(/Cpus_allowed_list:\t\S+/, `Cpus_allowed_list:\t${cpus}`));
+    writeFileSync(join(taskDir(tid)!, 'status'), st.replace(/Cpus_allowed_list:\t\S+/, `Cpus_allowed_list:\t${kernelList(cpus)}`));
   };
   const cpusOf = (tid: string) => /Cpus_allowed_list:\t(\S+)/.exec(readFileSync(join(taskDir(tid)!, 'status'), 'utf8'))![1];
   for (const [tid, [cpus, born]] of Object.entries(threads)) addThread('100', tid, cpus, born);
@@ -85,6 +85,17 @@ function fakeMachine(threads: Record<string, [string, string]>, irqs: Record<str
 }
 
 const WQ = ['sys', 'devices', 'virtual', 'workqueue', 'cpumask'];
+
+/** A CPU list as the kernel prints it: "0,2,3" → "0,2-3". */
+function kernelList(cpus: string): string {
+  const out: string[] = [];
+  for (const c of parseCpuList(cpus) ?? []) {
+    const last = out.at(-1)?.split('-');
+    if (last && Number(last.at(-1)) === c - 1) out[out.length - 1] = `${last[0]}-${c}`;
+    else out.push(String(c));
+  }
+  return out.join(',');
+}
 
 test('what may run on VPP\'s core and elsewhere leaves it for its other CPUs; what is pinned there, elsewhere, unreadable or refused stays', () => {
   const m = fakeMachine(
@@ -129,14 +140,17 @@ test('restore() puts everything back, once, and removes the record; a thread who
 });
 
 test('restore() leaves alone what was set to something else during the run', () => {
-  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-3', '14'] }, { 24: '0-1', 27: '0-1' }, '3');
+  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-3', '14'] }, { 24: '0-1', 27: '0-1', 28: '0-3' }, '3');
   try {
     const iso = keepCoreFor(1, m.machine);
+    assert.equal(m.cpusOf('4'), '0,2-3', 'as the kernel shows it');
     m.setCpus('4', '2'); // an operator pinned it meanwhile
     m.put('1', 'proc', 'irq', '27', 'smp_affinity_list'); // irqbalance moved it
+    m.put('0,2-3', 'proc', 'irq', '28', 'smp_affinity_list'); // as the kernel shows what the run wrote
     m.put('2', ...WQ);
     m.calls.length = 0;
-    assert.deepEqual(iso.restore(), { restored: 2, leftAlone: 3, widened: 0, failed: [] });
+    assert.deepEqual(iso.restore(), { restored: 3, leftAlone: 3, widened: 0, failed: [] });
+    assert.equal(m.file('proc', 'irq', '28', 'smp_affinity_list'), '0-3');
     assert.deepEqual(m.calls, [['1', '0-1']]);
     assert.equal(m.cpusOf('4'), '2');
     assert.equal(m.file('proc', 'irq', '27', 'smp_affinity_list'), '1');
@@ -157,8 +171,11 @@ test('what the kernel refuses to put back is named and stays in the record, for 
     assert.ok(existsSync(m.record));
     m.ownerDies();
     m.refused.delete('4');
+    const kept = JSON.parse(readFileSync(m.record, 'utf8')) as { threads: { tid: string }[]; workqueues: unknown; seen: object };
+    assert.deepEqual([kept.threads.map((t) => t.tid), kept.workqueues, kept.seen], [['4'], null, {}], 'only what failed is kept');
+    assert.throws(() => keepCoreFor(1, m.machine), (err) => err instanceof IsolationError && /put those back by hand/.test(err.message), 'no run moves anything over it');
     const again = putBackLeftOver(m.machine);
-    assert.deepEqual(again, { kind: 'put back', owner: '900', result: { restored: 1, leftAlone: 2, widened: 0, failed: [] } });
+    assert.deepEqual(again, { kind: 'put back', owner: '900', result: { restored: 1, leftAlone: 0, widened: 0, failed: [] } });
     assert.equal(m.cpusOf('4'), '0-3');
     assert.ok(!existsSync(m.record));
   } finally {
@@ -172,14 +189,14 @@ test('what a moved task started during the run inherited gets VPP\'s CPU back at
     const iso = keepCoreFor(1, m.machine);
     m.calls.length = 0;
     m.addThread('100', '102', '0', '20'); // a thread process 100 started: inherited
-    m.addThread('300', '300', '0', '21', '200'); // forked by 200 in the same tick, listed before it
-    m.addThread('200', '200', '0,2,3', '21', '100'); // a process 100 forked: inherited thread 101's set
+    m.addThread('200', '200', '0', '21', '300'); // forked by 300 in the same tick, a lower pid (pids wrap): seen before it
+    m.addThread('300', '300', '0,2,3', '21', '100'); // a process 100 forked: inherited thread 101's set
     m.addThread('400', '400', '0', '23', '900'); // forked by a process never moved (the bench's, on CPU 0)
     m.addThread('500', '500', '0,2', '24', '100'); // a set the run gave no one: its own choice
     m.addThread('600', '600', '0-1', '25', '100'); // has VPP's CPU already
     m.addThread('700', '700', '0', '26', '100', true); // a kernel thread: the kernel's to place
     const r = iso.restore();
-    assert.deepEqual(m.calls.sort(), [['100', '0-1'], ['101', '0-3'], ['102', '0,1'], ['200', '0,1,2,3'], ['300', '0,1']]);
+    assert.deepEqual(m.calls.sort(), [['100', '0-1'], ['101', '0-3'], ['102', '0,1'], ['200', '0,1'], ['300', '0,1,2,3']]);
     assert.deepEqual(r, { restored: 3, leftAlone: 0, widened: 3, failed: [] });
   } finally {
     m.done();
@@ -210,12 +227,12 @@ test('a run killed before restore() is undone by the next one, once its owner is
     keepCoreFor(1, m.machine); // and then SIGKILL: restore() never runs
     assert.deepEqual(putBackLeftOver(m.machine), { kind: 'owner alive', pid: '900' });
     assert.equal(m.cpusOf('1'), '0', 'a live run keeps its core');
-    assert.throws(() => keepCoreFor(1, m.machine), IsolationError, 'nor does a second run move anything over it');
+    assert.throws(() => keepCoreFor(1, m.machine), BenchRunningError, 'nor does a second run move anything over it');
     m.ownerDies();
     m.calls.length = 0;
-    m.addThread('200', '200', '0', '30', '100'); // forked meanwhile by the moved process
-    assert.deepEqual(putBackLeftOver(m.machine), { kind: 'put back', owner: '900', result: { restored: 3, leftAlone: 0, widened: 1, failed: [] } });
-    assert.deepEqual(m.calls.sort(), [['1', '0-1'], ['200', '0,1']], 'thread 7 was refused, so never moved');
+    m.addThread('200', '200', '0', '30', '100'); // forked by the moved process: during the run, or after it, who can tell
+    assert.deepEqual(putBackLeftOver(m.machine), { kind: 'put back', owner: '900', result: { restored: 3, leftAlone: 0, widened: 0, failed: [] } });
+    assert.deepEqual(m.calls.sort(), [['1', '0-1']], 'thread 7 was refused, so never moved; 200 is not widened');
     assert.equal(m.file('proc', 'irq', '24', 'smp_affinity_list'), '0-1');
     assert.equal(m.file(...WQ), '3');
     assert.deepEqual(putBackLeftOver(m.machine), { kind: 'none' }, 'the record is gone');
@@ -270,6 +287,56 @@ test('with nowhere to write its record, nothing is moved', () => {
     assert.deepEqual(m.calls, []);
     assert.equal(m.file('proc', 'irq', '24', 'smp_affinity_list'), '0-1');
     assert.equal(m.file(...WQ), '3');
+  } finally {
+    m.done();
+  }
+});
+
+test('a killed owner not yet reaped (a zombie) is gone', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'] }, {}, '3');
+  try {
+    keepCoreFor(1, m.machine);
+    writeFileSync(join(m.root, 'proc', '900', 'stat'), readFileSync(join(m.root, 'proc', '900', 'stat'), 'utf8').replace(') S ', ') Z '));
+    assert.equal(putBackLeftOver(m.machine).kind, 'put back');
+    assert.equal(m.cpusOf('1'), '0-1');
+  } finally {
+    m.done();
+  }
+});
+
+test('a thread that ends while it is put back is left alone, not failed', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'], 4: ['0-1', '14'] }, {}, '3');
+  try {
+    const iso = keepCoreFor(1, m.machine);
+    const setThreadCpus = m.machine.setThreadCpus;
+    m.machine.setThreadCpus = (tid, cpus) => {
+      if (tid !== '4') return setThreadCpus(tid, cpus);
+      rmSync(join(m.root, 'proc', '100', 'task', '4'), { recursive: true }); // ESRCH
+      return false;
+    };
+    assert.deepEqual(iso.restore(), { restored: 2, leftAlone: 1, widened: 0, failed: [] });
+    assert.ok(!existsSync(m.record));
+  } finally {
+    m.done();
+  }
+});
+
+test('a thread started while the others move is moved too', () => {
+  const m = fakeMachine({ 1: ['0-1', '11'] }, {}, '3');
+  try {
+    const setThreadCpus = m.machine.setThreadCpus;
+    m.machine.setThreadCpus = (tid, cpus) => {
+      if (tid === '1') m.addThread('100', '5', '0-1', '20'); // thread 1's process starts one before 1 is moved
+      return setThreadCpus(tid, cpus);
+    };
+    const iso = keepCoreFor(1, m.machine);
+    assert.equal(iso.threadsMoved, 2);
+    assert.equal(m.cpusOf('5'), '0');
+    const planned = JSON.parse(readFileSync(m.record, 'utf8')) as { threads: { tid: string }[] };
+    assert.deepEqual(planned.threads.map((t) => t.tid), ['1', '5'], 'written down before it moved');
+    m.machine.setThreadCpus = setThreadCpus;
+    iso.restore();
+    assert.equal(m.cpusOf('5'), '0-1');
   } finally {
     m.done();
   }

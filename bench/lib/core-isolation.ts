@@ -83,7 +83,7 @@ interface IsolationRecord {
 export interface PutBack {
   /** Affinities set back to what they were. */
   restored: number;
-  /** Left alone: set to something else since the run moved them, or their thread is gone. */
+  /** Left alone: set to something else since the run moved them, their thread gone, or never moved (a run killed mid-way). */
   leftAlone: number;
   /** Tasks born during the run with a moved parent's narrowed set, given VPP's CPU back. */
   widened: number;
@@ -101,6 +101,13 @@ export interface CoreIsolation {
 
 export class IsolationError extends Error {}
 
+/** Another bench:real is running and keeping the core: two benches on one machine measure each other. */
+export class BenchRunningError extends IsolationError {
+  constructor(readonly pid: string) {
+    super(`bench:real ${pid} is running and keeping VPP's core; wait for it to end`);
+  }
+}
+
 const recordPath = (m: Machine): string => join(m.root, 'run', 'fibmgr-bench', 'core-isolation.json');
 
 /**
@@ -111,15 +118,26 @@ const recordPath = (m: Machine): string => join(m.root, 'run', 'fibmgr-bench', '
 export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolation {
   const at = (...p: string[]): string => join(m.root, ...p);
   const held = readRecord(m);
-  if (held.kind === 'record') throw new IsolationError(`${recordPath(m)} holds what run ${held.record.owner.pid} moved and did not all put back: see it put back (or delete it) first`);
+  if (held.kind === 'record') {
+    if (alive(m, held.record.owner)) throw new BenchRunningError(held.record.owner.pid);
+    throw new IsolationError(`${recordPath(m)} holds what bench:real ${held.record.owner.pid} moved and could not all put back (named when it ended): put those back by hand, then delete it`);
+  }
+  if (m.self.born === '') throw new IsolationError('cannot read its own start time (/proc/self/stat), which tells its record from a dead run\'s');
   /** Its CPUs without `cpu`, or null: not on it, pinned to it alone (it asked to be there), or unreadable. */
   const without = (cpus: number[] | null): number[] | null => (cpus && cpus.includes(cpu) && cpus.length > 1 ? cpus.filter((c) => c !== cpu) : null);
   const plan: IsolationRecord = { version: RECORD_VERSION, owner: m.self, cpu, threads: [], irqs: [], workqueues: null, seen: {} };
-  for (const t of threads(m)) {
-    plan.seen[t.tid] = t.born;
-    const to = without(parseCpuList(t.cpus));
-    if (to !== null) plan.threads.push({ pid: t.pid, tid: t.tid, born: t.born, was: t.cpus, to: formatCpuList(to) });
-  }
+  /** The threads not seen before that may run on `cpu` and elsewhere; every thread is seen from then on. */
+  const newThreadsToMove = (): IsolationRecord['threads'] => {
+    const out: IsolationRecord['threads'] = [];
+    for (const t of threads(m)) {
+      if (plan.seen[t.tid] === t.born) continue;
+      plan.seen[t.tid] = t.born;
+      const to = without(parseCpuList(t.cpus));
+      if (to !== null) out.push({ pid: t.pid, tid: t.tid, born: t.born, was: t.cpus, to: formatCpuList(to) });
+    }
+    return out;
+  };
+  plan.threads = newThreadsToMove();
   for (const irq of numbered(at('proc', 'irq'))) {
     const was = read(at('proc', 'irq', irq, 'smp_affinity_list'))?.trim();
     const to = without(was === undefined ? null : parseCpuList(was));
@@ -129,14 +147,26 @@ export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolati
   const wqTo = without(wqWas === undefined ? null : maskCpus(wqWas));
   if (wqTo !== null) plan.workqueues = { was: wqWas!, to: cpuMask(wqTo) };
   try {
-    // the whole plan is down before the first move: a record of more than moved is harmless, as
+    // the whole plan is down before the first move: a record of more than moved costs little, as
     // putting back skips what does not hold the value the run gave
     writeRecord(m, plan);
   } catch (err) {
     throw new IsolationError(`cannot write down what it would move (${(err as Error).message})`);
   }
   const done: IsolationRecord = { ...plan, threads: [], irqs: [], workqueues: null };
-  for (const t of plan.threads) if (m.setThreadCpus(t.tid, t.to)) done.threads.push(t);
+  // threads started while the others move (a moved one may fork first) are caught by the next
+  // pass; a few passes, as a busy machine never stops starting threads
+  for (let pass = 0, batch = plan.threads; batch.length > 0 && pass < 3; pass++) {
+    for (const t of batch) if (m.setThreadCpus(t.tid, t.to)) done.threads.push(t);
+    batch = newThreadsToMove();
+    if (batch.length === 0) break;
+    plan.threads.push(...batch);
+    try {
+      writeRecord(m, plan);
+    } catch {
+      break; // not written down, so not moved
+    }
+  }
   for (const i of plan.irqs) if (write(at('proc', 'irq', i.irq, 'smp_affinity_list'), i.to)) done.irqs.push(i); // managed IRQs refuse
   if (plan.workqueues && write(wqPath(m), plan.workqueues.to)) done.workqueues = plan.workqueues;
   try {
@@ -152,7 +182,7 @@ export function keepCoreFor(cpu: number, m: Machine = THIS_MACHINE): CoreIsolati
     restore() {
       if (restored) return { restored: 0, leftAlone: 0, widened: 0, failed: [] };
       restored = true;
-      return putBack(m, done);
+      return putBack(m, done, true);
     },
   };
 }
@@ -170,12 +200,22 @@ export function putBackLeftOver(m: Machine = THIS_MACHINE): LeftOver {
   const held = readRecord(m);
   if (held.kind !== 'record') return held;
   const owner = held.record.owner;
-  if (statStartTime(read(join(m.root, 'proc', owner.pid, 'stat')) ?? '') === owner.born) return { kind: 'owner alive', pid: owner.pid };
-  return { kind: 'put back', owner: owner.pid, result: putBack(m, held.record) };
+  if (alive(m, owner)) return { kind: 'owner alive', pid: owner.pid };
+  // no widening: what was started since the run died cannot be told from what started during it
+  return { kind: 'put back', owner: owner.pid, result: putBack(m, held.record, false) };
 }
 
-/** Puts `rec` back, last first, where it still holds what the run set; widens inheritors; removes the record once nothing failed. */
-function putBack(m: Machine, rec: IsolationRecord): PutBack {
+/** The process is there, the same one (its start time), and not a zombie (killed, not yet reaped). */
+function alive(m: Machine, p: { pid: string; born: string }): boolean {
+  const stat = read(join(m.root, 'proc', p.pid, 'stat')) ?? '';
+  return statStartTime(stat) === p.born && statField(stat, 3) !== 'Z';
+}
+
+/**
+ * Puts `rec` back, last first, where it still holds what the run set; widens inheritors if asked;
+ * then removes the record, or leaves in it only what failed.
+ */
+function putBack(m: Machine, rec: IsolationRecord, widen: boolean): PutBack {
   const at = (...p: string[]): string => join(m.root, ...p);
   const out: PutBack = { restored: 0, leftAlone: 0, widened: 0, failed: [] };
   const back = (holdsTo: boolean, setBack: () => boolean, what: string): void => {
@@ -186,23 +226,41 @@ function putBack(m: Machine, rec: IsolationRecord): PutBack {
   if (rec.workqueues) {
     const { was, to } = rec.workqueues;
     const now = read(wqPath(m))?.trim();
-    back(now !== undefined && sameCpus(maskCpus(now), maskCpus(to)), () => write(wqPath(m), was), `the unbound workqueues: ${to} → ${was}`);
+    back(now !== undefined && sameCpus(maskCpus(now), maskCpus(to)), () => write(wqPath(m), was), wqFailure(rec));
   }
   for (const i of [...rec.irqs].reverse()) {
     const path = at('proc', 'irq', i.irq, 'smp_affinity_list');
     const now = read(path);
-    back(now !== null && sameCpus(parseCpuList(now), parseCpuList(i.to)), () => write(path, i.was), `IRQ ${i.irq}: ${i.to} → ${i.was}`);
+    back(now !== null && sameCpus(parseCpuList(now), parseCpuList(i.to)), () => write(path, i.was), irqFailure(i));
   }
   const now = new Map(threads(m).map((t) => [t.tid, t]));
+  const failedThreads: IsolationRecord['threads'] = [];
   for (const t of [...rec.threads].reverse()) {
     // a thread id is reused once its thread is gone: the start time tells the same thread
     const cur = now.get(t.tid);
-    back(cur?.born === t.born && sameCpus(parseCpuList(cur.cpus), parseCpuList(t.to)), () => m.setThreadCpus(t.tid, t.was), `thread ${t.tid}: ${t.to} → ${t.was}`);
+    if (cur?.born !== t.born || !sameCpus(parseCpuList(cur.cpus), parseCpuList(t.to))) out.leftAlone++;
+    else if (m.setThreadCpus(t.tid, t.was)) out.restored++;
+    else if (threadOf(m, t.pid, t.tid)?.born !== t.born) out.leftAlone++; // it ended meanwhile
+    else (out.failed.push(`thread ${t.tid}: ${t.to} → ${t.was}`), failedThreads.push(t));
   }
-  widenInheritors(m, rec, [...now.values()], out);
-  if (out.failed.length === 0) rmSync(recordPath(m), { force: true });
+  // after the threads are back: what they start from now on has its own set again, and one
+  // started while they were put back is in this second look
+  if (widen) widenInheritors(m, rec, threads(m), out);
+  try {
+    const onDisk = readRecord(m);
+    if (onDisk.kind === 'record' && onDisk.record.owner.pid === rec.owner.pid && onDisk.record.owner.born === rec.owner.born) {
+      if (out.failed.length === 0) rmSync(recordPath(m), { force: true });
+      // only what failed, for whoever looks next (the threads: no widening is done from it)
+      else writeRecord(m, { ...rec, threads: failedThreads, irqs: rec.irqs.filter((i) => out.failed.includes(irqFailure(i))), workqueues: out.failed.includes(wqFailure(rec)) ? rec.workqueues : null, seen: {} });
+    }
+  } catch {
+    /* the record stays as it was: whoever looks next finds more to check, not less */
+  }
   return out;
 }
+
+const irqFailure = (i: IsolationRecord['irqs'][number]): string => `IRQ ${i.irq}: ${i.to} → ${i.was}`;
+const wqFailure = (rec: IsolationRecord): string => `the unbound workqueues: ${rec.workqueues?.to} → ${rec.workqueues?.was}`;
 
 /**
  * A task forked, or a thread started, by a moved one during the run got its narrowed set, and
@@ -225,7 +283,7 @@ function widenInheritors(m: Machine, rec: IsolationRecord, now: Thread[], out: P
       if (parent === null || !narrowed.has(parent)) continue;
       const wider = formatCpuList([...cpus, rec.cpu].sort((a, b) => a - b));
       if (m.setThreadCpus(t.tid, wider)) out.widened++;
-      else out.failed.push(`thread ${t.tid}: ${t.cpus} → ${wider}`);
+      else if (threadOf(m, t.pid, t.tid)?.born === t.born) out.failed.push(`thread ${t.tid}: ${t.cpus} → ${wider}`);
       t.cpus = wider; // seen once
       if (!narrowed.has(t.pid)) (narrowed.add(t.pid), (widened = true));
     }
@@ -254,17 +312,23 @@ function threads(m: Machine): Thread[] {
   const out: Thread[] = [];
   for (const pid of numbered(join(m.root, 'proc'))) {
     for (const tid of numbered(join(m.root, 'proc', pid, 'task'))) {
-      const dir = join(m.root, 'proc', pid, 'task', tid);
-      const status = read(join(dir, 'status')) ?? '';
-      const stat = read(join(dir, 'stat')) ?? '';
-      const cpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
-      const born = statStartTime(stat);
-      if (cpus === undefined || born === null) continue;
-      const kernel = (Number(statField(stat, 9) ?? 0) & PF_KTHREAD) !== 0;
-      out.push({ pid, tid, ppid: /^PPid:\s*(\d+)$/m.exec(status)?.[1] ?? null, born, cpus, kernel });
+      const t = threadOf(m, pid, tid);
+      if (t) out.push(t);
     }
   }
   return out;
+}
+
+/** One thread as it is now, or null: gone, or unreadable. */
+function threadOf(m: Machine, pid: string, tid: string): Thread | null {
+  const dir = join(m.root, 'proc', pid, 'task', tid);
+  const status = read(join(dir, 'status')) ?? '';
+  const stat = read(join(dir, 'stat')) ?? '';
+  const cpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+  const born = statStartTime(stat);
+  if (cpus === undefined || born === null) return null;
+  const kernel = (Number(statField(stat, 9) ?? 0) & PF_KTHREAD) !== 0;
+  return { pid, tid, ppid: /^PPid:\s*(\d+)$/m.exec(status)?.[1] ?? null, born, cpus, kernel };
 }
 
 type Held = { kind: 'none' } | { kind: 'record'; record: IsolationRecord } | { kind: 'unreadable'; why: string; movedTo: string | null };
@@ -315,8 +379,9 @@ function isRecord(r: unknown): r is IsolationRecord {
 function writeRecord(m: Machine, rec: IsolationRecord): void {
   const path = recordPath(m);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, JSON.stringify(rec));
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(rec));
+  renameSync(tmp, path);
 }
 
 function numbered(dir: string): string[] {
