@@ -218,30 +218,31 @@ function alive(m: Machine, p: { pid: string; born: string }): boolean {
 function putBack(m: Machine, rec: IsolationRecord, widen: boolean): PutBack {
   const at = (...p: string[]): string => join(m.root, ...p);
   const out: PutBack = { restored: 0, leftAlone: 0, widened: 0, failed: [] };
-  const back = (holdsTo: boolean, setBack: () => boolean, what: string): void => {
+  /** What failed, as a record of its own (no widening is done from it: `seen` is empty). */
+  const failed: IsolationRecord = { ...rec, threads: [], irqs: [], workqueues: null, seen: {} };
+  const back = (holdsTo: boolean, setBack: () => boolean, what: string, keep: () => void): void => {
     if (!holdsTo) out.leftAlone++;
     else if (setBack()) out.restored++;
-    else out.failed.push(what);
+    else (out.failed.push(what), keep());
   };
-  if (rec.workqueues) {
-    const { was, to } = rec.workqueues;
+  const wq = rec.workqueues;
+  if (wq) {
     const now = read(wqPath(m))?.trim();
-    back(now !== undefined && sameCpus(maskCpus(now), maskCpus(to)), () => write(wqPath(m), was), wqFailure(rec));
+    back(now !== undefined && sameCpus(maskCpus(now), maskCpus(wq.to)), () => write(wqPath(m), wq.was), `the unbound workqueues: ${wq.to} → ${wq.was}`, () => (failed.workqueues = wq));
   }
   for (const i of [...rec.irqs].reverse()) {
     const path = at('proc', 'irq', i.irq, 'smp_affinity_list');
     const now = read(path);
-    back(now !== null && sameCpus(parseCpuList(now), parseCpuList(i.to)), () => write(path, i.was), irqFailure(i));
+    back(now !== null && sameCpus(parseCpuList(now), parseCpuList(i.to)), () => write(path, i.was), `IRQ ${i.irq}: ${i.to} → ${i.was}`, () => failed.irqs.push(i));
   }
   const now = new Map(threads(m).map((t) => [t.tid, t]));
-  const failedThreads: IsolationRecord['threads'] = [];
   for (const t of [...rec.threads].reverse()) {
     // a thread id is reused once its thread is gone: the start time tells the same thread
     const cur = now.get(t.tid);
     if (cur?.born !== t.born || !sameCpus(parseCpuList(cur.cpus), parseCpuList(t.to))) out.leftAlone++;
     else if (m.setThreadCpus(t.tid, t.was)) out.restored++;
     else if (threadOf(m, t.pid, t.tid)?.born !== t.born) out.leftAlone++; // it ended meanwhile
-    else (out.failed.push(`thread ${t.tid}: ${t.to} → ${t.was}`), failedThreads.push(t));
+    else (out.failed.push(`thread ${t.tid}: ${t.to} → ${t.was}`), failed.threads.push(t));
   }
   // after the threads are back: what they start from now on has its own set again, and one
   // started while they were put back is in this second look
@@ -250,8 +251,7 @@ function putBack(m: Machine, rec: IsolationRecord, widen: boolean): PutBack {
     const onDisk = readRecord(m);
     if (onDisk.kind === 'record' && onDisk.record.owner.pid === rec.owner.pid && onDisk.record.owner.born === rec.owner.born) {
       if (out.failed.length === 0) rmSync(recordPath(m), { force: true });
-      // only what failed, for whoever looks next (the threads: no widening is done from it)
-      else writeRecord(m, { ...rec, threads: failedThreads, irqs: rec.irqs.filter((i) => out.failed.includes(irqFailure(i))), workqueues: out.failed.includes(wqFailure(rec)) ? rec.workqueues : null, seen: {} });
+      else writeRecord(m, failed); // for whoever looks next
     }
   } catch {
     /* the record stays as it was: whoever looks next finds more to check, not less */
@@ -259,8 +259,7 @@ function putBack(m: Machine, rec: IsolationRecord, widen: boolean): PutBack {
   return out;
 }
 
-const irqFailure = (i: IsolationRecord['irqs'][number]): string => `IRQ ${i.irq}: ${i.to} → ${i.was}`;
-const wqFailure = (rec: IsolationRecord): string => `the unbound workqueues: ${rec.workqueues?.to} → ${rec.workqueues?.was}`;
+
 
 /**
  * A task forked, or a thread started, by a moved one during the run got its narrowed set, and
@@ -271,7 +270,7 @@ const wqFailure = (rec: IsolationRecord): string => `the unbound workqueues: ${r
  */
 function widenInheritors(m: Machine, rec: IsolationRecord, now: Thread[], out: PutBack): void {
   const narrowed = new Set(rec.threads.map((t) => t.pid));
-  const given = new Set(rec.threads.map((t) => formatCpuList(parseCpuList(t.to) ?? [])));
+  const given = new Set(rec.threads.map((t) => t.to)); // formatCpuList's, as the sets below
   const born = now.filter((t) => rec.seen[t.tid] !== t.born && !t.kernel);
   // until nothing changes: a parent and its child can share a start time, and /proc's order is not theirs
   for (let widened = true; widened; ) {

@@ -1,7 +1,7 @@
 // bench:real's first process: Node cannot set its own affinity, so the bench runs again under
 // taskset, off VPP's core, and this process only waits for it (with REAL_BENCH_ISOLATE=1, it keeps
 // the machine's other tasks off VPP's core meanwhile and puts them back after).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { BenchRunningError, IsolationError, keepCoreFor, putBackLeftOver, type CoreIsolation, type PutBack } from './core-isolation.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
@@ -15,9 +15,6 @@ export async function rerunOffCore(pin: number, isolate: boolean, env: NodeJS.Pr
   // as root, whether isolating or not: a run killed before it put things back left them moved
   if (root) putBackWhatWasLeft();
   let core = isolate ? 'not kept: not root (the machine\'s threads and IRQs)' : 'not kept (REAL_BENCH_ISOLATE=1 keeps it, as root)';
-  // without --pdeathsig (util-linux before 2.33) a SIGKILL of this process would leave the bench
-  // running after the next run put the affinities back
-  const deathSig = /pdeathsig/.test(spawnSync('setpriv', ['--help'], { encoding: 'utf8' }).stdout ?? '');
   let child: ChildProcess | undefined;
   // before anything is moved: a signal to this process alone reaches the bench, which ends, and
   // then the affinities are put back (by default this process would die with them moved)
@@ -39,13 +36,11 @@ export async function rerunOffCore(pin: number, isolate: boolean, env: NodeJS.Pr
       }
     }
     if (isolate && !iso) console.error(`bench:real: VPP's core ${core}`);
-    if (iso && !deathSig) console.error('bench:real: setpriv has no --pdeathsig: should this process be SIGKILLed, the bench runs on until it ends');
-    // setpriv: should this process be SIGKILLed, the bench dies with it (and its VPP with the
-    // bench), so nothing runs on after the affinities are put back by the next run
-    const argv = ['-c', `0-${pin - 1}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)];
-    const cmd = deathSig ? 'setpriv' : 'taskset';
-    const args = deathSig ? ['--pdeathsig', 'KILL', '--', 'taskset', ...argv] : argv;
-    child = spawn(cmd, args, { stdio: 'inherit', env: { ...env, REAL_BENCH_PINNED: String(pin), REAL_BENCH_CORE: core } });
+    // setpriv, as the VPP it starts (test/helpers/real-vpp): should this process be SIGKILLed, the
+    // bench dies with it (and its VPP with the bench), so nothing runs on after the next run puts
+    // the affinities back
+    const args = ['--pdeathsig', 'KILL', '--', 'taskset', '-c', `0-${pin - 1}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+    child = spawn('setpriv', args, { stdio: 'inherit', env: { ...env, REAL_BENCH_PINNED: String(pin), REAL_BENCH_CORE: core } });
     end = await new Promise((resolve) => {
       child!.once('error', (err) => {
         console.error(`bench:real: setpriv or taskset failed (${err.message}); REAL_BENCH_PIN=0 runs unpinned`);
@@ -53,7 +48,7 @@ export async function rerunOffCore(pin: number, isolate: boolean, env: NodeJS.Pr
       });
       child!.once('exit', (code, signal) => {
         // setpriv and taskset say 126/127 when they cannot run what follows: taskset missing, say
-        if (code === 126 || code === 127) console.error(`bench:real: ${cmd} could not run the bench (exit ${code}); REAL_BENCH_PIN=0 runs unpinned`);
+        if (code === 126 || code === 127) console.error(`bench:real: setpriv or taskset could not run the bench (exit ${code}); REAL_BENCH_PIN=0 runs unpinned`);
         resolve(signal ? { signal } : { status: code ?? 1 });
       });
     });
