@@ -16,7 +16,9 @@
 // node flags added to fibmgr's process in turns (a profile, a GC setting; NODE_OPTIONS refuses most) and REAL_BENCH_TURN_FLAGS_B
 // other ones for rounds 3-4, 7-8, … (an A/B in one run, each side raw-first and fibmgr-first alike), REAL_BENCH_PERF_DIR a
 // `perf record` of VPP's main thread per pass into that directory (which code VPP's time goes to under each client), REAL_BENCH_SENDS=1
-// VPP's send() calls per pass and how many went out (sendsPass); FIBMGR_VPP_PREFIX names the VPP, else
+// VPP's send() calls per pass and how many went out (sendsPass), REAL_BENCH_AA=raw the turns with the raw client in fibmgr's place too (an
+// A/A run: what the verdict shows between two identical clients), =raw+load the same with bench/lib/memory-load on the clients'
+// core during the second one's passes; FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
@@ -27,7 +29,7 @@
 // Per pass, VPP's time is split (its threads' /proc schedstat): busy, waiting for a CPU, idle.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, setPriority } from 'node:os';
 import { startRealVpp, type RealVpp, type TestContext } from '../test/helpers/real-vpp.js';
 import { countOf, openVpp, sourceId } from '../test/helpers/vpp-fib.js';
 import { fib_source_add } from 'vpp-binapi-ts/gen';
@@ -126,6 +128,21 @@ const { offloadNotify: NOTIFY, warmUpRoutes: WARM_UP_ROUTES, vppWindow: fibmgrWi
  * client goes first as often.
  */
 const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 10);
+/**
+ * REAL_BENCH_AA: the turns without fibmgr, to see what the bench's verdict is worth. "raw": the
+ * raw client in both places of a round (an A/A run: two identical clients, whatever their ratios
+ * show is VPP's noise); "raw+load": the second one with bench/lib/memory-load streaming through
+ * REAL_BENCH_AA_LOAD_MB (256) MB on the clients' core meanwhile (does another core's memory
+ * traffic slow VPP?). No target is judged on the turns of such a run.
+ */
+const AA = process.env.REAL_BENCH_AA ?? '';
+if (!['', 'raw', 'raw+load'].includes(AA)) {
+  console.error(`bench:real: REAL_BENCH_AA "${AA}" is not raw or raw+load`);
+  process.exit(2);
+}
+const AA_LOAD_MB = Number(process.env.REAL_BENCH_AA_LOAD_MB ?? 256);
+/** Who takes fibmgr's place in the turns. */
+const sideB = AA === 'raw' ? 'raw B' : AA === 'raw+load' ? `raw B (${AA_LOAD_MB} MB memory load)` : 'fibmgr';
 /** The warm-up's passes (src/warm-up: a route path each): the daemon's unless REAL_BENCH_WARM_UP_PASSES says, to see what the second one is worth. */
 const WARM_UP_PASSES_HERE = Number(process.env.REAL_BENCH_WARM_UP_PASSES ?? WARM_UP_PASSES);
 if (!Number.isInteger(WARM_UP_PASSES_HERE) || WARM_UP_PASSES_HERE < 1) {
@@ -500,6 +517,17 @@ async function rawPass(window: number, batch: number, gatherMs: number, isAdd: b
   return { ...times, ...r };
 }
 
+/** bench/lib/memory-load at the lowest priority, once its first pass is done (REAL_BENCH_AA=raw+load). */
+async function memoryLoad(): Promise<ChildProcess> {
+  const child = forkChild('lib/memory-load', [String(AA_LOAD_MB)]);
+  setPriority(child.pid!, 19);
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`memory load exited (${code})`)));
+  });
+  return child;
+}
+
 const rawLabel = (window: number, batch: number, gatherMs: number): string => `raw client (bulk encoder, packed beforehand), window ${window}, ${batch} per write${gatherMs ? `, replies read every ${gatherMs} ms` : ''}`;
 const admin = { c: await openVpp(vpp.apiSock) };
 /** Routes VPP holds under source `name` (a dump, counted): after a VPP restart, on a new admin session. */
@@ -620,9 +648,15 @@ const turns: { raw: number; fibmgr: number; rawBusy: number; fibmgrBusy: number 
 const NEAR_END = 20_000;
 if (best && ROUNDS > 0) {
   const [window, batch, gatherMs] = best.shape;
-  /** The raw client's add pass, then its delete pass. */
-  const rawTurn = async (): Promise<Awaited<ReturnType<typeof rawPass>>> => {
-    const add = await rawPass(window, batch, gatherMs, true, rawSrc);
+  /** The raw client's add pass, then its delete pass; `load`: with the memory load running during the add pass. */
+  const rawTurn = async (load = false): Promise<Awaited<ReturnType<typeof rawPass>>> => {
+    const loader = load ? await memoryLoad() : null;
+    let add: Awaited<ReturnType<typeof rawPass>>;
+    try {
+      add = await rawPass(window, batch, gatherMs, true, rawSrc);
+    } finally {
+      loader?.kill('SIGKILL');
+    }
     const del = await rawPass(window, batch, gatherMs, false, rawSrc);
     // the next turn, whoever's, starts on a cleared FIB
     if (add.failed || del.failed) throw new Error(`in turns: the raw client's requests failed (${add.failed} adds, ${del.failed} deletes)`);
@@ -691,14 +725,15 @@ if (best && ROUNDS > 0) {
   for (let r = 1; r <= ROUNDS; r++) {
     const fibmgrFirst = r % 2 === 0;
     const flags = turnFlags(r);
-    const fib = fibmgrFirst ? await fibmgrTurn(r, flags) : null;
+    const turnB = (): ReturnType<typeof fibmgrTurn> => (AA ? rawTurn(AA === 'raw+load') : fibmgrTurn(r, flags));
+    const fib = fibmgrFirst ? await turnB() : null;
     const rawAdd = await rawTurn();
-    const f = fib ?? await fibmgrTurn(r, flags);
+    const f = fib ?? await turnB();
     turns.push({ raw: rawAdd.s, fibmgr: f.s, rawBusy: rawAdd.vppBusy, fibmgrBusy: f.vppBusy });
     rows.push(row({
-      run: `round ${r} (${fibmgrFirst ? 'fibmgr' : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
-      'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, fibmgr ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, fibmgr ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; fibmgr ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, fibmgr ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, fibmgr ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, fibmgr ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, fibmgr ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, fibmgr ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), fibmgr (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, fibmgr ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, fibmgr ${f.startIdle}; fibmgr's process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      run: `round ${r} (${fibmgrFirst ? sideB : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / ${AA ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
+      'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, ${sideB} ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, ${sideB} ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; ${sideB} ${f.vppTime}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), fibmgr (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${sideB === 'fibmgr' ? 'fibmgr' : 'this bench'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
@@ -796,28 +831,29 @@ console.log(SNDBUF > 0 ? `both clients' VPP socket: a ${SNDBUF / 1048576} MB ker
 console.log(`a page fault (the first touch of 4 KB of new memory) costs ${faultUs.toFixed(1)} µs on this machine (64 MB touched)`);
 console.log('targets (issue 21): fibmgr ≥ 1.0x the raw client, ≤ 300 B/route in every phase, 0 route writes on an unchanged resync');
 if (turnRatio !== null) {
-  console.log(`fibmgr vs the raw client in turns (${turns.length} rounds, median over median): ${ratioText(turnRatio)}x (raw ${turns.map((t) => t.raw.toFixed(2)).join(' / ')} s, fibmgr ${turns.map((t) => t.fibmgr.toFixed(2)).join(' / ')} s)`);
+  console.log(`${sideB} vs the raw client in turns (${turns.length} rounds, median over median): ${ratioText(turnRatio)}x (raw ${turns.map((t) => t.raw.toFixed(2)).join(' / ')} s, ${sideB} ${turns.map((t) => t.fibmgr.toFixed(2)).join(' / ')} s)`);
   // VPP's own speed moves by a third to a half between passes on a shared host, under either client:
   // what each client adds beyond VPP's busy time does not (the raw pass's seconds are its own
   // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
   const beyond = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
-  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, fibmgr ${beyond(turns.map((t) => t.fibmgr - t.fibmgrBusy))}`);
+  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, ${sideB} ${beyond(turns.map((t) => t.fibmgr - t.fibmgrBusy))}`);
   const ci = medianInterval(roundRatios);
-  console.log(`fibmgr vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${roundRatios.map((r) => r.toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
+  console.log(`${sideB} vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${roundRatios.map((r) => r.toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
   // the rest of a round's difference: VPP's own busy time under each client in the same round
   // (fibmgr's watch starts before the zebra stand-in is told to send, the raw client's right
   // before its first write: what VPP does meanwhile counts against fibmgr, a little)
   const busyMore = turns.map((t) => t.fibmgrBusy - t.rawBusy);
-  console.log(`VPP's busy seconds under fibmgr minus under the raw client, per round: median ${median(busyMore).toFixed(2)} (${busyMore.map((x) => x.toFixed(2)).join(' / ')})`);
+  console.log(`VPP's busy seconds under ${sideB} minus under the raw client, per round: median ${median(busyMore).toFixed(2)} (${busyMore.map((x) => x.toFixed(2)).join(' / ')})`);
 }
 const missed = [
-  ...(turnRatio !== null
+  ...(AA ? [] : turnRatio !== null
     ? ([['median over median', turnRatio], ['median of each round\'s ratio', pairedRatio!]] as const)
         .filter(([, r]) => r < 1).map(([how, r]) => `fibmgr in turns with the raw client: ${ratioText(r)}x (${how})`)
     : fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`)),
   ...rows.filter((r) => Number(r['peak RSS B/route']) > 300).map((r) => `${r.run}: ${r['peak RSS B/route']} B/route`),
   ...rows.filter((r) => r.run.includes('unchanged resync') && !r.note.startsWith('0 route writes')).map((r) => `${r.run}: ${r.note}`),
 ];
+if (AA) console.log(`an A/A run (REAL_BENCH_AA=${AA}): the turns judge no target, ${sideB} is not fibmgr`);
 for (const m of missed) console.log(`target missed: ${m}`);
 for (const f of failures) console.log(`FAILED: ${f}`);
 await admin.c.close();
