@@ -1,0 +1,38 @@
+// bench:real's memory load (bench/lib/memory-load.ts, REAL_BENCH_AA=raw+load): it says when it runs,
+// and it never outlives the bench that started it, whose SIGKILL is the usual end but not the only one.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const LOAD = fileURLToPath(new URL('../bench/lib/memory-load.ts', import.meta.url));
+const start = (mb: string): ChildProcess => fork(LOAD, [mb], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+const exited = (child: ChildProcess): Promise<number | null> => new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+/** `child`'s exit status, or 'still running' after a generous deadline; killed after the test either way. */
+function exitOf(t: TestContext, child: ChildProcess): Promise<number | null | 'still running'> {
+  t.after(() => { child.kill('SIGKILL'); });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still running'>((resolve) => { timer = setTimeout(() => resolve('still running'), 60_000); });
+  return Promise.race([exited(child), late]).finally(() => clearTimeout(timer));
+}
+
+test('the memory load says it runs after its first pass, and ends once the bench is gone', async (t) => {
+  const child = start('1');
+  const gone = exitOf(t, child);
+  const first = await new Promise<unknown>((resolve) => child.once('message', resolve));
+  assert.deepEqual(first, { running: true });
+  assert.equal(child.exitCode, null, 'still running after its first pass');
+  // what a bench that crashed or was killed leaves: the IPC channel closed
+  child.disconnect();
+  assert.equal(await gone, 1);
+});
+
+test('a size that is not a whole number of MB ends the memory load at once', async (t) => {
+  const child = start('0.5');
+  const gone = exitOf(t, child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const code = await gone;
+  assert.ok(typeof code === 'number' && code !== 0, `exit ${code}`);
+  assert.match(stderr, /not a whole number of MB/);
+});
