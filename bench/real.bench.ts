@@ -141,6 +141,15 @@ if (!['', 'raw', 'raw+load'].includes(AA)) {
   process.exit(2);
 }
 const AA_LOAD_MB = Number(process.env.REAL_BENCH_AA_LOAD_MB ?? 256);
+if (!(Number.isInteger(AA_LOAD_MB) && AA_LOAD_MB > 0)) {
+  console.error(`bench:real: REAL_BENCH_AA_LOAD_MB "${process.env.REAL_BENCH_AA_LOAD_MB}" is not a whole number of MB > 0`);
+  process.exit(2);
+}
+// node flags are fibmgr's process's: an A/A run has none to give them to
+if (AA && (process.env.REAL_BENCH_TURN_FLAGS || process.env.REAL_BENCH_TURN_FLAGS_B)) {
+  console.error('bench:real: REAL_BENCH_TURN_FLAGS(_B) are for fibmgr in turns, and REAL_BENCH_AA leaves fibmgr out of them');
+  process.exit(2);
+}
 /** Who takes fibmgr's place in the turns. */
 const sideB = AA === 'raw' ? 'raw B' : AA === 'raw+load' ? `raw B (${AA_LOAD_MB} MB memory load)` : 'fibmgr';
 /** The warm-up's passes (src/warm-up: a route path each): the daemon's unless REAL_BENCH_WARM_UP_PASSES says, to see what the second one is worth. */
@@ -520,11 +529,16 @@ async function rawPass(window: number, batch: number, gatherMs: number, isAdd: b
 /** bench/lib/memory-load at the lowest priority, once its first pass is done (REAL_BENCH_AA=raw+load). */
 async function memoryLoad(): Promise<ChildProcess> {
   const child = forkChild('lib/memory-load', [String(AA_LOAD_MB)]);
-  setPriority(child.pid!, 19);
-  await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`memory load exited (${code})`)));
-  });
+  try {
+    setPriority(child.pid!, 19);
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`memory load exited (${code})`)));
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return child;
 }
 
@@ -733,7 +747,7 @@ if (best && ROUNDS > 0) {
     rows.push(row({
       run: `round ${r} (${fibmgrFirst ? sideB : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / ${AA ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, ${sideB} ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, ${sideB} ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; ${sideB} ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), fibmgr (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${sideB === 'fibmgr' ? 'fibmgr' : 'this bench'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), ${sideB} (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${sideB === 'fibmgr' ? 'fibmgr' : 'this bench'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
@@ -846,7 +860,7 @@ if (turnRatio !== null) {
   console.log(`VPP's busy seconds under ${sideB} minus under the raw client, per round: median ${median(busyMore).toFixed(2)} (${busyMore.map((x) => x.toFixed(2)).join(' / ')})`);
 }
 const missed = [
-  ...(AA ? [] : turnRatio !== null
+  ...(AA && turnRatio !== null ? [] : turnRatio !== null
     ? ([['median over median', turnRatio], ['median of each round\'s ratio', pairedRatio!]] as const)
         .filter(([, r]) => r < 1).map(([how, r]) => `fibmgr in turns with the raw client: ${ratioText(r)}x (${how})`)
     : fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`)),

@@ -4,6 +4,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 const LOAD = fileURLToPath(new URL('../bench/lib/memory-load.ts', import.meta.url));
 const start = (mb: string): ChildProcess => fork(LOAD, [mb], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
@@ -16,12 +17,15 @@ function exitOf(t: TestContext, child: ChildProcess): Promise<number | null | 's
   return Promise.race([exited(child), late]).finally(() => clearTimeout(timer));
 }
 
-test('the memory load says it runs after its first pass, and ends once the bench is gone', async (t) => {
-  const child = start('1');
+test('the memory load says it runs once it has touched all its memory, and ends once the bench is gone', async (t) => {
+  const child = start('64');
   const gone = exitOf(t, child);
-  const first = await new Promise<unknown>((resolve) => child.once('message', resolve));
+  const first = await Promise.race([new Promise<unknown>((resolve) => child.once('message', resolve)), gone.then((code) => ({ endedFirst: code }))]);
   assert.deepEqual(first, { running: true });
   assert.equal(child.exitCode, null, 'still running after its first pass');
+  // a write in every 64-byte line touches every page of the 64 MB
+  const anonKb = Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+  assert.ok(anonKb >= 64 * 1024, `RssAnon ${anonKb} kB`);
   // what a bench that crashed or was killed leaves: the IPC channel closed
   child.disconnect();
   assert.equal(await gone, 1);
