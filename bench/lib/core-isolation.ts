@@ -259,8 +259,6 @@ function putBack(m: Machine, rec: IsolationRecord, widen: boolean): PutBack {
   return out;
 }
 
-
-
 /**
  * A task forked, or a thread started, by a moved one during the run got its narrowed set, and
  * nothing above knows it: it gets `cpu` back if its set is one the run gave and its parent (a new

@@ -43,17 +43,34 @@ export function forkFile(path: string, args: string[], extraExecArgv: string[] =
   return fork(path, args, { ...childOptions, execArgv: [...childOptions.execArgv, ...extraExecArgv] });
 }
 
+/**
+ * `child`'s next message that `accept` takes (by default any); rejects, naming `what`, if the child
+ * exits first. Its listeners are removed either way.
+ */
+export function nextMessage<T = any>(child: ChildProcess, what: string, accept: (m: any) => boolean = () => true): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = (): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (m: any): void => {
+      if (!accept(m)) return;
+      done();
+      resolve(m as T);
+    };
+    const onExit = (code: number | null): void => {
+      done();
+      reject(new Error(`${what} exited (${code})`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
 /** The zebra stand-in (lib/fpm-sender), its stream built; resolves once it is ready. */
 export async function forkSender(v4: number, v6: number): Promise<ChildProcess> {
   const sender = forkChild('lib/fpm-sender', [String(v4), String(v6)]);
-  await new Promise<void>((resolve) => {
-    const on = (m: any) => {
-      if (!(m && typeof m === 'object' && 'ready' in m)) return;
-      sender.off('message', on);
-      resolve();
-    };
-    sender.on('message', on);
-  });
+  await nextMessage(sender, 'the zebra stand-in', (m) => m && typeof m === 'object' && 'ready' in m);
   return sender;
 }
 
