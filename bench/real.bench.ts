@@ -18,7 +18,7 @@
 // `perf record` of VPP's main thread per pass into that directory (which code VPP's time goes to under each client), REAL_BENCH_SENDS=1
 // VPP's send() calls per pass and how many went out (sendsPass), REAL_BENCH_AA=raw the turns with the raw client in fibmgr's place too (an
 // A/A run: what the verdict shows between two identical clients), =raw+load the same with bench/lib/memory-load on the clients'
-// core during the second one's passes; FIBMGR_VPP_PREFIX names the VPP, else
+// core during the second one's passes, =three raw, the copy and fibmgr in each round (the noise and fibmgr measured together); FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
@@ -41,6 +41,7 @@ import { WARM_UP_PASSES } from '../src/warm-up/warm-up.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
 import { putBackWhatWasLeft, rerunOffCore } from './lib/run-pinned.js';
+import { turnOrder } from './lib/turn-order.js';
 import { listeningPipeline, nextMessage, forkChild, forkFibmgr, forkSender, measure, minorFaults, pageFaultCost, syncConverged, until, warmUpAsDaemon, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -133,21 +134,32 @@ const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 10);
  * raw client in both places of a round (an A/A run: two identical clients, whatever their ratios
  * show is VPP's noise); "raw+load": the second one with bench/lib/memory-load streaming through
  * REAL_BENCH_AA_LOAD_MB (256) MB on the clients' core meanwhile (does another core's memory
- * traffic slow VPP?). No target is judged on the turns of such a run.
+ * traffic slow VPP?). No target is judged on the turns of such a run. "three": three turns a
+ * round, the raw client, its copy (raw B) and fibmgr, so that the noise and fibmgr's difference
+ * are measured on the same VPP in the same rounds; fibmgr is judged as without REAL_BENCH_AA.
  */
 const AA = process.env.REAL_BENCH_AA ?? '';
-if (!['', 'raw', 'raw+load'].includes(AA)) {
-  console.error(`bench:real: REAL_BENCH_AA "${AA}" is not raw or raw+load`);
+if (!['', 'raw', 'raw+load', 'three'].includes(AA)) {
+  console.error(`bench:real: REAL_BENCH_AA "${AA}" is not raw, raw+load or three`);
   process.exit(2);
 }
+/** The turns have no fibmgr: the raw client's copy takes its place (an A/A run). */
+const COPY_ONLY = AA === 'raw' || AA === 'raw+load';
+/** Each round has the raw client's copy as well as fibmgr (REAL_BENCH_AA=three). */
+const THREE = AA === 'three';
 const AA_LOAD_MB = Number(process.env.REAL_BENCH_AA_LOAD_MB ?? 256);
 if (!(Number.isInteger(AA_LOAD_MB) && AA_LOAD_MB > 0)) {
   console.error(`bench:real: REAL_BENCH_AA_LOAD_MB "${process.env.REAL_BENCH_AA_LOAD_MB}" is not a whole number of MB > 0`);
   process.exit(2);
 }
 // node flags are fibmgr's process's: an A/A run has none to give them to
-if (AA && (process.env.REAL_BENCH_TURN_FLAGS || process.env.REAL_BENCH_TURN_FLAGS_B)) {
+if (COPY_ONLY && (process.env.REAL_BENCH_TURN_FLAGS || process.env.REAL_BENCH_TURN_FLAGS_B)) {
   console.error('bench:real: REAL_BENCH_TURN_FLAGS(_B) are for fibmgr in turns, and REAL_BENCH_AA leaves fibmgr out of them');
+  process.exit(2);
+}
+// _B pairs rounds two by two, three-way rounds balance their orders six by six: neither would be balanced
+if (THREE && process.env.REAL_BENCH_TURN_FLAGS_B !== undefined) {
+  console.error('bench:real: REAL_BENCH_TURN_FLAGS_B and REAL_BENCH_AA=three do not go together (their rounds balance differently)');
   process.exit(2);
 }
 /** Who takes fibmgr's place in the turns. */
@@ -647,12 +659,15 @@ const checkHeld = async (): Promise<void> => {
 // against one fibmgr pass would compare a minimum with a draw, and VPP's cost per route drifts
 // over a run by up to half (the first API pass after VPP starts is the slowest): in turns, each
 // round compares neighbours, who goes first alternates (raw first in odd rounds, fibmgr in even
-// ones: a drift favours neither), and the target is judged on the median raw time over the median
+// ones, bench/lib/turn-order: a drift favours neither), and the target is judged on the median raw time over the median
 // fibmgr time and on the median of each round's own ratio (both must reach it). fibmgr's routes are
 // cleared by the raw client's delete pass under fibmgr's source.
-/** Per round: each client's seconds, and VPP's busy seconds under it (the seconds beyond them are what a client adds to VPP's own work). */
-/** `second`: fibmgr's seconds, or the raw client's copy's in an A/A run (sideB). */
-const turns: { raw: number; second: number; rawBusy: number; secondBusy: number }[] = [];
+/**
+ * Per round: each client's seconds, and VPP's busy seconds under it (the seconds beyond them are
+ * what a client adds to VPP's own work). `second`: fibmgr's, or the raw client's copy's in an A/A
+ * run (sideB); `copy`: the copy's, in a three-way run (REAL_BENCH_AA=three).
+ */
+const turns: { raw: number; second: number; rawBusy: number; secondBusy: number; copy?: { s: number; busy: number } }[] = [];
 /** Routes short of the end from which fibmgr's turn polls every 1 ms (~0.1 s of VPP's work). */
 const NEAR_END = 20_000;
 if (best && ROUNDS > 0) {
@@ -731,18 +746,25 @@ if (best && ROUNDS > 0) {
   const flagsA = words(process.env.REAL_BENCH_TURN_FLAGS);
   const flagsB = process.env.REAL_BENCH_TURN_FLAGS_B === undefined ? flagsA : words(process.env.REAL_BENCH_TURN_FLAGS_B);
   const turnFlags = (round: number): string[] => (Math.floor((round - 1) / 2) % 2 === 1 ? flagsB : flagsA);
+  const names = { raw: 'raw', copy: 'raw B', fibmgr: 'fibmgr' } as const;
   for (let r = 1; r <= ROUNDS; r++) {
-    const fibmgrFirst = r % 2 === 0;
     const flags = turnFlags(r);
-    const turnB = (): ReturnType<typeof fibmgrTurn> => (AA ? rawTurn(AA === 'raw+load') : fibmgrTurn(r, flags));
-    const fib = fibmgrFirst ? await turnB() : null;
-    const rawAdd = await rawTurn();
-    const f = fib ?? await turnB();
-    turns.push({ raw: rawAdd.s, second: f.s, rawBusy: rawAdd.vppBusy, secondBusy: f.vppBusy });
+    const turnB = (): ReturnType<typeof fibmgrTurn> => (COPY_ONLY ? rawTurn(AA === 'raw+load') : fibmgrTurn(r, flags));
+    const order = turnOrder(r, THREE);
+    const got: { raw?: Awaited<ReturnType<typeof rawTurn>>; copy?: Awaited<ReturnType<typeof rawTurn>>; fibmgr?: Awaited<ReturnType<typeof fibmgrTurn>> } = {};
+    for (const who of order) {
+      if (who === 'fibmgr') got.fibmgr = await turnB();
+      else got[who] = await rawTurn();
+    }
+    const rawAdd = got.raw!;
+    const f = got.fibmgr!;
+    const copy = got.copy;
+    turns.push({ raw: rawAdd.s, second: f.s, rawBusy: rawAdd.vppBusy, secondBusy: f.vppBusy, ...(copy ? { copy: { s: copy.s, busy: copy.vppBusy } } : {}) });
+    const copyNote = copy ? `raw B ${copy.s.toFixed(2)} s (raw over raw B ${(rawAdd.s / copy.s).toFixed(2)}x), VPP busy under raw B ${copy.vppBusy.toFixed(2)} s; ` : '';
     rows.push(row({
-      run: `round ${r} (${fibmgrFirst ? sideB : 'raw'} first): ${rawLabel(window, batch, gatherMs)} / ${AA ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
+      run: `round ${r} (${THREE ? order.map((w) => names[w]).join(', ') : `${order[0] === 'fibmgr' ? sideB : 'raw'} first`}): ${rawLabel(window, batch, gatherMs)} / ${COPY_ONLY ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, ${sideB} ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, ${sideB} ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; ${sideB} ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), ${sideB} (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${AA ? 'this bench' : 'fibmgr'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; ${copyNote}reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), ${sideB} (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${COPY_ONLY ? 'this bench' : 'fibmgr'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
@@ -845,7 +867,7 @@ if (turnRatio !== null) {
   // what each client adds beyond VPP's busy time does not (the raw pass's seconds are its own
   // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
   const beyond = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
-  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, ${sideB} ${beyond(turns.map((t) => t.second - t.secondBusy))}`);
+  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, ${sideB} ${beyond(turns.map((t) => t.second - t.secondBusy))}${THREE ? `, raw B ${beyond(turns.map((t) => t.copy!.s - t.copy!.busy))}` : ''}`);
   const ci = medianInterval(roundRatios);
   console.log(`${sideB} vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${roundRatios.map((r) => r.toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
   // the rest of a round's difference: VPP's own busy time under each client in the same round
@@ -853,19 +875,34 @@ if (turnRatio !== null) {
   // before its first write: what VPP does meanwhile counts against fibmgr, a little)
   const busyMore = turns.map((t) => t.secondBusy - t.rawBusy);
   console.log(`VPP's busy seconds under ${sideB} minus under the raw client, per round: median ${median(busyMore).toFixed(2)} (${busyMore.map((x) => x.toFixed(2)).join(' / ')})`);
+  if (THREE) {
+    // the copy sends what the raw client sends: its ratios are what the bench reads between two
+    // identical clients, on the VPP and in the rounds that fibmgr's were read on
+    const paired = (who: string, ratios: number[]): string => {
+      const iv = medianInterval(ratios);
+      return `${who} (median of each round's ratio): ${ratioText(median(ratios))}x (${ratios.map((x) => x.toFixed(2)).join(' / ')}); ${iv ? `95% interval ${iv[0].toFixed(3)}–${iv[1].toFixed(3)}` : 'too few rounds for a 95% interval (6 at least)'}`;
+    };
+    const copies = turns.map((t) => t.copy!);
+    console.log(`raw B (the raw client's copy) vs the raw client, median over median: ${ratioText(median(turns.map((t) => t.raw)) / median(copies.map((c) => c.s)))}x (raw B ${copies.map((c) => c.s.toFixed(2)).join(' / ')} s)`);
+    console.log(paired('raw B vs the raw client, the noise', turns.map((t) => t.raw / t.copy!.s)));
+    console.log(paired('fibmgr vs raw B', turns.map((t) => t.copy!.s / t.second)));
+    const copyBusyMore = turns.map((t) => t.copy!.busy - t.rawBusy);
+    console.log(`VPP's busy seconds under raw B minus under the raw client, per round: median ${median(copyBusyMore).toFixed(2)} (${copyBusyMore.map((x) => x.toFixed(2)).join(' / ')})`);
+  }
 }
 const missed = [
   // the turns judge fibmgr when there are any (an A/A run's judge nothing), else the end-to-end sync does
   ...(turnRatio === null
     ? fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`)
-    : AA
+    : COPY_ONLY
       ? []
       : ([['median over median', turnRatio], ['median of each round\'s ratio', pairedRatio!]] as const)
           .filter(([, r]) => r < 1).map(([how, r]) => `fibmgr in turns with the raw client: ${ratioText(r)}x (${how})`)),
   ...rows.filter((r) => Number(r['peak RSS B/route']) > 300).map((r) => `${r.run}: ${r['peak RSS B/route']} B/route`),
   ...rows.filter((r) => r.run.includes('unchanged resync') && !r.note.startsWith('0 route writes')).map((r) => `${r.run}: ${r.note}`),
 ];
-if (AA) console.log(`an A/A run (REAL_BENCH_AA=${AA}): the turns judge no target, ${sideB} is not fibmgr`);
+if (COPY_ONLY) console.log(`an A/A run (REAL_BENCH_AA=${AA}): the turns judge no target, ${sideB} is not fibmgr`);
+if (THREE) console.log('a three-way run (REAL_BENCH_AA=three): fibmgr is judged against the raw client as in any run; raw B, the raw client\'s copy, judges nothing and shows the noise');
 for (const m of missed) console.log(`target missed: ${m}`);
 for (const f of failures) console.log(`FAILED: ${f}`);
 await admin.c.close();

@@ -1,0 +1,22 @@
+// Who goes first in a round of bench:real's turns. VPP's speed drifts over minutes and a turn can
+// leave something behind for the next (its deletes, the allocator's state), so the order rotates:
+// neither may favour one client.
+
+/** The clients of a round: the raw client, its copy (raw B, REAL_BENCH_AA=three) and fibmgr's place. */
+export type TurnClient = 'raw' | 'copy' | 'fibmgr';
+
+/**
+ * A three-way run's orders, one a round in turn: over six rounds each client is in each place
+ * twice and goes before each other one three times.
+ */
+const THREE_ORDERS: readonly (readonly TurnClient[])[] = [
+  ['raw', 'copy', 'fibmgr'], ['fibmgr', 'raw', 'copy'], ['copy', 'fibmgr', 'raw'],
+  ['raw', 'fibmgr', 'copy'], ['copy', 'raw', 'fibmgr'], ['fibmgr', 'copy', 'raw'],
+];
+
+/** Round `round`'s order (from 1): two-way, raw first in odd rounds and fibmgr's place in even ones. */
+export function turnOrder(round: number, three: boolean): readonly TurnClient[] {
+  if (!Number.isInteger(round) || round < 1) throw new RangeError(`round ${round} is not a whole number from 1`);
+  if (three) return THREE_ORDERS[(round - 1) % THREE_ORDERS.length]!;
+  return round % 2 === 0 ? ['fibmgr', 'raw'] : ['raw', 'fibmgr'];
+}
