@@ -18,7 +18,7 @@
 // `perf record` of VPP's main thread per pass into that directory (which code VPP's time goes to under each client), REAL_BENCH_SENDS=1
 // VPP's send() calls per pass and how many went out (sendsPass), REAL_BENCH_AA=raw the turns with the raw client in fibmgr's place too (an
 // A/A run: what the verdict shows between two identical clients), =raw+load the same with bench/lib/memory-load on the clients'
-// core during the second one's passes, =three raw, the copy and fibmgr in each round (the noise and fibmgr measured together); FIBMGR_VPP_PREFIX names the VPP, else
+// core during the second one's passes, =three raw, the copy and fibmgr in each round (the noise and fibmgr measured together, rounds in sixes); FIBMGR_VPP_PREFIX names the VPP, else
 // scripts/ensure-vpp.sh finds it). VPP's main thread runs on a core of its own (`cpu { main-core
 // N }`, the last CPU) and this bench, fibmgr and the raw client on the others, as VPP is deployed:
 // sharing VPP's core measures the kernel scheduler (VPP waiting for the CPU behind fibmgr's GC
@@ -123,13 +123,6 @@ const { offloadNotify: NOTIFY, warmUpRoutes: WARM_UP_ROUTES, vppWindow: fibmgrWi
   }
 })();
 /**
- * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Ten: VPP's
- * own time for the same 1.2M routes varies by up to 10% from one pass to the next, and three
- * rounds twice gave a median 1.02x where nine gave 0.98x (run P); an even count, so that each
- * client goes first as often.
- */
-const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? 10);
-/**
  * REAL_BENCH_AA: the turns without fibmgr, to see what the bench's verdict is worth. "raw": the
  * raw client in both places of a round (an A/A run: two identical clients, whatever their ratios
  * show is VPP's noise); "raw+load": the second one with bench/lib/memory-load streaming through
@@ -143,8 +136,8 @@ if (!['', 'raw', 'raw+load', 'three'].includes(AA)) {
   console.error(`bench:real: REAL_BENCH_AA "${AA}" is not raw, raw+load or three`);
   process.exit(2);
 }
-/** The turns have no fibmgr: the raw client's copy takes its place (an A/A run). */
-const COPY_ONLY = AA === 'raw' || AA === 'raw+load';
+/** The turns have no fibmgr: the raw client's copy takes its place (an A/A run, raw or raw+load). */
+const NO_FIBMGR_TURNS = AA === 'raw' || AA === 'raw+load';
 /** Each round has the raw client's copy as well as fibmgr (REAL_BENCH_AA=three). */
 const THREE = AA === 'three';
 const AA_LOAD_MB = Number(process.env.REAL_BENCH_AA_LOAD_MB ?? 256);
@@ -152,18 +145,36 @@ if (!(Number.isInteger(AA_LOAD_MB) && AA_LOAD_MB > 0)) {
   console.error(`bench:real: REAL_BENCH_AA_LOAD_MB "${process.env.REAL_BENCH_AA_LOAD_MB}" is not a whole number of MB > 0`);
   process.exit(2);
 }
+// only raw+load has a load: elsewhere a size would be silently ignored
+if (AA !== 'raw+load' && process.env.REAL_BENCH_AA_LOAD_MB !== undefined) {
+  console.error('bench:real: REAL_BENCH_AA_LOAD_MB is for REAL_BENCH_AA=raw+load (the other runs have no memory load)');
+  process.exit(2);
+}
 // node flags are fibmgr's process's: an A/A run has none to give them to
-if (COPY_ONLY && (process.env.REAL_BENCH_TURN_FLAGS || process.env.REAL_BENCH_TURN_FLAGS_B)) {
+if (NO_FIBMGR_TURNS && (process.env.REAL_BENCH_TURN_FLAGS || process.env.REAL_BENCH_TURN_FLAGS_B)) {
   console.error('bench:real: REAL_BENCH_TURN_FLAGS(_B) are for fibmgr in turns, and REAL_BENCH_AA leaves fibmgr out of them');
   process.exit(2);
 }
-// _B pairs rounds two by two, three-way rounds balance their orders six by six: neither would be balanced
+// _B takes rounds two by two, three-way orders cycle over six: both balance only over multiples of
+// twelve, and refusing is simpler than saying so
 if (THREE && process.env.REAL_BENCH_TURN_FLAGS_B !== undefined) {
   console.error('bench:real: REAL_BENCH_TURN_FLAGS_B and REAL_BENCH_AA=three do not go together (their rounds balance differently)');
   process.exit(2);
 }
 /** Who takes fibmgr's place in the turns. */
 const sideB = AA === 'raw' ? 'raw B' : AA === 'raw+load' ? `raw B (${AA_LOAD_MB} MB memory load)` : 'fibmgr';
+/**
+ * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Ten: VPP's
+ * own time for the same 1.2M routes varies by up to 10% from one pass to the next, and three
+ * rounds twice gave a median 1.02x where nine gave 0.98x (run P); an even count, so that each
+ * client goes first as often. A three-way run's: twelve, and a multiple of six (its orders' cycle,
+ * bench/lib/turn-order) or it is refused.
+ */
+const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? (THREE ? 12 : 10));
+if (THREE && ROUNDS % 6 !== 0) {
+  console.error(`bench:real: REAL_BENCH_AA=three takes rounds in sixes (each client in each place as often), not ${ROUNDS}`);
+  process.exit(2);
+}
 /** The warm-up's passes (src/warm-up: a route path each): the daemon's unless REAL_BENCH_WARM_UP_PASSES says, to see what the second one is worth. */
 const WARM_UP_PASSES_HERE = Number(process.env.REAL_BENCH_WARM_UP_PASSES ?? WARM_UP_PASSES);
 if (!Number.isInteger(WARM_UP_PASSES_HERE) || WARM_UP_PASSES_HERE < 1) {
@@ -659,13 +670,15 @@ const checkHeld = async (): Promise<void> => {
 // against one fibmgr pass would compare a minimum with a draw, and VPP's cost per route drifts
 // over a run by up to half (the first API pass after VPP starts is the slowest): in turns, each
 // round compares neighbours, who goes first alternates (raw first in odd rounds, fibmgr in even
-// ones, bench/lib/turn-order: a drift favours neither), and the target is judged on the median raw time over the median
-// fibmgr time and on the median of each round's own ratio (both must reach it). fibmgr's routes are
-// cleared by the raw client's delete pass under fibmgr's source.
+// ones; a three-way run's three rotate over six orders, bench/lib/turn-order: a drift favours
+// none), and the target is judged on the median raw time over the median fibmgr time and on the
+// median of each round's own ratio (both must reach it). fibmgr's routes are cleared by the raw
+// client's delete pass under fibmgr's source.
 /**
  * Per round: each client's seconds, and VPP's busy seconds under it (the seconds beyond them are
  * what a client adds to VPP's own work). `second`: fibmgr's, or the raw client's copy's in an A/A
- * run (sideB); `copy`: the copy's, in a three-way run (REAL_BENCH_AA=three).
+ * run (sideB); `copy`: the copy's, in a three-way run (REAL_BENCH_AA=three). The copy is in one
+ * of the two, never both.
  */
 const turns: { raw: number; second: number; rawBusy: number; secondBusy: number; copy?: { s: number; busy: number } }[] = [];
 /** Routes short of the end from which fibmgr's turn polls every 1 ms (~0.1 s of VPP's work). */
@@ -749,7 +762,7 @@ if (best && ROUNDS > 0) {
   const names = { raw: 'raw', copy: 'raw B', fibmgr: 'fibmgr' } as const;
   for (let r = 1; r <= ROUNDS; r++) {
     const flags = turnFlags(r);
-    const turnB = (): ReturnType<typeof fibmgrTurn> => (COPY_ONLY ? rawTurn(AA === 'raw+load') : fibmgrTurn(r, flags));
+    const turnB = (): ReturnType<typeof fibmgrTurn> => (NO_FIBMGR_TURNS ? rawTurn(AA === 'raw+load') : fibmgrTurn(r, flags));
     const order = turnOrder(r, THREE);
     const got: { raw?: Awaited<ReturnType<typeof rawTurn>>; copy?: Awaited<ReturnType<typeof rawTurn>>; fibmgr?: Awaited<ReturnType<typeof fibmgrTurn>> } = {};
     for (const who of order) {
@@ -760,11 +773,11 @@ if (best && ROUNDS > 0) {
     const f = got.fibmgr!;
     const copy = got.copy;
     turns.push({ raw: rawAdd.s, second: f.s, rawBusy: rawAdd.vppBusy, secondBusy: f.vppBusy, ...(copy ? { copy: { s: copy.s, busy: copy.vppBusy } } : {}) });
-    const copyNote = copy ? `raw B ${copy.s.toFixed(2)} s (raw over raw B ${(rawAdd.s / copy.s).toFixed(2)}x), VPP busy under raw B ${copy.vppBusy.toFixed(2)} s; ` : '';
+    const copyNote = copy ? `raw B ${copy.s.toFixed(2)} s (raw B vs raw ${(rawAdd.s / copy.s).toFixed(2)}x), VPP busy under raw B ${copy.vppBusy.toFixed(2)} s${SENDS ? `, VPP's replies under raw B ${await copy.vppSends}` : ''}; ` : '';
     rows.push(row({
-      run: `round ${r} (${THREE ? order.map((w) => names[w]).join(', ') : `${order[0] === 'fibmgr' ? sideB : 'raw'} first`}): ${rawLabel(window, batch, gatherMs)} / ${COPY_ONLY ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
+      run: `round ${r} (${THREE ? order.map((w) => names[w]).join(', ') : `${order[0] === 'fibmgr' ? sideB : 'raw'} first`}): ${rawLabel(window, batch, gatherMs)} / ${NO_FIBMGR_TURNS ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
       'client page faults per 1M': `raw ${perMillion(rawAdd.faults)}, ${sideB} ${perMillion(f.faults)}`, 'clients\' CPUs busy': `raw ${rawAdd.clientBusy}, ${sideB} ${f.clientBusy}`, 'VPP busy / waiting / idle s': `raw ${rawAdd.vppTime}; ${sideB} ${f.vppTime}`,
-      note: `raw ${rawAdd.s.toFixed(2)} s; ${copyNote}reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), ${sideB} (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${COPY_ONLY ? 'this bench' : 'fibmgr'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
+      note: `raw ${rawAdd.s.toFixed(2)} s; ${copyNote}reads of VPP's socket: raw ${rawAdd.reads}, ${sideB} ${f.reads}; VPP's CPU stolen by the hypervisor: raw ${rawAdd.stolen.toFixed(2)} s, ${sideB} ${f.stolen.toFixed(2)} s; VPP's page faults (minor / major): raw ${rawAdd.vppFaults}, ${sideB} ${f.vppFaults}; VPP's reads: raw ${rawAdd.vppReads}, ${sideB} ${f.vppReads}; VPP's user / system s: raw ${rawAdd.vppUserSys}, ${sideB} ${f.vppUserSys}; VPP's CPU's interrupts: raw (${rawAdd.vppInterrupts}), ${sideB} (${f.vppInterrupts});${SENDS ? ` VPP's replies: raw ${await rawAdd.vppSends}, ${sideB} ${await f.vppSends};` : ''} VPP idle at the start: raw ${rawAdd.startIdle}, ${sideB} ${f.startIdle}; ${NO_FIBMGR_TURNS ? 'this bench' : 'fibmgr'}'s process then: ${f.startCpu}${flags.length ? `; fibmgr's node flags + ${flags.join(' ')}` : ''}`,
     }));
   }
 }
@@ -824,7 +837,8 @@ const ratioText = (r: number): string => {
 };
 const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.map((t) => t.second)) : null;
 /**
- * The median of each round's own ratio: a round's two passes run back to back (~30 s), where VPP's
+ * The median of each round's own ratio: a round's passes run back to back (~30 s for two, ~45 s
+ * for a three-way run's three, raw B's between raw's and fibmgr's in a third of them), where VPP's
  * speed holds for minutes at a time and then moves by a third to a half (runs Z, AA), so a round compares
  * the clients on one VPP speed, and the median over medians compares which speed each client's
  * passes happened to fall on. The target is met only when both say so.
@@ -894,14 +908,14 @@ const missed = [
   // the turns judge fibmgr when there are any (an A/A run's judge nothing), else the end-to-end sync does
   ...(turnRatio === null
     ? fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`)
-    : COPY_ONLY
+    : NO_FIBMGR_TURNS
       ? []
       : ([['median over median', turnRatio], ['median of each round\'s ratio', pairedRatio!]] as const)
           .filter(([, r]) => r < 1).map(([how, r]) => `fibmgr in turns with the raw client: ${ratioText(r)}x (${how})`)),
   ...rows.filter((r) => Number(r['peak RSS B/route']) > 300).map((r) => `${r.run}: ${r['peak RSS B/route']} B/route`),
   ...rows.filter((r) => r.run.includes('unchanged resync') && !r.note.startsWith('0 route writes')).map((r) => `${r.run}: ${r.note}`),
 ];
-if (COPY_ONLY) console.log(`an A/A run (REAL_BENCH_AA=${AA}): the turns judge no target, ${sideB} is not fibmgr`);
+if (NO_FIBMGR_TURNS) console.log(`an A/A run (REAL_BENCH_AA=${AA}): the turns judge no target, ${sideB} is not fibmgr`);
 if (THREE) console.log('a three-way run (REAL_BENCH_AA=three): fibmgr is judged against the raw client as in any run; raw B, the raw client\'s copy, judges nothing and shows the noise');
 for (const m of missed) console.log(`target missed: ${m}`);
 for (const f of failures) console.log(`FAILED: ${f}`);

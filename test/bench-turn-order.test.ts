@@ -22,10 +22,20 @@ test('three-way rounds: over six each client is in each place twice and before e
   assert.deepEqual([7, 8, 9, 10, 11, 12].map((r) => turnOrder(r, true)), orders);
 });
 
+test('three-way rounds run one after another: no client follows itself, each follows each other one three times a cycle', () => {
+  // rounds 1-7: the turns as they run, the first of the next cycle included
+  const turns = [1, 2, 3, 4, 5, 6, 7].flatMap((r) => turnOrder(r, true));
+  const follows = new Map<string, number>();
+  // 18 successions: those into rounds 2-7's first turns and each round's own
+  for (let i = 1; i <= 18; i++) follows.set(`${turns[i - 1]}>${turns[i]}`, (follows.get(`${turns[i - 1]}>${turns[i]}`) ?? 0) + 1);
+  for (const a of CLIENTS) {
+    assert.equal(follows.get(`${a}>${a}`), undefined, `${a} follows itself`);
+    for (const b of CLIENTS.filter((c) => c !== a)) assert.equal(follows.get(`${a}>${b}`), 3, `${b} after ${a}`);
+  }
+});
+
 test('two-way rounds: the raw client first in odd rounds, fibmgr\'s place in even ones', () => {
-  assert.deepEqual(turnOrder(1, false), ['raw', 'fibmgr']);
-  assert.deepEqual(turnOrder(2, false), ['fibmgr', 'raw']);
-  assert.deepEqual(turnOrder(9, false), ['raw', 'fibmgr']);
+  for (let r = 1; r <= 12; r++) assert.deepEqual(turnOrder(r, false), r % 2 === 1 ? ['raw', 'fibmgr'] : ['fibmgr', 'raw'], `round ${r}`);
 });
 
 test('a round before the first is refused', () => {

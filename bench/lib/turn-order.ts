@@ -2,16 +2,18 @@
 // leave something behind for the next (its deletes, the allocator's state), so the order rotates:
 // neither may favour one client.
 
-/** The clients of a round: the raw client, its copy (raw B, REAL_BENCH_AA=three) and fibmgr's place. */
+/** The clients of a round: the raw client, its copy (raw B, REAL_BENCH_AA=three) and fibmgr's place (raw B's in an A/A run). */
 export type TurnClient = 'raw' | 'copy' | 'fibmgr';
 
 /**
  * A three-way run's orders, one a round in turn: over six rounds each client is in each place
- * twice and goes before each other one three times.
+ * twice and goes before each other one three times within a round; and, rounds run one after
+ * another (the sixth before the first of the next cycle), no client follows itself and each
+ * follows each other one three times.
  */
 const THREE_ORDERS: readonly (readonly TurnClient[])[] = [
-  ['raw', 'copy', 'fibmgr'], ['fibmgr', 'raw', 'copy'], ['copy', 'fibmgr', 'raw'],
-  ['raw', 'fibmgr', 'copy'], ['copy', 'raw', 'fibmgr'], ['fibmgr', 'copy', 'raw'],
+  ['raw', 'copy', 'fibmgr'], ['raw', 'fibmgr', 'copy'], ['fibmgr', 'copy', 'raw'],
+  ['copy', 'raw', 'fibmgr'], ['copy', 'fibmgr', 'raw'], ['fibmgr', 'raw', 'copy'],
 ];
 
 /** Round `round`'s order (from 1): two-way, raw first in odd rounds and fibmgr's place in even ones. */
