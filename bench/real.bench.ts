@@ -41,7 +41,7 @@ import { WARM_UP_PASSES } from '../src/warm-up/warm-up.js';
 import { sendBufferSetting } from '../src/vpp-send-buffer.js';
 import { routeReplyGather } from '../src/vpp-reply-gather.js';
 import { putBackWhatWasLeft, rerunOffCore } from './lib/run-pinned.js';
-import { turnOrder } from './lib/turn-order.js';
+import { THREE_WAY_CYCLE, turnOrder } from './lib/turn-order.js';
 import { listeningPipeline, nextMessage, forkChild, forkFibmgr, forkSender, measure, minorFaults, pageFaultCost, syncConverged, until, warmUpAsDaemon, type Pipeline } from './lib/pipeline.js';
 
 /** The CPU VPP's main thread runs on (the last), the others this process's; null: unpinned. */
@@ -167,12 +167,12 @@ const sideB = AA === 'raw' ? 'raw B' : AA === 'raw+load' ? `raw B (${AA_LOAD_MB}
  * Rounds of the best raw shape and fibmgr's first sync in turn (3a below); 0: none. Ten: VPP's
  * own time for the same 1.2M routes varies by up to 10% from one pass to the next, and three
  * rounds twice gave a median 1.02x where nine gave 0.98x (run P); an even count, so that each
- * client goes first as often. A three-way run's: twelve, and a multiple of six (its orders' cycle,
- * bench/lib/turn-order) or it is refused.
+ * client goes first as often. A three-way run's: two cycles of its orders (bench/lib/turn-order,
+ * twelve), and whole cycles or it is refused.
  */
-const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? (THREE ? 12 : 10));
-if (THREE && ROUNDS % 6 !== 0) {
-  console.error(`bench:real: REAL_BENCH_AA=three takes rounds in sixes (each client in each place as often), not ${ROUNDS}`);
+const ROUNDS = Number(process.env.REAL_BENCH_ROUNDS ?? (THREE ? 2 * THREE_WAY_CYCLE : 10));
+if (THREE && ROUNDS % THREE_WAY_CYCLE !== 0) {
+  console.error(`bench:real: REAL_BENCH_AA=three takes rounds in multiples of ${THREE_WAY_CYCLE} (each client in each place as often), not ${ROUNDS}`);
   process.exit(2);
 }
 /** The warm-up's passes (src/warm-up: a route path each): the daemon's unless REAL_BENCH_WARM_UP_PASSES says, to see what the second one is worth. */
@@ -674,13 +674,14 @@ const checkHeld = async (): Promise<void> => {
 // none), and the target is judged on the median raw time over the median fibmgr time and on the
 // median of each round's own ratio (both must reach it). fibmgr's routes are cleared by the raw
 // client's delete pass under fibmgr's source.
+/** A client's turn in a round: its seconds, and VPP's busy seconds under it (the seconds beyond them are what it adds to VPP's own work). */
+interface Turn { s: number; busy: number }
 /**
- * Per round: each client's seconds, and VPP's busy seconds under it (the seconds beyond them are
- * what a client adds to VPP's own work). `second`: fibmgr's, or the raw client's copy's in an A/A
- * run (sideB); `copy`: the copy's, in a three-way run (REAL_BENCH_AA=three). The copy is in one
- * of the two, never both.
+ * Per round, each client's turn. `second`: fibmgr's, or the raw client's copy's in an A/A run
+ * (sideB); `copy`: the copy's, in a three-way run (REAL_BENCH_AA=three). The copy is in one of
+ * the two, never both.
  */
-const turns: { raw: number; second: number; rawBusy: number; secondBusy: number; copy?: { s: number; busy: number } }[] = [];
+const turns: { raw: Turn; second: Turn; copy?: Turn }[] = [];
 /** Routes short of the end from which fibmgr's turn polls every 1 ms (~0.1 s of VPP's work). */
 const NEAR_END = 20_000;
 if (best && ROUNDS > 0) {
@@ -772,7 +773,8 @@ if (best && ROUNDS > 0) {
     const rawAdd = got.raw!;
     const f = got.fibmgr!;
     const copy = got.copy;
-    turns.push({ raw: rawAdd.s, second: f.s, rawBusy: rawAdd.vppBusy, secondBusy: f.vppBusy, ...(copy ? { copy: { s: copy.s, busy: copy.vppBusy } } : {}) });
+    const turnOf = (p: { s: number; vppBusy: number }): Turn => ({ s: p.s, busy: p.vppBusy });
+    turns.push({ raw: turnOf(rawAdd), second: turnOf(f), ...(copy ? { copy: turnOf(copy) } : {}) });
     const copyNote = copy ? `raw B ${copy.s.toFixed(2)} s (raw B vs raw ${(rawAdd.s / copy.s).toFixed(2)}x), VPP busy under raw B ${copy.vppBusy.toFixed(2)} s${SENDS ? `, VPP's replies under raw B ${await copy.vppSends}` : ''}; ` : '';
     rows.push(row({
       run: `round ${r} (${THREE ? order.map((w) => names[w]).join(', ') : `${order[0] === 'fibmgr' ? sideB : 'raw'} first`}): ${rawLabel(window, batch, gatherMs)} / ${NO_FIBMGR_TURNS ? sideB : `fibmgr first sync, window ${fibmgrWindow}, ${fibmgrReading}`}`, routes: TOTAL, seconds: +f.s.toFixed(2), 'routes/s': Math.round(TOTAL / f.s), 'vs raw': `${(rawAdd.s / f.s).toFixed(2)}x`,
@@ -835,17 +837,22 @@ const ratioText = (r: number): string => {
   while (r < 1 && d < 6 && Number(r.toFixed(d)) >= 1) d++;
   return r.toFixed(d);
 };
-const turnRatio = turns.length ? median(turns.map((t) => t.raw)) / median(turns.map((t) => t.second)) : null;
 /**
- * The median of each round's own ratio: a round's passes run back to back (~30 s for two, ~45 s
- * for a three-way run's three, raw B's between raw's and fibmgr's in a third of them), where VPP's
- * speed holds for minutes at a time and then moves by a third to a half (runs Z, AA), so a round compares
- * the clients on one VPP speed, and the median over medians compares which speed each client's
- * passes happened to fall on. The target is met only when both say so.
+ * `a` against `b` over the same rounds ("a vs b": b's seconds over a's, above 1 `a` is faster):
+ * the median of b's seconds over the median of a's, and the median of each round's own ratio. A
+ * round's passes run back to back (~30 s for two, ~45 s for a three-way run's three, raw B's
+ * between raw's and fibmgr's in a third of them), where VPP's speed holds for minutes at a time and
+ * then moves by a third to a half (runs Z, AA), so a round compares the clients on one VPP speed,
+ * and the median over medians compares which speed each client's passes happened to fall on. The
+ * target is met only when both say so.
  */
-/** Each round's own ratio, raw seconds over fibmgr's. */
-const roundRatios = turns.map((t) => t.raw / t.second);
-const pairedRatio = turns.length ? median(roundRatios) : null;
+interface Comparison { overMedians: number; perRound: number[]; paired: number }
+function compare(a: Turn[], b: Turn[]): Comparison {
+  const perRound = a.map((t, i) => b[i]!.s / t.s);
+  return { overMedians: median(b.map((t) => t.s)) / median(a.map((t) => t.s)), perRound, paired: median(perRound) };
+}
+/** What the target is judged on: sideB (fibmgr unless an A/A run) against the raw client; null without turns. */
+const sideBVsRaw = turns.length ? compare(turns.map((t) => t.second), turns.map((t) => t.raw)) : null;
 /**
  * A distribution-free interval for the median of `xs`, at least `level` sure if the rounds were
  * independent draws (VPP's speed holds for minutes, so neighbouring rounds are not quite): the
@@ -875,42 +882,46 @@ if (PIN !== null) console.log(`VPP's core ${process.env.REAL_BENCH_CORE ?? 'not 
 console.log(SNDBUF > 0 ? `both clients' VPP socket: a ${SNDBUF / 1048576} MB kernel send buffer (fibmgr's --vpp-send-buffer; REAL_BENCH_SNDBUF=0: the system's)` : `both clients' VPP socket: the system's send buffer (REAL_BENCH_SNDBUF=0)`);
 console.log(`a page fault (the first touch of 4 KB of new memory) costs ${faultUs.toFixed(1)} µs on this machine (64 MB touched)`);
 console.log('targets (issue 21): fibmgr ≥ 1.0x the raw client, ≤ 300 B/route in every phase, 0 route writes on an unchanged resync');
-if (turnRatio !== null) {
-  console.log(`${sideB} vs the raw client in turns (${turns.length} rounds, median over median): ${ratioText(turnRatio)}x (raw ${turns.map((t) => t.raw.toFixed(2)).join(' / ')} s, ${sideB} ${turns.map((t) => t.second.toFixed(2)).join(' / ')} s)`);
-  // VPP's own speed moves by a third to a half between passes on a shared host, under either client:
-  // what each client adds beyond VPP's busy time does not (the raw pass's seconds are its own
-  // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
-  const beyond = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
-  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(turns.map((t) => t.raw - t.rawBusy))}, ${sideB} ${beyond(turns.map((t) => t.second - t.secondBusy))}${THREE ? `, raw B ${beyond(turns.map((t) => t.copy!.s - t.copy!.busy))}` : ''}`);
-  const ci = medianInterval(roundRatios);
-  console.log(`${sideB} vs the raw client in turns (median of each round's ratio): ${ratioText(pairedRatio!)}x (${roundRatios.map((r) => r.toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
+/** Prints `c` (`a` against `b`) and VPP's busy seconds under `a` minus under `b`, per round. */
+function printComparison(aName: string, bName: string, a: Turn[], b: Turn[], c: Comparison): void {
+  const secs = (ts: Turn[]): string => ts.map((t) => t.s.toFixed(2)).join(' / ');
+  console.log(`${aName} vs ${bName} in turns (${a.length} rounds, median over median): ${ratioText(c.overMedians)}x (${bName} ${secs(b)} s, ${aName} ${secs(a)} s)`);
+  const ci = medianInterval(c.perRound);
+  console.log(`${aName} vs ${bName} in turns (median of each round's ratio): ${ratioText(c.paired)}x (${c.perRound.map((r) => r.toFixed(2)).join(' / ')}); ${ci ? `95% interval of that median ${ci[0].toFixed(3)}–${ci[1].toFixed(3)} (order statistics)` : 'too few rounds for a 95% interval of that median (6 at least)'}`);
   // the rest of a round's difference: VPP's own busy time under each client in the same round
   // (fibmgr's watch starts before the zebra stand-in is told to send, the raw client's right
   // before its first write: what VPP does meanwhile counts against fibmgr, a little)
-  const busyMore = turns.map((t) => t.secondBusy - t.rawBusy);
-  console.log(`VPP's busy seconds under ${sideB} minus under the raw client, per round: median ${median(busyMore).toFixed(2)} (${busyMore.map((x) => x.toFixed(2)).join(' / ')})`);
-  if (THREE) {
+  const busyMore = a.map((t, i) => t.busy - b[i]!.busy);
+  console.log(`VPP's busy seconds under ${aName} minus under ${bName}, per round: median ${median(busyMore).toFixed(2)} (${busyMore.map((x) => x.toFixed(2)).join(' / ')})`);
+}
+if (sideBVsRaw !== null) {
+  const raw = turns.map((t) => t.raw);
+  const second = turns.map((t) => t.second);
+  printComparison(sideB, 'the raw client', second, raw, sideBVsRaw);
+  // VPP's own speed moves by a third to a half between passes on a shared host, under either client:
+  // what each client adds beyond VPP's busy time does not (the raw pass's seconds are its own
+  // process's, a little shorter than the bench's watch of VPP, so its figure can dip below 0)
+  const beyond = (ts: Turn[]): string => {
+    const xs = ts.map((t) => t.s - t.busy);
+    return `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
+  };
+  const copies = THREE ? turns.map((t) => t.copy!) : null;
+  console.log(`seconds beyond VPP's busy time in turns: raw ${beyond(raw)}, ${sideB} ${beyond(second)}${copies ? `, raw B ${beyond(copies)}` : ''}`);
+  if (copies) {
     // the copy sends what the raw client sends: its ratios are what the bench reads between two
-    // identical clients, on the VPP and in the rounds that fibmgr's were read on
-    const paired = (who: string, ratios: number[]): string => {
-      const iv = medianInterval(ratios);
-      return `${who} (median of each round's ratio): ${ratioText(median(ratios))}x (${ratios.map((x) => x.toFixed(2)).join(' / ')}); ${iv ? `95% interval ${iv[0].toFixed(3)}–${iv[1].toFixed(3)}` : 'too few rounds for a 95% interval (6 at least)'}`;
-    };
-    const copies = turns.map((t) => t.copy!);
-    console.log(`raw B (the raw client's copy) vs the raw client, median over median: ${ratioText(median(turns.map((t) => t.raw)) / median(copies.map((c) => c.s)))}x (raw B ${copies.map((c) => c.s.toFixed(2)).join(' / ')} s)`);
-    console.log(paired('raw B vs the raw client, the noise', turns.map((t) => t.raw / t.copy!.s)));
-    console.log(paired('fibmgr vs raw B', turns.map((t) => t.copy!.s / t.second)));
-    const copyBusyMore = turns.map((t) => t.copy!.busy - t.rawBusy);
-    console.log(`VPP's busy seconds under raw B minus under the raw client, per round: median ${median(copyBusyMore).toFixed(2)} (${copyBusyMore.map((x) => x.toFixed(2)).join(' / ')})`);
+    // identical clients (the noise), on the VPP and in the rounds that fibmgr's were read on
+    console.log('raw B, the raw client\'s copy, against the raw client (the noise), then fibmgr against raw B:');
+    printComparison('raw B', 'the raw client', copies, raw, compare(copies, raw));
+    printComparison('fibmgr', 'raw B', second, copies, compare(second, copies));
   }
 }
 const missed = [
   // the turns judge fibmgr when there are any (an A/A run's judge nothing), else the end-to-end sync does
-  ...(turnRatio === null
+  ...(sideBVsRaw === null
     ? fibmgrRows.filter((r) => r['vs raw'] && parseFloat(r['vs raw']) < 1).map((r) => `${r.run}: ${r['vs raw']} the raw client`)
     : NO_FIBMGR_TURNS
       ? []
-      : ([['median over median', turnRatio], ['median of each round\'s ratio', pairedRatio!]] as const)
+      : ([['median over median', sideBVsRaw.overMedians], ['median of each round\'s ratio', sideBVsRaw.paired]] as const)
           .filter(([, r]) => r < 1).map(([how, r]) => `fibmgr in turns with the raw client: ${ratioText(r)}x (${how})`)),
   ...rows.filter((r) => Number(r['peak RSS B/route']) > 300).map((r) => `${r.run}: ${r['peak RSS B/route']} B/route`),
   ...rows.filter((r) => r.run.includes('unchanged resync') && !r.note.startsWith('0 route writes')).map((r) => `${r.run}: ${r.note}`),

@@ -16,9 +16,12 @@ const THREE_ORDERS: readonly (readonly TurnClient[])[] = [
   ['copy', 'raw', 'fibmgr'], ['copy', 'fibmgr', 'raw'], ['fibmgr', 'raw', 'copy'],
 ];
 
+/** Rounds in a three-way run's cycle of orders: its round count must be a multiple, or the balance above does not hold. */
+export const THREE_WAY_CYCLE = THREE_ORDERS.length;
+
 /** Round `round`'s order (from 1): two-way, raw first in odd rounds and fibmgr's place in even ones. */
 export function turnOrder(round: number, three: boolean): readonly TurnClient[] {
   if (!Number.isInteger(round) || round < 1) throw new RangeError(`round ${round} is not a whole number from 1`);
-  if (three) return THREE_ORDERS[(round - 1) % THREE_ORDERS.length]!;
+  if (three) return THREE_ORDERS[(round - 1) % THREE_WAY_CYCLE]!;
   return round % 2 === 0 ? ['fibmgr', 'raw'] : ['raw', 'fibmgr'];
 }
