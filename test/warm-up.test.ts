@@ -155,18 +155,26 @@ test('a path built only after its pass\'s deadline is stopped as soon as it is b
   const late = new Promise<void>((r) => { release = r; });
   let built: Promise<WarmPath> | null = null;
   let builds = 0;
+  // the deadlines armed, fired here: the first pass's never (however slow the machine), the second's once its path is asked for
+  const armed: { fire: () => void; disarmed: boolean }[] = [];
   const r = await warmUp({
     routes: 100,
     window: 32_768,
     logger: log,
-    // a deadline a pass: the first (100 routes) is done well within it, the second never builds
     deadlineMs: 2_000,
+    deadline(fire) {
+      const d = { fire, disarmed: false };
+      armed.push(d);
+      return () => { d.disarmed = true; };
+    },
     build(socketPath) {
       if (++builds === 1) return simplePath(socketPath, stopped);
       built = late.then(() => ({ sync: {} as Reconciler, server: {} as FpmServer, async stop() { stopped.n++; } }));
+      setImmediate(() => armed.at(-1)!.fire());
       return built;
     },
   });
+  assert.deepEqual(armed.map((d) => d.disarmed), [true, true], 'each pass\'s deadline disarmed when it ended');
   assert.equal(r.problem, 'a pass not done within 2000 ms');
   assert.equal(r.passes, 1, 'the first pass ran to its end');
   assert.equal(builds, 2);

@@ -35,6 +35,8 @@ export interface WarmUpOptions {
   logger: Logger;
   /** A pass, from its simulator's start to its stop, or the warm-up is given up (default 20 s each): it only costs speed. */
   deadlineMs?: number;
+  /** Arms a pass's deadline, returning its disarm (default a real timer; tests fire it themselves). */
+  deadline?: (fire: () => void, ms: number) => () => void;
   /** Aborts it at once (fibmgr is stopping). */
   signal?: AbortSignal;
   /** Paths built and run in turn, each through the whole stream (default WARM_UP_PASSES). */
@@ -73,12 +75,18 @@ export function warmUpWindow(window: number, routes: number): number {
   return Math.max(1, Math.min(window, Math.floor(routes / 4)));
 }
 
+function realDeadline(fire: () => void, ms: number): () => void {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
+}
+
 /** Runs the warm-up; never throws (a failed warm-up is a slower first sync, logged, nothing else). */
 export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   if (o.routes <= 0 || o.signal?.aborted) return { installed: 0, passes: 0, ms: 0, problem: null };
   const t0 = performance.now();
   const deadlineMs = o.deadlineMs ?? 20_000;
   const passes = o.passes ?? WARM_UP_PASSES;
+  const armDeadline = o.deadline ?? realDeadline;
   const window = warmUpWindow(o.window, o.routes);
   // one cut (a pass's deadline, or a stop) for every step, each of which could otherwise wait on
   // its own; a step lets go of it once settled (a listener kept per step would hold what each step
@@ -105,11 +113,11 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     while (done < passes) {
       // a stop that came while the last pass was being taken down ends it here
       if (cut.signal.aborted) { problem = (cut.signal.reason as Error).message; break; }
-      const timer = setTimeout(() => cutNow(`a pass not done within ${deadlineMs} ms`), deadlineMs);
+      const disarm = armDeadline(() => cutNow(`a pass not done within ${deadlineMs} ms`), deadlineMs);
       try {
         ({ installed, problem } = await onePass(o, window, step));
       } finally {
-        clearTimeout(timer);
+        disarm();
       }
       if (problem !== null) break;
       done++;

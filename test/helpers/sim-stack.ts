@@ -35,7 +35,9 @@ export async function simStack(o: Partial<ReconcilerOptions> & { timeoutMs?: num
   const client = new VppClient({
     socketPath: path, messages: defs,
     required: REQUIRED.map((m) => defs[m]!), optional: OPTIONAL.map((m) => defs[m]).filter((d): d is MessageDef => !!d),
-    timeoutMs: o.timeoutMs ?? 1000, reconnect: { minMs: 5, maxMs: 20 }, now: () => clock.now(),
+    // requests time out on the fake clock; the handshake, on a real timer, gets long enough that a
+    // loaded machine cannot time it out
+    timeoutMs: o.timeoutMs ?? 1000, handshakeTimeoutMs: 60_000, reconnect: { minMs: 5, maxMs: 20 }, now: () => clock.now(),
   });
   const logger = pino({ level: 'silent' });
   const port = new VppAdapter({ client, messages: defs, logger, interfaceMap: o.interfaceMap });

@@ -21,7 +21,7 @@ async function clocked(t: TestContext, extra: Partial<VppClientOptions> = {}) {
   const sim = await new VppSim({ socketPath: path }).start();
   let mono = 1000;
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, reconnect: false, now: () => mono, ...extra });
+  const c = new VppClient({ socketPath: path, messages: d.messages, required: [d.ip_route_add_del], timeoutMs: 1000, handshakeTimeoutMs: 60_000, reconnect: false, now: () => mono, ...extra });
   await c.connect();
   t.after(async () => {
     await c.close();

@@ -172,12 +172,18 @@ describe('VppClient goodbye (sockclnt_delete) on every way out', () => {
   });
 
   test('close() during the handshake waits for VPP\'s answer and says goodbye as the client VPP registered', async () => {
-    t.sim.delayMs = 100; // the handshake's answer is on its way when close() comes
+    t.sim.holdReplies(); // the handshake's answer is on its way when close() comes
     const c = t.client({ timeoutMs: 30_000, goodbyeMs: 20_000 });
     const opening = c.connect();
     await until('VPP registered the client', () => t.sim.sessions.length === 1);
-    await c.close();
-    await assert.rejects(opening, /closed during the handshake/);
+    let closed = false;
+    const closing = c.close().then(() => { closed = true; });
+    const opened = assert.rejects(opening, /closed during the handshake/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(closed, false, 'close() waits for VPP\'s answer');
+    t.sim.releaseReplies();
+    await closing;
+    await opened;
     await until('the session is closed', () => t.sim.sessions[0]!.closed);
     assert.equal(t.sim.sessions[0]!.deleted, true);
     assert.equal(c.connected, false);

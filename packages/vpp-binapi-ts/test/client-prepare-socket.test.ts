@@ -51,9 +51,9 @@ describe('VppClient prepareSocket', () => {
     await c.close();
   });
 
-  test('a hook still running at timeoutMs is left behind with a warning: the handshake has its own timeoutMs', async () => {
+  test('a hook still running at handshakeTimeoutMs is left behind with a warning: the handshake has its own handshakeTimeoutMs', async () => {
     let calls = 0;
-    const c = t.client({ timeoutMs: 1000, prepareSocket: () => { calls++; return new Promise<void>(() => undefined); } });
+    const c = t.client({ handshakeTimeoutMs: 1000, timeoutMs: 60_000, prepareSocket: () => { calls++; return new Promise<void>(() => undefined); } });
     await c.connect();
     assert.equal(calls, 1);
     assert.deepEqual(t.warned, ['vpp socket: prepareSocket failed; the session goes on without it']);

@@ -161,14 +161,14 @@ describe('VppClient against the simulator', () => {
     const events: string[] = [];
     client.on('disconnected', () => events.push('disconnected'));
     const reconnected = once(client, 'connected');
-    sim.delayMs = 200;
+    sim.holdReplies(); // VPP has the requests; its answers are still on their way when the connection drops
     const inflight = Array.from({ length: 100 }, (_, i) => client.request(d.ip_route_add_del, d.route(`10.9.${i}.0/24`)));
-    await new Promise((r) => setTimeout(r, 20));
+    await until('VPP read the 100 requests', () => sim.count('ip_route_add_del') === 100);
     sim.dropConnections();
     const results = await Promise.allSettled(inflight);
     assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof VppDisconnectedError));
     assert.match((results[0] as PromiseRejectedResult).reason.message, /ip_route_add_del: VPP session lost/);
-    sim.delayMs = 0;
+    sim.releaseReplies(); // onto the dropped socket: nothing reaches the client
     const [info] = await reconnected;
     assert.equal(info.reconnect, true);
     assert.deepEqual(events, ['disconnected']);
@@ -355,12 +355,18 @@ describe('VppClient against the simulator', () => {
   });
 
   test('a VPP that stops answering is reset after consecutive timeouts, and reconnected', async () => {
-    const c = clientFor(sim, path, { timeoutMs: 60, maxTimeouts: 3 });
+    // The timeouts come from the injected clock, moved here: with a real 60 ms a loaded machine
+    // timed out the handshake or the last request too.
+    const timeoutMs = 10_000;
+    let now = 0;
+    const c = clientFor(sim, path, { timeoutMs, maxTimeouts: 3, now: () => now });
     await c.connect();
     sim.silent.add('ip_route_add_del');
     const lost = once(c, 'disconnected');
     const back = new Promise<void>((res) => c.once('disconnected', () => c.once('connected', () => res())));
-    const outcomes = await Promise.all([0, 1, 2].map((i) => c.request(d.ip_route_add_del, d.route(`10.7${i}.0.0/16`)).then(() => 'ok', (e: Error) => e.name)));
+    const pending = [0, 1, 2].map((i) => c.request(d.ip_route_add_del, d.route(`10.7${i}.0.0/16`)).then(() => 'ok', (e: Error) => e.name));
+    now += timeoutMs;
+    const outcomes = await Promise.all(pending);
     assert.deepEqual(outcomes, ['VppTimeoutError', 'VppTimeoutError', 'VppTimeoutError']);
     const [info] = await lost;
     assert.match(info.reason, /stopped answering/);
@@ -379,11 +385,17 @@ describe('VppClient against the simulator', () => {
 
   test('requests from another client index get no reply (as VPP)', async () => {
     await client.connect();
-    const other = clientFor(sim, path, { timeoutMs: 100 });
+    // The timeout on the injected clock: a real 100 ms could also time out the handshake.
+    let now = 0;
+    const other = clientFor(sim, path, { timeoutMs: 10_000, now: () => now });
     await other.connect();
     assert.equal(other.index, 0x80000002);
     (other as any).conn.clientIndex = client.index + 77;
-    await assert.rejects(other.request(d.control_ping, {}), VppTimeoutError);
+    const pings = sim.count('control_ping');
+    const unanswered = other.request(d.control_ping, {});
+    await until('VPP saw the ping', () => sim.count('control_ping') > pings);
+    now += 10_000;
+    await assert.rejects(unanswered, VppTimeoutError);
     await other.close();
   });
 });
@@ -429,5 +441,17 @@ describe('VppClient with a misbehaving peer', () => {
     const c = new VppClient({ socketPath: path, messages: d.messages, timeoutMs: 100, reconnect: false });
     await assert.rejects(c.connect(), /no handshake reply/);
     server.close();
+  });
+
+  test('the handshake has handshakeTimeoutMs, apart from the requests\' timeoutMs', async () => {
+    const path = sockPath();
+    const server = net.createServer(() => {});
+    await new Promise<void>((r) => server.listen(path, () => r()));
+    const c = new VppClient({ socketPath: path, messages: d.messages, timeoutMs: 600_000, handshakeTimeoutMs: 100, reconnect: false });
+    await assert.rejects(c.connect(), /no handshake reply from VPP within 100 ms/);
+    server.close();
+    for (const handshakeTimeoutMs of [0, -1, NaN, Infinity, 2 ** 31]) {
+      assert.throws(() => new VppClient({ socketPath: path, messages: d.messages, handshakeTimeoutMs }), RangeError, String(handshakeTimeoutMs));
+    }
   });
 });

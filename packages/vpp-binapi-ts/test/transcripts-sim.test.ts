@@ -55,8 +55,11 @@ function masked(msg: string, p: Buffer): string {
 
 const routePrefix = (p: Buffer) => `${p[14]}:${p.subarray(15, 31).toString('hex')}/${p[31]}`;
 
-/** Runs one transcript's requests through a fresh connection; returns the simulator's replies. */
-async function replay(path: string, t: Transcript): Promise<Buffer[]> {
+/**
+ * Runs one transcript's requests through a fresh connection; returns the simulator's replies,
+ * waiting for `want` of them (as many as VPP sent) when the transcript has no goodbye.
+ */
+async function replay(path: string, t: Transcript, want = t.frames.filter((f) => f.dir === 'vpp->client').length): Promise<Buffer[]> {
   const sock = net.createConnection(path);
   await new Promise((r) => sock.once('connect', r));
   const got: Buffer[] = [];
@@ -76,7 +79,9 @@ async function replay(path: string, t: Transcript): Promise<Buffer[]> {
   const ends = requests.some((f) => name(f) === 'sockclnt_delete');
   if (ends) await closed;
   else {
-    await new Promise((r) => setTimeout(r, 50));
+    // Waited for, not a fixed pause a slow machine could cut them off with; fewer after 10 s are
+    // left for the caller to name.
+    for (const deadline = Date.now() + 10_000; got.length < want && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 2));
     sock.destroy();
   }
   return got;
@@ -146,7 +151,7 @@ test('the simulator answers every recorded request as the real VPP did', async (
 
     const udp = load('hazard-udpencap');
     assert.equal(udp.frames.filter((f) => f.dir === 'vpp->client').length, 1, 'VPP crashed after the handshake');
-    const got = await replay(path, udp);
+    const got = await replay(path, udp, 2); // the handshake's reply and the refusal VPP never sent
     assert.equal(got.length, 2);
     assert.equal(got[1]!.readInt32BE(6), -7, 'UDP_ENCAP without an encap object is refused, not fatal');
     assert.equal(sim.count('ip_route_add_del'), 1);

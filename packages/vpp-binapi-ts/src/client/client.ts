@@ -26,7 +26,15 @@ export interface VppClientOptions {
   optional?: MessageDef[];
   /** Requests in flight at once; more are queued. */
   window?: number;
+  /** A request's time to its reply, on `now` (default 10 s). */
   timeoutMs?: number;
+  /**
+   * The handshake's time to VPP's answer, and a prepareSocket hook's, each on a real timer
+   * (default timeoutMs; at most 2³¹−1 ms, the constructor throws a RangeError otherwise): a caller
+   * that moves `now` itself, a test, keeps a long one here so that a slow machine cannot time
+   * the handshake out while requests time out only when told.
+   */
+  handshakeTimeoutMs?: number;
   /** Backoff between reconnect attempts after a lost session; false: do not reconnect. */
   reconnect?: { minMs: number; maxMs: number } | false;
   /** Our name in VPP's client list. */

@@ -29,6 +29,8 @@ export interface ConnectedInfo {
 export interface ConnectionOptions extends MessageSet {
   socketPath: string;
   timeoutMs: number;
+  /** The handshake's time, and prepareSocket's (default timeoutMs): VppClientOptions.handshakeTimeoutMs. */
+  handshakeTimeoutMs?: number;
   /** Backoff between reconnect attempts after a lost session; false: do not reconnect. */
   reconnect?: { minMs: number; maxMs: number } | false;
   clientName?: string;
@@ -168,6 +170,8 @@ export class Connection {
     this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
     this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
     if (!Number.isFinite(this.drainMs) || this.drainMs < 0 || this.drainMs > MAX_TIMER_MS) throw new RangeError(`drainMs: milliseconds from 0 to ${MAX_TIMER_MS} (${opts.drainMs})`);
+    const hs = opts.handshakeTimeoutMs;
+    if (hs !== undefined && !(Number.isFinite(hs) && hs > 0 && hs <= MAX_TIMER_MS)) throw new RangeError(`handshakeTimeoutMs: milliseconds from 1 to ${MAX_TIMER_MS} (${hs})`);
     this.gather = opts.gather ?? DEFAULT_REPLY_GATHER;
     // the default's 1 ms is left to work with any timeout the application chose, as before
     const bad = opts.gather ? gatherProblem(opts.gather, opts.timeoutMs) : null;
@@ -236,11 +240,12 @@ export class Connection {
       this.reader.reset();
       this.socket = sock;
       sock.setNoDelay?.(true);
-      // the connect and the handshake each have timeoutMs; prepareSocket's time is its own (below)
+      // the connect and the handshake each have handshakeMs; prepareSocket's time is its own (below)
+      const handshakeMs = this.opts.handshakeTimeoutMs ?? this.opts.timeoutMs;
       let hsTimer: NodeJS.Timeout | undefined;
       const handshakeTimer = () => {
         clearTimeout(hsTimer);
-        hsTimer = setTimeout(() => fail(new VppProtocolError(`no handshake reply from VPP within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+        hsTimer = setTimeout(() => fail(new VppProtocolError(`no handshake reply from VPP within ${handshakeMs} ms`)), handshakeMs);
         hsTimer.unref();
       };
       handshakeTimer();
@@ -294,12 +299,12 @@ export class Connection {
         const prepare = this.opts.prepareSocket;
         if (!prepare) return hello();
         // a socket left as the system made it still works: say why, and go on (a hook that hangs
-        // is given timeoutMs, then left behind)
+        // is given handshakeMs, then left behind)
         clearTimeout(hsTimer);
         const failed = (err: unknown) => {
           if (!helloSent && !settled) this.log.warn({ err: (err as Error)?.message ?? String(err), socket: this.opts.socketPath }, 'vpp socket: prepareSocket failed; the session goes on without it');
         };
-        const hookTimer = setTimeout(() => { failed(new Error(`prepareSocket did not finish within ${this.opts.timeoutMs} ms`)); hello(); }, this.opts.timeoutMs);
+        const hookTimer = setTimeout(() => { failed(new Error(`prepareSocket did not finish within ${handshakeMs} ms`)); hello(); }, handshakeMs);
         hookTimer.unref();
         Promise.resolve()
           .then(() => prepare(sock))

@@ -35,6 +35,8 @@ export class VppSim implements SimWire {
   private readonly countById = new Float64Array(65536);
   /** Fault injection. */
   delayMs = 0;
+  /** Replies written while held (holdReplies()), in order, until releaseReplies(). */
+  private heldReplies: (() => void)[] | null = null;
   reject: RejectFn | null = null;
   /** Never answer these message names (for timeout tests). */
   readonly silent = new Set<string>();
@@ -171,6 +173,21 @@ export class VppSim implements SimWire {
     return m;
   }
 
+  /**
+   * Holds every reply (the handshake's too) until releaseReplies(): a VPP whose answers are on
+   * their way for as long as a test needs, where delayMs would race the test's next step.
+   */
+  holdReplies(): void {
+    this.heldReplies ??= [];
+  }
+
+  /** Sends the held replies, in order, and stops holding. */
+  releaseReplies(): void {
+    const held = this.heldReplies ?? [];
+    this.heldReplies = null;
+    for (const out of held) out();
+  }
+
   count(name: string): number {
     return this.counts.get(name) ?? 0;
   }
@@ -199,7 +216,8 @@ export class VppSim implements SimWire {
             sim.bytesOut += buf.length;
             sock.write(buf);
           };
-          if (sim.delayMs > 0) setTimeout(out, sim.delayMs);
+          if (sim.heldReplies) sim.heldReplies.push(out);
+          else if (sim.delayMs > 0) setTimeout(out, sim.delayMs);
           else out();
         },
       }),
