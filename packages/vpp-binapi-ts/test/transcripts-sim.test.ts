@@ -18,7 +18,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VppSim } from '../src/sim/index.js';
+import { VppSim, recordedMessageTable } from '../src/sim/index.js';
 import { FrameReader, frame } from '../src/transport/frame.js';
 
 const dir = new URL('./fixtures/transcripts/', import.meta.url);
@@ -55,15 +55,21 @@ function masked(msg: string, p: Buffer): string {
 
 const routePrefix = (p: Buffer) => `${p[14]}:${p.subarray(15, 31).toString('hex')}/${p[31]}`;
 
-/**
- * Runs one transcript's requests through a fresh connection; returns the simulator's replies,
- * waiting for `want` of them (as many as VPP sent) when the transcript has no goodbye.
- */
-async function replay(path: string, t: Transcript, want = t.frames.filter((f) => f.dir === 'vpp->client').length): Promise<Buffer[]> {
+/** control_ping and its reply in the recorded table: the barrier after a transcript without a goodbye. */
+const PING = recordedMessageTable().get('control_ping_51077d14')!;
+const PING_REPLY = recordedMessageTable().get('control_ping_reply_f6b0b8ca')!;
+const BARRIER_CONTEXT = 0x0ba771e5;
+
+/** Runs one transcript's requests through a fresh connection; returns the simulator's replies. */
+async function replay(path: string, t: Transcript): Promise<Buffer[]> {
   const sock = net.createConnection(path);
   await new Promise((r) => sock.once('connect', r));
   const got: Buffer[] = [];
-  const reader = new FrameReader((b, s, e) => got.push(Buffer.from(b.subarray(s, e))));
+  let barrier = false;
+  const reader = new FrameReader((b, s, e) => {
+    if (b.readUInt16BE(s) === PING_REPLY && b.readUInt32BE(s + 2) === BARRIER_CONTEXT) barrier = true;
+    else got.push(Buffer.from(b.subarray(s, e)));
+  });
   sock.on('data', (c: Buffer) => reader.push(c));
   const closed = new Promise((r) => sock.once('close', r));
   const requests = t.frames.filter((f) => f.dir === 'client->vpp');
@@ -79,9 +85,14 @@ async function replay(path: string, t: Transcript, want = t.frames.filter((f) =>
   const ends = requests.some((f) => name(f) === 'sockclnt_delete');
   if (ends) await closed;
   else {
-    // Waited for, not a fixed pause a slow machine could cut them off with; fewer after 10 s are
-    // left for the caller to name.
-    for (const deadline = Date.now() + 10_000; got.length < want && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 2));
+    // A ping after the requests, answered after every reply to them (the simulator answers in
+    // order): all of them read, however slow the machine, extra ones included.
+    const ping = Buffer.alloc(10);
+    ping.writeUInt16BE(PING, 0);
+    ping.writeUInt32BE(index, 2);
+    ping.writeUInt32BE(BARRIER_CONTEXT, 6);
+    sock.write(frame(ping));
+    while (!barrier) await new Promise((r) => setTimeout(r, 2));
     sock.destroy();
   }
   return got;
@@ -151,7 +162,7 @@ test('the simulator answers every recorded request as the real VPP did', async (
 
     const udp = load('hazard-udpencap');
     assert.equal(udp.frames.filter((f) => f.dir === 'vpp->client').length, 1, 'VPP crashed after the handshake');
-    const got = await replay(path, udp, 2); // the handshake's reply and the refusal VPP never sent
+    const got = await replay(path, udp);
     assert.equal(got.length, 2);
     assert.equal(got[1]!.readInt32BE(6), -7, 'UDP_ENCAP without an encap object is refused, not fatal');
     assert.equal(sim.count('ip_route_add_del'), 1);

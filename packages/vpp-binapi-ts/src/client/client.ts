@@ -45,7 +45,10 @@ export interface VppClientOptions {
    * requests waiting forever. Injectable for tests.
    */
   now?: () => number;
-  /** How long close() waits for VPP to answer its sockclnt_delete (default: 1 s, at most timeoutMs). */
+  /**
+   * How long close() waits for VPP to answer its sockclnt_delete, and for the answer to a
+   * handshake under way (default: 1 s, at most timeoutMs; a real timer).
+   */
   goodbyeMs?: number;
   /**
    * A session reset (timeouts, a protocol error) keeps its socket until VPP has read what was
@@ -64,8 +67,8 @@ export interface VppClientOptions {
   gatherReplies?: ReplyGather | false;
   /**
    * Runs on each session's socket once it is connected, before the handshake (awaited, for up to
-   * timeoutMs, which the handshake then has anew): to set what Node has no API for, such as the
-   * socket's send buffer. What it throws or rejects with, or a hook still running at timeoutMs, is
+   * handshakeTimeoutMs, which the handshake then has anew): to set what Node has no API for, such as the
+   * socket's send buffer. What it throws or rejects with, or a hook still running at handshakeTimeoutMs, is
    * logged and the session goes on. Called again on every reconnect; a close() meanwhile ends the
    * session before VPP registers it. It must leave the socket's write() as it is: the client
    * writes its requests over bytes the socket said (`writableLength` 0) it no longer holds.

@@ -171,7 +171,7 @@ export class Connection {
     this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
     if (!Number.isFinite(this.drainMs) || this.drainMs < 0 || this.drainMs > MAX_TIMER_MS) throw new RangeError(`drainMs: milliseconds from 0 to ${MAX_TIMER_MS} (${opts.drainMs})`);
     const hs = opts.handshakeTimeoutMs;
-    if (hs !== undefined && !(Number.isFinite(hs) && hs > 0 && hs <= MAX_TIMER_MS)) throw new RangeError(`handshakeTimeoutMs: milliseconds from 1 to ${MAX_TIMER_MS} (${hs})`);
+    if (hs !== undefined && !(Number.isFinite(hs) && hs >= 1 && hs <= MAX_TIMER_MS)) throw new RangeError(`handshakeTimeoutMs: milliseconds from 1 to ${MAX_TIMER_MS} (${hs})`);
     this.gather = opts.gather ?? DEFAULT_REPLY_GATHER;
     // the default's 1 ms is left to work with any timeout the application chose, as before
     const bad = opts.gather ? gatherProblem(opts.gather, opts.timeoutMs) : null;

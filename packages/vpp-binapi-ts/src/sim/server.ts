@@ -106,6 +106,7 @@ export class VppSim implements SimWire {
   }
 
   async stop(): Promise<void> {
+    this.heldReplies = null; // their sockets are dropped below
     this.dropConnections();
     const srv = this.server;
     this.server = null;
@@ -134,6 +135,7 @@ export class VppSim implements SimWire {
   restartEmpty(messageTable?: Map<string, number>): void {
     this.dropConnections();
     this.frozen = false;
+    this.heldReplies = null; // a new VPP answers at once
     this.fib.reset();
     this.countById.fill(0);
     this.routeOps.add = this.routeOps.del = 0;
