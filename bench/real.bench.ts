@@ -676,6 +676,7 @@ const checkHeld = async (): Promise<void> => {
 // client's delete pass under fibmgr's source.
 /** A client's turn in a round: its seconds, and VPP's busy seconds under it (the seconds beyond them are what it adds to VPP's own work). */
 interface Turn { s: number; busy: number }
+const turnOf = (p: { s: number; vppBusy: number }): Turn => ({ s: p.s, busy: p.vppBusy });
 /**
  * Per round, each client's turn. `second`: fibmgr's, or the raw client's copy's in an A/A run
  * (sideB); `copy`: the copy's, in a three-way run (REAL_BENCH_AA=three). The copy is in one of
@@ -773,7 +774,6 @@ if (best && ROUNDS > 0) {
     const rawAdd = got.raw!;
     const f = got.fibmgr!;
     const copy = got.copy;
-    const turnOf = (p: { s: number; vppBusy: number }): Turn => ({ s: p.s, busy: p.vppBusy });
     turns.push({ raw: turnOf(rawAdd), second: turnOf(f), ...(copy ? { copy: turnOf(copy) } : {}) });
     const copyNote = copy ? `raw B ${copy.s.toFixed(2)} s (raw B vs raw ${(rawAdd.s / copy.s).toFixed(2)}x), VPP busy under raw B ${copy.vppBusy.toFixed(2)} s${SENDS ? `, VPP's replies under raw B ${await copy.vppSends}` : ''}; ` : '';
     rows.push(row({

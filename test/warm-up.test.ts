@@ -18,6 +18,7 @@ import { FpmSessionDecoder } from '../src/fpm/session-decoder.js';
 import { freePort, startDaemon, until } from './helpers/daemon.js';
 import { simRoutes, simSource } from './helpers/sim-fib.js';
 import { netlinkFrame, routeMsg } from './fpm/build.js';
+import { FakeClock } from './helpers/fake-clock.js';
 
 const log = createLogger('silent');
 /** The warm-up directories of process `pid` still in the temporary directory. */
@@ -155,22 +156,27 @@ test('a path built only after its pass\'s deadline is stopped as soon as it is b
   const late = new Promise<void>((r) => { release = r; });
   let built: Promise<WarmPath> | null = null;
   let builds = 0;
-  // the deadlines armed, fired here: the first pass's never (however slow the machine), the second's once its path is asked for
-  const armed: { fire: () => void; disarmed: boolean }[] = [];
+  // the deadlines run on a clock moved here: the first pass's never fires (however slow the
+  // machine), the second's once its path is asked for
+  const clock = new FakeClock();
+  const armed: { disarmed: boolean }[] = [];
+  const after = clock.after.bind(clock);
+  clock.after = (ms, fn) => {
+    const d = { disarmed: false };
+    armed.push(d);
+    const timer = after(ms, fn);
+    return { cancel: () => { d.disarmed = true; timer.cancel(); } };
+  };
   const r = await warmUp({
     routes: 100,
     window: 32_768,
     logger: log,
     deadlineMs: 2_000,
-    deadline(fire) {
-      const d = { fire, disarmed: false };
-      armed.push(d);
-      return () => { d.disarmed = true; };
-    },
+    clock,
     build(socketPath) {
       if (++builds === 1) return simplePath(socketPath, stopped);
       built = late.then(() => ({ sync: {} as Reconciler, server: {} as FpmServer, async stop() { stopped.n++; } }));
-      setImmediate(() => armed.at(-1)!.fire());
+      setImmediate(() => clock.advance(2_000));
       return built;
     },
   });

@@ -14,6 +14,7 @@ import { VppSim } from 'vpp-binapi-ts/sim';
 import type { Logger } from '../log.js';
 import type { FpmServer } from '../fpm/server.js';
 import type { Reconciler } from '../sync/reconciler.js';
+import { realClock, type Clock } from '../sync/clock.js';
 import { netlinkNhg } from './stream.js';
 
 /** A route path built as the daemon builds its own, its VPP client connected to `socketPath`. */
@@ -35,8 +36,8 @@ export interface WarmUpOptions {
   logger: Logger;
   /** A pass, from its simulator's start to its stop, or the warm-up is given up (default 20 s each): it only costs speed. */
   deadlineMs?: number;
-  /** Arms a pass's deadline, returning its disarm (default a real timer; tests fire it themselves). */
-  deadline?: (fire: () => void, ms: number) => () => void;
+  /** What the pass deadlines run on (default the real clock; tests move theirs). */
+  clock?: Clock;
   /** Aborts it at once (fibmgr is stopping). */
   signal?: AbortSignal;
   /** Paths built and run in turn, each through the whole stream (default WARM_UP_PASSES). */
@@ -75,18 +76,13 @@ export function warmUpWindow(window: number, routes: number): number {
   return Math.max(1, Math.min(window, Math.floor(routes / 4)));
 }
 
-function realDeadline(fire: () => void, ms: number): () => void {
-  const timer = setTimeout(fire, ms);
-  return () => clearTimeout(timer);
-}
-
 /** Runs the warm-up; never throws (a failed warm-up is a slower first sync, logged, nothing else). */
 export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   if (o.routes <= 0 || o.signal?.aborted) return { installed: 0, passes: 0, ms: 0, problem: null };
   const t0 = performance.now();
   const deadlineMs = o.deadlineMs ?? 20_000;
   const passes = o.passes ?? WARM_UP_PASSES;
-  const armDeadline = o.deadline ?? realDeadline;
+  const clock = o.clock ?? realClock;
   const window = warmUpWindow(o.window, o.routes);
   // one cut (a pass's deadline, or a stop) for every step, each of which could otherwise wait on
   // its own; a step lets go of it once settled (a listener kept per step would hold what each step
@@ -113,11 +109,11 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     while (done < passes) {
       // a stop that came while the last pass was being taken down ends it here
       if (cut.signal.aborted) { problem = (cut.signal.reason as Error).message; break; }
-      const disarm = armDeadline(() => cutNow(`a pass not done within ${deadlineMs} ms`), deadlineMs);
+      const deadline = clock.after(deadlineMs, () => cutNow(`a pass not done within ${deadlineMs} ms`));
       try {
         ({ installed, problem } = await onePass(o, window, step));
       } finally {
-        disarm();
+        deadline.cancel();
       }
       if (problem !== null) break;
       done++;

@@ -56,8 +56,9 @@ function masked(msg: string, p: Buffer): string {
 const routePrefix = (p: Buffer) => `${p[14]}:${p.subarray(15, 31).toString('hex')}/${p[31]}`;
 
 /** control_ping and its reply in the recorded table: the barrier after a transcript without a goodbye. */
-const PING = recordedMessageTable().get('control_ping_51077d14')!;
-const PING_REPLY = recordedMessageTable().get('control_ping_reply_f6b0b8ca')!;
+const TABLE = recordedMessageTable();
+const PING = TABLE.get('control_ping_51077d14')!;
+const PING_REPLY = TABLE.get('control_ping_reply_f6b0b8ca')!;
 const BARRIER_CONTEXT = 0x0ba771e5;
 
 /** Runs one transcript's requests through a fresh connection; returns the simulator's replies. */

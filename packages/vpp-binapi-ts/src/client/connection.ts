@@ -116,6 +116,12 @@ const DEFAULT_DRAIN_MS = 300_000;
 /** The longest setTimeout() keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** `ms`, an option's timer length, if from `min` to MAX_TIMER_MS; a RangeError naming it otherwise. */
+function timerMs(name: string, ms: number, min: number): number {
+  if (!Number.isFinite(ms) || ms < min || ms > MAX_TIMER_MS) throw new RangeError(`${name}: milliseconds from ${min} to ${MAX_TIMER_MS} (${ms})`);
+  return ms;
+}
+
 export interface ConnectionHost {
   /** A session is up: its message table is `msgs`. */
   opened(info: ConnectedInfo): void;
@@ -156,6 +162,8 @@ export class Connection {
   msgs: MessageTable | null = null;
   readonly goodbyeMs: number;
   readonly drainMs: number;
+  /** The connect's and the handshake's time, and prepareSocket's. */
+  readonly handshakeMs: number;
   /** Sockets of dropped sessions that VPP has not yet read to their goodbye and closed (sendGoodbye). */
   private readonly draining = new Set<net.Socket>();
   /**
@@ -168,10 +176,9 @@ export class Connection {
 
   constructor(private readonly opts: ConnectionOptions, private readonly log: VppLogger, private readonly host: ConnectionHost) {
     this.goodbyeMs = opts.goodbyeMs ?? Math.min(1000, opts.timeoutMs);
-    this.drainMs = opts.drainMs ?? DEFAULT_DRAIN_MS;
-    if (!Number.isFinite(this.drainMs) || this.drainMs < 0 || this.drainMs > MAX_TIMER_MS) throw new RangeError(`drainMs: milliseconds from 0 to ${MAX_TIMER_MS} (${opts.drainMs})`);
-    const hs = opts.handshakeTimeoutMs;
-    if (hs !== undefined && !(Number.isFinite(hs) && hs >= 1 && hs <= MAX_TIMER_MS)) throw new RangeError(`handshakeTimeoutMs: milliseconds from 1 to ${MAX_TIMER_MS} (${hs})`);
+    this.drainMs = timerMs('drainMs', opts.drainMs ?? DEFAULT_DRAIN_MS, 0);
+    // unchecked when it is timeoutMs, as before: that one is measured on `now`, not a timer
+    this.handshakeMs = opts.handshakeTimeoutMs === undefined ? opts.timeoutMs : timerMs('handshakeTimeoutMs', opts.handshakeTimeoutMs, 1);
     this.gather = opts.gather ?? DEFAULT_REPLY_GATHER;
     // the default's 1 ms is left to work with any timeout the application chose, as before
     const bad = opts.gather ? gatherProblem(opts.gather, opts.timeoutMs) : null;
@@ -241,7 +248,7 @@ export class Connection {
       this.socket = sock;
       sock.setNoDelay?.(true);
       // the connect and the handshake each have handshakeMs; prepareSocket's time is its own (below)
-      const handshakeMs = this.opts.handshakeTimeoutMs ?? this.opts.timeoutMs;
+      const handshakeMs = this.handshakeMs;
       let hsTimer: NodeJS.Timeout | undefined;
       const handshakeTimer = () => {
         clearTimeout(hsTimer);
